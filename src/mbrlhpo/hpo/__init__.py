@@ -1,0 +1,1 @@
+"""mbrlhpo.hpo"""
