@@ -153,3 +153,54 @@ def pendulum_transitions(num: int, rng: np.random.Generator) -> tuple[np.ndarray
             nxt.append(np.array([data.qpos[0], data.qvel[0]]))
     f = np.float32
     return np.array(obs[:num], f), np.array(act[:num], f), np.array(nxt[:num], f)
+
+
+def action_target_task(target: np.ndarray) -> ToyTask:
+    """Reward ``-|a - target|^2`` (state ignored): the CEM optimum is ``target`` at every step."""
+    tgt = np.asarray(target, np.float32)
+
+    def reward(action: Any, next_obs: Any) -> Any:
+        t = torch.from_numpy(tgt) if isinstance(action, torch.Tensor) else tgt
+        return -((action - t) ** 2).sum(-1)
+
+    act_dim = tgt.shape[0]
+    return ToyTask(
+        name="action_target",
+        obs_dim=2,
+        act_dim=act_dim,
+        action_low=-np.ones(act_dim, np.float32),
+        action_high=np.ones(act_dim, np.float32),
+        reward_fn=reward,
+    )
+
+
+def make_linear_model(
+    task: ToyTask, b_matrix: np.ndarray, ensemble_size: int = 2, hidden: int = 8
+):
+    """A DynamicsModel whose every member computes ``s' = s + B a`` (nearly deterministic).
+
+    One hidden layer: ``h = swish(x + 20)`` is ``x + 20`` to float precision (sigmoid(20) ~ 1),
+    the output layer subtracts the offset. Normaliser: identity.
+    """
+    from mbrlhpo.models import DynamicsModel
+
+    o, a = task.obs_dim, task.act_dim
+    d = o + a
+    assert hidden >= d
+    m = DynamicsModel(task, ensemble_size=ensemble_size, hidden=hidden, depth=1, seed=0)
+    ens = m.ensemble
+    with torch.no_grad():
+        w0 = torch.zeros(ensemble_size, d, hidden)
+        w0[:, torch.arange(d), torch.arange(d)] = 1.0
+        ens.weights[0].copy_(w0)
+        ens.biases[0].fill_(20.0)
+        w1 = torch.zeros(ensemble_size, hidden, 2 * o)
+        w1[:, o:d, :o] = torch.as_tensor(np.asarray(b_matrix, np.float32).T)
+        ens.weights[1].copy_(w1)
+        b1 = torch.zeros(ensemble_size, 1, 2 * o)
+        b1[..., :o] = -20.0 * w1[:, :, :o].sum(1, keepdim=True)
+        b1[..., o:] = -25.0  # raw logvar, clamped into [min, max]
+        ens.biases[1].copy_(b1)
+        ens.max_logvar.fill_(-18.0)
+        ens.min_logvar.fill_(-20.0)
+    return m
