@@ -1,0 +1,10 @@
+// Registration functions, one per bind_*.cpp; module.cpp calls them in order.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace mbrlhpo::bindings {
+
+void RegisterInfo(pybind11::module_& m);
+
+}  // namespace mbrlhpo::bindings

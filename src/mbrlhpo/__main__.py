@@ -1,0 +1,3 @@
+from mbrlhpo.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,14 @@
+"""Shared pytest set-up: the `cuda` marker skips where no CUDA device is usable."""
+
+import pytest
+
+
+def pytest_collection_modifyitems(config, items):
+    from mbrlhpo import _native
+
+    if _native.cuda_available():
+        return
+    skip = pytest.mark.skip(reason="no CUDA device (or no CUDA build)")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
