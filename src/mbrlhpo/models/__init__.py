@@ -1,1 +1,20 @@
-"""mbrlhpo.models"""
+"""PETS dynamics models: the probabilistic ensemble, its normaliser and training."""
+
+from mbrlhpo.models.dynamics import DynamicsModel, EnsembleWeights
+from mbrlhpo.models.ensemble import (
+    ProbabilisticEnsemble,
+    bound_logvar,
+    gaussian_nll_terms,
+    swish,
+)
+from mbrlhpo.models.normalizer import Normalizer
+
+__all__ = [
+    "DynamicsModel",
+    "EnsembleWeights",
+    "Normalizer",
+    "ProbabilisticEnsemble",
+    "bound_logvar",
+    "gaussian_nll_terms",
+    "swish",
+]

@@ -1,0 +1,189 @@
+"""CEMPlanner: the PETS MPC planner facade over the torch reference and the native backends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from mbrlhpo.planning import torch_planner
+from mbrlhpo.planning.config import CEMConfig
+from mbrlhpo.planning.torch_planner import PlanTrace
+
+BACKENDS = ("cpu", "torch", "cuda")
+
+
+class CEMPlanner:
+    """Model predictive control with CEM over TS-inf trajectory sampling (PETS).
+
+    Args:
+        task: a TaskSpec (obs/action dims, bounds, reward, termination, model input/target).
+        model: a :class:`mbrlhpo.models.DynamicsModel` (read in place, never copied per call).
+        config: the CEM settings; ``config.particles`` must be a multiple of the ensemble size.
+        backend: ``"cpu"`` (native C++), ``"torch"`` (reference) or ``"cuda"`` (native GPU).
+        seed: seed of the counter-based noise (0 <= seed < 2^64); with the plan counter it fixes
+            every sample, independently of threads and backend.
+
+    Each :meth:`plan` starts CEM from the previous solution shifted by one step (tail: middle of
+    the action range); :meth:`reset` drops it for a new episode. The plan counter (the RNG's
+    ``step``) keeps counting across episodes.
+    """
+
+    def __init__(
+        self,
+        task: Any,
+        model: Any,
+        config: CEMConfig,
+        backend: str = "cpu",
+        seed: int = 0,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"expected backend in {BACKENDS}, got {backend!r}")
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+            raise ValueError(f"expected seed to be an int in [0, 2^64), got {seed!r}")
+        if not hasattr(model, "planner_weights"):
+            raise TypeError(f"expected a DynamicsModel, got {type(model).__name__}")
+        if int(model.obs_dim) != int(task.obs_dim) or int(model.act_dim) != int(
+            task.act_dim
+        ):
+            raise ValueError(
+                f"model dims (obs {model.obs_dim}, act {model.act_dim}) do not match task "
+                f"{task.name!r} (obs {task.obs_dim}, act {task.act_dim})"
+            )
+        self.task = task
+        self.model = model
+        self.backend = backend
+        self.seed = seed
+        self.low = np.asarray(task.action_low, dtype=np.float32).reshape(-1)
+        self.high = np.asarray(task.action_high, dtype=np.float32).reshape(-1)
+        self.mid = (self.low + self.high) / 2
+        self.step = 0
+        self._native: Any = None
+        self.config = self._validated(config)
+        self._init_mean = np.tile(self.mid, (config.horizon, 1))
+        if backend != "torch":
+            from mbrlhpo import _native
+
+            self._native = _native.make_cem_planner(self, backend)
+
+    def _validated(self, config: CEMConfig) -> CEMConfig:
+        if not isinstance(config, CEMConfig):
+            raise TypeError(f"expected a CEMConfig, got {type(config).__name__}")
+        ens = int(self.model.ensemble_size)
+        if config.particles % ens != 0:
+            raise ValueError(
+                f"expected particles to be a multiple of the ensemble size {ens}, "
+                f"got {config.particles}"
+            )
+        return config
+
+    # ------------------------------------------------------------------ episode state
+    def reset(self) -> None:
+        """New episode: the warm start becomes the middle of the action range."""
+        self._init_mean = np.tile(self.mid, (self.config.horizon, 1))
+
+    def set_config(self, config: CEMConfig) -> None:
+        """Change the CEM settings; a changed horizon truncates / pads the warm start."""
+        config = self._validated(config)
+        h_old, h_new = self.config.horizon, config.horizon
+        if h_new <= h_old:
+            self._init_mean = self._init_mean[:h_new].copy()
+        else:
+            pad = np.tile(self.mid, (h_new - h_old, 1))
+            self._init_mean = np.concatenate([self._init_mean, pad], axis=0)
+        self.config = config
+
+    @property
+    def warm_start(self) -> np.ndarray:
+        """The mean CEM will start from at the next plan, ``(H x A)`` float32 (a copy)."""
+        return self._init_mean.copy()
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Warm start and plan counter, for checkpoints."""
+        return {
+            "warm_start": self._init_mean.copy(),
+            "step": np.array(self.step, np.int64),
+        }
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        ws = np.asarray(state["warm_start"], dtype=np.float32)
+        expected = (self.config.horizon, self.low.shape[0])
+        if ws.shape != expected:
+            raise ValueError(f"expected warm_start of shape {expected}, got {ws.shape}")
+        self._init_mean = ws.copy()
+        self.step = int(state["step"])
+
+    # ------------------------------------------------------------------ planning
+    def check_obs(self, obs: Any) -> np.ndarray:
+        o = np.asarray(obs.detach().cpu() if isinstance(obs, torch.Tensor) else obs)
+        expected = (int(self.task.obs_dim),)
+        if o.shape != expected:
+            raise ValueError(f"expected obs of shape {expected}, got {o.shape}")
+        o = o.astype(np.float32)
+        if not np.isfinite(o).all():
+            raise ValueError("obs contains NaN or inf")
+        return o
+
+    def _finish(self, mean: np.ndarray) -> np.ndarray:
+        mean = np.asarray(mean, dtype=np.float32)
+        self._init_mean = np.concatenate([mean[1:], self.mid[None, :]], axis=0)
+        self.step += 1
+        return np.clip(mean[0], self.low, self.high).astype(np.float32)
+
+    def plan(self, obs: Any) -> np.ndarray:
+        """Plan from ``obs`` ``(O,)``; returns the first action of the final mean ``(A,)``."""
+        return self.plan_with_trace(obs, trace=False)[0]
+
+    def plan_with_trace(
+        self, obs: Any, trace: bool = True
+    ) -> tuple[np.ndarray, PlanTrace | None]:
+        """Like :meth:`plan`, also returning per-iteration returns, elites, means, variances."""
+        o = self.check_obs(obs)
+        if self.backend == "torch":
+            mean, tr = torch_planner.cem_plan(
+                self.task,
+                self.model.planner_weights(),
+                self.config,
+                torch.from_numpy(o),
+                torch.from_numpy(self._init_mean),
+                self.seed,
+                self.step,
+                trace=trace,
+            )
+            return self._finish(mean.numpy()), tr
+        mean, tr = self._native.plan(o, self._init_mean, self.step, trace)
+        return self._finish(mean), tr
+
+
+def plan_population(planners: Sequence[CEMPlanner], observations: Any) -> np.ndarray:
+    """Plan for M independent planners (own model, config, seed) in one call: ``(M x A)``.
+
+    Native planners of the same backend and task run in one native call (the GIL released);
+    torch planners run one after another.
+    """
+    planners = list(planners)
+    obs = np.asarray(observations)
+    if len(planners) == 0:
+        raise ValueError("expected at least one planner, got 0")
+    if obs.ndim != 2 or obs.shape[0] != len(planners):
+        raise ValueError(
+            f"expected observations of shape ({len(planners)}, O), got {obs.shape}"
+        )
+    names = {p.task.name for p in planners}
+    if len(names) != 1:
+        raise ValueError(f"expected planners of one task, got {sorted(names)}")
+    backends = {p.backend for p in planners}
+    if backends == {"cpu"} or backends == {"cuda"}:
+        from mbrlhpo import _native
+
+        checked = [p.check_obs(o) for p, o in zip(planners, obs, strict=True)]
+        means = _native.plan_population(
+            [p._native for p in planners],
+            checked,
+            [p._init_mean for p in planners],
+            [p.step for p in planners],
+        )
+        return np.stack([p._finish(m) for p, m in zip(planners, means, strict=True)])
+    return np.stack([p.plan(o) for p, o in zip(planners, obs, strict=True)])
