@@ -30,7 +30,7 @@ class CheckpointError(ValueError):
 def _digest(arrays: dict[str, np.ndarray], meta_json: str) -> str:
     h = hashlib.sha256()
     for name in sorted(arrays):
-        array = np.ascontiguousarray(arrays[name])
+        array = np.asarray(arrays[name], order="C")
         h.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
         h.update(array.tobytes())
     h.update(meta_json.encode())
@@ -42,7 +42,7 @@ def write_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray], met
     """Writes ``arrays`` and JSON-able ``meta`` to ``path`` atomically; returns the SHA-256."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+    arrays = {name: np.asarray(a, order="C") for name, a in arrays.items()}  # keeps 0-d shapes
     meta_json = json.dumps(meta, sort_keys=True, allow_nan=False)
     digest = _digest(arrays, meta_json)
     header = {"format": FORMAT, "version": str(FORMAT_VERSION), "kind": kind,
