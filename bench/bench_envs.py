@@ -144,20 +144,21 @@ def main() -> None:
               flush=True)
 
     for task in args.tasks:
-        record(task, "gymnasium single", 1, 1, lambda: bench_gym_single(task, args.seconds))
+        record(task, "gymnasium single", 1, 1, lambda t=task: bench_gym_single(t, args.seconds))
         record(task, "mbrlhpo python backend", 8, 1,
-               lambda: bench_vec(task, 8, 1, args.seconds, "python"))
+               lambda t=task: bench_vec(t, 8, 1, args.seconds, "python"))
         for batch in args.batches:
             record(task, "gymnasium make_vec sync", batch, 1,
-                   lambda: bench_gym_vec(task, batch, args.seconds))
+                   lambda t=task, b=batch: bench_gym_vec(t, b, args.seconds))
             for threads in args.threads:
                 record(task, "mbrlhpo VecEnv native", batch, threads,
-                       lambda: bench_vec(task, batch, threads, args.seconds))
+                       lambda t=task, b=batch, n=threads: bench_vec(t, b, n, args.seconds))
                 record(task, "mujoco.rollout raw", batch, threads,
-                       lambda: bench_raw_rollout(task, batch, threads, args.seconds))
+                       lambda t=task, b=batch, n=threads: bench_raw_rollout(
+                           t, b, n, args.seconds))
                 record(task, "envpool", batch, threads,
-                       lambda: bench_envpool(task, batch, threads, args.seconds,
-                                             args.envpool_python))
+                       lambda t=task, b=batch, n=threads: bench_envpool(
+                           t, b, n, args.seconds, args.envpool_python))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     meta = {"machine": platform.processor() or platform.machine(),
