@@ -27,7 +27,7 @@ def _rollout(env, steps, rng):
 def test_env_reward_and_termination_equal_task_functions(name, backend):
     env = make_env(name, seed=5, backend=backend)
     task = get_task(name)
-    for a, obs, r, te, tr, info in _rollout(env, 40, np.random.default_rng(0))[1:]:
+    for a, obs, r, te, _tr, info in _rollout(env, 40, np.random.default_rng(0))[1:]:
         clipped = np.clip(a.astype(np.float32), task.action_low, task.action_high)
         assert r == pytest.approx(float(task.reward(clipped.astype(np.float64), obs)), rel=1e-12,
                                   abs=1e-12)
@@ -103,7 +103,7 @@ def test_seed_determinism(name):
     rng_a, rng_b = np.random.default_rng(9), np.random.default_rng(9)
     a = _rollout(make_env(name, seed=11, backend="reference"), 20, rng_a)
     b = _rollout(make_env(name, seed=11, backend="reference"), 20, rng_b)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         np.testing.assert_array_equal(x[1], y[1])
         assert x[2] == y[2]
     c = make_env(name, seed=12, backend="reference").reset()[0]
@@ -150,7 +150,8 @@ def _reset_samples(name, count):
     ("halfcheetah", lambda o, e: (np.all(np.abs(o[:, 1:9]) <= 0.1)
                                   and np.allclose(o[:, 9:].std(0), 0.1, atol=0.012))),
     ("hexapod", lambda o, e: (np.all(np.abs(o[:, :18]) <= 0.1)
-                              and np.allclose(o[:, 20], 0.155) and np.all(np.abs(o[:, 18]) <= 0.05))),
+                              and np.allclose(o[:, 20], 0.155)
+                              and np.all(np.abs(o[:, 18]) <= 0.05))),
 ])
 def test_reset_distributions(name, check):
     obs, env = _reset_samples(name, 400)

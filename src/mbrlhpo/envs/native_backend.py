@@ -41,10 +41,13 @@ class NativeBackend:
     def __init__(self, name: str, num_envs: int, num_threads: int | None, seed: int,
                  max_episode_steps: int) -> None:
         core = _load()
-        self._env = core.NativeVecEnv(name, num_envs, num_threads or 0, seed, max_episode_steps)
+        from mbrlhpo.envs.tasks import get_task
+
+        self._env = core.NativeVecEnv(name, get_task(name).model_file, num_envs, num_threads or 0,
+                                      seed, max_episode_steps)
         self.num_envs = num_envs
 
-    def reset(self, seed: int) -> np.ndarray:
+    def reset(self, seed: int | None) -> np.ndarray:
         return self._env.reset(seed)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, ...]:

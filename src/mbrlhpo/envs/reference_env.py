@@ -12,6 +12,7 @@ Step semantics (shared with the native envs):
 - ``ctrl = action``, then ``frame_skip`` physics steps; x velocity = displacement / dt;
 - reward = ``task.reward(action_clipped, next_obs)``; terminated = ``task.terminated(next_obs)``;
 - the episode is truncated after ``max_episode_steps`` steps (default: the task's horizon);
+  stepping an ended episode without ``reset()`` raises RuntimeError;
 - a step whose simulation produces NaN/inf or a MuJoCo bad qpos/qvel/qacc warning ends the
   episode: ``truncated=True``, ``info["sim_diverged"]=True``, and the observation returned is the
   last valid one (the step's reward is computed on it, so reward == task.reward always holds).
@@ -172,6 +173,7 @@ class ReferenceEnv(gym.Env):
         self._episode = 0
         self._elapsed = 0
         self._obs: np.ndarray | None = None
+        self._ended = False
 
     # ---- gymnasium API --------------------------------------------------------------------
     def reset(self, *, seed: int | None = None,
@@ -187,12 +189,15 @@ class ReferenceEnv(gym.Env):
         mujoco.mj_forward(m, d)
         self._episode += 1
         self._elapsed = 0
+        self._ended = False
         self._obs = self._observe(d, float(d.qvel[0]))
         return self._obs.copy(), {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._obs is None:
             raise RuntimeError("call reset() before step()")
+        if self._ended:
+            raise RuntimeError("the episode has ended; call reset() before step()")
         act = validate_action(action, self.task)
         m, d = self.model, self.data
         x_before = float(d.qpos[0])
@@ -214,6 +219,7 @@ class ReferenceEnv(gym.Env):
         if self.task.name == "hopper":
             info["alive_bonus"] = float(hopper_alive_bonus(obs))
         self._obs = obs
+        self._ended = terminated or truncated
         return obs.copy(), reward, terminated, truncated, info
 
     # ---- extras ---------------------------------------------------------------------------
@@ -227,5 +233,6 @@ class ReferenceEnv(gym.Env):
         self.data.qpos[:] = qpos
         self.data.qvel[:] = qvel
         mujoco.mj_forward(self.model, self.data)
+        self._ended = False
         self._obs = self._observe(self.data, float(self.data.qvel[0]))
         return self._obs.copy()

@@ -223,7 +223,7 @@ class TaskSpec:
 
     # ---- reward / termination -----------------------------------------------------------
     def reward(self, action: Array, next_obs: Array) -> Array:
-        """Reward of taking ``action`` and landing in ``next_obs``. ``(..., A), (..., O) -> (...)``."""
+        """Reward of ``action`` landing in ``next_obs``. ``(..., A), (..., O) -> (...)``."""
         _check_last(action, self.act_dim, "action", self.name)
         _check_last(next_obs, self.obs_dim, "next_obs", self.name)
         return self._reward(action, next_obs)
@@ -240,7 +240,7 @@ class TaskSpec:
         return self.obs_dim + len(self.angle_dims)
 
     def model_input(self, obs: Array) -> Array:
-        """``(..., O) -> (..., O + n_angles)``: ``[obs without angle dims, sin(angles), cos(angles)]``."""
+        """``(..., O) -> (..., O + n_angles)``: ``[obs w/o angles, sin(angles), cos(angles)]``."""
         _check_last(obs, self.obs_dim, "obs", self.name)
         if not self.angle_dims:
             return obs
@@ -310,7 +310,8 @@ def get_task(name: str) -> TaskSpec:
     try:
         return _TASKS[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown task {name!r}; expected one of {', '.join(TASK_NAMES)}") from None
+        names = ", ".join(TASK_NAMES)
+        raise ValueError(f"unknown task {name!r}; expected one of {names}") from None
 
 
 __all__ = ["TASK_NAMES", "TaskSpec", "get_task", "hopper_alive_bonus", "reacher_ee"]

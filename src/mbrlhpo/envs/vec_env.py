@@ -44,8 +44,7 @@ class _PythonBackend:
         self.seed = seed
         self.done = np.zeros(num_envs, dtype=bool)
 
-    def reset(self, seed: int) -> np.ndarray:
-        self.seed = seed
+    def reset(self, seed: int | None) -> np.ndarray:
         self.done[:] = False
         return np.stack([env.reset(seed=seed)[0] for env in self.envs])
 
@@ -80,7 +79,8 @@ class VecEnv(gym.vector.VectorEnv):
     depend on ``num_threads``. ``backend``: "auto" (native where built), "native", "python".
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.NEXT_STEP,
+                                          "render_modes": []}
 
     def __init__(self, name: str, num_envs: int, num_threads: int | None = None, seed: int = 0,
                  max_episode_steps: int | None = None, backend: str = "auto") -> None:
@@ -107,16 +107,21 @@ class VecEnv(gym.vector.VectorEnv):
                                                               num_envs)
         self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
         self._closed_backend = False
+        self._first_reset = True
 
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-        """Reset every environment; ``seed`` (an int) restarts all reset streams with it."""
+        """Reset every environment: ``seed`` (an int) restarts all reset streams with it; without
+        a seed each env starts its next episode (the first reset uses the constructor's seed)."""
         if seed is not None:
             if isinstance(seed, (list, tuple)) or int(seed) < 0:
                 raise ValueError(f"expected a non-negative int seed, got {seed!r}")
-            self._seed = int(seed)
+            seed = int(seed)
+        elif self._first_reset:
+            seed = self._seed
+        self._first_reset = False
         self._check_open()
-        return self._backend.reset(self._seed), {}
+        return self._backend.reset(seed), {}
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                           dict[str, Any]]:
@@ -133,6 +138,12 @@ class VecEnv(gym.vector.VectorEnv):
             raise ValueError(f"expected an env index in [0, {self.num_envs}), got {index}")
         return self._backend.set_state(index, np.asarray(qpos, np.float64),
                                        np.asarray(qvel, np.float64))
+
+    def __enter__(self) -> VecEnv:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close_extras(self, **kwargs: Any) -> None:
         if not self._closed_backend:

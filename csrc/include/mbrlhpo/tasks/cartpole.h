@@ -1,0 +1,40 @@
+// Task "cartpole": dims, reward, termination and model input (host and device); matches
+// src/mbrlhpo/envs/tasks.py.
+#pragma once
+
+#include "mbrlhpo/tasks/task_common.h"
+
+namespace mbrlhpo::tasks {
+
+struct Cartpole {
+  static constexpr const char* kName = "cartpole";
+  static constexpr int kObsDim = 4;
+  static constexpr int kActDim = 1;
+  static constexpr int kNumAngleDims = 1;
+  static constexpr int kAngleDims[1 > 0 ? 1 : 1] = {1};  // unused entries: -1
+  static constexpr int kNumAbsoluteTargetDims = 0;
+  static constexpr int kAbsoluteTargetDims[0 > 0 ? 0 : 1] = {-1};
+  static constexpr int kModelInputDim = kObsDim + kNumAngleDims;
+
+  static constexpr double kPoleLength = 0.6;
+
+  // exp(-|ee - (0, l)|^2 / l^2) - 0.01 a^2, ee = (x - l sin theta, -l cos theta).
+  template <typename T>
+  MBRLHPO_HOST_DEVICE static T Reward(const T* action, const T* next_obs) {
+    const T l = T(kPoleLength);
+    const T ee_x = next_obs[0] - l * hd::Sin(next_obs[1]);
+    const T ee_y = -l * hd::Cos(next_obs[1]);
+    const T dist2 = ee_x * ee_x + (ee_y - l) * (ee_y - l);
+    return hd::Exp(-dist2 / (l * l)) - T(0.01) * SumSquares(action, kActDim);
+  }
+
+  template <typename T>
+  MBRLHPO_HOST_DEVICE static bool Terminated(const T* /*next_obs*/) { return false; }
+
+  template <typename T>
+  MBRLHPO_HOST_DEVICE static void ModelInput(const T* obs, T* out) {
+    ModelInputWithAngles<Cartpole>(obs, out);
+  }
+};
+
+}  // namespace mbrlhpo::tasks

@@ -1,0 +1,34 @@
+// Task "halfcheetah": dims, reward, termination and model input (host and device); matches
+// src/mbrlhpo/envs/tasks.py.
+#pragma once
+
+#include "mbrlhpo/tasks/task_common.h"
+
+namespace mbrlhpo::tasks {
+
+struct HalfCheetah {
+  static constexpr const char* kName = "halfcheetah";
+  static constexpr int kObsDim = 18;
+  static constexpr int kActDim = 6;
+  static constexpr int kNumAngleDims = 1;
+  static constexpr int kAngleDims[1 > 0 ? 1 : 1] = {2};  // unused entries: -1
+  static constexpr int kNumAbsoluteTargetDims = 1;
+  static constexpr int kAbsoluteTargetDims[1 > 0 ? 1 : 1] = {0};
+  static constexpr int kModelInputDim = kObsDim + kNumAngleDims;
+
+  // s'[0] - 0.1 |a|^2.
+  template <typename T>
+  MBRLHPO_HOST_DEVICE static T Reward(const T* action, const T* next_obs) {
+    return next_obs[0] - T(0.1) * SumSquares(action, kActDim);
+  }
+
+  template <typename T>
+  MBRLHPO_HOST_DEVICE static bool Terminated(const T* /*next_obs*/) { return false; }
+
+  template <typename T>
+  MBRLHPO_HOST_DEVICE static void ModelInput(const T* obs, T* out) {
+    ModelInputWithAngles<HalfCheetah>(obs, out);
+  }
+};
+
+}  // namespace mbrlhpo::tasks

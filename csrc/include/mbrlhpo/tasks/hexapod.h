@@ -1,0 +1,34 @@
+// Task "hexapod": dims, reward, termination and model input (host and device); matches
+// src/mbrlhpo/envs/tasks.py.
+#pragma once
+
+#include "mbrlhpo/tasks/task_common.h"
+
+namespace mbrlhpo::tasks {
+
+struct Hexapod {
+  static constexpr const char* kName = "hexapod";
+  static constexpr int kObsDim = 24;
+  static constexpr int kActDim = 18;
+  static constexpr int kNumAngleDims = 3;
+  static constexpr int kAngleDims[3 > 0 ? 3 : 1] = {21, 22, 23};  // unused entries: -1
+  static constexpr int kNumAbsoluteTargetDims = 1;
+  static constexpr int kAbsoluteTargetDims[1 > 0 ? 1 : 1] = {18};
+  static constexpr int kModelInputDim = kObsDim + kNumAngleDims;
+
+  // Forward (x) velocity s'[18].
+  template <typename T>
+  MBRLHPO_HOST_DEVICE static T Reward(const T* /*action*/, const T* next_obs) {
+    return next_obs[18];
+  }
+
+  template <typename T>
+  MBRLHPO_HOST_DEVICE static bool Terminated(const T* /*next_obs*/) { return false; }
+
+  template <typename T>
+  MBRLHPO_HOST_DEVICE static void ModelInput(const T* obs, T* out) {
+    ModelInputWithAngles<Hexapod>(obs, out);
+  }
+};
+
+}  // namespace mbrlhpo::tasks

@@ -1,0 +1,42 @@
+// Task "pusher": dims, reward, termination and model input (host and device); matches
+// src/mbrlhpo/envs/tasks.py.
+#pragma once
+
+#include "mbrlhpo/tasks/task_common.h"
+
+namespace mbrlhpo::tasks {
+
+struct Pusher {
+  static constexpr const char* kName = "pusher";
+  static constexpr int kObsDim = 20;
+  static constexpr int kActDim = 7;
+  static constexpr int kNumAngleDims = 0;
+  static constexpr int kAngleDims[0 > 0 ? 0 : 1] = {-1};  // unused entries: -1
+  static constexpr int kNumAbsoluteTargetDims = 0;
+  static constexpr int kAbsoluteTargetDims[0 > 0 ? 0 : 1] = {-1};
+  static constexpr int kModelInputDim = kObsDim + kNumAngleDims;
+
+  static constexpr double kGoal[3] = {0.45, -0.05, -0.323};
+
+  // -(0.5 |tip - obj|_1 + 1.25 |goal - obj|_1 + 0.1 |a|^2); tip = s'[14:17], obj = s'[17:20].
+  template <typename T>
+  MBRLHPO_HOST_DEVICE static T Reward(const T* action, const T* next_obs) {
+    T near = T(0);
+    T dist = T(0);
+    for (int k = 0; k < 3; ++k) {
+      near += hd::Abs(next_obs[17 + k] - next_obs[14 + k]);
+      dist += hd::Abs(next_obs[17 + k] - T(kGoal[k]));
+    }
+    return -(T(0.5) * near + T(1.25) * dist + T(0.1) * SumSquares(action, kActDim));
+  }
+
+  template <typename T>
+  MBRLHPO_HOST_DEVICE static bool Terminated(const T* /*next_obs*/) { return false; }
+
+  template <typename T>
+  MBRLHPO_HOST_DEVICE static void ModelInput(const T* obs, T* out) {
+    ModelInputWithAngles<Pusher>(obs, out);
+  }
+};
+
+}  // namespace mbrlhpo::tasks

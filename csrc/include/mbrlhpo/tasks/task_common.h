@@ -1,0 +1,30 @@
+// Helpers shared by the task headers (host and device).
+#pragma once
+
+#include "mbrlhpo/host_device.h"
+
+namespace mbrlhpo::tasks {
+
+// Sum of squares of x[0..n).
+template <typename T>
+MBRLHPO_HOST_DEVICE inline T SumSquares(const T* x, int n) {
+  T s = T(0);
+  for (int i = 0; i < n; ++i) s += x[i] * x[i];
+  return s;
+}
+
+// out = [obs without Task's angle dims, sin(angle dims), cos(angle dims)]
+// (width Task::kObsDim + Task::kNumAngleDims), as TaskSpec.model_input in Python.
+template <typename Task, typename T>
+MBRLHPO_HOST_DEVICE inline void ModelInputWithAngles(const T* obs, T* out) {
+  int k = 0;
+  for (int i = 0; i < Task::kObsDim; ++i) {
+    bool is_angle = false;
+    for (int j = 0; j < Task::kNumAngleDims; ++j) is_angle |= (Task::kAngleDims[j] == i);
+    if (!is_angle) out[k++] = obs[i];
+  }
+  for (int j = 0; j < Task::kNumAngleDims; ++j) out[k++] = hd::Sin(obs[Task::kAngleDims[j]]);
+  for (int j = 0; j < Task::kNumAngleDims; ++j) out[k++] = hd::Cos(obs[Task::kAngleDims[j]]);
+}
+
+}  // namespace mbrlhpo::tasks

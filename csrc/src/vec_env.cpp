@@ -1,0 +1,300 @@
+#include "mbrlhpo/vec_env.h"
+
+#include <mujoco/mjbatch.h>
+#include <mujoco/mujoco.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "mbrlhpo/errors.h"
+#include "mbrlhpo/mujoco_model.h"
+#include "mbrlhpo/reset_rng.h"
+
+namespace mbrlhpo {
+namespace {
+
+constexpr int kDivergenceWarnings[3] = {mjWARN_BADQACC, mjWARN_BADQPOS, mjWARN_BADQVEL};
+
+int DivergenceWarnings(const mjData* d) {
+  int n = 0;
+  for (int w : kDivergenceWarnings) n += d->warning[w].number;
+  return n;
+}
+
+struct BatchDeleter {
+  void operator()(mjBatch* b) const { mjb_deleteBatch(b); }
+};
+
+// ---- per-task reset distributions (as reference_env.py) ----------------------------------
+
+void ResetSim(TaskId id, const mjModel* m, mjData* d, ResetRng& rng) {
+  switch (id) {
+    case TaskId::kCartpole:
+      for (int i = 0; i < m->nq; ++i) d->qpos[i] = m->qpos0[i] + rng.Normal(0.1);
+      for (int i = 0; i < m->nv; ++i) d->qvel[i] = rng.Normal(0.1);
+      break;
+    case TaskId::kReacher:
+      for (int i = 7; i < 10; ++i) d->qpos[i] = m->qpos0[i] + rng.Normal(0.1);
+      break;
+    case TaskId::kPusher:
+      d->qpos[7] = -0.25 + rng.Normal(0.025);
+      d->qpos[8] = 0.15 + rng.Normal(0.025);
+      for (int i = 0; i < 7; ++i) d->qvel[i] = rng.Uniform(-0.005, 0.005);
+      break;
+    case TaskId::kHopper:
+      for (int i = 0; i < m->nq; ++i) d->qpos[i] = m->qpos0[i] + rng.Uniform(-0.005, 0.005);
+      for (int i = 0; i < m->nv; ++i) d->qvel[i] = rng.Uniform(-0.005, 0.005);
+      break;
+    case TaskId::kHalfCheetah:
+      for (int i = 0; i < m->nq; ++i) d->qpos[i] = m->qpos0[i] + rng.Uniform(-0.1, 0.1);
+      for (int i = 0; i < m->nv; ++i) d->qvel[i] = rng.Normal(0.1);
+      break;
+    case TaskId::kHexapod:
+      for (int i = 7; i < m->nq; ++i) d->qpos[i] = m->qpos0[i] + rng.Uniform(-0.1, 0.1);
+      for (int i = 0; i < m->nv; ++i) d->qvel[i] = rng.Uniform(-0.05, 0.05);
+      break;
+  }
+}
+
+// ---- per-task observations (as reference_env.py) -----------------------------------------
+
+struct ObsContext {
+  TaskId id;
+  int tips_body = -1;    // pusher
+  int object_body = -1;  // pusher
+};
+
+void Observe(const ObsContext& ctx, const mjModel* m, const mjData* d, double x_velocity,
+             double* obs) {
+  const double* qpos = d->qpos;
+  const double* qvel = d->qvel;
+  switch (ctx.id) {
+    case TaskId::kCartpole:
+      obs[0] = qpos[0], obs[1] = qpos[1], obs[2] = qvel[0], obs[3] = qvel[1];
+      return;
+    case TaskId::kReacher:
+      std::copy(qpos, qpos + 10, obs);
+      std::copy(qvel, qvel + 7, obs + 10);
+      return;
+    case TaskId::kPusher:
+      std::copy(qpos, qpos + 7, obs);
+      std::copy(qvel, qvel + 7, obs + 7);
+      std::copy(d->xipos + 3 * ctx.tips_body, d->xipos + 3 * ctx.tips_body + 3, obs + 14);
+      std::copy(d->xipos + 3 * ctx.object_body, d->xipos + 3 * ctx.object_body + 3, obs + 17);
+      return;
+    case TaskId::kHopper:
+      obs[0] = x_velocity;
+      std::copy(qpos + 1, qpos + m->nq, obs + 1);
+      for (int i = 0; i < m->nv; ++i) obs[m->nq + i] = std::min(std::max(qvel[i], -10.0), 10.0);
+      return;
+    case TaskId::kHalfCheetah:
+      obs[0] = x_velocity;
+      std::copy(qpos + 1, qpos + m->nq, obs + 1);
+      std::copy(qvel, qvel + m->nv, obs + m->nq);
+      return;
+    case TaskId::kHexapod: {
+      std::copy(qpos + 7, qpos + 25, obs);
+      const double w = qpos[3], x = qpos[4], y = qpos[5], z = qpos[6];
+      obs[18] = x_velocity;
+      obs[19] = qpos[1];
+      obs[20] = qpos[2];
+      obs[21] = std::atan2(2.0 * (w * x + y * z), 1.0 - 2.0 * (x * x + y * y));
+      obs[22] = std::asin(std::max(-1.0, std::min(1.0, 2.0 * (w * y - z * x))));
+      obs[23] = std::atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z));
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+struct VecEnv::Impl {
+  TaskInfo info;
+  ObsContext obs_ctx;
+  MjModelPtr model;
+  std::unique_ptr<mjBatch, BatchDeleter> batch;
+  int num_envs = 0;
+  int max_episode_steps = 0;
+  uint64_t seed = 0;
+  double dt = 0.0;
+  float action_low = 0.0f, action_high = 0.0f;
+  std::vector<uint64_t> episode;   // next episode index per env
+  std::vector<int> elapsed;        // steps in the current episode
+  std::vector<uint8_t> done;       // the last step ended the episode
+  std::vector<double> last_obs;    // N x O
+
+  // Arguments of one mjb_apply call.
+  struct Call {
+    Impl* self;
+    const double* actions;
+    double* obs;
+    double* reward;
+    uint8_t* terminated;
+    uint8_t* truncated;
+    uint8_t* diverged;
+    const double* qpos;  // SetState
+    const double* qvel;
+  };
+
+  void Apply(mjfBatchFunc fn, Call* call, const int* ids, int nid) {
+    const int failed = mjb_apply(batch.get(), ids, nid, fn, call, 1);
+    if (failed > 0) {
+      const int* status = mjb_status(batch.get());
+      for (int i = 0; i < num_envs; ++i) {
+        if (status[i]) {
+          throw Error(internal::Concat("MuJoCo failed in env ", i, ": ",
+                                       mjb_error(batch.get(), i)));
+        }
+      }
+      throw Error("MuJoCo batch call failed");
+    }
+  }
+
+  void ResetOne(const mjModel* m, mjData* d, int sim, double* obs) {
+    mj_resetData(m, d);
+    ResetRng rng(seed, static_cast<uint64_t>(sim), episode[sim]);
+    ResetSim(info.id, m, d, rng);
+    mj_forward(m, d);
+    ++episode[sim];
+    elapsed[sim] = 0;
+    done[sim] = 0;
+    Observe(obs_ctx, m, d, d->qvel[0], obs);
+    std::copy(obs, obs + info.obs_dim, last_obs.begin() + sim * info.obs_dim);
+  }
+
+  static void ResetFn(const mjModel* m, mjData* d, int sim, void* arg) {
+    Call* c = static_cast<Call*>(arg);
+    c->self->ResetOne(m, d, sim, c->obs + sim * c->self->info.obs_dim);
+  }
+
+  static void StepFn(const mjModel* m, mjData* d, int sim, void* arg) {
+    Call* c = static_cast<Call*>(arg);
+    Impl& s = *c->self;
+    const int obs_dim = s.info.obs_dim;
+    const int act_dim = s.info.act_dim;
+    double* obs = c->obs + sim * obs_dim;
+    c->reward[sim] = 0.0;
+    c->terminated[sim] = c->truncated[sim] = c->diverged[sim] = 0;
+    if (s.done[sim]) {
+      s.ResetOne(m, d, sim, obs);
+      return;
+    }
+    double action[32];
+    for (int i = 0; i < act_dim; ++i) {
+      const float a = static_cast<float>(c->actions[sim * act_dim + i]);
+      action[i] = static_cast<double>(std::min(std::max(a, s.action_low), s.action_high));
+      d->ctrl[i] = action[i];
+    }
+    const double x_before = d->qpos[0];
+    const int warnings_before = DivergenceWarnings(d);
+    for (int k = 0; k < s.info.frame_skip; ++k) mj_step(m, d);
+    if (s.obs_ctx.id == TaskId::kPusher) mj_kinematics(m, d);
+    Observe(s.obs_ctx, m, d, (d->qpos[0] - x_before) / s.dt, obs);
+    bool diverged = DivergenceWarnings(d) > warnings_before;
+    for (int i = 0; i < obs_dim && !diverged; ++i) diverged = !std::isfinite(obs[i]);
+    double* last = s.last_obs.data() + sim * obs_dim;
+    if (diverged) {
+      std::copy(last, last + obs_dim, obs);
+    } else {
+      std::copy(obs, obs + obs_dim, last);
+    }
+    ++s.elapsed[sim];
+    c->reward[sim] = TaskReward(s.info.id, action, obs);
+    c->terminated[sim] = TaskTerminated(s.info.id, obs);
+    c->truncated[sim] = diverged || s.elapsed[sim] >= s.max_episode_steps;
+    c->diverged[sim] = diverged;
+    s.done[sim] = c->terminated[sim] || c->truncated[sim];
+  }
+
+  static void SetStateFn(const mjModel* m, mjData* d, int sim, void* arg) {
+    Call* c = static_cast<Call*>(arg);
+    std::copy(c->qpos, c->qpos + m->nq, d->qpos);
+    std::copy(c->qvel, c->qvel + m->nv, d->qvel);
+    mj_forward(m, d);
+    Observe(c->self->obs_ctx, m, d, d->qvel[0], c->obs);
+    std::copy(c->obs, c->obs + c->self->info.obs_dim,
+              c->self->last_obs.begin() + sim * c->self->info.obs_dim);
+  }
+};
+
+VecEnv::VecEnv(const VecEnvConfig& config) : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  s.info = GetTaskInfo(config.task);
+  MBRLHPO_CHECK(config.num_envs >= 1, "expected num_envs >= 1, got ", config.num_envs);
+  MBRLHPO_CHECK(s.info.act_dim <= 32, "internal: action dim above 32");
+  s.num_envs = config.num_envs;
+  s.max_episode_steps =
+      config.max_episode_steps > 0 ? config.max_episode_steps : s.info.steps_per_trial;
+  s.seed = config.seed;
+  s.model = LoadModelFromXmlFile(config.model_file);
+  const mjModel* m = s.model.get();
+  MBRLHPO_CHECK(m->nu == s.info.act_dim, "model file ", config.model_file, " has ", m->nu,
+                " actuators; task ", s.info.name, " expects ", s.info.act_dim);
+  s.dt = m->opt.timestep * s.info.frame_skip;
+  s.action_low = static_cast<float>(-s.info.action_bound);
+  s.action_high = static_cast<float>(s.info.action_bound);
+  s.obs_ctx.id = s.info.id;
+  if (s.info.id == TaskId::kPusher) {
+    s.obs_ctx.tips_body = mj_name2id(m, mjOBJ_BODY, "tips_arm");
+    s.obs_ctx.object_body = mj_name2id(m, mjOBJ_BODY, "object");
+    MBRLHPO_CHECK(s.obs_ctx.tips_body >= 0 && s.obs_ctx.object_body >= 0,
+                  "pusher model needs bodies 'tips_arm' and 'object'");
+  }
+  mjBatchConfig batch_config;
+  mjb_defaultConfig(&batch_config);
+  batch_config.nthread = config.num_threads;
+  batch_config.persistent = 1;
+  char error[1000] = "";
+  s.batch.reset(mjb_makeBatch(m, s.num_envs, &batch_config, error, sizeof(error)));
+  MBRLHPO_CHECK(s.batch != nullptr, "mjb_makeBatch failed: ", error);
+  s.episode.assign(s.num_envs, 0);
+  s.elapsed.assign(s.num_envs, 0);
+  s.done.assign(s.num_envs, 0);
+  s.last_obs.assign(static_cast<size_t>(s.num_envs) * s.info.obs_dim, 0.0);
+}
+
+VecEnv::~VecEnv() = default;
+
+const TaskInfo& VecEnv::task() const { return impl_->info; }
+int VecEnv::num_envs() const { return impl_->num_envs; }
+int VecEnv::num_threads() const { return mjb_nthread(impl_->batch.get()); }
+int VecEnv::obs_dim() const { return impl_->info.obs_dim; }
+int VecEnv::act_dim() const { return impl_->info.act_dim; }
+int VecEnv::nq() const { return impl_->model->nq; }
+int VecEnv::nv() const { return impl_->model->nv; }
+
+void VecEnv::Reset(uint64_t seed, double* obs) {
+  impl_->seed = seed;
+  std::fill(impl_->episode.begin(), impl_->episode.end(), 0);
+  Reset(obs);
+}
+
+void VecEnv::Reset(double* obs) {
+  Impl& s = *impl_;
+  Impl::Call call{&s, nullptr, obs, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+  s.Apply(&Impl::ResetFn, &call, nullptr, s.num_envs);
+}
+
+void VecEnv::Step(const double* actions, double* obs, double* reward, uint8_t* terminated,
+                  uint8_t* truncated, uint8_t* diverged) {
+  Impl& s = *impl_;
+  const int n = s.num_envs * s.info.act_dim;
+  for (int i = 0; i < n; ++i) {
+    MBRLHPO_CHECK(std::isfinite(actions[i]), "expected finite actions, got ", actions[i],
+                  " for env ", i / s.info.act_dim);
+  }
+  Impl::Call call{&s, actions, obs, reward, terminated, truncated, diverged, nullptr, nullptr};
+  s.Apply(&Impl::StepFn, &call, nullptr, s.num_envs);
+}
+
+void VecEnv::SetState(int index, const double* qpos, const double* qvel, double* obs) {
+  Impl& s = *impl_;
+  MBRLHPO_CHECK(index >= 0 && index < s.num_envs, "expected an env index in [0, ", s.num_envs,
+                "), got ", index);
+  Impl::Call call{&s, nullptr, obs, nullptr, nullptr, nullptr, nullptr, qpos, qvel};
+  s.Apply(&Impl::SetStateFn, &call, &index, 1);
+  s.done[index] = 0;
+}
+
+}  // namespace mbrlhpo
