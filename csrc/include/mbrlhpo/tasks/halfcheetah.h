@@ -12,6 +12,11 @@ struct HalfCheetah {
   static constexpr int kActDim = 6;
   static constexpr int kNumAngleDims = 1;
   static constexpr int kAngleDims[1 > 0 ? 1 : 1] = {2};  // unused entries: -1
+  // The same as a function: static member arrays cannot be read in CUDA device code.
+  MBRLHPO_HOST_DEVICE static constexpr int AngleDim(int j) {
+    constexpr int kDims[] = {2};
+    return kDims[j];
+  }
   static constexpr int kNumAbsoluteTargetDims = 1;
   static constexpr int kAbsoluteTargetDims[1 > 0 ? 1 : 1] = {0};
   static constexpr int kModelInputDim = kObsDim + kNumAngleDims;

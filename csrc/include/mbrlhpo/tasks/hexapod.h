@@ -12,6 +12,11 @@ struct Hexapod {
   static constexpr int kActDim = 18;
   static constexpr int kNumAngleDims = 3;
   static constexpr int kAngleDims[3 > 0 ? 3 : 1] = {21, 22, 23};  // unused entries: -1
+  // The same as a function: static member arrays cannot be read in CUDA device code.
+  MBRLHPO_HOST_DEVICE static constexpr int AngleDim(int j) {
+    constexpr int kDims[] = {21, 22, 23};
+    return kDims[j];
+  }
   static constexpr int kNumAbsoluteTargetDims = 1;
   static constexpr int kAbsoluteTargetDims[1 > 0 ? 1 : 1] = {18};
   static constexpr int kModelInputDim = kObsDim + kNumAngleDims;

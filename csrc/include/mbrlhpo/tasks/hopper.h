@@ -12,6 +12,11 @@ struct Hopper {
   static constexpr int kActDim = 3;
   static constexpr int kNumAngleDims = 0;
   static constexpr int kAngleDims[0 > 0 ? 0 : 1] = {-1};  // unused entries: -1
+  // The same as a function: static member arrays cannot be read in CUDA device code.
+  MBRLHPO_HOST_DEVICE static constexpr int AngleDim(int j) {
+    constexpr int kDims[] = {-1};
+    return kDims[j];
+  }
   static constexpr int kNumAbsoluteTargetDims = 1;
   static constexpr int kAbsoluteTargetDims[1 > 0 ? 1 : 1] = {0};
   static constexpr int kModelInputDim = kObsDim + kNumAngleDims;

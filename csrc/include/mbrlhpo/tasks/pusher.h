@@ -12,11 +12,20 @@ struct Pusher {
   static constexpr int kActDim = 7;
   static constexpr int kNumAngleDims = 0;
   static constexpr int kAngleDims[0 > 0 ? 0 : 1] = {-1};  // unused entries: -1
+  // The same as a function: static member arrays cannot be read in CUDA device code.
+  MBRLHPO_HOST_DEVICE static constexpr int AngleDim(int j) {
+    constexpr int kDims[] = {-1};
+    return kDims[j];
+  }
   static constexpr int kNumAbsoluteTargetDims = 0;
   static constexpr int kAbsoluteTargetDims[0 > 0 ? 0 : 1] = {-1};
   static constexpr int kModelInputDim = kObsDim + kNumAngleDims;
 
   static constexpr double kGoal[3] = {0.45, -0.05, -0.323};
+  MBRLHPO_HOST_DEVICE static constexpr double Goal(int k) {
+    constexpr double kG[] = {0.45, -0.05, -0.323};
+    return kG[k];
+  }
 
   // -(0.5 |tip - obj|_1 + 1.25 |goal - obj|_1 + 0.1 |a|^2); tip = s'[14:17], obj = s'[17:20].
   template <typename T>
@@ -25,7 +34,7 @@ struct Pusher {
     T dist = T(0);
     for (int k = 0; k < 3; ++k) {
       near += hd::Abs(next_obs[17 + k] - next_obs[14 + k]);
-      dist += hd::Abs(next_obs[17 + k] - T(kGoal[k]));
+      dist += hd::Abs(next_obs[17 + k] - T(Goal(k)));
     }
     return -(T(0.5) * near + T(1.25) * dist + T(0.1) * SumSquares(action, kActDim));
   }

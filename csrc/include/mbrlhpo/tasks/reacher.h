@@ -12,6 +12,11 @@ struct Reacher {
   static constexpr int kActDim = 7;
   static constexpr int kNumAngleDims = 0;
   static constexpr int kAngleDims[0 > 0 ? 0 : 1] = {-1};  // unused entries: -1
+  // The same as a function: static member arrays cannot be read in CUDA device code.
+  MBRLHPO_HOST_DEVICE static constexpr int AngleDim(int j) {
+    constexpr int kDims[] = {-1};
+    return kDims[j];
+  }
   static constexpr int kNumAbsoluteTargetDims = 0;
   static constexpr int kAbsoluteTargetDims[0 > 0 ? 0 : 1] = {-1};
   static constexpr int kModelInputDim = kObsDim + kNumAngleDims;

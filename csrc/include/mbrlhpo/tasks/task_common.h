@@ -20,11 +20,11 @@ MBRLHPO_HOST_DEVICE inline void ModelInputWithAngles(const T* obs, T* out) {
   int k = 0;
   for (int i = 0; i < Task::kObsDim; ++i) {
     bool is_angle = false;
-    for (int j = 0; j < Task::kNumAngleDims; ++j) is_angle |= (Task::kAngleDims[j] == i);
+    for (int j = 0; j < Task::kNumAngleDims; ++j) is_angle |= (Task::AngleDim(j) == i);
     if (!is_angle) out[k++] = obs[i];
   }
-  for (int j = 0; j < Task::kNumAngleDims; ++j) out[k++] = hd::Sin(obs[Task::kAngleDims[j]]);
-  for (int j = 0; j < Task::kNumAngleDims; ++j) out[k++] = hd::Cos(obs[Task::kAngleDims[j]]);
+  for (int j = 0; j < Task::kNumAngleDims; ++j) out[k++] = hd::Sin(obs[Task::AngleDim(j)]);
+  for (int j = 0; j < Task::kNumAngleDims; ++j) out[k++] = hd::Cos(obs[Task::AngleDim(j)]);
 }
 
 }  // namespace mbrlhpo::tasks
