@@ -14,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
   py::register_exception<mbrlhpo::Error>(m, "NativeError", PyExc_ValueError);
   mbrlhpo::CheckMuJoCoVersion();
   mbrlhpo::bindings::RegisterInfo(m);
+  mbrlhpo::bindings::RegisterPlanner(m);
 }
