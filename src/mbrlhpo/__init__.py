@@ -1,3 +1,31 @@
-"""mbrlhpo: fast hyperparameter optimisation of model-based RL (PETS on MuJoCo)."""
+"""mbrlhpo: fast hyperparameter optimisation of model-based RL (PETS on MuJoCo).
+
+The public API is imported lazily, so ``import mbrlhpo`` (and the CLI's ``--version``) does not
+load torch or MuJoCo until they are used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "make_env": "mbrlhpo.envs",
+    "get_task": "mbrlhpo.envs",
+    "VecEnv": "mbrlhpo.envs",
+    "PETSAgent": "mbrlhpo.agent",
+    "PETSHparams": "mbrlhpo.agent",
+    "TrialResult": "mbrlhpo.agent",
+    "CEMConfig": "mbrlhpo.planning",
+    "CEMPlanner": "mbrlhpo.planning",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'mbrlhpo' has no attribute {name!r}")

@@ -1,0 +1,128 @@
+"""The PETS agent's hyperparameters: the paper's eight tunable ones plus the fixed settings.
+
+Names are shared with the HPO layer's search spaces (`mbrlhpo.hpo.search_space`): ``lr``,
+``weight_decay``, ``epochs`` (model training); ``iterations``, ``population``, ``alpha``,
+``elite_ratio``, ``horizon`` (CEM).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+TUNABLE = ("lr", "weight_decay", "epochs", "iterations", "population", "alpha", "elite_ratio",
+           "horizon")
+FIXED = ("ensemble_size", "hidden", "depth", "particles", "batch_size")
+PROFILES = ("paper", "quick")
+
+
+@dataclass(frozen=True)
+class PETSHparams:
+    """Every hyperparameter of one PETS agent. Frozen: change with :meth:`replace`."""
+
+    lr: float
+    weight_decay: float
+    epochs: int
+    iterations: int
+    population: int
+    alpha: float
+    elite_ratio: float
+    horizon: int
+    ensemble_size: int = 5
+    hidden: int = 200
+    depth: int = 4
+    particles: int = 20
+    batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        positive_ints = ("epochs", "iterations", "population", "horizon", "ensemble_size",
+                         "hidden", "depth", "particles", "batch_size")
+        for name in positive_ints:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"expected {name} to be an int >= 1, got {value!r}")
+        for name in ("lr", "weight_decay", "alpha", "elite_ratio"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"expected {name} to be a float, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"expected {name} to be finite, got {value!r}")
+        if self.lr <= 0:
+            raise ValueError(f"expected lr > 0, got {self.lr}")
+        if self.weight_decay < 0:
+            raise ValueError(f"expected weight_decay >= 0, got {self.weight_decay}")
+        if not 0 <= self.alpha < 1:
+            raise ValueError(f"expected alpha in [0, 1), got {self.alpha}")
+        if not 0 < self.elite_ratio <= 1:
+            raise ValueError(f"expected elite_ratio in (0, 1], got {self.elite_ratio}")
+        if self.particles % self.ensemble_size:
+            raise ValueError(
+                f"expected particles to be a multiple of ensemble_size={self.ensemble_size} "
+                f"(TS-inf splits particles evenly over members), got {self.particles}"
+            )
+
+    def replace(self, **changes: Any) -> PETSHparams:
+        """A copy with some values changed; unknown names raise ValueError."""
+        unknown = sorted(set(changes) - set(TUNABLE + FIXED))
+        if unknown:
+            raise ValueError(f"unknown hyperparameters {unknown}; expected some of {TUNABLE + FIXED}")
+        return dataclasses.replace(self, **{k: _plain(k, v) for k, v in changes.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> PETSHparams:
+        unknown = sorted(set(values) - set(TUNABLE + FIXED))
+        if unknown:
+            raise ValueError(f"unknown hyperparameters {unknown}; expected some of {TUNABLE + FIXED}")
+        return cls(**{k: _plain(k, v) for k, v in values.items()})
+
+
+_INT_NAMES = {"epochs", "iterations", "population", "horizon", "ensemble_size", "hidden", "depth",
+              "particles", "batch_size"}
+
+
+def _plain(name: str, value: Any) -> Any:
+    """NumPy scalars and integral floats from a search space become plain int/float."""
+    if name in _INT_NAMES:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return int(value) if hasattr(value, "__index__") and not isinstance(value, bool) else value
+    return float(value) if hasattr(value, "__float__") and not isinstance(value, bool) else value
+
+
+# The expert (Chua et al.) settings of PAPER.md, Tables 2-4, and the reference PETS models.
+_PAPER = {
+    "pusher": dict(lr=1e-3, weight_decay=4e-4, epochs=5, iterations=5, population=500, alpha=0.1,
+                   elite_ratio=0.1, horizon=30, depth=3),
+    "reacher": dict(lr=7.5e-4, weight_decay=5e-4, epochs=5, iterations=5, population=400,
+                    alpha=0.1, elite_ratio=0.1, horizon=25),
+    "hopper": dict(lr=1e-3, weight_decay=7.5e-5, epochs=5, iterations=5, population=500,
+                   alpha=0.1, elite_ratio=0.1, horizon=30),
+    "halfcheetah": dict(lr=1e-3, weight_decay=7.5e-5, epochs=5, iterations=5, population=500,
+                        alpha=0.1, elite_ratio=0.1, horizon=30),
+    "hexapod": dict(lr=1e-3, weight_decay=7.5e-5, epochs=5, iterations=5, population=500,
+                    alpha=0.1, elite_ratio=0.1, horizon=30),
+    # PETS's cartpole: 3 x 500 ensemble, horizon 25, population 400, 5 epochs.
+    "cartpole": dict(lr=1e-3, weight_decay=2.5e-4, epochs=5, iterations=5, population=400,
+                     alpha=0.1, elite_ratio=0.1, horizon=25, hidden=500, depth=3),
+}
+
+# Small enough to learn cartpole on 2 CPU cores within minutes (see docs/agent.md).
+_QUICK = dict(epochs=5, iterations=3, population=100, horizon=15, particles=10, hidden=64,
+              depth=3)
+
+
+def default_hparams(task: str, profile: str = "paper") -> PETSHparams:
+    """The expert defaults of a task (``paper``) or a small, fast variant (``quick``)."""
+    if task not in _PAPER:
+        raise ValueError(f"unknown task {task!r}; expected one of {sorted(_PAPER)}")
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; expected one of {PROFILES}")
+    values = dict(_PAPER[task])
+    if profile == "quick":
+        values.update(_QUICK)
+    return PETSHparams(**values)

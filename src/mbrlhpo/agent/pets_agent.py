@@ -1,0 +1,290 @@
+"""The PETS agent (Algorithm 1 of the paper): the optimizee of every HPO method.
+
+Trial 0 acts uniformly at random; every later trial trains the ensemble on all data so far,
+then runs one episode with CEM model-predictive control (replanning every step), and adds its
+transitions to the replay buffer. Hyperparameters may change between trials (a PBT schedule)
+without losing the data or the optimiser state. The agent's whole state saves to one
+checkpoint file and restores bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mbrlhpo.agent.checkpoint import read_checkpoint, write_checkpoint
+from mbrlhpo.agent.hparams import FIXED, PETSHparams, default_hparams
+from mbrlhpo.agent.replay_buffer import ReplayBuffer
+from mbrlhpo.envs import get_task, make_env
+from mbrlhpo.models import DynamicsModel
+from mbrlhpo.planning import CEMConfig, CEMPlanner
+
+CHECKPOINT_KIND = "pets-agent"
+CHECKPOINT_FILE = "agent.safetensors"
+PLANNER_BACKENDS = ("auto", "cpu", "torch", "cuda")
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """What one trial did. ``ret`` is the sum of the task reward over the episode."""
+
+    trial: int
+    ret: float
+    steps: int
+    wall_time: float
+    train_time: float
+    model_loss: float | None  # last training epoch's loss; None for the random trial
+    diverged: bool  # the simulation overflowed (the episode ended early)
+    model_diverged: bool  # training produced NaN/inf: the model was rolled back
+    random: bool  # trial 0: uniformly random actions
+    hparams: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve_backend(planner_backend: str, device: str) -> str:
+    """``auto``: CUDA when the model lives on a GPU and the CUDA planner is built, else the
+    native CPU planner, else the torch reference."""
+    if planner_backend not in PLANNER_BACKENDS:
+        raise ValueError(f"expected planner_backend in {PLANNER_BACKENDS}, got {planner_backend!r}")
+    if planner_backend != "auto":
+        return planner_backend
+    from mbrlhpo import _native
+
+    if str(device).startswith("cuda") and _native.cuda_available():
+        return "cuda"
+    return "cpu" if _native.available() else "torch"
+
+
+class PETSAgent:
+    """PETS on one task.
+
+    Args:
+        env: a task name (``"cartpole"``...) or an environment from :func:`mbrlhpo.make_env`.
+        hparams: a :class:`PETSHparams`, a dict of overrides of the profile's defaults, or None.
+        seed: fixes every random choice (actions, bootstraps, initial weights, planner noise,
+            reset states).
+        device: torch device of the model.
+        planner_backend: ``auto``, ``cpu`` (native), ``torch`` (reference) or ``cuda``.
+        profile: ``paper`` (the paper's settings) or ``quick`` (small, for CPUs and tests).
+    """
+
+    def __init__(self, env: Any, hparams: PETSHparams | dict[str, Any] | None = None,
+                 seed: int = 0, device: str = "cpu", planner_backend: str = "auto",
+                 profile: str = "paper", progress: bool = False) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"expected a non-negative int seed, got {seed!r}")
+        self.seed = int(seed)
+        if isinstance(env, str):
+            self.task = get_task(env)
+            self.env = make_env(env)
+        else:
+            task = getattr(getattr(env, "unwrapped", env), "task", None)
+            if task is None:
+                raise ValueError("expected a task name or an env from mbrlhpo.make_env, "
+                                 f"got {type(env).__name__}")
+            self.task, self.env = task, env
+        self.profile = profile
+        base = default_hparams(self.task.name, profile)
+        if hparams is None:
+            hparams = base
+        elif isinstance(hparams, dict):
+            hparams = base.replace(**hparams)
+        elif not isinstance(hparams, PETSHparams):
+            raise ValueError(f"expected PETSHparams, a dict or None, got {type(hparams).__name__}")
+        self._hparams = hparams
+        self.device = str(device)
+        self.backend = resolve_backend(planner_backend, self.device)
+        self.progress = progress
+        self.rng = np.random.default_rng(self.seed)
+        self.model = DynamicsModel(self.task, hparams.ensemble_size, hparams.hidden,
+                                   hparams.depth, device=self.device, seed=self.seed)
+        self.planner = CEMPlanner(self.task, self.model, self._cem_config(hparams),
+                                  backend=self.backend, seed=self.seed)
+        self.buffer = ReplayBuffer(self.task.obs_dim, self.task.act_dim)
+        self.trial = 0
+        self.history: list[TrialResult] = []
+
+    # ------------------------------------------------------------------ hyperparameters
+    @property
+    def hparams(self) -> PETSHparams:
+        return self._hparams
+
+    def set_hparams(self, hparams: PETSHparams | dict[str, Any]) -> None:
+        """Changes the tunable hyperparameters for the next trials (keeps data and Adam state).
+
+        Architecture settings (ensemble size, width, depth) cannot change on a trained model.
+        """
+        new = self._hparams.replace(**hparams) if isinstance(hparams, dict) else hparams
+        if not isinstance(new, PETSHparams):
+            raise ValueError(f"expected PETSHparams or a dict, got {type(hparams).__name__}")
+        for name in ("ensemble_size", "hidden", "depth"):
+            if getattr(new, name) != getattr(self._hparams, name):
+                raise ValueError(f"{name} is fixed for a built model: expected "
+                                 f"{getattr(self._hparams, name)}, got {getattr(new, name)}")
+        self.planner.set_config(self._cem_config(new))
+        self._hparams = new
+
+    @staticmethod
+    def _cem_config(h: PETSHparams) -> CEMConfig:
+        return CEMConfig(horizon=h.horizon, population=h.population, elite_ratio=h.elite_ratio,
+                         iterations=h.iterations, alpha=h.alpha, particles=h.particles)
+
+    # ------------------------------------------------------------------ Algorithm 1
+    def run_trial(self) -> TrialResult:
+        """Runs one trial (train, then one MPC episode) and adds its data to the buffer."""
+        start = time.perf_counter()
+        h = self._hparams
+        is_random = self.trial == 0
+        loss, model_diverged, train_time = None, False, 0.0
+        if not is_random:
+            loss, model_diverged, train_time = self._train()
+            self.planner.reset()
+        obs, _ = self.env.reset(seed=int(self.rng.integers(2**62)))
+        steps = self.task.steps_per_trial
+        observations = np.empty((steps, self.task.obs_dim))
+        actions = np.empty((steps, self.task.act_dim))
+        next_observations = np.empty((steps, self.task.obs_dim))
+        rewards = np.empty(steps)
+        terminals = np.zeros(steps, dtype=bool)
+        low, high = self.task.action_low, self.task.action_high
+        diverged, n = False, 0
+        bar = _progress(steps, f"trial {self.trial}", self.progress)
+        for _ in range(steps):
+            if is_random:
+                action = self.rng.uniform(low, high).astype(np.float32)
+            else:
+                action = self.planner.plan(obs)
+            next_obs, reward, terminated, _, info = self.env.step(action)
+            if info.get("sim_diverged", False):
+                diverged = True  # the transition into a broken state is not data
+                break
+            observations[n], actions[n], next_observations[n] = obs, action, next_obs
+            rewards[n], terminals[n] = reward, terminated
+            n += 1
+            obs = next_obs
+            if bar is not None:
+                bar.update(1)
+            if terminated:
+                break
+        if bar is not None:
+            bar.close()
+        if n > 0:
+            self.buffer.add_episode(observations[:n], actions[:n], next_observations[:n],
+                                    rewards[:n], terminals[:n])
+        result = TrialResult(
+            trial=self.trial, ret=float(rewards[:n].sum()), steps=n,
+            wall_time=time.perf_counter() - start, train_time=train_time, model_loss=loss,
+            diverged=diverged, model_diverged=model_diverged, random=is_random,
+            hparams=h.to_dict())
+        self.trial += 1
+        self.history.append(result)
+        return result
+
+    def _train(self) -> tuple[float | None, bool, float]:
+        """Trains on all data; on NaN/inf rolls the model back and reports it."""
+        h = self._hparams
+        data = self.buffer.all()
+        before = self.model.state_dict()
+        start = time.perf_counter()
+        losses = self.model.train(data.obs, data.act, data.next_obs, epochs=h.epochs, lr=h.lr,
+                                  weight_decay=h.weight_decay, batch_size=h.batch_size,
+                                  rng=self.rng, progress=self.progress)
+        elapsed = time.perf_counter() - start
+        finite = all(math.isfinite(x) for x in losses) and all(
+            bool(torch.isfinite(t).all()) for t in self.model.state_dict().values()
+            if t.is_floating_point())
+        if not finite:
+            self.model.load_state_dict(before)
+            return None, True, elapsed
+        return (float(losses[-1]) if losses else None), False, elapsed
+
+    def act(self, obs: Any) -> np.ndarray:
+        """The MPC action for an observation (the agent must have trained at least once)."""
+        return self.planner.plan(obs)
+
+    def model_nll(self, observations: Any, actions: Any, next_observations: Any) -> float:
+        """The ensemble's Gaussian NLL on given transitions (objective-mismatch analysis)."""
+        return self.model.nll(observations, actions, next_observations)
+
+    # ------------------------------------------------------------------ PBT exploit
+    def copy_from(self, other: PETSAgent, copy_history: bool = True) -> None:
+        """Becomes ``other``'s model, optimiser state and hyperparameters; with
+        ``copy_history`` also its replay buffer (shared, not duplicated)."""
+        if other.task.name != self.task.name:
+            raise ValueError(f"cannot copy a {other.task.name} agent into a {self.task.name} one")
+        self.set_hparams(other.hparams)
+        self.model.load_state_dict(other.model.state_dict())
+        if copy_history:
+            self.buffer.share_from(other.buffer)
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, path: str | Path) -> Path:
+        """Writes the whole agent state to ``path`` (a directory) atomically; returns the file."""
+        path = Path(path)
+        file = path / CHECKPOINT_FILE if path.suffix != ".safetensors" else path
+        arrays: dict[str, np.ndarray] = {
+            f"model/{k}": v.detach().cpu().numpy() for k, v in self.model.state_dict().items()
+        }
+        arrays.update(self.buffer.state())
+        arrays.update({f"planner/{k}": v for k, v in self.planner.get_state().items()})
+        meta = {
+            "task": self.task.name, "seed": self.seed, "trial": self.trial,
+            "profile": self.profile, "device": self.device, "backend": self.backend,
+            "hparams": self._hparams.to_dict(),
+            "rng": _jsonable_rng_state(self.rng),
+            "history": [r.to_dict() for r in self.history],
+        }
+        write_checkpoint(file, arrays, meta, CHECKPOINT_KIND)
+        return file
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None,
+             planner_backend: str | None = None) -> PETSAgent:
+        """Restores an agent saved by :meth:`save`; rejects corrupt or foreign files."""
+        path = Path(path)
+        file = path / CHECKPOINT_FILE if path.is_dir() else path
+        arrays, meta = read_checkpoint(file, CHECKPOINT_KIND)
+        hparams = PETSHparams.from_dict(meta["hparams"])
+        agent = cls(meta["task"], hparams, seed=meta["seed"],
+                    device=device or meta["device"],
+                    planner_backend=planner_backend or meta["backend"], profile=meta["profile"])
+        agent._restore(arrays, meta)
+        return agent
+
+    def _restore(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        self.model.load_state_dict({k[len("model/"):]: torch.from_numpy(v.copy())
+                                    for k, v in arrays.items() if k.startswith("model/")})
+        self.buffer = ReplayBuffer.from_state(arrays, self.task.obs_dim, self.task.act_dim)
+        self.planner.set_state({k[len("planner/"):]: v for k, v in arrays.items()
+                                if k.startswith("planner/")})
+        self.rng.bit_generator.state = meta["rng"]
+        self.trial = int(meta["trial"])
+        self.history = [TrialResult(**r) for r in meta["history"]]
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def _jsonable_rng_state(rng: np.random.Generator) -> dict[str, Any]:
+    state = rng.bit_generator.state
+    return {k: (v if not isinstance(v, dict) else {kk: int(vv) for kk, vv in v.items()})
+            for k, v in state.items()}
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False, unit="step")
+
+
+__all__ = ["FIXED", "PETSAgent", "TrialResult", "resolve_backend"]

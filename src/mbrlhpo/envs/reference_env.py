@@ -1,0 +1,231 @@
+"""Pure-Python environments over the ``mujoco`` bindings: the fallback and the independent check
+of the native vectorised environments.
+
+Per task this file fixes what the task spec does not: how the observation is read from the
+simulation, and the reset distribution (drawn with :class:`~mbrlhpo.envs.reset_rng.ResetRng`, so
+the native envs reproduce it exactly). Sources of the facts: PETS (kchua/handful-of-trials) for
+cartpole, reacher and pusher; the paper's code (automl/HPO_for_RL, gym v3 envs) for hopper and
+halfcheetah; the hexapod is ours.
+
+Step semantics (shared with the native envs):
+- the action is validated (shape, floating dtype, finite) and clipped to the bounds;
+- ``ctrl = action``, then ``frame_skip`` physics steps; x velocity = displacement / dt;
+- reward = ``task.reward(action_clipped, next_obs)``; terminated = ``task.terminated(next_obs)``;
+- the episode is truncated after ``max_episode_steps`` steps (default: the task's horizon);
+- a step whose simulation produces NaN/inf or a MuJoCo bad qpos/qvel/qacc warning ends the
+  episode: ``truncated=True``, ``info["sim_diverged"]=True``, and the observation returned is the
+  last valid one (the step's reward is computed on it, so reward == task.reward always holds).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from mbrlhpo.envs.reset_rng import ResetRng
+from mbrlhpo.envs.tasks import TaskSpec, get_task, hopper_alive_bonus
+
+_DIVERGENCE_WARNINGS = (mujoco.mjtWarning.mjWARN_BADQACC, mujoco.mjtWarning.mjWARN_BADQPOS,
+                        mujoco.mjtWarning.mjWARN_BADQVEL)
+
+
+# --------------------------------------------------------------------------------------------
+# Per-task reset distributions and observation extraction.
+
+
+def _reset_cartpole(m: mujoco.MjModel, d: mujoco.MjData, rng: ResetRng) -> None:
+    # PETS: qpos, qvel = init + N(0, 0.1) each.
+    for i in range(m.nq):
+        d.qpos[i] = m.qpos0[i] + rng.normal(0.1)
+    for i in range(m.nv):
+        d.qvel[i] = rng.normal(0.1)
+
+
+def _reset_reacher(m: mujoco.MjModel, d: mujoco.MjData, rng: ResetRng) -> None:
+    # PETS: arm at rest at zero; goal = initial goal position (0, 0.25, 0) + N(0, 0.1).
+    for i in range(7, 10):
+        d.qpos[i] = m.qpos0[i] + rng.normal(0.1)
+
+
+def _reset_pusher(m: mujoco.MjModel, d: mujoco.MjData, rng: ResetRng) -> None:
+    # PETS: object slides (y, x) = (-0.25, 0.15) + N(0, 0.025); goal slides 0;
+    # arm qvel ~ U(-0.005, 0.005), object and goal at rest.
+    d.qpos[7] = -0.25 + rng.normal(0.025)
+    d.qpos[8] = 0.15 + rng.normal(0.025)
+    for i in range(7):
+        d.qvel[i] = rng.uniform(-0.005, 0.005)
+
+
+def _reset_hopper(m: mujoco.MjModel, d: mujoco.MjData, rng: ResetRng) -> None:
+    # HPO_for_RL / gym v3: qpos, qvel = init + U(-0.005, 0.005).
+    for i in range(m.nq):
+        d.qpos[i] = m.qpos0[i] + rng.uniform(-0.005, 0.005)
+    for i in range(m.nv):
+        d.qvel[i] = rng.uniform(-0.005, 0.005)
+
+
+def _reset_halfcheetah(m: mujoco.MjModel, d: mujoco.MjData, rng: ResetRng) -> None:
+    # HPO_for_RL / gym v3: qpos = init + U(-0.1, 0.1), qvel = N(0, 0.1).
+    for i in range(m.nq):
+        d.qpos[i] = m.qpos0[i] + rng.uniform(-0.1, 0.1)
+    for i in range(m.nv):
+        d.qvel[i] = rng.normal(0.1)
+
+
+def _reset_hexapod(m: mujoco.MjModel, d: mujoco.MjData, rng: ResetRng) -> None:
+    # Ours: standing pose; joint angles + U(-0.1, 0.1); all velocities U(-0.05, 0.05).
+    for i in range(7, m.nq):
+        d.qpos[i] = m.qpos0[i] + rng.uniform(-0.1, 0.1)
+    for i in range(m.nv):
+        d.qvel[i] = rng.uniform(-0.05, 0.05)
+
+
+def quat_to_rpy(w: float, x: float, y: float, z: float) -> tuple[float, float, float]:
+    """Roll, pitch, yaw (ZYX Tait-Bryan, radians) of a unit quaternion (w, x, y, z)."""
+    roll = math.atan2(2.0 * (w * x + y * z), 1.0 - 2.0 * (x * x + y * y))
+    sin_pitch = max(-1.0, min(1.0, 2.0 * (w * y - z * x)))
+    pitch = math.asin(sin_pitch)
+    yaw = math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
+    return roll, pitch, yaw
+
+
+class _Observer:
+    """Reads a task's observation from ``MjData``; ``x_velocity`` is given by the caller."""
+
+    def __init__(self, task: TaskSpec, model: mujoco.MjModel) -> None:
+        self.name = task.name
+        if task.name == "pusher":
+            self.tips = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, "tips_arm")
+            self.obj = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, "object")
+
+    def needs_kinematics(self) -> bool:
+        return self.name == "pusher"
+
+    def __call__(self, d: mujoco.MjData, x_velocity: float) -> np.ndarray:
+        qpos, qvel = d.qpos, d.qvel
+        if self.name == "cartpole":
+            return np.concatenate([qpos, qvel])
+        if self.name == "reacher":
+            return np.concatenate([qpos, qvel[:7]])
+        if self.name == "pusher":
+            return np.concatenate([qpos[:7], qvel[:7], d.xipos[self.tips], d.xipos[self.obj]])
+        if self.name == "hopper":
+            return np.concatenate([[x_velocity], qpos[1:], np.clip(qvel, -10.0, 10.0)])
+        if self.name == "halfcheetah":
+            return np.concatenate([[x_velocity], qpos[1:], qvel])
+        # hexapod
+        roll, pitch, yaw = quat_to_rpy(*qpos[3:7])
+        return np.concatenate([qpos[7:25], [x_velocity, qpos[1], qpos[2], roll, pitch, yaw]])
+
+
+_RESETS = {"cartpole": _reset_cartpole, "reacher": _reset_reacher, "pusher": _reset_pusher,
+           "hopper": _reset_hopper, "halfcheetah": _reset_halfcheetah, "hexapod": _reset_hexapod}
+
+
+def validate_action(action: Any, task: TaskSpec) -> np.ndarray:
+    """Check an action's shape, dtype and finiteness; return it clipped to the bounds as float64.
+
+    Raises ValueError naming what was expected and what came.
+    """
+    arr = np.asarray(action)
+    if arr.dtype.kind != "f":
+        raise ValueError(f"{task.name}: expected a floating-point action, got dtype {arr.dtype}")
+    if arr.shape != (task.act_dim,):
+        raise ValueError(f"{task.name}: expected action of shape ({task.act_dim},), "
+                         f"got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{task.name}: expected a finite action, got {arr}")
+    # Clip in float32 (the action space's dtype) then widen, like the native envs.
+    clipped = np.clip(arr.astype(np.float32), task.action_low, task.action_high)
+    return clipped.astype(np.float64)
+
+
+class ReferenceEnv(gym.Env):
+    """One task as a gymnasium env over the ``mujoco`` Python bindings.
+
+    ``seed``: reset streams are keyed by (seed, env_index, episode); ``reset(seed=s)`` restarts
+    the episode counter at 0 with seed ``s``. Observations are float64 ``(O,)``.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+
+    def __init__(self, name: str, seed: int | None = None, max_episode_steps: int | None = None,
+                 env_index: int = 0) -> None:
+        super().__init__()
+        self.task = get_task(name)
+        if max_episode_steps is not None and max_episode_steps < 1:
+            raise ValueError(f"expected max_episode_steps >= 1, got {max_episode_steps}")
+        self.max_episode_steps = max_episode_steps or self.task.steps_per_trial
+        self.model = mujoco.MjModel.from_xml_path(self.task.model_file)
+        self.data = mujoco.MjData(self.model)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (self.task.obs_dim,), np.float64)
+        self.action_space = gym.spaces.Box(self.task.action_low, self.task.action_high,
+                                           (self.task.act_dim,), np.float32)
+        self._observe = _Observer(self.task, self.model)
+        self._reset_fn = _RESETS[self.task.name]
+        self._env_index = env_index
+        self._seed = seed
+        self._episode = 0
+        self._elapsed = 0
+        self._obs: np.ndarray | None = None
+
+    # ---- gymnasium API --------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if seed is not None:
+            self._seed, self._episode = int(seed), 0
+        elif self._seed is None:
+            self._seed = int(self.np_random.integers(0, 2**63))
+        m, d = self.model, self.data
+        mujoco.mj_resetData(m, d)
+        self._reset_fn(m, d, ResetRng(self._seed, self._env_index, self._episode))
+        mujoco.mj_forward(m, d)
+        self._episode += 1
+        self._elapsed = 0
+        self._obs = self._observe(d, float(d.qvel[0]))
+        return self._obs.copy(), {}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self._obs is None:
+            raise RuntimeError("call reset() before step()")
+        act = validate_action(action, self.task)
+        m, d = self.model, self.data
+        x_before = float(d.qpos[0])
+        warnings_before = sum(d.warning[w].number for w in _DIVERGENCE_WARNINGS)
+        d.ctrl[:] = act
+        mujoco.mj_step(m, d, self.task.frame_skip)
+        if self._observe.needs_kinematics():
+            mujoco.mj_kinematics(m, d)
+        obs = self._observe(d, (float(d.qpos[0]) - x_before) / self.task.dt)
+        diverged = (sum(d.warning[w].number for w in _DIVERGENCE_WARNINGS) > warnings_before
+                    or not np.all(np.isfinite(obs)))
+        if diverged:
+            obs = self._obs
+        self._elapsed += 1
+        reward = float(self.task.reward(act, obs))
+        terminated = bool(self.task.terminated(obs))
+        truncated = diverged or self._elapsed >= self.max_episode_steps
+        info: dict[str, Any] = {"sim_diverged": diverged}
+        if self.task.name == "hopper":
+            info["alive_bonus"] = float(hopper_alive_bonus(obs))
+        self._obs = obs
+        return obs.copy(), reward, terminated, truncated, info
+
+    # ---- extras ---------------------------------------------------------------------------
+    def set_state(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
+        """Overwrite the simulation state (tests, replays); returns the new observation."""
+        qpos = np.asarray(qpos, dtype=np.float64)
+        qvel = np.asarray(qvel, dtype=np.float64)
+        if qpos.shape != (self.model.nq,) or qvel.shape != (self.model.nv,):
+            raise ValueError(f"expected qpos ({self.model.nq},) and qvel ({self.model.nv},), "
+                             f"got {qpos.shape} and {qvel.shape}")
+        self.data.qpos[:] = qpos
+        self.data.qvel[:] = qvel
+        mujoco.mj_forward(self.model, self.data)
+        self._obs = self._observe(self.data, float(self.data.qvel[0]))
+        return self._obs.copy()
