@@ -45,7 +45,7 @@ def test_ensemble_shapes_init_and_member_independence():
     assert torch.equal(mean2[2], mean[2]) and not torch.equal(mean2[1], mean[1])
     # per-member reference with plain matmuls
     h = x[2]
-    for i, (w, b) in enumerate(zip(ens.weights, ens.biases)):
+    for i, (w, b) in enumerate(zip(ens.weights, ens.biases, strict=False)):
         h = h @ w[2] + b[2]
         if i < 3:
             h = h * torch.sigmoid(h)
@@ -107,7 +107,9 @@ def test_hyperparameters_change_without_losing_adam_state_and_determinism():
         steps = [int(s["step"]) for s in m.optimizer.state.values()]
         loss = m.train(obs, act, nxt, epochs=3, lr=3e-4, weight_decay=0.0, rng=r)
         steps2 = [int(s["step"]) for s in m.optimizer.state.values()]
-        assert all(s2 == s + 3 * 7 for s, s2 in zip(steps, steps2))  # ceil(200/32) = 7 batches
+        assert all(
+            s2 == s + 3 * 7 for s, s2 in zip(steps, steps2, strict=False)
+        )  # ceil(200/32) = 7 batches
         assert m.optimizer.param_groups[0]["lr"] == 3e-4
         return m, loss
 

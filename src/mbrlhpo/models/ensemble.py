@@ -102,7 +102,7 @@ class ProbabilisticEnsemble(nn.Module):
             )
         h = x
         last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=False)):
             h = torch.baddbmm(b, h, w)
             if i < last:
                 h = swish(h)
