@@ -15,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   mbrlhpo::CheckMuJoCoVersion();
   mbrlhpo::bindings::RegisterInfo(m);
   mbrlhpo::bindings::RegisterEnvs(m);
+  mbrlhpo::bindings::RegisterPlanner(m);
 }

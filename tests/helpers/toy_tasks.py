@@ -51,9 +51,7 @@ class ToyTask:
         if self.terminated_fn is None:
             xp = _xp(next_obs)
             if xp is torch:
-                return torch.zeros(
-                    next_obs.shape[:-1], dtype=torch.bool, device=next_obs.device
-                )
+                return torch.zeros(next_obs.shape[:-1], dtype=torch.bool, device=next_obs.device)
             return np.zeros(next_obs.shape[:-1], dtype=bool)
         return self.terminated_fn(next_obs)
 
@@ -68,9 +66,7 @@ class ToyTask:
     def _abs_mask(self, like: Any) -> Any:
         m = np.zeros(self.obs_dim, dtype=bool)
         m[list(self.absolute_target_dims)] = True
-        return (
-            torch.from_numpy(m).to(like.device) if isinstance(like, torch.Tensor) else m
-        )
+        return torch.from_numpy(m).to(like.device) if isinstance(like, torch.Tensor) else m
 
     def model_target(self, obs: Any, next_obs: Any) -> Any:
         xp = _xp(obs)
@@ -174,9 +170,7 @@ def action_target_task(target: np.ndarray) -> ToyTask:
     )
 
 
-def make_linear_model(
-    task: ToyTask, b_matrix: np.ndarray, ensemble_size: int = 2, hidden: int = 8
-):
+def make_linear_model(task: ToyTask, b_matrix: np.ndarray, ensemble_size: int = 2, hidden: int = 8):
     """A DynamicsModel whose every member computes ``s' = s + B a`` (nearly deterministic).
 
     One hidden layer: ``h = swish(x + 20)`` is ``x + 20`` to float precision (sigmoid(20) ~ 1),
@@ -204,3 +198,24 @@ def make_linear_model(
         ens.max_logvar.fill_(-18.0)
         ens.min_logvar.fill_(-20.0)
     return m
+
+
+def native_test_task(name: str) -> ToyTask:
+    """Python twins of the C++ planner test tasks (csrc/include/mbrlhpo/planner_test_tasks.h)."""
+    from dataclasses import replace
+
+    if name == "test_linear":
+        return replace(
+            linear_task(obs_dim=2, act_dim=1, goal=1.0),
+            name="test_linear",
+            terminated_fn=lambda s: s[..., 1] > 1.5,
+        )
+    if name == "test_pendulum":
+        return replace(
+            pendulum_task(),
+            name="test_pendulum",
+            absolute_target_dims=(1,),
+            action_low=-np.ones(1, np.float32),
+            action_high=np.ones(1, np.float32),
+        )
+    raise ValueError(name)

@@ -45,14 +45,12 @@ def test_ensemble_shapes_init_and_member_independence():
     assert torch.equal(mean2[2], mean[2]) and not torch.equal(mean2[1], mean[1])
     # per-member reference with plain matmuls
     h = x[2]
-    for i, (w, b) in enumerate(zip(ens.weights, ens.biases)):
+    for i, (w, b) in enumerate(zip(ens.weights, ens.biases, strict=False)):
         h = h @ w[2] + b[2]
         if i < 3:
             h = h * torch.sigmoid(h)
     torch.testing.assert_close(mean[2], h[:, :3])
-    with pytest.raises(
-        ValueError, match=r"expected input of shape \(4, B, 5\), got \(4, 7, 6\)"
-    ):
+    with pytest.raises(ValueError, match=r"expected input of shape \(4, B, 5\), got \(4, 7, 6\)"):
         ens(torch.zeros(4, 7, 6))
 
 
@@ -60,9 +58,7 @@ def test_bound_logvar_stays_inside_bounds():
     raw = torch.linspace(-100, 100, 1001).reshape(1, -1)
     mx, mn = torch.tensor(0.5), torch.tensor(-10.0)
     lv = bound_logvar(raw, mx, mn)
-    assert (
-        float(lv.max()) <= 0.5 + 1e-4 and float(lv.min()) >= -10 - 1e-6
-    )  # soft bounds
+    assert float(lv.max()) <= 0.5 + 1e-4 and float(lv.min()) >= -10 - 1e-6  # soft bounds
     assert torch.all(lv[:, 1:] >= lv[:, :-1])  # monotone
 
 
@@ -73,9 +69,7 @@ def test_normalizer_constant_dims_and_errors():
     assert n.std[0, 1] == 1.0 and np.isclose(n.mean[0, 1], 4.0)
     y = n(torch.as_tensor(x, dtype=torch.float32))
     assert torch.allclose(y.mean(0), torch.zeros(3), atol=1e-6)
-    with pytest.raises(
-        ValueError, match=r"expected data of shape \(B >= 1, 3\), got \(10, 2\)"
-    ):
+    with pytest.raises(ValueError, match=r"expected data of shape \(B >= 1, 3\), got \(10, 2\)"):
         n.fit(x[:, :2])
 
 
@@ -86,17 +80,13 @@ def test_training_reduces_nll_and_beats_constant_predictor():
     tr, te = slice(0, 1200), slice(1200, 1500)
     model = DynamicsModel(task, ensemble_size=3, hidden=64, depth=3, seed=0)
     nll0 = model.nll(obs[te], act[te], nxt[te])
-    losses = model.train(
-        obs[tr], act[tr], nxt[tr], epochs=8, lr=1e-3, weight_decay=1e-5, rng=rng
-    )
+    losses = model.train(obs[tr], act[tr], nxt[tr], epochs=8, lr=1e-3, weight_decay=1e-5, rng=rng)
     assert len(losses) == 8 and losses[-1] < losses[0]
     nll1 = model.nll(obs[te], act[te], nxt[te])
     assert nll1 < nll0 - 1.0
     # held-out MSE of the ensemble-mean prediction vs predicting the mean training delta
     mean_next, var = model.predict(obs[te], act[te])
-    assert (
-        mean_next.shape == (3, 300, 2) and var.shape == (3, 300, 2) and (var > 0).all()
-    )
+    assert mean_next.shape == (3, 300, 2) and var.shape == (3, 300, 2) and (var > 0).all()
     mse_model = float(((mean_next.mean(0) - nxt[te]) ** 2).mean())
     const = obs[te] + (nxt[tr] - obs[tr]).mean(0)
     mse_const = float(((const - nxt[te]) ** 2).mean())
@@ -118,7 +108,7 @@ def test_hyperparameters_change_without_losing_adam_state_and_determinism():
         loss = m.train(obs, act, nxt, epochs=3, lr=3e-4, weight_decay=0.0, rng=r)
         steps2 = [int(s["step"]) for s in m.optimizer.state.values()]
         assert all(
-            s2 == s + 3 * 7 for s, s2 in zip(steps, steps2)
+            s2 == s + 3 * 7 for s, s2 in zip(steps, steps2, strict=False)
         )  # ceil(200/32) = 7 batches
         assert m.optimizer.param_groups[0]["lr"] == 3e-4
         return m, loss
@@ -155,9 +145,7 @@ def test_bad_inputs_raise_clear_errors():
     rng = np.random.default_rng(0)
     o = np.zeros((4, 3), np.float32)
     a = np.zeros((4, 2), np.float32)
-    with pytest.raises(
-        ValueError, match=r"expected obs of shape \(B, 3\), got \(4, 2\)"
-    ):
+    with pytest.raises(ValueError, match=r"expected obs of shape \(B, 3\), got \(4, 2\)"):
         m.train(o[:, :2], a, o, 1, 1e-3, 0.0, rng=rng)
     with pytest.raises(ValueError, match="expected act with 4 rows"):
         m.nll(o, a[:3], o)

@@ -11,9 +11,7 @@ from toy_tasks import action_target_task, linear_task, make_linear_model
 from mbrlhpo.models import DynamicsModel
 from mbrlhpo.planning import CEMConfig, CEMPlanner, plan_population
 
-SMALL = CEMConfig(
-    horizon=5, population=64, elite_ratio=0.125, iterations=4, alpha=0.1, particles=4
-)
+SMALL = CEMConfig(horizon=5, population=64, elite_ratio=0.125, iterations=4, alpha=0.1, particles=4)
 
 
 def test_config_validation_and_elites():
@@ -22,9 +20,7 @@ def test_config_validation_and_elites():
     assert CEMConfig(population=7, elite_ratio=0.01).num_elites == 1
     with pytest.raises(ValueError, match="expected horizon to be an int >= 1, got 0"):
         CEMConfig(horizon=0)
-    with pytest.raises(
-        ValueError, match=r"expected elite_ratio in \(0.0, 1.0\], got 1.5"
-    ):
+    with pytest.raises(ValueError, match=r"expected elite_ratio in \(0.0, 1.0\], got 1.5"):
         CEMConfig(elite_ratio=1.5)
     with pytest.raises(ValueError, match="expected alpha"):
         CEMConfig(alpha=-0.1)
@@ -56,17 +52,13 @@ def test_cem_finds_analytic_optimum():
     assert trace.returns[-1].mean() > trace.returns[0].mean()
     # samples never leave the bounds even when the target is at the bound
     task2 = action_target_task(np.array([1.0, -1.0, 1.0], np.float32))
-    p2 = CEMPlanner(
-        task2, make_linear_model(task2, np.zeros((2, 3))), cfg, backend="torch"
-    )
+    p2 = CEMPlanner(task2, make_linear_model(task2, np.zeros((2, 3))), cfg, backend="torch")
     a2 = p2.plan(np.zeros(2))
     assert np.all(a2 <= 1.0) and np.all(a2 >= -1.0) and a2[0] > 0.8 and a2[1] < -0.8
 
 
 def test_linear_system_steering_closed_loop():
-    task = linear_task(
-        obs_dim=2, act_dim=1, goal=1.0
-    )  # reward -(s' - 1)^2 summed over dims
+    task = linear_task(obs_dim=2, act_dim=1, goal=1.0)  # reward -(s' - 1)^2 summed over dims
     b = np.array([[0.1], [0.2]], np.float32)
     model = make_linear_model(task, b)
     planner = CEMPlanner(task, model, SMALL, backend="torch", seed=0)
@@ -138,9 +130,7 @@ def test_termination_stops_scoring():
 
     w = model.planner_weights()
     acts = torch.stack([torch.full((5, 1), 1.0), torch.zeros(5, 1)])
-    ret = rollout_returns(
-        task, w, torch.zeros(1), acts, particles=2, seed=0, step=0, iteration=0
-    )
+    ret = rollout_returns(task, w, torch.zeros(1), acts, particles=2, seed=0, step=0, iteration=0)
     np.testing.assert_allclose(ret.numpy(), [3.0, 5.0])
 
 
@@ -159,9 +149,7 @@ def test_bad_inputs():
         p.plan(np.zeros(3))
     with pytest.raises(ValueError, match="obs contains NaN"):
         p.plan(np.array([np.nan, 0.0]))
-    other = DynamicsModel(
-        linear_task(obs_dim=3), ensemble_size=5, hidden=8, depth=1, seed=0
-    )
+    other = DynamicsModel(linear_task(obs_dim=3), ensemble_size=5, hidden=8, depth=1, seed=0)
     with pytest.raises(ValueError, match="do not match task"):
         CEMPlanner(task, other, cfg, backend="torch")
     with pytest.raises(ValueError, match=r"expected observations of shape \(1, O\)"):

@@ -87,15 +87,11 @@ class DynamicsModel:
         return self.ensemble.ensemble_size
 
     # ------------------------------------------------------------------ data preparation
-    def _check_batch(
-        self, obs: Any, act: Any, next_obs: Any | None
-    ) -> tuple[np.ndarray, ...]:
+    def _check_batch(self, obs: Any, act: Any, next_obs: Any | None) -> tuple[np.ndarray, ...]:
         o = _as_2d("obs", obs, self.obs_dim)
         a = _as_2d("act", act, self.act_dim)
         if a.shape[0] != o.shape[0]:
-            raise ValueError(
-                f"expected act with {o.shape[0]} rows like obs, got {a.shape[0]}"
-            )
+            raise ValueError(f"expected act with {o.shape[0]} rows like obs, got {a.shape[0]}")
         out = [o.astype(np.float32), a.astype(np.float32)]
         if next_obs is not None:
             n = _as_2d("next_obs", next_obs, self.obs_dim)
@@ -145,9 +141,7 @@ class DynamicsModel:
             The mean training loss of each epoch (NLL terms + bound penalty + decay).
         """
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                f"expected rng to be a numpy Generator, got {type(rng).__name__}"
-            )
+            raise TypeError(f"expected rng to be a numpy Generator, got {type(rng).__name__}")
         if not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ValueError(f"expected epochs to be an int >= 1, got {epochs!r}")
         if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
@@ -159,9 +153,7 @@ class DynamicsModel:
         ):
             raise ValueError(f"expected weight_decay >= 0, got {weight_decay!r}")
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(
-                f"expected batch_size to be an int >= 1, got {batch_size!r}"
-            )
+            raise ValueError(f"expected batch_size to be an int >= 1, got {batch_size!r}")
         o, a, n = self._check_batch(obs, act, next_obs)
         if o.shape[0] < 1:
             raise ValueError("expected at least one transition to train on, got 0")
@@ -185,9 +177,7 @@ class DynamicsModel:
         if progress:
             from tqdm.auto import tqdm
 
-            epoch_iter = tqdm(
-                epoch_iter, desc="model training", unit="epoch", leave=False
-            )
+            epoch_iter = tqdm(epoch_iter, desc="model training", unit="epoch", leave=False)
         self.ensemble.train()
         for _ in epoch_iter:
             boot = rng.permuted(boot, axis=1)
@@ -198,10 +188,7 @@ class DynamicsModel:
                 x = x_all[idx]
                 y = y_all[idx]
                 mean, logvar = self.ensemble(x)
-                loss = (
-                    gaussian_nll_terms(mean, logvar, y)
-                    + self.ensemble.logvar_bound_penalty()
-                )
+                loss = gaussian_nll_terms(mean, logvar, y) + self.ensemble.logvar_bound_penalty()
                 if weight_decay > 0:
                     loss = loss + weight_decay * self.ensemble.weight_l2()
                 self.optimizer.zero_grad(set_to_none=True)
@@ -217,9 +204,7 @@ class DynamicsModel:
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()
-    def _forward(
-        self, o: np.ndarray, a: np.ndarray
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _forward(self, o: np.ndarray, a: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.normalizer(self._inputs(o, a))
         x = x.unsqueeze(0).expand(self.ensemble_size, -1, -1)
         return self.ensemble(x)
@@ -279,16 +264,8 @@ class DynamicsModel:
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Restore from :meth:`state_dict` (shapes must match this model's architecture)."""
-        ens = {
-            k[len("ensemble.") :]: v
-            for k, v in state.items()
-            if k.startswith("ensemble.")
-        }
-        nrm = {
-            k[len("normalizer.") :]: v
-            for k, v in state.items()
-            if k.startswith("normalizer.")
-        }
+        ens = {k[len("ensemble.") :]: v for k, v in state.items() if k.startswith("ensemble.")}
+        nrm = {k[len("normalizer.") :]: v for k, v in state.items() if k.startswith("normalizer.")}
         own = self.ensemble.state_dict()
         for k, v in own.items():
             if k not in ens:

@@ -76,9 +76,7 @@ class ProbabilisticEnsemble(nn.Module):
         for fan_in, fan_out in itertools.pairwise(sizes):
             w = torch.empty(ensemble_size, fan_in, fan_out)
             std = 1.0 / (2.0 * math.sqrt(fan_in))
-            nn.init.trunc_normal_(
-                w, 0.0, std, -2.0 * std, 2.0 * std, generator=generator
-            )
+            nn.init.trunc_normal_(w, 0.0, std, -2.0 * std, 2.0 * std, generator=generator)
             self.weights.append(nn.Parameter(w))
             self.biases.append(nn.Parameter(torch.zeros(ensemble_size, 1, fan_out)))
         self.max_logvar = nn.Parameter(torch.full((1, out_dim), MAX_LOGVAR_INIT))
@@ -104,7 +102,7 @@ class ProbabilisticEnsemble(nn.Module):
             )
         h = x
         last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=False)):
             h = torch.baddbmm(b, h, w)
             if i < last:
                 h = swish(h)

@@ -28,9 +28,7 @@ class Normalizer(nn.Module):
         """Refit on all data ``x`` of shape ``(B x D)``, B >= 1; updates the buffers in place."""
         x64 = torch.as_tensor(x).detach().to(dtype=torch.float64, device="cpu")
         if x64.ndim != 2 or x64.shape[1] != self.dim or x64.shape[0] < 1:
-            raise ValueError(
-                f"expected data of shape (B >= 1, {self.dim}), got {tuple(x64.shape)}"
-            )
+            raise ValueError(f"expected data of shape (B >= 1, {self.dim}), got {tuple(x64.shape)}")
         if not torch.isfinite(x64).all():
             raise ValueError("normaliser data contains NaN or inf")
         mean = x64.mean(dim=0, keepdim=True)

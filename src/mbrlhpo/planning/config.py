@@ -11,14 +11,8 @@ def _check_int(name: str, value: object, low: int) -> None:
         raise ValueError(f"expected {name} to be an int >= {low}, got {value!r}")
 
 
-def _check_float(
-    name: str, value: object, low: float, high: float, low_open: bool
-) -> None:
-    ok = (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
+def _check_float(name: str, value: object, low: float, high: float, low_open: bool) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if ok:
         ok = (value > low if low_open else value >= low) and value <= high
     if not ok:
@@ -54,9 +48,7 @@ class CEMConfig:
         _check_float("elite_ratio", self.elite_ratio, 0.0, 1.0, low_open=True)
         _check_float("alpha", self.alpha, 0.0, 1.0, low_open=False)
         if self.alpha == 1.0:
-            raise ValueError(
-                "expected alpha in [0, 1) (alpha = 1 never moves the mean), got 1.0"
-            )
+            raise ValueError("expected alpha in [0, 1) (alpha = 1 never moves the mean), got 1.0")
 
     @property
     def num_elites(self) -> int:

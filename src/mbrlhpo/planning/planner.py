@@ -25,6 +25,7 @@ class CEMPlanner:
         backend: ``"cpu"`` (native C++), ``"torch"`` (reference) or ``"cuda"`` (native GPU).
         seed: seed of the counter-based noise (0 <= seed < 2^64); with the plan counter it fixes
             every sample, independently of threads and backend.
+        num_threads: threads of the native backend (0: one per core); plans do not depend on it.
 
     Each :meth:`plan` starts CEM from the previous solution shifted by one step (tail: middle of
     the action range); :meth:`reset` drops it for a new episode. The plan counter (the RNG's
@@ -38,6 +39,8 @@ class CEMPlanner:
         config: CEMConfig,
         backend: str = "cpu",
         seed: int = 0,
+        *,
+        num_threads: int = 0,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"expected backend in {BACKENDS}, got {backend!r}")
@@ -45,9 +48,7 @@ class CEMPlanner:
             raise ValueError(f"expected seed to be an int in [0, 2^64), got {seed!r}")
         if not hasattr(model, "planner_weights"):
             raise TypeError(f"expected a DynamicsModel, got {type(model).__name__}")
-        if int(model.obs_dim) != int(task.obs_dim) or int(model.act_dim) != int(
-            task.act_dim
-        ):
+        if int(model.obs_dim) != int(task.obs_dim) or int(model.act_dim) != int(task.act_dim):
             raise ValueError(
                 f"model dims (obs {model.obs_dim}, act {model.act_dim}) do not match task "
                 f"{task.name!r} (obs {task.obs_dim}, act {task.act_dim})"
@@ -64,9 +65,9 @@ class CEMPlanner:
         self.config = self._validated(config)
         self._init_mean = np.tile(self.mid, (config.horizon, 1))
         if backend != "torch":
-            from mbrlhpo import _native
+            from mbrlhpo.planning.native_planner import NativeMember
 
-            self._native = _native.make_cem_planner(self, backend)
+            self._native = NativeMember(self, backend, num_threads)
 
     def _validated(self, config: CEMConfig) -> CEMConfig:
         if not isinstance(config, CEMConfig):
@@ -136,9 +137,7 @@ class CEMPlanner:
         """Plan from ``obs`` ``(O,)``; returns the first action of the final mean ``(A,)``."""
         return self.plan_with_trace(obs, trace=False)[0]
 
-    def plan_with_trace(
-        self, obs: Any, trace: bool = True
-    ) -> tuple[np.ndarray, PlanTrace | None]:
+    def plan_with_trace(self, obs: Any, trace: bool = True) -> tuple[np.ndarray, PlanTrace | None]:
         """Like :meth:`plan`, also returning per-iteration returns, elites, means, variances."""
         o = self.check_obs(obs)
         if self.backend == "torch":
@@ -168,22 +167,20 @@ def plan_population(planners: Sequence[CEMPlanner], observations: Any) -> np.nda
     if len(planners) == 0:
         raise ValueError("expected at least one planner, got 0")
     if obs.ndim != 2 or obs.shape[0] != len(planners):
-        raise ValueError(
-            f"expected observations of shape ({len(planners)}, O), got {obs.shape}"
-        )
+        raise ValueError(f"expected observations of shape ({len(planners)}, O), got {obs.shape}")
     names = {p.task.name for p in planners}
     if len(names) != 1:
         raise ValueError(f"expected planners of one task, got {sorted(names)}")
     backends = {p.backend for p in planners}
-    if backends == {"cpu"} or backends == {"cuda"}:
-        from mbrlhpo import _native
+    if backends == {"cpu"}:
+        from mbrlhpo.planning.native_planner import plan_members
 
         checked = [p.check_obs(o) for p, o in zip(planners, obs, strict=True)]
-        means = _native.plan_population(
+        out = plan_members(
             [p._native for p in planners],
             checked,
             [p._init_mean for p in planners],
             [p.step for p in planners],
         )
-        return np.stack([p._finish(m) for p, m in zip(planners, means, strict=True)])
+        return np.stack([p._finish(m) for p, (m, _) in zip(planners, out, strict=True)])
     return np.stack([p.plan(o) for p, o in zip(planners, obs, strict=True)])

@@ -52,9 +52,7 @@ def _np_fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint64(16))
 
 
-def np_row_key(
-    seed: int, stream: int, step: int, iteration: int, rows: Any
-) -> np.ndarray:
+def np_row_key(seed: int, stream: int, step: int, iteration: int, rows: Any) -> np.ndarray:
     """Row keys (uint64 holding 32 bits) for an array of row indices."""
     rows = np.asarray(rows, dtype=np.uint64)
     h = np.full(rows.shape, _KEY_INIT, dtype=np.uint64)
@@ -72,9 +70,7 @@ def np_bits(key: np.ndarray, k: Any) -> np.ndarray:
 
 def np_uniform(bits: np.ndarray) -> np.ndarray:
     """float32 uniforms in (0, 1) from 32-bit values."""
-    return ((bits >> np.uint64(8)).astype(np.float32) + np.float32(0.5)) * np.float32(
-        2.0**-24
-    )
+    return ((bits >> np.uint64(8)).astype(np.float32) + np.float32(0.5)) * np.float32(2.0**-24)
 
 
 # ----------------------------------------------------------------------------- torch (int64)
@@ -127,6 +123,4 @@ def torch_normal(key: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 def torch_truncated_normal(key: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """Standard normals truncated to [-2, 2] (float32, computed in float64)."""
     u = torch_uniform(torch_bits(key, k)).to(torch.float64)
-    return (math.sqrt(2.0) * torch.erfinv(ERF_SQRT2 * (2.0 * u - 1.0))).to(
-        torch.float32
-    )
+    return (math.sqrt(2.0) * torch.erfinv(ERF_SQRT2 * (2.0 * u - 1.0))).to(torch.float32)

@@ -36,9 +36,7 @@ class PlanTrace:
     variances: np.ndarray
 
 
-def ensemble_forward(
-    weights: Any, x: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
+def ensemble_forward(weights: Any, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(E x R x D)`` normalised inputs -> mean, bounded logvar ``(E x R x O)``."""
     h = x
     last = len(weights.weights) - 1
@@ -47,9 +45,7 @@ def ensemble_forward(
         if i < last:
             h = h * torch.sigmoid(h)
     out = h.shape[-1] // 2
-    return h[..., :out], bound_logvar(
-        h[..., out:], weights.max_logvar, weights.min_logvar
-    )
+    return h[..., :out], bound_logvar(h[..., out:], weights.max_logvar, weights.min_logvar)
 
 
 def sample_actions(
@@ -70,9 +66,7 @@ def sample_actions(
     rows = torch.arange(population, dtype=torch.int64)
     key = rng.torch_row_key(seed, rng.STREAM_ACTIONS, step, iteration, rows)
     k = torch.arange(horizon * act_dim, dtype=torch.int64)
-    z = rng.torch_truncated_normal(key[:, None], k[None, :]).reshape(
-        population, horizon, act_dim
-    )
+    z = rng.torch_truncated_normal(key[:, None], k[None, :]).reshape(population, horizon, act_dim)
     return mean + torch.sqrt(cvar) * z
 
 
@@ -98,9 +92,7 @@ def rollout_returns(
     j_idx = torch.arange(per).reshape(1, 1, per)
     global_row = (n_idx * particles + e_idx * per + j_idx).reshape(ens, rows_per_member)
     cand = n_idx.expand(ens, num, per).reshape(ens, rows_per_member)
-    key = rng.torch_row_key(seed, rng.STREAM_STATE, step, iteration, global_row)[
-        ..., None
-    ]
+    key = rng.torch_row_key(seed, rng.STREAM_STATE, step, iteration, global_row)[..., None]
     o_idx = torch.arange(obs_dim, dtype=torch.int64)
 
     state = obs.reshape(1, 1, obs_dim).expand(ens, rows_per_member, obs_dim)
@@ -119,9 +111,7 @@ def rollout_returns(
         state = nxt
     # (E x N x per) -> per-candidate mean over all P particles
     per_cand = total.reshape(ens, num, per).sum(dim=(0, 2)) / particles
-    return torch.where(
-        torch.isfinite(per_cand), per_cand, torch.full_like(per_cand, -np.inf)
-    )
+    return torch.where(torch.isfinite(per_cand), per_cand, torch.full_like(per_cand, -np.inf))
 
 
 @torch.no_grad()
@@ -151,12 +141,8 @@ def cem_plan(
         "vars": [],
     }
     for it in range(config.iterations):
-        samples = sample_actions(
-            mean, var, low, high, config.population, seed, step, it
-        )
-        returns = rollout_returns(
-            task, weights, obs, samples, config.particles, seed, step, it
-        )
+        samples = sample_actions(mean, var, low, high, config.population, seed, step, it)
+        returns = rollout_returns(task, weights, obs, samples, config.particles, seed, step, it)
         order = torch.sort(returns, descending=True, stable=True).indices[:k]
         elites = samples[order]
         new_mean = elites.mean(dim=0)

@@ -1,0 +1,186 @@
+// The native CEM planner: validates arrays (float32, C-contiguous, shapes), keeps the weight
+// arrays alive (they alias the torch parameters: no copies), releases the GIL and plans.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bindings.h"
+#include "mbrlhpo/cem_planner.h"
+#include "mbrlhpo/errors.h"
+#include "mbrlhpo/rng.h"
+
+namespace py = pybind11;
+
+namespace mbrlhpo::bindings {
+namespace {
+
+std::string ShapeStr(const py::array& a) {
+  std::string s = "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
+    s += std::to_string(a.shape(i));
+    s += (a.ndim() == 1 ? "," : (i + 1 < a.ndim() ? ", " : ""));
+  }
+  return s + ")";
+}
+
+std::string ShapeStr(const std::vector<py::ssize_t>& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    s += std::to_string(shape[i]);
+    s += (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
+  }
+  return s + ")";
+}
+
+// Checks dtype float32, C-contiguity and shape; returns the data pointer (no copy).
+const float* CheckFloatArray(const py::array& a, const std::string& name,
+                             const std::vector<py::ssize_t>& shape) {
+  MBRLHPO_CHECK(a.dtype().is(py::dtype::of<float>()), "expected ", name, " of dtype float32, got ",
+                std::string(py::str(a.dtype())));
+  MBRLHPO_CHECK((a.flags() & py::array::c_style) != 0, "expected ", name, " to be C-contiguous");
+  bool ok = a.ndim() == static_cast<py::ssize_t>(shape.size());
+  for (size_t i = 0; ok && i < shape.size(); ++i) ok = a.shape(i) == shape[i];
+  MBRLHPO_CHECK(ok, "expected ", name, " of shape ", ShapeStr(shape), ", got ", ShapeStr(a));
+  return static_cast<const float*>(a.data());
+}
+
+// One member's fixed inputs: task, weights (aliased), bounds, CEM settings, seed.
+struct MemberSpec {
+  CemMember member;
+  std::vector<py::array> keep_alive;
+};
+
+std::shared_ptr<MemberSpec> MakeSpec(const std::string& task_name, const py::list& weights,
+                                     const py::list& biases, const py::array& max_logvar,
+                                     const py::array& min_logvar, const py::array& input_mean,
+                                     const py::array& input_std, const py::array& action_low,
+                                     const py::array& action_high, int horizon, int population,
+                                     int num_elites, int iterations, float alpha, int particles,
+                                     uint64_t seed) {
+  auto spec = std::make_shared<MemberSpec>();
+  CemMember& m = spec->member;
+  m.task = &FindPlannerTask(task_name);
+  const int layers = static_cast<int>(py::len(weights));
+  MBRLHPO_CHECK(layers >= 2 && static_cast<int>(py::len(biases)) == layers,
+                "expected as many biases as weights (>= 2 layers), got ", layers, " weights and ",
+                py::len(biases), " biases");
+  EnsembleView& net = m.net;
+  for (int l = 0; l < layers; ++l) {
+    py::array w = weights[l].cast<py::array>();
+    MBRLHPO_CHECK(w.ndim() == 3, "expected weights[", l, "] of shape (E, in, out), got ",
+                  ShapeStr(w));
+    if (l == 0) {
+      net.ensemble_size = static_cast<int>(w.shape(0));
+      net.layer_sizes.push_back(static_cast<int>(w.shape(1)));
+    }
+    const py::ssize_t e = net.ensemble_size, in = net.layer_sizes.back(), out = w.shape(2);
+    net.weights.push_back(CheckFloatArray(w, "weights[" + std::to_string(l) + "]", {e, in, out}));
+    py::array b = biases[l].cast<py::array>();
+    net.biases.push_back(CheckFloatArray(b, "biases[" + std::to_string(l) + "]", {e, 1, out}));
+    net.layer_sizes.push_back(static_cast<int>(out));
+    spec->keep_alive.push_back(w);
+    spec->keep_alive.push_back(b);
+  }
+  const py::ssize_t o = m.task->obs_dim, a = m.task->act_dim, d = net.layer_sizes.front();
+  MBRLHPO_CHECK(net.layer_sizes.back() == 2 * o, "expected a last layer of width 2 x ", o,
+                " for task '", task_name, "', got ", net.layer_sizes.back());
+  MBRLHPO_CHECK(d == m.task->model_input_dim + a, "expected a model input width of ",
+                m.task->model_input_dim + a, " for task '", task_name, "', got ", d);
+  net.max_logvar = CheckFloatArray(max_logvar, "max_logvar", {1, o});
+  net.min_logvar = CheckFloatArray(min_logvar, "min_logvar", {1, o});
+  net.input_mean = CheckFloatArray(input_mean, "input_mean", {1, d});
+  net.input_std = CheckFloatArray(input_std, "input_std", {1, d});
+  m.action_low = CheckFloatArray(action_low, "action_low", {a});
+  m.action_high = CheckFloatArray(action_high, "action_high", {a});
+  for (const py::array* arr : {&max_logvar, &min_logvar, &input_mean, &input_std, &action_low,
+                               &action_high}) {
+    spec->keep_alive.push_back(*arr);
+  }
+  m.cem = CemSettings{horizon, population, num_elites, iterations, alpha, particles};
+  m.cem.Validate(net.ensemble_size);
+  net.Validate();
+  m.seed = seed;
+  return spec;
+}
+
+}  // namespace
+
+void RegisterPlanner(py::module_& m) {
+  m.def("planner_task_names", &PlannerTaskNames, "Tasks the native planner knows.");
+  m.def("rng_bits", [](uint64_t seed, uint32_t stream, uint32_t step, uint32_t iteration,
+                       uint32_t row, uint32_t k) {
+    return rng::Bits(rng::RowKey(rng::PrefixKey(seed, stream, step, iteration), row), k);
+  }, "The planners' counter-based 32 random bits (for tests against planning/rng.py).");
+  m.def("rng_truncated_normal", [](double u) { return rng::TruncatedNormalFromUniform(u); });
+
+  py::class_<MemberSpec, std::shared_ptr<MemberSpec>>(m, "CemMemberSpec")
+      .def(py::init(&MakeSpec), py::arg("task"), py::arg("weights"), py::arg("biases"),
+           py::arg("max_logvar"), py::arg("min_logvar"), py::arg("input_mean"),
+           py::arg("input_std"), py::arg("action_low"), py::arg("action_high"),
+           py::arg("horizon"), py::arg("population"), py::arg("num_elites"),
+           py::arg("iterations"), py::arg("alpha"), py::arg("particles"), py::arg("seed"),
+           "One planning member: weights are aliased (float32, C-contiguous), not copied.");
+
+  py::class_<CemPlanner>(m, "CemPlanner")
+      .def(py::init<int, int>(), py::arg("num_threads") = 0, py::arg("tile_rows") = 128)
+      .def_property_readonly("num_threads", &CemPlanner::num_threads)
+      .def_property_readonly("tile_rows", &CemPlanner::tile_rows)
+      .def(
+          "plan",
+          [](CemPlanner& self, const std::vector<std::shared_ptr<MemberSpec>>& specs,
+             const std::vector<py::array>& obs, const std::vector<py::array>& init_means,
+             const std::vector<uint32_t>& steps, bool trace) {
+            const size_t count = specs.size();
+            MBRLHPO_CHECK(obs.size() == count && init_means.size() == count &&
+                              steps.size() == count,
+                          "expected one obs, init_mean and step per member (", count,
+                          "), got ", obs.size(), ", ", init_means.size(), ", ", steps.size());
+            std::vector<CemMember> members;
+            py::list results;
+            std::vector<py::array_t<float>> means;
+            std::vector<py::tuple> traces;
+            for (size_t i = 0; i < count; ++i) {
+              MBRLHPO_CHECK(specs[i] != nullptr, "member ", i, " is None");
+              CemMember mm = specs[i]->member;
+              const CemSettings& c = mm.cem;
+              const py::ssize_t o = mm.task->obs_dim, a = mm.task->act_dim;
+              mm.obs = CheckFloatArray(obs[i], "obs", {o});
+              mm.init_mean = CheckFloatArray(init_means[i], "init_mean", {c.horizon, a});
+              mm.step = steps[i];
+              py::array_t<float> mean({static_cast<py::ssize_t>(c.horizon), a});
+              mm.out_mean = mean.mutable_data();
+              if (trace) {
+                py::array_t<float> r({c.iterations, c.population});
+                py::array_t<int32_t> el({c.iterations, c.num_elites});
+                py::array_t<float> mu({static_cast<py::ssize_t>(c.iterations),
+                                       static_cast<py::ssize_t>(c.horizon), a});
+                py::array_t<float> var({static_cast<py::ssize_t>(c.iterations),
+                                        static_cast<py::ssize_t>(c.horizon), a});
+                mm.trace_returns = r.mutable_data();
+                mm.trace_elites = el.mutable_data();
+                mm.trace_means = mu.mutable_data();
+                mm.trace_vars = var.mutable_data();
+                traces.push_back(py::make_tuple(r, el, mu, var));
+              }
+              means.push_back(mean);
+              members.push_back(mm);
+            }
+            {
+              py::gil_scoped_release release;
+              self.Plan(members);
+            }
+            for (size_t i = 0; i < count; ++i) {
+              results.append(py::make_tuple(means[i], trace ? py::object(traces[i]) : py::none()));
+            }
+            return results;
+          },
+          py::arg("members"), py::arg("obs"), py::arg("init_means"), py::arg("steps"),
+          py::arg("trace") = false,
+          "Plan every member (GIL released); returns [(final mean (H, A), trace or None)].");
+}
+
+}  // namespace mbrlhpo::bindings

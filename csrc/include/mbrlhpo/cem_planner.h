@@ -1,0 +1,78 @@
+// The native CPU PETS planner: CEM over TS-inf trajectory sampling, bit-for-bit the algorithm
+// of src/mbrlhpo/planning/torch_planner.py (the reference), on counter-based noise (rng.h).
+//
+// One CemPlanner owns a thread pool and per-thread scratch; Plan() runs any number of
+// independent members (own weights, task, CEM settings, seed) in one call. Work items are
+// (member, ensemble member e, tile of rows); a tile walks all H steps and all layers with its
+// activations in cache. Buffers grow only when a larger configuration appears; nothing is
+// allocated per step. Results do not depend on the thread count.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "mbrlhpo/ensemble_mlp.h"
+#include "mbrlhpo/planner_task.h"
+#include "mbrlhpo/thread_pool.h"
+
+namespace mbrlhpo {
+
+struct CemSettings {
+  int horizon = 30;
+  int population = 500;
+  int num_elites = 50;
+  int iterations = 5;
+  float alpha = 0.1f;
+  int particles = 20;
+  void Validate(int ensemble_size) const;
+};
+
+// One planning problem. Pointers are the caller's; outputs are written in place.
+struct CemMember {
+  const PlannerTask* task = nullptr;
+  EnsembleView net;
+  CemSettings cem;
+  uint64_t seed = 0;
+  uint32_t step = 0;              // plan counter (the RNG's step)
+  const float* obs = nullptr;     // O
+  const float* init_mean = nullptr;  // H x A warm start
+  const float* action_low = nullptr;   // A
+  const float* action_high = nullptr;  // A
+  float* out_mean = nullptr;      // H x A: the final CEM mean
+  // Optional trace (may be null): returns (I x N), elites (I x K, best first),
+  // means / variances after each iteration (I x H x A).
+  float* trace_returns = nullptr;
+  int32_t* trace_elites = nullptr;
+  float* trace_means = nullptr;
+  float* trace_vars = nullptr;
+};
+
+class CemPlanner {
+ public:
+  // num_threads <= 0: one per hardware thread. tile_rows: rows per work item.
+  explicit CemPlanner(int num_threads, int tile_rows = 128);
+  ~CemPlanner();
+  CemPlanner(const CemPlanner&) = delete;
+  CemPlanner& operator=(const CemPlanner&) = delete;
+  int num_threads() const { return pool_.num_threads(); }
+  int tile_rows() const { return tile_rows_; }
+
+  // Plans all members; validates them first (throws mbrlhpo::Error). Thread-safe (serialised).
+  void Plan(std::vector<CemMember>& members);
+
+ private:
+  struct MemberState;
+  struct Scratch;
+  void RolloutTile(const CemMember& m, MemberState& st, int iteration, int e, int row_begin,
+                   int row_end, Scratch& s);
+
+  ThreadPool pool_;
+  int tile_rows_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Scratch>> scratch_;
+  std::vector<std::unique_ptr<MemberState>> states_;
+};
+
+}  // namespace mbrlhpo

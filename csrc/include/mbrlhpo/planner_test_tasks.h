@@ -1,0 +1,50 @@
+// Two small analytic tasks registered with the planner for native-vs-reference tests
+// (tests/helpers/toy_tasks.py mirrors them): obs 2, action 1 (bounds come from the caller).
+//   test_linear:   r = -sum (s' - 1)^2 - 0.01 a^2, terminated when s'[1] > 1.5, delta targets.
+//   test_pendulum: obs [theta, thetadot], r = -cos(s'[0]) - 0.01 a^2, model input
+//                  [thetadot, sin theta, cos theta], thetadot predicted as an absolute value.
+#pragma once
+
+#include <cmath>
+
+namespace mbrlhpo::tasks {
+
+struct TestLinear {
+  static constexpr int kObsDim = 2;
+  static constexpr int kActDim = 1;
+  static constexpr int kNumAngleDims = 0;
+  static constexpr int kAngleDims[1] = {-1};
+  static constexpr int kNumAbsoluteTargetDims = 0;
+  static constexpr int kAbsoluteTargetDims[1] = {-1};
+  static constexpr int kModelInputDim = 2;
+  template <typename T>
+  static T Reward(const T* a, const T* s) {
+    return -((s[0] - T(1)) * (s[0] - T(1)) + (s[1] - T(1)) * (s[1] - T(1))) - T(0.01) * a[0] * a[0];
+  }
+  template <typename T>
+  static bool Terminated(const T* s) { return s[1] > T(1.5); }
+  template <typename T>
+  static void ModelInput(const T* s, T* out) { out[0] = s[0]; out[1] = s[1]; }
+};
+
+struct TestPendulum {
+  static constexpr int kObsDim = 2;
+  static constexpr int kActDim = 1;
+  static constexpr int kNumAngleDims = 1;
+  static constexpr int kAngleDims[1] = {0};
+  static constexpr int kNumAbsoluteTargetDims = 1;
+  static constexpr int kAbsoluteTargetDims[1] = {1};
+  static constexpr int kModelInputDim = 3;
+  template <typename T>
+  static T Reward(const T* a, const T* s) { return -std::cos(s[0]) - T(0.01) * a[0] * a[0]; }
+  template <typename T>
+  static bool Terminated(const T*) { return false; }
+  template <typename T>
+  static void ModelInput(const T* s, T* out) {
+    out[0] = s[1];
+    out[1] = std::sin(s[0]);
+    out[2] = std::cos(s[0]);
+  }
+};
+
+}  // namespace mbrlhpo::tasks

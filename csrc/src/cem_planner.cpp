@@ -1,0 +1,326 @@
+#include "mbrlhpo/cem_planner.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "fast_math.h"
+#include "mbrlhpo/blas.h"
+#include "mbrlhpo/errors.h"
+#include "mbrlhpo/rng.h"
+
+namespace mbrlhpo {
+
+void CemSettings::Validate(int ensemble_size) const {
+  MBRLHPO_CHECK(horizon >= 1, "expected horizon >= 1, got ", horizon);
+  MBRLHPO_CHECK(population >= 1, "expected population >= 1, got ", population);
+  MBRLHPO_CHECK(num_elites >= 1 && num_elites <= population,
+                "expected 1 <= num_elites <= population (", population, "), got ", num_elites);
+  MBRLHPO_CHECK(iterations >= 1, "expected iterations >= 1, got ", iterations);
+  MBRLHPO_CHECK(alpha >= 0.0f && alpha < 1.0f, "expected alpha in [0, 1), got ", alpha);
+  MBRLHPO_CHECK(particles >= 1 && particles % ensemble_size == 0,
+                "expected particles to be a positive multiple of the ensemble size ",
+                ensemble_size, ", got ", particles);
+}
+
+// Per-member buffers, grown (never shrunk) across calls.
+struct CemPlanner::MemberState {
+  std::vector<float> mean, var, samples, row_returns, returns;
+  std::vector<int32_t> order;
+};
+
+// Per-thread buffers for one tile.
+struct CemPlanner::Scratch {
+  std::vector<float> x, a, b, out_t, state_t, next_t, row;
+  std::vector<float> ret;
+  std::vector<uint8_t> done;
+  std::vector<uint32_t> keys;
+  std::vector<int32_t> cand;
+};
+
+namespace {
+
+template <typename T>
+void Grow(std::vector<T>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+// The fused sampling pass for one step of a tile (all arrays transposed: dim-major, rows
+// contiguous): mean/logvar + bias -> bounded logvar -> noise -> next state.
+MBRLHPO_SIMD_CLONES
+void SampleNext(const float* out_t, const float* bias, const float* max_lv, const float* min_lv,
+                const char* absolute, const uint32_t* keys, const float* state_t, float* next_t,
+                int rows, int obs_dim, int step) {
+  for (int o = 0; o < obs_dim; ++o) {
+    const float* mu_row = out_t + static_cast<int64_t>(o) * rows;
+    const float* raw_row = out_t + static_cast<int64_t>(obs_dim + o) * rows;
+    const float* s_row = state_t + static_cast<int64_t>(o) * rows;
+    float* n_row = next_t + static_cast<int64_t>(o) * rows;
+    const float b_mu = bias[o], b_lv = bias[obs_dim + o], mx = max_lv[o], mn = min_lv[o];
+    const uint32_t k = static_cast<uint32_t>(step * obs_dim + o);
+    const uint32_t j2 = (k >> 1) << 1;
+    const bool odd = (k & 1u) != 0;
+    const float keep_state = absolute[o] ? 0.0f : 1.0f;
+    for (int t = 0; t < rows; ++t) {
+      const float mu = mu_row[t] + b_mu;
+      float lv = mx - fast::Softplus(mx - (raw_row[t] + b_lv));
+      lv = mn + fast::Softplus(lv - mn);
+      const float sd = fast::Exp(0.5f * lv);
+      const float u1 = rng::Uniform(rng::Bits(keys[t], j2));
+      const float u2 = rng::Uniform(rng::Bits(keys[t], j2 + 1));
+      const float rad = std::sqrt(-2.0f * fast::Log(u1));
+      float c, s;
+      fast::SinCos2Pi(u2, &c, &s);
+      const float z = rad * (odd ? s : c);
+      const float target = mu + sd * z;
+      n_row[t] = absolute[o] ? target : s_row[t] * keep_state + target;
+    }
+  }
+}
+
+}  // namespace
+
+CemPlanner::CemPlanner(int num_threads, int tile_rows) : pool_(num_threads), tile_rows_(tile_rows) {
+  MBRLHPO_CHECK(tile_rows >= 1, "expected tile_rows >= 1, got ", tile_rows);
+  for (int t = 0; t < pool_.num_threads(); ++t) scratch_.push_back(std::make_unique<Scratch>());
+}
+
+CemPlanner::~CemPlanner() = default;
+
+void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration, int e,
+                             int row_begin, int row_end, Scratch& s) {
+  const PlannerTask& task = *m.task;
+  const EnsembleView& net = m.net;
+  const int obs_dim = task.obs_dim, act_dim = task.act_dim;
+  const int in_dim = net.input_dim(), mi_dim = task.model_input_dim;
+  const int horizon = m.cem.horizon, particles = m.cem.particles;
+  const int per = particles / net.ensemble_size;
+  const int rows = row_end - row_begin;
+  const int out_w = net.layer_sizes.back();
+  const uint32_t prefix = rng::PrefixKey(m.seed, rng::kStreamState, m.step, iteration);
+  for (int t = 0; t < rows; ++t) {
+    const int i = row_begin + t;
+    const int n = i / per, j = i % per;
+    s.cand[t] = n;
+    s.keys[t] = rng::RowKey(prefix, static_cast<uint32_t>(n * particles + e * per + j));
+    s.ret[t] = 0.0f;
+    s.done[t] = 0;
+    for (int o = 0; o < obs_dim; ++o) s.state_t[static_cast<int64_t>(o) * rows + t] = m.obs[o];
+  }
+  const float* in_mean = net.input_mean;
+  const float* in_std = net.input_std;
+  const float* last_bias =
+      net.biases[net.num_layers() - 1] + static_cast<int64_t>(e) * out_w;
+  float* row = s.row.data();
+  for (int h = 0; h < horizon; ++h) {
+    // inputs: normalise([model_input(s), a])
+    for (int t = 0; t < rows; ++t) {
+      for (int o = 0; o < obs_dim; ++o) row[o] = s.state_t[static_cast<int64_t>(o) * rows + t];
+      float* x = s.x.data() + static_cast<int64_t>(t) * in_dim;
+      task.model_input(row, x);
+      const float* act = st.samples.data() + (static_cast<int64_t>(s.cand[t]) * horizon + h) * act_dim;
+      for (int a = 0; a < act_dim; ++a) x[mi_dim + a] = act[a];
+      for (int d = 0; d < in_dim; ++d) x[d] = (x[d] - in_mean[d]) / in_std[d];
+    }
+    const float* hid = mlp::ForwardHidden(net, e, rows, s.x.data(), s.a.data(), s.b.data());
+    mlp::ForwardOutputTransposed(net, e, rows, hid, s.out_t.data());
+    SampleNext(s.out_t.data(), last_bias, net.max_logvar, net.min_logvar,
+               task.absolute_target.data(), s.keys.data(), s.state_t.data(), s.next_t.data(), rows,
+               obs_dim, h);
+    for (int t = 0; t < rows; ++t) {
+      for (int o = 0; o < obs_dim; ++o) row[o] = s.next_t[static_cast<int64_t>(o) * rows + t];
+      const float* act = st.samples.data() + (static_cast<int64_t>(s.cand[t]) * horizon + h) * act_dim;
+      const float r = task.reward(act, row);
+      if (!s.done[t]) s.ret[t] += r;
+      if (task.terminated(row)) s.done[t] = 1;
+    }
+    std::swap(s.state_t, s.next_t);
+  }
+  const int rows_per_member = m.cem.population * per;
+  float* out = st.row_returns.data() + static_cast<int64_t>(e) * rows_per_member + row_begin;
+  std::copy(s.ret.begin(), s.ret.begin() + rows, out);
+}
+
+void CemPlanner::Plan(std::vector<CemMember>& members) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const int num_members = static_cast<int>(members.size());
+  // ---- validate and size buffers (no allocation once sizes have been seen)
+  int max_iterations = 0, max_in = 0, max_width = 0, max_obs = 0;
+  while (static_cast<int>(states_.size()) < num_members) {
+    states_.push_back(std::make_unique<MemberState>());
+  }
+  for (int mi = 0; mi < num_members; ++mi) {
+    CemMember& m = members[mi];
+    MBRLHPO_CHECK(m.task != nullptr, "member ", mi, ": no task");
+    m.net.Validate();
+    m.cem.Validate(m.net.ensemble_size);
+    MBRLHPO_CHECK(m.net.input_dim() == m.task->model_input_dim + m.task->act_dim, "member ", mi,
+                  ": expected a model input width of ", m.task->model_input_dim + m.task->act_dim,
+                  " for task '", m.task->name, "', got ", m.net.input_dim());
+    MBRLHPO_CHECK(m.net.output_dim() == m.task->obs_dim, "member ", mi,
+                  ": expected a model output of 2 x ", m.task->obs_dim, ", got ",
+                  m.net.layer_sizes.back());
+    MBRLHPO_CHECK(m.obs && m.init_mean && m.action_low && m.action_high && m.out_mean,
+                  "member ", mi, ": null obs/init_mean/bounds/out pointer");
+    const int ha = m.cem.horizon * m.task->act_dim;
+    MemberState& st = *states_[mi];
+    Grow(st.mean, ha);
+    Grow(st.var, ha);
+    Grow(st.samples, static_cast<size_t>(m.cem.population) * ha);
+    Grow(st.row_returns, static_cast<size_t>(m.cem.population) * m.cem.particles);
+    Grow(st.returns, m.cem.population);
+    Grow(st.order, m.cem.population);
+    max_iterations = std::max(max_iterations, m.cem.iterations);
+    max_in = std::max(max_in, m.net.input_dim());
+    max_width = std::max(max_width, m.net.max_width());
+    max_obs = std::max(max_obs, m.task->obs_dim);
+  }
+  const int tr = tile_rows_;
+  for (auto& sp : scratch_) {
+    Scratch& s = *sp;
+    Grow(s.x, static_cast<size_t>(tr) * max_in);
+    Grow(s.a, static_cast<size_t>(tr) * max_width);
+    Grow(s.b, static_cast<size_t>(tr) * max_width);
+    Grow(s.out_t, static_cast<size_t>(tr) * max_width);
+    Grow(s.state_t, static_cast<size_t>(tr) * max_obs);
+    Grow(s.next_t, static_cast<size_t>(tr) * max_obs);
+    Grow(s.row, std::max(max_obs, max_in));
+    Grow(s.ret, tr);
+    Grow(s.done, tr);
+    Grow(s.keys, tr);
+    Grow(s.cand, tr);
+  }
+  // ---- init CEM state
+  for (int mi = 0; mi < num_members; ++mi) {
+    const CemMember& m = members[mi];
+    MemberState& st = *states_[mi];
+    const int act_dim = m.task->act_dim;
+    for (int h = 0; h < m.cem.horizon; ++h) {
+      for (int a = 0; a < act_dim; ++a) {
+        const float range = m.action_high[a] - m.action_low[a];
+        st.mean[h * act_dim + a] = m.init_mean[h * act_dim + a];
+        st.var[h * act_dim + a] = range * range / 16.0f;
+      }
+    }
+  }
+  // The planner's threads call sgemm concurrently: the BLAS itself runs single-threaded.
+  const int blas_threads = blas::NumThreads();
+  blas::SetNumThreads(1);
+  struct Item {
+    int member, e, begin, end;
+  };
+  std::vector<Item> items;  // small; reused capacity would need a member, negligible cost
+  try {
+    for (int it = 0; it < max_iterations; ++it) {
+      // ---- sample candidates (parallel over members x candidates)
+      items.clear();
+      for (int mi = 0; mi < num_members; ++mi) {
+        if (it >= members[mi].cem.iterations) continue;
+        const int num = members[mi].cem.population;
+        for (int n0 = 0; n0 < num; n0 += 32) items.push_back({mi, 0, n0, std::min(num, n0 + 32)});
+      }
+      pool_.ParallelFor(static_cast<int64_t>(items.size()), [&](int64_t b, int64_t en, int) {
+        for (int64_t q = b; q < en; ++q) {
+          const CemMember& m = members[items[q].member];
+          MemberState& st = *states_[items[q].member];
+          const int act_dim = m.task->act_dim, horizon = m.cem.horizon;
+          const uint32_t prefix = rng::PrefixKey(m.seed, rng::kStreamActions, m.step, it);
+          for (int n = items[q].begin; n < items[q].end; ++n) {
+            const uint32_t key = rng::RowKey(prefix, static_cast<uint32_t>(n));
+            float* out = st.samples.data() + static_cast<int64_t>(n) * horizon * act_dim;
+            for (int h = 0; h < horizon; ++h) {
+              for (int a = 0; a < act_dim; ++a) {
+                const int k = h * act_dim + a;
+                const float mean = st.mean[k];
+                const float lb = mean - m.action_low[a], ub = m.action_high[a] - mean;
+                const float cvar =
+                    std::min(std::min((lb / 2) * (lb / 2), (ub / 2) * (ub / 2)), st.var[k]);
+                const float u = rng::Uniform(rng::Bits(key, static_cast<uint32_t>(k)));
+                const float z = static_cast<float>(rng::TruncatedNormalFromUniform(u));
+                out[k] = mean + std::sqrt(cvar) * z;
+              }
+            }
+          }
+        }
+      });
+      // ---- rollouts: (member, e, tile) items, dynamically scheduled
+      items.clear();
+      for (int mi = 0; mi < num_members; ++mi) {
+        const CemMember& m = members[mi];
+        if (it >= m.cem.iterations) continue;
+        const int rows = m.cem.population * (m.cem.particles / m.net.ensemble_size);
+        for (int e = 0; e < m.net.ensemble_size; ++e) {
+          for (int r0 = 0; r0 < rows; r0 += tr) items.push_back({mi, e, r0, std::min(rows, r0 + tr)});
+        }
+      }
+      std::atomic<int64_t> next{0};
+      const int64_t num_items = static_cast<int64_t>(items.size());
+      pool_.ParallelFor(pool_.num_threads(), [&](int64_t, int64_t, int thread) {
+        Scratch& s = *scratch_[thread];
+        for (int64_t q = next++; q < num_items; q = next++) {
+          const Item& item = items[q];
+          RolloutTile(members[item.member], *states_[item.member], it, item.e, item.begin,
+                      item.end, s);
+        }
+      });
+      // ---- elites and update (per member, serial: small)
+      for (int mi = 0; mi < num_members; ++mi) {
+        const CemMember& m = members[mi];
+        if (it >= m.cem.iterations) continue;
+        MemberState& st = *states_[mi];
+        const int num = m.cem.population, ens = m.net.ensemble_size;
+        const int per = m.cem.particles / ens, k_el = m.cem.num_elites;
+        const int ha = m.cem.horizon * m.task->act_dim;
+        for (int n = 0; n < num; ++n) {
+          float sum = 0.0f;
+          for (int e = 0; e < ens; ++e) {
+            const float* r = st.row_returns.data() + (static_cast<int64_t>(e) * num + n) * per;
+            for (int j = 0; j < per; ++j) sum += r[j];
+          }
+          const float v = sum / static_cast<float>(m.cem.particles);
+          st.returns[n] = std::isfinite(v) ? v : -std::numeric_limits<float>::infinity();
+        }
+        std::iota(st.order.begin(), st.order.begin() + num, 0);
+        const float* ret = st.returns.data();
+        std::partial_sort(st.order.begin(), st.order.begin() + k_el, st.order.begin() + num,
+                          [ret](int32_t x, int32_t y) {
+                            return ret[x] > ret[y] || (ret[x] == ret[y] && x < y);
+                          });
+        const float alpha = m.cem.alpha;
+        for (int q = 0; q < ha; ++q) {
+          float mean = 0.0f;
+          for (int i = 0; i < k_el; ++i) mean += st.samples[static_cast<int64_t>(st.order[i]) * ha + q];
+          mean /= static_cast<float>(k_el);
+          float var = 0.0f;
+          for (int i = 0; i < k_el; ++i) {
+            const float d = st.samples[static_cast<int64_t>(st.order[i]) * ha + q] - mean;
+            var += d * d;
+          }
+          var /= static_cast<float>(k_el);
+          st.mean[q] = alpha * st.mean[q] + (1.0f - alpha) * mean;
+          st.var[q] = alpha * st.var[q] + (1.0f - alpha) * var;
+        }
+        if (m.trace_returns) std::copy(ret, ret + num, m.trace_returns + static_cast<int64_t>(it) * num);
+        if (m.trace_elites) {
+          std::copy(st.order.begin(), st.order.begin() + k_el,
+                    m.trace_elites + static_cast<int64_t>(it) * k_el);
+        }
+        if (m.trace_means) std::copy(st.mean.begin(), st.mean.begin() + ha, m.trace_means + static_cast<int64_t>(it) * ha);
+        if (m.trace_vars) std::copy(st.var.begin(), st.var.begin() + ha, m.trace_vars + static_cast<int64_t>(it) * ha);
+      }
+    }
+  } catch (...) {
+    blas::SetNumThreads(blas_threads);
+    throw;
+  }
+  blas::SetNumThreads(blas_threads);
+  for (int mi = 0; mi < num_members; ++mi) {
+    const CemMember& m = members[mi];
+    const int ha = m.cem.horizon * m.task->act_dim;
+    std::copy(states_[mi]->mean.begin(), states_[mi]->mean.begin() + ha, m.out_mean);
+  }
+}
+
+}  // namespace mbrlhpo
