@@ -4,6 +4,7 @@
 
 #include "mbrlhpo/errors.h"
 #include "mbrlhpo/planner_test_tasks.h"
+#include "mbrlhpo/tasks.h"
 
 namespace mbrlhpo {
 namespace {
@@ -14,8 +15,13 @@ const std::map<std::string, PlannerTask>& Registry() {
     auto add = [&r](PlannerTask t) { r.emplace(t.name, std::move(t)); };
     add(MakePlannerTask<tasks::TestLinear>("test_linear"));
     add(MakePlannerTask<tasks::TestPendulum>("test_pendulum"));
-    // The environment tasks (csrc/include/mbrlhpo/tasks/*.h) register here, one line each:
-    // add(MakePlannerTask<tasks::HalfCheetah>("halfcheetah"));
+    // The environment tasks (csrc/include/mbrlhpo/tasks/*.h), one line each.
+    add(MakePlannerTask<tasks::Cartpole>(tasks::Cartpole::kName));
+    add(MakePlannerTask<tasks::Reacher>(tasks::Reacher::kName));
+    add(MakePlannerTask<tasks::Pusher>(tasks::Pusher::kName));
+    add(MakePlannerTask<tasks::Hopper>(tasks::Hopper::kName));
+    add(MakePlannerTask<tasks::HalfCheetah>(tasks::HalfCheetah::kName));
+    add(MakePlannerTask<tasks::Hexapod>(tasks::Hexapod::kName));
     return r;
   }();
   return registry;
