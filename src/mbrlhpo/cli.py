@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--cmake-dir", action="store_true", help="print the CMake package dir (mbrlhpo_DIR)"
     )
     info.set_defaults(func=_cmd_info)
+    from mbrlhpo.cli_pets import add_parser as add_pets
+
+    add_pets(sub)
     return parser
 
 
@@ -49,7 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ValueError as exc:  # bad input: one clear line, no traceback
+        print(f"mbrlhpo: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ TINY = dict(epochs=2, iterations=2, population=16, horizon=4, particles=5, hidde
             elite_ratio=0.25)
 
 
-def tiny_agent(seed=0, backend="torch", **changes) -> PETSAgent:
+def tiny_agent(seed=0, backend="auto", **changes) -> PETSAgent:
     return PETSAgent("cartpole", {**TINY, **changes}, seed=seed, planner_backend=backend,
                      profile="quick")
 
@@ -157,7 +157,7 @@ class DivergeAfter(gym.Wrapper):
 
 def test_diverged_simulation_ends_the_trial_cleanly():
     env = DivergeAfter(make_env("cartpole"), k=30)
-    agent = PETSAgent(env, TINY, seed=0, planner_backend="torch", profile="quick")
+    agent = PETSAgent(env, TINY, seed=0, planner_backend="auto", profile="quick")
     result = agent.run_trial()
     assert result.diverged and result.steps == 29 and len(agent.buffer) == 29
     env.k = 10**9  # the agent stays usable
