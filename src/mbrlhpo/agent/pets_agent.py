@@ -111,6 +111,7 @@ class PETSAgent:
         self.buffer = ReplayBuffer(self.task.obs_dim, self.task.act_dim)
         self.trial = 0
         self.history: list[TrialResult] = []
+        self._episode: _Episode | None = None
 
     # ------------------------------------------------------------------ hyperparameters
     @property
@@ -140,50 +141,74 @@ class PETSAgent:
     # ------------------------------------------------------------------ Algorithm 1
     def run_trial(self) -> TrialResult:
         """Runs one trial (train, then one MPC episode) and adds its data to the buffer."""
-        start = time.perf_counter()
-        h = self._hparams
-        is_random = self.trial == 0
+        obs = self.start_trial()
+        done = False
+        while not done:
+            action = self.random_action() if self.in_random_trial else self.planner.plan(obs)
+            obs, done = self.step_trial(action)
+        return self.finish_trial()
+
+    # A trial in three parts, so that a population of agents can run in lock-step with all
+    # members' planning in one native call (mbrlhpo.runner.population).
+    @property
+    def in_random_trial(self) -> bool:
+        return self.trial == 0
+
+    def random_action(self) -> np.ndarray:
+        return self.rng.uniform(self.task.action_low, self.task.action_high).astype(np.float32)
+
+    def start_trial(self) -> np.ndarray:
+        """Trains (after the random trial), resets planner and env; returns the first obs."""
+        if self._episode is not None:
+            raise RuntimeError("a trial is already in progress: call finish_trial() first")
         loss, model_diverged, train_time = None, False, 0.0
-        if not is_random:
+        start = time.perf_counter()
+        if not self.in_random_trial:
             loss, model_diverged, train_time = self._train()
             self.planner.reset()
         obs, _ = self.env.reset(seed=int(self.rng.integers(2**62)))
-        steps = self.task.steps_per_trial
-        observations = np.empty((steps, self.task.obs_dim))
-        actions = np.empty((steps, self.task.act_dim))
-        next_observations = np.empty((steps, self.task.obs_dim))
-        rewards = np.empty(steps)
-        terminals = np.zeros(steps, dtype=bool)
-        low, high = self.task.action_low, self.task.action_high
-        diverged, n = False, 0
-        bar = _progress(steps, f"trial {self.trial}", self.progress)
-        for _ in range(steps):
-            if is_random:
-                action = self.rng.uniform(low, high).astype(np.float32)
-            else:
-                action = self.planner.plan(obs)
-            next_obs, reward, terminated, _, info = self.env.step(action)
-            if info.get("sim_diverged", False):
-                diverged = True  # the transition into a broken state is not data
-                break
-            observations[n], actions[n], next_observations[n] = obs, action, next_obs
-            rewards[n], terminals[n] = reward, terminated
-            n += 1
-            obs = next_obs
-            if bar is not None:
-                bar.update(1)
-            if terminated:
-                break
-        if bar is not None:
-            bar.close()
+        self._episode = _Episode(self.task.steps_per_trial, self.task.obs_dim,
+                                 self.task.act_dim, start, loss, model_diverged, train_time,
+                                 np.asarray(obs, dtype=np.float64))
+        self._episode.bar = _progress(self.task.steps_per_trial, f"trial {self.trial}",
+                                      self.progress)
+        return obs
+
+    def step_trial(self, action: np.ndarray) -> tuple[np.ndarray, bool]:
+        """Steps the env with ``action``, records the transition; returns (obs, episode over)."""
+        ep = self._episode
+        if ep is None:
+            raise RuntimeError("no trial in progress: call start_trial() first")
+        next_obs, reward, terminated, _, info = self.env.step(action)
+        if info.get("sim_diverged", False):
+            ep.diverged = True  # the transition into a broken state is not data
+            return next_obs, True
+        n = ep.n
+        ep.obs[n], ep.act[n], ep.next_obs[n] = ep.last_obs, action, next_obs
+        ep.reward[n], ep.terminated[n] = reward, terminated
+        ep.n = n + 1
+        ep.last_obs = ep.next_obs[n]
+        if ep.bar is not None:
+            ep.bar.update(1)
+        return next_obs, bool(terminated) or ep.n == len(ep.reward)
+
+    def finish_trial(self) -> TrialResult:
+        """Adds the episode to the buffer and returns the trial's result."""
+        ep = self._episode
+        if ep is None:
+            raise RuntimeError("no trial in progress: call start_trial() first")
+        self._episode = None
+        if ep.bar is not None:
+            ep.bar.close()
+        n = ep.n
         if n > 0:
-            self.buffer.add_episode(observations[:n], actions[:n], next_observations[:n],
-                                    rewards[:n], terminals[:n])
+            self.buffer.add_episode(ep.obs[:n], ep.act[:n], ep.next_obs[:n], ep.reward[:n],
+                                    ep.terminated[:n])
         result = TrialResult(
-            trial=self.trial, ret=float(rewards[:n].sum()), steps=n,
-            wall_time=time.perf_counter() - start, train_time=train_time, model_loss=loss,
-            diverged=diverged, model_diverged=model_diverged, random=is_random,
-            hparams=h.to_dict())
+            trial=self.trial, ret=float(ep.reward[:n].sum()), steps=n,
+            wall_time=time.perf_counter() - ep.start, train_time=ep.train_time,
+            model_loss=ep.loss, diverged=ep.diverged, model_diverged=ep.model_diverged,
+            random=self.in_random_trial, hparams=self._hparams.to_dict())
         self.trial += 1
         self.history.append(result)
         return result
@@ -271,6 +296,24 @@ class PETSAgent:
 
     def close(self) -> None:
         self.env.close()
+
+
+class _Episode:
+    """The transitions of the trial in progress, preallocated for the task horizon."""
+
+    def __init__(self, steps: int, obs_dim: int, act_dim: int, start: float, loss: float | None,
+                 model_diverged: bool, train_time: float, first_obs: np.ndarray) -> None:
+        self.obs = np.empty((steps, obs_dim))
+        self.act = np.empty((steps, act_dim))
+        self.next_obs = np.empty((steps, obs_dim))
+        self.reward = np.empty(steps)
+        self.terminated = np.zeros(steps, dtype=bool)
+        self.n = 0
+        self.last_obs = first_obs
+        self.diverged = False
+        self.start, self.loss = start, loss
+        self.model_diverged, self.train_time = model_diverged, train_time
+        self.bar = None
 
 
 def _jsonable_rng_state(rng: np.random.Generator) -> dict[str, Any]:
