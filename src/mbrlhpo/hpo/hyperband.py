@@ -180,12 +180,12 @@ class _GlobalNumpyRNG:
         self.rs = rs
 
     def __enter__(self) -> None:
-        self.saved = np.random.get_state()
-        np.random.set_state(self.rs.get_state())
+        self.saved = np.random.get_state()  # noqa: NPY002 (hpbandster uses the global RNG)
+        np.random.set_state(self.rs.get_state())  # noqa: NPY002
 
     def __exit__(self, *exc: object) -> None:
-        self.rs.set_state(np.random.get_state())
-        np.random.set_state(self.saved)
+        self.rs.set_state(np.random.get_state())  # noqa: NPY002
+        np.random.set_state(self.saved)  # noqa: NPY002
 
 
 def _make_master(kind: str, space: CS.ConfigurationSpace, settings: HyperbandSettings,

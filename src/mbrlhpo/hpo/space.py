@@ -57,7 +57,8 @@ class ParamSpec:
                     raise ValueError(f"{self.name} is an integer: expected integer {what}, got {v}")
         if not self.low <= self.default <= self.high:
             raise ValueError(
-                f"{self.name}: expected default inside [{self.low}, {self.high}], got {self.default}"
+                f"{self.name}: expected default inside [{self.low}, {self.high}], "
+                f"got {self.default}"
             )
 
     def plain(self, value: Any) -> int | float:
@@ -274,7 +275,8 @@ def validate_config(space: CS.ConfigurationSpace | Mapping[str, ParamSpec],
     return out
 
 
-def sample_config(specs: Mapping[str, ParamSpec], rng: np.random.Generator) -> dict[str, int | float]:
+def sample_config(specs: Mapping[str, ParamSpec],
+                  rng: np.random.Generator) -> dict[str, int | float]:
     """One configuration drawn uniformly (log-uniformly where ``log``) from ``specs``.
 
     Integers are drawn from the real interval [low - 0.5, high + 0.5] (log: its log) and
