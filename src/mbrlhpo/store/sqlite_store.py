@@ -27,6 +27,7 @@ import json
 import math
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
@@ -98,7 +99,11 @@ class StudyStore:
         self.path = os.fspath(path)
         parent = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(parent, exist_ok=True)
-        self._con = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        # Used from one thread at a time (hpbandster's worker thread, then the caller's);
+        # the lock serialises the rare overlap.
+        self._lock = threading.RLock()
+        self._con = sqlite3.connect(self.path, isolation_level=None, timeout=30.0,
+                                    check_same_thread=False)
         self._con.row_factory = sqlite3.Row
         mode = self._con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal":
@@ -119,15 +124,16 @@ class StudyStore:
     @contextmanager
     def _tx(self):
         """One transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
-        cur = self._con.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            yield cur
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        else:
-            cur.execute("COMMIT")
+        with self._lock:
+            cur = self._con.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
 
     def close(self) -> None:
         self._con.close()
@@ -149,7 +155,9 @@ class StudyStore:
 
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
         out = []
-        for r in self._con.execute(sql, tuple(args)):
+        with self._lock:
+            rows = self._con.execute(sql, tuple(args)).fetchall()
+        for r in rows:
             d = dict(r)
             for k in _JSON_COLUMNS & d.keys():
                 if d[k] is not None:
@@ -285,8 +293,9 @@ class StudyStore:
         return self.events(("exploit", "replace_failed", "explore", "backtrack"))
 
     def rounds_done(self) -> list[int]:
-        return [r[0] for r in self._con.execute(
-            "SELECT round FROM events WHERE kind = 'round_done' ORDER BY round")]
+        with self._lock:
+            return [r[0] for r in self._con.execute(
+                "SELECT round FROM events WHERE kind = 'round_done' ORDER BY round")]
 
     def checkpoints(self, live_only: bool = True) -> list[dict[str, Any]]:
         where = "WHERE deleted = 0 " if live_only else ""
