@@ -26,7 +26,7 @@ def hpbandster_ladder(min_budget, max_budget, n_iterations):
         out = []
         for i in range(n_iterations):
             it = hb.get_next_iteration(i)
-            out.append(list(zip(it.num_configs, [float(b) for b in it.budgets])))
+            out.append(list(zip(it.num_configs, [float(b) for b in it.budgets], strict=True)))
         return out
     finally:
         hb.shutdown()

@@ -35,7 +35,7 @@ def test_bottom_copies_top():
     assert [e.dst for e in exploits] == list(range(8))
     assert all(32 <= e.src < 40 and e.src_round == 10 for e in exploits)
     assert [e.member for e in explores] == list(range(8))
-    for e, x in zip(exploits, explores):
+    for e, x in zip(exploits, explores, strict=True):
         assert x.old == configs[e.src]  # explore starts from the source's hyperparameters
     again = exploit_explore(scores, configs, SPECS, np.random.default_rng(1), PBTSettings(), 10)
     assert again == d
