@@ -1,0 +1,125 @@
+"""Scheduler + store overhead per PBT round (40 members), HPO workstream.
+
+Times a synchronous PBT study of cheap deterministic toy members (``QuadraticMember``: its
+trials take microseconds, its checkpoints a few KB) so that what remains is the runner's own
+cost per round: 40 trial transactions with checkpoint references, the decision step (every
+``interval`` rounds), the round transaction, checkpoint bookkeeping and garbage collection.
+Also times the pieces alone: the pure decision function, the store writes of one round, and a
+toy checkpoint save + sha256. The checkpoint I/O of a real agent (its replay buffer) is not
+the scheduler's overhead and is reported separately by the agent's own benchmark.
+
+Usage: PYTHONPATH=src python bench/bench_hpo_overhead.py [--members 40] [--rounds 30]
+       [--interval 5] [--trial-seconds 10] [--json out.json]
+``--trial-seconds``: the time of one cartpole trial to compare against (the target is an
+overhead under 1% of it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mbrlhpo.hpo.pbt import PBTSettings, exploit_explore
+from mbrlhpo.hpo.space import defaults, sample_config, search_space, specs_of
+from mbrlhpo.runner.checkpoints import CheckpointDir
+from mbrlhpo.runner.study import run_study
+from mbrlhpo.runner.testing import QuadraticMember, quadratic_factory
+from mbrlhpo.store.sqlite_store import StudyStore
+
+
+def time_study(members: int, rounds: int, interval: int, tmp: Path) -> dict:
+    space = search_space("cartpole", "joint")
+    db = tmp / "study.db"
+    t0 = time.perf_counter()
+    run_study("pbt", quadratic_factory(), space, db, trials=rounds, population=members,
+              seed=0, pbt=PBTSettings(interval=interval))
+    total = time.perf_counter() - t0
+    with StudyStore(db) as st:
+        member_time = sum(t["wall_time"] for t in st.trials())
+    return {"total_s": total, "member_trial_s": member_time,
+            "overhead_per_round_ms": 1e3 * (total - member_time) / rounds}
+
+
+def time_decisions(members: int, reps: int) -> float:
+    specs = specs_of(search_space("cartpole", "joint"))
+    rng = np.random.default_rng(0)
+    configs = {m: sample_config(specs, rng) for m in range(members)}
+    scores = {m: float(rng.normal()) for m in range(members)}
+    ts = []
+    for r in range(reps):
+        t0 = time.perf_counter()
+        exploit_explore(scores, configs, specs, np.random.default_rng([0, r]), PBTSettings(), r)
+        ts.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(ts)
+
+
+def time_store_round(members: int, reps: int, tmp: Path) -> float:
+    cfg = defaults("cartpole")
+    ts = []
+    with StudyStore(tmp / "store.db") as st:
+        for r in range(1, reps + 1):
+            t0 = time.perf_counter()
+            for m in range(members):
+                st.record_trial(m, r, cfg, 1.0, 0.1, checkpoint=(f"m{m}/t{r}", "0" * 64, 1000))
+            st.record_round(r, {m: 1.0 for m in range(members)},
+                            [{"kind": "exploit", "src": 0, "src_round": r, "dst": 1}])
+            ts.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(ts)
+
+
+def time_toy_checkpoint(reps: int, tmp: Path) -> float:
+    ck = CheckpointDir(tmp / "ck")
+    m = QuadraticMember(defaults("cartpole"), 0)
+    ts = []
+    for r in range(reps):
+        m.run_trial()
+        t0 = time.perf_counter()
+        ck.save(m, 0, r)
+        ts.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(ts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--members", type=int, default=40)
+    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--interval", type=int, default=5)
+    ap.add_argument("--trial-seconds", type=float, default=None)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        study = time_study(args.members, args.rounds, args.interval, tmp)
+        res = {
+            "members": args.members, "rounds": args.rounds, "interval": args.interval,
+            "machine": platform.processor() or platform.machine(),
+            "study": study,
+            "decision_step_ms": time_decisions(args.members, 200),
+            "store_round_ms": time_store_round(args.members, 30, tmp),
+            "toy_checkpoint_save_ms": time_toy_checkpoint(50, tmp),
+        }
+    per_round = study["overhead_per_round_ms"]
+    print(f"PBT, {args.members} members, {args.rounds} rounds (interval {args.interval}):")
+    print(f"  overhead per round (runner + store + toy checkpoints): {per_round:.1f} ms")
+    print(f"  decision step alone: {res['decision_step_ms']:.3f} ms; store writes of one round "
+          f"alone ({args.members} trial txns + round txn): {res['store_round_ms']:.1f} ms; "
+          f"toy checkpoint save + sha256: {res['toy_checkpoint_save_ms']:.2f} ms")
+    if args.trial_seconds:
+        # one round = one trial of every member; the members' trials may run concurrently,
+        # so compare against one trial (conservative)
+        frac = per_round / (1e3 * args.trial_seconds)
+        res["fraction_of_one_trial"] = frac
+        print(f"  = {100 * frac:.2f}% of one {args.trial_seconds:g} s trial")
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()

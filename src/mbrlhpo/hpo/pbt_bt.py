@@ -1,0 +1,178 @@
+"""PBT with backtracking (the paper's Sec. 4.2, A.2): pure decisions and the elite archive.
+
+The archive keeps the best ``capacity`` (member, round) states seen at any PBT timestep,
+sorted by score (best first; the paper's code did not sort them). Every ``backtrack_every``
+PBT timesteps, instead of the ordinary exploit/explore, each member whose score is worse than
+the archive's worst elite by more than ``tolerance`` (relative: ``score < worst - tolerance *
+|worst|``; failed members always) restores an elite drawn uniformly from the archive, and its
+hyperparameters are explored from the elite's until no two members share a configuration.
+At every other timestep PBT-BT is PBT.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from mbrlhpo.hpo.decisions import Backtrack, Decision
+from mbrlhpo.hpo.pbt import PBTSettings, exploit_explore, explore
+from mbrlhpo.hpo.space import ParamSpec, sample_config
+
+
+@dataclass(frozen=True)
+class PBTBTSettings(PBTSettings):
+    """PBT settings plus backtracking. ``elite_capacity`` None = the population size."""
+
+    backtrack_every: int = 30
+    tolerance: float = 0.2
+    elite_capacity: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.backtrack_every, int) or self.backtrack_every < 1:
+            raise ValueError(f"backtrack_every: expected an int >= 1, "
+                             f"got {self.backtrack_every!r}")
+        if not self.tolerance >= 0:
+            raise ValueError(f"tolerance: expected >= 0, got {self.tolerance!r}")
+        if self.elite_capacity is not None and self.elite_capacity < 1:
+            raise ValueError(f"elite_capacity: expected >= 1 or None, "
+                             f"got {self.elite_capacity!r}")
+
+
+@dataclass(frozen=True)
+class EliteEntry:
+    """A member's state at the end of a trial round, with its score and hyperparameters."""
+
+    score: float
+    member: int
+    round: int
+    config: dict
+
+    def sort_key(self) -> tuple[float, int, int]:
+        return (-self.score, self.round, self.member)
+
+
+class EliteArchive:
+    """The best ``capacity`` states over all PBT timesteps, sorted best first."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity: expected >= 1, got {capacity}")
+        self.capacity = capacity
+        self._entries: list[EliteEntry] = []
+
+    @property
+    def entries(self) -> list[EliteEntry]:
+        """Entries sorted by score, best first (ties: earlier round, smaller member id)."""
+        return list(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add_round(self, round_: int, scores: Mapping[int, float],
+                  configs: Mapping[int, Mapping[str, int | float]]) -> None:
+        """Offer every member's state at ``round_``; non-finite scores are never elites."""
+        for m in sorted(scores):
+            s = float(scores[m])
+            if math.isfinite(s):
+                self._entries.append(EliteEntry(s, m, round_, dict(configs[m])))
+        self._entries.sort(key=EliteEntry.sort_key)
+        del self._entries[self.capacity:]
+
+    def worst(self) -> EliteEntry:
+        if not self._entries:
+            raise ValueError("the elite archive is empty")
+        return self._entries[-1]
+
+    def retained(self) -> set[tuple[int, int]]:
+        """(member, round) states whose checkpoints must be kept."""
+        return {(e.member, e.round) for e in self._entries}
+
+
+def backtrack_threshold(worst: float, tolerance: float) -> float:
+    """Scores below this backtrack: ``worst - tolerance * |worst|``."""
+    return worst - tolerance * abs(worst)
+
+
+def _searched(config: Mapping[str, int | float], specs: Mapping[str, ParamSpec]) -> tuple:
+    return tuple((n, config[n]) for n in specs)
+
+
+def backtrack(
+    archive: EliteArchive,
+    scores: Mapping[int, float],
+    configs: Mapping[int, Mapping[str, int | float]],
+    specs: Mapping[str, ParamSpec],
+    rng: np.random.Generator,
+    settings: PBTBTSettings,
+    failed: Iterable[int] = (),
+    max_tries: int = 100,
+) -> list[Backtrack]:
+    """Backtracking step: poorly performing (and failed) members restore a random elite.
+
+    Each restored member's hyperparameters are explored from the elite's (PBT's perturb or
+    resample) until they differ from every other member's (kept or newly assigned); after
+    ``max_tries`` explorations it falls back to resampling until unique.
+    """
+    if len(archive) == 0:
+        return []
+    failed_set = set(failed)
+    threshold = backtrack_threshold(archive.worst().score, settings.tolerance)
+    dsts = sorted(m for m in scores
+                  if m in failed_set or not float(scores[m]) >= threshold)
+    taken = {_searched(configs[m], specs) for m in scores if m not in dsts}
+    elites = archive.entries
+    out: list[Backtrack] = []
+    for dst in dsts:
+        e = elites[int(rng.integers(len(elites)))]
+        for _ in range(max_tries):
+            kind, new = explore(e.config, specs, rng, settings.resample_probability,
+                                settings.perturb_factors)
+            if _searched(new, specs) not in taken:
+                break
+        else:
+            kind = "resample"
+            while True:
+                new = dict(e.config)
+                new.update(sample_config(specs, rng))
+                if _searched(new, specs) not in taken:
+                    break
+        taken.add(_searched(new, specs))
+        out.append(Backtrack(src=e.member, src_round=e.round, dst=dst, score=e.score,
+                             kind=kind, old=dict(e.config), new=new))
+    return out
+
+
+class PBTBT:
+    """PBT-BT's decision state (the elite archive) and its per-timestep step."""
+
+    def __init__(self, settings: PBTBTSettings, population: int) -> None:
+        self.settings = settings
+        self.archive = EliteArchive(settings.elite_capacity or population)
+
+    def is_backtrack_step(self, timestep: int) -> bool:
+        return timestep > 0 and timestep % self.settings.backtrack_every == 0
+
+    def step(
+        self,
+        timestep: int,
+        round_: int,
+        scores: Mapping[int, float],
+        configs: Mapping[int, Mapping[str, int | float]],
+        specs: Mapping[str, ParamSpec],
+        rng: np.random.Generator,
+        failed: Iterable[int] = (),
+    ) -> list[Decision]:
+        """Decisions after trial round ``round_`` (PBT timestep ``timestep``).
+
+        The archive first takes this round's states, so elites span every timestep so far.
+        """
+        failed = set(failed)
+        self.archive.add_round(round_, scores, configs)
+        if self.is_backtrack_step(timestep):
+            return list(backtrack(self.archive, scores, configs, specs, rng, self.settings,
+                                  failed))
+        return exploit_explore(scores, configs, specs, rng, self.settings, round_, failed)

@@ -1,0 +1,537 @@
+"""Running a study: random search, Hyperband, BOHB, PBT and PBT-BT with the local executor.
+
+The decision logic lives in ``mbrlhpo.hpo``; this module executes it: it runs members' trials
+(in one process), checkpoints every member after every trial in a study directory next to the
+database, records everything in the ``StudyStore`` and resumes a killed study from the store
+and the checkpoints, losing only the trials that were in flight.
+
+Population methods (random, pbt, pbt-bt) advance all members trial round by trial round. After
+round r: every trial of the round is stored with its checkpoint; PBT/PBT-BT then decide (every
+``interval`` rounds, and whenever a member failed) with a Generator seeded by (seed, r), store
+the round's scores and decisions in one transaction, and apply them in memory. A resumed study
+rebuilds each member from the checkpoints of the last finished round plus that round's stored
+decisions, or from its own checkpoint of the round in flight.
+
+Failures: a trial that raises or diverges is stored with its cause. Random search stops that
+member (its score is ``-inf``); PBT and PBT-BT replace it at the end of the round by a copy of a
+top member (always copying the history, since the failed member's own state is not trusted).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ConfigSpace as CS
+import numpy as np
+
+from mbrlhpo.hpo.decisions import Backtrack, Decision, Exploit, Explore
+from mbrlhpo.hpo.hyperband import HyperbandSettings, MemberFailed, run_hpbandster
+from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
+from mbrlhpo.hpo.pbt import PBTSettings, exploit_explore
+from mbrlhpo.hpo.pbt_bt import PBTBT, PBTBTSettings
+from mbrlhpo.hpo.random_search import sample_configurations
+from mbrlhpo.hpo.space import specs_of, to_plain
+from mbrlhpo.runner.checkpoints import CheckpointDir
+from mbrlhpo.runner.protocol import Member, MemberFactory
+from mbrlhpo.store.sqlite_store import StoreError, StudyStore
+
+METHODS = ("random", "hyperband", "bohb", "pbt", "pbt-bt")
+
+
+def check_method(method: str) -> str:
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
+    return method
+
+
+def member_seed(seed: int, member: int) -> int:
+    """The seed handed to the factory for ``member``: ``seed * 1_000_003 + member``."""
+    return int(seed) * 1_000_003 + int(member)
+
+
+def study_dir_for(db_path: str | os.PathLike) -> Path:
+    """The study directory next to a database: ``runs/study.db`` -> ``runs/study.study/``."""
+    p = Path(db_path)
+    return p.with_name(p.stem + ".study")
+
+
+@dataclass
+class Study:
+    """A finished study as plain records."""
+
+    method: str
+    trials: list[dict]
+    schedule: list[dict]
+    lineage: list[dict]
+    failures: list[dict]
+    best_member: int | None
+    best_score: float
+    best_config: dict | None
+    best_schedule: list[dict]
+    top5_curve: list[dict]
+    hb_jobs: list[dict] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+def run_study(
+    method: str,
+    factory: MemberFactory,
+    space: CS.ConfigurationSpace,
+    store: StudyStore | str | os.PathLike,
+    *,
+    trials: int,
+    population: int = 40,
+    seed: int = 0,
+    base_config: Mapping[str, Any] | None = None,
+    pbt: PBTSettings | None = None,
+    hyperband: HyperbandSettings | None = None,
+    last_k: int = DEFAULT_LAST_K,
+    study_dir: str | os.PathLike | None = None,
+    keep_all_checkpoints: bool = False,
+    on_round: Callable[[int], None] | None = None,
+) -> Study:
+    """Run (or resume) a study and return its results.
+
+    Args:
+        method: ``random``, ``hyperband``, ``bohb``, ``pbt`` or ``pbt-bt``.
+        factory: ``factory(hparams, seed) -> Member``.
+        space: the searched hyperparameters (``mbrlhpo.hpo.search_space``).
+        store: a StudyStore or the path of its database; an existing study is resumed.
+        trials: trials per member (random, pbt, pbt-bt); Hyperband's budgets come from
+            ``hyperband``.
+        population: members (random: configurations; pbt/pbt-bt: population size).
+        seed: the study's seed; every random choice derives from it.
+        base_config: hyperparameters that are not searched (e.g. the other group's defaults);
+            members receive ``base_config`` updated with the searched values.
+        pbt: PBTSettings (pbt) or PBTBTSettings (pbt-bt); defaults if None.
+        hyperband: HyperbandSettings (required for hyperband/bohb).
+        last_k: the objective's window (mean of the last k returns).
+        study_dir: checkpoint directory (default: next to the database, ``<stem>.study``).
+        keep_all_checkpoints: keep every checkpoint instead of only those still needed.
+        on_round: called with the round number after each finished round (population methods).
+    """
+    check_method(method)
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise ValueError(f"trials: expected an int >= 1, got {trials!r}")
+    if isinstance(population, bool) or not isinstance(population, int) or population < 1:
+        raise ValueError(f"population: expected an int >= 1, got {population!r}")
+    if method in ("hyperband", "bohb") and hyperband is None:
+        raise ValueError(f"method {method!r} needs hyperband=HyperbandSettings(...)")
+    if method == "pbt-bt":
+        pbt = pbt if pbt is not None else PBTBTSettings()
+        if not isinstance(pbt, PBTBTSettings):
+            raise ValueError("method 'pbt-bt' expects pbt=PBTBTSettings(...)")
+    elif method == "pbt":
+        pbt = pbt if pbt is not None else PBTSettings()
+    specs = specs_of(space)
+    base = to_plain(base_config or {})
+    own = isinstance(store, (str, os.PathLike))
+    st = StudyStore(store) if own else store
+    try:
+        sdir = Path(study_dir) if study_dir is not None else study_dir_for(st.path)
+        settings = {"trials": trials, "population": population, "last_k": last_k,
+                    "base_config": base,
+                    "pbt": None if pbt is None else asdict(pbt),
+                    "hyperband": None if hyperband is None else asdict(hyperband)}
+        space_rec = {n: asdict(s) for n, s in specs.items()}
+        new = st.init_study(method, seed, json.loads(json.dumps(settings)), space_rec)
+        if not new:
+            st.record_event("study_resume")
+        runner = _Runner(method, factory, specs, st, CheckpointDir(sdir / "checkpoints"),
+                         trials, population, seed, base, pbt, last_k, keep_all_checkpoints,
+                         on_round)
+        try:
+            if method in ("hyperband", "bohb"):
+                runner.run_hyperband(space, hyperband)
+            else:
+                runner.run_population()
+        except BaseException as e:
+            st.record_event("study_error", detail={"error": repr(e)})
+            raise
+        st.record_event("study_done")
+        return collect(st, method, last_k)
+    finally:
+        if own:
+            st.close()
+
+
+def _full(base: Mapping[str, Any], searched: Mapping[str, Any]) -> dict:
+    out = dict(base)
+    out.update(searched)
+    return out
+
+
+def _cause(e: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(e), e)).strip()
+
+
+class _Runner:
+    def __init__(self, method, factory, specs, store, ckpt, trials, population, seed, base,
+                 pbt, last_k, keep_all, on_round):
+        self.method = method
+        self.factory = factory
+        self.specs = specs
+        self.store: StudyStore = store
+        self.ckpt: CheckpointDir = ckpt
+        self.trials = trials
+        self.population = population
+        self.seed = seed
+        self.base = base
+        self.pbt = pbt
+        self.last_k = last_k
+        self.keep_all = keep_all
+        self.on_round = on_round
+        self.member_cls: type | None = None
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _new_member(self, config: dict, member: int) -> Member:
+        obj = self.factory(dict(config), member_seed(self.seed, member))
+        if self.member_cls is None:
+            self.member_cls = type(obj)
+        return obj
+
+    def _load(self, member: int, trial: int) -> Member:
+        ref = self.store.checkpoint(member, trial)
+        if ref is None or ref["deleted"]:
+            raise StoreError(f"checkpoint of member {member} at trial {trial} is not in the "
+                             "store (it is needed to resume)")
+        if self.member_cls is None:
+            raise StoreError("member class unknown: create a member before loading")
+        return self.ckpt.load(self.member_cls, ref["path"], ref["sha256"])
+
+    def _run_trial(self, member: int, trial: int, obj: Member,
+                   config: dict) -> tuple[bool, float, str | None]:
+        """Run, checkpoint and store one trial: (succeeded, return, failure cause)."""
+        t0 = time.perf_counter()
+        try:
+            res = obj.run_trial()
+        except Exception as e:
+            cause = _cause(e)
+            self.store.record_trial(member, trial, config, None, time.perf_counter() - t0,
+                                    "failed", cause)
+            return False, math.nan, cause
+        ret = float(res.ret)
+        if res.diverged or not math.isfinite(ret):
+            cause = "diverged" if res.diverged else f"non-finite return {ret}"
+            self.store.record_trial(member, trial, config, ret, float(res.wall_time),
+                                    "diverged", cause)
+            return False, ret, cause
+        ref = self.ckpt.save(obj, member, trial)
+        self.store.record_trial(member, trial, config, ret, float(res.wall_time), "ok", None,
+                                checkpoint=ref)
+        return True, ret, None
+
+    def _gc(self, keep: set[tuple[int, int]]) -> None:
+        if self.keep_all:
+            return
+        drop = [(c["member"], c["trial"], c["path"]) for c in self.store.checkpoints()
+                if (c["member"], c["trial"]) not in keep]
+        if drop:
+            self.store.mark_checkpoints_deleted([(m, t) for m, t, _ in drop])
+            for _, _, rel in drop:
+                self.ckpt.delete(rel)
+
+    # -- population methods -----------------------------------------------------------------
+    def run_population(self) -> None:
+        st = self.store
+        n = self.population
+        rows = st.members()
+        if not rows:
+            rng = np.random.default_rng([self.seed, 0])
+            for m, cfg in enumerate(sample_configurations(self.specs, n, rng)):
+                st.add_member(m, member_seed(self.seed, m), _full(self.base, cfg))
+            rows = st.members()
+        if len(rows) != n:
+            raise StoreError(f"the store holds {len(rows)} members, this study expects {n}")
+        init_cfg = {r["member"]: r["config"] for r in rows}
+        self.init_cfg = init_cfg
+        done = st.rounds_done()
+        last = done[-1] if done else 0
+        if done != list(range(1, last + 1)):
+            raise StoreError(f"rounds done are not contiguous: {done}")
+        trial_rows = {(t["member"], t["trial"]): t for t in st.trials()}
+        sched = {(s["member"], s["trial"]): s["config"] for s in st.schedule()}
+        dead: set[int] = set()  # random search: failed members stop
+        # Score windows: returns of each member since its last state change.
+        hist: dict[int, list[float]] = {m: [] for m in range(n)}
+        changes = {}  # (round, dst) -> event
+        for e in st.lineage():
+            if e["kind"] in ("exploit", "replace_failed", "backtrack"):
+                changes[(e["round"], e["dst"])] = e
+        explores = {}
+        for e in st.lineage():
+            if e["kind"] in ("explore", "backtrack"):
+                explores[(e["round"], e["dst"])] = e
+        bt = PBTBT(self.pbt, n) if self.method == "pbt-bt" else None
+        for r in range(1, last + 1):
+            for m in range(n):
+                t = trial_rows.get((m, r))
+                if t is not None:
+                    hist[m].append(t["ret"] if t["status"] == "ok" else math.nan)
+                    if t["status"] != "ok" and self.method == "random":
+                        dead.add(m)
+            if bt is not None and self._is_decision_round(r):
+                scores = {s["member"]: s["score"] for s in st.scores(r)}
+                bt.archive.add_round(r, {m: (-math.inf if s is None else s)
+                                         for m, s in scores.items()},
+                                     {m: sched[(m, r)] for m in scores if (m, r) in sched})
+            for m in range(n):
+                if (r, m) in changes:
+                    hist[m] = []
+        # Rebuild the members at the start of round last + 1.
+        configs: dict[int, dict] = {}
+        members: dict[int, Member] = {}
+        for m in range(n):
+            if m in dead:
+                continue
+            if last == 0:
+                configs[m] = dict(init_cfg[m])
+                members[m] = self._new_member(configs[m], m)
+        if last > 0:
+            # Member class from a fresh member (cheap for agents constructed lazily).
+            if self.member_cls is None:
+                self._new_member(dict(init_cfg[0]), 0)
+            for m in range(n):
+                if m in dead:
+                    continue
+                ev = changes.get((last, m))
+                if ev is None:
+                    members[m] = self._load(m, last)
+                    configs[m] = dict(sched[(m, last)])
+                    continue
+                # The destination as it was: its own checkpoint, or fresh if it had failed.
+                t = trial_rows.get((m, last))
+                ok = t is not None and t["status"] == "ok"
+                obj = self._load(m, last) if ok else self._new_member(dict(init_cfg[m]), m)
+                src = self._load(ev["src"], ev["src_round"])
+                copy_hist = (ev["kind"] != "exploit") or self.pbt.copy_history
+                obj.copy_from(src, copy_hist)
+                new_cfg = explores[(last, m)]["new_config"]
+                obj.set_hparams(dict(new_cfg))
+                members[m] = obj
+                configs[m] = dict(new_cfg)
+        if last > 0 and self.member_cls is None:
+            raise StoreError("no member could be rebuilt")
+        for r in range(last + 1, self.trials + 1):
+            failed_now: set[int] = set()
+            for m in sorted(members):
+                t = trial_rows.get((m, r))
+                if t is not None:  # finished before the study was killed
+                    ok = t["status"] == "ok"
+                    members[m] = self._load(m, r) if ok else members[m]
+                    configs[m] = dict(sched[(m, r)])
+                    ret = t["ret"]
+                else:
+                    ok, ret, _ = self._run_trial(m, r, members[m], configs[m])
+                hist[m].append(ret if ok else math.nan)
+                if not ok:
+                    failed_now.add(m)
+            if self.method == "random":
+                for m in failed_now:
+                    del members[m]
+                st.record_round(r, {}, [])
+                self._gc({(m, r) for m in members})
+            else:
+                self._decide(r, members, configs, hist, failed_now, bt)
+            if self.on_round is not None:
+                self.on_round(r)
+
+    def _is_decision_round(self, r: int) -> bool:
+        return r % self.pbt.interval == 0 and r < self.trials
+
+    def _decide(self, r, members, configs, hist, failed_now, bt) -> None:
+        st = self.store
+        is_dec = self._is_decision_round(r)
+        if not (is_dec or (failed_now and r < self.trials)):
+            st.record_round(r, {}, [])
+            self._gc({(m, r) for m in members} | self._elite_refs(bt))
+            return
+        scores = {m: (-math.inf if m in failed_now else objective(hist[m], self.last_k))
+                  for m in members}
+        rng = np.random.default_rng([self.seed, 1, r])
+        if bt is not None and is_dec:
+            decisions = bt.step(r // self.pbt.interval, r, scores, configs, self.specs, rng,
+                                failed_now)
+        else:
+            decisions = exploit_explore(scores, configs, self.specs, rng, self.pbt, r,
+                                        failed_now, select=is_dec)
+        events = [self._event(d) for d in decisions]
+        st.record_round(r, scores, events)
+        self._apply(r, decisions, members, configs, hist, failed_now)
+        self._gc({(m, r) for m in members} | self._elite_refs(bt))
+
+    @staticmethod
+    def _elite_refs(bt) -> set[tuple[int, int]]:
+        return set() if bt is None else bt.archive.retained()
+
+    @staticmethod
+    def _event(d: Decision) -> dict:
+        if isinstance(d, Exploit):
+            return {"kind": d.reason, "src": d.src, "src_round": d.src_round, "dst": d.dst}
+        if isinstance(d, Explore):
+            return {"kind": "explore", "dst": d.member, "old_config": d.old,
+                    "new_config": d.new, "detail": {"how": d.kind}}
+        return {"kind": "backtrack", "src": d.src, "src_round": d.src_round, "dst": d.dst,
+                "old_config": d.old, "new_config": d.new,
+                "detail": {"how": d.kind, "elite_score": d.score}}
+
+    def _apply(self, r, decisions, members, configs, hist, failed_now) -> None:
+        # Sources are read before any destination changes (a destination is never a source
+        # in one PBT step; backtracking reads checkpoints).
+        for d in decisions:
+            if isinstance(d, Exploit):
+                copy_hist = d.reason == "replace_failed" or self.pbt.copy_history
+                if d.reason == "replace_failed":  # a failed member's state is not trusted
+                    members[d.dst] = self._new_member(dict(self.init_cfg[d.dst]), d.dst)
+                members[d.dst].copy_from(members[d.src], copy_hist)
+                hist[d.dst] = []
+            elif isinstance(d, Explore):
+                members[d.member].set_hparams(dict(d.new))
+                configs[d.member] = dict(d.new)
+            elif isinstance(d, Backtrack):
+                if d.dst in failed_now:
+                    members[d.dst] = self._new_member(dict(self.init_cfg[d.dst]), d.dst)
+                members[d.dst].copy_from(self._load(d.src, d.src_round), True)
+                members[d.dst].set_hparams(dict(d.new))
+                configs[d.dst] = dict(d.new)
+                hist[d.dst] = []
+
+    # -- Hyperband / BOHB -------------------------------------------------------------------
+    def run_hyperband(self, space: CS.ConfigurationSpace, settings: HyperbandSettings) -> None:
+        st = self.store
+        space = copy.deepcopy(space)  # hpbandster's sampler reseeds it
+
+        def evaluate(cid, cfg, budget, n_trials) -> float:
+            job = st.hb_job(cid, n_trials)
+            if job is not None:
+                if job["status"] == "ok":
+                    return float(job["loss"])
+                raise MemberFailed(job["cause"])
+            label = f"{cid[0]}.{cid[1]}.{cid[2]}@{n_trials}"
+            full = _full(self.base, cfg)
+            rows = {r["label"]: r for r in st.members()}
+            if label in rows:
+                m = rows[label]["member"]
+                if rows[label]["config"] != full:
+                    raise StoreError(f"resume mismatch for Hyperband job {label}: the store "
+                                     f"ran {rows[label]['config']}, hpbandster now asks "
+                                     f"for {full}")
+            else:
+                m = max((r["member"] for r in rows.values()), default=-1) + 1
+                st.add_member(m, member_seed(self.seed, m), full, budget=n_trials,
+                              label=label)
+            trial_rows = {t["trial"]: t for t in st.trials(m)}
+            rets = [trial_rows[t]["ret"] for t in sorted(trial_rows)]
+            bad = [t for t in trial_rows.values() if t["status"] != "ok"]
+            if bad:
+                return self._hb_fail(cid, m, full, budget, n_trials, bad[0]["cause"])
+            done = len(trial_rows)
+            obj = self._new_member(full, m)
+            if done:
+                obj = self._load(m, done)
+            for t in range(done + 1, n_trials + 1):
+                ok, ret, cause = self._run_trial(m, t, obj, full)
+                if not ok:
+                    self._gc_member(m, keep=None)
+                    return self._hb_fail(cid, m, full, budget, n_trials, cause)
+                rets.append(ret)
+                self._gc_member(m, keep=t)
+            loss = -objective(rets, self.last_k)
+            st.record_hb_job(cid, m, full, budget, n_trials, loss, "ok")
+            self._gc_member(m, keep=None)
+            return loss
+
+        run_hpbandster(self.method, space, evaluate, settings, self.seed)
+
+    def _hb_fail(self, cid, m, full, budget, n_trials, cause):
+        self.store.record_hb_job(cid, m, full, budget, n_trials, None, "failed", cause)
+        raise MemberFailed(cause or "failed")
+
+    def _gc_member(self, m: int, keep: int | None) -> None:
+        if self.keep_all:
+            return
+        drop = [(c["member"], c["trial"], c["path"]) for c in self.store.checkpoints()
+                if c["member"] == m and c["trial"] != keep]
+        if drop:
+            self.store.mark_checkpoints_deleted([(a, b) for a, b, _ in drop])
+            for _, _, rel in drop:
+                self.ckpt.delete(rel)
+
+
+# ---------------------------------------------------------------------------------------------
+def lineage_schedule(store: StudyStore, member: int, trial: int) -> list[dict]:
+    """The configurations along ``member``'s lineage up to ``trial``, oldest first: each
+    record is ``{"member", "trial", "config"}`` of the slot that ran that step."""
+    sched = {(s["member"], s["trial"]): s["config"] for s in store.schedule()}
+    changes = {(e["round"], e["dst"]): e for e in store.lineage()
+               if e["kind"] in ("exploit", "replace_failed", "backtrack")}
+    path = []
+    m, r = member, trial
+    while r >= 1:
+        if (m, r) not in sched:
+            break
+        path.append({"member": m, "trial": r, "config": sched[(m, r)]})
+        ev = changes.get((r - 1, m))
+        if ev is not None:
+            m, r = ev["src"], ev["src_round"]
+        else:
+            r -= 1
+    path.reverse()
+    return path
+
+
+def top5_curve(trials: list[dict], k: int = 5) -> list[dict]:
+    """Mean and standard deviation of the top-``k`` successful returns at each trial index."""
+    by_t: dict[int, list[float]] = {}
+    for t in trials:
+        if t["status"] == "ok" and t["ret"] is not None:
+            by_t.setdefault(t["trial"], []).append(float(t["ret"]))
+    out = []
+    for tr in sorted(by_t):
+        top = sorted(by_t[tr], reverse=True)[:k]
+        out.append({"trial": tr, "mean": float(np.mean(top)), "std": float(np.std(top)),
+                    "n": len(top)})
+    return out
+
+
+def collect(store: StudyStore, method: str, last_k: int = DEFAULT_LAST_K) -> Study:
+    """A ``Study`` result from the store."""
+    trials = store.trials()
+    failures = [t for t in trials if t["status"] != "ok"]
+    best_m, best_s, best_cfg, best_sched = None, -math.inf, None, []
+    hb = store.hb_jobs() if method in ("hyperband", "bohb") else []
+    if hb:
+        max_t = max(j["trials"] for j in hb)
+        ok = [j for j in hb if j["status"] == "ok"]
+        pool = [j for j in ok if j["trials"] == max_t] or ok
+        if pool:
+            j = min(pool, key=lambda j: (j["loss"], j["member"]))
+            best_m, best_s, best_cfg = j["member"], -j["loss"], j["config"]
+            best_sched = [{"member": s["member"], "trial": s["trial"], "config": s["config"]}
+                          for s in store.schedule(best_m)]
+    elif trials:
+        last = max(t["trial"] for t in trials)
+        per: dict[int, list[float]] = {}
+        for t in trials:
+            per.setdefault(t["member"], []).append(
+                t["ret"] if t["status"] == "ok" and t["ret"] is not None else math.nan)
+        finals = {m: objective(r, last_k) for m, r in per.items()
+                  if len(r) == last}
+        if finals:
+            best_m = max(sorted(finals), key=lambda m: finals[m])
+            best_s = finals[best_m]
+            best_sched = lineage_schedule(store, best_m, last)
+            best_cfg = best_sched[-1]["config"] if best_sched else None
+    return Study(method=method, trials=trials, schedule=store.schedule(),
+                 lineage=store.lineage(), failures=failures, best_member=best_m,
+                 best_score=best_s, best_config=best_cfg, best_schedule=best_sched,
+                 top5_curve=top5_curve(trials), hb_jobs=hb)

@@ -1,0 +1,98 @@
+import pytest
+
+from mbrlhpo.hpo.hyperband import (
+    HyperbandSettings,
+    HyperbandStalled,
+    budget_to_trials,
+    hyperband_ladder,
+    ladder_trials,
+    run_hpbandster,
+)
+from mbrlhpo.hpo.random_search import total_trials
+from mbrlhpo.hpo.space import search_space
+
+
+def hpbandster_ladder(min_budget, max_budget, n_iterations):
+    """hpbandster's own HyperBand master, asked for its iterations."""
+    from hpbandster.core.nameserver import NameServer
+    from hpbandster.optimizers import HyperBand
+
+    ns = NameServer(run_id="ladder", host="127.0.0.1", port=0)
+    host, port = ns.start()
+    hb = HyperBand(configspace=search_space("hopper"), eta=3, min_budget=min_budget,
+                   max_budget=max_budget, run_id="ladder", nameserver=host,
+                   nameserver_port=port, ping_interval=1)
+    try:
+        out = []
+        for i in range(n_iterations):
+            it = hb.get_next_iteration(i)
+            out.append(list(zip(it.num_configs, [float(b) for b in it.budgets], strict=True)))
+        return out
+    finally:
+        hb.shutdown()
+        ns.shutdown()
+
+
+@pytest.mark.parametrize("lo, hi, total", [(8, 80, 3140), (33, 300, 11985)])
+def test_ladder_equals_hpbandster(lo, hi, total):
+    ours = hyperband_ladder(lo, hi, 3, 15)
+    theirs = hpbandster_ladder(lo, hi, 15)
+    assert [[(s.n_configs, s.budget) for s in it] for it in ours] == \
+        [[(n, pytest.approx(b, rel=1e-12)) for n, b in it] for it in theirs]
+    assert [s.n_configs for s in ours[0]] == [9, 3, 1]
+    assert ladder_trials(ours) == total  # the paper reports 3130 and 11982
+
+
+def test_budget_to_trials():
+    assert budget_to_trials(8.888) == 8
+    assert budget_to_trials(99.9999999) == 100
+    assert budget_to_trials(0.5) == 1
+    with pytest.raises(ValueError):
+        budget_to_trials(0)
+
+
+def test_random_search_budget():
+    assert total_trials(40, 80) == 3200 and total_trials(40, 300) == 12000
+
+
+def test_settings_errors():
+    with pytest.raises(ValueError, match="min_budget < max_budget"):
+        HyperbandSettings(80, 8)
+    with pytest.raises(ValueError, match="unknown BOHB settings"):
+        HyperbandSettings(8, 80, bohb={"gamma": 1})
+
+
+def test_run_small_and_plain_values():
+    cs = search_space("pusher", "model")
+    seen = []
+
+    def evaluate(cid, cfg, budget, trials):
+        seen.append((cid, cfg, budget, trials))
+        assert all(type(v) in (int, float) for v in cfg.values()) and type(budget) is float
+        return -cfg["lr"] * trials
+
+    jobs = run_hpbandster("hyperband", cs, evaluate, HyperbandSettings(3, 27, n_iterations=3),
+                          seed=0)
+    assert len(jobs) == len(seen) == sum(s.n_configs for it in hyperband_ladder(3, 27, 3, 3)
+                                         for s in it)
+    assert sum(j.trials for j in jobs) == ladder_trials(hyperband_ladder(3, 27, 3, 3))
+
+
+def test_dead_transport_raises_instead_of_hanging():
+    cs = search_space("pusher", "model")
+    with pytest.raises(HyperbandStalled, match="no progress"):
+        # NumPy budgets make Pyro4's serializer fail silently: the watchdog must fire.
+        run_hpbandster("hyperband", cs, lambda *a: 0.0,
+                       HyperbandSettings(3, 27, n_iterations=1, stall_timeout=2),
+                       seed=0, _plain_transport=False)
+
+
+def test_evaluate_error_aborts():
+    cs = search_space("pusher", "model")
+
+    def evaluate(*a):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        run_hpbandster("hyperband", cs, evaluate, HyperbandSettings(3, 27, n_iterations=1),
+                       seed=0)

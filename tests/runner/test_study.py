@@ -1,0 +1,184 @@
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mbrlhpo.hpo.hyperband import HyperbandSettings, hyperband_ladder, ladder_trials
+from mbrlhpo.hpo.pbt import PBTSettings
+from mbrlhpo.hpo.pbt_bt import PBTBTSettings
+from mbrlhpo.hpo.space import defaults, search_space
+from mbrlhpo.runner.study import run_study, study_dir_for
+from mbrlhpo.runner.testing import QuadraticMember, quadratic_factory
+from mbrlhpo.store.sqlite_store import StudyStore
+
+SPACE = search_space("cartpole", "model")
+BASE = defaults("cartpole", "planning")
+HERE = Path(__file__).parent
+
+
+def load_ckpt(db, member, trial):
+    with StudyStore(db) as st:
+        ref = st.checkpoint(member, trial)
+    return QuadraticMember.load(study_dir_for(db) / "checkpoints" / ref["path"])
+
+
+def test_random_search_budget_and_failures(tmp_path):
+    db = tmp_path / "rs.db"
+    s = run_study("random", quadratic_factory(fail={1: (3,)}), SPACE, db, trials=6,
+                  population=5, seed=0, base_config=BASE)
+    by_m = {}
+    for t in s.trials:
+        by_m.setdefault(t["member"], []).append(t)
+    assert len(by_m[1]) == 3 and by_m[1][-1]["status"] == "failed"
+    assert "injected failure at trial 3" in by_m[1][-1]["cause"]
+    assert all(len(by_m[m]) == 6 for m in (0, 2, 3, 4))
+    assert len(s.trials) == 4 * 6 + 3
+    assert s.best_member != 1 and math.isfinite(s.best_score)
+    assert all(r["config"] == s.best_config for r in s.best_schedule)
+    assert {k: s.best_config[k] for k in BASE} == BASE
+    assert s.top5_curve[0]["n"] == 5 and s.top5_curve[-1]["n"] == 4
+
+
+@pytest.mark.parametrize("copy_history", [True, False])
+def test_pbt_exploit_copies_state(tmp_path, copy_history):
+    db = tmp_path / "pbt.db"
+    s = run_study("pbt", quadratic_factory(), SPACE, db, trials=8, population=10, seed=1,
+                  base_config=BASE, pbt=PBTSettings(interval=2, copy_history=copy_history),
+                  keep_all_checkpoints=True)
+    exploits = [e for e in s.lineage if e["kind"] == "exploit"]
+    explores = {(e["round"], e["dst"]): e for e in s.lineage if e["kind"] == "explore"}
+    assert len(exploits) == 3 * 2  # rounds 2, 4, 6; 2 of 10 members each
+    sched = {(r["member"], r["trial"]): r["config"] for r in s.schedule}
+    for e in exploits:
+        r, src, dst = e["round"], e["src"], e["dst"]
+        after = load_ckpt(db, dst, r + 1)
+        source = load_ckpt(db, src, r)
+        own = load_ckpt(db, dst, r)
+        want = source.buffer if copy_history else own.buffer
+        np.testing.assert_array_equal(after.buffer[:r], want)
+        assert sched[(dst, r + 1)] == explores[(r, dst)]["new_config"]
+        assert explores[(r, dst)]["old_config"] == sched[(src, r)]
+        # weights continue from the source's
+        replay = load_ckpt(db, src, r)
+        replay.set_hparams(sched[(dst, r + 1)])
+        replay.run_trial()
+        np.testing.assert_allclose(after.weights, replay.weights)
+    assert len(s.best_schedule) == 8
+
+
+def test_pbt_replaces_failed_member(tmp_path):
+    db = tmp_path / "pbt.db"
+    s = run_study("pbt", quadratic_factory(fail={4: (3,)}), SPACE, db, trials=8,
+                  population=6, seed=0, base_config=BASE, pbt=PBTSettings(interval=4))
+    assert [(f["member"], f["trial"]) for f in s.failures] == [(4, 3)]
+    rep = [e for e in s.lineage if e["kind"] == "replace_failed"]
+    assert len(rep) == 1 and rep[0]["dst"] == 4 and rep[0]["round"] == 3
+    assert len(s.trials) == 6 * 8  # the replaced member goes on
+
+
+def test_pbt_bt_backtracking_restores(tmp_path):
+    db = tmp_path / "bt.db"
+    s = run_study("pbt-bt", quadratic_factory(diverge_lr=0.02), SPACE, db, trials=12,
+                  population=8, seed=2, base_config=BASE,
+                  pbt=PBTBTSettings(interval=2, backtrack_every=2, tolerance=0.0),
+                  keep_all_checkpoints=True)
+    bts = [e for e in s.lineage if e["kind"] == "backtrack"]
+    assert bts, "expected some backtracking"
+    sched = {(r["member"], r["trial"]): r["config"] for r in s.schedule}
+    with StudyStore(db) as st:
+        scores = st.scores()
+    for e in bts:
+        r, dst = e["round"], e["dst"]
+        elite = load_ckpt(db, e["src"], e["src_round"])
+        after = load_ckpt(db, dst, r + 1)
+        np.testing.assert_array_equal(after.buffer[:-1], elite.buffer)
+        assert after.trial == elite.trial + 1
+        assert after.hparams == e["new_config"] == sched[(dst, r + 1)]
+        elite.set_hparams(e["new_config"])
+        elite.run_trial()
+        np.testing.assert_allclose(after.weights, elite.weights)
+        # the elite's score is among the best scores seen so far
+        seen = sorted((x["score"] for x in scores if x["round"] <= r and x["round"] % 2 == 0
+                       and x["score"] is not None and math.isfinite(x["score"])), reverse=True)
+        assert e["detail"]["elite_score"] in seen[:8]
+    for r in {e["round"] for e in bts}:
+        confs = [tuple(sorted(sched[(m, r + 1)].items())) for m in range(8)]
+        assert len(set(confs)) == 8  # no two members share hyperparameters
+
+
+def test_hyperband_study_and_resume(tmp_path):
+    db = tmp_path / "hb.db"
+    hb = HyperbandSettings(3, 27, n_iterations=3)
+    s = run_study("hyperband", quadratic_factory(), SPACE, db, trials=27, seed=0,
+                  base_config=BASE, hyperband=hb)
+    assert len(s.trials) == ladder_trials(hyperband_ladder(3, 27, 3, 3))
+    assert len(s.hb_jobs) == sum(st.n_configs for it in hyperband_ladder(3, 27, 3, 3)
+                                 for st in it)
+    calls = []
+
+    def counting(hp, seed):
+        m = QuadraticMember(hp, seed)
+        orig = m.run_trial
+        m.run_trial = lambda: calls.append(1) or orig()
+        return m
+
+    s2 = run_study("hyperband", counting, SPACE, db, trials=27, seed=0, base_config=BASE,
+                   hyperband=hb)
+    assert calls == [] and s2.best_config == s.best_config and len(s2.trials) == len(s.trials)
+
+
+def test_bad_method_and_settings(tmp_path):
+    with pytest.raises(ValueError, match="unknown method 'grid'"):
+        run_study("grid", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2)
+    with pytest.raises(ValueError, match="needs hyperband"):
+        run_study("bohb", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2)
+    with pytest.raises(ValueError, match="PBTBTSettings"):
+        run_study("pbt-bt", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2,
+                  pbt=PBTSettings())
+
+
+def _rows(db):
+    with StudyStore(db) as st:
+        assert st.integrity_check() == "ok"
+        trials = [(t["member"], t["trial"], t["ret"], t["status"]) for t in st.trials()]
+        sched = [(s["member"], s["trial"], s["config"]) for s in st.schedule()]
+        lin = [(e["round"], e["kind"], e["src"], e["src_round"], e["dst"], e["new_config"])
+               for e in st.lineage()]
+        done = [e["kind"] for e in st.events()].count("study_done")
+    return trials, sched, lin, done
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["pbt", "pbt-bt", "random"])
+def test_sigkill_and_resume(tmp_path, method):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(HERE.parents[1] / "src"), os.environ.get("PYTHONPATH", "")]))
+    cmd = [sys.executable, str(HERE / "study_script.py"), method]
+    ref = tmp_path / "ref.db"
+    subprocess.run(cmd + [str(ref), "0"], check=True, env=env, timeout=120)
+    db = tmp_path / "killed.db"
+    rng = np.random.default_rng(int(os.environ.get("MBRLHPO_KILL_SEED", "7")))
+    kills = 0
+    for _ in range(4):  # kill at random moments (the first always before the study can end)
+        p = subprocess.Popen(cmd + [str(db), "0.02"], env=env)
+        try:
+            p.wait(timeout=float(rng.uniform(0.3, 1.2 if kills == 0 else 2.5)))
+        except subprocess.TimeoutExpired:
+            p.kill()  # SIGKILL
+            p.wait()
+            kills += 1
+            continue
+        assert p.returncode == 0
+        break
+    else:  # then let it finish
+        subprocess.run(cmd + [str(db), "0.0"], check=True, env=env, timeout=120)
+    assert kills >= 1
+    t_ref, s_ref, l_ref, _ = _rows(ref)
+    t, s, lin, done = _rows(db)
+    assert done >= 1  # a kill can land after "study_done": the rerun completes again
+    assert len(t) == len(set((m, k) for m, k, *_ in t))  # every trial once
+    assert t == t_ref and s == s_ref and lin == l_ref  # nothing lost, nothing changed
