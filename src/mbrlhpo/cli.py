@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     from mbrlhpo.cli_pets import add_parser as add_pets
 
     add_pets(sub)
+    from mbrlhpo.cli_tune import add_parser as add_tune
+
+    add_tune(sub)
     return parser
 
 

@@ -41,6 +41,7 @@ from mbrlhpo.hpo.pbt_bt import PBTBT, PBTBTSettings
 from mbrlhpo.hpo.random_search import sample_configurations
 from mbrlhpo.hpo.space import specs_of, to_plain
 from mbrlhpo.runner.checkpoints import CheckpointDir
+from mbrlhpo.runner.executors import Executor, SequentialExecutor, TrialOutcome
 from mbrlhpo.runner.protocol import Member, MemberFactory
 from mbrlhpo.store.sqlite_store import StoreError, StudyStore
 
@@ -79,6 +80,19 @@ class Study:
     best_schedule: list[dict]
     top5_curve: list[dict]
     hb_jobs: list[dict] = field(default_factory=list)
+    baseline: Any = None  # the expert defaults' run, when mbrlhpo.tune ran it
+
+    def frame(self, name: str):
+        """One of the record lists (``trials``, ``schedule``, ``lineage``, ``failures``,
+        ``top5_curve``, ``hb_jobs``) as a pandas DataFrame (needs pandas)."""
+        if name not in ("trials", "schedule", "lineage", "failures", "top5_curve", "hb_jobs",
+                        "best_schedule"):
+            raise ValueError(f"unknown record list {name!r}")
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("Study.frame needs pandas: pip install pandas") from exc
+        return pd.DataFrame(getattr(self, name))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,6 +112,7 @@ def run_study(
     study_dir: str | os.PathLike | None = None,
     keep_all_checkpoints: bool = False,
     on_round: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
 ) -> Study:
     """Run (or resume) a study and return its results.
 
@@ -118,6 +133,8 @@ def run_study(
         study_dir: checkpoint directory (default: next to the database, ``<stem>.study``).
         keep_all_checkpoints: keep every checkpoint instead of only those still needed.
         on_round: called with the round number after each finished round (population methods).
+        executor: runs a round's trials (default: one member after another); see
+            ``mbrlhpo.runner.executors``.
     """
     check_method(method)
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
@@ -148,7 +165,7 @@ def run_study(
             st.record_event("study_resume")
         runner = _Runner(method, factory, specs, st, CheckpointDir(sdir / "checkpoints"),
                          trials, population, seed, base, pbt, last_k, keep_all_checkpoints,
-                         on_round)
+                         on_round, executor or SequentialExecutor())
         try:
             if method in ("hyperband", "bohb"):
                 runner.run_hyperband(space, hyperband)
@@ -176,7 +193,7 @@ def _cause(e: BaseException) -> str:
 
 class _Runner:
     def __init__(self, method, factory, specs, store, ckpt, trials, population, seed, base,
-                 pbt, last_k, keep_all, on_round):
+                 pbt, last_k, keep_all, on_round, executor):
         self.method = method
         self.factory = factory
         self.specs = specs
@@ -190,6 +207,7 @@ class _Runner:
         self.last_k = last_k
         self.keep_all = keep_all
         self.on_round = on_round
+        self.executor: Executor = executor
         self.member_cls: type | None = None
 
     # -- helpers ----------------------------------------------------------------------------
@@ -211,14 +229,26 @@ class _Runner:
     def _run_trial(self, member: int, trial: int, obj: Member,
                    config: dict) -> tuple[bool, float, str | None]:
         """Run, checkpoint and store one trial: (succeeded, return, failure cause)."""
-        t0 = time.perf_counter()
-        try:
-            res = obj.run_trial()
-        except Exception as e:
-            cause = _cause(e)
-            self.store.record_trial(member, trial, config, None, time.perf_counter() - t0,
-                                    "failed", cause)
+        return self._run_trials(trial, [(member, obj, config)])[0]
+
+    def _run_trials(self, trial: int, jobs: list[tuple[int, Member, dict]]
+                    ) -> list[tuple[bool, float, str | None]]:
+        """Run the trial ``trial`` of several members through the executor, then checkpoint
+        and store each: (succeeded, return, failure cause) per job."""
+        if not jobs:
+            return []
+        outcomes = self.executor.run([obj for _, obj, _ in jobs])
+        return [self._record(member, trial, obj, config, outcome)
+                for (member, obj, config), outcome in zip(jobs, outcomes, strict=True)]
+
+    def _record(self, member: int, trial: int, obj: Member, config: dict,
+                outcome: TrialOutcome) -> tuple[bool, float, str | None]:
+        if outcome.error is not None:
+            cause = _cause(outcome.error)
+            self.store.record_trial(member, trial, config, None, outcome.elapsed, "failed",
+                                    cause)
             return False, math.nan, cause
+        res = outcome.result
         ret = float(res.ret)
         if res.diverged or not math.isfinite(ret):
             cause = "diverged" if res.diverged else f"non-finite return {ret}"
@@ -323,15 +353,23 @@ class _Runner:
             raise StoreError("no member could be rebuilt")
         for r in range(last + 1, self.trials + 1):
             failed_now: set[int] = set()
+            outcomes: dict[int, tuple[bool, float]] = {}
+            pending = []
             for m in sorted(members):
                 t = trial_rows.get((m, r))
                 if t is not None:  # finished before the study was killed
                     ok = t["status"] == "ok"
                     members[m] = self._load(m, r) if ok else members[m]
                     configs[m] = dict(sched[(m, r)])
-                    ret = t["ret"]
+                    outcomes[m] = (ok, t["ret"])
                 else:
-                    ok, ret, _ = self._run_trial(m, r, members[m], configs[m])
+                    pending.append(m)
+            # All pending members' trials in one executor call (lock-step planning).
+            for m, (ok, ret, _) in zip(pending, self._run_trials(
+                    r, [(m, members[m], configs[m]) for m in pending]), strict=True):
+                outcomes[m] = (ok, ret)
+            for m in sorted(outcomes):
+                ok, ret = outcomes[m]
                 hist[m].append(ret if ok else math.nan)
                 if not ok:
                     failed_now.add(m)

@@ -1,0 +1,163 @@
+"""``mbrlhpo.tune``: a whole HPO study of PETS on one task, resumable from its database.
+
+Composes the layers: the search space and method settings (``mbrlhpo.hpo``), PETS agents as the
+members (``mbrlhpo.agent``), the study runner and store (``mbrlhpo.runner``, ``mbrlhpo.store``).
+The group not being searched stays at the profile's defaults, the paper's protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mbrlhpo.hpo.hyperband import HyperbandSettings
+from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
+from mbrlhpo.hpo.pbt import PBTSettings
+from mbrlhpo.hpo.pbt_bt import PBTBTSettings
+from mbrlhpo.hpo.space import GROUPS, check_env, check_group, search_space
+from mbrlhpo.runner.study import Study, check_method, run_study, study_dir_for
+
+# Paper settings (PAPER.md, Sec. 5.1/A.2). Cartpole (15 trials) is ours: a small ladder.
+_SHORT_TASKS = ("pusher", "reacher")
+
+
+def default_budgets(env: str) -> tuple[int, int]:
+    """Hyperband's (min, max) trials: 8/80 (Pusher, Reacher), 33/300 (others), 5/15 cartpole."""
+    if env == "cartpole":
+        return 5, 15
+    return (8, 80) if env in _SHORT_TASKS else (33, 300)
+
+
+def default_interval(env: str) -> int:
+    """PBT's trials between exploit/explore steps: 4 (Pusher, Reacher), else 5."""
+    return 4 if env in _SHORT_TASKS else 5
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The expert defaults run on the same task, seed and trials: what a study must beat."""
+
+    config: dict
+    returns: list[float]
+    score: float
+
+
+def make_factory(env: str, profile: str, device: str, planner_backend: str,
+                 fixed: dict[str, Any] | None = None) -> Callable[[dict, int], Any]:
+    """``factory(hparams, seed) -> PETSAgent`` for the study runner."""
+    from mbrlhpo.agent import PETSAgent
+
+    def factory(hparams: dict, seed: int) -> PETSAgent:
+        return PETSAgent(env, {**(fixed or {}), **hparams}, seed=seed, device=device,
+                         planner_backend=planner_backend, profile=profile)
+
+    return factory
+
+
+def base_config(env: str, group: str, profile: str) -> dict[str, Any]:
+    """The unsearched tunables at the profile's defaults."""
+    from mbrlhpo.agent import default_hparams
+
+    searched = set(check_group(group))
+    values = default_hparams(env, profile).to_dict()
+    return {k: values[k] for k in GROUPS["joint"] if k not in searched}
+
+
+def tune(env: str, method: str, group: str = "model", population: int | None = None,
+         trials: int | None = None, db: str | os.PathLike = "runs/study.db", seed: int = 0,
+         profile: str = "quick", device: str = "cpu", planner_backend: str = "auto",
+         copy_history: bool = True, last_k: int = DEFAULT_LAST_K,
+         pbt_interval: int | None = None, budgets: tuple[int, int] | None = None,
+         hb_iterations: int | None = None, space_overrides: dict | None = None,
+         baseline: bool = True, on_round: Callable[[int], None] | None = None,
+         lockstep: bool = True, agent_overrides: dict[str, Any] | None = None) -> Study:
+    """Runs (or resumes, if ``db`` holds it) a study of PETS on ``env``.
+
+    Args:
+        env: task name. method: ``random``, ``hyperband``, ``bohb``, ``pbt`` or ``pbt-bt``.
+        group: ``model`` (lr, weight decay, epochs), ``planning`` (CEM) or ``joint``.
+        population: members (random/pbt/pbt-bt; paper: 40). trials: trials per member
+            (default: the task's). budgets: Hyperband's (min, max) trials.
+        profile: the agents' fixed settings and unsearched defaults: ``quick`` or ``paper``.
+        baseline: also run the defaults once (same seed and trials) to compare with.
+        lockstep: plan all members of a round in one native call per step.
+        agent_overrides: hyperparameters fixed for every member and the baseline (unsearched
+            tunables or fixed settings such as ``particles``); a searched name is an error.
+    Returns the Study (trials, schedules, lineage, best configuration/schedule, top-5 curve)
+    with ``study.baseline`` set when ``baseline``.
+    """
+    from mbrlhpo.envs import get_task
+    from mbrlhpo.runner.executors import LockstepExecutor, SequentialExecutor
+
+    check_env(env)
+    check_method(method)
+    check_group(group)
+    task = get_task(env)
+    trials = task.default_trials if trials is None else trials
+    population = 40 if population is None else population
+    space = search_space(env, group, overrides=space_overrides, seed=seed)
+    overrides = dict(agent_overrides or {})
+    clash = sorted(set(overrides) & set(GROUPS[group]))
+    if clash:
+        raise ValueError(f"agent_overrides {clash} are searched in group {group!r}; "
+                         "narrow the search space instead (space_overrides)")
+    base = {**base_config(env, group, profile),
+            **{k: v for k, v in overrides.items() if k in GROUPS["joint"]}}
+    fixed = {k: v for k, v in overrides.items() if k not in GROUPS["joint"]}
+    interval = default_interval(env) if pbt_interval is None else pbt_interval
+    pbt = None
+    if method == "pbt":
+        pbt = PBTSettings(interval=interval, copy_history=copy_history)
+    elif method == "pbt-bt":
+        pbt = PBTBTSettings(interval=interval, copy_history=copy_history)
+    hyperband = None
+    if method in ("hyperband", "bohb"):
+        low, high = budgets or default_budgets(env)
+        iterations = hb_iterations or (30 if group == "joint" else 15)
+        hyperband = HyperbandSettings(min_budget=low, max_budget=high, n_iterations=iterations)
+    db = Path(db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    executor = LockstepExecutor() if lockstep else SequentialExecutor()
+    factory = make_factory(env, profile, device, planner_backend, fixed)
+    study = run_study(method, factory, space, db, trials=trials, population=population,
+                      seed=seed, base_config=base, pbt=pbt, hyperband=hyperband, last_k=last_k,
+                      on_round=on_round, executor=executor)
+    if baseline:
+        max_trials = budgets[1] if budgets else (hyperband.max_budget if hyperband else trials)
+        study.baseline = run_baseline(env, profile, int(max_trials), seed, db, device,
+                                      planner_backend, last_k, overrides)
+    return study
+
+
+def run_baseline(env: str, profile: str, trials: int, seed: int, db: Path, device: str,
+                 planner_backend: str, last_k: int = DEFAULT_LAST_K,
+                 overrides: dict[str, Any] | None = None) -> Baseline:
+    """The profile's defaults on ``env`` for ``trials`` trials; cached next to the database
+    (``<study dir>/baseline.json``) so a resumed study does not rerun it."""
+    from mbrlhpo.agent import PETSAgent, default_hparams
+
+    path = study_dir_for(db) / "baseline.json"
+    config = default_hparams(env, profile).replace(**(overrides or {})).to_dict()
+    key = {"env": env, "profile": profile, "trials": trials, "seed": seed, "config": config}
+    if path.is_file():
+        cached = json.loads(path.read_text())
+        if cached.get("key") == key:
+            return Baseline(cached["config"], cached["returns"], cached["score"])
+    agent = PETSAgent(env, config, seed=seed, device=device, planner_backend=planner_backend,
+                      profile=profile)
+    returns = []
+    for _ in range(trials):
+        result = agent.run_trial()
+        returns.append(result.ret if not result.diverged else math.nan)
+    score = objective(returns, last_k)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"key": key, "config": config, "returns": returns,
+                               "score": score if math.isfinite(score) else None}))
+    os.replace(tmp, path)
+    return Baseline(config, returns, score)
