@@ -179,7 +179,8 @@ def read_policy(path: str | os.PathLike) -> tuple[dict[str, str], dict[str, np.n
                               f"version {FORMAT_VERSION}")
     for name, a in arrays.items():
         if a.dtype != np.float32:
-            raise PolicyFileError(f"{path}: expected tensor {name!r} of dtype float32, got {a.dtype}")
+            raise PolicyFileError(
+                f"{path}: expected tensor {name!r} of dtype float32, got {a.dtype}")
     if policy_checksum(arrays, metadata) != metadata.get("sha256"):
         raise PolicyFileError(f"checksum mismatch in {path}: the file is corrupt")
     return metadata, arrays
