@@ -545,6 +545,14 @@ SafetensorsFile ParseSafetensors(const uint8_t* data, size_t size, const std::st
 
   const uint64_t buffer_size = size - 8 - header_size;
   const uint8_t* buffer = data + 8 + header_size;
+  uint64_t data_end = 0;
+  for (const TensorInfo& t : infos) {
+    MBRLHPO_CHECK(t.begin <= t.end, origin, ": tensor '", t.name, "' has data_offsets [",
+                  t.begin, ", ", t.end, "] with begin > end");
+    data_end = std::max(data_end, t.end);
+  }
+  MBRLHPO_CHECK(data_end <= buffer_size, origin, ": truncated: the header describes ", data_end,
+                " data bytes but only ", buffer_size, " follow it");
   for (const TensorInfo& t : infos) {
     const uint64_t elem = static_cast<uint64_t>(DtypeSize(t.dtype));
     uint64_t bytes = elem;
@@ -555,11 +563,6 @@ SafetensorsFile ParseSafetensors(const uint8_t* data, size_t size, const std::st
                     buffer_size, " data bytes (truncated or corrupt)");
       bytes *= ud;
     }
-    MBRLHPO_CHECK(t.begin <= t.end, origin, ": tensor '", t.name, "' has data_offsets [",
-                  t.begin, ", ", t.end, "] with begin > end");
-    MBRLHPO_CHECK(t.end <= buffer_size, origin, ": truncated: tensor '", t.name,
-                  "' ends at data byte ", t.end, " but the file has ", buffer_size,
-                  " data bytes");
     MBRLHPO_CHECK(t.end - t.begin == bytes, origin, ": tensor '", t.name, "' of dtype ", t.dtype,
                   " and shape ", ShapeString(t.shape), " needs ", bytes,
                   " bytes, its data_offsets span ", t.end - t.begin);
