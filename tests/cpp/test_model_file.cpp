@@ -3,6 +3,7 @@
 // mutations never crash, and the planner built from a file is deterministic across threads.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -291,9 +292,12 @@ TEST(RandomMutationsNeverCrash) {
   const SafetensorsFile f = MakePolicy();
   const std::vector<uint8_t> good = Serialise(f);
   const size_t header_end = 8 + (good[0] | (good[1] << 8) | (good[2] << 16));
+  // MBRLHPO_FUZZ_ITERATIONS=N runs a longer campaign (e.g. under -fsanitize=address,undefined).
+  const char* env = std::getenv("MBRLHPO_FUZZ_ITERATIONS");
+  const long iterations = env != nullptr ? std::atol(env) : 20000;
   std::mt19937_64 rng(2024);
   auto uniform = [&rng](size_t n) { return static_cast<size_t>(rng() % n); };
-  for (int iter = 0; iter < 20000; ++iter) {
+  for (long iter = 0; iter < iterations; ++iter) {
     std::vector<uint8_t> b = good;
     const int edits = 1 + static_cast<int>(uniform(4));
     for (int k = 0; k < edits && !b.empty(); ++k) {
