@@ -8,5 +8,6 @@ namespace mbrlhpo::bindings {
 void RegisterInfo(pybind11::module_& m);
 void RegisterEnvs(pybind11::module_& m);
 void RegisterPlanner(pybind11::module_& m);
+void RegisterModelFile(pybind11::module_& m);
 
 }  // namespace mbrlhpo::bindings

@@ -16,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
   mbrlhpo::bindings::RegisterInfo(m);
   mbrlhpo::bindings::RegisterEnvs(m);
   mbrlhpo::bindings::RegisterPlanner(m);
+  mbrlhpo::bindings::RegisterModelFile(m);
 }

@@ -20,6 +20,7 @@ _EXPORTS = {
     "TrialResult": "mbrlhpo.agent",
     "CEMConfig": "mbrlhpo.planning",
     "CEMPlanner": "mbrlhpo.planning",
+    "export_agent": "mbrlhpo.planning.export",
 }
 
 __all__ = ["__version__", *_EXPORTS]
