@@ -149,8 +149,19 @@ def test_installed_cmake_package_builds_the_example(tmp_path):
         timeout=300,
     )
     subprocess.run([cmake, "--build", str(build)], check=True, capture_output=True, timeout=300)
+    from mbrlhpo.agent import PETSAgent
+
+    agent = PETSAgent(
+        "cartpole", dict(population=10, horizon=3, particles=5, hidden=16, depth=2), profile="quick"
+    )
+    agent.run_trial()
+    agent.run_trial()
+    policy = agent.export(tmp_path / "policy.safetensors")
     proc = subprocess.run(
-        [str(build / "cpp_controller")], capture_output=True, text=True, timeout=60
+        [str(build / "cpp_controller"), str(policy), "--steps", "5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "MuJoCo 4.0.0" in proc.stdout
+    assert "MuJoCo 4.0.0" in proc.stdout and "task cartpole" in proc.stdout

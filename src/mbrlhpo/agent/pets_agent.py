@@ -294,6 +294,13 @@ class PETSAgent:
         self.trial = int(meta["trial"])
         self.history = [TrialResult(**r) for r in meta["history"]]
 
+    def export(self, path: str | Path) -> Path:
+        """Writes the planning policy (model, normaliser, CEM settings, seed, task MJCF) for
+        the C++ core (``mbrlhpo::LoadPlanner``, ``examples/cpp_controller``)."""
+        from mbrlhpo.planning.export import export_agent
+
+        return export_agent(self, path)
+
     def close(self) -> None:
         self.env.close()
 
