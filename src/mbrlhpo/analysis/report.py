@@ -1,0 +1,214 @@
+"""``report(db, out_dir)`` and ``compare(dbs, out_dir)``: figures, a markdown summary and the
+numbers as JSON for one study or several."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mbrlhpo.analysis.records import (
+    compare_studies,
+    failures,
+    fidelity_correlations,
+    final_scores,
+    learning_curves,
+    read_study,
+    score_histogram,
+    searched_names,
+    summarize,
+    top_schedule,
+)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, tuple):
+        return list(obj)
+    raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
+
+
+def _clean(obj: Any) -> Any:
+    """Non-finite floats as strings (``"-inf"``, ``"nan"``) so the JSON is standard."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, Mapping):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def _write_json(path: Path, obj: Any) -> Path:
+    path.write_text(json.dumps(_clean(obj), indent=2, default=_json_default) + "\n")
+    return path
+
+
+def _config_table(cfg: Mapping[str, Any] | None, base: Mapping[str, Any] | None,
+                  names: Sequence[str]) -> list[str]:
+    if not cfg:
+        return ["(none)"]
+    keys = list(names) or sorted(cfg)
+    lines = ["| hyperparameter | best | defaults |", "|---|---|---|"]
+    for k in keys:
+        lines.append(f"| {k} | {_fmt(cfg.get(k))} | {_fmt((base or {}).get(k))} |")
+    return lines
+
+
+def report(db: str | os.PathLike, out_dir: str | os.PathLike, k: int = 5,
+           plots: bool = True, bins: int = 20) -> dict[str, Path]:
+    """Writes the analyses of the study in ``db`` to ``out_dir``.
+
+    Files: ``summary.md`` (best configuration/schedule, score vs the defaults, failures,
+    lineage counts, Hyperband fidelity correlations), ``summary.json`` (the same numbers plus
+    the curves), and with ``plots`` (needs matplotlib) ``learning_curves.png`` (Fig. 1/4),
+    ``scores_histogram.png`` (Fig. 3), ``schedule.png`` (the top-``k`` hyperparameters over
+    trials, Fig. 4/9; population methods) and ``fidelity.png`` (Fig. 2; Hyperband/BOHB).
+    Returns the written paths by name.
+    """
+    rec = read_study(db)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    names = searched_names(rec)
+    summ = summarize(rec, k)
+    curves = learning_curves(rec, k)
+    scores = final_scores(rec)
+    hist = score_histogram(scores, bins)
+    population = rec["method"] not in ("hyperband", "bohb")
+    sched = top_schedule(rec["trials"], rec["schedule"], k, names) if population else []
+    fidelity = fidelity_correlations(rec["hb_jobs"]) if not population else []
+    base = rec.get("baseline")
+    title = f"{rec['method']}" + (f" on {summ['env']}" if summ.get("env") else "")
+    paths: dict[str, Path] = {}
+    if plots:
+        from mbrlhpo.analysis import plots as P
+
+        paths["learning_curves"] = P.plot_learning_curves(
+            curves, out / "learning_curves.png", title)
+        if any(math.isfinite(s["score"]) for s in scores):
+            paths["scores_histogram"] = P.plot_histogram(
+                scores, out / "scores_histogram.png", bins, title,
+                None if base is None else base["score"])
+        if sched and names:
+            paths["schedule"] = P.plot_schedule(
+                sched, out / "schedule.png", names, f"{title}: top-{k} hyperparameters",
+                None if base is None else base["config"])
+        if any(p["n"] > 0 for p in fidelity):
+            paths["fidelity"] = P.plot_fidelity(fidelity, out / "fidelity.png", title)
+    paths["summary_json"] = _write_json(out / "summary.json", {
+        "summary": summ, "curves": curves, "top_schedule": sched,
+        "final_scores": [{k2: s[k2] for k2 in ("member", "score", "budget", "status")}
+                         for s in scores],
+        "histogram": hist, "fidelity": fidelity, "best_schedule": rec.get("best_schedule"),
+        "failures": failures(rec)})
+    paths["summary_md"] = out / "summary.md"
+    paths["summary_md"].write_text(_markdown(rec, summ, sched, fidelity, hist, paths, names))
+    return paths
+
+
+def _markdown(rec, summ, sched, fidelity, hist, paths, names) -> str:
+    lines = [f"# Study report: {rec['method']}"
+             + (f" on {summ['env']}" if summ.get("env") else ""), ""]
+    lines += [f"- database: `{rec['db']}`", f"- seed: {rec['seed']}",
+              f"- searched: {', '.join(names) or '-'}",
+              f"- members: {summ['members']}, trials run: {summ['trials']}",
+              f"- best member: {_fmt(summ['best_member'])}, "
+              f"score {_fmt(summ['best_score'])} (mean of the last "
+              f"{rec['settings'].get('last_k', 3)} returns)"]
+    if summ["baseline_score"] is not None:
+        diff = summ["improvement"]
+        verdict = ("-" if diff is None else ("better than" if diff > 0 else
+                                             "not better than"))
+        lines.append(f"- defaults: score {_fmt(summ['baseline_score'])}; the best is "
+                     f"{verdict} the defaults (difference {_fmt(diff)})")
+    else:
+        lines.append("- defaults: not run (no baseline.json in the study directory)")
+    if summ["top_final_mean"] is not None:
+        lines.append(f"- top-{summ['top_k']} at the last trial: "
+                     f"{_fmt(summ['top_final_mean'])} +- {_fmt(summ['top_final_std'])}")
+    lines += ["", "## Best configuration", ""]
+    lines += _config_table(summ["best_config"], summ["baseline_config"], names)
+    best = rec.get("best_schedule") or []
+    if rec["method"] in ("pbt", "pbt-bt") and best:
+        lines += ["", "## Best schedule (changes along the best lineage)", "",
+                  "| step | member | trial | " + " | ".join(names) + " |",
+                  "|---|---|---|" + "---|" * len(names)]
+        prev = None
+        for i, s in enumerate(best):
+            cfg = {n: s["config"].get(n) for n in names}
+            if cfg != prev:
+                lines.append(f"| {i + 1} | {s['member']} | {s['trial']} | "
+                             + " | ".join(_fmt(cfg[n]) for n in names) + " |")
+                prev = cfg
+    lines += ["", "## Lineage", ""]
+    lines += [f"- {kind}: {n}" for kind, n in summ["lineage"].items()]
+    lines += ["", "## Failures", ""]
+    if summ["failed_trials"]:
+        lines.append(f"{summ['failed_trials']} failed or diverged trials:")
+        lines += [f"- {cause}: {n}" for cause, n in summ["failure_causes"].items()]
+    else:
+        lines.append("none")
+    if rec["method"] in ("hyperband", "bohb"):
+        lines += ["", "## Hyperband fidelities (Spearman rank correlation)", "",
+                  f"{summ['hb_jobs']} jobs, {summ['hb_failed_jobs']} failed.", "",
+                  "| low budget | high budget | configurations | rho |", "|---|---|---|---|"]
+        lines += [f"| {p['low']} | {p['high']} | {p['n']} | {_fmt(p['rho'])} |"
+                  for p in fidelity]
+    lines += ["", "## Final scores", "",
+              f"{hist['n']} finite scores, {hist['failed']} failed."]
+    figs = [n for n in ("learning_curves", "scores_histogram", "schedule", "fidelity")
+            if n in paths]
+    if figs:
+        lines += ["", "## Figures", ""]
+        lines += [f"![{n}]({paths[n].name})" for n in figs]
+    if sched:
+        lines += ["", f"Top-{summ['top_k']} schedule (mean per trial) is in summary.json "
+                  "(`top_schedule`)."]
+    return "\n".join(lines) + "\n"
+
+
+def compare(dbs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
+            labels: Sequence[str] | None = None, k: int = 5,
+            plots: bool = True) -> dict[str, Path]:
+    """Several studies side by side (e.g. PBT with and without ``copy_history``, Fig. 5):
+    ``comparison.md``, ``comparison.json`` and (with ``plots``) ``comparison.png``, the top-``k``
+    mean +- std of each study over trials. Returns the written paths by name."""
+    if not dbs:
+        raise ValueError("expected at least one study database to compare, got none")
+    recs = [read_study(db) for db in dbs]
+    cmp = compare_studies(recs, labels, k)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    if plots:
+        from mbrlhpo.analysis.plots import plot_comparison
+
+        paths["comparison"] = plot_comparison(cmp["curves"], out / "comparison.png",
+                                              f"top-{k} mean +- std")
+    paths["comparison_json"] = _write_json(out / "comparison.json", cmp)
+    lines = ["# Study comparison", "",
+             f"| study | method | database | best score | defaults | top-{k} final | "
+             "failed trials | exploits |", "|---|---|---|---|---|---|---|---|"]
+    for r in cmp["rows"]:
+        top = ("-" if r["top_final_mean"] is None
+               else f"{_fmt(r['top_final_mean'])} +- {_fmt(r['top_final_std'])}")
+        lines.append(f"| {r['label']} | {r['method']} | `{r['db']}` | {_fmt(r['best_score'])} "
+                     f"| {_fmt(r['baseline_score'])} | {top} | {r['failed_trials']} | "
+                     f"{r['lineage']['exploit']} |")
+    if "comparison" in paths:
+        lines += ["", "![comparison](comparison.png)"]
+    paths["comparison_md"] = out / "comparison.md"
+    paths["comparison_md"].write_text("\n".join(lines) + "\n")
+    return paths
