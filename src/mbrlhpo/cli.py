@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     from mbrlhpo.cli_tune import add_parser as add_tune
 
     add_tune(sub)
+    from mbrlhpo.cli_report import add_parsers as add_report
+
+    add_report(sub)
     return parser
 
 

@@ -88,8 +88,12 @@ def _read_baseline(path: Path, last_k: int) -> dict[str, Any] | None:
 
 
 def searched_names(rec: Mapping[str, Any]) -> list[str]:
-    """The searched hyperparameters of a study, in the space's order."""
-    return list(rec.get("space") or {})
+    """The searched hyperparameters of a study in the search spaces' order (``lr``,
+    ``weight_decay``, ``epochs``, then the CEM ones)."""
+    from mbrlhpo.hpo.space import GROUPS
+
+    order = {n: i for i, n in enumerate(GROUPS["joint"])}
+    return sorted(rec.get("space") or {}, key=lambda n: (order.get(n, len(order)), n))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,6 +348,8 @@ def default_labels(recs: Sequence[Mapping[str, Any]]) -> list[str]:
     if len(set(labels)) != len(labels):
         labels = [f"{lab} [{Path(str(rec.get('db', i))).stem}]"
                   for i, (lab, rec) in enumerate(zip(labels, recs, strict=True))]
+    if len(set(labels)) != len(labels):
+        labels = [f"{lab} #{i + 1}" for i, lab in enumerate(labels)]
     return labels
 
 
