@@ -11,13 +11,22 @@ from mbrlhpo.agent import CheckpointError, PETSAgent, PETSHparams, default_hpara
 from mbrlhpo.envs import make_env
 
 # Small enough that a cartpole trial takes about a second on the torch reference planner.
-TINY = dict(epochs=2, iterations=2, population=16, horizon=4, particles=5, hidden=16, depth=2,
-            elite_ratio=0.25)
+TINY = dict(
+    epochs=2,
+    iterations=2,
+    population=16,
+    horizon=4,
+    particles=5,
+    hidden=16,
+    depth=2,
+    elite_ratio=0.25,
+)
 
 
 def tiny_agent(seed=0, backend="auto", **changes) -> PETSAgent:
-    return PETSAgent("cartpole", {**TINY, **changes}, seed=seed, planner_backend=backend,
-                     profile="quick")
+    return PETSAgent(
+        "cartpole", {**TINY, **changes}, seed=seed, planner_backend=backend, profile="quick"
+    )
 
 
 def test_first_trial_is_random_and_trains_nothing():

@@ -78,8 +78,12 @@ class ReplayBuffer:
             "next_obs": (steps, self.obs_dim),
             "terminated": (steps,),
         }
-        for name, array in (("obs", obs), ("act", act), ("next_obs", next_obs),
-                            ("terminated", terminated)):
+        for name, array in (
+            ("obs", obs),
+            ("act", act),
+            ("next_obs", next_obs),
+            ("terminated", terminated),
+        ):
             if array.shape != expected[name]:
                 raise ValueError(f"expected {name} of shape {expected[name]}, got {array.shape}")
         if reward.ndim != 1 or steps == 0:
