@@ -48,7 +48,12 @@ class Baseline:
 
 
 def make_factory(
-    env: str, profile: str, device: str, planner_backend: str, fixed: dict[str, Any] | None = None
+    env: str,
+    profile: str,
+    device: str,
+    planner_backend: str,
+    fixed: dict[str, Any] | None = None,
+    episode_store: str | os.PathLike | None = None,
 ) -> Callable[[dict, int], Any]:
     """``factory(hparams, seed) -> PETSAgent`` for the study runner."""
     from mbrlhpo.agent import PETSAgent
@@ -61,6 +66,7 @@ def make_factory(
             device=device,
             planner_backend=planner_backend,
             profile=profile,
+            episode_store=episode_store,
         )
 
     return factory
@@ -148,7 +154,9 @@ def tune(
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     executor = LockstepExecutor() if lockstep else SequentialExecutor()
-    factory = make_factory(env, profile, device, planner_backend, fixed)
+    # Episodes are stored once per study, shared by every member's checkpoints.
+    factory = make_factory(env, profile, device, planner_backend, fixed,
+                           episode_store=study_dir_for(db) / "episodes")
     study = run_study(
         method,
         factory,

@@ -27,6 +27,11 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, corrupt, truncated or of another format/version."""
 
 
+def array_digest(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over named arrays (name, dtype, shape, bytes), independent of dict order."""
+    return _digest(arrays, "")
+
+
 def _digest(arrays: dict[str, np.ndarray], meta_json: str) -> str:
     h = hashlib.sha256()
     for name in sorted(arrays):

@@ -10,6 +10,7 @@ checkpoint file and restores bit for bit.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +21,8 @@ import torch
 
 from mbrlhpo.agent.checkpoint import read_checkpoint, write_checkpoint
 from mbrlhpo.agent.hparams import FIXED, PETSHparams, default_hparams
-from mbrlhpo.agent.replay_buffer import ReplayBuffer
+from mbrlhpo.agent.episode_store import EpisodeStore
+from mbrlhpo.agent.replay_buffer import FIELDS, ReplayBuffer
 from mbrlhpo.envs import get_task, make_env
 from mbrlhpo.models import DynamicsModel
 from mbrlhpo.planning import CEMConfig, CEMPlanner
@@ -74,6 +76,8 @@ class PETSAgent:
         device: torch device of the model.
         planner_backend: ``auto``, ``cpu`` (native), ``torch`` (reference) or ``cuda``.
         profile: ``paper`` (the paper's settings) or ``quick`` (small, for CPUs and tests).
+        episode_store: a directory shared by many checkpoints (a study's); ``save`` then writes
+            each episode there once, by content hash, instead of into every checkpoint.
     """
 
     def __init__(
@@ -85,6 +89,7 @@ class PETSAgent:
         planner_backend: str = "auto",
         profile: str = "paper",
         progress: bool = False,
+        episode_store: str | Path | None = None,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"expected a non-negative int seed, got {seed!r}")
@@ -125,6 +130,7 @@ class PETSAgent:
             self.task, self.model, self._cem_config(hparams), backend=self.backend, seed=self.seed
         )
         self.buffer = ReplayBuffer(self.task.obs_dim, self.task.act_dim)
+        self.episode_store = EpisodeStore(episode_store) if episode_store is not None else None
         self.trial = 0
         self.history: list[TrialResult] = []
         self._episode: _Episode | None = None
@@ -308,8 +314,17 @@ class PETSAgent:
         arrays: dict[str, np.ndarray] = {
             f"model/{k}": v.detach().cpu().numpy() for k, v in self.model.state_dict().items()
         }
-        arrays.update(self.buffer.state())
         arrays.update({f"planner/{k}": v for k, v in self.planner.get_state().items()})
+        episodes = None
+        if self.episode_store is None:
+            arrays.update(self.buffer.state())
+        else:
+            digests = [self.buffer.episode_digest(i) for i in range(self.buffer.num_episodes)]
+            for i, digest in enumerate(digests):
+                ep = self.buffer.episode(i)
+                self.episode_store.put(digest, {f: getattr(ep, f) for f in FIELDS})
+            store = os.path.relpath(self.episode_store.root.resolve(), file.parent.resolve())
+            episodes = {"store": store, "digests": digests}
         meta = {
             "task": self.task.name,
             "seed": self.seed,
@@ -320,6 +335,7 @@ class PETSAgent:
             "hparams": self._hparams.to_dict(),
             "rng": _jsonable_rng_state(self.rng),
             "history": [r.to_dict() for r in self.history],
+            "episodes": episodes,
         }
         write_checkpoint(file, arrays, meta, CHECKPOINT_KIND)
         return file
@@ -341,6 +357,8 @@ class PETSAgent:
             planner_backend=planner_backend or meta["backend"],
             profile=meta["profile"],
         )
+        if meta.get("episodes") is not None:
+            agent.episode_store = EpisodeStore(file.parent / meta["episodes"]["store"])
         agent._restore(arrays, meta)
         return agent
 
@@ -352,7 +370,13 @@ class PETSAgent:
                 if k.startswith("model/")
             }
         )
-        self.buffer = ReplayBuffer.from_state(arrays, self.task.obs_dim, self.task.act_dim)
+        if meta.get("episodes") is None:
+            self.buffer = ReplayBuffer.from_state(arrays, self.task.obs_dim, self.task.act_dim)
+        else:
+            self.buffer = ReplayBuffer(self.task.obs_dim, self.task.act_dim)
+            for digest in meta["episodes"]["digests"]:
+                ep = self.episode_store.get(digest)
+                self.buffer.add_episode(*(ep[f] for f in FIELDS))
         self.planner.set_state(
             {k[len("planner/") :]: v for k, v in arrays.items() if k.startswith("planner/")}
         )
