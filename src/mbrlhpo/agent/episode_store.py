@@ -15,7 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mbrlhpo.agent.checkpoint import CheckpointError, array_digest, read_checkpoint, write_checkpoint
+from mbrlhpo.agent.checkpoint import (
+    CheckpointError,
+    array_digest,
+    read_checkpoint,
+    write_checkpoint,
+)
 
 KIND = "episode"
 

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from mbrlhpo.agent.checkpoint import read_checkpoint, write_checkpoint
-from mbrlhpo.agent.hparams import FIXED, PETSHparams, default_hparams
 from mbrlhpo.agent.episode_store import EpisodeStore
+from mbrlhpo.agent.hparams import FIXED, PETSHparams, default_hparams
 from mbrlhpo.agent.replay_buffer import FIELDS, ReplayBuffer
 from mbrlhpo.envs import get_task, make_env
 from mbrlhpo.models import DynamicsModel
