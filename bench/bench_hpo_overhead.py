@@ -86,6 +86,34 @@ def time_toy_checkpoint(reps: int, tmp: Path) -> float:
     return 1e3 * statistics.median(ts)
 
 
+def time_real_trial(tmp: Path) -> dict:
+    """One MPC trial of a real PETS agent on cartpole (quick profile) and the save of its
+    checkpoint into a study's episode store: what the overhead is compared with."""
+    from mbrlhpo.agent import PETSAgent
+
+    agent = PETSAgent("cartpole", seed=0, profile="quick", episode_store=tmp / "episodes")
+    agent.run_trial()  # the random trial
+    t0 = time.perf_counter()
+    agent.run_trial()
+    trial = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    agent.save(tmp / "ckpt")
+    save = time.perf_counter() - t0
+    return {"cartpole_quick_trial_s": trial, "agent_checkpoint_save_ms": 1e3 * save}
+
+
+def provenance() -> dict:
+    import subprocess
+
+    import mbrlhpo
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=Path(__file__).parent).stdout.strip()
+    return {"commit": commit, "mbrlhpo": mbrlhpo.__version__, "python": platform.python_version(),
+            "numpy": np.__version__, "cpus": __import__("os").cpu_count(),
+            "load_avg": __import__("os").getloadavg()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--members", type=int, default=40)
@@ -104,6 +132,8 @@ def main() -> None:
             "decision_step_ms": time_decisions(args.members, 200),
             "store_round_ms": time_store_round(args.members, 30, tmp),
             "toy_checkpoint_save_ms": time_toy_checkpoint(50, tmp),
+            "real": time_real_trial(tmp),
+            **provenance(),
         }
     per_round = study["overhead_per_round_ms"]
     print(f"PBT, {args.members} members, {args.rounds} rounds (interval {args.interval}):")
@@ -111,12 +141,15 @@ def main() -> None:
     print(f"  decision step alone: {res['decision_step_ms']:.3f} ms; store writes of one round "
           f"alone ({args.members} trial txns + round txn): {res['store_round_ms']:.1f} ms; "
           f"toy checkpoint save + sha256: {res['toy_checkpoint_save_ms']:.2f} ms")
-    if args.trial_seconds:
+    trial_s = args.trial_seconds or res["real"]["cartpole_quick_trial_s"]
+    print(f"  one real cartpole trial (quick profile): {res['real']['cartpole_quick_trial_s']:.2f}"
+          f" s; its checkpoint save: {res['real']['agent_checkpoint_save_ms']:.1f} ms")
+    if trial_s:
         # one round = one trial of every member; the members' trials may run concurrently,
         # so compare against one trial (conservative)
-        frac = per_round / (1e3 * args.trial_seconds)
+        frac = per_round / (1e3 * trial_s)
         res["fraction_of_one_trial"] = frac
-        print(f"  = {100 * frac:.2f}% of one {args.trial_seconds:g} s trial")
+        print(f"  = {100 * frac:.2f}% of one {trial_s:.2f} s trial")
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2))
 

@@ -19,8 +19,17 @@ TINY_CLI = [x for k, v in TINY.items() for x in ("--set", f"{k}={v}")]
 def test_pbt_study_runs_resumes_and_compares_with_the_defaults(tmp_path):
     db = tmp_path / "pbt.db"
     rounds = []
-    study = tune("cartpole", "pbt", population=3, trials=3, db=db, pbt_interval=2,
-                 agent_overrides=TINY, space_overrides=FEW_EPOCHS, on_round=rounds.append)
+    study = tune(
+        "cartpole",
+        "pbt",
+        population=3,
+        trials=3,
+        db=db,
+        pbt_interval=2,
+        agent_overrides=TINY,
+        space_overrides=FEW_EPOCHS,
+        on_round=rounds.append,
+    )
     assert rounds == [1, 2, 3]
     assert len(study.trials) == 9 and {t["trial"] for t in study.trials} == {1, 2, 3}
     assert len(study.schedule) == 9
@@ -31,8 +40,17 @@ def test_pbt_study_runs_resumes_and_compares_with_the_defaults(tmp_path):
     assert study.baseline.config["population"] == 10  # the overrides reach the baseline too
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    again = tune("cartpole", "pbt", population=3, trials=3, db=db, pbt_interval=2,
-                 agent_overrides=TINY, space_overrides=FEW_EPOCHS, on_round=rounds.append)
+    again = tune(
+        "cartpole",
+        "pbt",
+        population=3,
+        trials=3,
+        db=db,
+        pbt_interval=2,
+        agent_overrides=TINY,
+        space_overrides=FEW_EPOCHS,
+        on_round=rounds.append,
+    )
     assert rounds == [1, 2, 3]  # nothing ran again
     assert again.trials == study.trials and again.baseline == study.baseline
 
@@ -40,8 +58,16 @@ def test_pbt_study_runs_resumes_and_compares_with_the_defaults(tmp_path):
 def test_lockstep_planning_gives_the_same_trials_as_one_member_at_a_time(tmp_path):
     runs = {}
     for lockstep in (True, False):
-        study = tune("cartpole", "random", population=3, trials=2, db=tmp_path / f"{lockstep}.db",
-                     agent_overrides=TINY, baseline=False, lockstep=lockstep)
+        study = tune(
+            "cartpole",
+            "random",
+            population=3,
+            trials=2,
+            db=tmp_path / f"{lockstep}.db",
+            agent_overrides=TINY,
+            baseline=False,
+            lockstep=lockstep,
+        )
         runs[lockstep] = [(t["member"], t["trial"], t["ret"]) for t in study.trials]
     assert runs[True] == runs[False]
 
@@ -58,9 +84,28 @@ def test_bad_input_gives_clear_errors(tmp_path):
 def test_cli_tune_prints_a_table_and_a_summary(tmp_path):
     db = tmp_path / "cli.db"
     proc = subprocess.run(
-        [sys.executable, "-m", "mbrlhpo", "tune", "--env", "cartpole", "--method", "random",
-         "--population", "2", "--trials", "2", "--db", str(db), "--no-baseline", *TINY_CLI],
-        capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "mbrlhpo",
+            "tune",
+            "--env",
+            "cartpole",
+            "--method",
+            "random",
+            "--population",
+            "2",
+            "--trials",
+            "2",
+            "--db",
+            str(db),
+            "--no-baseline",
+            *TINY_CLI,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "round 2" in proc.stdout and "weight_decay" in proc.stdout
     assert "best: member" in proc.stdout and str(db) in proc.stdout.replace("\n", "")

@@ -10,8 +10,16 @@ from typing import Any
 
 # Kept here (not imported from mbrlhpo.agent) so building the CLI parser loads no torch.
 PROFILES = ("paper", "quick")
-TUNABLE = ("lr", "weight_decay", "epochs", "iterations", "population", "alpha", "elite_ratio",
-           "horizon")
+TUNABLE = (
+    "lr",
+    "weight_decay",
+    "epochs",
+    "iterations",
+    "population",
+    "alpha",
+    "elite_ratio",
+    "horizon",
+)
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
@@ -34,19 +42,30 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("pets", help="run PETS (Algorithm 1) on one task")
-    p.add_argument("--env", required=True, help="task: cartpole, reacher, pusher, hopper, "
-                   "halfcheetah, hexapod")
+    p.add_argument(
+        "--env", required=True, help="task: cartpole, reacher, pusher, hopper, halfcheetah, hexapod"
+    )
     p.add_argument("--trials", type=int, default=None, help="trials to run (default: the task's)")
     p.add_argument("--profile", choices=PROFILES, default="paper")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
-                   help=f"override a hyperparameter ({', '.join(TUNABLE)}, ...)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"override a hyperparameter ({', '.join(TUNABLE)}, ...)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--planner", default="auto", help="planner backend: auto, cpu, torch, cuda")
-    p.add_argument("--out", type=Path, default=None,
-                   help="directory for trials.jsonl and the final checkpoint")
-    p.add_argument("--resume", action="store_true",
-                   help="continue from the checkpoint in --out instead of starting anew")
+    p.add_argument(
+        "--out", type=Path, default=None, help="directory for trials.jsonl and the final checkpoint"
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the checkpoint in --out instead of starting anew",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -67,24 +86,36 @@ def run(args: argparse.Namespace) -> int:
         if overrides:
             agent.set_hparams(overrides)
     else:
-        agent = PETSAgent(args.env, overrides or None, seed=args.seed, device=args.device,
-                          planner_backend=args.planner, profile=args.profile)
+        agent = PETSAgent(
+            args.env,
+            overrides or None,
+            seed=args.seed,
+            device=args.device,
+            planner_backend=args.planner,
+            profile=args.profile,
+        )
     agent.progress = not args.no_progress and sys.stderr.isatty()
     log = None
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         log = open(args.out / "trials.jsonl", "a" if args.resume else "w")  # noqa: SIM115
-    print(f"PETS on {task.name}: {trials} trials, profile {agent.profile}, "
-          f"planner {agent.backend}, seed {agent.seed}", flush=True)
+    print(
+        f"PETS on {task.name}: {trials} trials, profile {agent.profile}, "
+        f"planner {agent.backend}, seed {agent.seed}",
+        flush=True,
+    )
     try:
         while agent.trial < trials:
             result = agent.run_trial()
             flags = " diverged" if result.diverged else ""
             flags += " model-diverged" if result.model_diverged else ""
             loss = f"{result.model_loss:9.4f}" if result.model_loss is not None else "        -"
-            print(f"trial {result.trial:4d}  return {result.ret:10.2f}  steps {result.steps:5d}  "
-                  f"loss {loss}  train {result.train_time:6.1f}s  total {result.wall_time:6.1f}s"
-                  f"{flags}", flush=True)
+            print(
+                f"trial {result.trial:4d}  return {result.ret:10.2f}  steps {result.steps:5d}  "
+                f"loss {loss}  train {result.train_time:6.1f}s  total {result.wall_time:6.1f}s"
+                f"{flags}",
+                flush=True,
+            )
             if log is not None:
                 log.write(json.dumps(result.to_dict()) + "\n")
                 log.flush()

@@ -16,21 +16,40 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--group", default="model", choices=("model", "planning", "joint"))
     p.add_argument("--population", type=int, default=None, help="members (paper: 40)")
     p.add_argument("--trials", type=int, default=None, help="trials per member")
-    p.add_argument("--db", type=Path, default=Path("runs/study.db"),
-                   help="study database; an existing study there is resumed")
+    p.add_argument(
+        "--db",
+        type=Path,
+        default=Path("runs/study.db"),
+        help="study database; an existing study there is resumed",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--profile", default="quick", choices=("quick", "paper"))
     p.add_argument("--device", default="cpu")
     p.add_argument("--planner", default="auto", help="planner backend: auto, cpu, torch, cuda")
-    p.add_argument("--no-copy-history", action="store_true",
-                   help="PBT ablation: exploit copies weights but not the replay buffer")
+    p.add_argument(
+        "--no-copy-history",
+        action="store_true",
+        help="PBT ablation: exploit copies weights but not the replay buffer",
+    )
     p.add_argument("--interval", type=int, default=None, help="PBT trials between steps")
-    p.add_argument("--budgets", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
-                   help="Hyperband budgets in trials")
+    p.add_argument(
+        "--budgets",
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=("MIN", "MAX"),
+        help="Hyperband budgets in trials",
+    )
     p.add_argument("--hb-iterations", type=int, default=None)
     p.add_argument("--no-baseline", action="store_true", help="do not run the defaults")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
-                   help="fix a hyperparameter for every member (not one that is searched)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="fix a hyperparameter for every member (not one that is searched)",
+    )
     p.set_defaults(func=run)
 
 
@@ -42,20 +61,34 @@ def run(args: argparse.Namespace) -> int:
     from mbrlhpo.tune import tune
 
     console = Console()
-    console.print(f"[bold]mbrlhpo tune[/]: {args.method} on {args.env} ({args.group} group), "
-                  f"database {args.db}")
+    console.print(
+        f"[bold]mbrlhpo tune[/]: {args.method} on {args.env} ({args.group} group), "
+        f"database {args.db}"
+    )
 
     def on_round(r: int) -> None:
         with StudyStore(args.db) as store:
             console.print(round_table(store, r))
 
-    study = tune(args.env, args.method, group=args.group, population=args.population,
-                 trials=args.trials, db=args.db, seed=args.seed, profile=args.profile,
-                 device=args.device, planner_backend=args.planner,
-                 copy_history=not args.no_copy_history, pbt_interval=args.interval,
-                 budgets=tuple(args.budgets) if args.budgets else None,
-                 hb_iterations=args.hb_iterations, baseline=not args.no_baseline,
-                 on_round=on_round, agent_overrides=parse_overrides(args.overrides))
+    study = tune(
+        args.env,
+        args.method,
+        group=args.group,
+        population=args.population,
+        trials=args.trials,
+        db=args.db,
+        seed=args.seed,
+        profile=args.profile,
+        device=args.device,
+        planner_backend=args.planner,
+        copy_history=not args.no_copy_history,
+        pbt_interval=args.interval,
+        budgets=tuple(args.budgets) if args.budgets else None,
+        hb_iterations=args.hb_iterations,
+        baseline=not args.no_baseline,
+        on_round=on_round,
+        agent_overrides=parse_overrides(args.overrides),
+    )
     console.print(summary(study, args.db))
     return 0
 
@@ -90,29 +123,46 @@ def round_table(store, r: int):
         cfg = sched.get((m, r), {})
         last = [("x" if t["status"] != "ok" else f"{t['ret']:.0f}") for t in rows[-3:]]
         oks = [t["ret"] for t in rows if t["status"] == "ok" and t["ret"] is not None]
-        table.add_row(str(m), *(_fmt(cfg.get(n, "")) for n in names), ",".join(last),
-                      f"{max(oks):.0f}" if oks else "-")
+        table.add_row(
+            str(m),
+            *(_fmt(cfg.get(n, "")) for n in names),
+            ",".join(last),
+            f"{max(oks):.0f}" if oks else "-",
+        )
     return table
 
 
 def summary(study, db: Path) -> str:
-    lines = ["", "[bold]best[/]: member {} score {:.2f} (mean of the last returns)".format(
-        study.best_member, study.best_score)]
+    lines = [
+        "",
+        f"[bold]best[/]: member {study.best_member} score {study.best_score:.2f} "
+        "(mean of the last returns)",
+    ]
     if study.best_config:
-        lines.append("  configuration: " + ", ".join(
-            f"{k}={_fmt(v)}" for k, v in sorted(study.best_config.items())))
+        lines.append(
+            "  configuration: "
+            + ", ".join(f"{k}={_fmt(v)}" for k, v in sorted(study.best_config.items()))
+        )
     if study.method in ("pbt", "pbt-bt") and study.best_schedule:
-        changes = [s for i, s in enumerate(study.best_schedule)
-                   if i == 0 or s["config"] != study.best_schedule[i - 1]["config"]]
-        lines.append(f"  schedule: {len(changes)} configuration(s) over "
-                     f"{len(study.best_schedule)} trials")
+        changes = [
+            s
+            for i, s in enumerate(study.best_schedule)
+            if i == 0 or s["config"] != study.best_schedule[i - 1]["config"]
+        ]
+        lines.append(
+            f"  schedule: {len(changes)} configuration(s) over {len(study.best_schedule)} trials"
+        )
         for s in changes:
-            lines.append(f"    from trial {s['trial']}: " + ", ".join(
-                f"{k}={_fmt(v)}" for k, v in sorted(s["config"].items())))
+            lines.append(
+                f"    from trial {s['trial']}: "
+                + ", ".join(f"{k}={_fmt(v)}" for k, v in sorted(s["config"].items()))
+            )
     if study.baseline is not None:
         b = study.baseline.score
         delta = study.best_score - b if math.isfinite(b) else math.nan
         lines.append(f"  defaults score {b:.2f}: best is {delta:+.2f} against the defaults")
-    lines.append(f"  failures: {len(study.failures)}; stored in {db} "
-                 f"(checkpoints in {db.with_name(db.stem + '.study')})")
+    lines.append(
+        f"  failures: {len(study.failures)}; stored in {db} "
+        f"(checkpoints in {db.with_name(db.stem + '.study')})"
+    )
     return "\n".join(lines)

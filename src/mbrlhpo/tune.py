@@ -47,14 +47,27 @@ class Baseline:
     score: float
 
 
-def make_factory(env: str, profile: str, device: str, planner_backend: str,
-                 fixed: dict[str, Any] | None = None) -> Callable[[dict, int], Any]:
+def make_factory(
+    env: str,
+    profile: str,
+    device: str,
+    planner_backend: str,
+    fixed: dict[str, Any] | None = None,
+    episode_store: str | os.PathLike | None = None,
+) -> Callable[[dict, int], Any]:
     """``factory(hparams, seed) -> PETSAgent`` for the study runner."""
     from mbrlhpo.agent import PETSAgent
 
     def factory(hparams: dict, seed: int) -> PETSAgent:
-        return PETSAgent(env, {**(fixed or {}), **hparams}, seed=seed, device=device,
-                         planner_backend=planner_backend, profile=profile)
+        return PETSAgent(
+            env,
+            {**(fixed or {}), **hparams},
+            seed=seed,
+            device=device,
+            planner_backend=planner_backend,
+            profile=profile,
+            episode_store=episode_store,
+        )
 
     return factory
 
@@ -68,14 +81,28 @@ def base_config(env: str, group: str, profile: str) -> dict[str, Any]:
     return {k: values[k] for k in GROUPS["joint"] if k not in searched}
 
 
-def tune(env: str, method: str, group: str = "model", population: int | None = None,
-         trials: int | None = None, db: str | os.PathLike = "runs/study.db", seed: int = 0,
-         profile: str = "quick", device: str = "cpu", planner_backend: str = "auto",
-         copy_history: bool = True, last_k: int = DEFAULT_LAST_K,
-         pbt_interval: int | None = None, budgets: tuple[int, int] | None = None,
-         hb_iterations: int | None = None, space_overrides: dict | None = None,
-         baseline: bool = True, on_round: Callable[[int], None] | None = None,
-         lockstep: bool = True, agent_overrides: dict[str, Any] | None = None) -> Study:
+def tune(
+    env: str,
+    method: str,
+    group: str = "model",
+    population: int | None = None,
+    trials: int | None = None,
+    db: str | os.PathLike = "runs/study.db",
+    seed: int = 0,
+    profile: str = "quick",
+    device: str = "cpu",
+    planner_backend: str = "auto",
+    copy_history: bool = True,
+    last_k: int = DEFAULT_LAST_K,
+    pbt_interval: int | None = None,
+    budgets: tuple[int, int] | None = None,
+    hb_iterations: int | None = None,
+    space_overrides: dict | None = None,
+    baseline: bool = True,
+    on_round: Callable[[int], None] | None = None,
+    lockstep: bool = True,
+    agent_overrides: dict[str, Any] | None = None,
+) -> Study:
     """Runs (or resumes, if ``db`` holds it) a study of PETS on ``env``.
 
     Args:
@@ -104,10 +131,14 @@ def tune(env: str, method: str, group: str = "model", population: int | None = N
     overrides = dict(agent_overrides or {})
     clash = sorted(set(overrides) & set(GROUPS[group]))
     if clash:
-        raise ValueError(f"agent_overrides {clash} are searched in group {group!r}; "
-                         "narrow the search space instead (space_overrides)")
-    base = {**base_config(env, group, profile),
-            **{k: v for k, v in overrides.items() if k in GROUPS["joint"]}}
+        raise ValueError(
+            f"agent_overrides {clash} are searched in group {group!r}; "
+            "narrow the search space instead (space_overrides)"
+        )
+    base = {
+        **base_config(env, group, profile),
+        **{k: v for k, v in overrides.items() if k in GROUPS["joint"]},
+    }
     fixed = {k: v for k, v in overrides.items() if k not in GROUPS["joint"]}
     interval = default_interval(env) if pbt_interval is None else pbt_interval
     pbt = None
@@ -123,20 +154,43 @@ def tune(env: str, method: str, group: str = "model", population: int | None = N
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     executor = LockstepExecutor() if lockstep else SequentialExecutor()
-    factory = make_factory(env, profile, device, planner_backend, fixed)
-    study = run_study(method, factory, space, db, trials=trials, population=population,
-                      seed=seed, base_config=base, pbt=pbt, hyperband=hyperband, last_k=last_k,
-                      on_round=on_round, executor=executor)
+    # Episodes are stored once per study, shared by every member's checkpoints.
+    factory = make_factory(env, profile, device, planner_backend, fixed,
+                           episode_store=study_dir_for(db) / "episodes")
+    study = run_study(
+        method,
+        factory,
+        space,
+        db,
+        trials=trials,
+        population=population,
+        seed=seed,
+        base_config=base,
+        pbt=pbt,
+        hyperband=hyperband,
+        last_k=last_k,
+        on_round=on_round,
+        executor=executor,
+    )
     if baseline:
         max_trials = budgets[1] if budgets else (hyperband.max_budget if hyperband else trials)
-        study.baseline = run_baseline(env, profile, int(max_trials), seed, db, device,
-                                      planner_backend, last_k, overrides)
+        study.baseline = run_baseline(
+            env, profile, int(max_trials), seed, db, device, planner_backend, last_k, overrides
+        )
     return study
 
 
-def run_baseline(env: str, profile: str, trials: int, seed: int, db: Path, device: str,
-                 planner_backend: str, last_k: int = DEFAULT_LAST_K,
-                 overrides: dict[str, Any] | None = None) -> Baseline:
+def run_baseline(
+    env: str,
+    profile: str,
+    trials: int,
+    seed: int,
+    db: Path,
+    device: str,
+    planner_backend: str,
+    last_k: int = DEFAULT_LAST_K,
+    overrides: dict[str, Any] | None = None,
+) -> Baseline:
     """The profile's defaults on ``env`` for ``trials`` trials; cached next to the database
     (``<study dir>/baseline.json``) so a resumed study does not rerun it."""
     from mbrlhpo.agent import PETSAgent, default_hparams
@@ -148,8 +202,9 @@ def run_baseline(env: str, profile: str, trials: int, seed: int, db: Path, devic
         cached = json.loads(path.read_text())
         if cached.get("key") == key:
             return Baseline(cached["config"], cached["returns"], cached["score"])
-    agent = PETSAgent(env, config, seed=seed, device=device, planner_backend=planner_backend,
-                      profile=profile)
+    agent = PETSAgent(
+        env, config, seed=seed, device=device, planner_backend=planner_backend, profile=profile
+    )
     returns = []
     for _ in range(trials):
         result = agent.run_trial()
@@ -157,7 +212,15 @@ def run_baseline(env: str, profile: str, trials: int, seed: int, db: Path, devic
     score = objective(returns, last_k)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"key": key, "config": config, "returns": returns,
-                               "score": score if math.isfinite(score) else None}))
+    tmp.write_text(
+        json.dumps(
+            {
+                "key": key,
+                "config": config,
+                "returns": returns,
+                "score": score if math.isfinite(score) else None,
+            }
+        )
+    )
     os.replace(tmp, path)
     return Baseline(config, returns, score)

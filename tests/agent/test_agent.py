@@ -11,13 +11,27 @@ from mbrlhpo.agent import CheckpointError, PETSAgent, PETSHparams, default_hpara
 from mbrlhpo.envs import make_env
 
 # Small enough that a cartpole trial takes about a second on the torch reference planner.
-TINY = dict(epochs=2, iterations=2, population=16, horizon=4, particles=5, hidden=16, depth=2,
-            elite_ratio=0.25)
+TINY = dict(
+    epochs=2,
+    iterations=2,
+    population=16,
+    horizon=4,
+    particles=5,
+    hidden=16,
+    depth=2,
+    elite_ratio=0.25,
+)
 
 
-def tiny_agent(seed=0, backend="auto", **changes) -> PETSAgent:
-    return PETSAgent("cartpole", {**TINY, **changes}, seed=seed, planner_backend=backend,
-                     profile="quick")
+def tiny_agent(seed=0, backend="auto", episode_store=None, **changes) -> PETSAgent:
+    return PETSAgent(
+        "cartpole",
+        {**TINY, **changes},
+        seed=seed,
+        planner_backend=backend,
+        profile="quick",
+        episode_store=episode_store,
+    )
 
 
 def test_first_trial_is_random_and_trains_nothing():
@@ -205,3 +219,36 @@ def test_copy_from_shares_model_hparams_and_buffer():
     own = other.buffer.all().reward.copy()
     other.copy_from(source, copy_history=False)
     np.testing.assert_array_equal(other.buffer.all().reward, own)
+
+
+def test_episode_store_shares_history_between_checkpoints(tmp_path):
+    store = tmp_path / "episodes"
+    source = tiny_agent(seed=1, episode_store=store)
+    for _ in range(3):
+        source.run_trial()
+    source.save(tmp_path / "a")
+    target = tiny_agent(seed=2, episode_store=store)
+    target.run_trial()
+    target.copy_from(source)
+    target.run_trial()
+    target.save(tmp_path / "b")
+    # the source's 3 episodes (shared, stored once) + the target's new one; the target's own
+    # first episode was replaced by the copy before it was ever saved
+    assert len(list(store.glob("*.safetensors"))) == 4
+    inline = tiny_agent(seed=1)
+    for _ in range(3):
+        inline.run_trial()
+    inline.save(tmp_path / "inline")
+    small = (tmp_path / "a" / "agent.safetensors").stat().st_size
+    assert small < (tmp_path / "inline" / "agent.safetensors").stat().st_size
+    restored = PETSAgent.load(tmp_path / "b")
+    np.testing.assert_array_equal(restored.buffer.all().obs, target.buffer.all().obs)
+    assert restored.buffer.episode_lengths == target.buffer.episode_lengths
+    assert restored.run_trial().ret == target.run_trial().ret
+    # a tampered episode file is rejected
+    victim = next(store.glob("*.safetensors"))
+    blob = bytearray(victim.read_bytes())
+    blob[-8] ^= 0xFF
+    victim.write_bytes(bytes(blob))
+    with pytest.raises(CheckpointError):
+        PETSAgent.load(tmp_path / "b")

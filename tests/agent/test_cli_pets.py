@@ -8,17 +8,33 @@ import sys
 
 import pytest
 
-from mbrlhpo.agent import PETSAgent, TUNABLE
+from mbrlhpo.agent import TUNABLE, PETSAgent
 from mbrlhpo.cli_pets import TUNABLE as CLI_TUNABLE
 from mbrlhpo.cli_pets import parse_overrides
 
-TINY = ["--set", "epochs=1", "--set", "iterations=1", "--set", "population=10", "--set",
-        "horizon=3", "--set", "particles=5", "--set", "alpha=0.2"]
+TINY = [
+    "--set",
+    "epochs=1",
+    "--set",
+    "iterations=1",
+    "--set",
+    "population=10",
+    "--set",
+    "horizon=3",
+    "--set",
+    "particles=5",
+    "--set",
+    "alpha=0.2",
+]
 
 
 def pets(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mbrlhpo", "pets", *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mbrlhpo", "pets", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_names_match_the_agent():
@@ -27,8 +43,9 @@ def test_cli_names_match_the_agent():
 
 def test_pets_runs_writes_and_resumes(tmp_path):
     out = tmp_path / "run"
-    proc = pets("--env", "cartpole", "--trials", "2", "--profile", "quick", "--out", str(out),
-                *TINY)
+    proc = pets(
+        "--env", "cartpole", "--trials", "2", "--profile", "quick", "--out", str(out), *TINY
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("\ntrial ") + proc.stdout.startswith("trial ") == 2
     lines = [json.loads(line) for line in (out / "trials.jsonl").read_text().splitlines()]
@@ -42,13 +59,16 @@ def test_pets_runs_writes_and_resumes(tmp_path):
     assert [r["trial"] for r in lines] == [0, 1, 2]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--env", "walker"], "unknown task"),
-    (["--env", "cartpole", "--set", "lr"], "expected NAME=VALUE"),
-    (["--env", "cartpole", "--set", "lr=fast"], "expected a number for lr"),
-    (["--env", "cartpole", "--set", "colour=3"], "unknown hyperparameters"),
-    (["--env", "cartpole", "--trials", "0"], "expected --trials >= 1"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--env", "walker"], "unknown task"),
+        (["--env", "cartpole", "--set", "lr"], "expected NAME=VALUE"),
+        (["--env", "cartpole", "--set", "lr=fast"], "expected a number for lr"),
+        (["--env", "cartpole", "--set", "colour=3"], "unknown hyperparameters"),
+        (["--env", "cartpole", "--trials", "0"], "expected --trials >= 1"),
+    ],
+)
 def test_pets_bad_input_is_one_clear_line(args, message):
     proc = pets(*args)
     assert proc.returncode == 2

@@ -7,8 +7,13 @@ from mbrlhpo.agent import ReplayBuffer
 
 
 def episode(rng, steps, o=3, a=2):
-    return (rng.normal(size=(steps, o)), rng.normal(size=(steps, a)), rng.normal(size=(steps, o)),
-            rng.normal(size=steps), rng.random(steps) < 0.1)
+    return (
+        rng.normal(size=(steps, o)),
+        rng.normal(size=(steps, a)),
+        rng.normal(size=(steps, o)),
+        rng.normal(size=steps),
+        rng.random(steps) < 0.1,
+    )
 
 
 def test_append_grows_and_keeps_every_transition():
@@ -24,8 +29,9 @@ def test_append_grows_and_keeps_every_transition():
     np.testing.assert_array_equal(data.terminated, np.concatenate([ep[4] for ep in episodes]))
     np.testing.assert_array_equal(buffer.episode(1).act, episodes[1][1])
     np.testing.assert_array_equal(buffer.episode(-1).reward, episodes[3][3])
-    np.testing.assert_array_equal(buffer.last_episodes(2).next_obs,
-                                  np.concatenate([episodes[2][2], episodes[3][2]]))
+    np.testing.assert_array_equal(
+        buffer.last_episodes(2).next_obs, np.concatenate([episodes[2][2], episodes[3][2]])
+    )
     with pytest.raises(ValueError):
         data.obs[0, 0] = 1.0  # views are read-only
 

@@ -5,5 +5,14 @@ from mbrlhpo.agent.hparams import PROFILES, TUNABLE, PETSHparams, default_hparam
 from mbrlhpo.agent.pets_agent import PETSAgent, TrialResult
 from mbrlhpo.agent.replay_buffer import ReplayBuffer, Transitions
 
-__all__ = ["PROFILES", "TUNABLE", "CheckpointError", "PETSAgent", "PETSHparams", "ReplayBuffer",
-           "TrialResult", "Transitions", "default_hparams"]
+__all__ = [
+    "PROFILES",
+    "TUNABLE",
+    "CheckpointError",
+    "PETSAgent",
+    "PETSHparams",
+    "ReplayBuffer",
+    "TrialResult",
+    "Transitions",
+    "default_hparams",
+]

@@ -27,6 +27,11 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, corrupt, truncated or of another format/version."""
 
 
+def array_digest(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over named arrays (name, dtype, shape, bytes), independent of dict order."""
+    return _digest(arrays, "")
+
+
 def _digest(arrays: dict[str, np.ndarray], meta_json: str) -> str:
     h = hashlib.sha256()
     for name in sorted(arrays):
@@ -37,16 +42,22 @@ def _digest(arrays: dict[str, np.ndarray], meta_json: str) -> str:
     return h.hexdigest()
 
 
-def write_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict[str, Any],
-                     kind: str) -> str:
+def write_checkpoint(
+    path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict[str, Any], kind: str
+) -> str:
     """Writes ``arrays`` and JSON-able ``meta`` to ``path`` atomically; returns the SHA-256."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {name: np.asarray(a, order="C") for name, a in arrays.items()}  # keeps 0-d shapes
     meta_json = json.dumps(meta, sort_keys=True, allow_nan=False)
     digest = _digest(arrays, meta_json)
-    header = {"format": FORMAT, "version": str(FORMAT_VERSION), "kind": kind,
-              "meta": meta_json, "sha256": digest}
+    header = {
+        "format": FORMAT,
+        "version": str(FORMAT_VERSION),
+        "kind": kind,
+        "meta": meta_json,
+        "sha256": digest,
+    }
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         save_file(arrays, str(tmp), metadata=header)
@@ -59,7 +70,9 @@ def write_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray], met
     return digest
 
 
-def read_checkpoint(path: str | os.PathLike, kind: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def read_checkpoint(
+    path: str | os.PathLike, kind: str
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Reads and verifies a checkpoint of the given kind; raises CheckpointError otherwise."""
     path = Path(path)
     if not path.is_file():
@@ -73,14 +86,18 @@ def read_checkpoint(path: str | os.PathLike, kind: str) -> tuple[dict[str, np.nd
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"corrupt or truncated checkpoint {path}: {exc}") from None
     if header.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not an mbrlhpo checkpoint (format {header.get('format')!r})")
+        raise CheckpointError(
+            f"{path} is not an mbrlhpo checkpoint (format {header.get('format')!r})"
+        )
     if header.get("version") != str(FORMAT_VERSION):
         raise CheckpointError(
             f"{path} has checkpoint format version {header.get('version')!r}; "
             f"this mbrlhpo reads version {FORMAT_VERSION}"
         )
     if header.get("kind") != kind:
-        raise CheckpointError(f"{path} holds a {header.get('kind')!r} checkpoint, expected {kind!r}")
+        raise CheckpointError(
+            f"{path} holds a {header.get('kind')!r} checkpoint, expected {kind!r}"
+        )
     meta_json = header.get("meta", "")
     if _digest(arrays, meta_json) != header.get("sha256"):
         raise CheckpointError(f"checksum mismatch in {path}: the file is corrupt")

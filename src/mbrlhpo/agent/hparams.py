@@ -12,8 +12,16 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-TUNABLE = ("lr", "weight_decay", "epochs", "iterations", "population", "alpha", "elite_ratio",
-           "horizon")
+TUNABLE = (
+    "lr",
+    "weight_decay",
+    "epochs",
+    "iterations",
+    "population",
+    "alpha",
+    "elite_ratio",
+    "horizon",
+)
 FIXED = ("ensemble_size", "hidden", "depth", "particles", "batch_size")
 PROFILES = ("paper", "quick")
 
@@ -37,8 +45,17 @@ class PETSHparams:
     batch_size: int = 32
 
     def __post_init__(self) -> None:
-        positive_ints = ("epochs", "iterations", "population", "horizon", "ensemble_size",
-                         "hidden", "depth", "particles", "batch_size")
+        positive_ints = (
+            "epochs",
+            "iterations",
+            "population",
+            "horizon",
+            "ensemble_size",
+            "hidden",
+            "depth",
+            "particles",
+            "batch_size",
+        )
         for name in positive_ints:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -67,7 +84,9 @@ class PETSHparams:
         """A copy with some values changed; unknown names raise ValueError."""
         unknown = sorted(set(changes) - set(TUNABLE + FIXED))
         if unknown:
-            raise ValueError(f"unknown hyperparameters {unknown}; expected some of {TUNABLE + FIXED}")
+            raise ValueError(
+                f"unknown hyperparameters {unknown}; expected some of {TUNABLE + FIXED}"
+            )
         return dataclasses.replace(self, **{k: _plain(k, v) for k, v in changes.items()})
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,12 +96,23 @@ class PETSHparams:
     def from_dict(cls, values: dict[str, Any]) -> PETSHparams:
         unknown = sorted(set(values) - set(TUNABLE + FIXED))
         if unknown:
-            raise ValueError(f"unknown hyperparameters {unknown}; expected some of {TUNABLE + FIXED}")
+            raise ValueError(
+                f"unknown hyperparameters {unknown}; expected some of {TUNABLE + FIXED}"
+            )
         return cls(**{k: _plain(k, v) for k, v in values.items()})
 
 
-_INT_NAMES = {"epochs", "iterations", "population", "horizon", "ensemble_size", "hidden", "depth",
-              "particles", "batch_size"}
+_INT_NAMES = {
+    "epochs",
+    "iterations",
+    "population",
+    "horizon",
+    "ensemble_size",
+    "hidden",
+    "depth",
+    "particles",
+    "batch_size",
+}
 
 
 def _plain(name: str, value: Any) -> Any:
@@ -96,24 +126,74 @@ def _plain(name: str, value: Any) -> Any:
 
 # The expert (Chua et al.) settings of PAPER.md, Tables 2-4, and the reference PETS models.
 _PAPER = {
-    "pusher": dict(lr=1e-3, weight_decay=4e-4, epochs=5, iterations=5, population=500, alpha=0.1,
-                   elite_ratio=0.1, horizon=30, depth=3),
-    "reacher": dict(lr=7.5e-4, weight_decay=5e-4, epochs=5, iterations=5, population=400,
-                    alpha=0.1, elite_ratio=0.1, horizon=25),
-    "hopper": dict(lr=1e-3, weight_decay=7.5e-5, epochs=5, iterations=5, population=500,
-                   alpha=0.1, elite_ratio=0.1, horizon=30),
-    "halfcheetah": dict(lr=1e-3, weight_decay=7.5e-5, epochs=5, iterations=5, population=500,
-                        alpha=0.1, elite_ratio=0.1, horizon=30),
-    "hexapod": dict(lr=1e-3, weight_decay=7.5e-5, epochs=5, iterations=5, population=500,
-                    alpha=0.1, elite_ratio=0.1, horizon=30),
+    "pusher": dict(
+        lr=1e-3,
+        weight_decay=4e-4,
+        epochs=5,
+        iterations=5,
+        population=500,
+        alpha=0.1,
+        elite_ratio=0.1,
+        horizon=30,
+        depth=3,
+    ),
+    "reacher": dict(
+        lr=7.5e-4,
+        weight_decay=5e-4,
+        epochs=5,
+        iterations=5,
+        population=400,
+        alpha=0.1,
+        elite_ratio=0.1,
+        horizon=25,
+    ),
+    "hopper": dict(
+        lr=1e-3,
+        weight_decay=7.5e-5,
+        epochs=5,
+        iterations=5,
+        population=500,
+        alpha=0.1,
+        elite_ratio=0.1,
+        horizon=30,
+    ),
+    "halfcheetah": dict(
+        lr=1e-3,
+        weight_decay=7.5e-5,
+        epochs=5,
+        iterations=5,
+        population=500,
+        alpha=0.1,
+        elite_ratio=0.1,
+        horizon=30,
+    ),
+    "hexapod": dict(
+        lr=1e-3,
+        weight_decay=7.5e-5,
+        epochs=5,
+        iterations=5,
+        population=500,
+        alpha=0.1,
+        elite_ratio=0.1,
+        horizon=30,
+    ),
     # PETS's cartpole: 3 x 500 ensemble, horizon 25, population 400, 5 epochs.
-    "cartpole": dict(lr=1e-3, weight_decay=2.5e-4, epochs=5, iterations=5, population=400,
-                     alpha=0.1, elite_ratio=0.1, horizon=25, hidden=500, depth=3),
+    "cartpole": dict(
+        lr=1e-3,
+        weight_decay=2.5e-4,
+        epochs=5,
+        iterations=5,
+        population=400,
+        alpha=0.1,
+        elite_ratio=0.1,
+        horizon=25,
+        hidden=500,
+        depth=3,
+    ),
 }
 
 # Small enough to learn cartpole on 2 CPU cores within minutes (see docs/agent.md).
-_QUICK = dict(epochs=5, iterations=3, population=100, horizon=15, particles=10, hidden=64,
-              depth=3)
+_QUICK = dict(epochs=5, iterations=3, population=100, horizon=15, particles=10, hidden=64, depth=3)
 
 
 def default_hparams(task: str, profile: str = "paper") -> PETSHparams:

@@ -10,6 +10,7 @@ checkpoint file and restores bit for bit.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,8 +20,9 @@ import numpy as np
 import torch
 
 from mbrlhpo.agent.checkpoint import read_checkpoint, write_checkpoint
+from mbrlhpo.agent.episode_store import EpisodeStore
 from mbrlhpo.agent.hparams import FIXED, PETSHparams, default_hparams
-from mbrlhpo.agent.replay_buffer import ReplayBuffer
+from mbrlhpo.agent.replay_buffer import FIELDS, ReplayBuffer
 from mbrlhpo.envs import get_task, make_env
 from mbrlhpo.models import DynamicsModel
 from mbrlhpo.planning import CEMConfig, CEMPlanner
@@ -74,11 +76,21 @@ class PETSAgent:
         device: torch device of the model.
         planner_backend: ``auto``, ``cpu`` (native), ``torch`` (reference) or ``cuda``.
         profile: ``paper`` (the paper's settings) or ``quick`` (small, for CPUs and tests).
+        episode_store: a directory shared by many checkpoints (a study's); ``save`` then writes
+            each episode there once, by content hash, instead of into every checkpoint.
     """
 
-    def __init__(self, env: Any, hparams: PETSHparams | dict[str, Any] | None = None,
-                 seed: int = 0, device: str = "cpu", planner_backend: str = "auto",
-                 profile: str = "paper", progress: bool = False) -> None:
+    def __init__(
+        self,
+        env: Any,
+        hparams: PETSHparams | dict[str, Any] | None = None,
+        seed: int = 0,
+        device: str = "cpu",
+        planner_backend: str = "auto",
+        profile: str = "paper",
+        progress: bool = False,
+        episode_store: str | Path | None = None,
+    ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"expected a non-negative int seed, got {seed!r}")
         self.seed = int(seed)
@@ -88,8 +100,10 @@ class PETSAgent:
         else:
             task = getattr(getattr(env, "unwrapped", env), "task", None)
             if task is None:
-                raise ValueError("expected a task name or an env from mbrlhpo.make_env, "
-                                 f"got {type(env).__name__}")
+                raise ValueError(
+                    "expected a task name or an env from mbrlhpo.make_env, "
+                    f"got {type(env).__name__}"
+                )
             self.task, self.env = task, env
         self.profile = profile
         base = default_hparams(self.task.name, profile)
@@ -104,11 +118,19 @@ class PETSAgent:
         self.backend = resolve_backend(planner_backend, self.device)
         self.progress = progress
         self.rng = np.random.default_rng(self.seed)
-        self.model = DynamicsModel(self.task, hparams.ensemble_size, hparams.hidden,
-                                   hparams.depth, device=self.device, seed=self.seed)
-        self.planner = CEMPlanner(self.task, self.model, self._cem_config(hparams),
-                                  backend=self.backend, seed=self.seed)
+        self.model = DynamicsModel(
+            self.task,
+            hparams.ensemble_size,
+            hparams.hidden,
+            hparams.depth,
+            device=self.device,
+            seed=self.seed,
+        )
+        self.planner = CEMPlanner(
+            self.task, self.model, self._cem_config(hparams), backend=self.backend, seed=self.seed
+        )
         self.buffer = ReplayBuffer(self.task.obs_dim, self.task.act_dim)
+        self.episode_store = EpisodeStore(episode_store) if episode_store is not None else None
         self.trial = 0
         self.history: list[TrialResult] = []
         self._episode: _Episode | None = None
@@ -128,15 +150,23 @@ class PETSAgent:
             raise ValueError(f"expected PETSHparams or a dict, got {type(hparams).__name__}")
         for name in ("ensemble_size", "hidden", "depth"):
             if getattr(new, name) != getattr(self._hparams, name):
-                raise ValueError(f"{name} is fixed for a built model: expected "
-                                 f"{getattr(self._hparams, name)}, got {getattr(new, name)}")
+                raise ValueError(
+                    f"{name} is fixed for a built model: expected "
+                    f"{getattr(self._hparams, name)}, got {getattr(new, name)}"
+                )
         self.planner.set_config(self._cem_config(new))
         self._hparams = new
 
     @staticmethod
     def _cem_config(h: PETSHparams) -> CEMConfig:
-        return CEMConfig(horizon=h.horizon, population=h.population, elite_ratio=h.elite_ratio,
-                         iterations=h.iterations, alpha=h.alpha, particles=h.particles)
+        return CEMConfig(
+            horizon=h.horizon,
+            population=h.population,
+            elite_ratio=h.elite_ratio,
+            iterations=h.iterations,
+            alpha=h.alpha,
+            particles=h.particles,
+        )
 
     # ------------------------------------------------------------------ Algorithm 1
     def run_trial(self) -> TrialResult:
@@ -167,11 +197,19 @@ class PETSAgent:
             loss, model_diverged, train_time = self._train()
             self.planner.reset()
         obs, _ = self.env.reset(seed=int(self.rng.integers(2**62)))
-        self._episode = _Episode(self.task.steps_per_trial, self.task.obs_dim,
-                                 self.task.act_dim, start, loss, model_diverged, train_time,
-                                 np.asarray(obs, dtype=np.float64))
-        self._episode.bar = _progress(self.task.steps_per_trial, f"trial {self.trial}",
-                                      self.progress)
+        self._episode = _Episode(
+            self.task.steps_per_trial,
+            self.task.obs_dim,
+            self.task.act_dim,
+            start,
+            loss,
+            model_diverged,
+            train_time,
+            np.asarray(obs, dtype=np.float64),
+        )
+        self._episode.bar = _progress(
+            self.task.steps_per_trial, f"trial {self.trial}", self.progress
+        )
         return obs
 
     def step_trial(self, action: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -202,13 +240,21 @@ class PETSAgent:
             ep.bar.close()
         n = ep.n
         if n > 0:
-            self.buffer.add_episode(ep.obs[:n], ep.act[:n], ep.next_obs[:n], ep.reward[:n],
-                                    ep.terminated[:n])
+            self.buffer.add_episode(
+                ep.obs[:n], ep.act[:n], ep.next_obs[:n], ep.reward[:n], ep.terminated[:n]
+            )
         result = TrialResult(
-            trial=self.trial, ret=float(ep.reward[:n].sum()), steps=n,
-            wall_time=time.perf_counter() - ep.start, train_time=ep.train_time,
-            model_loss=ep.loss, diverged=ep.diverged, model_diverged=ep.model_diverged,
-            random=self.in_random_trial, hparams=self._hparams.to_dict())
+            trial=self.trial,
+            ret=float(ep.reward[:n].sum()),
+            steps=n,
+            wall_time=time.perf_counter() - ep.start,
+            train_time=ep.train_time,
+            model_loss=ep.loss,
+            diverged=ep.diverged,
+            model_diverged=ep.model_diverged,
+            random=self.in_random_trial,
+            hparams=self._hparams.to_dict(),
+        )
         self.trial += 1
         self.history.append(result)
         return result
@@ -219,13 +265,23 @@ class PETSAgent:
         data = self.buffer.all()
         before = self.model.state_dict()
         start = time.perf_counter()
-        losses = self.model.train(data.obs, data.act, data.next_obs, epochs=h.epochs, lr=h.lr,
-                                  weight_decay=h.weight_decay, batch_size=h.batch_size,
-                                  rng=self.rng, progress=self.progress)
+        losses = self.model.train(
+            data.obs,
+            data.act,
+            data.next_obs,
+            epochs=h.epochs,
+            lr=h.lr,
+            weight_decay=h.weight_decay,
+            batch_size=h.batch_size,
+            rng=self.rng,
+            progress=self.progress,
+        )
         elapsed = time.perf_counter() - start
         finite = all(math.isfinite(x) for x in losses) and all(
-            bool(torch.isfinite(t).all()) for t in self.model.state_dict().values()
-            if t.is_floating_point())
+            bool(torch.isfinite(t).all())
+            for t in self.model.state_dict().values()
+            if t.is_floating_point()
+        )
         if not finite:
             self.model.load_state_dict(before)
             return None, True, elapsed
@@ -258,38 +314,72 @@ class PETSAgent:
         arrays: dict[str, np.ndarray] = {
             f"model/{k}": v.detach().cpu().numpy() for k, v in self.model.state_dict().items()
         }
-        arrays.update(self.buffer.state())
         arrays.update({f"planner/{k}": v for k, v in self.planner.get_state().items()})
+        episodes = None
+        if self.episode_store is None:
+            arrays.update(self.buffer.state())
+        else:
+            digests = [self.buffer.episode_digest(i) for i in range(self.buffer.num_episodes)]
+            for i, digest in enumerate(digests):
+                ep = self.buffer.episode(i)
+                self.episode_store.put(digest, {f: getattr(ep, f) for f in FIELDS})
+            store = os.path.relpath(self.episode_store.root.resolve(), file.parent.resolve())
+            episodes = {"store": store, "digests": digests}
         meta = {
-            "task": self.task.name, "seed": self.seed, "trial": self.trial,
-            "profile": self.profile, "device": self.device, "backend": self.backend,
+            "task": self.task.name,
+            "seed": self.seed,
+            "trial": self.trial,
+            "profile": self.profile,
+            "device": self.device,
+            "backend": self.backend,
             "hparams": self._hparams.to_dict(),
             "rng": _jsonable_rng_state(self.rng),
             "history": [r.to_dict() for r in self.history],
+            "episodes": episodes,
         }
         write_checkpoint(file, arrays, meta, CHECKPOINT_KIND)
         return file
 
     @classmethod
-    def load(cls, path: str | Path, device: str | None = None,
-             planner_backend: str | None = None) -> PETSAgent:
+    def load(
+        cls, path: str | Path, device: str | None = None, planner_backend: str | None = None
+    ) -> PETSAgent:
         """Restores an agent saved by :meth:`save`; rejects corrupt or foreign files."""
         path = Path(path)
         file = path / CHECKPOINT_FILE if path.is_dir() else path
         arrays, meta = read_checkpoint(file, CHECKPOINT_KIND)
         hparams = PETSHparams.from_dict(meta["hparams"])
-        agent = cls(meta["task"], hparams, seed=meta["seed"],
-                    device=device or meta["device"],
-                    planner_backend=planner_backend or meta["backend"], profile=meta["profile"])
+        agent = cls(
+            meta["task"],
+            hparams,
+            seed=meta["seed"],
+            device=device or meta["device"],
+            planner_backend=planner_backend or meta["backend"],
+            profile=meta["profile"],
+        )
+        if meta.get("episodes") is not None:
+            agent.episode_store = EpisodeStore(file.parent / meta["episodes"]["store"])
         agent._restore(arrays, meta)
         return agent
 
     def _restore(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        self.model.load_state_dict({k[len("model/"):]: torch.from_numpy(v.copy())
-                                    for k, v in arrays.items() if k.startswith("model/")})
-        self.buffer = ReplayBuffer.from_state(arrays, self.task.obs_dim, self.task.act_dim)
-        self.planner.set_state({k[len("planner/"):]: v for k, v in arrays.items()
-                                if k.startswith("planner/")})
+        self.model.load_state_dict(
+            {
+                k[len("model/") :]: torch.from_numpy(v.copy())
+                for k, v in arrays.items()
+                if k.startswith("model/")
+            }
+        )
+        if meta.get("episodes") is None:
+            self.buffer = ReplayBuffer.from_state(arrays, self.task.obs_dim, self.task.act_dim)
+        else:
+            self.buffer = ReplayBuffer(self.task.obs_dim, self.task.act_dim)
+            for digest in meta["episodes"]["digests"]:
+                ep = self.episode_store.get(digest)
+                self.buffer.add_episode(*(ep[f] for f in FIELDS))
+        self.planner.set_state(
+            {k[len("planner/") :]: v for k, v in arrays.items() if k.startswith("planner/")}
+        )
         self.rng.bit_generator.state = meta["rng"]
         self.trial = int(meta["trial"])
         self.history = [TrialResult(**r) for r in meta["history"]]
@@ -308,8 +398,17 @@ class PETSAgent:
 class _Episode:
     """The transitions of the trial in progress, preallocated for the task horizon."""
 
-    def __init__(self, steps: int, obs_dim: int, act_dim: int, start: float, loss: float | None,
-                 model_diverged: bool, train_time: float, first_obs: np.ndarray) -> None:
+    def __init__(
+        self,
+        steps: int,
+        obs_dim: int,
+        act_dim: int,
+        start: float,
+        loss: float | None,
+        model_diverged: bool,
+        train_time: float,
+        first_obs: np.ndarray,
+    ) -> None:
         self.obs = np.empty((steps, obs_dim))
         self.act = np.empty((steps, act_dim))
         self.next_obs = np.empty((steps, obs_dim))
@@ -325,8 +424,10 @@ class _Episode:
 
 def _jsonable_rng_state(rng: np.random.Generator) -> dict[str, Any]:
     state = rng.bit_generator.state
-    return {k: (v if not isinstance(v, dict) else {kk: int(vv) for kk, vv in v.items()})
-            for k, v in state.items()}
+    return {
+        k: (v if not isinstance(v, dict) else {kk: int(vv) for kk, vv in v.items()})
+        for k, v in state.items()
+    }
 
 
 def _progress(total: int, desc: str, enabled: bool):

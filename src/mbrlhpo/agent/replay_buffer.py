@@ -38,6 +38,7 @@ class ReplayBuffer:
         self.obs_dim = obs_dim
         self.act_dim = act_dim
         self._episode_ends: list[int] = []  # cumulative lengths
+        self._digests: list[str | None] = []  # content hash per episode, computed on demand
         self._size = 0
         self._store: dict[str, np.ndarray] = self._allocate(256)
         self._shared = False  # True while another buffer may read self._store
@@ -78,8 +79,12 @@ class ReplayBuffer:
             "next_obs": (steps, self.obs_dim),
             "terminated": (steps,),
         }
-        for name, array in (("obs", obs), ("act", act), ("next_obs", next_obs),
-                            ("terminated", terminated)):
+        for name, array in (
+            ("obs", obs),
+            ("act", act),
+            ("next_obs", next_obs),
+            ("terminated", terminated),
+        ):
             if array.shape != expected[name]:
                 raise ValueError(f"expected {name} of shape {expected[name]}, got {array.shape}")
         if reward.ndim != 1 or steps == 0:
@@ -99,6 +104,7 @@ class ReplayBuffer:
             self._store[name][self._size : needed] = array
         self._size = needed
         self._episode_ends.append(needed)
+        self._digests.append(None)
 
     def all(self) -> Transitions:
         """Every transition so far, as read-only views (no copy)."""
@@ -138,8 +144,20 @@ class ReplayBuffer:
         self._store = other._store
         self._size = other._size
         self._episode_ends = list(other._episode_ends)
+        self._digests = list(other._digests)
         self._shared = True
         other._shared = True
+
+    def episode_digest(self, index: int) -> str:
+        """SHA-256 of one episode's arrays (names, dtypes, shapes, bytes); cached, since
+        episodes never change. Names the episode in a content-addressed EpisodeStore."""
+        index %= len(self._episode_ends)
+        if self._digests[index] is None:
+            from mbrlhpo.agent.checkpoint import array_digest
+
+            ep = self.episode(index)
+            self._digests[index] = array_digest({f: getattr(ep, f) for f in FIELDS})
+        return self._digests[index]
 
     def state(self) -> dict[str, np.ndarray]:
         """Arrays that restore this buffer with :meth:`from_state` (for checkpoints)."""

@@ -129,8 +129,9 @@ def cem_plan(
 
     ``init_mean``: warm start ``(H x A)``; the variance starts at ``(ub - lb)^2 / 16``.
     """
-    low = torch.as_tensor(task.action_low, dtype=torch.float32)
-    high = torch.as_tensor(task.action_high, dtype=torch.float32)
+    # torch.tensor copies: the task's bounds are read-only arrays
+    low = torch.tensor(np.asarray(task.action_low), dtype=torch.float32)
+    high = torch.tensor(np.asarray(task.action_high), dtype=torch.float32)
     mean = init_mean.to(torch.float32).clone()
     var = ((high - low) ** 2 / 16.0).expand_as(mean).clone()
     k = config.num_elites

@@ -42,16 +42,17 @@ class SequentialExecutor:
         for member in members:
             start = time.perf_counter()
             try:
-                outcomes.append(TrialOutcome(member.run_trial(), None,
-                                             time.perf_counter() - start))
+                outcomes.append(TrialOutcome(member.run_trial(), None, time.perf_counter() - start))
             except Exception as exc:  # the member's failure, not the study's
                 outcomes.append(TrialOutcome(None, exc, time.perf_counter() - start))
         return outcomes
 
 
 def supports_lockstep(member: Any) -> bool:
-    return all(hasattr(member, name) for name in
-               ("start_trial", "step_trial", "finish_trial", "random_action", "planner"))
+    return all(
+        hasattr(member, name)
+        for name in ("start_trial", "step_trial", "finish_trial", "random_action", "planner")
+    )
 
 
 class LockstepExecutor:
@@ -81,8 +82,9 @@ class LockstepExecutor:
             actions: dict[int, np.ndarray] = {}
             if planned:
                 try:
-                    batch = plan_population([members[i].planner for i in planned],
-                                            np.stack([obs[i] for i in planned]))
+                    batch = plan_population(
+                        [members[i].planner for i in planned], np.stack([obs[i] for i in planned])
+                    )
                     actions.update(zip(planned, batch, strict=True))
                 except Exception:
                     # Find the member at fault: plan each alone; its error ends its trial.
@@ -100,8 +102,9 @@ class LockstepExecutor:
                     action = actions[i] if i in actions else member.random_action()
                     next_obs, done = member.step_trial(action)
                     if done:
-                        outcomes[i] = TrialOutcome(member.finish_trial(), None,
-                                                   time.perf_counter() - starts[i])
+                        outcomes[i] = TrialOutcome(
+                            member.finish_trial(), None, time.perf_counter() - starts[i]
+                        )
                         del obs[i]
                     else:
                         obs[i] = next_obs
@@ -111,8 +114,9 @@ class LockstepExecutor:
         return outcomes
 
     @staticmethod
-    def _fail(member: Any, outcomes: list[TrialOutcome], i: int, exc: BaseException,
-              start: float) -> None:
+    def _fail(
+        member: Any, outcomes: list[TrialOutcome], i: int, exc: BaseException, start: float
+    ) -> None:
         try:
             member.finish_trial()  # leaves the member consistent (its partial episode kept)
         except Exception:

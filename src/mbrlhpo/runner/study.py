@@ -23,7 +23,6 @@ import copy
 import json
 import math
 import os
-import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
