@@ -171,6 +171,7 @@ def tune(
         last_k=last_k,
         on_round=on_round,
         executor=executor,
+        env=env,
     )
     if baseline:
         max_trials = budgets[1] if budgets else (hyperband.max_budget if hyperband else trials)

@@ -286,10 +286,11 @@ def summarize(rec: Mapping[str, Any], k: int = 5) -> dict[str, Any]:
     base_score = None if base is None else base["score"]
     top = top_curve(rec["trials"], k)
     fails = failures(rec)
+    env = (rec.get("settings") or {}).get("env") or (None if base is None else base.get("env"))
     out = {
         "db": rec.get("db"),
         "method": rec["method"],
-        "env": None if base is None else base.get("env"),
+        "env": env,
         "seed": rec.get("seed"),
         "searched": searched_names(rec),
         "members": len(rec.get("members", [])),

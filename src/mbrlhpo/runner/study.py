@@ -112,6 +112,7 @@ def run_study(
     keep_all_checkpoints: bool = False,
     on_round: Callable[[int], None] | None = None,
     executor: Executor | None = None,
+    env: str | None = None,
 ) -> Study:
     """Run (or resume) a study and return its results.
 
@@ -134,6 +135,7 @@ def run_study(
         on_round: called with the round number after each finished round (population methods).
         executor: runs a round's trials (default: one member after another); see
             ``mbrlhpo.runner.executors``.
+        env: the task's name, recorded with the study's settings (for reports).
     """
     check_method(method)
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
@@ -154,7 +156,7 @@ def run_study(
     st = StudyStore(store) if own else store
     try:
         sdir = Path(study_dir) if study_dir is not None else study_dir_for(st.path)
-        settings = {"trials": trials, "population": population, "last_k": last_k,
+        settings = {"env": env, "trials": trials, "population": population, "last_k": last_k,
                     "base_config": base,
                     "pbt": None if pbt is None else asdict(pbt),
                     "hyperband": None if hyperband is None else asdict(hyperband)}
