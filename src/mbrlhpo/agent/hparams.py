@@ -193,7 +193,9 @@ _PAPER = {
 }
 
 # Small enough to learn cartpole on 2 CPU cores within minutes (see docs/agent.md).
-_QUICK = dict(epochs=5, iterations=3, population=100, horizon=15, particles=10, hidden=64, depth=3)
+_QUICK = dict(
+    epochs=5, iterations=3, population=60, horizon=20, particles=5, hidden=64, depth=3
+)
 
 
 def default_hparams(task: str, profile: str = "paper") -> PETSHparams:
