@@ -34,11 +34,17 @@ namespace mlp {
 
 MBRLHPO_SIMD_CLONES
 void BiasSwish(float* c, const float* bias, int rows, int cols) {
+  using namespace fast::v16;  // NOLINT(build/namespaces)
+  const int full = cols - cols % kLanes, tail = cols - full;
   for (int r = 0; r < rows; ++r) {
     float* row = c + static_cast<int64_t>(r) * cols;
-    for (int j = 0; j < cols; ++j) {
-      const float v = row[j] + bias[j];
-      row[j] = v / (1.0f + fast::Exp(-v));
+    for (int j = 0; j < full; j += kLanes) {
+      const F v = Load(row + j) + Load(bias + j);
+      Store(row + j, v / (1.0f + Exp(-v)));
+    }
+    if (tail) {
+      const F v = LoadPartial(row + full, tail) + LoadPartial(bias + full, tail);
+      StorePartial(row + full, v / (1.0f + Exp(-v)), tail);
     }
   }
 }
