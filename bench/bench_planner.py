@@ -1,72 +1,294 @@
-"""Milliseconds per planning step of the native CPU planner and the torch reference.
+"""Milliseconds per planning step: native CPU planner, torch reference and mbrl-lib, one run.
 
-Preliminary harness (models workstream): until the C++ task headers are on main the native
-planner only knows the test tasks, so this times `test_pendulum` (obs 2, act 1) with the
-paper's network (E=5, 4 x 200 swish). GEMM FLOP per row differ from HalfCheetah's by ~8%.
-Usage: PYTHONPATH=src python bench/bench_planner.py [--backends cpu,torch] [--json out.json]
+Settings (the issue's): `paper` = HalfCheetah, E=5 ensemble of 4 x 200 swish MLPs, 20 particles
+(TS-inf), CEM population 500, 10% elites, 5 iterations, horizon 30; `small` = population 100,
+horizon 15, particles 10, 3 iterations. Task: `mbrlhpo.envs.get_task("halfcheetah")`, an
+untrained `DynamicsModel` (planning cost does not depend on the weights).
+
+Each (setting, backend) runs in its own subprocess (clean peak memory, no shared BLAS state),
+one after the other, with the machine's load recorded around each. mbrl-lib 0.2.0's PETS agent
+is timed by /work/shared/anchor/mbrl_lib_speed.py (or $MBRL_ANCHOR) in the virtual environment
+/work/.venv-mbrl (or $MBRL_VENV); without it the row says "not available".
+
+Also measured, in the same run: the machine's float32 GEMM rate at the planner's own shapes
+(the layer GEMMs of one row tile, single-threaded BLAS on each of T Python threads, i.e. what
+the planner's T threads do), and NumPy's 2-thread sgemm at (2000 x 200) @ (200 x 200).
+
+Usage:
+  PYTHONPATH=src python bench/bench_planner.py [--settings paper,small]
+      [--backends cpu,torch,mbrl] [--calls 5] [--json bench/results/planner.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
-import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))
-from toy_tasks import native_test_task  # noqa: E402
-
-from mbrlhpo.models import DynamicsModel  # noqa: E402
-from mbrlhpo.planning import CEMConfig, CEMPlanner  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {
-    "paper": CEMConfig(horizon=30, population=500, elite_ratio=0.1, iterations=5, particles=20),
-    "small": CEMConfig(horizon=15, population=100, elite_ratio=0.1, iterations=3, particles=10),
+    "paper": dict(horizon=30, population=500, iterations=5, particles=20),
+    "small": dict(horizon=15, population=100, iterations=3, particles=10),
 }
+ENSEMBLE, HIDDEN, DEPTH = 5, 200, 4
+MBRL_VENV = Path(os.environ.get("MBRL_VENV", "/work/.venv-mbrl"))
+MBRL_ANCHOR = Path(os.environ.get("MBRL_ANCHOR", "/work/shared/anchor/mbrl_lib_speed.py"))
 
 
-def flop_per_row(model: DynamicsModel) -> int:
-    s = model.ensemble.layer_sizes
-    return 2 * sum(a * b for a, b in zip(s[:-1], s[1:], strict=True))
+def loadavg() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def layer_shapes(obs_dim: int, act_dim: int, model_input_dim: int) -> list[tuple[int, int]]:
+    sizes = [model_input_dim + act_dim] + [HIDDEN] * DEPTH + [2 * obs_dim]
+    return list(zip(sizes[:-1], sizes[1:], strict=True))
+
+
+def flop_per_row(shapes: list[tuple[int, int]]) -> int:
+    return 2 * sum(k * n for k, n in shapes)
+
+
+# ---------------------------------------------------------------- child: one backend
+def child(setting: str, backend: str, calls: int, tile: int, threads: int) -> dict:
+    """Times one backend in this process; returns its result row."""
+    import numpy as np
+    import torch
+
+    from mbrlhpo.envs import get_task
+    from mbrlhpo.models import DynamicsModel
+    from mbrlhpo.planning import CEMConfig, CEMPlanner
+
+    s = SETTINGS[setting]
+    task = get_task("halfcheetah")
+    model = DynamicsModel(task, ensemble_size=ENSEMBLE, hidden=HIDDEN, depth=DEPTH, seed=0)
+    cfg = CEMConfig(elite_ratio=0.1, alpha=0.1, **s)
+    p = CEMPlanner(task, model, cfg, backend=backend, seed=0, num_threads=threads)
+    if backend == "cpu" and tile:
+        from mbrlhpo import _native
+
+        p._native.engine = _native.core().CemPlanner(num_threads=threads, tile_rows=tile)
+    rng = np.random.default_rng(0)
+    obs = rng.normal(0, 0.1, task.obs_dim).astype(np.float32)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    p.plan(obs)  # warm-up (buffers sized here)
+    ts, cpu_ratio = [], []
+    load0 = loadavg()
+    for _ in range(calls):
+        c0, t0 = time.process_time(), time.perf_counter()
+        p.plan(obs)
+        dt = time.perf_counter() - t0
+        ts.append(dt)
+        cpu_ratio.append((time.process_time() - c0) / dt)
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    n_threads = p._native.engine.num_threads if backend == "cpu" else torch.get_num_threads()
+    return dict(
+        setting=setting, backend=backend, ms=statistics.median(ts) * 1e3,
+        ms_min=min(ts) * 1e3, calls=calls, threads=n_threads,
+        tile_rows=p._native.engine.tile_rows if backend == "cpu" else None,
+        own_cpu_per_wall=statistics.median(cpu_ratio), load_before=load0, load_after=loadavg(),
+        peak_rss_mb=rss1 / 1024, planning_rss_increase_mb=(rss1 - rss0) / 1024,
+        shapes=layer_shapes(task.obs_dim, task.act_dim, task.model_input_dim),
+    )
+
+
+def child_ceiling(tile: int, threads: int, seconds: float) -> dict:
+    """sgemm rates: the planner's per-tile layer GEMMs on `threads` threads (1-thread BLAS each),
+    and NumPy's multi-threaded (2000 x 200) @ (200 x 200). Run with OPENBLAS_NUM_THREADS=1."""
+    import numpy as np
+
+    from mbrlhpo.envs import get_task
+
+    task = get_task("halfcheetah")
+    shapes = layer_shapes(task.obs_dim, task.act_dim, task.model_input_dim)
+    rng = np.random.default_rng(0)
+
+    def worker(out: list, stop: float) -> None:
+        xs = [rng.standard_normal((tile, k), dtype=np.float32) for k, _ in shapes]
+        ws = [rng.standard_normal((k, n), dtype=np.float32) for k, n in shapes]
+        ys = [np.empty((tile, n), np.float32) for _, n in shapes]
+        count = 0
+        t0 = time.perf_counter()
+        while time.perf_counter() < stop:
+            for x, w, y in zip(xs, ws, ys, strict=True):
+                np.matmul(x, w, out=y)
+            count += 1
+        out.append((count, time.perf_counter() - t0))
+
+    res: list = []
+    stop = time.perf_counter() + seconds
+    ths = [threading.Thread(target=worker, args=(res, stop)) for _ in range(threads)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join()
+    flop = tile * flop_per_row(shapes)
+    tile_rate = sum(c * flop / dt for c, dt in res) / 1e9
+    return dict(tile=tile, threads=threads, tile_mix_gflops=tile_rate, load=loadavg())
+
+
+def child_numpy_big(seconds: float) -> dict:
+    import numpy as np
+
+    a = np.random.default_rng(0).standard_normal((2000, 200), dtype=np.float32)
+    b = np.random.default_rng(1).standard_normal((200, 200), dtype=np.float32)
+    c = np.empty((2000, 200), np.float32)
+    for _ in range(5):
+        np.matmul(a, b, out=c)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        np.matmul(a, b, out=c)
+        n += 1
+    return dict(numpy_2000x200x200_gflops=2 * 2000 * 200 * 200 * n / (time.perf_counter() - t0) / 1e9)
+
+
+# ---------------------------------------------------------------- parent
+def run_child(args: list[str], env_extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(env_extra or {})
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                         env=env, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"child {args} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_mbrl(setting: str, calls: int) -> dict:
+    py = MBRL_VENV / "bin" / "python"
+    if not py.exists() or not MBRL_ANCHOR.exists():
+        return dict(setting=setting, backend="mbrl-lib", available=False,
+                    reason=f"not available ({py} or {MBRL_ANCHOR} missing)")
+    with tempfile.TemporaryDirectory() as d:
+        js = Path(d) / "out.json"
+        load0 = loadavg()
+        cmd = [str(py), str(MBRL_ANCHOR), "--device", "cpu", "--configs", setting,
+               "--warmup", "2", "--calls", str(calls), "--no-ceilings", "--json", str(js)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0 or not js.exists():
+            return dict(setting=setting, backend="mbrl-lib", available=False,
+                        reason="not available (anchor failed: " + out.stderr[-500:] + ")")
+        data = json.loads(js.read_text())
+    act = data["act"][0]
+    return dict(setting=setting, backend="mbrl-lib", available=True, ms=act["median_s"] * 1e3,
+                ms_min=act["min_s"] * 1e3, calls=act["n"], threads=act["torch_threads"],
+                own_cpu_per_wall=act["own_cpu_per_wall"], load_before=load0,
+                load_after=loadavg(), versions={k: data["info"].get(k) for k in
+                                                ("mbrl", "torch", "hydra", "omegaconf")},
+                rows=act["rows_measured"], env=data["info"].get("env"))
+
+
+def meta() -> dict:
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.machine())
+    import numpy as np
+    import torch
+
+    from mbrlhpo import _native
+
+    info = dict(machine=cpu, cores=os.cpu_count(), platform=platform.platform(),
+                python=platform.python_version(), numpy=np.__version__, torch=torch.__version__,
+                commit=commit + ("-dirty" if dirty else ""),
+                date=time.strftime("%Y-%m-%d %H:%M:%S"))
+    try:
+        info["core_build"] = _native.core().build_info()
+    except Exception as e:  # noqa: BLE001
+        info["core_build"] = f"n/a ({e})"
+    return info
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--backends", default="cpu,torch")
     ap.add_argument("--settings", default="paper,small")
-    ap.add_argument("--calls", type=int, default=3)
+    ap.add_argument("--backends", default="cpu,torch,mbrl")
+    ap.add_argument("--calls", type=int, default=5, help="timed calls (paper: torch/mbrl use 3)")
+    ap.add_argument("--tile", type=int, default=0, help="native tile rows (0: the default)")
+    ap.add_argument("--threads", type=int, default=0, help="native threads (0: one per core)")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    task = native_test_task("test_pendulum")
-    model = DynamicsModel(task, ensemble_size=5, hidden=200, depth=4, seed=0)
+    if args.child is not None:
+        kind = args.child[0]
+        if kind == "plan":
+            r = child(args.child[1], args.child[2], int(args.child[3]), int(args.child[4]),
+                      int(args.child[5]))
+        elif kind == "ceiling":
+            r = child_ceiling(int(args.child[1]), int(args.child[2]), float(args.child[3]))
+        else:
+            r = child_numpy_big(float(args.child[1]))
+        print(json.dumps(r))
+        return
+
+    info = meta()
+    print(json.dumps(info), flush=True)
+    threads = args.threads or os.cpu_count() or 1
     results = []
     for name in args.settings.split(","):
-        cfg = SETTINGS[name]
-        rows = cfg.population * cfg.particles * cfg.horizon * cfg.iterations
-        gflop = rows * flop_per_row(model) / 1e9
         for backend in args.backends.split(","):
-            p = CEMPlanner(task, model, cfg, backend=backend, seed=0)
-            obs = np.array([0.1, 0.0], np.float32)
-            p.plan(obs)  # warm-up
-            ts = []
-            for _ in range(args.calls if backend == "cpu" or name == "small" else 1):
-                t0 = time.perf_counter()
-                p.plan(obs)
-                ts.append(time.perf_counter() - t0)
-            med = statistics.median(ts)
-            r = dict(setting=name, backend=backend, ms=med * 1e3, gflop=gflop,
-                     gflops=gflop / med, calls=len(ts))
+            calls = args.calls if (name == "small" or backend == "cpu") else min(args.calls, 3)
+            if backend == "mbrl":
+                r = run_mbrl(name, calls)
+            else:
+                r = run_child(["--child", "plan", name, backend, str(calls), str(args.tile),
+                               str(args.threads)])
             results.append(r)
-            print(json.dumps(r), flush=True)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"peak_rss_mb": peak_mb}))
+            print(json.dumps({k: v for k, v in r.items() if k != "shapes"}), flush=True)
+    native = [r for r in results if r["backend"] == "cpu"]
+    tile = native[0]["tile_rows"] if native else 128
+    ceiling = run_child(["--child", "ceiling", str(tile), str(threads), "3"],
+                        {"OPENBLAS_NUM_THREADS": "1"})
+    ceiling.update(run_child(["--child", "numpy_big", "2"]))
+    print(json.dumps(ceiling), flush=True)
+    # derived columns
+    from mbrlhpo.envs import get_task
+
+    task = get_task("halfcheetah")
+    fpr = flop_per_row(layer_shapes(task.obs_dim, task.act_dim, task.model_input_dim))
+    by = {(r["setting"], r["backend"]): r for r in results}
+    for r in results:
+        s = SETTINGS[r["setting"]]
+        rows = s["population"] * s["particles"] * s["horizon"] * s["iterations"]
+        r["rows"] = rows
+        r["gflop"] = rows * fpr / 1e9
+        if r.get("ms"):
+            r["gflops"] = r["gflop"] / (r["ms"] / 1e3)
+            r["sgemm_fraction"] = r["gflops"] / ceiling["tile_mix_gflops"]
+            m = by.get((r["setting"], "mbrl-lib"))
+            if m and m.get("available"):
+                r["speedup_vs_mbrl"] = m["ms"] / r["ms"]
+            t = by.get((r["setting"], "torch"))
+            if t and t.get("ms"):
+                r["speedup_vs_torch"] = t["ms"] / r["ms"]
+    print(f"\n{'setting':7s} {'backend':9s} {'ms/step':>9s} {'GFLOP/s':>8s} {'sgemm%':>7s} "
+          f"{'vs mbrl':>8s} {'vs torch':>8s} {'peakMB':>7s} {'cpu/wall':>8s} load")
+    for r in results:
+        if not r.get("ms"):
+            print(f"{r['setting']:7s} {r['backend']:9s} {r.get('reason', 'n/a')}")
+            continue
+        print(f"{r['setting']:7s} {r['backend']:9s} {r['ms']:9.1f} {r['gflops']:8.1f} "
+              f"{100 * r['sgemm_fraction']:6.0f}% {r.get('speedup_vs_mbrl', float('nan')):7.2f}x "
+              f"{r.get('speedup_vs_torch', float('nan')):7.2f}x "
+              f"{r.get('peak_rss_mb', float('nan')):7.0f} {r['own_cpu_per_wall']:8.2f} "
+              f"{r['load_before']:.1f}->{r['load_after']:.1f}")
+    print(f"sgemm at the planner's shapes (tile {tile}, {threads} threads x 1-thread BLAS): "
+          f"{ceiling['tile_mix_gflops']:.1f} GFLOP/s; NumPy 2000x200x200: "
+          f"{ceiling['numpy_2000x200x200_gflops']:.1f} GFLOP/s")
     if args.json:
-        Path(args.json).write_text(json.dumps({"results": results, "peak_rss_mb": peak_mb}))
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(
+            dict(info=info, flop_per_row=fpr, ceiling=ceiling, results=results), indent=1))
 
 
 if __name__ == "__main__":
