@@ -91,11 +91,18 @@ def child(setting: str, backend: str, calls: int, tile: int, threads: int) -> di
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     n_threads = p._native.engine.num_threads if backend == "cpu" else torch.get_num_threads()
     return dict(
-        setting=setting, backend=backend, ms=statistics.median(ts) * 1e3,
-        ms_min=min(ts) * 1e3, calls=calls, threads=n_threads,
+        setting=setting,
+        backend=backend,
+        ms=statistics.median(ts) * 1e3,
+        ms_min=min(ts) * 1e3,
+        calls=calls,
+        threads=n_threads,
         tile_rows=p._native.engine.tile_rows if backend == "cpu" else None,
-        own_cpu_per_wall=statistics.median(cpu_ratio), load_before=load0, load_after=loadavg(),
-        peak_rss_mb=rss1 / 1024, planning_rss_increase_mb=(rss1 - rss0) / 1024,
+        own_cpu_per_wall=statistics.median(cpu_ratio),
+        load_before=load0,
+        load_after=loadavg(),
+        peak_rss_mb=rss1 / 1024,
+        planning_rss_increase_mb=(rss1 - rss0) / 1024,
         shapes=layer_shapes(task.obs_dim, task.act_dim, task.model_input_dim),
     )
 
@@ -147,7 +154,9 @@ def child_numpy_big(seconds: float) -> dict:
     while time.perf_counter() - t0 < seconds:
         np.matmul(a, b, out=c)
         n += 1
-    return dict(numpy_2000x200x200_gflops=2 * 2000 * 200 * 200 * n / (time.perf_counter() - t0) / 1e9)
+    return dict(
+        numpy_2000x200x200_gflops=2 * 2000 * 200 * 200 * n / (time.perf_counter() - t0) / 1e9
+    )
 
 
 # ---------------------------------------------------------------- parent
@@ -155,8 +164,9 @@ def run_child(args: list[str], env_extra: dict | None = None) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
     env.update(env_extra or {})
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
-                         env=env, check=False)
+    out = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, check=False
+    )
     if out.returncode != 0:
         raise RuntimeError(f"child {args} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -165,43 +175,93 @@ def run_child(args: list[str], env_extra: dict | None = None) -> dict:
 def run_mbrl(setting: str, calls: int) -> dict:
     py = MBRL_VENV / "bin" / "python"
     if not py.exists() or not MBRL_ANCHOR.exists():
-        return dict(setting=setting, backend="mbrl-lib", available=False,
-                    reason=f"not available ({py} or {MBRL_ANCHOR} missing)")
+        return dict(
+            setting=setting,
+            backend="mbrl-lib",
+            available=False,
+            reason=f"not available ({py} or {MBRL_ANCHOR} missing)",
+        )
     with tempfile.TemporaryDirectory() as d:
         js = Path(d) / "out.json"
         load0 = loadavg()
-        cmd = [str(py), str(MBRL_ANCHOR), "--device", "cpu", "--configs", setting,
-               "--warmup", "2", "--calls", str(calls), "--no-ceilings", "--json", str(js)]
+        cmd = [
+            str(py),
+            str(MBRL_ANCHOR),
+            "--device",
+            "cpu",
+            "--configs",
+            setting,
+            "--warmup",
+            "2",
+            "--calls",
+            str(calls),
+            "--no-ceilings",
+            "--json",
+            str(js),
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if out.returncode != 0 or not js.exists():
-            return dict(setting=setting, backend="mbrl-lib", available=False,
-                        reason="not available (anchor failed: " + out.stderr[-500:] + ")")
+            return dict(
+                setting=setting,
+                backend="mbrl-lib",
+                available=False,
+                reason="not available (anchor failed: " + out.stderr[-500:] + ")",
+            )
         data = json.loads(js.read_text())
     act = data["act"][0]
-    return dict(setting=setting, backend="mbrl-lib", available=True, ms=act["median_s"] * 1e3,
-                ms_min=act["min_s"] * 1e3, calls=act["n"], threads=act["torch_threads"],
-                own_cpu_per_wall=act["own_cpu_per_wall"], load_before=load0,
-                load_after=loadavg(), versions={k: data["info"].get(k) for k in
-                                                ("mbrl", "torch", "hydra", "omegaconf")},
-                rows=act["rows_measured"], env=data["info"].get("env"))
+    return dict(
+        setting=setting,
+        backend="mbrl-lib",
+        available=True,
+        ms=act["median_s"] * 1e3,
+        ms_min=act["min_s"] * 1e3,
+        calls=act["n"],
+        threads=act["torch_threads"],
+        own_cpu_per_wall=act["own_cpu_per_wall"],
+        load_before=load0,
+        load_after=loadavg(),
+        versions={k: data["info"].get(k) for k in ("mbrl", "torch", "hydra", "omegaconf")},
+        rows=act["rows_measured"],
+        env=data["info"].get("env"),
+    )
 
 
 def meta() -> dict:
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True, check=False).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True, check=False).stdout.strip()
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.machine())
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.machine(),
+    )
     import numpy as np
     import torch
 
     from mbrlhpo import _native
 
-    info = dict(machine=cpu, cores=os.cpu_count(), platform=platform.platform(),
-                python=platform.python_version(), numpy=np.__version__, torch=torch.__version__,
-                commit=commit + ("-dirty" if dirty else ""),
-                date=time.strftime("%Y-%m-%d %H:%M:%S"))
+    info = dict(
+        machine=cpu,
+        cores=os.cpu_count(),
+        platform=platform.platform(),
+        python=platform.python_version(),
+        numpy=np.__version__,
+        torch=torch.__version__,
+        commit=commit + ("-dirty" if dirty else ""),
+        date=time.strftime("%Y-%m-%d %H:%M:%S"),
+    )
     try:
         info["core_build"] = _native.core().build_info()
     except Exception as e:  # noqa: BLE001
@@ -222,8 +282,13 @@ def main() -> None:
     if args.child is not None:
         kind = args.child[0]
         if kind == "plan":
-            r = child(args.child[1], args.child[2], int(args.child[3]), int(args.child[4]),
-                      int(args.child[5]))
+            r = child(
+                args.child[1],
+                args.child[2],
+                int(args.child[3]),
+                int(args.child[4]),
+                int(args.child[5]),
+            )
         elif kind == "ceiling":
             r = child_ceiling(int(args.child[1]), int(args.child[2]), float(args.child[3]))
         else:
@@ -241,14 +306,24 @@ def main() -> None:
             if backend == "mbrl":
                 r = run_mbrl(name, calls)
             else:
-                r = run_child(["--child", "plan", name, backend, str(calls), str(args.tile),
-                               str(args.threads)])
+                r = run_child(
+                    [
+                        "--child",
+                        "plan",
+                        name,
+                        backend,
+                        str(calls),
+                        str(args.tile),
+                        str(args.threads),
+                    ]
+                )
             results.append(r)
             print(json.dumps({k: v for k, v in r.items() if k != "shapes"}), flush=True)
     native = [r for r in results if r["backend"] == "cpu"]
     tile = native[0]["tile_rows"] if native else 128
-    ceiling = run_child(["--child", "ceiling", str(tile), str(threads), "3"],
-                        {"OPENBLAS_NUM_THREADS": "1"})
+    ceiling = run_child(
+        ["--child", "ceiling", str(tile), str(threads), "3"], {"OPENBLAS_NUM_THREADS": "1"}
+    )
     ceiling.update(run_child(["--child", "numpy_big", "2"]))
     print(json.dumps(ceiling), flush=True)
     # derived columns
@@ -271,24 +346,33 @@ def main() -> None:
             t = by.get((r["setting"], "torch"))
             if t and t.get("ms"):
                 r["speedup_vs_torch"] = t["ms"] / r["ms"]
-    print(f"\n{'setting':7s} {'backend':9s} {'ms/step':>9s} {'GFLOP/s':>8s} {'sgemm%':>7s} "
-          f"{'vs mbrl':>8s} {'vs torch':>8s} {'peakMB':>7s} {'cpu/wall':>8s} load")
+    print(
+        f"\n{'setting':7s} {'backend':9s} {'ms/step':>9s} {'GFLOP/s':>8s} {'sgemm%':>7s} "
+        f"{'vs mbrl':>8s} {'vs torch':>8s} {'peakMB':>7s} {'cpu/wall':>8s} load"
+    )
     for r in results:
         if not r.get("ms"):
             print(f"{r['setting']:7s} {r['backend']:9s} {r.get('reason', 'n/a')}")
             continue
-        print(f"{r['setting']:7s} {r['backend']:9s} {r['ms']:9.1f} {r['gflops']:8.1f} "
-              f"{100 * r['sgemm_fraction']:6.0f}% {r.get('speedup_vs_mbrl', float('nan')):7.2f}x "
-              f"{r.get('speedup_vs_torch', float('nan')):7.2f}x "
-              f"{r.get('peak_rss_mb', float('nan')):7.0f} {r['own_cpu_per_wall']:8.2f} "
-              f"{r['load_before']:.1f}->{r['load_after']:.1f}")
-    print(f"sgemm at the planner's shapes (tile {tile}, {threads} threads x 1-thread BLAS): "
-          f"{ceiling['tile_mix_gflops']:.1f} GFLOP/s; NumPy 2000x200x200: "
-          f"{ceiling['numpy_2000x200x200_gflops']:.1f} GFLOP/s")
+        print(
+            f"{r['setting']:7s} {r['backend']:9s} {r['ms']:9.1f} {r['gflops']:8.1f} "
+            f"{100 * r['sgemm_fraction']:6.0f}% {r.get('speedup_vs_mbrl', float('nan')):7.2f}x "
+            f"{r.get('speedup_vs_torch', float('nan')):7.2f}x "
+            f"{r.get('peak_rss_mb', float('nan')):7.0f} {r['own_cpu_per_wall']:8.2f} "
+            f"{r['load_before']:.1f}->{r['load_after']:.1f}"
+        )
+    print(
+        f"sgemm at the planner's shapes (tile {tile}, {threads} threads x 1-thread BLAS): "
+        f"{ceiling['tile_mix_gflops']:.1f} GFLOP/s; NumPy 2000x200x200: "
+        f"{ceiling['numpy_2000x200x200_gflops']:.1f} GFLOP/s"
+    )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(
-            dict(info=info, flop_per_row=fpr, ceiling=ceiling, results=results), indent=1))
+        Path(args.json).write_text(
+            json.dumps(
+                dict(info=info, flop_per_row=fpr, ceiling=ceiling, results=results), indent=1
+            )
+        )
 
 
 if __name__ == "__main__":
