@@ -265,8 +265,16 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
         const CemMember& m = members[mi];
         if (it >= m.cem.iterations) continue;
         const int rows = m.cem.population * (m.cem.particles / m.net.ensemble_size);
+        // Equal tiles of at most tile_rows rows (200 rows -> 100 + 100, not 128 + 72), so the
+        // threads finish together; the split depends on rows and tile_rows only.
+        const int num_tiles = (rows + tr - 1) / tr;
+        const int base = rows / num_tiles, extra = rows % num_tiles;
         for (int e = 0; e < m.net.ensemble_size; ++e) {
-          for (int r0 = 0; r0 < rows; r0 += tr) items.push_back({mi, e, r0, std::min(rows, r0 + tr)});
+          for (int q = 0, r0 = 0; q < num_tiles; ++q) {
+            const int r1 = r0 + base + (q < extra ? 1 : 0);
+            items.push_back({mi, e, r0, r1});
+            r0 = r1;
+          }
         }
       }
       std::atomic<int64_t> next{0};
