@@ -99,6 +99,7 @@ def child(setting: str, backend: str, calls: int, tile: int, threads: int) -> di
         threads=n_threads,
         tile_rows=p._native.engine.tile_rows if backend == "cpu" else None,
         own_cpu_per_wall=statistics.median(cpu_ratio),
+        per_call_ms=[t * 1e3 for t in ts],
         load_before=load0,
         load_after=loadavg(),
         peak_rss_mb=rss1 / 1024,
@@ -215,6 +216,7 @@ def run_mbrl(setting: str, calls: int) -> dict:
         available=True,
         ms=act["median_s"] * 1e3,
         ms_min=act["min_s"] * 1e3,
+        per_call_ms=[t * 1e3 for t in act["per_call_s"]],
         calls=act["n"],
         threads=act["torch_threads"],
         own_cpu_per_wall=act["own_cpu_per_wall"],
@@ -276,6 +278,7 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=5, help="timed calls (paper: torch/mbrl use 3)")
     ap.add_argument("--tile", type=int, default=0, help="native tile rows (0: the default)")
     ap.add_argument("--threads", type=int, default=0, help="native threads (0: one per core)")
+    ap.add_argument("--rounds", type=int, default=2, help="passes over all backends")
     ap.add_argument("--json", default=None)
     ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -299,71 +302,99 @@ def main() -> None:
     info = meta()
     print(json.dumps(info), flush=True)
     threads = args.threads or os.cpu_count() or 1
-    results = []
-    for name in args.settings.split(","):
-        for backend in args.backends.split(","):
-            calls = args.calls if (name == "small" or backend == "cpu") else min(args.calls, 3)
-            if backend == "mbrl":
-                r = run_mbrl(name, calls)
-            else:
-                r = run_child(
-                    [
-                        "--child",
-                        "plan",
-                        name,
-                        backend,
-                        str(calls),
-                        str(args.tile),
-                        str(args.threads),
-                    ]
-                )
-            results.append(r)
-            print(json.dumps({k: v for k, v in r.items() if k != "shapes"}), flush=True)
-    native = [r for r in results if r["backend"] == "cpu"]
-    tile = native[0]["tile_rows"] if native else 128
-    ceiling = run_child(
-        ["--child", "ceiling", str(tile), str(threads), "3"], {"OPENBLAS_NUM_THREADS": "1"}
+    tile = args.tile or 128
+    runs: dict[tuple[str, str], list[dict]] = {}
+    ceilings = []
+    # Rounds: every backend once per round, so all of them see the same spread of machine load
+    # (the 2 cores are shared); the sgemm ceiling is re-measured in every round.
+    for rnd in range(args.rounds):
+        c = run_child(
+            ["--child", "ceiling", str(tile), str(threads), "2"], {"OPENBLAS_NUM_THREADS": "1"}
+        )
+        c.update(run_child(["--child", "numpy_big", "1"]))
+        ceilings.append(c)
+        print(json.dumps(dict(round=rnd, **c)), flush=True)
+        for name in args.settings.split(","):
+            for backend in args.backends.split(","):
+                calls = args.calls if (name == "small" or backend == "cpu") else min(args.calls, 3)
+                if backend == "mbrl":
+                    r = run_mbrl(name, calls)
+                else:
+                    child_args = [name, backend, str(calls), str(args.tile), str(args.threads)]
+                    r = run_child(["--child", "plan", *child_args])
+                runs.setdefault((name, r["backend"]), []).append(r)
+                print(json.dumps({k: v for k, v in r.items() if k != "shapes"}), flush=True)
+    ceiling = dict(
+        tile=tile,
+        threads=threads,
+        tile_mix_gflops=max(c["tile_mix_gflops"] for c in ceilings),
+        tile_mix_gflops_median=statistics.median(c["tile_mix_gflops"] for c in ceilings),
+        numpy_2000x200x200_gflops=max(c["numpy_2000x200x200_gflops"] for c in ceilings),
+        rounds=ceilings,
     )
-    ceiling.update(run_child(["--child", "numpy_big", "2"]))
-    print(json.dumps(ceiling), flush=True)
-    # derived columns
+    # merged rows: median over all calls of all rounds, and the best call
     from mbrlhpo.envs import get_task
 
     task = get_task("halfcheetah")
     fpr = flop_per_row(layer_shapes(task.obs_dim, task.act_dim, task.model_input_dim))
+    results = []
+    for (name, backend), rs in runs.items():
+        ok = [r for r in rs if r.get("per_call_ms")]
+        r = dict(setting=name, backend=backend, rounds=rs)
+        st = SETTINGS[name]
+        r["rows"] = st["population"] * st["particles"] * st["horizon"] * st["iterations"]
+        r["gflop"] = r["rows"] * fpr / 1e9
+        if not ok:
+            r["reason"] = rs[0].get("reason", "n/a")
+            results.append(r)
+            continue
+        calls = [t for x in ok for t in x["per_call_ms"]]
+        r.update(
+            ms=statistics.median(calls),
+            ms_best=min(calls),
+            calls=len(calls),
+            threads=ok[0]["threads"],
+            own_cpu_per_wall=statistics.median(x["own_cpu_per_wall"] for x in ok),
+            load=[x["load_before"] for x in ok],
+            peak_rss_mb=max((x.get("peak_rss_mb") or 0) for x in ok) or None,
+            planning_rss_increase_mb=max((x.get("planning_rss_increase_mb") or 0) for x in ok)
+            or None,
+        )
+        r["gflops"] = r["gflop"] / (r["ms"] / 1e3)
+        r["gflops_best"] = r["gflop"] / (r["ms_best"] / 1e3)
+        r["sgemm_fraction_best"] = r["gflops_best"] / ceiling["tile_mix_gflops"]
+        results.append(r)
     by = {(r["setting"], r["backend"]): r for r in results}
     for r in results:
-        s = SETTINGS[r["setting"]]
-        rows = s["population"] * s["particles"] * s["horizon"] * s["iterations"]
-        r["rows"] = rows
-        r["gflop"] = rows * fpr / 1e9
-        if r.get("ms"):
-            r["gflops"] = r["gflop"] / (r["ms"] / 1e3)
-            r["sgemm_fraction"] = r["gflops"] / ceiling["tile_mix_gflops"]
-            m = by.get((r["setting"], "mbrl-lib"))
-            if m and m.get("available"):
-                r["speedup_vs_mbrl"] = m["ms"] / r["ms"]
-            t = by.get((r["setting"], "torch"))
-            if t and t.get("ms"):
-                r["speedup_vs_torch"] = t["ms"] / r["ms"]
+        for other, key in (("mbrl-lib", "vs_mbrl"), ("torch", "vs_torch")):
+            o = by.get((r["setting"], other))
+            if r.get("ms") and o and o.get("ms"):
+                r[key + "_median"] = o["ms"] / r["ms"]
+                r[key + "_best"] = o["ms_best"] / r["ms_best"]
+    nan = float("nan")
     print(
-        f"\n{'setting':7s} {'backend':9s} {'ms/step':>9s} {'GFLOP/s':>8s} {'sgemm%':>7s} "
-        f"{'vs mbrl':>8s} {'vs torch':>8s} {'peakMB':>7s} {'cpu/wall':>8s} load"
+        f"\n{'setting':7s} {'backend':9s} {'ms med':>9s} {'ms best':>9s} {'GFLOP/s':>8s} "
+        f"{'sgemm%':>7s} {'vs mbrl':>13s} {'vs torch':>13s} {'peakMB':>7s} {'cpu/wall':>8s}"
+    )
+    print(
+        f"{'':7s} {'':9s} {'':>9s} {'':>9s} {'(best)':>8s} {'(best)':>7s} "
+        f"{'med / best':>13s} {'med / best':>13s}"
     )
     for r in results:
         if not r.get("ms"):
             print(f"{r['setting']:7s} {r['backend']:9s} {r.get('reason', 'n/a')}")
             continue
         print(
-            f"{r['setting']:7s} {r['backend']:9s} {r['ms']:9.1f} {r['gflops']:8.1f} "
-            f"{100 * r['sgemm_fraction']:6.0f}% {r.get('speedup_vs_mbrl', float('nan')):7.2f}x "
-            f"{r.get('speedup_vs_torch', float('nan')):7.2f}x "
-            f"{r.get('peak_rss_mb', float('nan')):7.0f} {r['own_cpu_per_wall']:8.2f} "
-            f"{r['load_before']:.1f}->{r['load_after']:.1f}"
+            f"{r['setting']:7s} {r['backend']:9s} {r['ms']:9.1f} {r['ms_best']:9.1f} "
+            f"{r['gflops_best']:8.1f} {100 * r['sgemm_fraction_best']:6.0f}% "
+            f"{r.get('vs_mbrl_median', nan):5.2f}/{r.get('vs_mbrl_best', nan):5.2f}x "
+            f"{r.get('vs_torch_median', nan):5.2f}/{r.get('vs_torch_best', nan):5.2f}x "
+            f"{r.get('peak_rss_mb') or nan:7.0f} {r['own_cpu_per_wall']:8.2f}"
         )
     print(
-        f"sgemm at the planner's shapes (tile {tile}, {threads} threads x 1-thread BLAS): "
-        f"{ceiling['tile_mix_gflops']:.1f} GFLOP/s; NumPy 2000x200x200: "
+        f"sgemm at the planner's shapes (tile {tile}, {threads} threads x 1-thread BLAS), best "
+        f"round: {ceiling['tile_mix_gflops']:.1f} GFLOP/s (median "
+        f"{ceiling['tile_mix_gflops_median']:.1f}); NumPy 2000x200x200 best: "
         f"{ceiling['numpy_2000x200x200_gflops']:.1f} GFLOP/s"
     )
     if args.json:

@@ -140,12 +140,17 @@ MBRLHPO_VINLINE F Select(I mask, F a, F b) { return mask ? a : b; }
 MBRLHPO_VINLINE F AsF(I i) { return (F)i; }  // NOLINT(readability/casting)
 MBRLHPO_VINLINE I AsI(F f) { return (I)f; }  // NOLINT(readability/casting)
 
+// Same polynomial as the scalar Exp; the range reduction rounds fx to nearest-even with the
+// 1.5 * 2^23 trick (the scalar version rounds halves away from zero: the two differ only when
+// fx is exactly k + 0.5, and both are then equally accurate) and clamps with min/max.
 MBRLHPO_VINLINE F Exp(F x) {
-  F xc = Select(x < Set(-87.3f), Set(-87.3f), x);
-  xc = Select(xc > Set(88.3f), Set(88.3f), xc);
-  const F fx = xc * 1.44269504088896341f;
-  const I n = __builtin_convertvector(fx + Select(fx >= Set(0.0f), Set(0.5f), Set(-0.5f)), I);
-  const F nf = __builtin_convertvector(n, F);
+  const F lo = Set(-87.3f), hi = Set(88.3f);
+  F xc = x > lo ? x : lo;   // maxps; NaN -> lo (restored below)
+  xc = xc < hi ? xc : hi;   // minps
+  const F shifter = Set(12582912.0f);  // 1.5 * 2^23
+  const F t = xc * 1.44269504088896341f + shifter;
+  const F nf = t - shifter;
+  const I n = AsI(t) - AsI(shifter);
   const F r = xc - nf * 0.693359375f + nf * 2.12194440e-4f;
   F p = Set(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
