@@ -42,6 +42,8 @@ struct CemPlanner::Scratch {
 
 namespace {
 
+constexpr int kMinTilesPerMember = 2;
+
 template <typename T>
 void Grow(std::vector<T>& v, size_t n) {
   if (v.size() < n) v.resize(n);
@@ -265,9 +267,11 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
         const CemMember& m = members[mi];
         if (it >= m.cem.iterations) continue;
         const int rows = m.cem.population * (m.cem.particles / m.net.ensemble_size);
-        // Equal tiles of at most tile_rows rows (200 rows -> 100 + 100, not 128 + 72), so the
-        // threads finish together; the split depends on rows and tile_rows only.
-        const int num_tiles = (rows + tr - 1) / tr;
+        // Equal tiles of at most tile_rows rows (2000 rows -> 4 x 500, not 3 x 512 + 464), and
+        // at least kMinTilesPerMember per ensemble member (200 rows -> 100 + 100), so the
+        // threads finish together; the split depends on rows and tile_rows only (never on
+        // the thread count: plans are identical for any number of threads).
+        const int num_tiles = std::min(rows, std::max(kMinTilesPerMember, (rows + tr - 1) / tr));
         const int base = rows / num_tiles, extra = rows % num_tiles;
         for (int e = 0; e < m.net.ensemble_size; ++e) {
           for (int q = 0, r0 = 0; q < num_tiles; ++q) {
