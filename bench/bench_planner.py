@@ -10,9 +10,11 @@ one after the other, with the machine's load recorded around each. mbrl-lib 0.2.
 is timed by /work/shared/anchor/mbrl_lib_speed.py (or $MBRL_ANCHOR) in the virtual environment
 /work/.venv-mbrl (or $MBRL_VENV); without it the row says "not available".
 
-Also measured, in the same run: the machine's float32 GEMM rate at the planner's own shapes
-(the layer GEMMs of one row tile, single-threaded BLAS on each of T Python threads, i.e. what
-the planner's T threads do), and NumPy's 2-thread sgemm at (2000 x 200) @ (200 x 200).
+Also measured, in every round: the machine's float32 GEMM rate at the planner's own shapes
+(the layer GEMMs of one row tile, a single-threaded BLAS in each of T processes started
+together, i.e. what the planner's T threads do), and NumPy's 2-thread sgemm at
+(2000 x 200) @ (200 x 200). Under load, compare the best calls ("best") with the best round's
+ceiling: medians mix in other jobs' use of the cores.
 
 Usage:
   PYTHONPATH=src python bench/bench_planner.py [--settings paper,small]
@@ -30,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -51,6 +52,14 @@ def loadavg() -> float:
 def layer_shapes(obs_dim: int, act_dim: int, model_input_dim: int) -> list[tuple[int, int]]:
     sizes = [model_input_dim + act_dim] + [HIDDEN] * DEPTH + [2 * obs_dim]
     return list(zip(sizes[:-1], sizes[1:], strict=True))
+
+
+def planner_tile(setting: str, tile_rows: int) -> int:
+    """Rows per GEMM of the native planner in `setting` (the split of cem_planner.cpp)."""
+    st = SETTINGS[setting]
+    rows = st["population"] * st["particles"] // ENSEMBLE
+    num_tiles = min(rows, max(2, -(-rows // tile_rows)))
+    return -(-rows // num_tiles)
 
 
 def flop_per_row(shapes: list[tuple[int, int]]) -> int:
@@ -108,9 +117,9 @@ def child(setting: str, backend: str, calls: int, tile: int, threads: int) -> di
     )
 
 
-def child_ceiling(tile: int, threads: int, seconds: float) -> dict:
-    """sgemm rates: the planner's per-tile layer GEMMs on `threads` threads (1-thread BLAS each),
-    and NumPy's multi-threaded (2000 x 200) @ (200 x 200). Run with OPENBLAS_NUM_THREADS=1."""
+def child_gemm_worker(tile: int, start: float, seconds: float) -> dict:
+    """One worker of the sgemm ceiling: the layer GEMMs of one `tile`-row tile, in a loop,
+    from wall time `start` for `seconds` (run with OPENBLAS_NUM_THREADS=1)."""
     import numpy as np
 
     from mbrlhpo.envs import get_task
@@ -118,29 +127,40 @@ def child_ceiling(tile: int, threads: int, seconds: float) -> dict:
     task = get_task("halfcheetah")
     shapes = layer_shapes(task.obs_dim, task.act_dim, task.model_input_dim)
     rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((tile, k), dtype=np.float32) for k, _ in shapes]
+    ws = [rng.standard_normal((k, n), dtype=np.float32) for k, n in shapes]
+    ys = [np.empty((tile, n), np.float32) for _, n in shapes]
+    for x, w, y in zip(xs, ws, ys, strict=True):
+        np.matmul(x, w, out=y)
+    while time.time() < start:
+        pass
+    count, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for x, w, y in zip(xs, ws, ys, strict=True):
+            np.matmul(x, w, out=y)
+        count += 1
+    dt = time.perf_counter() - t0
+    return dict(gflops=count * tile * flop_per_row(shapes) / dt / 1e9)
 
-    def worker(out: list, stop: float) -> None:
-        xs = [rng.standard_normal((tile, k), dtype=np.float32) for k, _ in shapes]
-        ws = [rng.standard_normal((k, n), dtype=np.float32) for k, n in shapes]
-        ys = [np.empty((tile, n), np.float32) for _, n in shapes]
-        count = 0
-        t0 = time.perf_counter()
-        while time.perf_counter() < stop:
-            for x, w, y in zip(xs, ws, ys, strict=True):
-                np.matmul(x, w, out=y)
-            count += 1
-        out.append((count, time.perf_counter() - t0))
 
-    res: list = []
-    stop = time.perf_counter() + seconds
-    ths = [threading.Thread(target=worker, args=(res, stop)) for _ in range(threads)]
-    for t in ths:
-        t.start()
-    for t in ths:
-        t.join()
-    flop = tile * flop_per_row(shapes)
-    tile_rate = sum(c * flop / dt for c, dt in res) / 1e9
-    return dict(tile=tile, threads=threads, tile_mix_gflops=tile_rate, load=loadavg())
+def ceiling_at(tile: int, threads: int, seconds: float) -> dict:
+    """sgemm rate at the planner's shapes: `threads` processes (no GIL), each a 1-thread BLAS
+    running the layer GEMMs of one tile, started together; the sum of their rates."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    start = time.time() + 1.5
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--child", "gemm", str(tile), str(start), str(seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(threads)
+    ]
+    rates = [json.loads(p.communicate()[0].strip().splitlines()[-1])["gflops"] for p in procs]
+    return dict(tile=tile, threads=threads, tile_mix_gflops=sum(rates), load=loadavg())
 
 
 def child_numpy_big(seconds: float) -> dict:
@@ -292,8 +312,8 @@ def main() -> None:
                 int(args.child[4]),
                 int(args.child[5]),
             )
-        elif kind == "ceiling":
-            r = child_ceiling(int(args.child[1]), int(args.child[2]), float(args.child[3]))
+        elif kind == "gemm":
+            r = child_gemm_worker(int(args.child[1]), float(args.child[2]), float(args.child[3]))
         else:
             r = child_numpy_big(float(args.child[1]))
         print(json.dumps(r))
@@ -302,19 +322,20 @@ def main() -> None:
     info = meta()
     print(json.dumps(info), flush=True)
     threads = args.threads or os.cpu_count() or 1
-    tile = args.tile or 128
+    tile_rows = args.tile or 512  # CemPlanner::kDefaultTileRows
+    settings = args.settings.split(",")
+    tiles = {name: planner_tile(name, tile_rows) for name in settings}
     runs: dict[tuple[str, str], list[dict]] = {}
-    ceilings = []
+    ceilings: dict[int, list[dict]] = {}
     # Rounds: every backend once per round, so all of them see the same spread of machine load
-    # (the 2 cores are shared); the sgemm ceiling is re-measured in every round.
+    # (the 2 cores are shared); the sgemm ceilings are re-measured in every round.
     for rnd in range(args.rounds):
-        c = run_child(
-            ["--child", "ceiling", str(tile), str(threads), "2"], {"OPENBLAS_NUM_THREADS": "1"}
-        )
-        c.update(run_child(["--child", "numpy_big", "1"]))
-        ceilings.append(c)
-        print(json.dumps(dict(round=rnd, **c)), flush=True)
-        for name in args.settings.split(","):
+        for tile in sorted(set(tiles.values())):
+            c = ceiling_at(tile, threads, 2.0)
+            c.update(run_child(["--child", "numpy_big", "1"]))
+            ceilings.setdefault(tile, []).append(c)
+            print(json.dumps(dict(round=rnd, **c)), flush=True)
+        for name in settings:
             for backend in args.backends.split(","):
                 calls = args.calls if (name == "small" or backend == "cpu") else min(args.calls, 3)
                 if backend == "mbrl":
@@ -324,14 +345,21 @@ def main() -> None:
                     r = run_child(["--child", "plan", *child_args])
                 runs.setdefault((name, r["backend"]), []).append(r)
                 print(json.dumps({k: v for k, v in r.items() if k != "shapes"}), flush=True)
-    ceiling = dict(
-        tile=tile,
-        threads=threads,
-        tile_mix_gflops=max(c["tile_mix_gflops"] for c in ceilings),
-        tile_mix_gflops_median=statistics.median(c["tile_mix_gflops"] for c in ceilings),
-        numpy_2000x200x200_gflops=max(c["numpy_2000x200x200_gflops"] for c in ceilings),
-        rounds=ceilings,
-    )
+    ceiling = {
+        name: dict(
+            tile=tiles[name],
+            threads=threads,
+            tile_mix_gflops=max(c["tile_mix_gflops"] for c in ceilings[tiles[name]]),
+            tile_mix_gflops_median=statistics.median(
+                c["tile_mix_gflops"] for c in ceilings[tiles[name]]
+            ),
+            numpy_2000x200x200_gflops=max(
+                c["numpy_2000x200x200_gflops"] for c in ceilings[tiles[name]]
+            ),
+            rounds=ceilings[tiles[name]],
+        )
+        for name in settings
+    }
     # merged rows: median over all calls of all rounds, and the best call
     from mbrlhpo.envs import get_task
 
@@ -362,7 +390,7 @@ def main() -> None:
         )
         r["gflops"] = r["gflop"] / (r["ms"] / 1e3)
         r["gflops_best"] = r["gflop"] / (r["ms_best"] / 1e3)
-        r["sgemm_fraction_best"] = r["gflops_best"] / ceiling["tile_mix_gflops"]
+        r["sgemm_fraction_best"] = r["gflops_best"] / ceiling[name]["tile_mix_gflops"]
         results.append(r)
     by = {(r["setting"], r["backend"]): r for r in results}
     for r in results:
@@ -391,12 +419,13 @@ def main() -> None:
             f"{r.get('vs_torch_median', nan):5.2f}/{r.get('vs_torch_best', nan):5.2f}x "
             f"{r.get('peak_rss_mb') or nan:7.0f} {r['own_cpu_per_wall']:8.2f}"
         )
-    print(
-        f"sgemm at the planner's shapes (tile {tile}, {threads} threads x 1-thread BLAS), best "
-        f"round: {ceiling['tile_mix_gflops']:.1f} GFLOP/s (median "
-        f"{ceiling['tile_mix_gflops_median']:.1f}); NumPy 2000x200x200 best: "
-        f"{ceiling['numpy_2000x200x200_gflops']:.1f} GFLOP/s"
-    )
+    for name, c in ceiling.items():
+        print(
+            f"{name}: sgemm at the planner's shapes ({c['tile']}-row tiles, {threads} threads x "
+            f"1-thread BLAS), best round {c['tile_mix_gflops']:.1f} GFLOP/s (median "
+            f"{c['tile_mix_gflops_median']:.1f}); NumPy 2000x200x200 best "
+            f"{c['numpy_2000x200x200_gflops']:.1f} GFLOP/s"
+        )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(
