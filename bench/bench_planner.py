@@ -205,8 +205,17 @@ def run_mbrl(setting: str, calls: int) -> dict:
     with tempfile.TemporaryDirectory() as d:
         js = Path(d) / "out.json"
         load0 = loadavg()
+        # The anchor runs under a wrapper that prints its peak RSS (last line of stderr).
+        wrapper = (
+            "import resource, runpy, sys; sys.argv = sys.argv[1:]\n"
+            "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+            "finally:\n    print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF)"
+            ".ru_maxrss, file=sys.stderr)"
+        )
         cmd = [
             str(py),
+            "-c",
+            wrapper,
             str(MBRL_ANCHOR),
             "--device",
             "cpu",
@@ -229,6 +238,7 @@ def run_mbrl(setting: str, calls: int) -> dict:
                 reason="not available (anchor failed: " + out.stderr[-500:] + ")",
             )
         data = json.loads(js.read_text())
+    peak = [ln.split()[1] for ln in out.stderr.splitlines() if ln.startswith("PEAK_RSS_KB")]
     act = data["act"][0]
     return dict(
         setting=setting,
@@ -245,6 +255,7 @@ def run_mbrl(setting: str, calls: int) -> dict:
         versions={k: data["info"].get(k) for k in ("mbrl", "torch", "hydra", "omegaconf")},
         rows=act["rows_measured"],
         env=data["info"].get("env"),
+        peak_rss_mb=int(peak[-1]) / 1024 if peak else None,
     )
 
 
