@@ -126,7 +126,8 @@ void RegisterPlanner(py::module_& m) {
            "One planning member: weights are aliased (float32, C-contiguous), not copied.");
 
   py::class_<CemPlanner>(m, "CemPlanner")
-      .def(py::init<int, int>(), py::arg("num_threads") = 0, py::arg("tile_rows") = 128)
+      .def(py::init<int, int>(), py::arg("num_threads") = 0,
+           py::arg("tile_rows") = CemPlanner::kDefaultTileRows)
       .def_property_readonly("num_threads", &CemPlanner::num_threads)
       .def_property_readonly("tile_rows", &CemPlanner::tile_rows)
       .def(

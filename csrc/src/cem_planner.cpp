@@ -42,6 +42,8 @@ struct CemPlanner::Scratch {
 
 namespace {
 
+constexpr int kMinTilesPerMember = 2;
+
 template <typename T>
 void Grow(std::vector<T>& v, size_t n) {
   if (v.size() < n) v.resize(n);
@@ -53,29 +55,43 @@ MBRLHPO_SIMD_CLONES
 void SampleNext(const float* out_t, const float* bias, const float* max_lv, const float* min_lv,
                 const char* absolute, const uint32_t* keys, const float* state_t, float* next_t,
                 int rows, int obs_dim, int step) {
+  using namespace fast::v16;  // NOLINT(build/namespaces)
   for (int o = 0; o < obs_dim; ++o) {
     const float* mu_row = out_t + static_cast<int64_t>(o) * rows;
     const float* raw_row = out_t + static_cast<int64_t>(obs_dim + o) * rows;
     const float* s_row = state_t + static_cast<int64_t>(o) * rows;
     float* n_row = next_t + static_cast<int64_t>(o) * rows;
-    const float b_mu = bias[o], b_lv = bias[obs_dim + o], mx = max_lv[o], mn = min_lv[o];
+    const F b_mu = Set(bias[o]), b_lv = Set(bias[obs_dim + o]);
+    const F mx = Set(max_lv[o]), mn = Set(min_lv[o]);
     const uint32_t k = static_cast<uint32_t>(step * obs_dim + o);
     const uint32_t j2 = (k >> 1) << 1;
     const bool odd = (k & 1u) != 0;
-    const float keep_state = absolute[o] ? 0.0f : 1.0f;
-    for (int t = 0; t < rows; ++t) {
-      const float mu = mu_row[t] + b_mu;
-      float lv = mx - fast::Softplus(mx - (raw_row[t] + b_lv));
-      lv = mn + fast::Softplus(lv - mn);
-      const float sd = fast::Exp(0.5f * lv);
-      const float u1 = rng::Uniform(rng::Bits(keys[t], j2));
-      const float u2 = rng::Uniform(rng::Bits(keys[t], j2 + 1));
-      const float rad = std::sqrt(-2.0f * fast::Log(u1));
-      float c, s;
-      fast::SinCos2Pi(u2, &c, &s);
-      const float z = rad * (odd ? s : c);
-      const float target = mu + sd * z;
-      n_row[t] = absolute[o] ? target : s_row[t] * keep_state + target;
+    const bool abs_target = absolute[o] != 0;
+    const U mul1 = SetU(j2 * 0x9E3779B9u), mul2 = SetU((j2 + 1) * 0x9E3779B9u);
+    for (int t = 0; t < rows; t += kLanes) {
+      const int n = rows - t < kLanes ? rows - t : kLanes;
+      const bool whole = n == kLanes;
+      const F mu_raw = whole ? Load(mu_row + t) : LoadPartial(mu_row + t, n);
+      const F lv_raw = whole ? Load(raw_row + t) : LoadPartial(raw_row + t, n);
+      const U key = whole ? LoadU(keys + t) : LoadPartialU(keys + t, n);
+      const F mu = mu_raw + b_mu;
+      F lv = mx - Softplus(mx - (lv_raw + b_lv));
+      lv = mn + Softplus(lv - mn);
+      const F sd = Exp(0.5f * lv);
+      const F u1 = Uniform(Fmix32(key ^ mul1));
+      const F u2 = Uniform(Fmix32(key ^ mul2));
+      F rad = -2.0f * Log(u1);
+      for (int l = 0; l < kLanes; ++l) rad[l] = std::sqrt(rad[l]);
+      F c, sn;
+      SinCos2Pi(u2, &c, &sn);
+      const F z = rad * (odd ? sn : c);
+      F next = mu + sd * z;
+      if (!abs_target) next += whole ? Load(s_row + t) : LoadPartial(s_row + t, n);
+      if (whole) {
+        Store(n_row + t, next);
+      } else {
+        StorePartial(n_row + t, next, n);
+      }
     }
   }
 }
@@ -251,8 +267,18 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
         const CemMember& m = members[mi];
         if (it >= m.cem.iterations) continue;
         const int rows = m.cem.population * (m.cem.particles / m.net.ensemble_size);
+        // Equal tiles of at most tile_rows rows (2000 rows -> 4 x 500, not 3 x 512 + 464), and
+        // at least kMinTilesPerMember per ensemble member (200 rows -> 100 + 100), so the
+        // threads finish together; the split depends on rows and tile_rows only (never on
+        // the thread count: plans are identical for any number of threads).
+        const int num_tiles = std::min(rows, std::max(kMinTilesPerMember, (rows + tr - 1) / tr));
+        const int base = rows / num_tiles, extra = rows % num_tiles;
         for (int e = 0; e < m.net.ensemble_size; ++e) {
-          for (int r0 = 0; r0 < rows; r0 += tr) items.push_back({mi, e, r0, std::min(rows, r0 + tr)});
+          for (int q = 0, r0 = 0; q < num_tiles; ++q) {
+            const int r1 = r0 + base + (q < extra ? 1 : 0);
+            items.push_back({mi, e, r0, r1});
+            r0 = r1;
+          }
         }
       }
       std::atomic<int64_t> next{0};

@@ -1,6 +1,8 @@
 #include "mbrlhpo/ensemble_mlp.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <vector>
 
 #include "fast_math.h"
 #include "mbrlhpo/blas.h"
@@ -32,15 +34,38 @@ void EnsembleView::Validate() const {
 
 namespace mlp {
 
+namespace {
+
 MBRLHPO_SIMD_CLONES
-void BiasSwish(float* c, const float* bias, int rows, int cols) {
-  for (int r = 0; r < rows; ++r) {
-    float* row = c + static_cast<int64_t>(r) * cols;
-    for (int j = 0; j < cols; ++j) {
-      const float v = row[j] + bias[j];
-      row[j] = v / (1.0f + fast::Exp(-v));
-    }
+void BiasSwishFlat(float* c, const float* bias_period, int period, int64_t n) {
+  using namespace fast::v16;  // NOLINT(build/namespaces)
+  int off = 0;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const F v = Load(c + i) + Load(bias_period + off);
+    Store(c + i, v / (1.0f + Exp(-v)));
+    off += kLanes;
+    if (off == period) off = 0;
   }
+  if (i < n) {
+    const int tail = static_cast<int>(n - i);
+    const F v = LoadPartial(c + i, tail) + LoadPartial(bias_period + off, tail);
+    StorePartial(c + i, v / (1.0f + Exp(-v)), tail);
+  }
+}
+
+}  // namespace
+
+// The block is walked as one flat array (no partial vector at each row's end: those cost a
+// store-forwarding stall per row) against the bias repeated over lcm(cols, 16) elements.
+void BiasSwish(float* c, const float* bias, int rows, int cols) {
+  constexpr int kLanes = fast::v16::kLanes;
+  int period = cols;
+  while (period % kLanes != 0) period += cols;
+  thread_local std::vector<float> pattern;
+  if (pattern.size() < static_cast<size_t>(period)) pattern.resize(period);
+  for (int i = 0; i < period; ++i) pattern[i] = bias[i % cols];
+  BiasSwishFlat(c, pattern.data(), period, static_cast<int64_t>(rows) * cols);
 }
 
 float* ForwardHidden(const EnsembleView& net, int e, int rows, const float* in, float* a,

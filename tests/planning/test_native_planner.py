@@ -67,6 +67,28 @@ def test_native_matches_torch_reference(task_name):
         np.testing.assert_allclose(pc.warm_start, pt.warm_start, rtol=RTOL, atol=ATOL)
 
 
+def test_native_matches_torch_on_halfcheetah_with_partial_vectors():
+    """Real task; sizes that leave partial 16-lane vectors everywhere: 37 rows per member
+    (tiles of 19 + 18), hidden width 30 (swish period lcm(30, 16) = 240), obs 18."""
+    from mbrlhpo.envs import get_task
+
+    task = get_task("halfcheetah")
+    model = DynamicsModel(task, ensemble_size=2, hidden=30, depth=2, seed=3)
+    cfg = CEMConfig(horizon=4, population=37, elite_ratio=0.2, iterations=2, particles=2)
+    obs = np.random.default_rng(0).normal(0, 0.3, task.obs_dim)
+    pt = CEMPlanner(task, model, cfg, backend="torch", seed=11)
+    pc = CEMPlanner(task, model, cfg, backend="cpu", seed=11)
+    at, tt = pt.plan_with_trace(obs)
+    ac, tc = pc.plan_with_trace(obs)
+    np.testing.assert_allclose(tc.returns, tt.returns, rtol=RTOL, atol=ATOL)
+    np.testing.assert_array_equal(tc.elites, tt.elites)
+    np.testing.assert_allclose(tc.means, tt.means, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(ac, at, rtol=RTOL, atol=ATOL)
+    for threads in (1, 3):
+        p = CEMPlanner(task, model, cfg, backend="cpu", seed=11, num_threads=threads)
+        np.testing.assert_array_equal(p.plan_with_trace(obs)[1].returns, tc.returns)
+
+
 def test_plan_independent_of_thread_count_and_batching():
     task = native_test_task("test_pendulum")
     model = trained_pendulum_model()
