@@ -22,19 +22,29 @@ tune("cartpole", "pbt", population=3, trials=4, db=sys.argv[1], pbt_interval=2,
 """
 
 
-def run_study(db, kill_after=None):
+def stored_trials(db) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as con:
+            return con.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def run_study(db, kill_at=None, delay=0.0):
+    """Runs the study; with ``kill_at``, SIGKILLs it ``delay`` seconds after the store holds
+    ``kill_at`` trials (a moment inside the study, whatever the machine's speed)."""
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(db)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
-    if kill_after is None:
-        _, err = proc.communicate(timeout=600)
-        assert proc.returncode == 0, err.decode()
-        return True
-    time.sleep(kill_after)
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-        return False
-    assert proc.returncode == 0, proc.stderr.read().decode()
+    if kill_at is not None:
+        while proc.poll() is None and stored_trials(db) < kill_at:
+            time.sleep(0.02)
+        time.sleep(delay)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return False
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err.decode()
     return True
 
 
@@ -55,12 +65,12 @@ def test_sigkill_then_resume_gives_the_uninterrupted_results(tmp_path):
     db = tmp_path / "killed.db"
     rng = np.random.default_rng(0)
     kills = 0
-    for _ in range(3):  # up to three kills at random moments, then run to the end
-        if run_study(db, kill_after=float(rng.uniform(3.0, 9.0))):
-            break
-        kills += 1
-    else:
-        run_study(db)
-    assert kills >= 1, "the study finished before it could be killed"
+    # three kills at random moments (after a random number of stored trials, plus a random
+    # delay that lands inside a trial, a checkpoint or a store write), then run to the end
+    for target in sorted(rng.choice(np.arange(1, 11), size=3, replace=False)):
+        if not run_study(db, kill_at=int(target), delay=float(rng.uniform(0.0, 0.5))):
+            kills += 1
+    run_study(db)
+    assert kills >= 2, "the study finished before it could be killed"
     got = trials(db)
     assert got == expected  # every trial once, same returns, same schedule outcome

@@ -204,8 +204,9 @@ def test_file_planner_rejects_bad_obs(exported):
         planner.act(np.zeros(5, np.float32))
     with pytest.raises(ValueError, match="NaN or inf"):
         planner.act(np.array([0, np.nan, 0, 0], np.float32))
-    with pytest.raises(ValueError, match=r"warm start of shape \(15, 1\)"):
-        planner.warm_start = np.zeros((3, 1), np.float32)
+    horizon = planner.warm_start.shape[0]
+    with pytest.raises(ValueError, match=rf"warm start of shape \({horizon}, 1\)"):
+        planner.warm_start = np.zeros((horizon + 1, 1), np.float32)
 
 
 # ---------------------------------------------------------------------------- rejection
