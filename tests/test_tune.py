@@ -109,3 +109,32 @@ def test_cli_tune_prints_a_table_and_a_summary(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "round 2" in proc.stdout and "weight_decay" in proc.stdout
     assert "best: member" in proc.stdout and str(db) in proc.stdout.replace("\n", "")
+
+
+def test_cli_tune_ranges_and_their_errors(tmp_path):
+    from mbrlhpo.cli_tune import parse_ranges
+
+    assert parse_ranges(["lr=1e-4:1e-2", "epochs=3:4"]) == {"lr": (1e-4, 1e-2), "epochs": (3, 4)}
+    with pytest.raises(ValueError, match="NAME=LOW:HIGH"):
+        parse_ranges(["lr=1e-4"])
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mbrlhpo",
+            "tune",
+            "--env",
+            "cartpole",
+            "--method",
+            "random",
+            "--db",
+            str(tmp_path / "r.db"),
+            "--range",
+            "lr=1:0.5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("mbrlhpo: error:") and "lr" in proc.stderr, proc.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 METHODS = ("random", "hyperband", "bohb", "pbt", "pbt-bt")
@@ -42,6 +43,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--hb-iterations", type=int, default=None)
     p.add_argument("--no-baseline", action="store_true", help="do not run the defaults")
+    p.add_argument(
+        "--range",
+        dest="ranges",
+        action="append",
+        default=[],
+        metavar="NAME=LOW:HIGH",
+        help="narrow a searched hyperparameter's range",
+    )
     p.add_argument(
         "--set",
         dest="overrides",
@@ -88,9 +97,26 @@ def run(args: argparse.Namespace) -> int:
         baseline=not args.no_baseline,
         on_round=on_round,
         agent_overrides=parse_overrides(args.overrides),
+        space_overrides=parse_ranges(args.ranges),
+        progress=sys.stderr.isatty(),
     )
     console.print(summary(study, args.db))
     return 0
+
+
+def parse_ranges(items: list[str]) -> dict[str, tuple[float, float]]:
+    """``["lr=1e-4:1e-2"]`` -> ``{"lr": (1e-4, 1e-2)}`` (validated by the search space)."""
+    out = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        low, colon, high = text.partition(":")
+        try:
+            if not (sep and colon and name):
+                raise ValueError
+            out[name.strip()] = (float(low), float(high))
+        except ValueError:
+            raise ValueError(f"expected NAME=LOW:HIGH, got {item!r}") from None
+    return out
 
 
 def _fmt(value) -> str:

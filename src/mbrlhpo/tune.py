@@ -102,6 +102,7 @@ def tune(
     on_round: Callable[[int], None] | None = None,
     lockstep: bool = True,
     agent_overrides: dict[str, Any] | None = None,
+    progress: bool = False,
 ) -> Study:
     """Runs (or resumes, if ``db`` holds it) a study of PETS on ``env``.
 
@@ -153,10 +154,11 @@ def tune(
         hyperband = HyperbandSettings(min_budget=low, max_budget=high, n_iterations=iterations)
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
-    executor = LockstepExecutor() if lockstep else SequentialExecutor()
+    executor = LockstepExecutor(progress=progress) if lockstep else SequentialExecutor()
     # Episodes are stored once per study, shared by every member's checkpoints.
-    factory = make_factory(env, profile, device, planner_backend, fixed,
-                           episode_store=study_dir_for(db) / "episodes")
+    factory = make_factory(
+        env, profile, device, planner_backend, fixed, episode_store=study_dir_for(db) / "episodes"
+    )
     study = run_study(
         method,
         factory,

@@ -58,12 +58,21 @@ def supports_lockstep(member: Any) -> bool:
 class LockstepExecutor:
     """Runs a population's trials together, planning all members in one call per step.
 
-    Members that cannot run in parts fall back to ``run_trial``.
+    Members that cannot run in parts fall back to ``run_trial``. ``progress``: show a bar of
+    the round's episode steps (on stderr).
     """
+
+    def __init__(self, progress: bool = False) -> None:
+        self.progress = progress
 
     def run(self, members: Sequence[Any]) -> list[TrialOutcome]:
         from mbrlhpo.planning import plan_population
 
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=None, desc="round", unit="step", leave=False)
         outcomes = [TrialOutcome() for _ in members]
         starts = [time.perf_counter()] * len(members)
         obs: dict[int, np.ndarray] = {}
@@ -111,6 +120,10 @@ class LockstepExecutor:
                 except Exception as exc:
                     self._fail(member, outcomes, i, exc, starts[i])
                     del obs[i]
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
         return outcomes
 
     @staticmethod
