@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mbrlhpo.tune import tune
+from mbrlhpo.tuning import tune
 
 TINY = dict(iterations=1, population=10, horizon=3, particles=5, hidden=16, depth=2)
 FEW_EPOCHS = {"epochs": (3, 4)}  # keeps training short

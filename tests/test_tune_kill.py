@@ -15,7 +15,7 @@ import pytest
 
 SCRIPT = """
 import sys
-from mbrlhpo.tune import tune
+from mbrlhpo.tuning import tune
 TINY = dict(iterations=1, population=10, horizon=3, particles=5, hidden=16, depth=2)
 tune("cartpole", "pbt", population=3, trials=4, db=sys.argv[1], pbt_interval=2,
      agent_overrides=TINY, space_overrides={"epochs": (3, 4)}, baseline=False)

@@ -21,6 +21,8 @@ _EXPORTS = {
     "CEMConfig": "mbrlhpo.planning",
     "CEMPlanner": "mbrlhpo.planning",
     "export_agent": "mbrlhpo.planning.export",
+    "tune": "mbrlhpo.tuning",
+    "Study": "mbrlhpo.runner.study",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mbrlhpo.cli_pets import parse_overrides
     from mbrlhpo.store.sqlite_store import StudyStore
-    from mbrlhpo.tune import tune
+    from mbrlhpo.tuning import tune
 
     console = Console()
     console.print(

@@ -10,7 +10,7 @@ import pytest
 
 from mbrlhpo.analysis import compare, read_study, report
 from mbrlhpo.cli import main
-from mbrlhpo.tune import tune
+from mbrlhpo.tuning import tune
 
 TINY = dict(iterations=1, population=10, horizon=3, particles=5, hidden=16, depth=2)
 FEW_EPOCHS = {"epochs": (3, 4)}

@@ -1,0 +1,42 @@
+"""The names the README and the issues promise are importable where they say."""
+
+import subprocess
+import sys
+
+import mbrlhpo
+
+
+def test_top_level_names():
+    for name in (
+        "make_env",
+        "get_task",
+        "VecEnv",
+        "PETSAgent",
+        "PETSHparams",
+        "TrialResult",
+        "CEMConfig",
+        "CEMPlanner",
+        "export_agent",
+        "tune",
+        "Study",
+    ):
+        assert getattr(mbrlhpo, name) is not None, name
+    assert callable(mbrlhpo.tune) and mbrlhpo.tune.__module__ == "mbrlhpo.tuning"
+
+
+def test_layer_packages():
+    import mbrlhpo.hpo
+    import mbrlhpo.runner
+    import mbrlhpo.store
+
+    space = mbrlhpo.hpo.search_space("halfcheetah", group="planning")
+    assert set(space.keys()) == {"iterations", "population", "alpha", "elite_ratio", "horizon"}
+    assert mbrlhpo.hpo.defaults("pusher", "model")["weight_decay"] == 4e-4
+    assert "pbt-bt" in mbrlhpo.runner.METHODS
+    assert mbrlhpo.store.StudyStore is not None
+
+
+def test_import_mbrlhpo_loads_no_torch():
+    code = "import sys, mbrlhpo; mbrlhpo.__version__; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
