@@ -252,3 +252,15 @@ def test_episode_store_shares_history_between_checkpoints(tmp_path):
     victim.write_bytes(bytes(blob))
     with pytest.raises(CheckpointError):
         PETSAgent.load(tmp_path / "b")
+
+
+def test_backend_resolution():
+    from mbrlhpo.agent.pets_agent import resolve_backend
+
+    assert resolve_backend("auto", "cpu") == "cpu"
+    assert resolve_backend("auto", "cuda:0") == "torch"  # until the CUDA planner exists
+    assert resolve_backend("torch", "cpu") == "torch"
+    with pytest.raises(ValueError, match="reads the model's weights in place"):
+        resolve_backend("cpu", "cuda")
+    with pytest.raises(ValueError, match="expected planner_backend"):
+        resolve_backend("gpu", "cpu")

@@ -52,16 +52,24 @@ class TrialResult:
 
 
 def resolve_backend(planner_backend: str, device: str) -> str:
-    """``auto``: CUDA when the model lives on a GPU and the CUDA planner is built, else the
-    native CPU planner, else the torch reference."""
+    """``auto``: the native CPU planner for a model on the CPU (the torch reference where the
+    native module is missing); for a model on a GPU the torch reference, on the GPU, until the
+    CUDA planner exists (issue 5). The native CPU planner reads the weights in place, so it
+    needs the model on the CPU."""
     if planner_backend not in PLANNER_BACKENDS:
         raise ValueError(f"expected planner_backend in {PLANNER_BACKENDS}, got {planner_backend!r}")
+    on_gpu = not str(device).startswith("cpu")
+    if planner_backend == "cpu" and on_gpu:
+        raise ValueError(
+            f"the native CPU planner reads the model's weights in place: expected device='cpu' "
+            f"with planner_backend='cpu', got device={device!r}"
+        )
     if planner_backend != "auto":
         return planner_backend
+    if on_gpu:
+        return "torch"
     from mbrlhpo import _native
 
-    if str(device).startswith("cuda") and _native.cuda_available():
-        return "cuda"
     return "cpu" if _native.available() else "torch"
 
 
