@@ -44,6 +44,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hb-iterations", type=int, default=None)
     p.add_argument("--no-baseline", action="store_true", help="do not run the defaults")
     p.add_argument(
+        "--executor",
+        default="lockstep",
+        choices=("lockstep", "sequential", "ray"),
+        help="how a round's trials run (ray: one Ray task per trial)",
+    )
+    p.add_argument("--ray-address", default=None, help="Ray cluster address (with --executor ray)")
+    p.add_argument(
         "--range",
         dest="ranges",
         action="append",
@@ -99,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         agent_overrides=parse_overrides(args.overrides),
         space_overrides=parse_ranges(args.ranges),
         progress=sys.stderr.isatty(),
+        executor=args.executor,
+        ray_address=args.ray_address,
     )
     console.print(summary(study, args.db))
     return 0

@@ -103,6 +103,8 @@ def tune(
     lockstep: bool = True,
     agent_overrides: dict[str, Any] | None = None,
     progress: bool = False,
+    executor: str | None = None,
+    ray_address: str | None = None,
 ) -> Study:
     """Runs (or resumes, if ``db`` holds it) a study of PETS on ``env``.
 
@@ -114,6 +116,9 @@ def tune(
         profile: the agents' fixed settings and unsearched defaults: ``quick`` or ``paper``.
         baseline: also run the defaults once (same seed and trials) to compare with.
         lockstep: plan all members of a round in one native call per step.
+        executor: ``lockstep`` (default when ``lockstep``), ``sequential`` or ``ray`` (each trial
+            a Ray task, members exchanged as checkpoints in ``<db stem>.study/exchange``: put
+            the database on storage every node shares); ``ray_address``: the cluster.
         agent_overrides: hyperparameters fixed for every member and the baseline (unsearched
             tunables or fixed settings such as ``particles``); a searched name is an error.
     Returns the Study (trials, schedules, lineage, best configuration/schedule, top-5 curve)
@@ -154,7 +159,17 @@ def tune(
         hyperband = HyperbandSettings(min_budget=low, max_budget=high, n_iterations=iterations)
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
-    executor = LockstepExecutor(progress=progress) if lockstep else SequentialExecutor()
+    executor = executor or ("lockstep" if lockstep else "sequential")
+    if executor == "lockstep":
+        runner_executor = LockstepExecutor(progress=progress)
+    elif executor == "sequential":
+        runner_executor = SequentialExecutor()
+    elif executor == "ray":
+        from mbrlhpo.runner.ray_executor import RayExecutor
+
+        runner_executor = RayExecutor(study_dir_for(db) / "exchange", address=ray_address)
+    else:
+        raise ValueError(f"unknown executor {executor!r}: expected lockstep, sequential or ray")
     # Episodes are stored once per study, shared by every member's checkpoints.
     factory = make_factory(
         env, profile, device, planner_backend, fixed, episode_store=study_dir_for(db) / "episodes"
@@ -172,7 +187,7 @@ def tune(
         hyperband=hyperband,
         last_k=last_k,
         on_round=on_round,
-        executor=executor,
+        executor=runner_executor,
         env=env,
     )
     if baseline:

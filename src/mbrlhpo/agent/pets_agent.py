@@ -366,9 +366,22 @@ class PETSAgent:
             profile=meta["profile"],
         )
         if meta.get("episodes") is not None:
-            agent.episode_store = EpisodeStore(file.parent / meta["episodes"]["store"])
+            agent.episode_store = EpisodeStore((file.parent / meta["episodes"]["store"]).resolve())
         agent._restore(arrays, meta)
         return agent
+
+    def restore(self, path: str | Path) -> None:
+        """Becomes the agent saved at ``path`` (same task and architecture), in place: how a
+        member comes back from a trial run elsewhere (``RayExecutor``)."""
+        path = Path(path)
+        file = path / CHECKPOINT_FILE if path.is_dir() else path
+        arrays, meta = read_checkpoint(file, CHECKPOINT_KIND)
+        if meta["task"] != self.task.name:
+            raise ValueError(f"expected a {self.task.name} checkpoint, got a {meta['task']} one")
+        self.set_hparams(PETSHparams.from_dict(meta["hparams"]))
+        if meta.get("episodes") is not None:
+            self.episode_store = EpisodeStore((file.parent / meta["episodes"]["store"]).resolve())
+        self._restore(arrays, meta)
 
     def _restore(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         self.model.load_state_dict(
