@@ -85,6 +85,27 @@ float* ForwardHidden(const EnsembleView& net, int e, int rows, const float* in, 
   return const_cast<float*>(x);
 }
 
+float* ForwardHiddenBf16(const EnsembleView& net, int e, int rows, const float* in, float* a,
+                         float* b, uint16_t* abf, const std::vector<bf16::PackedB>& packed) {
+  const int hidden = net.num_layers() - 1;  // layers 0 .. hidden-1 end in swish
+  const int d = net.layer_sizes[0], w0 = net.layer_sizes[1];
+  blas::Sgemm(false, false, rows, w0, d, 1.0f, in, d,
+              net.weights[0] + static_cast<int64_t>(e) * d * w0, w0, 0.0f, a, w0);
+  BiasSwish(a, net.biases[0] + static_cast<int64_t>(e) * w0, rows, w0);
+  float* x = a;
+  for (int l = 1; l < hidden; ++l) {
+    const int fan_in = net.layer_sizes[l];
+    const int fan_out = net.layer_sizes[l + 1];
+    bf16::ConvertRows(x, rows, fan_in, abf);
+    float* out = (x == a) ? b : a;
+    bf16::Gemm(rows, abf, bf16::PaddedK(fan_in), packed[(l - 1) * net.ensemble_size + e], out,
+               fan_out);
+    BiasSwish(out, net.biases[l] + static_cast<int64_t>(e) * fan_out, rows, fan_out);
+    x = out;
+  }
+  return x;
+}
+
 void ForwardOutputTransposed(const EnsembleView& net, int e, int rows, const float* h,
                              float* out_t) {
   const int l = net.num_layers() - 1;

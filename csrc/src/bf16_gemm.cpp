@@ -1,0 +1,169 @@
+#include "mbrlhpo/bf16_gemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "mbrlhpo/errors.h"
+
+#define MBRLHPO_BF16_TARGET __attribute__((target("avx512f,avx512bf16,avx512bw,avx512vl")))
+
+namespace mbrlhpo::bf16 {
+
+bool Supported() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
+void RequireSupported() {
+  MBRLHPO_CHECK(Supported(),
+                "precision 'bf16' needs a CPU with AVX512_BF16 (avx512f, avx512bw, avx512vl, "
+                "avx512bf16); this CPU lacks it: use precision 'float32'");
+}
+
+uint16_t FromFloat(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);  // NaN
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+float ToFloat(uint16_t b) {
+  const uint32_t u = static_cast<uint32_t>(b) << 16;
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+namespace {
+
+// Column panels of nv 16-wide vectors: 3s (8-row micro-kernel), the rest as one 4, 2 or 1.
+template <typename F>
+void ForEachPanel(int n, F&& f) {
+  const int nv_total = (n + 15) / 16;
+  int64_t offset = 0;
+  for (int v0 = 0; v0 < nv_total;) {
+    const int r = nv_total - v0;
+    const int nv = (r >= 3 && r != 4) ? 3 : r;
+    f(v0 * 16, nv, offset);
+    v0 += nv;
+    offset += static_cast<int64_t>(nv) * 16;  // times the pair count, by the caller
+  }
+}
+
+// MR rows x NV*16 columns of fp32 accumulators over kp pairs of k; rows >= mr read the last
+// valid row (results not stored); columns >= ncols are not stored.
+template <int MR, int NV>
+MBRLHPO_BF16_TARGET void Micro(const uint16_t* a, int lda, int mr, const uint32_t* b, int kp,
+                               float* c, int ldc, int ncols) {
+  const uint32_t* ap[MR];
+  for (int i = 0; i < MR; ++i) {
+    ap[i] = reinterpret_cast<const uint32_t*>(a + static_cast<int64_t>(std::min(i, mr - 1)) * lda);
+  }
+  __m512 acc[MR][NV];
+  for (int i = 0; i < MR; ++i) {
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+  }
+  for (int p = 0; p < kp; ++p) {
+    __m512bh bv[NV];
+    for (int v = 0; v < NV; ++v) {
+      bv[v] = reinterpret_cast<__m512bh>(_mm512_loadu_si512(b + (static_cast<int64_t>(p) * NV + v) * 16));
+    }
+    for (int i = 0; i < MR; ++i) {
+      const __m512bh av = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(ap[i][p])));
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], bv[v], av);
+    }
+  }
+  for (int v = 0; v < NV; ++v) {
+    const int left = ncols - v * 16;
+    if (left <= 0) break;
+    const __mmask16 mask = left >= 16 ? static_cast<__mmask16>(0xffff)
+                                      : static_cast<__mmask16>((1u << left) - 1u);
+    for (int i = 0; i < MR; ++i) {
+      if (i < mr) _mm512_mask_storeu_ps(c + static_cast<int64_t>(i) * ldc + v * 16, mask, acc[i][v]);
+    }
+  }
+}
+
+template <int MR, int NV>
+MBRLHPO_BF16_TARGET void Panel(int rows, const uint16_t* a, int lda, const uint32_t* b, int kp,
+                               float* c, int ldc, int ncols) {
+  for (int r0 = 0; r0 < rows; r0 += MR) {
+    Micro<MR, NV>(a + static_cast<int64_t>(r0) * lda, lda, std::min(MR, rows - r0), b, kp,
+                  c + static_cast<int64_t>(r0) * ldc, ldc, ncols);
+  }
+}
+
+MBRLHPO_BF16_TARGET void ConvertRowsImpl(const float* src, int rows, int cols, uint16_t* dst) {
+  const int ld = PaddedK(cols);
+  for (int r = 0; r < rows; ++r) {
+    const float* s = src + static_cast<int64_t>(r) * cols;
+    uint16_t* d = dst + static_cast<int64_t>(r) * ld;
+    int j = 0;
+    for (; j + 32 <= cols; j += 32) {
+      const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(s + j + 16), _mm512_loadu_ps(s + j));
+      _mm512_storeu_si512(d + j, reinterpret_cast<__m512i>(v));
+    }
+    for (; j + 16 <= cols; j += 16) {
+      const __m256bh v = _mm512_cvtneps_pbh(_mm512_loadu_ps(s + j));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + j), reinterpret_cast<__m256i>(v));
+    }
+    if (j < cols) {
+      const int left = cols - j;
+      const __mmask16 mask = static_cast<__mmask16>((1u << left) - 1u);
+      const __m256bh v = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, s + j));
+      _mm256_mask_storeu_epi16(d + j, mask, reinterpret_cast<__m256i>(v));
+    }
+    if (ld != cols) d[cols] = 0;
+  }
+}
+
+}  // namespace
+
+void PackB(const float* w, int k, int n, PackedB* out) {
+  const int kp = PaddedK(k) / 2;
+  out->k = k;
+  out->n = n;
+  out->data.assign(static_cast<size_t>(kp) * ((n + 15) / 16) * 16, 0u);
+  ForEachPanel(n, [&](int col0, int nv, int64_t offset) {
+    uint32_t* panel = out->data.data() + offset * kp;
+    const int width = nv * 16;
+    for (int p = 0; p < kp; ++p) {
+      for (int j = 0; j < width; ++j) {
+        const int col = col0 + j;
+        if (col >= n) continue;
+        const uint32_t lo = FromFloat(w[static_cast<int64_t>(2 * p) * n + col]);
+        const uint32_t hi = 2 * p + 1 < k ? FromFloat(w[static_cast<int64_t>(2 * p + 1) * n + col]) : 0u;
+        panel[static_cast<int64_t>(p) * width + j] = lo | (hi << 16);
+      }
+    }
+  });
+}
+
+void Gemm(int rows, const uint16_t* a, int lda, const PackedB& b, float* c, int ldc) {
+  const int kp = PaddedK(b.k) / 2;
+  ForEachPanel(b.n, [&](int col0, int nv, int64_t offset) {
+    const uint32_t* panel = b.data.data() + offset * kp;
+    const int ncols = std::min(nv * 16, b.n - col0);
+    float* cc = c + col0;
+    switch (nv) {
+      case 1: Panel<12, 1>(rows, a, lda, panel, kp, cc, ldc, ncols); break;
+      case 2: Panel<12, 2>(rows, a, lda, panel, kp, cc, ldc, ncols); break;
+      case 3: Panel<8, 3>(rows, a, lda, panel, kp, cc, ldc, ncols); break;
+      default: Panel<6, 4>(rows, a, lda, panel, kp, cc, ldc, ncols); break;
+    }
+  });
+}
+
+void ConvertRows(const float* src, int rows, int cols, uint16_t* dst) {
+  ConvertRowsImpl(src, rows, cols, dst);
+}
+
+}  // namespace mbrlhpo::bf16
