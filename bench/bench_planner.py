@@ -358,7 +358,8 @@ def main() -> None:
             print(json.dumps(dict(round=rnd, **c)), flush=True)
         for name in settings:
             for backend in args.backends.split(","):
-                calls = args.calls if (name == "small" or backend.startswith("cpu")) else min(args.calls, 3)
+                full = name == "small" or backend.startswith("cpu")
+                calls = args.calls if full else min(args.calls, 3)
                 if backend == "mbrl":
                     r = run_mbrl(name, calls)
                 else:
