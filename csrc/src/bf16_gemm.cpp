@@ -58,11 +58,30 @@ void ForEachPanel(int n, F&& f) {
   }
 }
 
+MBRLHPO_BF16_TARGET inline __m512 Exp512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 e = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(e, n);
+}
+
+// Epilogues: plain fp32 store; bias + swish, fp32 store; bias + swish, bf16 store.
+enum { kPlain = 0, kSwishF32 = 1, kSwishBf16 = 2 };
+
 // MR rows x NV*16 columns of fp32 accumulators over kp pairs of k; rows >= mr read the last
 // valid row (results not stored); columns >= ncols are not stored.
-template <int MR, int NV>
+template <int MR, int NV, int EP>
 MBRLHPO_BF16_TARGET void Micro(const uint16_t* a, int lda, int mr, const uint32_t* b, int kp,
-                               float* c, int ldc, int ncols) {
+                               void* c, int ldc, int ncols, const float* bias) {
   const uint32_t* ap[MR];
   for (int i = 0; i < MR; ++i) {
     ap[i] = reinterpret_cast<const uint32_t*>(a + static_cast<int64_t>(std::min(i, mr - 1)) * lda);
@@ -86,19 +105,55 @@ MBRLHPO_BF16_TARGET void Micro(const uint16_t* a, int lda, int mr, const uint32_
     if (left <= 0) break;
     const __mmask16 mask = left >= 16 ? static_cast<__mmask16>(0xffff)
                                       : static_cast<__mmask16>((1u << left) - 1u);
+    if (EP == kPlain) {
+      float* cf = static_cast<float*>(c);
+      for (int i = 0; i < MR; ++i) {
+        if (i < mr) _mm512_mask_storeu_ps(cf + static_cast<int64_t>(i) * ldc + v * 16, mask, acc[i][v]);
+      }
+      continue;
+    }
+    const __m512 bv = _mm512_maskz_loadu_ps(mask, bias + v * 16);
     for (int i = 0; i < MR; ++i) {
-      if (i < mr) _mm512_mask_storeu_ps(c + static_cast<int64_t>(i) * ldc + v * 16, mask, acc[i][v]);
+      if (i >= mr) continue;
+      const __m512 x = _mm512_add_ps(acc[i][v], bv);
+      const __m512 y = _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), Exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+      if (EP == kSwishF32) {
+        _mm512_mask_storeu_ps(static_cast<float*>(c) + static_cast<int64_t>(i) * ldc + v * 16, mask, y);
+      } else {
+        _mm256_mask_storeu_epi16(static_cast<uint16_t*>(c) + static_cast<int64_t>(i) * ldc + v * 16, mask,
+                                 reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(y)));
+      }
     }
   }
 }
 
-template <int MR, int NV>
+template <int MR, int NV, int EP>
 MBRLHPO_BF16_TARGET void Panel(int rows, const uint16_t* a, int lda, const uint32_t* b, int kp,
-                               float* c, int ldc, int ncols) {
+                               void* c, int ldc, int ncols, const float* bias) {
+  const int64_t esize = EP == kSwishBf16 ? 2 : 4;
   for (int r0 = 0; r0 < rows; r0 += MR) {
-    Micro<MR, NV>(a + static_cast<int64_t>(r0) * lda, lda, std::min(MR, rows - r0), b, kp,
-                  c + static_cast<int64_t>(r0) * ldc, ldc, ncols);
+    Micro<MR, NV, EP>(a + static_cast<int64_t>(r0) * lda, lda, std::min(MR, rows - r0), b, kp,
+                      static_cast<char*>(c) + r0 * ldc * esize, ldc, ncols, bias);
   }
+}
+
+template <int EP>
+void GemmImpl(int rows, const uint16_t* a, int lda, const PackedB& b, void* c, int ldc,
+              const float* bias) {
+  const int kp = PaddedK(b.k) / 2;
+  const int64_t esize = EP == kSwishBf16 ? 2 : 4;
+  ForEachPanel(b.n, [&](int col0, int nv, int64_t offset) {
+    const uint32_t* panel = b.data.data() + offset * kp;
+    const int ncols = std::min(nv * 16, b.n - col0);
+    void* cc = static_cast<char*>(c) + col0 * esize;
+    const float* bb = bias ? bias + col0 : nullptr;
+    switch (nv) {
+      case 1: Panel<12, 1, EP>(rows, a, lda, panel, kp, cc, ldc, ncols, bb); break;
+      case 2: Panel<12, 2, EP>(rows, a, lda, panel, kp, cc, ldc, ncols, bb); break;
+      case 3: Panel<8, 3, EP>(rows, a, lda, panel, kp, cc, ldc, ncols, bb); break;
+      default: Panel<6, 4, EP>(rows, a, lda, panel, kp, cc, ldc, ncols, bb); break;
+    }
+  });
 }
 
 MBRLHPO_BF16_TARGET void ConvertRowsImpl(const float* src, int rows, int cols, uint16_t* dst) {
@@ -148,18 +203,20 @@ void PackB(const float* w, int k, int n, PackedB* out) {
 }
 
 void Gemm(int rows, const uint16_t* a, int lda, const PackedB& b, float* c, int ldc) {
-  const int kp = PaddedK(b.k) / 2;
-  ForEachPanel(b.n, [&](int col0, int nv, int64_t offset) {
-    const uint32_t* panel = b.data.data() + offset * kp;
-    const int ncols = std::min(nv * 16, b.n - col0);
-    float* cc = c + col0;
-    switch (nv) {
-      case 1: Panel<12, 1>(rows, a, lda, panel, kp, cc, ldc, ncols); break;
-      case 2: Panel<12, 2>(rows, a, lda, panel, kp, cc, ldc, ncols); break;
-      case 3: Panel<8, 3>(rows, a, lda, panel, kp, cc, ldc, ncols); break;
-      default: Panel<6, 4>(rows, a, lda, panel, kp, cc, ldc, ncols); break;
-    }
-  });
+  GemmImpl<kPlain>(rows, a, lda, b, c, ldc, nullptr);
+}
+
+void GemmSwish(int rows, const uint16_t* a, int lda, const PackedB& b, const float* bias,
+               float* c, int ldc) {
+  GemmImpl<kSwishF32>(rows, a, lda, b, c, ldc, bias);
+}
+
+void GemmSwishBf16(int rows, const uint16_t* a, int lda, const PackedB& b, const float* bias,
+                   uint16_t* c, int ldc) {
+  GemmImpl<kSwishBf16>(rows, a, lda, b, c, ldc, bias);
+  if (ldc > b.n) {  // odd n: zero the pad column (the next layer's k pair)
+    for (int r = 0; r < rows; ++r) c[static_cast<int64_t>(r) * ldc + b.n] = 0;
+  }
 }
 
 void ConvertRows(const float* src, int rows, int cols, uint16_t* dst) {

@@ -144,8 +144,10 @@ void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration,
     }
     const float* hid =
         m.precision == Precision::kBfloat16
-            ? mlp::ForwardHiddenBf16(net, e, rows, s.x.data(), s.a.data(), s.b.data(),
-                                     s.abf.data(), st.packed)
+            ? mlp::ForwardHiddenBf16(net, e, rows, s.x.data(), s.a.data(), s.abf.data(),
+                                     s.abf.data() + static_cast<size_t>(tile_rows_) *
+                                                        bf16::PaddedK(max_width_),
+                                     st.packed)
             : mlp::ForwardHidden(net, e, rows, s.x.data(), s.a.data(), s.b.data());
     mlp::ForwardOutputTransposed(net, e, rows, hid, s.out_t.data());
     SampleNext(s.out_t.data(), last_bias, net.max_logvar, net.min_logvar,
@@ -216,6 +218,7 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
     max_obs = std::max(max_obs, m.task->obs_dim);
   }
   const int tr = tile_rows_;
+  max_width_ = max_width;
   for (auto& sp : scratch_) {
     Scratch& s = *sp;
     Grow(s.x, static_cast<size_t>(tr) * max_in);
@@ -226,7 +229,7 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
     Grow(s.next_t, static_cast<size_t>(tr) * max_obs);
     Grow(s.row, std::max(max_obs, max_in));
     Grow(s.ret, tr);
-    if (any_bf16) Grow(s.abf, static_cast<size_t>(tr) * bf16::PaddedK(max_width));
+    if (any_bf16) Grow(s.abf, 2 * static_cast<size_t>(tr) * bf16::PaddedK(max_width));
     Grow(s.done, tr);
     Grow(s.keys, tr);
     Grow(s.cand, tr);

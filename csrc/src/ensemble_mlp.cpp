@@ -86,24 +86,29 @@ float* ForwardHidden(const EnsembleView& net, int e, int rows, const float* in, 
 }
 
 float* ForwardHiddenBf16(const EnsembleView& net, int e, int rows, const float* in, float* a,
-                         float* b, uint16_t* abf, const std::vector<bf16::PackedB>& packed) {
+                         uint16_t* abf0, uint16_t* abf1, const std::vector<bf16::PackedB>& packed) {
   const int hidden = net.num_layers() - 1;  // layers 0 .. hidden-1 end in swish
   const int d = net.layer_sizes[0], w0 = net.layer_sizes[1];
   blas::Sgemm(false, false, rows, w0, d, 1.0f, in, d,
               net.weights[0] + static_cast<int64_t>(e) * d * w0, w0, 0.0f, a, w0);
   BiasSwish(a, net.biases[0] + static_cast<int64_t>(e) * w0, rows, w0);
-  float* x = a;
+  if (hidden == 1) return a;
+  bf16::ConvertRows(a, rows, w0, abf0);
+  uint16_t* x = abf0;
+  uint16_t* y = abf1;
   for (int l = 1; l < hidden; ++l) {
     const int fan_in = net.layer_sizes[l];
     const int fan_out = net.layer_sizes[l + 1];
-    bf16::ConvertRows(x, rows, fan_in, abf);
-    float* out = (x == a) ? b : a;
-    bf16::Gemm(rows, abf, bf16::PaddedK(fan_in), packed[(l - 1) * net.ensemble_size + e], out,
-               fan_out);
-    BiasSwish(out, net.biases[l] + static_cast<int64_t>(e) * fan_out, rows, fan_out);
-    x = out;
+    const bf16::PackedB& w = packed[(l - 1) * net.ensemble_size + e];
+    const float* bias = net.biases[l] + static_cast<int64_t>(e) * fan_out;
+    if (l + 1 == hidden) {
+      bf16::GemmSwish(rows, x, bf16::PaddedK(fan_in), w, bias, a, fan_out);
+    } else {
+      bf16::GemmSwishBf16(rows, x, bf16::PaddedK(fan_in), w, bias, y, bf16::PaddedK(fan_out));
+      std::swap(x, y);
+    }
   }
-  return x;
+  return a;
 }
 
 void ForwardOutputTransposed(const EnsembleView& net, int e, int rows, const float* h,

@@ -35,6 +35,13 @@ void PackB(const float* w, int k, int n, PackedB* out);
 // c: rows x b.n fp32 with row stride ldc. Requires Supported().
 void Gemm(int rows, const uint16_t* a, int lda, const PackedB& b, float* c, int ldc);
 
+// Fused epilogues: c = swish(A B + bias) stored as fp32 (stride ldc) or as bf16 (stride ldc >=
+// PaddedK(n), the pad column zeroed): the next BF16 layer's input, no separate pass.
+void GemmSwish(int rows, const uint16_t* a, int lda, const PackedB& b, const float* bias,
+               float* c, int ldc);
+void GemmSwishBf16(int rows, const uint16_t* a, int lda, const PackedB& b, const float* bias,
+                   uint16_t* c, int ldc);
+
 // dst (rows x PaddedK(cols) bf16) <- src (rows x cols fp32, stride cols), pad column zeroed.
 void ConvertRows(const float* src, int rows, int cols, uint16_t* dst);
 

@@ -78,6 +78,7 @@ class CemPlanner {
 
   ThreadPool pool_;
   int tile_rows_;
+  int max_width_ = 0;  // widest layer of the current Plan() call (bf16 scratch stride)
   std::mutex mutex_;
   std::vector<std::unique_ptr<Scratch>> scratch_;
   std::vector<std::unique_ptr<MemberState>> states_;
