@@ -126,8 +126,9 @@ void RegisterPlanner(py::module_& m) {
   m.def("bf16_supported", &bf16::Supported, "Whether this CPU runs the BF16 planner kernels.");
   m.def("bf16_round", [](const py::array& x) {
     const py::ssize_t n = x.size();
-    const float* src = CheckFloatArray(x, "x", std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
-    py::array_t<float> out(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+    const std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+    const float* src = CheckFloatArray(x, "x", shape);
+    py::array_t<float> out(shape);
     float* dst = out.mutable_data();
     for (py::ssize_t i = 0; i < n; ++i) dst[i] = bf16::ToFloat(bf16::FromFloat(src[i]));
     return out;

@@ -58,10 +58,15 @@ void ForEachPanel(int n, F&& f) {
   }
 }
 
+// exp(x), the Cephes polynomial of fast_math.h. The maskz forms with a full mask avoid GCC 12's
+// false -Wmaybe-uninitialized on the plain intrinsics (_mm512_undefined_ps).
 MBRLHPO_BF16_TARGET inline __m512 Exp512(__m512 x) {
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  constexpr __mmask16 kAll = 0xffff;
+  x = _mm512_maskz_min_ps(kAll, _mm512_maskz_max_ps(kAll, x, _mm512_set1_ps(-87.3f)),
+                          _mm512_set1_ps(88.3f));
+  const __m512 n = _mm512_maskz_roundscale_ps(
+      kAll, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
   r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
   __m512 p = _mm512_set1_ps(1.9875691500e-4f);
@@ -71,7 +76,7 @@ MBRLHPO_BF16_TARGET inline __m512 Exp512(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
   const __m512 e = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(e, n);
+  return _mm512_maskz_scalef_ps(kAll, e, n);
 }
 
 // Epilogues: plain fp32 store; bias + swish, fp32 store; bias + swish, bf16 store.
@@ -93,7 +98,8 @@ MBRLHPO_BF16_TARGET void Micro(const uint16_t* a, int lda, int mr, const uint32_
   for (int p = 0; p < kp; ++p) {
     __m512bh bv[NV];
     for (int v = 0; v < NV; ++v) {
-      bv[v] = reinterpret_cast<__m512bh>(_mm512_loadu_si512(b + (static_cast<int64_t>(p) * NV + v) * 16));
+      const uint32_t* src = b + (static_cast<int64_t>(p) * NV + v) * 16;
+      bv[v] = reinterpret_cast<__m512bh>(_mm512_loadu_si512(src));
     }
     for (int i = 0; i < MR; ++i) {
       const __m512bh av = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(ap[i][p])));
@@ -108,7 +114,8 @@ MBRLHPO_BF16_TARGET void Micro(const uint16_t* a, int lda, int mr, const uint32_
     if (EP == kPlain) {
       float* cf = static_cast<float*>(c);
       for (int i = 0; i < MR; ++i) {
-        if (i < mr) _mm512_mask_storeu_ps(cf + static_cast<int64_t>(i) * ldc + v * 16, mask, acc[i][v]);
+        if (i >= mr) continue;
+        _mm512_mask_storeu_ps(cf + static_cast<int64_t>(i) * ldc + v * 16, mask, acc[i][v]);
       }
       continue;
     }
@@ -116,11 +123,13 @@ MBRLHPO_BF16_TARGET void Micro(const uint16_t* a, int lda, int mr, const uint32_
     for (int i = 0; i < MR; ++i) {
       if (i >= mr) continue;
       const __m512 x = _mm512_add_ps(acc[i][v], bv);
-      const __m512 y = _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), Exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+      const __m512 e = Exp512(_mm512_sub_ps(_mm512_setzero_ps(), x));
+      const __m512 y = _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+      const int64_t at = static_cast<int64_t>(i) * ldc + v * 16;
       if (EP == kSwishF32) {
-        _mm512_mask_storeu_ps(static_cast<float*>(c) + static_cast<int64_t>(i) * ldc + v * 16, mask, y);
+        _mm512_mask_storeu_ps(static_cast<float*>(c) + at, mask, y);
       } else {
-        _mm256_mask_storeu_epi16(static_cast<uint16_t*>(c) + static_cast<int64_t>(i) * ldc + v * 16, mask,
+        _mm256_mask_storeu_epi16(static_cast<uint16_t*>(c) + at, mask,
                                  reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(y)));
       }
     }
@@ -195,7 +204,8 @@ void PackB(const float* w, int k, int n, PackedB* out) {
         const int col = col0 + j;
         if (col >= n) continue;
         const uint32_t lo = FromFloat(w[static_cast<int64_t>(2 * p) * n + col]);
-        const uint32_t hi = 2 * p + 1 < k ? FromFloat(w[static_cast<int64_t>(2 * p + 1) * n + col]) : 0u;
+        const uint32_t hi =
+            2 * p + 1 < k ? FromFloat(w[static_cast<int64_t>(2 * p + 1) * n + col]) : 0u;
         panel[static_cast<int64_t>(p) * width + j] = lo | (hi << 16);
       }
     }
