@@ -11,14 +11,14 @@ is timed by /work/shared/anchor/mbrl_lib_speed.py (or $MBRL_ANCHOR) in the virtu
 /work/.venv-mbrl (or $MBRL_VENV); without it the row says "not available".
 
 Also measured, in every round: the machine's float32 GEMM rate at the planner's own shapes
-(the layer GEMMs of one row tile, a single-threaded BLAS in each of T processes started
+(the float32 layer GEMMs of one row tile, a single-threaded BLAS in each of T processes started
 together, i.e. what the planner's T threads do), and NumPy's 2-thread sgemm at
 (2000 x 200) @ (200 x 200). Under load, compare the best calls ("best") with the best round's
 ceiling: medians mix in other jobs' use of the cores.
 
 Usage:
   PYTHONPATH=src python bench/bench_planner.py [--settings paper,small]
-      [--backends cpu,torch,mbrl] [--calls 5] [--json bench/results/planner.json]
+      [--backends cpu,cpu-bf16,torch,mbrl] [--calls 5] [--json bench/results/planner.json]
 """
 
 from __future__ import annotations
@@ -80,8 +80,18 @@ def child(setting: str, backend: str, calls: int, tile: int, threads: int) -> di
     task = get_task("halfcheetah")
     model = DynamicsModel(task, ensemble_size=ENSEMBLE, hidden=HIDDEN, depth=DEPTH, seed=0)
     cfg = CEMConfig(elite_ratio=0.1, alpha=0.1, **s)
-    p = CEMPlanner(task, model, cfg, backend=backend, seed=0, num_threads=threads)
-    if backend == "cpu" and tile:
+    native = backend in ("cpu", "cpu-bf16")
+    precision = "bf16" if backend == "cpu-bf16" else "float32"
+    p = CEMPlanner(
+        task,
+        model,
+        cfg,
+        backend="cpu" if native else backend,
+        seed=0,
+        num_threads=threads,
+        precision=precision,
+    )
+    if native and tile:
         from mbrlhpo import _native
 
         p._native.engine = _native.core().CemPlanner(num_threads=threads, tile_rows=tile)
@@ -98,7 +108,7 @@ def child(setting: str, backend: str, calls: int, tile: int, threads: int) -> di
         ts.append(dt)
         cpu_ratio.append((time.process_time() - c0) / dt)
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    n_threads = p._native.engine.num_threads if backend == "cpu" else torch.get_num_threads()
+    n_threads = p._native.engine.num_threads if native else torch.get_num_threads()
     return dict(
         setting=setting,
         backend=backend,
@@ -106,7 +116,7 @@ def child(setting: str, backend: str, calls: int, tile: int, threads: int) -> di
         ms_min=min(ts) * 1e3,
         calls=calls,
         threads=n_threads,
-        tile_rows=p._native.engine.tile_rows if backend == "cpu" else None,
+        tile_rows=p._native.engine.tile_rows if native else None,
         own_cpu_per_wall=statistics.median(cpu_ratio),
         per_call_ms=[t * 1e3 for t in ts],
         load_before=load0,
@@ -348,7 +358,8 @@ def main() -> None:
             print(json.dumps(dict(round=rnd, **c)), flush=True)
         for name in settings:
             for backend in args.backends.split(","):
-                calls = args.calls if (name == "small" or backend == "cpu") else min(args.calls, 3)
+                full = name == "small" or backend.startswith("cpu")
+                calls = args.calls if full else min(args.calls, 3)
                 if backend == "mbrl":
                     r = run_mbrl(name, calls)
                 else:
@@ -405,7 +416,7 @@ def main() -> None:
         results.append(r)
     by = {(r["setting"], r["backend"]): r for r in results}
     for r in results:
-        for other, key in (("mbrl-lib", "vs_mbrl"), ("torch", "vs_torch")):
+        for other, key in (("mbrl-lib", "vs_mbrl"), ("torch", "vs_torch"), ("cpu", "vs_cpu")):
             o = by.get((r["setting"], other))
             if r.get("ms") and o and o.get("ms"):
                 r[key + "_median"] = o["ms"] / r["ms"]
@@ -429,6 +440,11 @@ def main() -> None:
             f"{r.get('vs_mbrl_median', nan):5.2f}/{r.get('vs_mbrl_best', nan):5.2f}x "
             f"{r.get('vs_torch_median', nan):5.2f}/{r.get('vs_torch_best', nan):5.2f}x "
             f"{r.get('peak_rss_mb') or nan:7.0f} {r['own_cpu_per_wall']:8.2f}"
+            + (
+                f"  vs cpu {r['vs_cpu_median']:.2f}/{r['vs_cpu_best']:.2f}x"
+                if "vs_cpu_median" in r and r["backend"] != "cpu"
+                else ""
+            )
         )
     for name, c in ceiling.items():
         print(

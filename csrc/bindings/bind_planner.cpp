@@ -60,7 +60,7 @@ std::shared_ptr<MemberSpec> MakeSpec(const std::string& task_name, const py::lis
                                      const py::array& input_std, const py::array& action_low,
                                      const py::array& action_high, int horizon, int population,
                                      int num_elites, int iterations, float alpha, int particles,
-                                     uint64_t seed) {
+                                     uint64_t seed, const std::string& precision) {
   auto spec = std::make_shared<MemberSpec>();
   CemMember& m = spec->member;
   m.task = &FindPlannerTask(task_name);
@@ -104,6 +104,12 @@ std::shared_ptr<MemberSpec> MakeSpec(const std::string& task_name, const py::lis
   m.cem.Validate(net.ensemble_size);
   net.Validate();
   m.seed = seed;
+  MBRLHPO_CHECK(precision == "float32" || precision == "bf16",
+                "expected precision 'float32' or 'bf16', got '", precision, "'");
+  if (precision == "bf16") {
+    bf16::RequireSupported();
+    m.precision = Precision::kBfloat16;
+  }
   return spec;
 }
 
@@ -117,12 +123,45 @@ void RegisterPlanner(py::module_& m) {
   }, "The planners' counter-based 32 random bits (for tests against planning/rng.py).");
   m.def("rng_truncated_normal", [](double u) { return rng::TruncatedNormalFromUniform(u); });
 
+  m.def("bf16_supported", &bf16::Supported, "Whether this CPU runs the BF16 planner kernels.");
+  m.def("bf16_round", [](const py::array& x) {
+    const py::ssize_t n = x.size();
+    const std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+    const float* src = CheckFloatArray(x, "x", shape);
+    py::array_t<float> out(shape);
+    float* dst = out.mutable_data();
+    for (py::ssize_t i = 0; i < n; ++i) dst[i] = bf16::ToFloat(bf16::FromFloat(src[i]));
+    return out;
+  }, py::arg("x"), "float32 -> nearest BF16 (ties to even) -> float32, elementwise.");
+  m.def("bf16_matmul", [](const py::array& a, const py::array& w) {
+    bf16::RequireSupported();
+    MBRLHPO_CHECK(a.ndim() == 2 && w.ndim() == 2 && a.shape(1) == w.shape(0),
+                  "expected a (rows x k) and w (k x n), got ", ShapeStr(a), " and ", ShapeStr(w));
+    const int rows = static_cast<int>(a.shape(0)), k = static_cast<int>(a.shape(1)),
+              n = static_cast<int>(w.shape(1));
+    const float* ap = CheckFloatArray(a, "a", {rows, k});
+    const float* wp = CheckFloatArray(w, "w", {k, n});
+    py::array_t<float> c({rows, n});
+    float* cp = c.mutable_data();
+    {
+      py::gil_scoped_release release;
+      bf16::PackedB b;
+      bf16::PackB(wp, k, n, &b);
+      std::vector<uint16_t> abf(static_cast<size_t>(rows) * bf16::PaddedK(k) + 1);
+      bf16::ConvertRows(ap, rows, k, abf.data());
+      bf16::Gemm(rows, abf.data(), bf16::PaddedK(k), b, cp, n);
+    }
+    return c;
+  }, py::arg("a"), py::arg("w"),
+  "C = bf16(a) @ bf16(w) with fp32 accumulation (the planner's BF16 kernel; for tests).");
+
   py::class_<MemberSpec, std::shared_ptr<MemberSpec>>(m, "CemMemberSpec")
       .def(py::init(&MakeSpec), py::arg("task"), py::arg("weights"), py::arg("biases"),
            py::arg("max_logvar"), py::arg("min_logvar"), py::arg("input_mean"),
            py::arg("input_std"), py::arg("action_low"), py::arg("action_high"),
            py::arg("horizon"), py::arg("population"), py::arg("num_elites"),
            py::arg("iterations"), py::arg("alpha"), py::arg("particles"), py::arg("seed"),
+           py::arg("precision") = "float32",
            "One planning member: weights are aliased (float32, C-contiguous), not copied.");
 
   py::class_<CemPlanner>(m, "CemPlanner")

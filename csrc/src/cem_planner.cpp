@@ -29,12 +29,14 @@ void CemSettings::Validate(int ensemble_size) const {
 struct CemPlanner::MemberState {
   std::vector<float> mean, var, samples, row_returns, returns;
   std::vector<int32_t> order;
+  std::vector<bf16::PackedB> packed;  // bf16 mode: hidden layer l >= 1, member e at (l-1)*E+e
 };
 
 // Per-thread buffers for one tile.
 struct CemPlanner::Scratch {
   std::vector<float> x, a, b, out_t, state_t, next_t, row;
   std::vector<float> ret;
+  std::vector<uint16_t> abf;  // bf16 activations (tile_rows x padded max width)
   std::vector<uint8_t> done;
   std::vector<uint32_t> keys;
   std::vector<int32_t> cand;
@@ -140,7 +142,13 @@ void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration,
       for (int a = 0; a < act_dim; ++a) x[mi_dim + a] = act[a];
       for (int d = 0; d < in_dim; ++d) x[d] = (x[d] - in_mean[d]) / in_std[d];
     }
-    const float* hid = mlp::ForwardHidden(net, e, rows, s.x.data(), s.a.data(), s.b.data());
+    const float* hid =
+        m.precision == Precision::kBfloat16
+            ? mlp::ForwardHiddenBf16(net, e, rows, s.x.data(), s.a.data(), s.abf.data(),
+                                     s.abf.data() + static_cast<size_t>(tile_rows_) *
+                                                        bf16::PaddedK(max_width_),
+                                     st.packed)
+            : mlp::ForwardHidden(net, e, rows, s.x.data(), s.a.data(), s.b.data());
     mlp::ForwardOutputTransposed(net, e, rows, hid, s.out_t.data());
     SampleNext(s.out_t.data(), last_bias, net.max_logvar, net.min_logvar,
                task.absolute_target.data(), s.keys.data(), s.state_t.data(), s.next_t.data(), rows,
@@ -164,6 +172,7 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
   const int num_members = static_cast<int>(members.size());
   // ---- validate and size buffers (no allocation once sizes have been seen)
   int max_iterations = 0, max_in = 0, max_width = 0, max_obs = 0;
+  bool any_bf16 = false;
   while (static_cast<int>(states_.size()) < num_members) {
     states_.push_back(std::make_unique<MemberState>());
   }
@@ -188,12 +197,28 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
     Grow(st.row_returns, static_cast<size_t>(m.cem.population) * m.cem.particles);
     Grow(st.returns, m.cem.population);
     Grow(st.order, m.cem.population);
+    if (m.precision == Precision::kBfloat16) {
+      bf16::RequireSupported();
+      any_bf16 = true;
+      // Weights are read in place and may change between calls: pack them at every call
+      // (E x (L-2) small matrices, negligible next to the rollouts).
+      const int ens = m.net.ensemble_size, hidden = m.net.num_layers() - 1;
+      st.packed.resize(static_cast<size_t>(std::max(0, hidden - 1)) * ens);
+      for (int l = 1; l < hidden; ++l) {
+        const int fan_in = m.net.layer_sizes[l], fan_out = m.net.layer_sizes[l + 1];
+        for (int e = 0; e < ens; ++e) {
+          bf16::PackB(m.net.weights[l] + static_cast<int64_t>(e) * fan_in * fan_out, fan_in,
+                      fan_out, &st.packed[static_cast<size_t>(l - 1) * ens + e]);
+        }
+      }
+    }
     max_iterations = std::max(max_iterations, m.cem.iterations);
     max_in = std::max(max_in, m.net.input_dim());
     max_width = std::max(max_width, m.net.max_width());
     max_obs = std::max(max_obs, m.task->obs_dim);
   }
   const int tr = tile_rows_;
+  max_width_ = max_width;
   for (auto& sp : scratch_) {
     Scratch& s = *sp;
     Grow(s.x, static_cast<size_t>(tr) * max_in);
@@ -204,6 +229,7 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
     Grow(s.next_t, static_cast<size_t>(tr) * max_obs);
     Grow(s.row, std::max(max_obs, max_in));
     Grow(s.ret, tr);
+    if (any_bf16) Grow(s.abf, 2 * static_cast<size_t>(tr) * bf16::PaddedK(max_width));
     Grow(s.done, tr);
     Grow(s.keys, tr);
     Grow(s.cand, tr);

@@ -85,6 +85,32 @@ float* ForwardHidden(const EnsembleView& net, int e, int rows, const float* in, 
   return const_cast<float*>(x);
 }
 
+float* ForwardHiddenBf16(const EnsembleView& net, int e, int rows, const float* in, float* a,
+                         uint16_t* abf0, uint16_t* abf1, const std::vector<bf16::PackedB>& packed) {
+  const int hidden = net.num_layers() - 1;  // layers 0 .. hidden-1 end in swish
+  const int d = net.layer_sizes[0], w0 = net.layer_sizes[1];
+  blas::Sgemm(false, false, rows, w0, d, 1.0f, in, d,
+              net.weights[0] + static_cast<int64_t>(e) * d * w0, w0, 0.0f, a, w0);
+  BiasSwish(a, net.biases[0] + static_cast<int64_t>(e) * w0, rows, w0);
+  if (hidden == 1) return a;
+  bf16::ConvertRows(a, rows, w0, abf0);
+  uint16_t* x = abf0;
+  uint16_t* y = abf1;
+  for (int l = 1; l < hidden; ++l) {
+    const int fan_in = net.layer_sizes[l];
+    const int fan_out = net.layer_sizes[l + 1];
+    const bf16::PackedB& w = packed[(l - 1) * net.ensemble_size + e];
+    const float* bias = net.biases[l] + static_cast<int64_t>(e) * fan_out;
+    if (l + 1 == hidden) {
+      bf16::GemmSwish(rows, x, bf16::PaddedK(fan_in), w, bias, a, fan_out);
+    } else {
+      bf16::GemmSwishBf16(rows, x, bf16::PaddedK(fan_in), w, bias, y, bf16::PaddedK(fan_out));
+      std::swap(x, y);
+    }
+  }
+  return a;
+}
+
 void ForwardOutputTransposed(const EnsembleView& net, int e, int rows, const float* h,
                              float* out_t) {
   const int l = net.num_layers() - 1;

@@ -19,6 +19,10 @@
 
 namespace mbrlhpo {
 
+// Arithmetic of the hidden-to-hidden layers: float32 (default) or BF16 inputs with fp32
+// accumulation (AVX512_BF16 CPUs only; Plan() throws elsewhere).
+enum class Precision { kFloat32 = 0, kBfloat16 = 1 };
+
 struct CemSettings {
   int horizon = 30;
   int population = 500;
@@ -36,6 +40,7 @@ struct CemMember {
   CemSettings cem;
   uint64_t seed = 0;
   uint32_t step = 0;              // plan counter (the RNG's step)
+  Precision precision = Precision::kFloat32;
   const float* obs = nullptr;     // O
   const float* init_mean = nullptr;  // H x A warm start
   const float* action_low = nullptr;   // A
@@ -73,6 +78,7 @@ class CemPlanner {
 
   ThreadPool pool_;
   int tile_rows_;
+  int max_width_ = 0;  // widest layer of the current Plan() call (bf16 scratch stride)
   std::mutex mutex_;
   std::vector<std::unique_ptr<Scratch>> scratch_;
   std::vector<std::unique_ptr<MemberState>> states_;

@@ -7,7 +7,10 @@
 // Inputs are normalised as (x - input_mean) / input_std (D = model_input_dim + act_dim).
 #pragma once
 
+#include <cstdint>
 #include <vector>
+
+#include "mbrlhpo/bf16_gemm.h"
 
 namespace mbrlhpo {
 
@@ -36,6 +39,14 @@ namespace mlp {
 // result. One sgemm per layer; bias + swish fused in one pass.
 float* ForwardHidden(const EnsembleView& net, int e, int rows, const float* in, float* a,
                      float* b);
+
+// ForwardHidden with the hidden-to-hidden layers (l = 1 .. L-2) in BF16 (bf16::Gemm, fp32
+// accumulate): packed[(l - 1) * E + e] holds layer l's weights; abf is rows x
+// PaddedK(max_width) bf16 (abf0, abf1: ping-pong). The first layer (sgemm + bias + swish) stays
+// fp32; the BF16 layers apply bias + swish to their fp32 accumulators and store BF16 (the next
+// layer's input) or, for the last hidden layer, fp32. Returns a (fp32 last hidden activations).
+float* ForwardHiddenBf16(const EnsembleView& net, int e, int rows, const float* in, float* a,
+                         uint16_t* abf0, uint16_t* abf1, const std::vector<bf16::PackedB>& packed);
 
 // Output layer, transposed: out_t (2O x rows) = W_last^T h^T (no bias: the planner's fused
 // sampling pass adds it).

@@ -44,7 +44,14 @@ class NativeMember:
             raise ValueError(
                 f"the native planner has no task {planner.task.name!r}; expected one of {names}"
             )
+        precision = getattr(planner, "precision", "float32")
+        if precision == "bf16" and not core.bf16_supported():
+            raise RuntimeError(
+                "precision 'bf16' needs a CPU with AVX512_BF16 (avx512f/bw/vl/bf16); "
+                "this CPU lacks it: use precision 'float32'"
+            )
         self.planner = planner
+        self.precision = precision
         self.engine = engine(num_threads)
 
     def spec(self) -> Any:
@@ -68,6 +75,7 @@ class NativeMember:
             alpha=float(c.alpha),
             particles=c.particles,
             seed=p.seed,
+            precision=self.precision,
         )
 
     def plan(

@@ -13,6 +13,7 @@ from mbrlhpo.planning.config import CEMConfig
 from mbrlhpo.planning.torch_planner import PlanTrace
 
 BACKENDS = ("cpu", "torch", "cuda")
+PRECISIONS = ("float32", "bf16")
 
 
 class CEMPlanner:
@@ -26,6 +27,9 @@ class CEMPlanner:
         seed: seed of the counter-based noise (0 <= seed < 2^64); with the plan counter it fixes
             every sample, independently of threads and backend.
         num_threads: threads of the native backend (0: one per core); plans do not depend on it.
+        precision: ``"float32"`` (default) or ``"bf16"``: the ``"cpu"`` backend's hidden-to-hidden
+            layers with BF16 inputs and float32 accumulation (AVX512_BF16 CPUs only; raises
+            elsewhere). Not bit-identical to float32 (docs/planner.md gives the measured error).
 
     Each :meth:`plan` starts CEM from the previous solution shifted by one step (tail: middle of
     the action range); :meth:`reset` drops it for a new episode. The plan counter (the RNG's
@@ -41,9 +45,14 @@ class CEMPlanner:
         seed: int = 0,
         *,
         num_threads: int = 0,
+        precision: str = "float32",
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"expected backend in {BACKENDS}, got {backend!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"expected precision in {PRECISIONS}, got {precision!r}")
+        if precision != "float32" and backend != "cpu":
+            raise ValueError(f"precision {precision!r} needs backend 'cpu', got {backend!r}")
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
             raise ValueError(f"expected seed to be an int in [0, 2^64), got {seed!r}")
         if not hasattr(model, "planner_weights"):
@@ -57,6 +66,7 @@ class CEMPlanner:
         self.model = model
         self.backend = backend
         self.seed = seed
+        self.precision = precision
         self.low = np.asarray(task.action_low, dtype=np.float32).reshape(-1)
         self.high = np.asarray(task.action_high, dtype=np.float32).reshape(-1)
         self.mid = (self.low + self.high) / 2
