@@ -69,6 +69,7 @@ def make_factory(
             episode_store=episode_store,
         )
 
+    factory.member_class = PETSAgent  # lets a resumed study load checkpoints without a member
     return factory
 
 

@@ -37,4 +37,6 @@ class Member(Protocol):
 
 
 MemberFactory = Callable[[dict, int], Member]
-"""``factory(hparams, seed) -> Member``: a fresh member."""
+"""``factory(hparams, seed) -> Member``: a fresh member. A factory may declare the member's
+class as ``factory.member_class``; a resumed study then loads checkpoints without first
+building a throwaway member."""

@@ -209,7 +209,9 @@ class _Runner:
         self.keep_all = keep_all
         self.on_round = on_round
         self.executor: Executor = executor
-        self.member_cls: type | None = None
+        # The class that loads checkpoints: declared by the factory (``factory.member_class``)
+        # or learned from the first member built.
+        self.member_cls: type | None = getattr(factory, "member_class", None)
 
     # -- helpers ----------------------------------------------------------------------------
     def _new_member(self, config: dict, member: int) -> Member:
