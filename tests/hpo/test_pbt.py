@@ -1,10 +1,13 @@
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mbrlhpo.hpo.decisions import Exploit, Explore
-from mbrlhpo.hpo.pbt import PBTSettings, exploit_explore, perturb, quantile_size, rank_members
+from mbrlhpo.hpo.pbt import (PBTSettings, exploit_explore, from_unit, perturb, quantile_size,
+                              rank_members, to_unit)
 from mbrlhpo.hpo.space import sample_config, search_space, specs_of
 
 SPECS = specs_of(search_space("halfcheetah", "joint"))
@@ -58,14 +61,14 @@ def test_explore_statistics():
                 if x.kind == "perturb":
                     for name, s in SPECS.items():
                         v, o = x.new[name], x.old[name]
+                        u = to_unit(s, o)
                         if s.integer:
-                            want = {min(max(math.floor(o * f + 0.5), s.low), s.high)
-                                    for f in (0.8, 1.2)}
+                            want = {from_unit(s, u * f) for f in (0.8, 1.2)}
                             assert v in want and type(v) is int
                         else:
                             assert s.low <= v <= s.high
-                            if s.low < o * 0.8 and o * 1.2 < s.high:
-                                ratios.append(v / o)
+                            if u * 1.2 < 1.0:
+                                ratios.append(to_unit(s, v) / u)
     nk = len(kinds)
     p = kinds.count("resample") / nk
     assert abs(p - 0.25) < 4 * math.sqrt(0.25 * 0.75 / nk)
@@ -87,10 +90,73 @@ def test_perturb_clips_and_rounds():
         new = perturb(cfg, SPECS, rng)
         for n, s in SPECS.items():
             assert s.low <= new[n] <= s.high
-    assert perturb({"iterations": 4}, {"iterations": SPECS["iterations"]}, rng,
-                   factors=(1.2,)) == {"iterations": 5}  # 4.8 -> 5
-    assert perturb({"iterations": 4}, {"iterations": SPECS["iterations"]}, rng,
-                   factors=(0.8,)) == {"iterations": 3}  # 3.2 -> 3
+    # iterations [3, 8]: unit cube over [2.5, 8.5]; 5 -> u = 0.4167.
+    it = {"iterations": SPECS["iterations"]}
+    assert perturb({"iterations": 5}, it, rng, factors=(1.2,)) == {"iterations": 6}  # u 0.5
+    assert perturb({"iterations": 8}, it, rng, factors=(1.2,)) == {"iterations": 8}  # clipped
+    assert perturb({"iterations": 3}, it, rng, factors=(0.8,)) == {"iterations": 3}
+
+
+def test_perturb_in_unit_cube_at_the_defaults():
+    """The paper's code multiplies the unit-cube position, not the value (PAPER.md): at Table
+    4's defaults lr moves by x0.40 / x2.51 and weight decay by x0.27 / x3.76."""
+    rng = np.random.default_rng(0)
+    d = {"lr": 1e-3, "weight_decay": 7.5e-5}
+    specs = {n: SPECS[n] for n in d}
+    down = perturb(d, specs, rng, factors=(0.8,))
+    up = perturb(d, specs, rng, factors=(1.2,))
+    assert down["lr"] / 1e-3 == pytest.approx(0.398, abs=2e-3)
+    assert up["lr"] / 1e-3 == pytest.approx(2.51, abs=1e-2)
+    assert down["weight_decay"] / 7.5e-5 == pytest.approx(0.266, abs=2e-3)
+    assert up["weight_decay"] / 7.5e-5 == pytest.approx(3.76, abs=1e-2)
+    # Linear floats: alpha in [0.05, 0.2] at 0.1 -> u = 1/3 -> 0.09 / 0.11.
+    a = perturb({"alpha": 0.1}, {"alpha": SPECS["alpha"]}, rng, factors=(0.8,))["alpha"]
+    assert a == pytest.approx(0.09)
+    for name, s in SPECS.items():  # to_unit / from_unit are inverse on the range's ends
+        assert from_unit(s, to_unit(s, s.low)) == pytest.approx(s.low)
+        assert from_unit(s, to_unit(s, s.high)) == pytest.approx(s.high)
+
+
+DATA = Path(__file__).parent / "data"
+PAPER_NAMES = {"model_learning_rate": "lr", "model_weight_decay": "weight_decay",
+               "cem_alpha": "alpha", "cem_elites_ratio": "elite_ratio",
+               "cem_popsize": "population"}
+
+
+def _fits(s, old, new, rule):
+    for f in (0.8, 1.2):
+        got = rule(s, old, f)
+        if (got == new) if s.integer else math.isclose(got, new, rel_tol=1e-6):
+            return True
+    return False
+
+
+def _raw(s, old, f):
+    v = min(max(old * f, s.low), s.high)
+    return int(math.floor(v + 0.5)) if s.integer else v
+
+
+def _ours(s, old, f):
+    return perturb({s.name: old}, {s.name: s}, np.random.default_rng(0), factors=(f,))[s.name]
+
+
+@pytest.mark.parametrize("file, names, min_fit", [
+    ("hopper_pbt_model_train_incumbent.json", ("lr", "weight_decay"), 0.9),
+    ("halfcheetah_pbt_planning_incumbent.json", ("alpha", "elite_ratio", "population"), 0.85),
+])
+def test_perturb_fits_the_papers_learned_schedules(file, names, min_fit):
+    """Consecutive changes of the paper's incumbent schedules are perturbations of the previous
+    value (or an exploit of another member): nearly all fit our rule, few fit raw x0.8/x1.2."""
+    sched = json.loads((DATA / file).read_text())
+    specs = specs_of(search_space(file.split("_")[0], "joint"))
+    for name in names:
+        changes = [(a[k], b[k]) for a, b in zip(sched, sched[1:], strict=False)
+                   for k in a if PAPER_NAMES.get(k) == name and a[k] != b[k]]
+        assert len(changes) >= 10
+        ours = sum(_fits(specs[name], a, b, _ours) for a, b in changes)
+        raw = sum(_fits(specs[name], a, b, _raw) for a, b in changes)
+        assert ours >= min_fit * len(changes), (name, ours, len(changes))
+        assert raw <= 0.2 * len(changes), (name, raw, len(changes))
 
 
 def test_fixed_keys_untouched():
