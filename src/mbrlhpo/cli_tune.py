@@ -28,9 +28,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--planner", default="auto", help="planner backend: auto, cpu, torch, cuda")
     p.add_argument(
+        "--copy",
+        default="all",
+        choices=("all", "hparams"),
+        help="what a PBT exploit copies: all (weights, optimiser, hyperparameters, replay "
+        "buffer) or hparams (hyperparameters only)",
+    )
+    p.add_argument(
         "--no-copy-history",
         action="store_true",
-        help="PBT ablation: exploit copies weights but not the replay buffer",
+        help="the paper's PBT ablation (Sec. 5.7): same as --copy hparams",
     )
     p.add_argument("--interval", type=int, default=None, help="PBT trials between steps")
     p.add_argument(
@@ -97,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         profile=args.profile,
         device=args.device,
         planner_backend=args.planner,
-        copy_history=not args.no_copy_history,
+        copy="hparams" if args.no_copy_history else args.copy,
         pbt_interval=args.interval,
         budgets=tuple(args.budgets) if args.budgets else None,
         hb_iterations=args.hb_iterations,

@@ -93,7 +93,7 @@ def tune(
     profile: str = "quick",
     device: str = "cpu",
     planner_backend: str = "auto",
-    copy_history: bool = True,
+    copy: str = "all",
     last_k: int = DEFAULT_LAST_K,
     pbt_interval: int | None = None,
     budgets: tuple[int, int] | None = None,
@@ -115,6 +115,8 @@ def tune(
         population: members (random/pbt/pbt-bt; paper: 40). trials: trials per member
             (default: the task's). budgets: Hyperband's (min, max) trials.
         profile: the agents' fixed settings and unsearched defaults: ``quick`` or ``paper``.
+        copy: what a PBT exploit copies: ``all`` (weights, optimiser, hyperparameters, replay
+            buffer) or ``hparams`` (the paper's no-copy-history ablation: hyperparameters only).
         baseline: also run the defaults once (same seed and trials) to compare with.
         lockstep: plan all members of a round in one native call per step.
         executor: ``lockstep`` (default when ``lockstep``), ``sequential`` or ``ray`` (each trial
@@ -150,9 +152,9 @@ def tune(
     interval = default_interval(env) if pbt_interval is None else pbt_interval
     pbt = None
     if method == "pbt":
-        pbt = PBTSettings(interval=interval, copy_history=copy_history)
+        pbt = PBTSettings(interval=interval, copy=copy)
     elif method == "pbt-bt":
-        pbt = PBTBTSettings(interval=interval, copy_history=copy_history)
+        pbt = PBTBTSettings(interval=interval, copy=copy)
     hyperband = None
     if method in ("hyperband", "bohb"):
         low, high = budgets or default_budgets(env)

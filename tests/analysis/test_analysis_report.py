@@ -20,11 +20,11 @@ FEW_EPOCHS = {"epochs": (3, 4)}
 def studies(tmp_path_factory):
     root = tmp_path_factory.mktemp("studies")
     dbs = {}
-    for name, copy in (("pbt", True), ("pbt-nocopy", False)):
+    for name, copy in (("pbt", "all"), ("pbt-nocopy", "hparams")):
         dbs[name] = root / f"{name}.db"
         tune("cartpole", "pbt", population=3, trials=3, db=dbs[name], pbt_interval=2,
-             copy_history=copy, agent_overrides=TINY, space_overrides=FEW_EPOCHS,
-             baseline=copy)
+             copy=copy, agent_overrides=TINY, space_overrides=FEW_EPOCHS,
+             baseline=copy == "all")
     dbs["hb"] = root / "hb.db"
     tune("cartpole", "hyperband", db=dbs["hb"], budgets=(1, 3), hb_iterations=1,
          agent_overrides=TINY, space_overrides=FEW_EPOCHS, baseline=False)
@@ -35,7 +35,7 @@ def test_read_study_matches_the_runner(studies):
     rec = read_study(studies["pbt"])
     assert rec["method"] == "pbt" and len(rec["trials"]) == 9
     assert rec["baseline"]["env"] == "cartpole" and len(rec["baseline"]["returns"]) == 3
-    assert rec["settings"]["pbt"]["copy_history"] is True
+    assert rec["settings"]["pbt"]["copy"] == "all"
     assert len(rec["best_schedule"]) == 3 and math.isfinite(rec["best_score"])
     hb = read_study(studies["hb"])
     assert hb["hb_jobs"] and {j["trials"] for j in hb["hb_jobs"]} == {1, 3}
@@ -73,9 +73,9 @@ def test_compare_copy_history_ablation(studies, tmp_path):
     paths = compare([studies["pbt"], studies["pbt-nocopy"]], tmp_path / "cmp")
     assert paths["comparison"].read_bytes()[:4] == b"\x89PNG"
     md = paths["comparison_md"].read_text()
-    assert "| pbt |" in md and "| pbt (no copy_history) |" in md
+    assert "| pbt |" in md and "| pbt (no copy history) |" in md
     data = json.loads(paths["comparison_json"].read_text())
-    assert [r["label"] for r in data["rows"]] == ["pbt", "pbt (no copy_history)"]
+    assert [r["label"] for r in data["rows"]] == ["pbt", "pbt (no copy history)"]
 
 
 def test_cli_report_and_replay(studies, tmp_path, capsys):

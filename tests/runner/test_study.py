@@ -43,11 +43,14 @@ def test_random_search_budget_and_failures(tmp_path):
     assert s.top5_curve[0]["n"] == 5 and s.top5_curve[-1]["n"] == 4
 
 
-@pytest.mark.parametrize("copy_history", [True, False])
-def test_pbt_exploit_copies_state(tmp_path, copy_history):
+@pytest.mark.parametrize("copy", ["all", "hparams"])
+def test_pbt_exploit_copies_state(tmp_path, copy):
+    """copy="all": the destination continues from the source's weights and buffer;
+    copy="hparams" (the paper's no-copy-history ablation): it keeps its own weights, optimiser
+    state and buffer and only takes the (explored) hyperparameters."""
     db = tmp_path / "pbt.db"
     s = run_study("pbt", quadratic_factory(), SPACE, db, trials=8, population=10, seed=1,
-                  base_config=BASE, pbt=PBTSettings(interval=2, copy_history=copy_history),
+                  base_config=BASE, pbt=PBTSettings(interval=2, copy=copy),
                   keep_all_checkpoints=True)
     exploits = [e for e in s.lineage if e["kind"] == "exploit"]
     explores = {(e["round"], e["dst"]): e for e in s.lineage if e["kind"] == "explore"}
@@ -58,12 +61,12 @@ def test_pbt_exploit_copies_state(tmp_path, copy_history):
         after = load_ckpt(db, dst, r + 1)
         source = load_ckpt(db, src, r)
         own = load_ckpt(db, dst, r)
-        want = source.buffer if copy_history else own.buffer
+        want = source.buffer if copy == "all" else own.buffer
         np.testing.assert_array_equal(after.buffer[:r], want)
         assert sched[(dst, r + 1)] == explores[(r, dst)]["new_config"]
         assert explores[(r, dst)]["old_config"] == sched[(src, r)]
-        # weights continue from the source's
-        replay = load_ckpt(db, src, r)
+        # weights continue from the source's (copy="all") or the member's own
+        replay = load_ckpt(db, src if copy == "all" else dst, r)
         replay.set_hparams(sched[(dst, r + 1)])
         replay.run_trial()
         np.testing.assert_allclose(after.weights, replay.weights)

@@ -337,14 +337,15 @@ def compare_studies(recs: Sequence[Mapping[str, Any]], labels: Sequence[str] | N
 
 
 def default_labels(recs: Sequence[Mapping[str, Any]]) -> list[str]:
-    """``method`` (plus ``no-copy-history`` for such PBT studies); made unique with the
+    """``method`` (plus ``(no copy history)`` for PBT studies with ``copy="hparams"``, or
+    the older ``copy_history=False``); made unique with the
     database's file name when two would clash."""
     labels = []
     for rec in recs:
         label = rec["method"]
         pbt = (rec.get("settings") or {}).get("pbt") or {}
-        if pbt.get("copy_history") is False:
-            label += " (no copy_history)"
+        if pbt.get("copy") == "hparams" or pbt.get("copy_history") is False:
+            label += " (no copy history)"
         labels.append(label)
     if len(set(labels)) != len(labels):
         labels = [f"{lab} [{Path(str(rec.get('db', i))).stem}]"

@@ -8,9 +8,10 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Exploit:
-    """``dst`` takes over ``src``'s state at ``src_round`` (weights, optimiser, hyperparameters,
-    and, unless the method's ``copy_history`` is off, the replay buffer). ``reason`` is
-    ``"exploit"`` (truncation selection) or ``"replace_failed"`` (``dst`` failed)."""
+    """``dst`` takes over ``src``'s state at ``src_round``: weights, optimiser, hyperparameters
+    and replay buffer (PBT's ``copy="all"``), or only the hyperparameters (``copy="hparams"``,
+    the paper's no-copy-history ablation). ``reason`` is ``"exploit"`` (truncation selection)
+    or ``"replace_failed"`` (``dst`` failed: it always takes the whole state)."""
 
     src: int
     dst: int

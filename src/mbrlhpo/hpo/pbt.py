@@ -27,16 +27,22 @@ from mbrlhpo.hpo.decisions import Decision, Exploit, Explore
 from mbrlhpo.hpo.space import ParamSpec, sample_config
 
 
+COPY_MODES = ("all", "hparams")
+
+
 @dataclass(frozen=True)
 class PBTSettings:
-    """PBT's own settings. ``interval``: trials between exploit/explore steps (paper: 4 for
-    Pusher/Reacher, 5 otherwise)."""
+    """PBT's own settings. ``interval``: MPC trials between exploit/explore steps (paper: 4
+    for Pusher/Reacher, 5 otherwise). ``copy``: what an exploited member takes from its source:
+    ``"all"`` (weights, optimiser state, hyperparameters and the replay buffer: the paper's
+    PBT) or ``"hparams"`` (only the hyperparameters; it keeps its own model, optimiser state and
+    data: the paper's "no copy history" ablation, Sec. 5.7, as its code ran it)."""
 
     interval: int = 5
     quantile: float = 0.2
     resample_probability: float = 0.25
     perturb_factors: tuple[float, float] = (0.8, 1.2)
-    copy_history: bool = True
+    copy: str = "all"
 
     def __post_init__(self) -> None:
         if isinstance(self.interval, bool) or not isinstance(self.interval, int) \
@@ -47,6 +53,8 @@ class PBTSettings:
         if not 0.0 <= self.resample_probability <= 1.0:
             raise ValueError("resample_probability: expected a probability in [0, 1], "
                              f"got {self.resample_probability!r}")
+        if self.copy not in COPY_MODES:
+            raise ValueError(f"copy: expected one of {', '.join(COPY_MODES)}, got {self.copy!r}")
         if len(self.perturb_factors) < 1 or any(f <= 0 for f in self.perturb_factors):
             raise ValueError(f"perturb_factors: expected positive factors, "
                              f"got {self.perturb_factors!r}")

@@ -14,7 +14,8 @@ decisions, or from its own checkpoint of the round in flight.
 
 Failures: a trial that raises or diverges is stored with its cause. Random search stops that
 member (its score is ``-inf``); PBT and PBT-BT replace it at the end of the round by a copy of a
-top member (always copying the history, since the failed member's own state is not trusted).
+top member (always its whole state, whatever ``copy`` says, since the failed member's own state
+is not trusted).
 """
 
 from __future__ import annotations
@@ -345,9 +346,8 @@ class _Runner:
                 t = trial_rows.get((m, last))
                 ok = t is not None and t["status"] == "ok"
                 obj = self._load(m, last) if ok else self._new_member(dict(init_cfg[m]), m)
-                src = self._load(ev["src"], ev["src_round"])
-                copy_hist = (ev["kind"] != "exploit") or self.pbt.copy_history
-                obj.copy_from(src, copy_hist)
+                if not self._hparams_only(ev["kind"]):
+                    obj.copy_from(self._load(ev["src"], ev["src_round"]), True)
                 new_cfg = explores[(last, m)]["new_config"]
                 obj.set_hparams(dict(new_cfg))
                 members[m] = obj
@@ -410,6 +410,11 @@ class _Runner:
         self._apply(r, decisions, members, configs, hist, failed_now)
         self._gc({(m, r) for m in members} | self._elite_refs(bt))
 
+    def _hparams_only(self, reason: str) -> bool:
+        """An exploit that takes only the source's hyperparameters (``copy="hparams"``); a
+        failed member is always replaced by the whole state."""
+        return reason == "exploit" and self.pbt.copy == "hparams"
+
     @staticmethod
     def _elite_refs(bt) -> set[tuple[int, int]]:
         return set() if bt is None else bt.archive.retained()
@@ -430,10 +435,12 @@ class _Runner:
         # in one PBT step; backtracking reads checkpoints).
         for d in decisions:
             if isinstance(d, Exploit):
-                copy_hist = d.reason == "replace_failed" or self.pbt.copy_history
                 if d.reason == "replace_failed":  # a failed member's state is not trusted
                     members[d.dst] = self._new_member(dict(self.init_cfg[d.dst]), d.dst)
-                members[d.dst].copy_from(members[d.src], copy_hist)
+                if not self._hparams_only(d.reason):
+                    members[d.dst].copy_from(members[d.src], True)
+                # copy="hparams": the member keeps its own state; the Explore that follows
+                # sets the hyperparameters explored from the source's.
                 hist[d.dst] = []
             elif isinstance(d, Explore):
                 members[d.member].set_hparams(dict(d.new))
