@@ -3,7 +3,8 @@ import math
 import numpy as np
 
 from mbrlhpo.hpo.decisions import Backtrack, Exploit
-from mbrlhpo.hpo.pbt_bt import PBTBT, EliteArchive, PBTBTSettings, backtrack, backtrack_threshold
+from mbrlhpo.hpo.pbt_bt import (PBTBT, EliteArchive, PBTBTSettings, backtrack,
+                                backtrack_threshold, elite_size)
 from mbrlhpo.hpo.space import sample_config, search_space, specs_of
 
 SPECS = specs_of(search_space("hopper", "planning"))
@@ -26,6 +27,29 @@ def test_archive_sorted_and_bounded():
     assert a.entries[0].score == 100.0 and a.entries[0].round == 6
     assert all(math.isfinite(s) for s in scores)
     assert a.retained() == {(e.member, e.round) for e in a.entries}
+
+
+def test_archive_is_one_elite_per_member_as_the_papers_code():
+    """The paper's code: each member contributes its best state so far; round(0.125 x 40) = 5
+    elites; the threshold comes from the worst of them."""
+    assert [elite_size(n) for n in (40, 80, 8, 4, 1)] == [5, 10, 1, 1, 1]
+    n = 40
+    bt = PBTBT(PBTBTSettings(interval=5), n)
+    assert bt.archive.capacity == 5
+    cfg = configs(n)
+    # Member 0 scores best at every round: today's archive of (member, round) states would
+    # fill up with member 0's states; the paper's keeps one per member.
+    for r in (5, 10, 15):
+        bt.archive.add_round(r, {m: (1000.0 + r if m == 0 else float(m + r)) for m in range(n)},
+                             cfg)
+    entries = bt.archive.entries
+    assert [e.member for e in entries] == [0, 39, 38, 37, 36]
+    assert [e.round for e in entries] == [15] * 5
+    assert bt.archive.worst().score == 36.0 + 15
+    # A member's elite is its best state, not its latest.
+    bt.archive.add_round(20, {m: 0.0 for m in range(n)}, cfg)
+    assert [e.round for e in bt.archive.entries] == [15] * 5
+    assert bt.archive.retained() == {(m, 15) for m in (0, 39, 38, 37, 36)}
 
 
 def test_threshold():
@@ -78,4 +102,4 @@ def test_step_schedule():
     d = bt.step(3, 15, {m: (-50.0 if m < 2 else 50.0) for m in range(n)}, cfg, SPECS, rng)
     assert d and all(isinstance(x, Backtrack) for x in d)
     assert sorted(x.dst for x in d) == [0, 1]
-    assert len(bt.archive) == n
+    assert len(bt.archive) == elite_size(n) == 1

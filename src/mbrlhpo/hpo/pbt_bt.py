@@ -1,12 +1,14 @@
 """PBT with backtracking (the paper's Sec. 4.2, A.2): pure decisions and the elite archive.
 
-The archive keeps the best ``capacity`` (member, round) states seen at any PBT timestep,
-sorted by score (best first; the paper's code did not sort them). Every ``backtrack_every``
-PBT timesteps, instead of the ordinary exploit/explore, each member whose score is worse than
-the archive's worst elite by more than ``tolerance`` (relative: ``score < worst - tolerance *
-|worst|``; failed members always) restores an elite drawn uniformly from the archive, and its
-hyperparameters are explored from the elite's until no two members share a configuration.
-At every other timestep PBT-BT is PBT.
+The elite archive follows the paper's code (automl/HPO_for_RL ``pbt/population``): every
+member slot contributes one elite, its best state (member, round) at any PBT timestep so far,
+and the archive holds the best ``capacity = round(0.125 x population)`` of these (5 of 40),
+sorted by score (best first; the paper's code did not sort them: our documented deviation).
+Every ``backtrack_every`` PBT timesteps, instead of the ordinary exploit/explore, each member
+whose score is worse than the archive's worst elite by more than ``tolerance`` (relative:
+``score < worst - tolerance * |worst|``; failed members always) restores an elite drawn
+uniformly from the archive, and its hyperparameters are explored from the elite's until no two
+members share a configuration. At every other timestep PBT-BT is PBT.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from mbrlhpo.hpo.space import ParamSpec, sample_config
 
 @dataclass(frozen=True)
 class PBTBTSettings(PBTSettings):
-    """PBT settings plus backtracking. ``elite_capacity`` None = the population size."""
+    """PBT settings plus backtracking. ``elite_capacity`` None = ``elite_size(population,
+    elite_ratio)`` (the paper's code: round(0.125 x population), at least 1)."""
 
     backtrack_every: int = 30
     tolerance: float = 0.2
+    elite_ratio: float = 0.125
     elite_capacity: int | None = None
 
     def __post_init__(self) -> None:
@@ -37,6 +41,9 @@ class PBTBTSettings(PBTSettings):
                              f"got {self.backtrack_every!r}")
         if not self.tolerance >= 0:
             raise ValueError(f"tolerance: expected >= 0, got {self.tolerance!r}")
+        if not 0.0 < self.elite_ratio <= 1.0:
+            raise ValueError(f"elite_ratio: expected a fraction in (0, 1], "
+                             f"got {self.elite_ratio!r}")
         if self.elite_capacity is not None and self.elite_capacity < 1:
             raise ValueError(f"elite_capacity: expected >= 1 or None, "
                              f"got {self.elite_capacity!r}")
@@ -55,41 +62,51 @@ class EliteEntry:
         return (-self.score, self.round, self.member)
 
 
+def elite_size(population: int, ratio: float = 0.125) -> int:
+    """Elites kept for a population: ``round(ratio x population)`` (Python's round, as the
+    paper's code), at least 1: 40 -> 5, 80 -> 10, 8 -> 1."""
+    return max(1, int(round(ratio * population)))
+
+
 class EliteArchive:
-    """The best ``capacity`` states over all PBT timesteps, sorted best first."""
+    """One elite per member slot (its best state so far); the best ``capacity`` of them,
+    sorted best first."""
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
             raise ValueError(f"capacity: expected >= 1, got {capacity}")
         self.capacity = capacity
-        self._entries: list[EliteEntry] = []
+        self._best: dict[int, EliteEntry] = {}  # member -> its best state so far
 
     @property
     def entries(self) -> list[EliteEntry]:
-        """Entries sorted by score, best first (ties: earlier round, smaller member id)."""
-        return list(self._entries)
+        """The elites sorted by score, best first (ties: earlier round, smaller member id)."""
+        ranked = sorted(self._best.values(), key=EliteEntry.sort_key)
+        return ranked[:self.capacity]
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return min(len(self._best), self.capacity)
 
     def add_round(self, round_: int, scores: Mapping[int, float],
                   configs: Mapping[int, Mapping[str, int | float]]) -> None:
-        """Offer every member's state at ``round_``; non-finite scores are never elites."""
+        """Offer every member's state at ``round_``; it replaces the member's elite if it
+        scores higher (ties keep the earlier state); non-finite scores are never elites."""
         for m in sorted(scores):
             s = float(scores[m])
-            if math.isfinite(s):
-                self._entries.append(EliteEntry(s, m, round_, dict(configs[m])))
-        self._entries.sort(key=EliteEntry.sort_key)
-        del self._entries[self.capacity:]
+            old = self._best.get(m)
+            if math.isfinite(s) and (old is None or s > old.score):
+                self._best[m] = EliteEntry(s, m, round_, dict(configs[m]))
 
     def worst(self) -> EliteEntry:
-        if not self._entries:
+        entries = self.entries
+        if not entries:
             raise ValueError("the elite archive is empty")
-        return self._entries[-1]
+        return entries[-1]
 
     def retained(self) -> set[tuple[int, int]]:
-        """(member, round) states whose checkpoints must be kept."""
-        return {(e.member, e.round) for e in self._entries}
+        """(member, round) states whose checkpoints must be kept: the elites. A member's best
+        state outside them can never become an elite later (elites only improve)."""
+        return {(e.member, e.round) for e in self.entries}
 
 
 def backtrack_threshold(worst: float, tolerance: float) -> float:
@@ -151,7 +168,8 @@ class PBTBT:
 
     def __init__(self, settings: PBTBTSettings, population: int) -> None:
         self.settings = settings
-        self.archive = EliteArchive(settings.elite_capacity or population)
+        self.archive = EliteArchive(settings.elite_capacity
+                                    or elite_size(population, settings.elite_ratio))
 
     def is_backtrack_step(self, timestep: int) -> bool:
         return timestep > 0 and timestep % self.settings.backtrack_every == 0
