@@ -30,13 +30,13 @@ def test_pbt_study_runs_resumes_and_compares_with_the_defaults(tmp_path):
         space_overrides=FEW_EPOCHS,
         on_round=rounds.append,
     )
-    assert rounds == [1, 2, 3]
-    assert len(study.trials) == 9 and {t["trial"] for t in study.trials} == {1, 2, 3}
-    assert len(study.schedule) == 9
+    assert rounds == [1, 2, 3, 4]  # the random trial + 3 MPC trials
+    assert len(study.trials) == 12 and {t["trial"] for t in study.trials} == {1, 2, 3, 4}
+    assert len(study.schedule) == 12
     assert any(e["kind"] == "exploit" for e in study.lineage)
     assert study.best_config is not None and set(study.best_config) >= {"lr", "epochs"}
-    assert [c["trial"] for c in study.top5_curve] == [1, 2, 3]
-    assert study.baseline is not None and len(study.baseline.returns) == 3
+    assert [c["trial"] for c in study.top5_curve] == [1, 2, 3, 4]
+    assert study.baseline is not None and len(study.baseline.returns) == 4
     assert study.baseline.config["population"] == 10  # the overrides reach the baseline too
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -51,7 +51,7 @@ def test_pbt_study_runs_resumes_and_compares_with_the_defaults(tmp_path):
         space_overrides=FEW_EPOCHS,
         on_round=rounds.append,
     )
-    assert rounds == [1, 2, 3]  # nothing ran again
+    assert rounds == [1, 2, 3, 4]  # nothing ran again
     assert again.trials == study.trials and again.baseline == study.baseline
 
 
@@ -107,7 +107,7 @@ def test_cli_tune_prints_a_table_and_a_summary(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "round 2" in proc.stdout and "weight_decay" in proc.stdout
+    assert "round 3" in proc.stdout and "weight_decay" in proc.stdout
     assert "best: member" in proc.stdout and str(db) in proc.stdout.replace("\n", "")
 
 

@@ -112,8 +112,9 @@ def tune(
     Args:
         env: task name. method: ``random``, ``hyperband``, ``bohb``, ``pbt`` or ``pbt-bt``.
         group: ``model`` (lr, weight decay, epochs), ``planning`` (CEM) or ``joint``.
-        population: members (random/pbt/pbt-bt; paper: 40). trials: trials per member
-            (default: the task's). budgets: Hyperband's (min, max) trials.
+        population: members (random/pbt/pbt-bt; paper: 40, 80 for the joint group).
+        trials: MPC trials per member after the random first one (default: the task's; 300
+            -> 301 trials, as the paper's code). budgets: Hyperband's (min, max) MPC trials.
         profile: the agents' fixed settings and unsearched defaults: ``quick`` or ``paper``.
         copy: what a PBT exploit copies: ``all`` (weights, optimiser, hyperparameters, replay
             buffer) or ``hparams`` (the paper's no-copy-history ablation: hyperparameters only).
@@ -212,13 +213,14 @@ def run_baseline(
     last_k: int = DEFAULT_LAST_K,
     overrides: dict[str, Any] | None = None,
 ) -> Baseline:
-    """The profile's defaults on ``env`` for ``trials`` trials; cached next to the database
+    """The profile's defaults on ``env`` for the random trial plus ``trials`` MPC trials (as
+    every member runs them); cached next to the database
     (``<study dir>/baseline.json``) so a resumed study does not rerun it."""
     from mbrlhpo.agent import PETSAgent, default_hparams
 
     path = study_dir_for(db) / "baseline.json"
     config = default_hparams(env, profile).replace(**(overrides or {})).to_dict()
-    key = {"env": env, "profile": profile, "trials": trials, "seed": seed, "config": config}
+    key = {"env": env, "profile": profile, "mpc_trials": trials, "seed": seed, "config": config}
     if path.is_file():
         cached = json.loads(path.read_text())
         if cached.get("key") == key:
@@ -227,7 +229,7 @@ def run_baseline(
         env, config, seed=seed, device=device, planner_backend=planner_backend, profile=profile
     )
     returns = []
-    for _ in range(trials):
+    for _ in range(1 + trials):
         result = agent.run_trial()
         returns.append(result.ret if not result.diverged else math.nan)
     score = objective(returns, last_k)

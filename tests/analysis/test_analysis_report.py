@@ -33,12 +33,12 @@ def studies(tmp_path_factory):
 
 def test_read_study_matches_the_runner(studies):
     rec = read_study(studies["pbt"])
-    assert rec["method"] == "pbt" and len(rec["trials"]) == 9
-    assert rec["baseline"]["env"] == "cartpole" and len(rec["baseline"]["returns"]) == 3
+    assert rec["method"] == "pbt" and len(rec["trials"]) == 12  # 3 x (1 random + 3 MPC)
+    assert rec["baseline"]["env"] == "cartpole" and len(rec["baseline"]["returns"]) == 4
     assert rec["settings"]["pbt"]["copy"] == "all"
-    assert len(rec["best_schedule"]) == 3 and math.isfinite(rec["best_score"])
+    assert len(rec["best_schedule"]) == 4 and math.isfinite(rec["best_score"])
     hb = read_study(studies["hb"])
-    assert hb["hb_jobs"] and {j["trials"] for j in hb["hb_jobs"]} == {1, 3}
+    assert hb["hb_jobs"] and {j["trials"] for j in hb["hb_jobs"]} == {1 + 1, 1 + 3}
 
 
 def test_report_writes_figures_and_a_summary(studies, tmp_path):
@@ -53,8 +53,8 @@ def test_report_writes_figures_and_a_summary(studies, tmp_path):
     assert "than the defaults" in md
     summary = json.loads(paths["summary_json"].read_text())
     assert summary["summary"]["method"] == "pbt"
-    assert [r["trial"] for r in summary["curves"]["top"]] == [1, 2, 3]
-    assert len(summary["top_schedule"]) == 3 and "lr" in summary["top_schedule"][0]["mean"]
+    assert [r["trial"] for r in summary["curves"]["top"]] == [1, 2, 3, 4]
+    assert len(summary["top_schedule"]) == 4 and "lr" in summary["top_schedule"][0]["mean"]
     hb = report(studies["hb"], tmp_path / "hb")
     assert "fidelity" in hb and "schedule" not in hb
     assert "Spearman" in hb["summary_md"].read_text()

@@ -5,6 +5,7 @@ from mbrlhpo.hpo.hyperband import (
     HyperbandStalled,
     budget_to_trials,
     hyperband_ladder,
+    job_trials,
     ladder_trials,
     run_hpbandster,
 )
@@ -33,17 +34,21 @@ def hpbandster_ladder(min_budget, max_budget, n_iterations):
         ns.shutdown()
 
 
-@pytest.mark.parametrize("lo, hi, total", [(8, 80, 3140), (33, 300, 11985)])
+@pytest.mark.parametrize("lo, hi, total", [(8, 80, 3140 + 100), (33, 300, 11985 + 100)])
 def test_ladder_equals_hpbandster(lo, hi, total):
+    """Every job runs the random trial plus int(budget) MPC trials (the paper's code): 3140
+    MPC trials at 8/80 and 11985 at 33/300, in 100 jobs each."""
     ours = hyperband_ladder(lo, hi, 3, 15)
     theirs = hpbandster_ladder(lo, hi, 15)
     assert [[(s.n_configs, s.budget) for s in it] for it in ours] == \
         [[(n, pytest.approx(b, rel=1e-12)) for n, b in it] for it in theirs]
     assert [s.n_configs for s in ours[0]] == [9, 3, 1]
-    assert ladder_trials(ours) == total  # the paper reports 3130 and 11982
+    assert ladder_trials(ours) == total  # MPC trials: the paper reports 3130 and 11982
+    assert [s.trials for s in ours[0]] == [1 + int(hi / 9 + 1e-9), 1 + int(hi / 3 + 1e-9), 1 + hi]
 
 
 def test_budget_to_trials():
+    assert job_trials(8.888) == 9 and job_trials(300) == 301
     assert budget_to_trials(8.888) == 8
     assert budget_to_trials(99.9999999) == 100
     assert budget_to_trials(0.5) == 1
@@ -52,7 +57,7 @@ def test_budget_to_trials():
 
 
 def test_random_search_budget():
-    assert total_trials(40, 80) == 3200 and total_trials(40, 300) == 12000
+    assert total_trials(40, 80) == 3240 and total_trials(40, 300) == 12040
 
 
 def test_settings_errors():

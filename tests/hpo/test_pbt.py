@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 
 from mbrlhpo.hpo.decisions import Exploit, Explore
-from mbrlhpo.hpo.pbt import (PBTSettings, exploit_explore, from_unit, perturb, quantile_size,
-                              rank_members, to_unit)
+from mbrlhpo.hpo.pbt import (
+    PBTSettings,
+    exploit_explore,
+    from_unit,
+    perturb,
+    quantile_size,
+    rank_members,
+    to_unit,
+)
 from mbrlhpo.hpo.space import sample_config, search_space, specs_of
 
 SPECS = specs_of(search_space("halfcheetah", "joint"))
@@ -112,7 +119,7 @@ def test_perturb_in_unit_cube_at_the_defaults():
     # Linear floats: alpha in [0.05, 0.2] at 0.1 -> u = 1/3 -> 0.09 / 0.11.
     a = perturb({"alpha": 0.1}, {"alpha": SPECS["alpha"]}, rng, factors=(0.8,))["alpha"]
     assert a == pytest.approx(0.09)
-    for name, s in SPECS.items():  # to_unit / from_unit are inverse on the range's ends
+    for s in SPECS.values():  # to_unit / from_unit are inverse on the range's ends
         assert from_unit(s, to_unit(s, s.low)) == pytest.approx(s.low)
         assert from_unit(s, to_unit(s, s.high)) == pytest.approx(s.high)
 

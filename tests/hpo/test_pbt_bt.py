@@ -3,8 +3,14 @@ import math
 import numpy as np
 
 from mbrlhpo.hpo.decisions import Backtrack, Exploit
-from mbrlhpo.hpo.pbt_bt import (PBTBT, EliteArchive, PBTBTSettings, backtrack,
-                                backtrack_threshold, elite_size)
+from mbrlhpo.hpo.pbt_bt import (
+    PBTBT,
+    EliteArchive,
+    PBTBTSettings,
+    backtrack,
+    backtrack_threshold,
+    elite_size,
+)
 from mbrlhpo.hpo.space import sample_config, search_space, specs_of
 
 SPECS = specs_of(search_space("hopper", "planning"))

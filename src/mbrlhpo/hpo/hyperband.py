@@ -11,10 +11,12 @@ name server. Two traps are closed here:
   watchdog notices when no job is computing and nothing has progressed for ``stall_timeout``
   seconds, shuts hpbandster down and raises ``HyperbandStalled``.
 
-The name server binds to 127.0.0.1 by default. Fidelity = number of trials:
-``trials = floor(budget)`` (hpbandster's budgets are ``max_budget * eta**-k``, e.g.
-8.89/26.67/80 for 8/80), which gives 3140 and 11985 trials for 15 iterations at 8/80 and
-33/300 (the paper reports 3130 and 11982).
+The name server binds to 127.0.0.1 by default. Fidelity = number of MPC trials: a job of
+budget b runs ``1 + floor(b)`` trials, the random first trial plus ``floor(b)`` MPC trials, as
+the paper's code does (hpbandster's budgets are ``max_budget * eta**-k``, e.g. 8.89/26.67/80
+for 8/80). 15 iterations then spend 3140 MPC trials plus one random trial for each of the
+100 jobs (3240 in all) at 8/80, and 11985 + 100 = 12085 at 33/300; the paper reports 3130
+and 11982 (MPC trials).
 
 BOHB samples with NumPy's global RNG inside hpbandster; to make it reproducible from the
 study's seed, the sampler runs with NumPy's global state swapped for the study's own
@@ -51,16 +53,23 @@ class MemberFailed(Exception):
 
 
 def budget_to_trials(budget: float) -> int:
-    """Number of trials for an hpbandster budget: floor (with a 1e-6 tolerance), at least 1."""
+    """MPC trials of an hpbandster budget: floor (with a 1e-6 tolerance), at least 1."""
     b = float(budget)
     if not (math.isfinite(b) and b > 0):
         raise ValueError(f"budget: expected a finite number > 0, got {budget!r}")
     return max(1, int(math.floor(b + _BUDGET_EPS)))
 
 
+def job_trials(budget: float) -> int:
+    """Trials a job of ``budget`` runs: the random first trial plus ``budget_to_trials``
+    MPC trials (the paper's code: ``1 + int(b)``)."""
+    return 1 + budget_to_trials(budget)
+
+
 @dataclass(frozen=True)
 class Stage:
-    """One successive-halving rung: ``n_configs`` configurations on ``budget``."""
+    """One successive-halving rung: ``n_configs`` configurations on ``budget``, each running
+    ``trials`` trials (``job_trials(budget)``: the random trial included)."""
 
     n_configs: int
     budget: float
@@ -100,7 +109,7 @@ def hyperband_ladder(min_budget: float, max_budget: float, eta: float = 3,
         rungs = []
         for j in range(s + 1):
             b = budgets[m - 1 - s + j]
-            rungs.append(Stage(max(int(n0 * float(eta) ** -j + 1e-9), 1), b, budget_to_trials(b)))
+            rungs.append(Stage(max(int(n0 * float(eta) ** -j + 1e-9), 1), b, job_trials(b)))
         out.append(rungs)
     return out
 
@@ -264,7 +273,7 @@ def run_hpbandster(
             try:
                 cid = _plain_tuple(config_id)
                 cfg = to_plain(config)
-                trials = budget_to_trials(budget)
+                trials = job_trials(budget)
                 try:
                     loss = evaluate(cid, cfg, float(budget), trials)
                 except MemberFailed:
@@ -334,7 +343,7 @@ def run_hpbandster(
             loss = None if r.loss is None or not math.isfinite(r.loss) else float(r.loss)
             out.append(JobRecord(_plain_tuple(r.config_id),
                                  to_plain(id2conf[r.config_id]["config"]), float(r.budget),
-                                 budget_to_trials(r.budget), loss,
+                                 job_trials(r.budget), loss,
                                  None if r.error_logs is None else str(r.error_logs)))
         return out
     finally:

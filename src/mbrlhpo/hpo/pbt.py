@@ -26,7 +26,6 @@ import numpy as np
 from mbrlhpo.hpo.decisions import Decision, Exploit, Explore
 from mbrlhpo.hpo.space import ParamSpec, sample_config
 
-
 COPY_MODES = ("all", "hparams")
 
 

@@ -18,5 +18,6 @@ def sample_configurations(specs: Mapping[str, ParamSpec], n: int,
 
 
 def total_trials(n_configs: int, trials_per_config: int) -> int:
-    """Random search's budget in trials: every configuration runs the full budget."""
-    return n_configs * trials_per_config
+    """Random search's budget in trials: every configuration runs the random trial plus
+    ``trials_per_config`` MPC trials (the paper's code)."""
+    return n_configs * (1 + trials_per_config)

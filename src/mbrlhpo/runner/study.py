@@ -122,8 +122,10 @@ def run_study(
         factory: ``factory(hparams, seed) -> Member``.
         space: the searched hyperparameters (``mbrlhpo.hpo.search_space``).
         store: a StudyStore or the path of its database; an existing study is resumed.
-        trials: trials per member (random, pbt, pbt-bt); Hyperband's budgets come from
-            ``hyperband``.
+        trials: MPC trials per member (random, pbt, pbt-bt): every member runs the random
+            first trial plus ``trials`` MPC trials (the paper's code: 300 -> 301 trials), and
+            PBT decides after trials ``1 + interval``, ``1 + 2 interval``, ... (6, 11, ...).
+            Hyperband's budgets come from ``hyperband`` (a job of budget b runs 1 + int(b)).
         population: members (random: configurations; pbt/pbt-bt: population size).
         seed: the study's seed; every random choice derives from it.
         base_config: hyperparameters that are not searched (e.g. the other group's defaults);
@@ -202,6 +204,7 @@ class _Runner:
         self.store: StudyStore = store
         self.ckpt: CheckpointDir = ckpt
         self.trials = trials
+        self.rounds = trials + 1  # the random trial, then ``trials`` MPC trials
         self.population = population
         self.seed = seed
         self.base = base
@@ -354,7 +357,7 @@ class _Runner:
                 configs[m] = dict(new_cfg)
         if last > 0 and self.member_cls is None:
             raise StoreError("no member could be rebuilt")
-        for r in range(last + 1, self.trials + 1):
+        for r in range(last + 1, self.rounds + 1):
             failed_now: set[int] = set()
             outcomes: dict[int, tuple[bool, float]] = {}
             pending = []
@@ -387,12 +390,14 @@ class _Runner:
                 self.on_round(r)
 
     def _is_decision_round(self, r: int) -> bool:
-        return r % self.pbt.interval == 0 and r < self.trials
+        """PBT steps after every ``interval`` MPC trials (trial 1 is the random one): after
+        trials 6, 11, ... for interval 5, never after the last."""
+        return r > 1 and (r - 1) % self.pbt.interval == 0 and r < self.rounds
 
     def _decide(self, r, members, configs, hist, failed_now, bt) -> None:
         st = self.store
         is_dec = self._is_decision_round(r)
-        if not (is_dec or (failed_now and r < self.trials)):
+        if not (is_dec or (failed_now and r < self.rounds)):
             st.record_round(r, {}, [])
             self._gc({(m, r) for m in members} | self._elite_refs(bt))
             return
@@ -400,7 +405,7 @@ class _Runner:
                   for m in members}
         rng = np.random.default_rng([self.seed, 1, r])
         if bt is not None and is_dec:
-            decisions = bt.step(r // self.pbt.interval, r, scores, configs, self.specs, rng,
+            decisions = bt.step((r - 1) // self.pbt.interval, r, scores, configs, self.specs, rng,
                                 failed_now)
         else:
             decisions = exploit_explore(scores, configs, self.specs, rng, self.pbt, r,
