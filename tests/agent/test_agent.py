@@ -264,3 +264,20 @@ def test_backend_resolution():
         resolve_backend("cpu", "cuda")
     with pytest.raises(ValueError, match="expected planner_backend"):
         resolve_backend("gpu", "cpu")
+
+
+def test_hopper_returns_include_the_alive_bonus_but_planning_does_not():
+    """The paper's Hopper env adds +1 per healthy step to the reward: trial returns (hence the
+    HPO objective and every reported number) include it; the planner's reward does not."""
+    from mbrlhpo.envs import get_task
+    from mbrlhpo.envs.tasks import hopper_alive_bonus
+
+    agent = PETSAgent("hopper", profile="quick", seed=3)
+    result = agent.run_trial()  # the random trial
+    data = agent.buffer.all()
+    task = get_task("hopper")
+    planned = task.reward(data.act, data.next_obs)
+    bonus = hopper_alive_bonus(data.next_obs)
+    assert bonus.sum() > 0  # some healthy steps
+    assert result.ret == pytest.approx(float(planned.sum() + bonus.sum()), rel=1e-9)
+    np.testing.assert_allclose(data.reward, planned + bonus, rtol=1e-9, atol=1e-12)

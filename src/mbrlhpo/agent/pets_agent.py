@@ -34,7 +34,8 @@ PLANNER_BACKENDS = ("auto", "cpu", "torch", "cuda")
 
 @dataclass(frozen=True)
 class TrialResult:
-    """What one trial did. ``ret`` is the sum of the task reward over the episode."""
+    """What one trial did. ``ret`` is the sum of the env's reward over the episode: the task
+    reward, plus the alive bonus on Hopper (as the paper's env)."""
 
     trial: int
     ret: float
@@ -231,7 +232,10 @@ class PETSAgent:
             return next_obs, True
         n = ep.n
         ep.obs[n], ep.act[n], ep.next_obs[n] = ep.last_obs, action, next_obs
-        ep.reward[n], ep.terminated[n] = reward, terminated
+        # Hopper: the paper's env reward adds +1 per healthy step; returns (hence the HPO
+        # objective) include it, the planner's cost does not (docs/hpo.md).
+        ep.reward[n] = reward + info.get("alive_bonus", 0.0)
+        ep.terminated[n] = terminated
         ep.n = n + 1
         ep.last_obs = ep.next_obs[n]
         if ep.bar is not None:
