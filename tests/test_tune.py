@@ -38,6 +38,13 @@ def test_pbt_study_runs_resumes_and_compares_with_the_defaults(tmp_path):
     assert [c["trial"] for c in study.top5_curve] == [1, 2, 3, 4]
     assert study.baseline is not None and len(study.baseline.returns) == 4
     assert study.baseline.config["population"] == 10  # the overrides reach the baseline too
+    assert study.baseline.describe() == "the quick profile's defaults (Tables 2-4)"
+    from pathlib import Path
+
+    from mbrlhpo.cli_tune import summary
+
+    text = summary(study, Path(db))
+    assert "quick profile's defaults" in text and "expert" not in text
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     again = tune(
@@ -138,3 +145,59 @@ def test_cli_tune_ranges_and_their_errors(tmp_path):
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.startswith("mbrlhpo: error:") and "lr" in proc.stderr, proc.stderr
+
+
+def test_paper_code_defaults_are_a_named_baseline_choice():
+    """HalfCheetah: Table 4's weight decay 7.5e-5 vs the paper's replayed default schedule
+    7.5e-4; Pusher: horizon 30 / 4e-4 (Table 2) vs 25 / 5e-4 (its code)."""
+    import json
+    from pathlib import Path
+
+    from mbrlhpo.agent import default_hparams
+    from mbrlhpo.tuning import base_config
+
+    assert default_hparams("halfcheetah", "paper").weight_decay == 7.5e-5
+    assert default_hparams("halfcheetah", "paper", "code").weight_decay == 7.5e-4
+    code = default_hparams("pusher", "paper", "code")
+    assert (code.horizon, code.weight_decay) == (25, 5e-4)
+    assert base_config("halfcheetah", "planning", "paper", "code")["weight_decay"] == 7.5e-4
+    assert default_hparams("hopper", "paper", "code") == default_hparams("hopper", "paper")
+    with pytest.raises(ValueError, match="unknown defaults"):
+        default_hparams("hopper", "paper", "paper-code")
+    shared = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    for root in (shared, Path("/work/shared/data")):
+        folder = root / "paper-learned-schedules"
+        if folder.is_dir():
+            break
+    else:
+        pytest.skip("the paper's learned schedules are not on this machine")
+    names = {"model_learning_rate": "lr", "model_weight_decay": "weight_decay",
+             "model_train_epoch": "epochs", "num_cem_iters": "iterations",
+             "cem_popsize": "population", "cem_alpha": "alpha",
+             "cem_elites_ratio": "elite_ratio", "plan_hor": "horizon"}
+    for env in ("halfcheetah", "pusher"):
+        sched = json.loads((folder / f"{env}_default.json").read_text())
+        want = default_hparams(env, "paper", "code").to_dict()
+        for entry in sched:
+            assert {names[k]: v for k, v in entry.items()} == {
+                n: want[n] for n in names.values()}
+
+
+def test_joint_group_doubles_the_population_and_hyperband_iterations(tmp_path, monkeypatch):
+    """The paper's A.4: random search and PBT use 80 configurations / members for the joint
+    group (40 otherwise); Hyperband 30 iterations (15)."""
+    import mbrlhpo.tuning as tuning
+
+    assert [tuning.default_population(g) for g in ("model", "planning", "joint")] == [40, 40, 80]
+    seen = {}
+
+    def fake_run_study(method, factory, space, db, **kw):
+        seen[method] = kw
+        raise StopIteration
+
+    monkeypatch.setattr(tuning, "run_study", fake_run_study)
+    for method in ("random", "pbt", "hyperband"):
+        with pytest.raises(StopIteration):
+            tune("cartpole", method, group="joint", db=tmp_path / f"{method}.db")
+    assert seen["random"]["population"] == seen["pbt"]["population"] == 80
+    assert seen["hyperband"]["hyperband"].n_iterations == 30

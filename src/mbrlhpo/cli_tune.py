@@ -51,6 +51,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hb-iterations", type=int, default=None)
     p.add_argument("--no-baseline", action="store_true", help="do not run the defaults")
     p.add_argument(
+        "--defaults",
+        default="table",
+        choices=("table", "code"),
+        help="defaults of the baseline and the unsearched group: the paper's tables, or what "
+        "its code ran (HalfCheetah weight decay 7.5e-4, Pusher horizon 25 / weight decay 5e-4)",
+    )
+    p.add_argument(
         "--executor",
         default="lockstep",
         choices=("lockstep", "sequential", "ray"),
@@ -109,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         budgets=tuple(args.budgets) if args.budgets else None,
         hb_iterations=args.hb_iterations,
         baseline=not args.no_baseline,
+        defaults=args.defaults,
         on_round=on_round,
         agent_overrides=parse_overrides(args.overrides),
         space_overrides=parse_ranges(args.ranges),
@@ -202,7 +210,10 @@ def summary(study, db: Path) -> str:
     if study.baseline is not None:
         b = study.baseline.score
         delta = study.best_score - b if math.isfinite(b) else math.nan
-        lines.append(f"  defaults score {b:.2f}: best is {delta:+.2f} against the defaults")
+        lines.append(
+            f"  baseline, {study.baseline.describe()}: score {b:.2f}; "
+            f"best is {delta:+.2f} against it"
+        )
     lines.append(
         f"  failures: {len(study.failures)}; stored in {db} "
         f"(checkpoints in {db.with_name(db.stem + '.study')})"

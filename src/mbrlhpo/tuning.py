@@ -38,13 +38,34 @@ def default_interval(env: str) -> int:
     return 4 if env in _SHORT_TASKS else 5
 
 
+def default_population(group: str) -> int:
+    """Random search's configurations and PBT's members: 40, or 80 for the joint group (the
+    paper's A.4 doubles the budget; Hyperband doubles its iterations to 30)."""
+    return 80 if check_group(group) == GROUPS["joint"] else 40
+
+
 @dataclass(frozen=True)
 class Baseline:
-    """The expert defaults run on the same task, seed and trials: what a study must beat."""
+    """The defaults run on the same task, seed and trials: what a study must beat.
+    ``profile`` (``paper``: the expert settings; ``quick``: a small variant) and ``defaults``
+    (``table``: the paper's Tables 2-4; ``code``: what the paper's code ran) say which."""
 
     config: dict
     returns: list[float]
     score: float
+    profile: str = "paper"
+    defaults: str = "table"
+
+    def describe(self) -> str:
+        """Which baseline this is, for every comparison that uses it."""
+        return describe_baseline(self.profile, self.defaults)
+
+
+def describe_baseline(profile: str | None, defaults: str | None) -> str:
+    """``"the paper profile's defaults (Tables 2-4)"`` and the like."""
+    source = {"table": "Tables 2-4", "code": "the paper's code"}.get(defaults or "table",
+                                                                     str(defaults))
+    return f"the {profile or '?'} profile's defaults ({source})"
 
 
 def make_factory(
@@ -73,12 +94,13 @@ def make_factory(
     return factory
 
 
-def base_config(env: str, group: str, profile: str) -> dict[str, Any]:
-    """The unsearched tunables at the profile's defaults."""
+def base_config(env: str, group: str, profile: str, defaults: str = "table") -> dict[str, Any]:
+    """The unsearched tunables at the profile's defaults (``defaults``: ``table`` or
+    ``code``, see ``mbrlhpo.agent.default_hparams``)."""
     from mbrlhpo.agent import default_hparams
 
     searched = set(check_group(group))
-    values = default_hparams(env, profile).to_dict()
+    values = default_hparams(env, profile, defaults).to_dict()
     return {k: values[k] for k in GROUPS["joint"] if k not in searched}
 
 
@@ -100,6 +122,7 @@ def tune(
     hb_iterations: int | None = None,
     space_overrides: dict | None = None,
     baseline: bool = True,
+    defaults: str = "table",
     on_round: Callable[[int], None] | None = None,
     lockstep: bool = True,
     agent_overrides: dict[str, Any] | None = None,
@@ -119,6 +142,9 @@ def tune(
         copy: what a PBT exploit copies: ``all`` (weights, optimiser, hyperparameters, replay
             buffer) or ``hparams`` (the paper's no-copy-history ablation: hyperparameters only).
         baseline: also run the defaults once (same seed and trials) to compare with.
+        defaults: ``table`` (the paper's Tables 2-4, e.g. HalfCheetah weight decay 7.5e-5) or
+            ``code`` (what the paper's code and its replayed default schedules ran: 7.5e-4);
+            used for the baseline and the unsearched group.
         lockstep: plan all members of a round in one native call per step.
         executor: ``lockstep`` (default when ``lockstep``), ``sequential`` or ``ray`` (each trial
             a Ray task, members exchanged as checkpoints in ``<db stem>.study/exchange``: put
@@ -136,7 +162,7 @@ def tune(
     check_group(group)
     task = get_task(env)
     trials = task.default_trials if trials is None else trials
-    population = 40 if population is None else population
+    population = default_population(group) if population is None else population
     space = search_space(env, group, overrides=space_overrides, seed=seed)
     overrides = dict(agent_overrides or {})
     clash = sorted(set(overrides) & set(GROUPS[group]))
@@ -146,7 +172,7 @@ def tune(
             "narrow the search space instead (space_overrides)"
         )
     base = {
-        **base_config(env, group, profile),
+        **base_config(env, group, profile, defaults),
         **{k: v for k, v in overrides.items() if k in GROUPS["joint"]},
     }
     fixed = {k: v for k, v in overrides.items() if k not in GROUPS["joint"]}
@@ -197,7 +223,8 @@ def tune(
     if baseline:
         max_trials = budgets[1] if budgets else (hyperband.max_budget if hyperband else trials)
         study.baseline = run_baseline(
-            env, profile, int(max_trials), seed, db, device, planner_backend, last_k, overrides
+            env, profile, int(max_trials), seed, db, device, planner_backend, last_k, overrides,
+            defaults,
         )
     return study
 
@@ -212,6 +239,7 @@ def run_baseline(
     planner_backend: str,
     last_k: int = DEFAULT_LAST_K,
     overrides: dict[str, Any] | None = None,
+    defaults: str = "table",
 ) -> Baseline:
     """The profile's defaults on ``env`` for the random trial plus ``trials`` MPC trials (as
     every member runs them); cached next to the database
@@ -219,12 +247,15 @@ def run_baseline(
     from mbrlhpo.agent import PETSAgent, default_hparams
 
     path = study_dir_for(db) / "baseline.json"
-    config = default_hparams(env, profile).replace(**(overrides or {})).to_dict()
-    key = {"env": env, "profile": profile, "mpc_trials": trials, "seed": seed, "config": config}
+    config = default_hparams(env, profile, defaults).replace(**(overrides or {})).to_dict()
+    key = {"env": env, "profile": profile, "defaults": defaults, "mpc_trials": trials,
+           "seed": seed, "config": config}
     if path.is_file():
         cached = json.loads(path.read_text())
         if cached.get("key") == key:
-            return Baseline(cached["config"], cached["returns"], cached["score"])
+            returns = [math.nan if r is None else r for r in cached["returns"]]
+            return Baseline(cached["config"], returns, objective(returns, last_k), profile,
+                            defaults)
     agent = PETSAgent(
         env, config, seed=seed, device=device, planner_backend=planner_backend, profile=profile
     )
@@ -246,4 +277,4 @@ def run_baseline(
         )
     )
     os.replace(tmp, path)
-    return Baseline(config, returns, score)
+    return Baseline(config, returns, score, profile, defaults)

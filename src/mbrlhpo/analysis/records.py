@@ -36,7 +36,7 @@ def read_study(db: str | os.PathLike) -> dict[str, Any]:
     range), ``members``, ``trials``, ``schedule``, ``lineage``, ``scores``, ``hb_jobs``,
     ``events``, the runner's summary (``best_member``, ``best_score``, ``best_config``,
     ``best_schedule``, ``top5_curve``, ``failures``) and ``baseline`` (``{"config", "returns",
-    "score", "env", "profile"}`` or None).
+    "score", "env", "profile", "defaults"}`` or None).
     """
     from mbrlhpo.runner.study import collect, study_dir_for
     from mbrlhpo.store.sqlite_store import StudyStore
@@ -84,7 +84,7 @@ def _read_baseline(path: Path, last_k: int) -> dict[str, Any] | None:
     key = raw.get("key", {})
     return {"config": raw.get("config"), "returns": returns,
             "score": objective(returns, last_k), "env": key.get("env"),
-            "profile": key.get("profile")}
+            "profile": key.get("profile"), "defaults": key.get("defaults", "table")}
 
 
 def searched_names(rec: Mapping[str, Any]) -> list[str]:

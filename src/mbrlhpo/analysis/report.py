@@ -131,7 +131,11 @@ def _markdown(rec, summ, sched, fidelity, hist, paths, names) -> str:
         diff = summ["improvement"]
         verdict = ("-" if diff is None else ("better than" if diff > 0 else
                                              "not better than"))
-        lines.append(f"- defaults: score {_fmt(summ['baseline_score'])}; the best is "
+        from mbrlhpo.tuning import describe_baseline
+
+        base = rec.get("baseline") or {}
+        lines.append(f"- baseline, {describe_baseline(base.get('profile'), base.get('defaults'))}"
+                     f": score {_fmt(summ['baseline_score'])}; the best is "
                      f"{verdict} the defaults (difference {_fmt(diff)})")
     else:
         lines.append("- defaults: not run (no baseline.json in the study directory)")
