@@ -23,7 +23,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     r = sub.add_parser("replay", help="replay a per-trial hyperparameter schedule over seeds")
     r.add_argument("--schedule", type=Path, required=True,
-                   help="JSON list with one dict per trial (paper or mbrlhpo names)")
+                   help="JSON list with one dict per trial (paper or mbrlhpo names), an "
+                   "mbrlhpo study database or its report's summary.json (its best schedule)")
     r.add_argument("--env", default=None, help="task (default: from a paper file's name; "
                    "daisy = hexapod)")
     r.add_argument("--seeds", type=int, nargs="+", default=[0])

@@ -149,3 +149,37 @@ def test_replay_sets_each_trials_hyperparameters(tmp_path):
     assert res.final_scenario == pytest.approx(np.maximum.accumulate(mean).tolist())
     assert res.score == pytest.approx(mean.max())
     assert json.loads(json.dumps(res.to_dict()))["returns"]["1"] == res.returns[1]
+
+
+def test_replay_accepts_mbrlhpos_own_pbt_schedule(tmp_path):
+    """The best schedule of an mbrlhpo PBT study replays from its database, from its report's
+    summary.json (a dict: rejected before with "expected a JSON list ... got dict") and from
+    the best_schedule list; the CLI finds the environment in the file."""
+    import subprocess
+    import sys
+
+    from mbrlhpo.analysis import report
+    from mbrlhpo.tuning import tune
+
+    db = tmp_path / "pbt.db"
+    study = tune("cartpole", "pbt", population=3, trials=3, db=db, pbt_interval=2,
+                 agent_overrides=TINY, space_overrides={"epochs": (3, 4)}, baseline=False)
+    want = [r["config"] for r in study.best_schedule]
+    assert len(want) == 4
+    paths = report(db, tmp_path / "rep", plots=False)
+    summary = paths["summary_json"]
+    assert isinstance(json.loads(summary.read_text()), dict)
+    (tmp_path / "best.json").write_text(json.dumps(study.best_schedule))
+    for source in (db, summary, tmp_path / "best.json"):
+        got = load_schedule(source)
+        assert got == want, source
+    assert schedule_env(db) == schedule_env(summary) == "cartpole"
+    fixed = {k: v for k, v in TINY.items() if k not in want[0]}
+    cli = [sys.executable, "-m", "mbrlhpo", "replay", "--schedule", str(summary), "--trials",
+           "2", "--profile", "quick", *[x for k, v in fixed.items() for x in ("--set", f"{k}={v}")]]
+    proc = subprocess.run(cli, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "on cartpole" in proc.stdout and "final scenario" in proc.stdout
+    with pytest.raises(ValueError, match="best_schedule"):
+        (tmp_path / "other.json").write_text(json.dumps({"a": 1}))
+        load_schedule(tmp_path / "other.json")

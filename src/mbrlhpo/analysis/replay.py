@@ -65,13 +65,46 @@ def task_for_env(env: str) -> str:
 
 
 def schedule_env(path: str | os.PathLike) -> str | None:
-    """The task a paper schedule file is for, from its name (``<env>_<method>_...json``);
-    None when the name does not start with a paper environment. Raises ValueError for the
-    paper's ``quadruped`` (no such task here)."""
-    prefix = Path(path).name.split("_", 1)[0].lower()
+    """The task a schedule is for: a study database's or an mbrlhpo ``summary.json``'s
+    environment, else from a paper file's name (``<env>_<method>_...json``); None when
+    neither says. Raises ValueError for the paper's ``quadruped`` (no such task here)."""
+    p = Path(path)
+    if p.suffix == ".db" and p.is_file():
+        from mbrlhpo.analysis.records import read_study
+
+        return (read_study(p).get("settings") or {}).get("env")
+    if p.suffix == ".json" and p.is_file():
+        try:
+            raw = json.loads(p.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raw = None
+        if isinstance(raw, Mapping) and isinstance(raw.get("summary"), Mapping) \
+                and raw["summary"].get("env"):
+            return task_for_env(raw["summary"]["env"])
+    prefix = p.name.split("_", 1)[0].lower()
     if prefix not in PAPER_ENVS:
         return None
     return task_for_env(prefix)
+
+
+def _entries_of(raw: Any, source: str) -> Any:
+    """The per-trial hyperparameters in any of the accepted forms: the paper's list of dicts;
+    mbrlhpo's best schedule, a list of ``{"member", "trial", "config"}`` records (the lineage
+    a PBT study's best member followed, ``Study.best_schedule``); or mbrlhpo's report
+    ``summary.json``, a dict holding that list as ``best_schedule``."""
+    if isinstance(raw, Mapping):
+        if "best_schedule" not in raw:
+            raise ValueError(f"{source}: expected a JSON list with one dict per trial, or "
+                             f"mbrlhpo's summary.json (a dict with best_schedule), got a dict "
+                             f"with keys {sorted(raw)[:8]}")
+        raw = raw["best_schedule"]
+        if not raw:
+            raise ValueError(f"{source}: its best_schedule is empty (the study has no "
+                             "finished member)")
+    if isinstance(raw, list) and raw and all(isinstance(e, Mapping) and "config" in e
+                                             for e in raw):
+        return [e["config"] for e in raw]
+    return raw
 
 
 def validate_schedule(entries: Any, source: str = "schedule") -> list[dict[str, Any]]:
@@ -133,17 +166,25 @@ def _number(name: str, value: Any, where: str) -> int | float:
 
 
 def load_schedule(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Reads a schedule JSON file (e.g. one of the paper's learned schedules): one dict per
-    trial, keys mapped to mbrlhpo's names (``model_learning_rate`` -> ``lr``, ...), validated
-    with :func:`validate_schedule`. Returns the list of per-trial dicts."""
+    """Reads a schedule: one of the paper's learned schedules (a JSON list, one dict per
+    trial, keys mapped to mbrlhpo's names: ``model_learning_rate`` -> ``lr``, ...), the best
+    schedule of an mbrlhpo study (its database ``*.db``, its report's ``summary.json``, or the
+    ``best_schedule`` list itself), validated with :func:`validate_schedule`. Returns the
+    list of per-trial dicts."""
     p = Path(path)
     if not p.is_file():
-        raise ValueError(f"expected a schedule JSON file, got {str(p)!r} (no such file)")
-    try:
-        raw = json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{p}: not valid JSON ({exc})") from None
-    return validate_schedule(raw, str(p))
+        raise ValueError(f"expected a schedule JSON file or a study database, got {str(p)!r} "
+                         "(no such file)")
+    if p.suffix == ".db":
+        from mbrlhpo.analysis.records import read_study
+
+        raw: Any = {"best_schedule": read_study(p).get("best_schedule") or []}
+    else:
+        try:
+            raw = json.loads(p.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{p}: not valid JSON ({exc})") from None
+    return validate_schedule(_entries_of(raw, str(p)), str(p))
 
 
 # ---------------------------------------------------------------------------------------------
