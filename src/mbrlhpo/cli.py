@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     from mbrlhpo.cli_report import add_parsers as add_report
 
     add_report(sub)
+    from mbrlhpo.cli_evaluate import add_parser as add_evaluate
+
+    add_evaluate(sub)
     return parser
 
 

@@ -219,6 +219,8 @@ def tune(
         on_round=on_round,
         executor=runner_executor,
         env=env,
+        agent_settings={"profile": profile, "defaults": defaults, "group": group,
+                        "fixed": fixed},
     )
     if baseline:
         max_trials = budgets[1] if budgets else (hyperband.max_budget if hyperband else trials)

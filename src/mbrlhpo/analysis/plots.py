@@ -214,3 +214,28 @@ def plot_replay(result: Mapping[str, Any], path: str | os.PathLike, title: str =
     ax.legend(loc="best", fontsize="small")
     ax.grid(alpha=0.3)
     return _save(fig, path)
+
+
+def plot_evaluation(ev: Mapping[str, Any], path: str | os.PathLike, title: str = "") -> Path:
+    """The final scenario (Fig. 1/8): per arm the mean over seeds (thin) and its maximum so
+    far (thick), with the difference's confidence interval at the last trial in the legend."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    labels = {"best": "best " + ("schedule" if ev["method"] in ("pbt", "pbt-bt")
+                                 else "configuration"),
+              "baseline": ev["baseline_name"]}
+    for i, arm in enumerate(("best", "baseline")):
+        curve = ev["curves"][arm]
+        x = np.arange(1, len(curve["mean"]) + 1)
+        ax.plot(x, curve["mean"], color=f"C{i}", lw=0.7, alpha=0.5)
+        ax.plot(x, curve["final_scenario"], color=f"C{i}", lw=1.8, label=labels[arm])
+    c = ev["comparison"]
+    ax.plot([], [], " ", label=f"difference {c['difference']:.1f}, "
+            f"{int(c['level'] * 100)}% CI [{c['ci_low']:.1f}, {c['ci_high']:.1f}]")
+    ax.set_xlabel("trial")
+    ax.set_ylabel(f"max so far of the mean return ({len(ev['seeds'])} seeds)")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)

@@ -36,7 +36,8 @@ def read_study(db: str | os.PathLike) -> dict[str, Any]:
     range), ``members``, ``trials``, ``schedule``, ``lineage``, ``scores``, ``hb_jobs``,
     ``events``, the runner's summary (``best_member``, ``best_score``, ``best_config``,
     ``best_schedule``, ``top5_curve``, ``failures``) and ``baseline`` (``{"config", "returns",
-    "score", "env", "profile", "defaults"}`` or None).
+    "score", "env", "profile", "defaults"}`` or None) and ``evaluation`` (the latest stored
+    ``mbrlhpo evaluate`` result, or None).
     """
     from mbrlhpo.runner.study import collect, study_dir_for
     from mbrlhpo.store.sqlite_store import StudyStore
@@ -73,6 +74,8 @@ def read_study(db: str | os.PathLike) -> dict[str, Any]:
     for job in rec["hb_jobs"]:
         job["config_id"] = list(job["config_id"])
     rec["baseline"] = _read_baseline(study_dir_for(path) / "baseline.json", last_k)
+    evals = [e["detail"] for e in rec["events"] if e["kind"] == "evaluation"]
+    rec["evaluation"] = evals[-1] if evals else None  # the latest ``mbrlhpo evaluate``
     return rec
 
 

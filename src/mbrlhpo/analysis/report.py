@@ -170,6 +170,14 @@ def _markdown(rec, summ, sched, fidelity, hist, paths, names) -> str:
                   "| low budget | high budget | configurations | rho |", "|---|---|---|---|"]
         lines += [f"| {p['low']} | {p['high']} | {p['n']} | {_fmt(p['rho'])} |"
                   for p in fidelity]
+    ev = rec.get("evaluation")
+    if ev:
+        c = ev["comparison"]
+        lines += ["", "## Evaluation (final scenario, `mbrlhpo evaluate`)", "",
+                  f"{len(ev['seeds'])} seeds, {ev['trials']} trials; best vs "
+                  f"{ev['baseline_name']}: difference {_fmt(c['difference'])} at the last "
+                  f"trial, {int(float(c['level']) * 100)}% CI [{_fmt(c['ci_low'])}, "
+                  f"{_fmt(c['ci_high'])}] (full table in the study's evaluation/)"]
     lines += ["", "## Final scores", "",
               f"{hist['n']} finite scores, {hist['failed']} failed."]
     figs = [n for n in ("learning_curves", "scores_histogram", "schedule", "fidelity")

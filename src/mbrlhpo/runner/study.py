@@ -114,6 +114,7 @@ def run_study(
     on_round: Callable[[int], None] | None = None,
     executor: Executor | None = None,
     env: str | None = None,
+    agent_settings: Mapping[str, Any] | None = None,
 ) -> Study:
     """Run (or resume) a study and return its results.
 
@@ -139,6 +140,9 @@ def run_study(
         executor: runs a round's trials (default: one member after another); see
             ``mbrlhpo.runner.executors``.
         env: the task's name, recorded with the study's settings (for reports).
+        agent_settings: how the members were built (``tune``: profile, defaults, fixed
+            settings), recorded with the study's settings so that ``mbrlhpo evaluate`` can
+            rebuild the same agents.
     """
     check_method(method)
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
@@ -163,6 +167,8 @@ def run_study(
                     "base_config": base,
                     "pbt": None if pbt is None else asdict(pbt),
                     "hyperband": None if hyperband is None else asdict(hyperband)}
+        if agent_settings is not None:
+            settings["agent"] = dict(agent_settings)
         space_rec = {n: asdict(s) for n, s in specs.items()}
         new = st.init_study(method, seed, json.loads(json.dumps(settings)), space_rec)
         if not new:

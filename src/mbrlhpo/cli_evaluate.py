@@ -1,0 +1,48 @@
+"""``mbrlhpo evaluate``: the paper's final scenario (Fig. 1/8) for one study."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="replay a study's best configuration or schedule and "
+                       "its baseline over seeds (the paper's final scenario)")
+    p.add_argument("--db", type=Path, required=True, help="study database")
+    p.add_argument("--seeds", type=int, default=5, help="evaluation seeds (default 5)")
+    p.add_argument("--trials", type=int, default=None,
+                   help="trials per run (default: the study's, the random trial included)")
+    p.add_argument("--profile", default=None, choices=("paper", "quick"),
+                   help="only for studies that did not store their agents' profile")
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="NAME=VALUE", help="a fixed setting (only for such studies)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--planner", default="auto", help="planner backend: auto, cpu, torch, cuda")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output directory (default: <db stem>.study/evaluation)")
+    p.add_argument("--no-plots", action="store_true", help="no figure (no matplotlib needed)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mbrlhpo.analysis.evaluate import evaluate_study
+    from mbrlhpo.cli_pets import parse_overrides
+
+    if not args.db.is_file():
+        raise ValueError(f"expected an existing study database, got {str(args.db)!r}")
+    print(f"evaluating {args.db}: {args.seeds} seeds", flush=True)
+
+    def on_trial(arm: str, t: int, rets: dict[int, float]) -> None:
+        vals = [r for r in rets.values() if math.isfinite(r)]
+        mean = sum(vals) / len(vals) if vals else math.nan
+        print(f"{arm:8s} trial {t + 1:4d}  mean {mean:10.2f}", flush=True)
+
+    ev, paths = evaluate_study(args.db, seeds=args.seeds, trials=args.trials,
+                               profile=args.profile, overrides=parse_overrides(args.overrides),
+                               device=args.device, planner_backend=args.planner,
+                               out_dir=args.out, plots=not args.no_plots, on_trial=on_trial)
+    print(paths["md"].read_text(), end="")
+    print("written: " + ", ".join(str(p) for p in paths.values()) + " (and stored in the study)")
+    return 0
