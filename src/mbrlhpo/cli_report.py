@@ -19,6 +19,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top", type=int, default=5, help="k of the top-k curves (default 5)")
     p.add_argument("--no-plots", action="store_true",
                    help="markdown and JSON only (no matplotlib needed)")
+    p.add_argument("--no-mismatch", action="store_true",
+                   help="skip the objective-mismatch analysis (it loads the final models)")
     p.set_defaults(func=run_report)
 
     r = sub.add_parser("replay", help="replay a per-trial hyperparameter schedule over seeds")
@@ -47,7 +49,8 @@ def run_report(args: argparse.Namespace) -> int:
     if len(args.db) == 1:
         if args.labels:
             raise ValueError("--labels is for comparing two or more studies")
-        paths = report(args.db[0], args.out, k=args.top, plots=not args.no_plots)
+        paths = report(args.db[0], args.out, k=args.top, plots=not args.no_plots,
+                       mismatch=not args.no_mismatch)
         print(paths["summary_md"].read_text(), end="")
     else:
         paths = compare(args.db, args.out, labels=args.labels, k=args.top,

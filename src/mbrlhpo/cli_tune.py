@@ -51,6 +51,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hb-iterations", type=int, default=None)
     p.add_argument("--no-baseline", action="store_true", help="do not run the defaults")
     p.add_argument(
+        "--only",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="search only these hyperparameters of the group (Fig. 10: --only horizon)",
+    )
+    p.add_argument(
+        "--keep-final-checkpoints",
+        action="store_true",
+        help="keep every member's / Hyperband job's last checkpoint (objective mismatch)",
+    )
+    p.add_argument(
         "--defaults",
         default="table",
         choices=("table", "code"),
@@ -117,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
         hb_iterations=args.hb_iterations,
         baseline=not args.no_baseline,
         defaults=args.defaults,
+        searched=args.only,
+        keep_final_checkpoints=args.keep_final_checkpoints,
         on_round=on_round,
         agent_overrides=parse_overrides(args.overrides),
         space_overrides=parse_ranges(args.ranges),

@@ -94,12 +94,27 @@ def make_factory(
     return factory
 
 
-def base_config(env: str, group: str, profile: str, defaults: str = "table") -> dict[str, Any]:
+def narrow_space(space, names, group: str, seed: int | None = None):
+    """``space`` with only the hyperparameters ``names`` (a non-empty subset of ``group``)."""
+    import ConfigSpace as CS
+
+    names = list(names)
+    unknown = sorted(set(names) - set(GROUPS[group]))
+    if not names or unknown:
+        raise ValueError(f"searched: expected some of group {group!r}'s "
+                         f"{', '.join(GROUPS[group])}, got {names}")
+    out = CS.ConfigurationSpace(name=space.name, seed=seed)
+    out.add([space[n] for n in space if n in names])
+    return out
+
+
+def base_config(env: str, group: str, profile: str, defaults: str = "table",
+                searched: list[str] | tuple[str, ...] | None = None) -> dict[str, Any]:
     """The unsearched tunables at the profile's defaults (``defaults``: ``table`` or
-    ``code``, see ``mbrlhpo.agent.default_hparams``)."""
+    ``code``, see ``mbrlhpo.agent.default_hparams``); ``searched`` narrows the group."""
     from mbrlhpo.agent import default_hparams
 
-    searched = set(check_group(group))
+    searched = set(check_group(group) if searched is None else searched)
     values = default_hparams(env, profile, defaults).to_dict()
     return {k: values[k] for k in GROUPS["joint"] if k not in searched}
 
@@ -123,6 +138,8 @@ def tune(
     space_overrides: dict | None = None,
     baseline: bool = True,
     defaults: str = "table",
+    keep_final_checkpoints: bool = False,
+    searched: list[str] | tuple[str, ...] | None = None,
     on_round: Callable[[int], None] | None = None,
     lockstep: bool = True,
     agent_overrides: dict[str, Any] | None = None,
@@ -145,6 +162,10 @@ def tune(
         defaults: ``table`` (the paper's Tables 2-4, e.g. HalfCheetah weight decay 7.5e-5) or
             ``code`` (what the paper's code and its replayed default schedules ran: 7.5e-4);
             used for the baseline and the unsearched group.
+        keep_final_checkpoints: keep every member's / Hyperband job's last checkpoint (for the
+            objective-mismatch analysis of ``mbrlhpo report``).
+        searched: search only these hyperparameters of ``group`` (the paper's Fig. 10
+            searches the plan horizon alone); the others stay at the defaults.
         lockstep: plan all members of a round in one native call per step.
         executor: ``lockstep`` (default when ``lockstep``), ``sequential`` or ``ray`` (each trial
             a Ray task, members exchanged as checkpoints in ``<db stem>.study/exchange``: put
@@ -164,15 +185,17 @@ def tune(
     trials = task.default_trials if trials is None else trials
     population = default_population(group) if population is None else population
     space = search_space(env, group, overrides=space_overrides, seed=seed)
+    if searched is not None:
+        space = narrow_space(space, searched, group, seed)
     overrides = dict(agent_overrides or {})
-    clash = sorted(set(overrides) & set(GROUPS[group]))
+    clash = sorted(set(overrides) & set(GROUPS[group] if searched is None else searched))
     if clash:
         raise ValueError(
             f"agent_overrides {clash} are searched in group {group!r}; "
             "narrow the search space instead (space_overrides)"
         )
     base = {
-        **base_config(env, group, profile, defaults),
+        **base_config(env, group, profile, defaults, searched),
         **{k: v for k, v in overrides.items() if k in GROUPS["joint"]},
     }
     fixed = {k: v for k, v in overrides.items() if k not in GROUPS["joint"]}
@@ -217,6 +240,7 @@ def tune(
         hyperband=hyperband,
         last_k=last_k,
         on_round=on_round,
+        keep_final_checkpoints=keep_final_checkpoints,
         executor=runner_executor,
         env=env,
         agent_settings={"profile": profile, "defaults": defaults, "group": group,

@@ -131,6 +131,22 @@ def test_pbt_bt_backtracking_restores(tmp_path):
         assert len(set(confs)) == 8  # no two members share hyperparameters
 
 
+def test_keep_final_checkpoints_keeps_every_jobs_last_model(tmp_path):
+    """Hyperband deletes a finished job's checkpoints unless the final ones are kept (the
+    objective-mismatch analysis needs every job's final model and data)."""
+    hb = HyperbandSettings(3, 9, n_iterations=1)
+    live = {}
+    for keep in (False, True):
+        db = tmp_path / f"hb{keep}.db"
+        s = run_study("hyperband", quadratic_factory(), SPACE, db, trials=9, seed=0,
+                      base_config=BASE, hyperband=hb, keep_final_checkpoints=keep)
+        with StudyStore(db) as st:
+            live[keep] = {(c["member"], c["trial"]) for c in st.checkpoints()}
+        jobs = {(j["member"], j["trials"]) for j in s.hb_jobs if j["status"] == "ok"}
+    assert live[False] == set()
+    assert live[True] == jobs and len(jobs) >= 2
+
+
 def test_hyperband_study_and_resume(tmp_path):
     db = tmp_path / "hb.db"
     hb = HyperbandSettings(3, 27, n_iterations=3)

@@ -239,3 +239,63 @@ def plot_evaluation(ev: Mapping[str, Any], path: str | os.PathLike, title: str =
     ax.legend(loc="best", fontsize="small")
     ax.grid(alpha=0.3)
     return _save(fig, path)
+
+
+def plot_top_bottom(curves: Mapping[str, Any], path: str | os.PathLike, title: str = "",
+                    names: Sequence[str] = ()) -> Path:
+    """Fig. 10: the returns of the top-k and bottom-k configurations over trials (each thin,
+    labelled with its searched values when they are few; group means thick)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for group in ("top", "bottom"):
+        color = "C0" if group == "top" else "C3"
+        for m in curves[group]["members"]:
+            label = None
+            if len(names) <= 2:
+                label = ", ".join(f"{n}={_short(m['config'].get(n))}" for n in names) or None
+            x = np.arange(1, len(m["returns"]) + 1)
+            ax.plot(x, m["returns"], color=color, lw=0.7, alpha=0.6, label=label)
+        mean = curves[group]["mean"]
+        ax.plot(np.arange(1, len(mean) + 1), mean, color=color, lw=2.0,
+                label=f"{group}-{curves['k']} mean")
+    ax.set_xlabel("trial")
+    ax.set_ylabel("return")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize="x-small", ncol=2)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def _short(v: Any) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def plot_mismatch(result: Mapping[str, Any], path: str | os.PathLike, title: str = "") -> Path:
+    """Figs. 11-12: on-policy NLL against the final score, and off-policy NLL per held-out
+    return set, for the top-k (blue) and bottom-k (red) members."""
+    plt = _pyplot()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    colors = {"top": "C0", "bottom": "C3"}
+    for g in ("top", "bottom"):
+        rows = [r for r in result["members"] if r["group"] == g]
+        ax1.scatter([r["score"] for r in rows], [r["on_policy_nll"] for r in rows],
+                    color=colors[g], label=f"{g}-{result['k']}")
+        x = np.arange(len(result["bins"]))
+        for j, r in enumerate(rows):
+            ax2.plot(x, r["off_policy_nll"], color=colors[g], lw=0.8, alpha=0.6, marker="o",
+                     label=f"{g}-{result['k']}" if j == 0 else None)
+    ax1.set_xlabel("final score")
+    ax1.set_ylabel(f"on-policy NLL (own last {result['last']} trials)")
+    ax1.legend(fontsize="small")
+    ax1.grid(alpha=0.3)
+    ax2.set_xticks(np.arange(len(result["bins"])))
+    ax2.set_xticklabels([f"{b['low']:.3g}..{b['high']:.3g}" for b in result["bins"]],
+                        fontsize="small")
+    ax2.set_xlabel("held-out trajectories by return")
+    ax2.set_ylabel("off-policy NLL")
+    ax2.legend(fontsize="small")
+    ax2.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)

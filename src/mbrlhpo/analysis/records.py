@@ -279,6 +279,35 @@ def failures(rec: Mapping[str, Any]) -> list[dict[str, Any]]:
              "cause": t.get("cause")} for t in rec["trials"] if t["status"] != "ok"]
 
 
+def top_bottom_curves(rec: Mapping[str, Any], k: int = 5) -> dict[str, Any]:
+    """Fig. 10: the returns per trial of the ``k`` best and ``k`` worst configurations by
+    final score (Hyperband/BOHB: jobs at the highest budget), with each group's mean.
+    ``{"k", "top"/"bottom": {"members": [{"member", "score", "config", "returns"}],
+    "mean": [per trial]}}``; ``k`` shrinks to half the scored configurations."""
+    _check_k(k)
+    scores = [s for s in final_scores(rec) if math.isfinite(s["score"])]
+    if rec["method"] in ("hyperband", "bohb") and scores:
+        top_budget = max(s["budget"] for s in scores)
+        scores = [s for s in scores if s["budget"] == top_budget]
+    ranked = sorted(scores, key=lambda s: (-s["score"], s["member"]))
+    kk = min(k, len(ranked) // 2)
+    rets: dict[int, list[float]] = {}
+    for t in sorted(rec["trials"], key=lambda t: (t["member"], t["trial"])):
+        rets.setdefault(int(t["member"]), []).append(_ret(t))
+    out: dict[str, Any] = {"k": kk}
+    for group, chosen in (("top", ranked[:kk]), ("bottom", ranked[len(ranked) - kk:])):
+        members = [{"member": s["member"], "score": s["score"], "config": s["config"] or {},
+                    "returns": rets.get(s["member"], [])} for s in chosen]
+        n = max((len(m["returns"]) for m in members), default=0)
+        mean = []
+        for t in range(n):
+            vals = [m["returns"][t] for m in members
+                    if t < len(m["returns"]) and math.isfinite(m["returns"][t])]
+            mean.append(float(np.mean(vals)) if vals else math.nan)
+        out[group] = {"members": members, "mean": mean}
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 def summarize(rec: Mapping[str, Any], k: int = 5) -> dict[str, Any]:
     """The headline numbers of one study: method, best member and score, the baseline's score

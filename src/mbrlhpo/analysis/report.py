@@ -20,6 +20,7 @@ from mbrlhpo.analysis.records import (
     score_histogram,
     searched_names,
     summarize,
+    top_bottom_curves,
     top_schedule,
 )
 
@@ -68,15 +69,18 @@ def _config_table(cfg: Mapping[str, Any] | None, base: Mapping[str, Any] | None,
 
 
 def report(db: str | os.PathLike, out_dir: str | os.PathLike, k: int = 5,
-           plots: bool = True, bins: int = 20) -> dict[str, Path]:
+           plots: bool = True, bins: int = 20, mismatch: bool = True) -> dict[str, Path]:
     """Writes the analyses of the study in ``db`` to ``out_dir``.
 
     Files: ``summary.md`` (best configuration/schedule, score vs the defaults, failures,
     lineage counts, Hyperband fidelity correlations), ``summary.json`` (the same numbers plus
     the curves), and with ``plots`` (needs matplotlib) ``learning_curves.png`` (Fig. 1/4),
     ``scores_histogram.png`` (Fig. 3), ``schedule.png`` (the top-``k`` hyperparameters over
-    trials, Fig. 4/9; population methods) and ``fidelity.png`` (Fig. 2; Hyperband/BOHB).
-    Returns the written paths by name.
+    trials, Fig. 4/9; population methods), ``fidelity.png`` (Fig. 2; Hyperband/BOHB),
+    ``top_bottom.png`` (Fig. 10: the top-``k`` and bottom-``k`` configurations' returns) and,
+    with ``mismatch`` and the final checkpoints of at least two members,
+    ``objective_mismatch.png`` (A.6, Figs. 11-12: on- and off-policy NLL of the top-``k`` vs
+    bottom-``k`` members' models; numbers in summary.json). Returns the written paths by name.
     """
     rec = read_study(db)
     out = Path(out_dir)
@@ -91,6 +95,15 @@ def report(db: str | os.PathLike, out_dir: str | os.PathLike, k: int = 5,
     fidelity = fidelity_correlations(rec["hb_jobs"]) if not population else []
     base = rec.get("baseline")
     title = f"{rec['method']}" + (f" on {summ['env']}" if summ.get("env") else "")
+    tb = top_bottom_curves(rec, k)
+    mm, mm_note = None, None
+    if mismatch:
+        from mbrlhpo.analysis.mismatch import objective_mismatch
+
+        try:
+            mm = objective_mismatch(db, k=k)
+        except ValueError as exc:  # no final checkpoints: say why in the summary
+            mm_note = str(exc)
     paths: dict[str, Path] = {}
     if plots:
         from mbrlhpo.analysis import plots as P
@@ -107,18 +120,26 @@ def report(db: str | os.PathLike, out_dir: str | os.PathLike, k: int = 5,
                 None if base is None else base["config"])
         if any(p["n"] > 0 for p in fidelity):
             paths["fidelity"] = P.plot_fidelity(fidelity, out / "fidelity.png", title)
+        if tb["k"] > 0:
+            paths["top_bottom"] = P.plot_top_bottom(
+                tb, out / "top_bottom.png", f"{title}: top-{tb['k']} vs bottom-{tb['k']}",
+                names)
+        if mm is not None:
+            paths["objective_mismatch"] = P.plot_mismatch(
+                mm, out / "objective_mismatch.png", f"{title}: objective mismatch")
     paths["summary_json"] = _write_json(out / "summary.json", {
         "summary": summ, "curves": curves, "top_schedule": sched,
         "final_scores": [{k2: s[k2] for k2 in ("member", "score", "budget", "status")}
                          for s in scores],
         "histogram": hist, "fidelity": fidelity, "best_schedule": rec.get("best_schedule"),
-        "failures": failures(rec)})
+        "failures": failures(rec), "top_bottom": tb, "objective_mismatch": mm})
     paths["summary_md"] = out / "summary.md"
-    paths["summary_md"].write_text(_markdown(rec, summ, sched, fidelity, hist, paths, names))
+    paths["summary_md"].write_text(_markdown(rec, summ, sched, fidelity, hist, paths, names,
+                                             mm, mm_note))
     return paths
 
 
-def _markdown(rec, summ, sched, fidelity, hist, paths, names) -> str:
+def _markdown(rec, summ, sched, fidelity, hist, paths, names, mm=None, mm_note=None) -> str:
     lines = [f"# Study report: {rec['method']}"
              + (f" on {summ['env']}" if summ.get("env") else ""), ""]
     lines += [f"- database: `{rec['db']}`", f"- seed: {rec['seed']}",
@@ -178,10 +199,25 @@ def _markdown(rec, summ, sched, fidelity, hist, paths, names) -> str:
                   f"{ev['baseline_name']}: difference {_fmt(c['difference'])} at the last "
                   f"trial, {int(float(c['level']) * 100)}% CI [{_fmt(c['ci_low'])}, "
                   f"{_fmt(c['ci_high'])}] (full table in the study's evaluation/)"]
+    lines += ["", "## Objective mismatch (A.6)", ""]
+    if mm is not None:
+        lines += [f"NLL of the top-{mm['k']} vs bottom-{mm['k']} members' final models: "
+                  f"on-policy on their own last {mm['last']} trials, off-policy on held-out "
+                  "trajectories of the other members by return.", "",
+                  "| group | mean score | on-policy NLL | "
+                  + " | ".join(f"off-policy {b['low']:.3g}..{b['high']:.3g}"
+                               for b in mm["bins"]) + " |",
+                  "|---|---|---|" + "---|" * len(mm["bins"])]
+        for g in ("top", "bottom"):
+            sm = mm["summary"][g]
+            lines.append(f"| {g} | {_fmt(sm['score'])} | {_fmt(sm['on_policy_nll'])} | "
+                         + " | ".join(_fmt(x) for x in sm["off_policy_nll"]) + " |")
+    else:
+        lines.append(f"not computed: {mm_note or 'disabled'}")
     lines += ["", "## Final scores", "",
               f"{hist['n']} finite scores, {hist['failed']} failed."]
-    figs = [n for n in ("learning_curves", "scores_histogram", "schedule", "fidelity")
-            if n in paths]
+    figs = [n for n in ("learning_curves", "scores_histogram", "schedule", "fidelity",
+                        "top_bottom", "objective_mismatch") if n in paths]
     if figs:
         lines += ["", "## Figures", ""]
         lines += [f"![{n}]({paths[n].name})" for n in figs]

@@ -111,6 +111,7 @@ def run_study(
     last_k: int = DEFAULT_LAST_K,
     study_dir: str | os.PathLike | None = None,
     keep_all_checkpoints: bool = False,
+    keep_final_checkpoints: bool = False,
     on_round: Callable[[int], None] | None = None,
     executor: Executor | None = None,
     env: str | None = None,
@@ -136,6 +137,10 @@ def run_study(
         last_k: the objective's window (mean of the last k returns).
         study_dir: checkpoint directory (default: next to the database, ``<stem>.study``).
         keep_all_checkpoints: keep every checkpoint instead of only those still needed.
+        keep_final_checkpoints: keep every member's and every Hyperband job's last checkpoint
+            (its final model and data: the objective-mismatch analysis, ``mbrlhpo report``).
+            Population methods keep their last round's anyway; Hyperband would delete a
+            finished job's.
         on_round: called with the round number after each finished round (population methods).
         executor: runs a round's trials (default: one member after another); see
             ``mbrlhpo.runner.executors``.
@@ -176,6 +181,7 @@ def run_study(
         runner = _Runner(method, factory, specs, st, CheckpointDir(sdir / "checkpoints"),
                          trials, population, seed, base, pbt, last_k, keep_all_checkpoints,
                          on_round, executor or SequentialExecutor())
+        runner.keep_final = keep_final_checkpoints
         try:
             if method in ("hyperband", "bohb"):
                 runner.run_hyperband(space, hyperband)
@@ -222,6 +228,7 @@ class _Runner:
         # The class that loads checkpoints: declared by the factory (``factory.member_class``)
         # or learned from the first member built.
         self.member_cls: type | None = getattr(factory, "member_class", None)
+        self.keep_final = False
 
     # -- helpers ----------------------------------------------------------------------------
     def _new_member(self, config: dict, member: int) -> Member:
@@ -506,7 +513,7 @@ class _Runner:
                 self._gc_member(m, keep=t)
             loss = -objective(rets, self.last_k)
             st.record_hb_job(cid, m, full, budget, n_trials, loss, "ok")
-            self._gc_member(m, keep=None)
+            self._gc_member(m, keep=n_trials if self.keep_final else None)
             return loss
 
         run_hpbandster(self.method, space, evaluate, settings, self.seed)
