@@ -16,7 +16,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", required=True, choices=METHODS)
     p.add_argument("--group", default="model", choices=("model", "planning", "joint"))
     p.add_argument("--population", type=int, default=None, help="members (paper: 40)")
-    p.add_argument("--trials", type=int, default=None, help="trials per member")
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="MPC trials per member, after the random first trial (default: the task's)",
+    )
     p.add_argument(
         "--db",
         type=Path,
@@ -39,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="the paper's PBT ablation (Sec. 5.7): same as --copy hparams",
     )
-    p.add_argument("--interval", type=int, default=None, help="PBT trials between steps")
+    p.add_argument("--interval", type=int, default=None, help="PBT MPC trials between steps")
     p.add_argument(
         "--budgets",
         type=int,
