@@ -4,14 +4,15 @@ Search spaces of the paper's tables, the objective, random search, Hyperband/BOH
 PBT and PBT with backtracking.
 """
 
-from mbrlhpo.hpo.hyperband import HyperbandSettings, hyperband_ladder
+from mbrlhpo.hpo.hyperband import HyperbandSettings, hyperband_ladder, job_trials
 from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
-from mbrlhpo.hpo.pbt import PBTSettings, exploit_explore
-from mbrlhpo.hpo.pbt_bt import PBTBT, EliteArchive, PBTBTSettings
+from mbrlhpo.hpo.pbt import COPY_MODES, PBTSettings, exploit_explore, perturb
+from mbrlhpo.hpo.pbt_bt import PBTBT, EliteArchive, PBTBTSettings, elite_size
 from mbrlhpo.hpo.random_search import sample_configurations
 from mbrlhpo.hpo.space import GROUPS, defaults, search_space, to_plain
 
 __all__ = [
+    "COPY_MODES",
     "DEFAULT_LAST_K",
     "GROUPS",
     "PBTBT",
@@ -20,9 +21,12 @@ __all__ = [
     "PBTBTSettings",
     "PBTSettings",
     "defaults",
+    "elite_size",
     "exploit_explore",
     "hyperband_ladder",
+    "job_trials",
     "objective",
+    "perturb",
     "sample_configurations",
     "search_space",
     "to_plain",
