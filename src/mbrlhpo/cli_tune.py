@@ -68,6 +68,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="keep every member's / Hyperband job's last checkpoint (objective mismatch)",
     )
     p.add_argument(
+        "--keep-checkpoints-every",
+        type=int,
+        default=None,
+        metavar="K",
+        help="also keep every member's checkpoint after trials K, 2K, ... (NLL over training)",
+    )
+    p.add_argument(
         "--defaults",
         default="table",
         choices=("table", "code"),
@@ -136,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
         defaults=args.defaults,
         searched=args.only,
         keep_final_checkpoints=args.keep_final_checkpoints,
+        keep_checkpoints_every=args.keep_checkpoints_every,
         on_round=on_round,
         agent_overrides=parse_overrides(args.overrides),
         space_overrides=parse_ranges(args.ranges),

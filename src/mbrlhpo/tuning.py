@@ -139,6 +139,7 @@ def tune(
     baseline: bool = True,
     defaults: str = "table",
     keep_final_checkpoints: bool = False,
+    keep_checkpoints_every: int | None = None,
     searched: list[str] | tuple[str, ...] | None = None,
     on_round: Callable[[int], None] | None = None,
     lockstep: bool = True,
@@ -163,7 +164,8 @@ def tune(
             ``code`` (what the paper's code and its replayed default schedules ran: 7.5e-4);
             used for the baseline and the unsearched group.
         keep_final_checkpoints: keep every member's / Hyperband job's last checkpoint (for the
-            objective-mismatch analysis of ``mbrlhpo report``).
+            objective-mismatch analysis of ``mbrlhpo report``); ``keep_checkpoints_every=k``
+            also every member's after trials k, 2k, ... (its NLL curves over training).
         searched: search only these hyperparameters of ``group`` (the paper's Fig. 10
             searches the plan horizon alone); the others stay at the defaults.
         lockstep: plan all members of a round in one native call per step.
@@ -241,6 +243,7 @@ def tune(
         last_k=last_k,
         on_round=on_round,
         keep_final_checkpoints=keep_final_checkpoints,
+        keep_checkpoints_every=keep_checkpoints_every,
         executor=runner_executor,
         env=env,
         agent_settings={"profile": profile, "defaults": defaults, "group": group,

@@ -20,19 +20,20 @@ TINY = dict(iterations=1, population=10, horizon=3, particles=5, hidden=16, dept
 def pbt_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("mm") / "pbt.db"
     tune("cartpole", "pbt", population=4, trials=3, db=db, pbt_interval=2,
-         agent_overrides=TINY, space_overrides={"epochs": (3, 4)}, baseline=False)
+         agent_overrides=TINY, space_overrides={"epochs": (3, 4)}, baseline=False,
+         keep_checkpoints_every=2)
     return db
 
 
-def _load_final(db, member):
+def _load_final(db, member, trial=None):
     from mbrlhpo.agent import PETSAgent
     from mbrlhpo.runner.checkpoints import CheckpointDir
     from mbrlhpo.runner.study import study_dir_for
     from mbrlhpo.store.sqlite_store import StudyStore
 
     with StudyStore(db) as st:
-        ref = max((c for c in st.checkpoints() if c["member"] == member),
-                  key=lambda c: c["trial"])
+        ref = max((c for c in st.checkpoints() if c["member"] == member
+                   and (trial is None or c["trial"] == trial)), key=lambda c: c["trial"])
     return CheckpointDir(study_dir_for(db) / "checkpoints").load(PETSAgent, ref["path"],
                                                                  ref["sha256"])
 
@@ -75,6 +76,36 @@ def test_objective_mismatch_nlls_by_hand(pbt_db):
     s = res["summary"]
     assert s["top"]["on_policy_nll"] == pytest.approx(
         np.mean([r["on_policy_nll"] for r in rows[:2]]))
+
+
+def test_objective_mismatch_curves_over_training(pbt_db):
+    """With checkpoints kept every 2 trials, each member's NLL is a curve over trials 2 and 4
+    (the final one): at trial t, the model that planned trial t on its last 2 episodes."""
+    res = objective_mismatch(pbt_db, k=2, last=2, bins=2, per_bin=1000)
+    for r in res["members"]:
+        assert [p["trial"] for p in r["curve"]] == [2, 4]
+        first = _load_final(pbt_db, r["member"], trial=2)
+        assert first.buffer.num_episodes == 2 and r["curve"][0]["on_policy_episodes"] == 2
+        want = first.model_nll(*_cat(first.buffer, [0, 1]))
+        assert r["curve"][0]["on_policy_nll"] == pytest.approx(want, rel=1e-6)
+        assert r["curve"][-1]["on_policy_nll"] == r["on_policy_nll"]
+    for g in ("top", "bottom"):
+        curve = res["summary"][g]["curve"]
+        assert [p["trial"] for p in curve] == [2, 4]
+        mine = [r for r in res["members"] if r["group"] == g]
+        assert curve[0]["on_policy_nll"] == pytest.approx(
+            np.mean([r["curve"][0]["on_policy_nll"] for r in mine]))
+    assert len(res["returns"]) == sum(b["episodes"] for b in res["bins"])
+
+
+def test_nll_in_chunks_equals_one_call(pbt_db, monkeypatch):
+    import mbrlhpo.analysis.mismatch as mm
+
+    agent = _load_final(pbt_db, 0)
+    eps = mm._episodes(agent)
+    whole = mm._nll(agent, eps)
+    monkeypatch.setattr(mm, "_CHUNK", 150)  # a cartpole episode has 200 steps
+    assert mm._nll(agent, eps) == pytest.approx(whole, rel=1e-6)
 
 
 def test_report_draws_objective_mismatch_and_top_bottom(pbt_db, tmp_path):

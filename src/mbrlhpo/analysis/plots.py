@@ -272,30 +272,38 @@ def _short(v: Any) -> str:
 
 
 def plot_mismatch(result: Mapping[str, Any], path: str | os.PathLike, title: str = "") -> Path:
-    """Figs. 11-12: on-policy NLL against the final score, and off-policy NLL per held-out
-    return set, for the top-k (blue) and bottom-k (red) members."""
+    """Figs. 11-12: on-policy NLL over trials (each member thin, group mean thick), the return
+    distribution of the held-out sets, and off-policy NLL over trials per held-out set, for
+    the top-k (blue) and bottom-k (red) members. A study that kept only final checkpoints
+    gives one point per member."""
     plt = _pyplot()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    nb = len(result["bins"])
+    fig, axes = plt.subplots(1, 2 + nb, figsize=(4.2 * (2 + nb), 3.8))
     colors = {"top": "C0", "bottom": "C3"}
-    for g in ("top", "bottom"):
-        rows = [r for r in result["members"] if r["group"] == g]
-        ax1.scatter([r["score"] for r in rows], [r["on_policy_nll"] for r in rows],
-                    color=colors[g], label=f"{g}-{result['k']}")
-        x = np.arange(len(result["bins"]))
-        for j, r in enumerate(rows):
-            ax2.plot(x, r["off_policy_nll"], color=colors[g], lw=0.8, alpha=0.6, marker="o",
-                     label=f"{g}-{result['k']}" if j == 0 else None)
-    ax1.set_xlabel("final score")
-    ax1.set_ylabel(f"on-policy NLL (own last {result['last']} trials)")
-    ax1.legend(fontsize="small")
-    ax1.grid(alpha=0.3)
-    ax2.set_xticks(np.arange(len(result["bins"])))
-    ax2.set_xticklabels([f"{b['low']:.3g}..{b['high']:.3g}" for b in result["bins"]],
-                        fontsize="small")
-    ax2.set_xlabel("held-out trajectories by return")
-    ax2.set_ylabel("off-policy NLL")
-    ax2.legend(fontsize="small")
-    ax2.grid(alpha=0.3)
+    panels = [("on_policy_nll", None, f"on-policy NLL (own last {result['last']} trials)")]
+    panels += [("off_policy_nll", b, f"off-policy NLL, returns {bn['low']:.3g}..{bn['high']:.3g}")
+               for b, bn in enumerate(result["bins"])]
+    for ax, (key, b, label) in zip([axes[0], *axes[2:]], panels, strict=True):
+        for g in ("top", "bottom"):
+            for r in (r for r in result["members"] if r["group"] == g):
+                x = [p["trial"] for p in r["curve"]]
+                y = [p[key] if b is None else p[key][b] for p in r["curve"]]
+                ax.plot(x, y, color=colors[g], lw=0.7, alpha=0.5, marker=".")
+            curve = result["summary"][g]["curve"]
+            ax.plot([p["trial"] for p in curve],
+                    [p[key] if b is None else p[key][b] for p in curve], color=colors[g],
+                    lw=2.0, marker="o", label=f"{g}-{result['k']}")
+        ax.set_xlabel("trial")
+        ax.set_ylabel(label, fontsize="small")
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    ax = axes[1]
+    ax.hist(result["returns"], bins=30, color="0.6")
+    for bn in result["bins"]:
+        ax.axvline(bn["low"], color="k", lw=0.8, ls="--")
+    ax.axvline(result["bins"][-1]["high"], color="k", lw=0.8, ls="--")
+    ax.set_xlabel("episode return (held-out sets split at the dashed lines)")
+    ax.set_ylabel("episodes")
     if title:
         fig.suptitle(title)
     return _save(fig, path)

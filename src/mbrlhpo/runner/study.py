@@ -112,6 +112,7 @@ def run_study(
     study_dir: str | os.PathLike | None = None,
     keep_all_checkpoints: bool = False,
     keep_final_checkpoints: bool = False,
+    keep_checkpoints_every: int | None = None,
     on_round: Callable[[int], None] | None = None,
     executor: Executor | None = None,
     env: str | None = None,
@@ -141,6 +142,9 @@ def run_study(
             (its final model and data: the objective-mismatch analysis, ``mbrlhpo report``).
             Population methods keep their last round's anyway; Hyperband would delete a
             finished job's.
+        keep_checkpoints_every: also keep every member's checkpoints after trials k, 2k, ...
+            (the models along training, for the objective-mismatch curves; a checkpoint holds
+            the model and optimiser, the episodes are stored once per study).
         on_round: called with the round number after each finished round (population methods).
         executor: runs a round's trials (default: one member after another); see
             ``mbrlhpo.runner.executors``.
@@ -154,6 +158,11 @@ def run_study(
         raise ValueError(f"trials: expected an int >= 1, got {trials!r}")
     if isinstance(population, bool) or not isinstance(population, int) or population < 1:
         raise ValueError(f"population: expected an int >= 1, got {population!r}")
+    if keep_checkpoints_every is not None and (
+            isinstance(keep_checkpoints_every, bool) or not isinstance(keep_checkpoints_every, int)
+            or keep_checkpoints_every < 1):
+        raise ValueError(f"keep_checkpoints_every: expected an int >= 1 or None, "
+                         f"got {keep_checkpoints_every!r}")
     if method in ("hyperband", "bohb") and hyperband is None:
         raise ValueError(f"method {method!r} needs hyperband=HyperbandSettings(...)")
     if method == "pbt-bt":
@@ -182,6 +191,7 @@ def run_study(
                          trials, population, seed, base, pbt, last_k, keep_all_checkpoints,
                          on_round, executor or SequentialExecutor())
         runner.keep_final = keep_final_checkpoints
+        runner.keep_every = keep_checkpoints_every
         try:
             if method in ("hyperband", "bohb"):
                 runner.run_hyperband(space, hyperband)
@@ -229,6 +239,7 @@ class _Runner:
         # or learned from the first member built.
         self.member_cls: type | None = getattr(factory, "member_class", None)
         self.keep_final = False
+        self.keep_every: int | None = None
 
     # -- helpers ----------------------------------------------------------------------------
     def _new_member(self, config: dict, member: int) -> Member:
@@ -280,11 +291,16 @@ class _Runner:
                                 checkpoint=ref)
         return True, ret, None
 
+    def _kept_trial(self, trial: int) -> bool:
+        """``keep_checkpoints_every=k``: every member's checkpoint after trials k, 2k, ...
+        stays (the per-trial models of the objective-mismatch analysis)."""
+        return bool(self.keep_every) and trial % self.keep_every == 0
+
     def _gc(self, keep: set[tuple[int, int]]) -> None:
         if self.keep_all:
             return
         drop = [(c["member"], c["trial"], c["path"]) for c in self.store.checkpoints()
-                if (c["member"], c["trial"]) not in keep]
+                if (c["member"], c["trial"]) not in keep and not self._kept_trial(c["trial"])]
         if drop:
             self.store.mark_checkpoints_deleted([(m, t) for m, t, _ in drop])
             for _, _, rel in drop:
@@ -526,7 +542,7 @@ class _Runner:
         if self.keep_all:
             return
         drop = [(c["member"], c["trial"], c["path"]) for c in self.store.checkpoints()
-                if c["member"] == m and c["trial"] != keep]
+                if c["member"] == m and c["trial"] != keep and not self._kept_trial(c["trial"])]
         if drop:
             self.store.mark_checkpoints_deleted([(a, b) for a, b, _ in drop])
             for _, _, rel in drop:
