@@ -74,6 +74,7 @@ def test_compare_copy_history_ablation(studies, tmp_path):
     assert paths["comparison"].read_bytes()[:4] == b"\x89PNG"
     md = paths["comparison_md"].read_text()
     assert "| pbt |" in md and "| pbt (no copy history) |" in md
+    assert "pbt: the quick profile's defaults (Tables 2-4)" in md  # which baseline
     data = json.loads(paths["comparison_json"].read_text())
     assert [r["label"] for r in data["rows"]] == ["pbt", "pbt (no copy history)"]
 

@@ -147,6 +147,18 @@ def test_keep_final_checkpoints_keeps_every_jobs_last_model(tmp_path):
     assert live[True] == jobs and len(jobs) >= 2
 
 
+def test_keep_checkpoints_every_k_trials(tmp_path):
+    db = tmp_path / "pbt.db"
+    run_study("pbt", quadratic_factory(), SPACE, db, trials=6, population=4, seed=0,
+              base_config=BASE, pbt=PBTSettings(interval=2), keep_checkpoints_every=3)
+    with StudyStore(db) as st:
+        live = {(c["member"], c["trial"]) for c in st.checkpoints()}
+    assert live == {(m, t) for m in range(4) for t in (3, 6, 7)}  # every 3rd + the last
+    with pytest.raises(ValueError, match="keep_checkpoints_every"):
+        run_study("pbt", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2,
+                  keep_checkpoints_every=0)
+
+
 def test_hyperband_study_and_resume(tmp_path):
     db = tmp_path / "hb.db"
     hb = HyperbandSettings(3, 27, n_iterations=3)

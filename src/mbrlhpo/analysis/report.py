@@ -230,7 +230,7 @@ def _markdown(rec, summ, sched, fidelity, hist, paths, names, mm=None, mm_note=N
 def compare(dbs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
             labels: Sequence[str] | None = None, k: int = 5,
             plots: bool = True) -> dict[str, Path]:
-    """Several studies side by side (e.g. PBT with and without ``copy_history``, Fig. 5):
+    """Several studies side by side (e.g. PBT with ``copy="all"`` and ``"hparams"``, Fig. 5):
     ``comparison.md``, ``comparison.json`` and (with ``plots``) ``comparison.png``, the top-``k``
     mean +- std of each study over trials. Returns the written paths by name."""
     if not dbs:
@@ -255,6 +255,14 @@ def compare(dbs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
         lines.append(f"| {r['label']} | {r['method']} | `{r['db']}` | {_fmt(r['best_score'])} "
                      f"| {_fmt(r['baseline_score'])} | {top} | {r['failed_trials']} | "
                      f"{r['lineage']['exploit']} |")
+    from mbrlhpo.tuning import describe_baseline
+
+    names = [(r["label"], describe_baseline(rec["baseline"].get("profile"),
+                                            rec["baseline"].get("defaults")))
+             for r, rec in zip(cmp["rows"], recs, strict=True) if rec.get("baseline")]
+    if names:
+        lines += ["", "Defaults (baseline) of each study: "
+                  + "; ".join(f"{label}: {name}" for label, name in names) + "."]
     if "comparison" in paths:
         lines += ["", "![comparison](comparison.png)"]
     paths["comparison_md"] = out / "comparison.md"
