@@ -112,3 +112,23 @@ def test_evaluate_bad_input(tmp_path):
                            str(tmp_path / "missing.db")], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2 and proc.stderr.startswith("mbrlhpo: error:")
+
+
+def test_evaluation_plan_needs_the_agents_profile():
+    """A study without stored agent settings (written by run_study directly, or before tune
+    stored them) needs --profile; the plan then covers the random trial + the MPC trials."""
+    from mbrlhpo.analysis.evaluate import evaluation_plan
+
+    rec = {"db": "x.db", "method": "random", "settings": {"env": "cartpole", "trials": 2},
+           "best_config": {"lr": 1e-3, "weight_decay": 1e-4, "epochs": 3}, "baseline": None}
+    with pytest.raises(ValueError, match="--profile"):
+        evaluation_plan(rec)
+    plan = evaluation_plan(rec, profile="quick", overrides={"particles": 5})
+    assert plan["trials"] == 3 and plan["fixed"] == {"particles": 5}
+    assert plan["schedules"]["best"] == [rec["best_config"]] * 3
+    assert plan["schedules"]["baseline"][0]["horizon"] == 20  # the quick profile's
+    with pytest.raises(ValueError, match="tunables"):
+        evaluation_plan(rec, profile="quick", overrides={"lr": 1e-2})
+    hb = {**rec, "method": "hyperband",
+          "settings": {"env": "cartpole", "hyperband": {"max_budget": 9.0}}}
+    assert evaluation_plan(hb, profile="quick")["trials"] == 10
