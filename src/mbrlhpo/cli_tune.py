@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     def on_round(r: int) -> None:
-        with StudyStore(args.db) as store:
+        with StudyStore(args.db, readonly=True, verify=False) as store:
             console.print(round_table(store, r))
 
     study = tune(

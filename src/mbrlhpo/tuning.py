@@ -190,6 +190,7 @@ def tune(
         on_round=on_round,
         executor=runner_executor,
         env=env,
+        fixed={"profile": profile, "group": group, "agent": fixed},
     )
     if baseline:
         max_trials = budgets[1] if budgets else (hyperband.max_budget if hyperband else trials)
