@@ -43,6 +43,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def run_report(args: argparse.Namespace) -> int:
     from mbrlhpo.analysis.report import compare, report
 
+    if not args.no_plots:  # before anything is written (no empty folder left behind)
+        _need_matplotlib("report's figures", "--no-plots")
     if len(args.db) == 1:
         if args.labels:
             raise ValueError("--labels is for comparing two or more studies")
@@ -54,6 +56,14 @@ def run_report(args: argparse.Namespace) -> int:
         print(paths["comparison_md"].read_text(), end="")
     print("\nwritten: " + ", ".join(str(p) for p in paths.values()))
     return 0
+
+
+def _need_matplotlib(what: str, instead: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ImportError(f"{what} need matplotlib: pip install matplotlib (or '.[plots]' from "
+                          f"a clone), or use {instead}")
 
 
 def run_replay(args: argparse.Namespace) -> int:

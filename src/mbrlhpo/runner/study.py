@@ -609,6 +609,7 @@ def collect(store: StudyStore, method: str, last_k: int = DEFAULT_LAST_K) -> Stu
                 t["ret"] if t["status"] == "ok" and t["ret"] is not None else math.nan)
         finals = {m: objective(r, last_k) for m, r in per.items()
                   if len(r) == last}
+        finals = {m: s for m, s in finals.items() if math.isfinite(s)}  # never a failed one
         if finals:
             best_m = max(sorted(finals), key=lambda m: finals[m])
             best_s = finals[best_m]
