@@ -18,9 +18,10 @@ Tables (schema version ``SCHEMA_VERSION``, kept in ``meta``):
   changed or damaged row is reported when the study is opened (``verify``).
 
 Integrity: a database that is not an mbrlhpo study is refused before anything is written to it;
-opening a study runs SQLite's ``quick_check`` and compares every row with its checksum. One
-writer per study: a writer holds an exclusive ``flock`` on ``<db>.lock`` (holder's pid and host
-written inside) for its lifetime; readers (``readonly=True``) take no lock and never write.
+opening a study runs SQLite's ``integrity_check`` (tables and indexes: a damaged index would
+mislead the resume's queries) and compares every row with its checksum. One writer per study:
+a writer holds an exclusive ``flock`` on ``<db>.lock`` (holder's pid and host written inside)
+for its lifetime; readers (``readonly=True``) take no lock and never write.
 
 Every write method is one transaction. A trial, its schedule row and its checkpoint reference
 are one event; a decision round's scores and decisions are one event (so a round's decisions
@@ -337,9 +338,9 @@ class StudyStore:
     def verify(self) -> None:
         """Raise StoreError if the file is damaged or any stored row differs from its
         checksum (a changed, added or removed row), naming the first problem."""
-        check = self._sql("PRAGMA quick_check").fetchall()
+        check = self._sql("PRAGMA integrity_check").fetchall()
         if [r[0] for r in check] != ["ok"]:
-            raise StoreError(f"{self.path} is damaged (SQLite quick_check: {check[0][0]})")
+            raise StoreError(f"{self.path} is damaged (SQLite integrity_check: {check[0][0]})")
         with self._lock:
             sums = {(r[0], r[1]): r[2] for r in self._sql("SELECT tbl, key, sha256 FROM sums")}
             seen = set()
