@@ -179,3 +179,14 @@ def test_a_resumed_run_says_so(tmp_path):
     run_study("random", quadratic_factory(), search_space("cartpole", "model"), db, trials=3,
               population=2, base_config=defaults("cartpole", "planning"))
     assert resume_line(db) == "resuming after round 3 (6 trials stored)"
+
+
+def test_the_run_of_the_defaults_reports_progress(tmp_path):
+    from mbrlhpo.tuning import run_baseline
+
+    seen = []
+    tiny = {"hidden": 16, "depth": 2, "particles": 5, "population": 10, "horizon": 3,
+            "iterations": 1}
+    run_baseline("cartpole", "quick", 2, 0, tmp_path / "s.db", "cpu", "auto",
+                 overrides=tiny, on_trial=lambda t, n: seen.append((t, n)))
+    assert seen == [(1, 2), (2, 2)]

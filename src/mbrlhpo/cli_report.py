@@ -78,6 +78,7 @@ def run_replay(args: argparse.Namespace) -> int:
           flush=True)
 
     def on_trial(t: int, rets: dict[int, float]) -> None:
+        t += 1  # replay_schedule counts from 0; the figure and replay.json's trials from 1
         vals = [r for r in rets.values() if math.isfinite(r)]
         mean = sum(vals) / len(vals) if vals else math.nan
         per = "  ".join(f"{r:9.2f}" for r in rets.values())

@@ -212,3 +212,20 @@ def test_changed_settings_on_resume_are_refused(tmp_path, reference, case):
         assert completed(db) == before
     run_to_the_end(db)
     assert fingerprint(db) == reference
+
+
+def test_ctrl_c_says_how_to_resume_and_loses_nothing(tmp_path, reference):
+    db = tmp_path / "s.db"
+    proc = start(db)
+    while proc.poll() is None and len(completed(db)) < TOTAL // 3:
+        time.sleep(0.01)
+    before = completed(db)
+    proc.send_signal(signal.SIGINT)
+    rc, err = finish(proc)
+    if rc != 0:  # (a fast machine may have finished first)
+        assert rc == 130, err
+        assert err.strip() == ("mbrlhpo: interrupted; finished trials are stored: run the same "
+                               "command again to resume")
+    assert {k: completed(db)[k] for k in before} == before
+    run_to_the_end(db)
+    assert fingerprint(db) == reference
