@@ -90,6 +90,8 @@ def test_two_databases_cannot_share_a_checkpoint_folder(tmp_path):
     first = small_pbt(tmp_path / "x.db")
     with pytest.raises(StoreError, match="belongs to another study"):
         small_pbt(tmp_path / "x.sqlite")
+    with StudyStore(tmp_path / "x.sqlite", readonly=True) as other:
+        assert other.study() is None  # refused before its study was created
     with StudyStore(tmp_path / "x.db") as st:
         refs = st.checkpoints()
     ckpt = CheckpointDir(study_dir_for(tmp_path / "x.db") / "checkpoints")
@@ -268,3 +270,11 @@ def test_a_stray_file_does_not_break_a_resume(tmp_path):
     for ref in refs:
         (root / ref["path"] / "Thumbs.db").write_bytes(b"x")
     assert refs and small_pbt(db).trials == first.trials  # resuming loads every kept one
+
+
+def test_a_new_study_refuses_a_folder_with_another_studys_files(tmp_path):
+    sdir = study_dir_for(tmp_path / "s.db")
+    (sdir / "checkpoints" / "m0000").mkdir(parents=True)
+    (sdir / "checkpoints" / "m0000" / "x").write_text("old")
+    with pytest.raises(StoreError, match="already holds files of an unknown study"):
+        small_pbt(tmp_path / "s.db")

@@ -168,8 +168,9 @@ def run_study(
                     "fixed": json.loads(json.dumps(dict(fixed or {}), sort_keys=True,
                                                    default=_json_scalar))}
         space_rec = {n: asdict(s) for n, s in specs.items()}
+        # The folder first: a study refused for it leaves no study row behind.
+        claim_study_dir(sdir, st, new=st.study() is None)
         new = st.init_study(method, seed, json.loads(json.dumps(settings)), space_rec)
-        claim_study_dir(sdir, st, new)
         if not new:
             st.record_event("study_resume", round_=len(st.rounds_done()) or None)
         runner = _Runner(method, factory, specs, st, CheckpointDir(sdir / "checkpoints"),
@@ -206,7 +207,8 @@ def claim_study_dir(sdir: Path, store: StudyStore, new: bool) -> None:
                              f"{held}, this database's is {sid}); give this study a "
                              "database with another name")
         return
-    if new and sdir.is_dir() and any(p.name != OWNER_FILE for p in sdir.iterdir()):
+    if new and sdir.is_dir() and any(p.is_file() and p.name != OWNER_FILE
+                                     for p in sdir.rglob("*")):  # empty folders are fine
         raise StoreError(f"the checkpoint folder {sdir} already holds files of an unknown "
                          "study; move it away or give this study another database name")
     sdir.mkdir(parents=True, exist_ok=True)
