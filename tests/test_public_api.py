@@ -40,3 +40,11 @@ def test_import_mbrlhpo_loads_no_torch():
     code = "import sys, mbrlhpo; mbrlhpo.__version__; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_readme_subpackage_paths_work_in_a_fresh_interpreter():
+    code = ("import mbrlhpo; mbrlhpo.envs.VecEnv; mbrlhpo.planning.CEMPlanner; "
+            "mbrlhpo.hpo.search_space; mbrlhpo.store.StudyStore; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

@@ -47,3 +47,15 @@ def test_pbt_on_ray_equals_pbt_in_process(tmp_path, local_ray):
 def test_unknown_executor_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown executor"):
         tune("cartpole", "pbt", db=tmp_path / "x.db", executor="dask")
+
+
+def test_a_local_ray_listens_on_the_loopback_only(tmp_path):
+    from mbrlhpo.runner.ray_executor import RayExecutor
+
+    if ray.is_initialized():
+        ray.shutdown()
+    try:
+        RayExecutor(tmp_path / "exchange", init_kwargs={"num_cpus": 1})
+        assert {n["NodeManagerAddress"] for n in ray.nodes()} == {"127.0.0.1"}
+    finally:
+        ray.shutdown()

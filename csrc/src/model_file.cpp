@@ -715,6 +715,19 @@ void ModelFile::Validate(const std::string& origin) {
   cem_.alpha = static_cast<float>(alpha);
   get_double("cem.elite_ratio");
   cem_.Validate(ensemble_size_);
+  // Legal-looking but huge CEM settings must fail here, not later in std::bad_alloc. The
+  // estimate: every sample's particles carry a state and two activations of the widest layer,
+  // and every sample an action sequence (plus the CEM mean and variance).
+  const double widest = *std::max_element(layer_sizes_.begin(), layer_sizes_.end());
+  const double planner_bytes =
+      sizeof(float) * (static_cast<double>(cem_.population) * cem_.particles *
+                           (2.0 * widest + 2.0 * o + a) +
+                       (static_cast<double>(cem_.population) + 2.0) * cem_.horizon * a);
+  MBRLHPO_CHECK(planner_bytes <= static_cast<double>(kMaxPlannerBytes), origin,
+                ": CEM settings (population ", cem_.population, ", particles ", cem_.particles,
+                ", horizon ", cem_.horizon, ") need about ",
+                static_cast<uint64_t>(std::ceil(planner_bytes / (1 << 30))),
+                " GiB of planner memory; expected at most ", kMaxPlannerBytes >> 30, " GiB");
   MBRLHPO_CHECK(ParseUint64(get("seed"), &seed_), origin, ": metadata 'seed' = '", get("seed"),
                 "'; expected an integer in [0, 2^64)");
   get("mjcf");

@@ -20,7 +20,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <exception>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -184,6 +186,12 @@ int main(int argc, char** argv) {
     }
     std::printf("mean return %.4f over %d episode(s)\n", total / args.episodes, args.episodes);
   } catch (const mbrlhpo::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "error: out of memory (the policy's settings are too large)\n");
+    return 1;
+  } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }

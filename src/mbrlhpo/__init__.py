@@ -28,7 +28,14 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
+# Subpackages, also reachable as attributes (``mbrlhpo.envs.VecEnv`` after ``import mbrlhpo``).
+_SUBMODULES = ("agent", "analysis", "envs", "hpo", "models", "planning", "runner", "store",
+               "tuning", "info")
+
+
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"mbrlhpo.{name}")
     raise AttributeError(f"module 'mbrlhpo' has no attribute {name!r}")

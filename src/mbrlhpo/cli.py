@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Hyperparameter optimisation of model-based RL (PETS on MuJoCo).",
     )
     parser.add_argument("--version", action="version", version=f"mbrlhpo {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error (also MBRLHPO_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     info = sub.add_parser("info", help="versions, build options, BLAS, MuJoCo and CUDA")
     info.add_argument("--json", action="store_true", help="print a JSON object")
@@ -61,11 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from mbrlhpo.cli_errors import report
+
     try:
         return args.func(args)
-    except ValueError as exc:  # bad input: one clear line, no traceback
-        print(f"mbrlhpo: error: {exc}", file=sys.stderr)
-        return 2
+    except (Exception, KeyboardInterrupt) as exc:  # known errors: one line, no traceback
+        return report(exc, args.debug)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def run_report(args: argparse.Namespace) -> int:
     from mbrlhpo.analysis.report import compare, report
 
+    if not args.no_plots:  # before anything is written (no empty folder left behind)
+        _need_matplotlib("report's figures", "--no-plots")
     if len(args.db) == 1:
         if args.labels:
             raise ValueError("--labels is for comparing two or more studies")
@@ -60,6 +62,14 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _need_matplotlib(what: str, instead: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ImportError(f"{what} need matplotlib: pip install matplotlib (or '.[plots]' from "
+                          f"a clone), or use {instead}")
+
+
 def run_replay(args: argparse.Namespace) -> int:
     from mbrlhpo.analysis.replay import replay_schedule, schedule_env
     from mbrlhpo.cli_pets import parse_overrides
@@ -72,6 +82,7 @@ def run_replay(args: argparse.Namespace) -> int:
           flush=True)
 
     def on_trial(t: int, rets: dict[int, float]) -> None:
+        t += 1  # replay_schedule counts from 0; the figure and replay.json's trials from 1
         vals = [r for r in rets.values() if math.isfinite(r)]
         mean = sum(vals) / len(vals) if vals else math.nan
         per = "  ".join(f"{r:9.2f}" for r in rets.values())

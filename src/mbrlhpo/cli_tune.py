@@ -11,26 +11,34 @@ METHODS = ("random", "hyperband", "bohb", "pbt", "pbt-bt")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("tune", help="tune PETS on one task (resumes a study from --db)")
-    p.add_argument("--env", required=True)
-    p.add_argument("--method", required=True, choices=METHODS)
-    p.add_argument("--group", default="model", choices=("model", "planning", "joint"))
-    p.add_argument("--population", type=int, default=None, help="members (paper: 40)")
-    p.add_argument(
-        "--trials",
-        type=int,
-        default=None,
-        help="MPC trials per member, after the random first trial (default: the task's)",
+    from mbrlhpo.hpo.space import ENV_NAMES
+
+    p = sub.add_parser(
+        "tune",
+        help="tune PETS on one task (resumes a study from --db)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    p.add_argument("--env", required=True, choices=ENV_NAMES, help="the task")
+    p.add_argument("--method", required=True, choices=METHODS, help="the HPO method")
+    p.add_argument("--group", default="model", choices=("model", "planning", "joint"),
+                   help="the searched hyperparameters")
+    p.add_argument("--population", type=int, default=None,
+                   help="PBT population / random-search configurations, i.e. the study's "
+                   "members (default 40, joint group 80, as the paper; not CEM's population, "
+                   "a searched hyperparameter)")
+    p.add_argument("--trials", type=int, default=None,
+                   help="MPC trials per member, after the random first trial (default: the "
+                   "task's)")
     p.add_argument(
         "--db",
         type=Path,
         default=Path("runs/study.db"),
         help="study database; an existing study there is resumed",
     )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--profile", default="quick", choices=("quick", "paper"))
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0, help="the study's seed")
+    p.add_argument("--profile", default="quick", choices=("quick", "paper"),
+                   help="the agents' fixed settings and unsearched defaults")
+    p.add_argument("--device", default="cpu", help="torch device for model training")
     p.add_argument("--planner", default="auto", help="planner backend: auto, cpu, torch, cuda")
     p.add_argument(
         "--copy",
@@ -44,16 +52,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="the paper's PBT ablation (Sec. 5.7): same as --copy hparams",
     )
-    p.add_argument("--interval", type=int, default=None, help="PBT MPC trials between steps")
+    p.add_argument("--interval", type=int, default=None,
+                   help="PBT MPC trials between steps (default: 4 pusher/reacher, else 5)")
     p.add_argument(
         "--budgets",
         type=int,
         nargs=2,
         default=None,
         metavar=("MIN", "MAX"),
-        help="Hyperband budgets in trials",
+        help="Hyperband budgets in trials (default: the task's, e.g. 5 15 for cartpole)",
     )
-    p.add_argument("--hb-iterations", type=int, default=None)
+    p.add_argument("--hb-iterations", type=int, default=None,
+                   help="Hyperband/BOHB iterations (default: 15, joint group 30)")
     p.add_argument("--no-baseline", action="store_true", help="do not run the defaults")
     p.add_argument(
         "--only",
@@ -114,15 +124,20 @@ def run(args: argparse.Namespace) -> int:
     from mbrlhpo.store.sqlite_store import StudyStore
     from mbrlhpo.tuning import tune
 
-    console = Console()
+    console = Console(stderr=False)
     console.print(
         f"[bold]mbrlhpo tune[/]: {args.method} on {args.env} ({args.group} group), "
         f"database {args.db}"
     )
+    console.print(resume_line(args.db))
+    total = _total_rounds(args)
 
     def on_round(r: int) -> None:
-        with StudyStore(args.db) as store:
-            console.print(round_table(store, r))
+        with StudyStore(args.db, readonly=True, verify=False) as store:
+            console.print(round_table(store, r, total))
+
+    def on_baseline_trial(t: int, n: int) -> None:
+        console.print(f"defaults (baseline): trial {t}/{n}", highlight=False)
 
     study = tune(
         args.env,
@@ -150,9 +165,45 @@ def run(args: argparse.Namespace) -> int:
         progress=sys.stderr.isatty(),
         executor=args.executor,
         ray_address=args.ray_address,
+        on_baseline_trial=on_baseline_trial,
     )
     console.print(summary(study, args.db))
+    if study.best_member is None:
+        raise ValueError(
+            f"every member of the study failed ({len(study.failures)} failed trials; causes "
+            f"in {args.db}): no configuration is better than none"
+        )
     return 0
+
+
+def resume_line(db: Path) -> str:
+    """Says whether this run starts a study or resumes one (and from which round)."""
+    from mbrlhpo.store.sqlite_store import StudyStore
+
+    if not db.parent.exists():
+        return f"creating the directory {db.parent} for a new study"
+    if not db.is_file():
+        return "new study"
+    with StudyStore(db, readonly=True) as store:
+        head = store.study()
+        if head is None:
+            return "new study"
+        rounds = store.rounds_done()
+        trials = len(store.trials())
+        jobs = len(store.hb_jobs())
+    if head["method"] in ("hyperband", "bohb"):
+        return f"resuming: {trials} trials and {jobs} Hyperband jobs stored"
+    return f"resuming after round {rounds[-1] if rounds else 0} ({trials} trials stored)"
+
+
+def _total_rounds(args: argparse.Namespace) -> int | None:
+    if args.method in ("hyperband", "bohb"):
+        return None
+    if args.trials is not None:
+        return args.trials
+    from mbrlhpo.envs import get_task
+
+    return get_task(args.env).default_trials
 
 
 def parse_ranges(items: list[str]) -> dict[str, tuple[float, float]]:
@@ -170,13 +221,18 @@ def parse_ranges(items: list[str]) -> dict[str, tuple[float, float]]:
     return out
 
 
+def display_name(name: str) -> str:
+    """A hyperparameter's name as shown: CEM's ``population`` is not the study's."""
+    return "cem_population" if name == "population" else name
+
+
 def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
     return str(value)
 
 
-def round_table(store, r: int):
+def round_table(store, r: int, total: int | None = None):
     """Members after round ``r``: hyperparameters, last returns, best so far."""
     from rich.table import Table
 
@@ -185,12 +241,12 @@ def round_table(store, r: int):
     by_member: dict[int, list[dict]] = {}
     for t in trials:
         by_member.setdefault(t["member"], []).append(t)
-    table = Table(title=f"round {r}", show_lines=False)
+    table = Table(title=f"round {r}/{total}" if total else f"round {r}", show_lines=False)
     table.add_column("member", justify="right")
     study = store.study() or {}
     names = sorted(study.get("space") or {})  # only the searched hyperparameters
     for name in names:
-        table.add_column(name, justify="right")
+        table.add_column(display_name(name), justify="right")
     table.add_column("last returns", justify="right")
     table.add_column("best", justify="right")
     for m in sorted(by_member):
@@ -210,15 +266,20 @@ def round_table(store, r: int):
 
 
 def summary(study, db: Path) -> str:
-    lines = [
-        "",
-        f"[bold]best[/]: member {study.best_member} score {study.best_score:.2f} "
-        "(mean of the last returns)",
-    ]
+    if study.best_member is None:
+        lines = ["", "[bold]best[/]: none (every member failed)"]
+    else:
+        lines = [
+            "",
+            f"[bold]best[/]: member {study.best_member} score {study.best_score:.2f} "
+            "(mean of the last returns)",
+        ]
     if study.best_config:
         lines.append(
             "  configuration: "
-            + ", ".join(f"{k}={_fmt(v)}" for k, v in sorted(study.best_config.items()))
+            + ", ".join(
+                f"{display_name(k)}={_fmt(v)}" for k, v in sorted(study.best_config.items())
+            )
         )
     if study.method in ("pbt", "pbt-bt") and study.best_schedule:
         changes = [
@@ -232,7 +293,7 @@ def summary(study, db: Path) -> str:
         for s in changes:
             lines.append(
                 f"    from trial {s['trial']}: "
-                + ", ".join(f"{k}={_fmt(v)}" for k, v in sorted(s["config"].items()))
+                + ", ".join(f"{display_name(k)}={_fmt(v)}" for k, v in sorted(s["config"].items()))
             )
     if study.baseline is not None:
         b = study.baseline.score
@@ -240,6 +301,12 @@ def summary(study, db: Path) -> str:
         lines.append(
             f"  baseline, {study.baseline.describe()}: score {b:.2f}; "
             f"best is {delta:+.2f} against it"
+        )
+    divergences = getattr(study, "model_divergences", [])
+    if divergences:
+        lines.append(
+            f"  model divergences: {len(divergences)} trials (training produced NaN/inf; "
+            "the model was rolled back, the trial kept)"
         )
     lines.append(
         f"  failures: {len(study.failures)}; stored in {db} "

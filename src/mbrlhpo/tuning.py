@@ -147,6 +147,7 @@ def tune(
     progress: bool = False,
     executor: str | None = None,
     ray_address: str | None = None,
+    on_baseline_trial: Callable[[int, int], None] | None = None,
 ) -> Study:
     """Runs (or resumes, if ``db`` holds it) a study of PETS on ``env``.
 
@@ -172,6 +173,7 @@ def tune(
         executor: ``lockstep`` (default when ``lockstep``), ``sequential`` or ``ray`` (each trial
             a Ray task, members exchanged as checkpoints in ``<db stem>.study/exchange``: put
             the database on storage every node shares); ``ray_address``: the cluster.
+        on_baseline_trial: called with (trial, trials) as each trial of the defaults starts.
         agent_overrides: hyperparameters fixed for every member and the baseline (unsearched
             tunables or fixed settings such as ``particles``); a searched name is an error.
     Returns the Study (trials, schedules, lineage, best configuration/schedule, top-5 curve)
@@ -201,6 +203,8 @@ def tune(
         **{k: v for k, v in overrides.items() if k in GROUPS["joint"]},
     }
     fixed = {k: v for k, v in overrides.items() if k not in GROUPS["joint"]}
+    _check_sizes(env, task, profile, method, space, overrides, population, trials, hb_iterations,
+                 device)
     interval = default_interval(env) if pbt_interval is None else pbt_interval
     pbt = None
     if method == "pbt":
@@ -210,7 +214,8 @@ def tune(
     hyperband = None
     if method in ("hyperband", "bohb"):
         low, high = budgets or default_budgets(env)
-        iterations = hb_iterations or (30 if group == "joint" else 15)
+        iterations = hb_iterations if hb_iterations is not None else (
+            30 if group == "joint" else 15)
         hyperband = HyperbandSettings(min_budget=low, max_budget=high, n_iterations=iterations)
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -248,14 +253,46 @@ def tune(
         env=env,
         agent_settings={"profile": profile, "defaults": defaults, "group": group,
                         "fixed": fixed},
+        fixed={"profile": profile, "defaults": defaults, "group": group, "agent": fixed},
     )
     if baseline:
         max_trials = budgets[1] if budgets else (hyperband.max_budget if hyperband else trials)
         study.baseline = run_baseline(
             env, profile, int(max_trials), seed, db, device, planner_backend, last_k, overrides,
-            defaults,
+            defaults, on_baseline_trial,
         )
     return study
+
+
+def _check_sizes(env, task, profile, method, space, overrides, population, trials,
+                 hb_iterations, device) -> None:
+    """Everything that can be checked before a file is written: sizes, names, memory."""
+    from mbrlhpo.agent import default_hparams
+    from mbrlhpo.hpo.space import specs_of
+    from mbrlhpo.limits import (
+        MAX_HB_ITERATIONS,
+        MAX_MEMBERS,
+        MAX_TRIALS,
+        check_count,
+        check_planner_memory,
+    )
+
+    check_count("population (members)", population, MAX_MEMBERS)
+    check_count("trials", trials, MAX_TRIALS)
+    if hb_iterations is not None:
+        check_count("hb_iterations", hb_iterations, MAX_HB_ITERATIONS)
+    hp = default_hparams(env, profile).replace(**overrides).to_dict()  # unknown names: error
+    for name, spec in specs_of(space).items():  # searched sizes at the top of their range
+        if name in ("population", "horizon"):
+            hp[name] = int(spec.high)
+    agents = 1 if method in ("hyperband", "bohb") else population
+    check_planner_memory(hp, task.obs_dim, task.act_dim, agents, overrides)
+    if str(device).startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r}: no CUDA GPU is available here "
+                             "(use --device cpu)")
 
 
 def run_baseline(
@@ -269,6 +306,7 @@ def run_baseline(
     last_k: int = DEFAULT_LAST_K,
     overrides: dict[str, Any] | None = None,
     defaults: str = "table",
+    on_trial: Callable[[int, int], None] | None = None,
 ) -> Baseline:
     """The profile's defaults on ``env`` for the random trial plus ``trials`` MPC trials (as
     every member runs them); cached next to the database
@@ -280,7 +318,11 @@ def run_baseline(
     key = {"env": env, "profile": profile, "defaults": defaults, "mpc_trials": trials,
            "seed": seed, "config": config}
     if path.is_file():
-        cached = json.loads(path.read_text())
+        try:
+            cached = json.loads(path.read_text())
+        except ValueError as e:
+            raise ValueError(f"{path} is damaged ({e}); delete it to run the defaults again"
+                             ) from None
         if cached.get("key") == key:
             returns = [math.nan if r is None else r for r in cached["returns"]]
             return Baseline(cached["config"], returns, objective(returns, last_k), profile,
@@ -289,7 +331,9 @@ def run_baseline(
         env, config, seed=seed, device=device, planner_backend=planner_backend, profile=profile
     )
     returns = []
-    for _ in range(1 + trials):
+    for t in range(1 + trials):
+        if on_trial is not None:
+            on_trial(t + 1, 1 + trials)  # progress: trial t + 1 of 1 + trials is starting
         result = agent.run_trial()
         returns.append(result.ret if not result.diverged else math.nan)
     score = objective(returns, last_k)

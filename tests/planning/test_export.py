@@ -297,6 +297,8 @@ def test_wrong_shapes_and_contents(small_file, tmp_path):
         ({"meta": {"cem.horizon": "-3"}}, r"'cem.horizon' = '-3'; expected an integer in \[1,"),
         ({"meta": {"cem.alpha": "nan"}}, "'cem.alpha' = 'nan'; expected a finite number"),
         ({"meta": {"cem.particles": "3"}}, "particles"),
+        ({"meta": {"cem.population": str(1 << 24), "cem.particles": str(1 << 20)}},
+         r"need about \d+(\.\d+)? GiB of planner memory; expected at most 16 GiB"),
         ({"meta": {"seed": "18446744073709551616"}}, "'seed'"),
         ({"meta": {"mjcf": None}}, "metadata 'mjcf' is missing"),
     ]

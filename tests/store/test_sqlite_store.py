@@ -46,7 +46,7 @@ def test_schema_version_checked(tmp_path):
     con.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
     con.commit()
     con.close()
-    with pytest.raises(StoreError, match="expected schema version 1, got 99"):
+    with pytest.raises(StoreError, match="expected schema version 2, got 99"):
         StudyStore(p)
 
 

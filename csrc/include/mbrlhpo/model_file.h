@@ -39,6 +39,9 @@ inline constexpr const char* kModelFileFormat = "mbrlhpo-policy";
 inline constexpr int kModelFileVersion = 1;
 inline constexpr uint64_t kMaxSafetensorsHeaderBytes = uint64_t{64} << 20;
 inline constexpr uint64_t kMaxModelFileBytes = uint64_t{2} << 30;
+// The most memory a policy file's CEM settings may ask the planner for (an estimate of its
+// working set, see ModelFile's loader); larger settings are refused when the file is read.
+inline constexpr uint64_t kMaxPlannerBytes = uint64_t{16} << 30;
 
 // SHA-256 of a byte range, lowercase hex (64 characters).
 std::string Sha256Hex(const void* data, size_t size);

@@ -101,14 +101,16 @@ def plot_schedule(schedule: Sequence[Mapping[str, Any]], path: str | os.PathLike
         ax = axes[i // cols][i % cols]
         m = np.array([r["mean"][name] for r in schedule], dtype=float)
         s = np.array([r["std"][name] for r in schedule], dtype=float)
-        ax.plot(x, m, color="C0")
+        ax.plot(x, m, color="C0", label="top-k mean")
         lo = m - s
         if name in _LOG_NAMES:
             lo = np.maximum(lo, m * 1e-3)
             ax.set_yscale("log")
-        ax.fill_between(x, lo, m + s, color="C0", alpha=0.25)
+        ax.fill_between(x, lo, m + s, color="C0", alpha=0.25, label="± std")
         if defaults and name in defaults:
-            ax.axhline(float(defaults[name]), color="k", ls="--", lw=1)
+            ax.axhline(float(defaults[name]), color="k", ls="--", lw=1, label="default")
+        if i == 0:
+            ax.legend(loc="best", fontsize="x-small")
         ax.set_title(name, fontsize="small")
         ax.set_xlabel("trial")
         ax.grid(alpha=0.3)
@@ -134,9 +136,13 @@ def plot_histogram(scores: Sequence[Mapping[str, Any]], path: str | os.PathLike,
         labels = ["all configurations" if b is None else f"{b} trials" for b in keys]
         edges = np.histogram_bin_edges([v for g in groups.values() for v in g], bins=bins)
         ax.hist([groups[b] for b in keys], bins=edges, stacked=True, label=labels)
-        ax.legend(loc="best", fontsize="small")
     if baseline is not None and math.isfinite(baseline):
-        ax.axvline(baseline, color="k", ls="--", lw=1, label="defaults")
+        ax.axvline(baseline, color="k", ls="--", lw=1, label=f"defaults ({baseline:.1f})")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", fontsize="small")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts
     failed = len(scores) - len(finite)
     ax.set_xlabel("final score (mean of the last returns)")
     ax.set_ylabel("configurations")

@@ -46,7 +46,7 @@ def read_study(db: str | os.PathLike) -> dict[str, Any]:
     if not path.is_file():  # StudyStore would create an empty database
         raise ValueError(f"expected an existing study database, got {str(path)!r} "
                          "(no such file)")
-    with StudyStore(path) as store:
+    with StudyStore(path, readonly=True) as store:
         head = store.study()
         if head is None:
             raise ValueError(f"{path} holds no study (expected a database written by "

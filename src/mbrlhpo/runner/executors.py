@@ -72,7 +72,10 @@ class LockstepExecutor:
         if self.progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=None, desc="round", unit="step", leave=False)
+            # A total (the longest episode) gives the bar an estimate of the time left.
+            steps = [getattr(getattr(m, "task", None), "steps_per_trial", 0) for m in members]
+            bar = tqdm(total=max(steps, default=0) or None, desc="round", unit="step",
+                       leave=False)
         outcomes = [TrialOutcome() for _ in members]
         starts = [time.perf_counter()] * len(members)
         obs: dict[int, np.ndarray] = {}

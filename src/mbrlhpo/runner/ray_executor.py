@@ -37,6 +37,8 @@ def _run_remote_trial(cls_path: str, path: str) -> tuple[dict, float]:
     return result.to_dict(), time.perf_counter() - start
 
 
+LOCAL_IP = "127.0.0.1"
+
 class RayExecutor:
     """Runs each member's trial as a Ray task.
 
@@ -60,8 +62,12 @@ class RayExecutor:
             raise ImportError("RayExecutor needs Ray: pip install mbrlhpo[cluster]") from exc
         self.ray = ray
         if not ray.is_initialized():
+            # A local Ray (no cluster address) listens on the loopback only: the trials are
+            # this machine's, and nobody else should be able to submit work to it.
+            local = {} if address else {"_node_ip_address": LOCAL_IP}
             ray.init(
                 address=address,
+                **local,
                 include_dashboard=False,
                 log_to_driver=False,
                 configure_logging=False,

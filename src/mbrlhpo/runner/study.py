@@ -80,13 +80,14 @@ class Study:
     best_schedule: list[dict]
     top5_curve: list[dict]
     hb_jobs: list[dict] = field(default_factory=list)
+    model_divergences: list[dict] = field(default_factory=list)  # ok trials, model rolled back
     baseline: Any = None  # the expert defaults' run, when mbrlhpo.tune ran it
 
     def frame(self, name: str):
         """One of the record lists (``trials``, ``schedule``, ``lineage``, ``failures``,
         ``top5_curve``, ``hb_jobs``) as a pandas DataFrame (needs pandas)."""
         if name not in ("trials", "schedule", "lineage", "failures", "top5_curve", "hb_jobs",
-                        "best_schedule"):
+                        "best_schedule", "model_divergences"):
             raise ValueError(f"unknown record list {name!r}")
         try:
             import pandas as pd
@@ -117,6 +118,7 @@ def run_study(
     executor: Executor | None = None,
     env: str | None = None,
     agent_settings: Mapping[str, Any] | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> Study:
     """Run (or resume) a study and return its results.
 
@@ -152,6 +154,9 @@ def run_study(
         agent_settings: how the members were built (``tune``: profile, defaults, fixed
             settings), recorded with the study's settings so that ``mbrlhpo evaluate`` can
             rebuild the same agents.
+        fixed: every other setting that defines the study (profile, fixed agent settings
+            such as the model's shape), stored with it: a resume that changes one is refused
+            with a StoreError naming it.
     """
     check_method(method)
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
@@ -180,13 +185,17 @@ def run_study(
         settings = {"env": env, "trials": trials, "population": population, "last_k": last_k,
                     "base_config": base,
                     "pbt": None if pbt is None else asdict(pbt),
-                    "hyperband": None if hyperband is None else asdict(hyperband)}
+                    "hyperband": None if hyperband is None else asdict(hyperband),
+                    "fixed": json.loads(json.dumps(dict(fixed or {}), sort_keys=True,
+                                                   default=_json_scalar))}
         if agent_settings is not None:
             settings["agent"] = dict(agent_settings)
         space_rec = {n: asdict(s) for n, s in specs.items()}
+        # The folder first: a study refused for it leaves no study row behind.
+        claim_study_dir(sdir, st, new=st.study() is None)
         new = st.init_study(method, seed, json.loads(json.dumps(settings)), space_rec)
         if not new:
-            st.record_event("study_resume")
+            st.record_event("study_resume", round_=len(st.rounds_done()) or None)
         runner = _Runner(method, factory, specs, st, CheckpointDir(sdir / "checkpoints"),
                          trials, population, seed, base, pbt, last_k, keep_all_checkpoints,
                          on_round, executor or SequentialExecutor())
@@ -205,6 +214,37 @@ def run_study(
     finally:
         if own:
             st.close()
+
+
+OWNER_FILE = "study_id"
+MODEL_DIVERGED = "model diverged (training produced NaN/inf; the model was rolled back)"
+
+
+def claim_study_dir(sdir: Path, store: StudyStore, new: bool) -> None:
+    """Make ``sdir`` belong to ``store``'s study (its id in ``<sdir>/study_id``), or refuse it
+    if it belongs to another study (``x.db`` and ``x.sqlite`` would share ``x.study/``)."""
+    sid = store.study_id
+    owner = sdir / OWNER_FILE
+    if owner.is_file():
+        held = owner.read_text().strip()
+        if held != sid:
+            raise StoreError(f"the checkpoint folder {sdir} belongs to another study (id "
+                             f"{held}, this database's is {sid}); give this study a "
+                             "database with another name")
+        return
+    if new and sdir.is_dir() and any(p.is_file() and p.name != OWNER_FILE
+                                     for p in sdir.rglob("*")):  # empty folders are fine
+        raise StoreError(f"the checkpoint folder {sdir} already holds files of an unknown "
+                         "study; move it away or give this study another database name")
+    sdir.mkdir(parents=True, exist_ok=True)
+    tmp = owner.with_suffix(".tmp")
+    tmp.write_text(sid + "\n")
+    os.replace(tmp, owner)
+
+
+def _json_scalar(obj: Any) -> Any:
+    """NumPy scalars as plain numbers for the stored settings (anything else: its repr)."""
+    return obj.item() if hasattr(obj, "item") else repr(obj)
 
 
 def _full(base: Mapping[str, Any], searched: Mapping[str, Any]) -> dict:
@@ -287,7 +327,10 @@ class _Runner:
                                     "diverged", cause)
             return False, ret, cause
         ref = self.ckpt.save(obj, member, trial)
-        self.store.record_trial(member, trial, config, ret, float(res.wall_time), "ok", None,
+        # The model's training diverged but was rolled back: the return is real, the trial
+        # stays ok, and the store says what happened.
+        note = MODEL_DIVERGED if getattr(res, "model_diverged", False) else None
+        self.store.record_trial(member, trial, config, ret, float(res.wall_time), "ok", note,
                                 checkpoint=ref)
         return True, ret, None
 
@@ -589,6 +632,7 @@ def collect(store: StudyStore, method: str, last_k: int = DEFAULT_LAST_K) -> Stu
     """A ``Study`` result from the store."""
     trials = store.trials()
     failures = [t for t in trials if t["status"] != "ok"]
+    model_div = [t for t in trials if t["status"] == "ok" and t["cause"] == MODEL_DIVERGED]
     best_m, best_s, best_cfg, best_sched = None, -math.inf, None, []
     hb = store.hb_jobs() if method in ("hyperband", "bohb") else []
     if hb:
@@ -608,6 +652,7 @@ def collect(store: StudyStore, method: str, last_k: int = DEFAULT_LAST_K) -> Stu
                 t["ret"] if t["status"] == "ok" and t["ret"] is not None else math.nan)
         finals = {m: objective(r, last_k) for m, r in per.items()
                   if len(r) == last}
+        finals = {m: s for m, s in finals.items() if math.isfinite(s)}  # never a failed one
         if finals:
             best_m = max(sorted(finals), key=lambda m: finals[m])
             best_s = finals[best_m]
@@ -616,4 +661,4 @@ def collect(store: StudyStore, method: str, last_k: int = DEFAULT_LAST_K) -> Stu
     return Study(method=method, trials=trials, schedule=store.schedule(),
                  lineage=store.lineage(), failures=failures, best_member=best_m,
                  best_score=best_s, best_config=best_cfg, best_schedule=best_sched,
-                 top5_curve=top5_curve(trials), hb_jobs=hb)
+                 top5_curve=top5_curve(trials), hb_jobs=hb, model_divergences=model_div)

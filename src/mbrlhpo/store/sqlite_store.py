@@ -14,6 +14,14 @@ Tables (schema version ``SCHEMA_VERSION``, kept in ``meta``):
 - ``checkpoints``: checkpoint references (path relative to the study directory, sha256,
   size); deleted ones stay as rows with ``deleted = 1``.
 - ``hb_jobs``: Hyperband/BOHB evaluations (hpbandster config id, budget, loss, status).
+- ``sums``: a sha256 of every stored row above (written in the row's own transaction), so a
+  changed or damaged row is reported when the study is opened (``verify``).
+
+Integrity: a database that is not an mbrlhpo study is refused before anything is written to it;
+opening a study runs SQLite's ``integrity_check`` (tables and indexes: a damaged index would
+mislead the resume's queries) and compares every row with its checksum. One writer per study:
+a writer holds an exclusive ``flock`` on ``<db>.lock`` (holder's pid and host written inside)
+for its lifetime; readers (``readonly=True``) take no lock and never write.
 
 Every write method is one transaction. A trial, its schedule row and its checkpoint reference
 are one event; a decision round's scores and decisions are one event (so a round's decisions
@@ -23,17 +31,26 @@ through ``frame`` when pandas is importable.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import math
 import os
+import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: row checksums (``sums``), study id; a version-1 study is upgraded
+
+# Every protected table and the columns that identify one of its rows.
+_KEYS = {"study": ("id",), "members": ("member",), "schedule": ("member", "trial"),
+         "trials": ("member", "trial"), "scores": ("round", "member"), "events": ("id",),
+         "checkpoints": ("member", "trial"), "hb_jobs": ("config_id", "trials")}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,6 +84,8 @@ CREATE TABLE IF NOT EXISTS hb_jobs (
     config_id TEXT NOT NULL, member INTEGER NOT NULL, config TEXT NOT NULL,
     budget REAL NOT NULL, trials INTEGER NOT NULL, loss REAL, status TEXT NOT NULL,
     cause TEXT, finished REAL, PRIMARY KEY (config_id, trials));
+CREATE TABLE IF NOT EXISTS sums (
+    tbl TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (tbl, key));
 """
 
 TRIAL_STATUSES = ("ok", "diverged", "failed")
@@ -74,7 +93,39 @@ _JSON_COLUMNS = {"settings", "space", "config", "old_config", "new_config", "det
 
 
 class StoreError(RuntimeError):
-    """The store is unusable for this study (wrong schema version, a different study)."""
+    """The store is unusable for this study (wrong schema version, a different study, not a
+    study database, damaged, or in use by another writer)."""
+
+
+class StudyLocked(StoreError):
+    """Another process is writing this study."""
+
+
+def _row_sha(row: Iterable[Any]) -> str:
+    """sha256 of a row's stored values (floats by their exact repr)."""
+    return hashlib.sha256(json.dumps(list(row), allow_nan=True).encode()).hexdigest()
+
+
+def _first_difference(stored: Any, given: Any, name: str = "") -> tuple[str, str, str] | None:
+    """The first setting (dotted name) where two JSON values differ, and both values."""
+    if isinstance(stored, dict) and isinstance(given, dict):
+        for k in sorted(set(stored) | set(given)):
+            sub = f"{name}.{k}" if name else str(k)
+            if k not in stored:
+                return sub, "unset", repr(given[k])
+            if k not in given:
+                return sub, repr(stored[k]), "unset"
+            d = _first_difference(stored[k], given[k], sub)
+            if d is not None:
+                return d
+        return None
+    if stored != given:
+        return name, repr(stored), repr(given)
+    return None
+
+
+def _row_key(table: str, row: Mapping[str, Any]) -> str:
+    return json.dumps([row[k] for k in _KEYS[table]])
 
 
 def _dumps(obj: Any) -> str:
@@ -92,38 +143,150 @@ def _real(x: float | None) -> float | None:
 class StudyStore:
     """A study's SQLite store. Not shared between threads; open one per process."""
 
-    def __init__(self, path: str | os.PathLike, synchronous: str = "NORMAL") -> None:
+    def __init__(self, path: str | os.PathLike, synchronous: str = "NORMAL",
+                 readonly: bool = False, verify: bool = True) -> None:
+        """Open (or create, unless ``readonly``) the study database at ``path``.
+
+        A writer takes the study's lock (``StudyLocked`` if another process holds it); a
+        reader opens the file read-only and needs it to exist. ``verify``: check the file and
+        every row's checksum now (``StoreError`` naming the damage).
+        """
         if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"synchronous: expected OFF, NORMAL, FULL or EXTRA, "
                              f"got {synchronous!r}")
         self.path = os.fspath(path)
-        parent = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(parent, exist_ok=True)
+        self.readonly = readonly
+        self._lock = threading.RLock()
+        self._lock_file = None
+        self._con = None
+        if os.path.isdir(self.path):
+            raise StoreError(f"{self.path} is a directory, expected a study database file")
+        if readonly and not os.path.isfile(self.path):
+            raise StoreError(f"no study database at {self.path}")
+        try:
+            self._open(synchronous)
+            if verify:
+                self.verify()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, synchronous: str) -> None:
+        if self.readonly:
+            self._con = self._connect_readonly()
+            self._check_is_study(empty_ok=False)
+            self._check_version()
+            return
+        self._take_lock()
         # Used from one thread at a time (hpbandster's worker thread, then the caller's);
         # the lock serialises the rare overlap.
-        self._lock = threading.RLock()
-        self._con = sqlite3.connect(self.path, isolation_level=None, timeout=30.0,
-                                    check_same_thread=False)
+        try:
+            self._con = sqlite3.connect(self.path, isolation_level=None, timeout=30.0,
+                                        check_same_thread=False)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open {self.path}: {e}") from None
         self._con.row_factory = sqlite3.Row
-        mode = self._con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        self._check_is_study(empty_ok=True)  # before anything is written to the file
+        mode = self._sql("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise StoreError(f"could not put {self.path} in WAL mode (got {mode})")
-        self._con.execute(f"PRAGMA synchronous={synchronous}")
-        self._con.execute("PRAGMA foreign_keys=ON")
-        self._con.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
-        row = self._con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        self._sql(f"PRAGMA synchronous={synchronous}")
+        self._sql("PRAGMA foreign_keys=ON")
+        try:
+            self._con.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot write {self.path}: {e}") from None
+        row = self._sql("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
             with self._tx() as c:
                 c.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                           (str(SCHEMA_VERSION),))
-        elif int(row[0]) != SCHEMA_VERSION:
+                c.execute("INSERT OR IGNORE INTO meta VALUES ('study_id', ?)",
+                          (uuid.uuid4().hex,))
+        elif row[0] == "1":
+            self._upgrade_from_1()
+        self._check_version()
+
+    def _sql(self, sql: str, args: Iterable[Any] = ()):
+        """One statement; SQLite's own errors become a StoreError naming the file."""
+        try:
+            return self._con.execute(sql, tuple(args))
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path} is damaged or not a database ({e})") from None
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        uri = "file:" + os.path.abspath(self.path)
+        last = None
+        # mode=ro needs the WAL's shared-memory file; a study on read-only storage (or one
+        # whose -shm is gone) is read as immutable instead.
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):
+            try:
+                con = sqlite3.connect(uri + query, uri=True, isolation_level=None,
+                                      check_same_thread=False)
+                con.row_factory = sqlite3.Row
+                con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return con
+            except sqlite3.DatabaseError as e:
+                last = e
+        raise StoreError(f"cannot read {self.path}: {last}")
+
+    def _check_is_study(self, empty_ok: bool) -> None:
+        """Refuse a SQLite file that belongs to another program (or is not SQLite at all)."""
+        names = {r[0] for r in self._sql("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not names:
+            if empty_ok:
+                return
+            raise StoreError(f"{self.path} holds no study (an empty database)")
+        ok = "meta" in names and self._sql(
+            "SELECT value FROM meta WHERE key='schema_version'").fetchone() is not None
+        if not ok:
+            raise StoreError(f"{self.path} is not an mbrlhpo study database (its tables: "
+                             f"{', '.join(sorted(names))}); refusing to modify it")
+
+    def _check_version(self) -> None:
+        row = self._sql("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None or row[0] != str(SCHEMA_VERSION):
             raise StoreError(f"{self.path}: expected schema version {SCHEMA_VERSION}, "
-                             f"got {row[0]}")
+                             f"got {None if row is None else row[0]}")
+
+    def _take_lock(self) -> None:
+        """An exclusive flock on ``<db>.lock`` for this store's lifetime (one writer)."""
+        lock_path = self.path + ".lock"
+        parent = os.path.dirname(os.path.abspath(self.path))
+        try:
+            f = open(lock_path, "a+")  # noqa: SIM115 (held open for the store's lifetime)
+        except OSError as e:
+            why = "its directory does not exist" if not os.path.isdir(parent) else e.strerror
+            raise StoreError(f"cannot open {self.path}: {why}") from None
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            f.close()
+            raise StudyLocked(f"{self.path} is in use by {holder} (lock {lock_path}); "
+                              "one process writes a study at a time") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+        f.flush()
+        self._lock_file = f
+
+    def _upgrade_from_1(self) -> None:
+        """Version 1 had no checksums: seal every existing row, add a study id."""
+        with self._tx() as c:
+            for table in _KEYS:
+                self._seal(c, table, "1", ())
+            c.execute("INSERT OR IGNORE INTO meta VALUES ('study_id', ?)", (uuid.uuid4().hex,))
+            c.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                      (str(SCHEMA_VERSION),))
 
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager
     def _tx(self):
         """One transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
+        if self.readonly:
+            raise StoreError(f"{self.path} is open read-only")
         with self._lock:
             cur = self._con.cursor()
             cur.execute("BEGIN IMMEDIATE")
@@ -136,7 +299,12 @@ class StudyStore:
                 cur.execute("COMMIT")
 
     def close(self) -> None:
-        self._con.close()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the flock
+            self._lock_file = None
 
     def __enter__(self) -> StudyStore:
         return self
@@ -146,22 +314,62 @@ class StudyStore:
 
     @property
     def schema_version(self) -> int:
-        return int(self._con.execute(
-            "SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
+        return int(self._sql("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
 
     def integrity_check(self) -> str:
         """``PRAGMA integrity_check``'s answer (``"ok"`` when sound)."""
-        return str(self._con.execute("PRAGMA integrity_check").fetchone()[0])
+        return str(self._sql("PRAGMA integrity_check").fetchone()[0])
+
+    @property
+    def study_id(self) -> str | None:
+        row = self._sql("SELECT value FROM meta WHERE key='study_id'").fetchone()
+        return None if row is None else str(row[0])
+
+    @staticmethod
+    def _next_event_id(c: sqlite3.Cursor) -> int:
+        return int(c.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()[0])
+
+    def _seal(self, c: sqlite3.Cursor, table: str, where: str, args: Iterable[Any]) -> None:
+        """Store the checksum of the rows of ``table`` matching ``where`` (inside a tx)."""
+        rows = c.execute(f"SELECT * FROM {table} WHERE {where}", tuple(args)).fetchall()
+        c.executemany("INSERT OR REPLACE INTO sums VALUES (?, ?, ?)",
+                      [(table, _row_key(table, r), _row_sha(r)) for r in rows])
+
+    def verify(self) -> None:
+        """Raise StoreError if the file is damaged or any stored row differs from its
+        checksum (a changed, added or removed row), naming the first problem."""
+        check = self._sql("PRAGMA integrity_check").fetchall()
+        if [r[0] for r in check] != ["ok"]:
+            raise StoreError(f"{self.path} is damaged (SQLite integrity_check: {check[0][0]})")
+        with self._lock:
+            sums = {(r[0], r[1]): r[2] for r in self._sql("SELECT tbl, key, sha256 FROM sums")}
+            seen = set()
+            for table in _KEYS:
+                for r in self._sql(f"SELECT * FROM {table}"):
+                    key = (table, _row_key(table, r))
+                    seen.add(key)
+                    if sums.get(key) != _row_sha(r):
+                        what = "was changed" if key in sums else "has no checksum"
+                        raise StoreError(f"{self.path} is damaged or was edited: {table} row "
+                                         f"{key[1]} {what}")
+            missing = sorted(set(sums) - seen)
+            if missing:
+                raise StoreError(f"{self.path} is damaged or was edited: {missing[0][0]} row "
+                                 f"{missing[0][1]} is missing")
 
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
         out = []
         with self._lock:
-            rows = self._con.execute(sql, tuple(args)).fetchall()
+            rows = self._sql(sql, args).fetchall()
         for r in rows:
             d = dict(r)
             for k in _JSON_COLUMNS & d.keys():
                 if d[k] is not None:
-                    d[k] = json.loads(d[k])
+                    try:
+                        d[k] = json.loads(d[k])
+                    except ValueError:
+                        raise StoreError(f"{self.path} is damaged: a {k} value is not JSON "
+                                         f"({d[k][:40]!r})") from None
             out.append(d)
         return out
 
@@ -173,16 +381,21 @@ class StudyStore:
         want = {"method": method, "seed": int(seed), "settings": json.loads(_dumps(settings)),
                 "space": json.loads(_dumps(space))}
         if row is not None:
-            for k, v in want.items():
-                if row[k] != v:
-                    raise StoreError(f"{self.path} holds a different study: its {k} is "
-                                     f"{row[k]!r}, this run's is {v!r}")
+            diff = _first_difference({k: row[k] for k in want}, want)
+            if diff is not None:
+                name, stored, given = diff
+                raise StoreError(f"{self.path} holds a different study: {name} is {stored} "
+                                 f"there, {given} in this run (use another database, or the "
+                                 "study's own settings to resume it)")
             return False
         with self._tx() as c:
+            first = self._next_event_id(c)
             c.execute("INSERT INTO study VALUES (1, ?, ?, ?, ?, ?)",
                       (method, int(seed), _dumps(settings), _dumps(space), time.time()))
             c.execute("INSERT INTO events (round, kind, detail, time) VALUES (NULL, ?, ?, ?)",
                       ("study_start", _dumps({"method": method}), time.time()))
+            self._seal(c, "study", "id = 1", ())
+            self._seal(c, "events", "id >= ?", (first,))
         return True
 
     def study(self) -> dict[str, Any] | None:
@@ -194,8 +407,11 @@ class StudyStore:
                    budget: int | None = None, label: str | None = None) -> None:
         """Register a member (idempotent: an identical existing row is kept)."""
         with self._tx() as c:
-            c.execute("INSERT OR IGNORE INTO members VALUES (?, ?, ?, ?, ?, ?)",
-                      (int(member), int(seed), _dumps(dict(config)), budget, label, time.time()))
+            cur = c.execute("INSERT OR IGNORE INTO members VALUES (?, ?, ?, ?, ?, ?)",
+                            (int(member), int(seed), _dumps(dict(config)), budget, label,
+                             time.time()))
+            if cur.rowcount:
+                self._seal(c, "members", "member = ?", (int(member),))
 
     def record_trial(self, member: int, trial: int, config: Mapping[str, Any], ret: float | None,
                      wall_time: float, status: str = "ok", cause: str | None = None,
@@ -205,7 +421,9 @@ class StudyStore:
         if status not in TRIAL_STATUSES:
             raise ValueError(f"status: expected one of {TRIAL_STATUSES}, got {status!r}")
         now = time.time()
+        key = (int(member), int(trial))
         with self._tx() as c:
+            first = self._next_event_id(c)
             c.execute("INSERT INTO schedule VALUES (?, ?, ?)",
                       (int(member), int(trial), _dumps(dict(config))))
             c.execute("INSERT INTO trials VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -214,11 +432,14 @@ class StudyStore:
                 path, sha, nbytes = checkpoint
                 c.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, 0)",
                           (int(member), int(trial), path, sha, int(nbytes), now))
-            if status != "ok":
+            if status != "ok" or cause is not None:  # a failure, or an ok trial with a note
                 c.execute("INSERT INTO events (round, kind, dst, detail, time) "
-                          "VALUES (?, 'failure', ?, ?, ?)",
-                          (int(trial), int(member), _dumps({"status": status, "cause": cause}),
-                           now))
+                          "VALUES (?, ?, ?, ?, ?)",
+                          (int(trial), "failure" if status != "ok" else "note", int(member),
+                           _dumps({"status": status, "cause": cause}), now))
+            for table in ("schedule", "trials", "checkpoints"):
+                self._seal(c, table, "member = ? AND trial = ?", key)
+            self._seal(c, "events", "id >= ?", (first,))
 
     def record_round(self, round_: int, scores: Mapping[int, float],
                      events: Iterable[Mapping[str, Any]]) -> None:
@@ -227,6 +448,7 @@ class StudyStore:
         closing ``round_done`` event, in one transaction."""
         now = time.time()
         with self._tx() as c:
+            first = self._next_event_id(c)
             c.executemany("INSERT INTO scores VALUES (?, ?, ?)",
                           [(int(round_), int(m), _real(s)) for m, s in sorted(scores.items())])
             rows = []
@@ -239,19 +461,26 @@ class StudyStore:
             rows.append((int(round_), "round_done", None, None, None, None, None, None, now))
             c.executemany("INSERT INTO events (round, kind, src, src_round, dst, old_config, "
                           "new_config, detail, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self._seal(c, "scores", "round = ?", (int(round_),))
+            self._seal(c, "events", "id >= ?", (first,))
 
     def record_event(self, kind: str, round_: int | None = None,
                      detail: Mapping[str, Any] | None = None) -> None:
         """A lifecycle event (``study_resume``, ``study_done``, ``study_error``, ...)."""
         with self._tx() as c:
+            first = self._next_event_id(c)
             c.execute("INSERT INTO events (round, kind, detail, time) VALUES (?, ?, ?, ?)",
                       (round_, kind, None if detail is None else _dumps(dict(detail)),
                        time.time()))
+            self._seal(c, "events", "id >= ?", (first,))
 
     def mark_checkpoints_deleted(self, refs: Iterable[tuple[int, int]]) -> None:
         with self._tx() as c:
+            keys = [(int(m), int(t)) for m, t in refs]
             c.executemany("UPDATE checkpoints SET deleted = 1 WHERE member = ? AND trial = ?",
-                          [(int(m), int(t)) for m, t in refs])
+                          keys)
+            for key in keys:
+                self._seal(c, "checkpoints", "member = ? AND trial = ?", key)
 
     def record_hb_job(self, config_id: tuple[int, ...], member: int, config: Mapping[str, Any],
                       budget: float, trials: int, loss: float | None, status: str,
@@ -261,6 +490,8 @@ class StudyStore:
             c.execute("INSERT OR REPLACE INTO hb_jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       (_dumps(list(config_id)), int(member), _dumps(dict(config)),
                        float(budget), int(trials), _real(loss), status, cause, time.time()))
+            self._seal(c, "hb_jobs", "config_id = ? AND trials = ?",
+                       (_dumps(list(config_id)), int(trials)))
 
     # -- reads --------------------------------------------------------------------------------
     def members(self) -> list[dict[str, Any]]:
@@ -294,7 +525,7 @@ class StudyStore:
 
     def rounds_done(self) -> list[int]:
         with self._lock:
-            return [r[0] for r in self._con.execute(
+            return [r[0] for r in self._sql(
                 "SELECT round FROM events WHERE kind = 'round_done' ORDER BY round")]
 
     def checkpoints(self, live_only: bool = True) -> list[dict[str, Any]]:

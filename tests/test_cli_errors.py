@@ -1,0 +1,192 @@
+"""Issue 12, bad input: the CLI's errors are one line on stderr with a non-zero exit, nothing is
+written before the input is checked, and a person watching sees what the study is doing."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+import sys
+
+import pytest
+
+from mbrlhpo.cli import main
+from mbrlhpo.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, report
+from mbrlhpo.hpo.space import defaults, search_space
+from mbrlhpo.runner.study import run_study, study_dir_for
+from mbrlhpo.runner.testing import quadratic_factory
+from mbrlhpo.store.sqlite_store import StoreError
+
+TINY = ["--set", "hidden=16", "--set", "depth=2", "--set", "particles=5"]
+
+
+def tune_argv(db, *extra):
+    return ["tune", "--env", "cartpole", "--method", "random", "--population", "2", "--trials",
+            "2", "--db", str(db), "--no-baseline", *extra]
+
+
+def one_line_error(capsys, argv) -> str:
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == EXIT_ERROR, err
+    assert err.startswith("mbrlhpo: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+# 8 ------------------------------------------------------------------------------------------
+def test_huge_particles_are_refused_before_anything_is_written(tmp_path, capsys):
+    db = tmp_path / "runs" / "s.db"
+    err = one_line_error(capsys, tune_argv(db, "--set", "particles=1000000000"))
+    assert "particles=1000000000: the planners would need about" in err and "GiB" in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_study_whose_members_all_failed_says_so_and_exits_non_zero(tmp_path, capsys,
+                                                                     monkeypatch):
+    db = tmp_path / "f.db"
+    study = run_study("random", lambda hp, seed: quadratic_factory(fail={0: (1,)})(hp, 0),
+                      search_space("cartpole", "model"), db, trials=2, population=2,
+                      base_config=defaults("cartpole", "planning"))
+    assert study.best_member is None and len(study.failures) == 2
+    import mbrlhpo.tuning
+
+    monkeypatch.setattr(mbrlhpo.tuning, "tune", lambda *a, **kw: study)
+    err = one_line_error(capsys, tune_argv(tmp_path / "other.db"))
+    assert "every member of the study failed (2 failed trials" in err
+
+
+# 9 ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("extra, message", [
+    (["--population", "1000000"], "population (members): expected an integer from 1 to 1000"),
+    (["--trials", "0"], "trials: expected an integer from 1"),
+])
+def test_absurd_study_sizes_are_refused(tmp_path, capsys, extra, message):
+    db = tmp_path / "s.db"
+    assert message in one_line_error(capsys, tune_argv(db) + extra)
+    assert not db.exists()
+
+
+def test_zero_hyperband_iterations_are_refused(tmp_path, capsys):
+    argv = ["tune", "--env", "cartpole", "--method", "hyperband", "--hb-iterations", "0",
+            "--db", str(tmp_path / "h.db")]
+    assert "hb_iterations: expected an integer from 1" in one_line_error(capsys, argv)
+
+
+# 11 -----------------------------------------------------------------------------------------
+def test_an_unknown_setting_leaves_no_database_behind(tmp_path, capsys):
+    db = tmp_path / "s.db"
+    assert "foo" in one_line_error(capsys, tune_argv(db, "--set", "foo=3"))
+    assert not db.exists() and not study_dir_for(db).exists()
+
+
+@pytest.mark.parametrize("what", ["directory", "random bytes", "foreign sqlite", "busy"])
+def test_unusable_databases_are_one_line(tmp_path, capsys, what):
+    db = tmp_path / "s.db"
+    holder = None
+    if what == "directory":
+        db.mkdir()
+    elif what == "random bytes":
+        db.write_bytes(os.urandom(8192))
+    elif what == "foreign sqlite":
+        con = sqlite3.connect(db)
+        con.execute("CREATE TABLE t (x)")
+        con.commit()
+        con.close()
+    else:
+        from mbrlhpo.store.sqlite_store import StudyStore
+
+        holder = StudyStore(db)
+    try:
+        err = one_line_error(capsys, tune_argv(db, *TINY))
+    finally:
+        if holder is not None:
+            holder.close()
+    assert str(db) in err
+
+
+def test_reusing_a_db_with_other_settings_names_the_difference(tmp_path, capsys):
+    db = tmp_path / "s.db"
+    run_study("random", quadratic_factory(), search_space("cartpole", "model"), db, trials=2,
+              population=2, base_config=defaults("cartpole", "planning"), env="cartpole")
+    err = one_line_error(capsys, tune_argv(db, *TINY))
+    assert "holds a different study: settings." in err and len(err) < 400
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU is present")
+def test_cuda_without_a_gpu_is_one_line(tmp_path, capsys):
+    err = one_line_error(capsys, tune_argv(tmp_path / "s.db", "--device", "cuda"))
+    assert "no CUDA GPU" in err and not (tmp_path / "s.db").exists()
+
+
+def test_a_truncated_baseline_names_its_file(tmp_path):
+    from mbrlhpo.tuning import run_baseline
+
+    db = tmp_path / "s.db"
+    path = study_dir_for(db) / "baseline.json"
+    path.parent.mkdir()
+    path.write_text('{"key": {"env": "cartp')
+    with pytest.raises(ValueError, match=f"{path} is damaged"):
+        run_baseline("cartpole", "quick", 2, 0, db, "cpu", "auto")
+
+
+def test_report_without_matplotlib_writes_nothing(tmp_path, capsys, monkeypatch):
+    db = tmp_path / "s.db"
+    run_study("random", quadratic_factory(), search_space("cartpole", "model"), db, trials=2,
+              population=2, base_config=defaults("cartpole", "planning"))
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    out = tmp_path / "report"
+    err = one_line_error(capsys, ["report", "--db", str(db), "--out", str(out)])
+    assert "need matplotlib" in err and "--no-plots" in err and not out.exists()
+
+
+def test_known_errors_and_interrupts(capsys, monkeypatch):
+    full = OSError(errno.ENOSPC, "No space left on device")
+    full.filename = "runs/s.study/x"
+    assert report(full) == EXIT_ERROR
+    assert "disk is full writing runs/s.study/x" in capsys.readouterr().err
+    assert report(sqlite3.OperationalError("database or disk is full")) == EXIT_ERROR
+    assert report(StoreError("a\nb")) == EXIT_ERROR
+    assert capsys.readouterr().err.count("\n") == 2
+    assert report(KeyboardInterrupt()) == EXIT_INTERRUPTED
+    assert "run the same command again to resume" in capsys.readouterr().err
+    with pytest.raises(ZeroDivisionError):  # a bug keeps its traceback
+        report(ZeroDivisionError("x"))
+    with pytest.raises(ValueError):
+        report(ValueError("x"), debug=True)
+    monkeypatch.setenv("MBRLHPO_DEBUG", "1")
+    with pytest.raises(ValueError):
+        report(ValueError("x"))
+
+
+# 14 -----------------------------------------------------------------------------------------
+def test_tune_help_shows_defaults_and_choices(capsys):
+    with pytest.raises(SystemExit):
+        main(["tune", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "cartpole,reacher,pusher,hopper,halfcheetah,hexapod" in out
+    assert "random,hyperband,bohb,pbt,pbt-bt" in out
+    assert "(default: quick)" in out and "(default: 40)" in out
+    assert "not CEM's population" in out
+
+
+def test_a_resumed_run_says_so(tmp_path):
+    from mbrlhpo.cli_tune import resume_line
+
+    db = tmp_path / "s.db"
+    assert resume_line(tmp_path / "missing" / "s.db").startswith("creating the directory")
+    assert resume_line(db) == "new study"
+    run_study("random", quadratic_factory(), search_space("cartpole", "model"), db, trials=3,
+              population=2, base_config=defaults("cartpole", "planning"))
+    assert resume_line(db) == "resuming after round 3 (6 trials stored)"
+
+
+def test_the_run_of_the_defaults_reports_progress(tmp_path):
+    from mbrlhpo.tuning import run_baseline
+
+    seen = []
+    tiny = {"hidden": 16, "depth": 2, "particles": 5, "population": 10, "horizon": 3,
+            "iterations": 1}
+    run_baseline("cartpole", "quick", 2, 0, tmp_path / "s.db", "cpu", "auto",
+                 overrides=tiny, on_trial=lambda t, n: seen.append((t, n)))
+    assert seen == [(1, 2), (2, 2)]
