@@ -31,7 +31,8 @@ import fuzz_study  # noqa: E402
 
 CASES = int(os.environ.get("MBRLHPO_FUZZ_CASES", "1"))
 SLEEP = 0.02  # seconds per toy trial: something for a kill to interrupt
-TOTAL = fuzz_study.STUDY["trials"] * fuzz_study.STUDY["population"]
+# Every member runs the random first trial plus `trials` MPC trials (docs/hpo.md, budget).
+TOTAL = (1 + fuzz_study.STUDY["trials"]) * fuzz_study.STUDY["population"]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 
 

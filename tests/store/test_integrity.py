@@ -38,7 +38,7 @@ def test_resume_with_a_changed_fixed_setting_is_refused_and_names_it(tmp_path):
         small_pbt(db, trials=2, fixed={"profile": "paper", "agent": {"hidden": 64}})
     # the study itself is untouched and resumes with its own settings
     s = small_pbt(db, trials=2, fixed={"profile": "quick", "agent": {"hidden": 64}})
-    assert len(s.trials) == 8
+    assert len(s.trials) == 4 * (1 + 2)  # a random first trial plus 2 MPC trials each
 
 
 def test_tune_stores_profile_and_fixed_agent_settings(tmp_path, monkeypatch):
@@ -48,7 +48,8 @@ def test_tune_stores_profile_and_fixed_agent_settings(tmp_path, monkeypatch):
     monkeypatch.setattr(tuning, "run_study", lambda *a, **kw: seen.update(kw) or None)
     tuning.tune("cartpole", "pbt", db=tmp_path / "t.db", baseline=False,
                 agent_overrides={"hidden": 32}, profile="quick")
-    assert seen["fixed"] == {"profile": "quick", "group": "model", "agent": {"hidden": 32}}
+    assert seen["fixed"] == {"profile": "quick", "defaults": "table", "group": "model",
+                             "agent": {"hidden": 32}}
 
 
 # 2 ------------------------------------------------------------------------------------------
@@ -75,7 +76,7 @@ def test_a_second_writer_is_refused_naming_the_holder(tmp_path):
     finally:
         proc.kill()
         proc.wait()
-    assert len(small_pbt(db).trials) == 16  # the lock dies with its holder
+    assert len(small_pbt(db).trials) == 4 * (1 + 4)  # the lock dies with its holder
 
 
 def test_one_writer_per_store_in_one_process(tmp_path):
@@ -151,13 +152,14 @@ def test_deleted_and_added_rows_are_reported(tmp_path):
     db = tmp_path / "s.db"
     small_pbt(db)
     con = sqlite3.connect(db)
-    con.execute("DELETE FROM scores WHERE round = 2 AND member = 1")
+    # the first PBT decision follows trial 3 (the random trial plus interval 2)
+    con.execute("DELETE FROM scores WHERE round = 3 AND member = 1")
     con.commit()
     con.close()
-    with pytest.raises(StoreError, match=r"scores row \[2, 1\] is missing"):
+    with pytest.raises(StoreError, match=r"scores row \[3, 1\] is missing"):
         StudyStore(db)
     con = sqlite3.connect(db)
-    con.execute("INSERT INTO scores VALUES (2, 1, 5.0)")
+    con.execute("INSERT INTO scores VALUES (3, 1, 5.0)")
     con.execute("INSERT INTO trials VALUES (0, 99, 1.0, 0.1, 'ok', NULL, 0.0)")
     con.commit()
     con.close()
@@ -221,7 +223,7 @@ def test_readers_never_write(tmp_path):
     db.chmod(0o444)
     try:
         with StudyStore(db, readonly=True) as st:
-            assert len(st.trials()) == 16
+            assert len(st.trials()) == 4 * (1 + 4)
             with pytest.raises(StoreError, match="read-only"):
                 st.record_event("x")
     finally:
