@@ -161,7 +161,7 @@ class CEMPlanner:
                 self.step,
                 trace=trace,
             )
-            return self._finish(mean.numpy()), tr
+            return self._finish(mean.cpu().numpy()), tr
         mean, tr = self._native.plan(o, self._init_mean, self.step, trace)
         return self._finish(mean), tr
 
