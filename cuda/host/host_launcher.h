@@ -4,7 +4,8 @@
 //
 // Until the kernels' host launch functions (the emulator running the kernel bodies, KERNELS'
 // plan_kernels.h) are merged, each launch runs a scalar reference of that kernel (the CPU
-// planner's arithmetic, one row at a time); the launcher's name() says which is in use.
+// planner's arithmetic, one row at a time, float32 whatever the member's Gemm: TF32 rounding is
+// the emulator's business); the launcher's name() says which is in use.
 #pragma once
 
 #include <memory>
