@@ -278,7 +278,8 @@ void CudaPlanner::Plan(std::vector<CudaMember>& members, void* stream) {
   }
   // ---- Sample -> I x (Rollout -> RefitAndSample), one graph per shape on the device
   PlanLaunch launch;
-  launch.shape_key = st.shape_key;
+  // unique per set-up: a graph captured for earlier buffers of the same shape is never replayed
+  launch.shape_key = st.shape_key ^ static_cast<uint64_t>(st.num_setups) * 0x9E3779B97F4A7C15ull;
   launch.num_members = static_cast<int32_t>(count);
   launch.max_iterations = st.max_iterations;
   launch.members = st.device_args;

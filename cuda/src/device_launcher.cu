@@ -5,7 +5,6 @@
 // kernels read every per-plan value from device memory, so replays need no graph update.
 #include <cuda_runtime.h>
 
-#include <map>
 #include <memory>
 #include <string>
 
@@ -41,7 +40,7 @@ class DeviceLauncher final : public Launcher {
   ~DeviceLauncher() override {
     cudaSetDevice(device_);
     cudaStreamSynchronize(stream_);
-    for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
+    if (graph_) cudaGraphExecDestroy(graph_);
     cudaStreamDestroy(own_);
   }
 
@@ -83,8 +82,14 @@ class DeviceLauncher final : public Launcher {
   void Run(const PlanLaunch& launch) override {
     MBRLHPO_CHECK(DeviceKernelsBuilt(),
                   "the CUDA planner's kernels are not part of this build (plan_kernels.h)");
-    auto it = graphs_.find(launch.shape_key);
-    if (it == graphs_.end()) {
+    // One graph at a time: a new key means the driver set up new buffers, which the old graph's
+    // kernel arguments no longer point to.
+    if (graph_ == nullptr || graph_key_ != launch.shape_key) {
+      if (graph_) {
+        Check(cudaStreamSynchronize(stream_), "waiting for the previous graph");
+        cudaGraphExecDestroy(graph_);
+        graph_ = nullptr;
+      }
       // Capture on our own stream after it has waited for the caller's work (the copies in).
       cudaEvent_t ready;
       Check(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming), "cudaEventCreate");
@@ -109,9 +114,10 @@ class DeviceLauncher final : public Launcher {
       const cudaError_t inst = cudaGraphInstantiate(&exec, graph, 0);
       cudaGraphDestroy(graph);
       Check(inst, "cudaGraphInstantiate");
-      it = graphs_.emplace(launch.shape_key, exec).first;
+      graph_ = exec;
+      graph_key_ = launch.shape_key;
     }
-    Check(cudaGraphLaunch(it->second, stream_), "cudaGraphLaunch");
+    Check(cudaGraphLaunch(graph_, stream_), "cudaGraphLaunch");
   }
 
   void Finish() override {
@@ -124,7 +130,8 @@ class DeviceLauncher final : public Launcher {
   std::string name_;
   cudaStream_t own_ = nullptr;
   cudaStream_t stream_ = nullptr;
-  std::map<uint64_t, cudaGraphExec_t> graphs_;  // one per population shape
+  cudaGraphExec_t graph_ = nullptr;  // the current population shape's launch sequence
+  uint64_t graph_key_ = 0;
 };
 
 }  // namespace

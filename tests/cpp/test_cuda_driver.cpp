@@ -154,4 +154,50 @@ TEST(bad_members_are_rejected_with_clear_messages) {
   for (float v : p.out_mean) CHECK(std::isfinite(v));
 }
 
+// Records the keys and copies the driver asks for, running the launches on the host launcher.
+class RecordingLauncher final : public mbrlhpo::cuda::Launcher {
+ public:
+  explicit RecordingLauncher(std::vector<uint64_t>* keys) : keys_(keys) {}
+  const char* name() const override { return host_->name(); }
+  bool on_device() const override { return false; }
+  void* Allocate(size_t bytes) override { return host_->Allocate(bytes); }
+  void Release(void* p) override { host_->Release(p); }
+  void* AllocateStaging(size_t bytes) override { return host_->AllocateStaging(bytes); }
+  void ReleaseStaging(void* p) override { host_->ReleaseStaging(p); }
+  void SetStream(void* s) override { host_->SetStream(s); }
+  void CopyIn(void* d, const void* s, size_t n) override { host_->CopyIn(d, s, n); }
+  void CopyOut(void* d, const void* s, size_t n) override { host_->CopyOut(d, s, n); }
+  void Run(const mbrlhpo::cuda::PlanLaunch& launch) override {
+    keys_->push_back(launch.shape_key);
+    host_->Run(launch);
+  }
+  void Finish() override { host_->Finish(); }
+
+ private:
+  std::vector<uint64_t>* keys_;
+  std::unique_ptr<mbrlhpo::cuda::Launcher> host_ = MakeHostLauncher();
+};
+
+TEST(graph_keys_repeat_only_while_the_buffers_stay) {
+  // A graph may be replayed only while its buffers live: same shape, same set-up -> same key;
+  // a shape change and a change back -> new set-ups and new keys each time.
+  std::vector<uint64_t> keys;
+  CudaPlanner planner(std::make_unique<RecordingLauncher>(&keys));
+  const auto& task = FindPlannerTask("pusher");
+  cases::RandomModel model(task, 2, {8}, 4);
+  auto& launcher = const_cast<mbrlhpo::cuda::Launcher&>(planner.launcher());
+  const auto net = model.DeviceView(launcher);
+  const CemSettings other{2, 8, 2, 1, 0.1f, 2};
+  cases::Problem a(task, kSmall, 1, 1), b(task, other, 1, 1);
+  for (cases::Problem* p : {&a, &a, &b, &a, &a}) {
+    std::vector<CudaMember> ms{CudaMember{p->Member(net, false), Gemm::kTf32}};
+    planner.Plan(ms);
+    p->Advance();
+  }
+  CHECK(keys.size() == 5);
+  CHECK(keys[0] == keys[1] && keys[3] == keys[4]);
+  CHECK(keys[1] != keys[2] && keys[2] != keys[3] && keys[0] != keys[3]);
+  CHECK(planner.num_setups() == 3);
+}
+
 int main() { return mbrlhpo_test::RunAll(); }

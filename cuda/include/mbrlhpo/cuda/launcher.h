@@ -65,7 +65,7 @@ struct MemberArgs {
 };
 
 struct PlanLaunch {
-  uint64_t shape_key = 0;              // equal keys: identical launch sequence (graph reuse)
+  uint64_t shape_key = 0;  // equal keys: same shapes and same buffers (the graph is reused)
   int32_t num_members = 0;
   int32_t max_iterations = 0;
   const MemberArgs* members = nullptr;       // kernel-visible array
@@ -91,8 +91,8 @@ class Launcher {
   virtual void CopyOut(void* host_dst, const void* src, size_t bytes) = 0;
 
   // Runs Sample -> iterations x (Rollout -> RefitAndSample) over all members of `launch`. The
-  // device launcher captures this sequence into a CUDA graph the first time it sees
-  // `launch.shape_key` and replays it afterwards (the kernels read all per-step values from
+  // device launcher captures this sequence into a CUDA graph when `launch.shape_key` differs
+  // from the previous run's and replays it otherwise (the kernels read all per-step values from
   // kernel-visible memory, so one graph serves every step of a shape).
   virtual void Run(const PlanLaunch& launch) = 0;
   // Waits for everything queued; throws mbrlhpo::Error with CUDA's message on a failure.
