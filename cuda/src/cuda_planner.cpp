@@ -50,35 +50,42 @@ struct MemberLayout {
 size_t Align16(size_t words) { return (words + 15) / 16 * 16; }
 
 MemberLayout LayoutOf(const CemMember& m, bool traced) {
-  const size_t o = m.task->obs_dim, a = m.task->act_dim, h = m.cem.horizon;
-  const size_t n = m.cem.population, p = m.cem.particles, k = m.cem.num_elites;
-  const size_t it = m.cem.iterations;
+  // buffer sizes from the contract (plan_args.h BufferBytes), in 4-byte words
+  MemberArgs shape;
+  shape.horizon = m.cem.horizon;
+  shape.act_dim = m.task->act_dim;
+  shape.population = m.cem.population;
+  shape.particles = m.cem.particles;
+  shape.num_elites = m.cem.num_elites;
+  shape.iterations = m.cem.iterations;
+  const MemberBufferBytes b = BufferBytes(shape, traced);
+  const size_t o = m.task->obs_dim, a = m.task->act_dim;
   MemberLayout l;
   size_t at = 0;
-  auto take = [&at](size_t words) {
+  auto take = [&at](size_t bytes) {
     const size_t begin = at;
-    at = Align16(at + words);
+    at = Align16(at + bytes / 4);
     return begin;
   };
   // the input block is contiguous (one copy): no padding inside it
-  l.mean = at;
-  l.obs = l.mean + h * a;
+  l.mean = 0;
+  l.obs = l.mean + b.mean / 4;
   l.low = l.obs + o;
   l.high = l.low + a;
-  l.input_words = h * a + o + 2 * a;
+  l.input_words = b.mean / 4 + o + 2 * a;
   at = Align16(l.input_words);
-  l.var = take(h * a);
-  l.candidates = take(n * h * a);
-  l.row_returns = take(n * p);
-  l.returns = take(n);
-  l.elites = take(k);
-  if (traced) {
+  l.var = take(b.var);
+  l.candidates = take(b.candidates);
+  l.row_returns = take(b.row_returns);
+  l.returns = take(b.returns);
+  l.elites = take(b.elites);
+  if (traced) {  // the trace block is contiguous too (one copy out)
     l.trace = at;
     l.trace_returns = l.trace;
-    l.trace_elites = l.trace_returns + it * n;
-    l.trace_means = l.trace_elites + it * k;
-    l.trace_vars = l.trace_means + it * h * a;
-    l.trace_words = it * (n + k + 2 * h * a);
+    l.trace_elites = l.trace_returns + b.trace_returns / 4;
+    l.trace_means = l.trace_elites + b.trace_elites / 4;
+    l.trace_vars = l.trace_means + b.trace_means / 4;
+    l.trace_words = (b.trace_returns + b.trace_elites + b.trace_means + b.trace_vars) / 4;
     at = Align16(at + l.trace_words);
   }
   l.words = at;

@@ -17,12 +17,9 @@
 
 #include "mbrlhpo/cem_planner.h"
 #include "mbrlhpo/cuda/launcher.h"
+#include "mbrlhpo/cuda/plan_args.h"  // Gemm
 
 namespace mbrlhpo::cuda {
-
-// Arithmetic of the MLP layers: TF32 tensor cores (mma.sync m16n8k8, float32 accumulation; the
-// GPU default) or float32 FMA (the reference).
-enum class Gemm { kTf32 = 0, kFloat32 = 1 };
 
 struct CudaMember {
   CemMember cem;

@@ -13,64 +13,9 @@
 #include <cstdint>
 #include <memory>
 
+#include "mbrlhpo/cuda/plan_args.h"  // MemberArgs, PlanLaunch: what the kernels read
+
 namespace mbrlhpo::cuda {
-
-// The arguments of one launch sequence over a population, as the kernels read them. Plain data
-// (no STL) so that it can live in kernel-visible memory: the driver fills one MemberArgs per
-// member on the host, copies the array in before every plan (so a captured graph reads the new
-// step, observation and weight pointers), and the kernels read everything from there.
-// Proposed to KERNELS as the contract (briefs/driver-requests.md); plan_args.h replaces it if
-// that helper's contract lands.
-inline constexpr int kMaxLayers = 8;
-
-enum class TaskId : int32_t {
-  kCartpole = 0, kReacher, kPusher, kHopper, kHalfCheetah, kHexapod, kTestLinear, kTestPendulum
-};
-
-struct MemberArgs {
-  // model, read in place (E x in x out weights, E x 1 x out biases, row-major)
-  int32_t task = 0;  // TaskId
-  int32_t gemm = 0;  // cuda_planner.h Gemm
-  int32_t ensemble_size = 0;
-  int32_t num_layers = 0;
-  int32_t layer_sizes[kMaxLayers + 1] = {};
-  const float* weights[kMaxLayers] = {};
-  const float* biases[kMaxLayers] = {};
-  const float* max_logvar = nullptr;  // O
-  const float* min_logvar = nullptr;  // O
-  const float* input_mean = nullptr;  // D
-  const float* input_std = nullptr;   // D
-  // CEM settings and the counters of the noise
-  int32_t obs_dim = 0, act_dim = 0, model_input_dim = 0;
-  int32_t horizon = 0, population = 0, num_elites = 0, iterations = 0, particles = 0;
-  float alpha = 0.0f;
-  uint64_t seed = 0;
-  uint32_t step = 0;
-  // per-plan inputs (copied in by the driver): obs (O), bounds (A each), and the warm start,
-  // written into `mean` (H x A); `mean` holds the final CEM mean after the last refit
-  const float* obs = nullptr;
-  const float* action_low = nullptr;
-  const float* action_high = nullptr;
-  float* mean = nullptr;         // H x A
-  float* var = nullptr;          // H x A; Sample(iteration 0) sets (high - low)^2 / 16
-  float* candidates = nullptr;   // N x H x A
-  float* row_returns = nullptr;  // E x (N x P / E): member-major rows, as the CPU planner
-  float* returns = nullptr;      // N: mean over particles, -inf where not finite
-  int32_t* elites = nullptr;     // K, best first (ties: lower index first)
-  // optional traces (null: none): I x N, I x K, I x H x A, I x H x A
-  float* trace_returns = nullptr;
-  int32_t* trace_elites = nullptr;
-  float* trace_means = nullptr;
-  float* trace_vars = nullptr;
-};
-
-struct PlanLaunch {
-  uint64_t shape_key = 0;  // equal keys: same shapes and same buffers (the graph is reused)
-  int32_t num_members = 0;
-  int32_t max_iterations = 0;
-  const MemberArgs* members = nullptr;       // kernel-visible array
-  const MemberArgs* host_members = nullptr;  // the same values on the host (grid sizes)
-};
 
 class Launcher {
  public:
