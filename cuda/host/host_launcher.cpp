@@ -1,5 +1,9 @@
 #include "host_launcher.h"
 
+#ifndef MBRLHPO_HAVE_EMULATOR
+#define MBRLHPO_HAVE_EMULATOR 0
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -27,7 +31,19 @@ float Softplus(float x) { return std::max(x, 0.0f) + std::log1p(std::exp(-std::f
 
 class HostLauncher final : public Launcher {
  public:
-  const char* name() const override { return "host (scalar reference launches)"; }
+  HostLauncher(HostKernels kernels, host::Schedule schedule)
+      : kernels_(kernels), schedule_(schedule) {
+    MBRLHPO_CHECK(kernels != HostKernels::kEmulator || HostEmulatorBuilt(),
+                  "this build has no emulated kernels (cuda/emulator/plan_kernels_host.cpp)");
+    if (kernels == HostKernels::kReference) {
+      name_ = "host (scalar reference launches)";
+    } else {
+      const char* order[] = {"forward", "reverse", "shuffled"};
+      name_ = std::string("host emulator (schedule ") +
+              order[static_cast<int>(schedule.order)] + ")";
+    }
+  }
+  const char* name() const override { return name_.c_str(); }
   bool on_device() const override { return false; }
   // Kernel-visible memory is poisoned with NaN: a buffer the driver or a kernel forgets to
   // write shows up as NaN in the results.
@@ -45,6 +61,10 @@ class HostLauncher final : public Launcher {
   void CopyIn(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void CopyOut(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void Run(const PlanLaunch& launch) override {
+    if (kernels_ == HostKernels::kEmulator) {
+      RunEmulated(launch);
+      return;
+    }
     const MemberArgs* ms = launch.members;  // host memory: the kernel-visible copy itself
     for (int i = 0; i < launch.num_members; ++i) HostSample(ms[i], 0);
     for (int it = 0; it < launch.max_iterations; ++it) {
@@ -53,6 +73,23 @@ class HostLauncher final : public Launcher {
     }
   }
   void Finish() override {}
+
+ private:
+  void RunEmulated(const PlanLaunch& launch) {
+#if MBRLHPO_HAVE_EMULATOR
+    host::LaunchSample(launch, 0, schedule_);
+    for (int it = 0; it < launch.max_iterations; ++it) {
+      host::LaunchRollout(launch, it, schedule_);
+      host::LaunchRefitAndSample(launch, it, schedule_);
+    }
+#else
+    (void)launch;
+#endif
+  }
+
+  HostKernels kernels_;
+  host::Schedule schedule_;
+  std::string name_;
 };
 
 }  // namespace
@@ -187,6 +224,14 @@ void HostRefitAndSample(const MemberArgs& m, int iteration) {
   HostSample(m, iteration + 1);
 }
 
-std::unique_ptr<Launcher> MakeHostLauncher() { return std::make_unique<HostLauncher>(); }
+bool HostEmulatorBuilt() { return MBRLHPO_HAVE_EMULATOR != 0; }
+
+std::unique_ptr<Launcher> MakeHostLauncher() {
+  return MakeHostLauncher(HostEmulatorBuilt() ? HostKernels::kEmulator : HostKernels::kReference);
+}
+
+std::unique_ptr<Launcher> MakeHostLauncher(HostKernels kernels, host::Schedule schedule) {
+  return std::make_unique<HostLauncher>(kernels, schedule);
+}
 
 }  // namespace mbrlhpo::cuda

@@ -8,7 +8,15 @@
 #include <mutex>
 #include <utility>
 
+#include "mbrlhpo/cuda/plan_kernels.h"
 #include "mbrlhpo/errors.h"
+
+#ifndef MBRLHPO_HAVE_PLAN_KERNELS
+#define MBRLHPO_HAVE_PLAN_KERNELS 0
+#endif
+#ifndef MBRLHPO_HAVE_EMULATOR
+#define MBRLHPO_HAVE_EMULATOR 0
+#endif
 
 namespace mbrlhpo::cuda {
 namespace {
@@ -273,6 +281,12 @@ void CudaPlanner::Plan(std::vector<CudaMember>& members, void* stream) {
       a.trace_means = dev + l.trace_means;
       a.trace_vars = dev + l.trace_vars;
     }
+#if MBRLHPO_HAVE_PLAN_KERNELS || MBRLHPO_HAVE_EMULATOR
+    // the kernels' own limits (population, widths, layers): one clear line before any launch
+    const char* reason = UnsupportedReason(a);
+    MBRLHPO_CHECK(reason == nullptr, "member ", i, ": the CUDA planner's kernels cannot plan it: ",
+                  reason ? reason : "");
+#endif
     const size_t ha = static_cast<size_t>(c.horizon) * m.task->act_dim;
     std::memcpy(host + l.mean, m.init_mean, ha * 4);
     std::memcpy(host + l.obs, m.obs, static_cast<size_t>(m.task->obs_dim) * 4);

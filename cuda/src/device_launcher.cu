@@ -8,8 +8,15 @@
 #include <memory>
 #include <string>
 
+#ifndef MBRLHPO_HAVE_PLAN_KERNELS
+#define MBRLHPO_HAVE_PLAN_KERNELS 0
+#endif
+
 #include "mbrlhpo/cuda/launcher.h"
 #include "mbrlhpo/errors.h"
+#if MBRLHPO_HAVE_PLAN_KERNELS
+#include "mbrlhpo/cuda/plan_kernels.h"
+#endif
 
 namespace mbrlhpo::cuda {
 namespace {
@@ -80,8 +87,14 @@ class DeviceLauncher final : public Launcher {
   }
 
   void Run(const PlanLaunch& launch) override {
-    MBRLHPO_CHECK(DeviceKernelsBuilt(),
-                  "the CUDA planner's kernels are not part of this build (plan_kernels.h)");
+#if !MBRLHPO_HAVE_PLAN_KERNELS
+    (void)launch;
+    throw Error("the CUDA planner's kernels are not part of this build (cuda/src/plan_kernels.cu)");
+#else
+    if (!prepared_) {
+      Check(PrepareDeviceKernels(), "PrepareDeviceKernels");
+      prepared_ = true;
+    }
     // One graph at a time: a new key means the driver set up new buffers, which the old graph's
     // kernel arguments no longer point to.
     if (graph_ == nullptr || graph_key_ != launch.shape_key) {
@@ -99,10 +112,10 @@ class DeviceLauncher final : public Launcher {
       Check(cudaStreamBeginCapture(own_, cudaStreamCaptureModeThreadLocal), "begin capture");
       cudaGraph_t graph = nullptr;
       try {
-        DeviceSample(launch, 0, own_);
+        Check(LaunchSample(launch, 0, own_), "Sample launch");
         for (int i = 0; i < launch.max_iterations; ++i) {
-          DeviceRollout(launch, i, own_);
-          DeviceRefitAndSample(launch, i, own_);
+          Check(LaunchRollout(launch, i, own_), "Rollout launch");
+          Check(LaunchRefitAndSample(launch, i, own_), "RefitAndSample launch");
         }
       } catch (...) {
         cudaStreamEndCapture(own_, &graph);
@@ -118,6 +131,7 @@ class DeviceLauncher final : public Launcher {
       graph_key_ = launch.shape_key;
     }
     Check(cudaGraphLaunch(graph_, stream_), "cudaGraphLaunch");
+#endif
   }
 
   void Finish() override {
@@ -130,11 +144,14 @@ class DeviceLauncher final : public Launcher {
   std::string name_;
   cudaStream_t own_ = nullptr;
   cudaStream_t stream_ = nullptr;
+  bool prepared_ = false;  // PrepareDeviceKernels() done on this device
   cudaGraphExec_t graph_ = nullptr;  // the current population shape's launch sequence
   uint64_t graph_key_ = 0;
 };
 
 }  // namespace
+
+bool DeviceKernelsBuilt() { return MBRLHPO_HAVE_PLAN_KERNELS != 0; }
 
 std::unique_ptr<Launcher> MakeDeviceLauncher(int device) {
   return std::make_unique<DeviceLauncher>(device);

@@ -1,6 +1,7 @@
 // The CUDA planner's driver on the host launcher (no GPU): the whole planner against the CPU
 // CemPlanner on all six tasks, populations against single calls, buffer reuse, NaN, and the
 // validation messages.
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -26,6 +27,30 @@ namespace {
 // Small shapes: hidden 16 and 12 (partial tiles), N 24, H 4, P 4, K 5, 3 iterations.
 const CemSettings kSmall{4, 24, 5, 3, 0.1f, 4};
 
+// The host launchers to test: the scalar reference always; the emulated kernels under three
+// thread schedules where this build has them.
+struct LauncherKind {
+  std::string name;
+  std::function<std::unique_ptr<mbrlhpo::cuda::Launcher>()> make;
+};
+
+std::vector<LauncherKind> HostLaunchers() {
+  using mbrlhpo::cuda::HostKernels;
+  using mbrlhpo::cuda::host::Order;
+  std::vector<LauncherKind> kinds{
+      {"reference", [] { return MakeHostLauncher(HostKernels::kReference); }}};
+  if (mbrlhpo::cuda::HostEmulatorBuilt()) {
+    for (Order order : {Order::kForward, Order::kReverse, Order::kShuffled}) {
+      kinds.push_back({"emulator", [order] {
+                         return MakeHostLauncher(HostKernels::kEmulator, {order, 42});
+                       }});
+    }
+  } else {
+    std::printf("  (this build has no emulated kernels: reference launches only)\n");
+  }
+  return kinds;
+}
+
 bool ThrowsWith(const std::function<void()>& fn, const std::string& text) {
   try {
     fn();
@@ -42,23 +67,30 @@ bool ThrowsWith(const std::function<void()>& fn, const std::string& text) {
 
 TEST(host_launcher_plans_equal_the_cpu_planner_on_all_six_tasks) {
   CemPlanner cpu(2);
-  for (const char* name : {"cartpole", "reacher", "pusher", "hopper", "halfcheetah", "hexapod"}) {
-    CudaPlanner planner(MakeHostLauncher());
-    const auto& task = FindPlannerTask(name);
-    cases::RandomModel model(task, 2, {16, 12}, 7);
-    const cases::Diff d =
-        cases::CompareSteps(planner, cpu, model, task, kSmall, Gemm::kFloat32, 2, 11, 1e-4);
-    cases::Print(name, d);
-    CHECK(cases::Within(d, 1e-4));
-    CHECK(d.mean_abs <= 1e-4);
-    CHECK(planner.num_setups() == 1);  // the second step reused buffers (and on a GPU, the graph)
+  for (const LauncherKind& kind : HostLaunchers()) {
+    for (const char* name : {"cartpole", "reacher", "pusher", "hopper", "halfcheetah", "hexapod"}) {
+      for (Gemm gemm : {Gemm::kFloat32, Gemm::kTf32}) {
+        // float32: the stated tolerance 1e-4; TF32 (emulated rounding): 3e-3 (docs/planner.md)
+        const double tol = gemm == Gemm::kFloat32 ? 1e-4 : 3e-3;
+        CudaPlanner planner(kind.make());
+        const auto& task = FindPlannerTask(name);
+        cases::RandomModel model(task, 2, {16, 12}, 7);
+        const cases::Diff d =
+            cases::CompareSteps(planner, cpu, model, task, kSmall, gemm, 2, 11, tol);
+        const std::string label = kind.name + " " + name + (gemm == Gemm::kTf32 ? " tf32" : "");
+        cases::Print(label.c_str(), d);
+        CHECK(cases::Within(d, tol));
+        if (gemm == Gemm::kFloat32) CHECK(d.mean_abs <= 1e-4);
+        CHECK(planner.num_setups() == 1);  // step 2 reused the buffers (on a GPU, the graph)
+      }
+    }
   }
 }
 
 TEST(a_population_equals_single_calls) {
   const auto& task = FindPlannerTask("halfcheetah");
   // planners first: the models' launcher memory is released before the launchers go
-  CudaPlanner solo(MakeHostLauncher()), team(MakeHostLauncher());
+  CudaPlanner solo(MakeHostLauncher()), team(MakeHostLauncher());  // emulated where built
   cases::RandomModel m1(task, 2, {16}, 1), m2(task, 2, {12, 12}, 2);
   const CemSettings c2{3, 16, 4, 2, 0.2f, 2};
   const CemSettings c3{5, 20, 2, 1, 0.0f, 6};

@@ -48,13 +48,8 @@ class Launcher {
 // when the device is not usable.
 std::unique_ptr<Launcher> MakeDeviceLauncher(int device);
 
-// The device kernels' launch functions the device launcher calls, each covering all members
-// (stream: a cudaStream_t). Defined with the kernels; DeviceKernelsBuilt() says whether this
-// build has them (until the kernels land, the launches throw and the module offers no
-// CudaPlanner).
+// Whether this build has the device kernels (cuda/src/plan_kernels.cu): without them the device
+// launcher's Run() throws and the Python module offers no CudaPlanner.
 bool DeviceKernelsBuilt();
-void DeviceSample(const PlanLaunch& launch, int iteration, void* stream);
-void DeviceRollout(const PlanLaunch& launch, int iteration, void* stream);
-void DeviceRefitAndSample(const PlanLaunch& launch, int iteration, void* stream);
 
 }  // namespace mbrlhpo::cuda
