@@ -29,9 +29,8 @@ inline constexpr int kRolloutTileRows = 64;  // 4 m16 tiles; rows of one ensembl
 inline constexpr int kRefitThreads = 256;
 inline constexpr int kMaxPopulation = 4096;  // bitonic top-K in one block's shared memory
 
-// Why the kernels cannot plan member `m` (nullptr: they can): population above kMaxPopulation,
-// more than kMaxLayers layers, a layer too wide for one block's shared memory, an unknown task.
-const char* UnsupportedReason(const MemberArgs& m);
+// UnsupportedReason(const MemberArgs&) (kernels/launch_shape.h, included below): why the kernels
+// cannot plan a member (nullptr: they can).
 
 #if defined(__CUDACC__) || defined(__CUDA_RUNTIME_H__)
 cudaError_t LaunchSample(const PlanLaunch& launch, int iteration, cudaStream_t stream);
@@ -59,3 +58,5 @@ void LaunchRefitAndSample(const PlanLaunch& launch, int iteration, const Schedul
 
 }  // namespace host
 }  // namespace mbrlhpo::cuda
+
+#include "mbrlhpo/cuda/kernels/launch_shape.h"
