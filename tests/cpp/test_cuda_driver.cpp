@@ -40,8 +40,9 @@ std::vector<LauncherKind> HostLaunchers() {
   std::vector<LauncherKind> kinds{
       {"reference", [] { return MakeHostLauncher(HostKernels::kReference); }}};
   if (mbrlhpo::cuda::HostEmulatorBuilt()) {
+    const char* names[] = {"emulator/forward", "emulator/reverse", "emulator/shuffled"};
     for (Order order : {Order::kForward, Order::kReverse, Order::kShuffled}) {
-      kinds.push_back({"emulator", [order] {
+      kinds.push_back({names[static_cast<int>(order)], [order] {
                          return MakeHostLauncher(HostKernels::kEmulator, {order, 42});
                        }});
     }
