@@ -60,6 +60,24 @@ def test_precision_needs_its_backend():
         CEMPlanner(task, model, CFG, backend="cuda", precision="fp16")
 
 
+def test_tensor_checks_name_what_was_expected():
+    """The checks applied to every model tensor before its pointer goes to the CUDA planner
+    (exercised here with the CPU as the 'expected' device)."""
+    from mbrlhpo.planning.cuda_planner import _checked
+
+    cpu = torch.device("cpu")
+    t = torch.zeros(2, 3, 4)
+    assert _checked(t, "w", (2, 3, 4), cpu) == t.data_ptr()
+    with pytest.raises(ValueError, match=r"expected w on cuda:0, got cpu"):
+        _checked(t, "w", (2, 3, 4), torch.device("cuda", 0))
+    with pytest.raises(ValueError, match="expected w of dtype float32, got torch.float64"):
+        _checked(t.double(), "w", (2, 3, 4), cpu)
+    with pytest.raises(ValueError, match=r"expected w of shape \(2, 4, 3\), got \(2, 3, 4\)"):
+        _checked(t, "w", (2, 4, 3), cpu)
+    with pytest.raises(ValueError, match="expected w to be contiguous"):
+        _checked(t.transpose(1, 2).contiguous().transpose(1, 2), "w", (2, 3, 4), cpu)
+
+
 @pytest.mark.skipif(cuda_planner_available(), reason="this machine can run the CUDA planner")
 def test_cuda_backend_without_a_device_or_build_says_why():
     task = get_task("cartpole")
