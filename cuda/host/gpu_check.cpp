@@ -1,5 +1,8 @@
 // gpu_check: the CUDA planner on a GPU in one program (scripts/gpu_check.sh runs it).
 //   gpu_check [--dry-run] [--small] [--json PATH]
+// 0. conformance of every primitive the emulator models: the same probe bodies on the GPU and
+//    on the emulator (tf32 rounding, mma.sync fragment layout, shfl_xor, exp/swish/softplus and
+//    the truncated normal's ErfInv against the host),
 // 1. the whole CudaPlanner against the CPU CemPlanner on all six tasks (float32 and TF32),
 // 2. timings of the paper setting (HalfCheetah shapes, E 5, 4 x 200, N 500, P 20, H 30, I 5):
 //    one member and a population of 40, TF32 and float32 (median of graph replays), TFLOP/s.
@@ -8,6 +11,9 @@
 // checks passed, 1 a check failed, 77 no GPU (and not --dry-run).
 #include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cmath>
+#include <random>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -16,6 +22,8 @@
 #include <vector>
 
 #include "host_launcher.h"
+#include "probe_emulated.h"
+#include "probe_runs.h"
 #include "mbrlhpo/cuda/cuda_planner.h"
 #include "mbrlhpo/errors.h"
 #include "plan_cases.h"
@@ -54,6 +62,131 @@ double PlanGflop(const mbrlhpo::CemSettings& c, const std::vector<int>& sizes) {
   double per_row_step = 0;
   for (size_t l = 0; l + 1 < sizes.size(); ++l) per_row_step += 2.0 * sizes[l] * sizes[l + 1];
   return per_row_step * c.population * c.particles * c.horizon * c.iterations * 1e-9;
+}
+
+// Distance in units in the last place between two finite floats of the same sign region.
+int64_t Ulps(float a, float b) {
+  auto ordered = [](float f) {
+    int32_t i;
+    std::memcpy(&i, &f, 4);
+    return i < 0 ? static_cast<int64_t>(INT32_MIN) - i : static_cast<int64_t>(i);
+  };
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b) ? 0 : INT64_MAX;
+  const int64_t d = ordered(a) - ordered(b);
+  return d < 0 ? -d : d;
+}
+
+// Runs the probes on the target (the GPU; the emulator in a dry run) and checks them against the
+// emulator and the host. Appends a JSON object per probe; returns whether all passed.
+bool Conformance(const Options& opt, std::string* json) {
+  namespace pr = mbrlhpo::cuda::probes;
+  const bool on_gpu = !opt.dry_run;
+  auto target_tf32 = pr::emulated::Tf32;
+  auto target_mma = pr::emulated::Mma;
+  auto target_shfl = pr::emulated::Shfl;
+  auto target_math = pr::emulated::Math;
+#ifdef MBRLHPO_GPU_CHECK_DEVICE
+  if (on_gpu) {
+    target_tf32 = pr::device::Tf32;
+    target_mma = pr::device::Mma;
+    target_shfl = pr::device::Shfl;
+    target_math = pr::device::Math;
+  }
+#endif
+  std::printf("== conformance: %s vs emulator / host\n", on_gpu ? "GPU" : "emulator (dry run)");
+  std::mt19937 gen(2026);
+  std::uniform_real_distribution<float> uni(-4.0f, 4.0f);
+  bool ok = true;
+  char buf[400];
+  auto record = [&](const char* name, bool pass, const char* detail) {
+    std::printf("  %-18s %s  %s\n", name, pass ? "ok  " : "FAIL", detail);
+    std::snprintf(buf, sizeof(buf), ",\n    {\"probe\": \"%s\", \"pass\": %s, \"detail\": \"%s\"}",
+                  name, pass ? "true" : "false", detail);
+    *json += buf;
+    ok = ok && pass;
+  };
+  // tf32: random finite values, a quarter of them exact ties (low 13 bits 0x1000)
+  const int n = opt.small ? 4096 : (1 << 20);
+  std::vector<float> x(n);
+  for (int i = 0; i < n; ++i) {
+    x[i] = uni(gen) * std::ldexp(1.0f, static_cast<int>(gen() % 40) - 20);
+    if (i % 4 == 0) {
+      uint32_t u;
+      std::memcpy(&u, &x[i], 4);
+      u = (u & ~0x1FFFu) | 0x1000u;
+      std::memcpy(&x[i], &u, 4);
+    }
+  }
+  std::vector<uint32_t> t_gpu;
+  target_tf32(x, &t_gpu);
+  int64_t tf32_bad = 0;
+  for (int i = 0; i < n; ++i) tf32_bad += t_gpu[i] != mbrlhpo::simt::Tf32Bits(x[i]);
+  std::snprintf(buf, sizeof(buf), "%d inputs (1/4 ties), %lld differ from Tf32Bits", n,
+                static_cast<long long>(tf32_bad));
+  std::string detail = buf;
+  record("tf32_rounding", tf32_bad == 0, detail.c_str());
+  // mma: random warps; a layout error gives O(1) differences, accumulation order ~1e-7
+  const int trials = opt.small ? 64 : 4096;
+  std::vector<float> a(trials * 128), b(trials * 64), c(trials * 128), d_gpu, d_emu;
+  for (float& v : a) v = uni(gen);
+  for (float& v : b) v = uni(gen);
+  for (float& v : c) v = uni(gen);
+  target_mma(a, b, c, &d_gpu);
+  pr::emulated::Mma(a, b, c, &d_emu);
+  double mma_rel = 0;
+  int64_t mma_equal = 0;
+  for (size_t i = 0; i < d_emu.size(); ++i) {
+    mma_equal += d_gpu[i] == d_emu[i];
+    // magnitude of the dot product: sum |a||b| over k plus |c|, bounded by 8 * 16 + 4
+    mma_rel = std::max(mma_rel, std::fabs(static_cast<double>(d_gpu[i]) - d_emu[i]) / 132.0);
+  }
+  std::snprintf(buf, sizeof(buf), "%d warps, %.2f%% bit-equal, max |diff|/scale %.2e", trials,
+                100.0 * mma_equal / d_emu.size(), mma_rel);
+  detail = buf;
+  record("mma_m16n8k8_tf32", mma_rel <= 1e-5 && std::isfinite(mma_rel), detail.c_str());
+  // shfl_xor butterfly: bit-equal
+  std::vector<float> sh(opt.small ? 64 * 32 : 4096 * 32), s_gpu, s_emu;
+  for (float& v : sh) v = uni(gen);
+  target_shfl(sh, &s_gpu);
+  pr::emulated::Shfl(sh, &s_emu);
+  int64_t shfl_bad = 0;
+  for (size_t i = 0; i < s_emu.size(); ++i) shfl_bad += std::memcmp(&s_gpu[i], &s_emu[i], 4) != 0;
+  std::snprintf(buf, sizeof(buf), "%zu partials, %lld differ", s_emu.size(),
+                static_cast<long long>(shfl_bad));
+  detail = buf;
+  record("shfl_xor", shfl_bad == 0, detail.c_str());
+  // device math against the host functions the CPU planner and the emulator use
+  std::vector<float> mx(n), mu(n);
+  std::uniform_real_distribution<float> wide(-30.0f, 30.0f);
+  for (int i = 0; i < n; ++i) {
+    mx[i] = wide(gen);
+    mu[i] = mbrlhpo::rng::Uniform(static_cast<uint32_t>(gen()));
+  }
+  pr::MathOut m_gpu;
+  target_math(mx, mu, &m_gpu);
+  int64_t exp_ulp = 0, swish_ulp = 0, softplus_ulp = 0, tn_exact = 0;
+  double tn_diff = 0;
+  for (int i = 0; i < n; ++i) {
+    exp_ulp = std::max(exp_ulp, Ulps(m_gpu.exp[i], std::exp(mx[i])));
+    swish_ulp = std::max(swish_ulp, Ulps(m_gpu.swish[i], mbrlhpo::planner_math::Swish(mx[i])));
+    softplus_ulp =
+        std::max(softplus_ulp, Ulps(m_gpu.softplus[i], mbrlhpo::planner_math::Softplus(mx[i])));
+    const float tn = static_cast<float>(mbrlhpo::rng::TruncatedNormalFromUniform(mu[i]));
+    tn_exact += m_gpu.truncated_normal[i] == tn;
+    tn_diff = std::max(tn_diff, std::fabs(static_cast<double>(m_gpu.truncated_normal[i]) - tn));
+  }
+  std::snprintf(buf, sizeof(buf), "max ulp vs host: exp %lld, swish %lld, softplus %lld (bound 8)",
+                static_cast<long long>(exp_ulp), static_cast<long long>(swish_ulp),
+                static_cast<long long>(softplus_ulp));
+  detail = buf;
+  record("exp_swish_softplus", exp_ulp <= 8 && swish_ulp <= 8 && softplus_ulp <= 8,
+         detail.c_str());
+  std::snprintf(buf, sizeof(buf), "%.4f%% bit-equal to the host, max |diff| %.2e (bound 1e-6)",
+                100.0 * tn_exact / n, tn_diff);
+  detail = buf;
+  record("truncated_normal", tn_diff <= 1e-6, detail.c_str());
+  std::printf("  (top-K: the elites of the whole planner against the CPU planner, below)\n");
+  return ok;
 }
 
 Timing TimePlans(const Options& opt, const mbrlhpo::CemSettings& cem, const std::vector<int>& hidden,
@@ -125,6 +258,10 @@ int main(int argc, char** argv) {
   bool ok = true;
   std::string json = "{\n  \"dry_run\": " + std::string(opt.dry_run ? "true" : "false");
   try {
+    // ---- 0. conformance of the emulated primitives
+    json += ",\n  \"conformance\": [{}";
+    ok = Conformance(opt, &json) && ok;
+    json += "\n  ]";
     // ---- 1. the whole planner against the CPU planner
     std::printf("== CudaPlanner (%s) vs CemPlanner, six tasks\n",
                 NewLauncher(opt)->name());
@@ -188,7 +325,7 @@ int main(int argc, char** argv) {
       }
     }
     json += "\n  ]";
-  } catch (const mbrlhpo::Error& e) {
+  } catch (const std::exception& e) {
     std::printf("gpu_check: error: %s\n", e.what());
     ok = false;
   }
