@@ -134,7 +134,7 @@ MBRLHPO_HOST_DEVICE inline float Gaussian(uint32_t row_key, uint32_t k) {
   const float u2 = rng::Uniform(rng::Bits(row_key, j2 + 1));
   const float rad = sqrtf(-2.0f * logf(u1));
   const float t = 6.28318530717958648f * u2;
-  return rad * ((k & 1u) != 0 ? sinf(t) : cosf(t));
+  return rad * ((k & 1u) != 0 ? hd::Sin(t) : hd::Cos(t));
 }
 
 // Next state element: mean + exp(lv / 2) * z, plus the current value for delta targets.
