@@ -17,4 +17,7 @@ PYBIND11_MODULE(_core, m) {
   mbrlhpo::bindings::RegisterEnvs(m);
   mbrlhpo::bindings::RegisterPlanner(m);
   mbrlhpo::bindings::RegisterModelFile(m);
+#ifdef MBRLHPO_BINDINGS_CUDA
+  mbrlhpo::bindings::RegisterCudaPlanner(m);
+#endif
 }

@@ -9,6 +9,7 @@
 #include "fast_math.h"
 #include "mbrlhpo/blas.h"
 #include "mbrlhpo/errors.h"
+#include "mbrlhpo/planner_math.h"
 #include "mbrlhpo/rng.h"
 
 namespace mbrlhpo {
@@ -241,9 +242,8 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
     const int act_dim = m.task->act_dim;
     for (int h = 0; h < m.cem.horizon; ++h) {
       for (int a = 0; a < act_dim; ++a) {
-        const float range = m.action_high[a] - m.action_low[a];
         st.mean[h * act_dim + a] = m.init_mean[h * act_dim + a];
-        st.var[h * act_dim + a] = range * range / 16.0f;
+        st.var[h * act_dim + a] = planner_math::InitialVariance(m.action_low[a], m.action_high[a]);
       }
     }
   }
@@ -270,18 +270,13 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
           const int act_dim = m.task->act_dim, horizon = m.cem.horizon;
           const uint32_t prefix = rng::PrefixKey(m.seed, rng::kStreamActions, m.step, it);
           for (int n = items[q].begin; n < items[q].end; ++n) {
-            const uint32_t key = rng::RowKey(prefix, static_cast<uint32_t>(n));
             float* out = st.samples.data() + static_cast<int64_t>(n) * horizon * act_dim;
             for (int h = 0; h < horizon; ++h) {
               for (int a = 0; a < act_dim; ++a) {
                 const int k = h * act_dim + a;
-                const float mean = st.mean[k];
-                const float lb = mean - m.action_low[a], ub = m.action_high[a] - mean;
-                const float cvar =
-                    std::min(std::min((lb / 2) * (lb / 2), (ub / 2) * (ub / 2)), st.var[k]);
-                const float u = rng::Uniform(rng::Bits(key, static_cast<uint32_t>(k)));
-                const float z = static_cast<float>(rng::TruncatedNormalFromUniform(u));
-                out[k] = mean + std::sqrt(cvar) * z;
+                out[k] = planner_math::SampleAction(st.mean[k], st.var[k], m.action_low[a],
+                                                    m.action_high[a],
+                                                    planner_math::SampleUniform(prefix, n, k));
               }
             }
           }
@@ -331,28 +326,18 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
             const float* r = st.row_returns.data() + (static_cast<int64_t>(e) * num + n) * per;
             for (int j = 0; j < per; ++j) sum += r[j];
           }
-          const float v = sum / static_cast<float>(m.cem.particles);
-          st.returns[n] = std::isfinite(v) ? v : -std::numeric_limits<float>::infinity();
+          st.returns[n] = planner_math::FiniteOrNegInf(sum / static_cast<float>(m.cem.particles));
         }
         std::iota(st.order.begin(), st.order.begin() + num, 0);
         const float* ret = st.returns.data();
         std::partial_sort(st.order.begin(), st.order.begin() + k_el, st.order.begin() + num,
                           [ret](int32_t x, int32_t y) {
-                            return ret[x] > ret[y] || (ret[x] == ret[y] && x < y);
+                            return planner_math::RanksBefore(ret[x], x, ret[y], y);
                           });
         const float alpha = m.cem.alpha;
         for (int q = 0; q < ha; ++q) {
-          float mean = 0.0f;
-          for (int i = 0; i < k_el; ++i) mean += st.samples[static_cast<int64_t>(st.order[i]) * ha + q];
-          mean /= static_cast<float>(k_el);
-          float var = 0.0f;
-          for (int i = 0; i < k_el; ++i) {
-            const float d = st.samples[static_cast<int64_t>(st.order[i]) * ha + q] - mean;
-            var += d * d;
-          }
-          var /= static_cast<float>(k_el);
-          st.mean[q] = alpha * st.mean[q] + (1.0f - alpha) * mean;
-          st.var[q] = alpha * st.var[q] + (1.0f - alpha) * var;
+          planner_math::RefitElement(st.samples.data(), st.order.data(), k_el, ha, q, alpha,
+                                     &st.mean[q], &st.var[q]);
         }
         if (m.trace_returns) std::copy(ret, ret + num, m.trace_returns + static_cast<int64_t>(it) * num);
         if (m.trace_elites) {

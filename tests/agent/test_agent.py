@@ -258,7 +258,10 @@ def test_backend_resolution():
     from mbrlhpo.agent.pets_agent import resolve_backend
 
     assert resolve_backend("auto", "cpu") == "cpu"
-    assert resolve_backend("auto", "cuda:0") == "torch"  # until the CUDA planner exists
+    from mbrlhpo.planning.cuda_planner import cuda_planner_available
+
+    gpu_auto = "cuda" if cuda_planner_available() else "torch"
+    assert resolve_backend("auto", "cuda:0") == gpu_auto
     assert resolve_backend("torch", "cpu") == "torch"
     with pytest.raises(ValueError, match="reads the model's weights in place"):
         resolve_backend("cpu", "cuda")

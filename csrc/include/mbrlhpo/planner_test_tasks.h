@@ -5,7 +5,7 @@
 //                  [thetadot, sin theta, cos theta], thetadot predicted as an absolute value.
 #pragma once
 
-#include <cmath>
+#include "mbrlhpo/host_device.h"
 
 namespace mbrlhpo::tasks {
 
@@ -18,13 +18,13 @@ struct TestLinear {
   static constexpr int kAbsoluteTargetDims[1] = {-1};
   static constexpr int kModelInputDim = 2;
   template <typename T>
-  static T Reward(const T* a, const T* s) {
+  MBRLHPO_HOST_DEVICE static T Reward(const T* a, const T* s) {
     return -((s[0] - T(1)) * (s[0] - T(1)) + (s[1] - T(1)) * (s[1] - T(1))) - T(0.01) * a[0] * a[0];
   }
   template <typename T>
-  static bool Terminated(const T* s) { return s[1] > T(1.5); }
+  MBRLHPO_HOST_DEVICE static bool Terminated(const T* s) { return s[1] > T(1.5); }
   template <typename T>
-  static void ModelInput(const T* s, T* out) { out[0] = s[0]; out[1] = s[1]; }
+  MBRLHPO_HOST_DEVICE static void ModelInput(const T* s, T* out) { out[0] = s[0]; out[1] = s[1]; }
 };
 
 struct TestPendulum {
@@ -36,14 +36,14 @@ struct TestPendulum {
   static constexpr int kAbsoluteTargetDims[1] = {1};
   static constexpr int kModelInputDim = 3;
   template <typename T>
-  static T Reward(const T* a, const T* s) { return -std::cos(s[0]) - T(0.01) * a[0] * a[0]; }
+  MBRLHPO_HOST_DEVICE static T Reward(const T* a, const T* s) { return -hd::Cos(s[0]) - T(0.01) * a[0] * a[0]; }
   template <typename T>
-  static bool Terminated(const T*) { return false; }
+  MBRLHPO_HOST_DEVICE static bool Terminated(const T*) { return false; }
   template <typename T>
-  static void ModelInput(const T* s, T* out) {
+  MBRLHPO_HOST_DEVICE static void ModelInput(const T* s, T* out) {
     out[0] = s[1];
-    out[1] = std::sin(s[0]);
-    out[2] = std::cos(s[0]);
+    out[1] = hd::Sin(s[0]);
+    out[2] = hd::Cos(s[0]);
   }
 };
 

@@ -54,9 +54,9 @@ class TrialResult:
 
 def resolve_backend(planner_backend: str, device: str) -> str:
     """``auto``: the native CPU planner for a model on the CPU (the torch reference where the
-    native module is missing); for a model on a GPU the torch reference, on the GPU, until the
-    CUDA planner exists (issue 5). The native CPU planner reads the weights in place, so it
-    needs the model on the CPU."""
+    native module is missing); for a model on a GPU the native CUDA planner where it is built and
+    a device is usable, else the torch reference (on the GPU). The native CPU planner reads the
+    weights in place, so it needs the model on the CPU."""
     if planner_backend not in PLANNER_BACKENDS:
         raise ValueError(f"expected planner_backend in {PLANNER_BACKENDS}, got {planner_backend!r}")
     on_gpu = not str(device).startswith("cpu")
@@ -68,7 +68,9 @@ def resolve_backend(planner_backend: str, device: str) -> str:
     if planner_backend != "auto":
         return planner_backend
     if on_gpu:
-        return "torch"
+        from mbrlhpo.planning.cuda_planner import cuda_planner_available
+
+        return "cuda" if cuda_planner_available() else "torch"
     from mbrlhpo import _native
 
     return "cpu" if _native.available() else "torch"

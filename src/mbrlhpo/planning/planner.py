@@ -13,7 +13,10 @@ from mbrlhpo.planning.config import CEMConfig
 from mbrlhpo.planning.torch_planner import PlanTrace
 
 BACKENDS = ("cpu", "torch", "cuda")
-PRECISIONS = ("float32", "bf16")
+PRECISIONS = ("float32", "bf16", "tf32")
+# The precision a backend uses when none is asked for: float32 (the reference) on the CPU, TF32
+# tensor cores on the GPU (its error against float32 is stated in docs/planner.md).
+DEFAULT_PRECISION = {"cpu": "float32", "torch": "float32", "cuda": "tf32"}
 
 
 class CEMPlanner:
@@ -27,9 +30,11 @@ class CEMPlanner:
         seed: seed of the counter-based noise (0 <= seed < 2^64); with the plan counter it fixes
             every sample, independently of threads and backend.
         num_threads: threads of the native backend (0: one per core); plans do not depend on it.
-        precision: ``"float32"`` (default) or ``"bf16"``: the ``"cpu"`` backend's hidden-to-hidden
-            layers with BF16 inputs and float32 accumulation (AVX512_BF16 CPUs only; raises
-            elsewhere). Not bit-identical to float32 (docs/planner.md gives the measured error).
+        precision: ``"float32"`` (default on ``"cpu"`` and ``"torch"``), ``"bf16"``: the
+            ``"cpu"`` backend's hidden-to-hidden layers with BF16 inputs and float32 accumulation
+            (AVX512_BF16 CPUs only; raises elsewhere), or ``"tf32"`` (default on ``"cuda"``):
+            the ``"cuda"`` backend's layers on TF32 tensor cores. Neither is bit-identical to
+            float32 (docs/planner.md gives the measured errors).
 
     Each :meth:`plan` starts CEM from the previous solution shifted by one step (tail: middle of
     the action range); :meth:`reset` drops it for a new episode. The plan counter (the RNG's
@@ -45,14 +50,17 @@ class CEMPlanner:
         seed: int = 0,
         *,
         num_threads: int = 0,
-        precision: str = "float32",
+        precision: str | None = None,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"expected backend in {BACKENDS}, got {backend!r}")
+        if precision is None:
+            precision = DEFAULT_PRECISION[backend]
         if precision not in PRECISIONS:
             raise ValueError(f"expected precision in {PRECISIONS}, got {precision!r}")
-        if precision != "float32" and backend != "cpu":
-            raise ValueError(f"precision {precision!r} needs backend 'cpu', got {backend!r}")
+        needs = {"bf16": "cpu", "tf32": "cuda"}.get(precision)
+        if needs is not None and backend != needs:
+            raise ValueError(f"precision {precision!r} needs backend {needs!r}, got {backend!r}")
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
             raise ValueError(f"expected seed to be an int in [0, 2^64), got {seed!r}")
         if not hasattr(model, "planner_weights"):
@@ -74,7 +82,11 @@ class CEMPlanner:
         self._native: Any = None
         self.config = self._validated(config)
         self._init_mean = np.tile(self.mid, (config.horizon, 1))
-        if backend != "torch":
+        if backend == "cuda":
+            from mbrlhpo.planning.cuda_planner import CudaMember
+
+            self._native = CudaMember(self, precision)
+        elif backend == "cpu":
             from mbrlhpo.planning.native_planner import NativeMember
 
             self._native = NativeMember(self, backend, num_threads)
@@ -161,7 +173,7 @@ class CEMPlanner:
                 self.step,
                 trace=trace,
             )
-            return self._finish(mean.numpy()), tr
+            return self._finish(mean.cpu().numpy()), tr
         mean, tr = self._native.plan(o, self._init_mean, self.step, trace)
         return self._finish(mean), tr
 
@@ -169,8 +181,9 @@ class CEMPlanner:
 def plan_population(planners: Sequence[CEMPlanner], observations: Any) -> np.ndarray:
     """Plan for M independent planners (own model, config, seed) in one call: ``(M x A)``.
 
-    Native planners of the same backend and task run in one native call (the GIL released);
-    torch planners run one after another.
+    Native planners of the same backend and task run in one native call (the GIL released):
+    ``"cpu"`` planners on the CPU planner's threads, ``"cuda"`` planners (models on one device)
+    in every launch of one CUDA graph; torch planners run one after another.
     """
     planners = list(planners)
     obs = np.asarray(observations)
@@ -187,6 +200,17 @@ def plan_population(planners: Sequence[CEMPlanner], observations: Any) -> np.nda
 
         checked = [p.check_obs(o) for p, o in zip(planners, obs, strict=True)]
         out = plan_members(
+            [p._native for p in planners],
+            checked,
+            [p._init_mean for p in planners],
+            [p.step for p in planners],
+        )
+        return np.stack([p._finish(m) for p, (m, _) in zip(planners, out, strict=True)])
+    if backends == {"cuda"}:
+        from mbrlhpo.planning.cuda_planner import plan_members as plan_cuda_members
+
+        checked = [p.check_obs(o) for p, o in zip(planners, obs, strict=True)]
+        out = plan_cuda_members(
             [p._native for p in planners],
             checked,
             [p._init_mean for p in planners],

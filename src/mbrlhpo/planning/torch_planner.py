@@ -63,9 +63,10 @@ def sample_actions(
     horizon, act_dim = mean.shape
     lb_dist, ub_dist = mean - low, high - mean
     cvar = torch.minimum(torch.minimum((lb_dist / 2) ** 2, (ub_dist / 2) ** 2), var)
-    rows = torch.arange(population, dtype=torch.int64)
+    dev = mean.device
+    rows = torch.arange(population, dtype=torch.int64, device=dev)
     key = rng.torch_row_key(seed, rng.STREAM_ACTIONS, step, iteration, rows)
-    k = torch.arange(horizon * act_dim, dtype=torch.int64)
+    k = torch.arange(horizon * act_dim, dtype=torch.int64, device=dev)
     z = rng.torch_truncated_normal(key[:, None], k[None, :]).reshape(population, horizon, act_dim)
     return mean + torch.sqrt(cvar) * z
 
@@ -86,18 +87,19 @@ def rollout_returns(
     per = particles // ens
     rows_per_member = num * per
     obs_dim = obs.shape[-1]
+    dev = obs.device
     # member-major particle bookkeeping
-    e_idx = torch.arange(ens).reshape(ens, 1, 1)
-    n_idx = torch.arange(num).reshape(1, num, 1)
-    j_idx = torch.arange(per).reshape(1, 1, per)
+    e_idx = torch.arange(ens, device=dev).reshape(ens, 1, 1)
+    n_idx = torch.arange(num, device=dev).reshape(1, num, 1)
+    j_idx = torch.arange(per, device=dev).reshape(1, 1, per)
     global_row = (n_idx * particles + e_idx * per + j_idx).reshape(ens, rows_per_member)
     cand = n_idx.expand(ens, num, per).reshape(ens, rows_per_member)
     key = rng.torch_row_key(seed, rng.STREAM_STATE, step, iteration, global_row)[..., None]
-    o_idx = torch.arange(obs_dim, dtype=torch.int64)
+    o_idx = torch.arange(obs_dim, dtype=torch.int64, device=dev)
 
     state = obs.reshape(1, 1, obs_dim).expand(ens, rows_per_member, obs_dim)
-    total = torch.zeros(ens, rows_per_member, dtype=torch.float32)
-    done = torch.zeros(ens, rows_per_member, dtype=torch.bool)
+    total = torch.zeros(ens, rows_per_member, dtype=torch.float32, device=dev)
+    done = torch.zeros(ens, rows_per_member, dtype=torch.bool, device=dev)
     for h in range(horizon):
         act = actions[:, h, :][cand]  # (E x R x A)
         raw = torch.cat([task.model_input(state), act], dim=-1)
@@ -128,11 +130,15 @@ def cem_plan(
     """One CEM optimisation. Returns the final mean ``(H x A)`` and optionally the trace.
 
     ``init_mean``: warm start ``(H x A)``; the variance starts at ``(ub - lb)^2 / 16``.
+    Everything runs on the device of the model's weights: ``obs`` and ``init_mean`` are moved
+    there; the returned mean stays there (the trace is NumPy).
     """
+    dev = weights.input_mean.device
+    obs = obs.to(dev)
     # torch.tensor copies: the task's bounds are read-only arrays
-    low = torch.tensor(np.asarray(task.action_low), dtype=torch.float32)
-    high = torch.tensor(np.asarray(task.action_high), dtype=torch.float32)
-    mean = init_mean.to(torch.float32).clone()
+    low = torch.tensor(np.asarray(task.action_low), dtype=torch.float32, device=dev)
+    high = torch.tensor(np.asarray(task.action_high), dtype=torch.float32, device=dev)
+    mean = init_mean.to(device=dev, dtype=torch.float32).clone()
     var = ((high - low) ** 2 / 16.0).expand_as(mean).clone()
     k = config.num_elites
     rec: dict[str, list[np.ndarray]] = {
@@ -151,10 +157,10 @@ def cem_plan(
         mean = config.alpha * mean + (1.0 - config.alpha) * new_mean
         var = config.alpha * var + (1.0 - config.alpha) * new_var
         if trace:
-            rec["returns"].append(returns.numpy().copy())
-            rec["elites"].append(order.numpy().copy())
-            rec["means"].append(mean.numpy().copy())
-            rec["vars"].append(var.numpy().copy())
+            rec["returns"].append(returns.cpu().numpy().copy())
+            rec["elites"].append(order.cpu().numpy().copy())
+            rec["means"].append(mean.cpu().numpy().copy())
+            rec["vars"].append(var.cpu().numpy().copy())
     out = None
     if trace:
         out = PlanTrace(

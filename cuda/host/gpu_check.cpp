@@ -1,0 +1,336 @@
+// gpu_check: the CUDA planner on a GPU in one program (scripts/gpu_check.sh runs it).
+//   gpu_check [--dry-run] [--small] [--json PATH]
+// 0. conformance of every primitive the emulator models: the same probe bodies on the GPU and
+//    on the emulator (tf32 rounding, mma.sync fragment layout, shfl_xor, exp/swish/softplus and
+//    the truncated normal's ErfInv against the host),
+// 1. the whole CudaPlanner against the CPU CemPlanner on all six tasks (float32 and TF32),
+// 2. timings of the paper setting (HalfCheetah shapes, E 5, 4 x 200, N 500, P 20, H 30, I 5):
+//    one member and a population of 40, TF32 and float32 (median of graph replays), TFLOP/s.
+// --dry-run runs everything on the host launcher at small shapes (CI: the harness itself is
+// checked without a GPU). --small: small shapes only (compute-sanitizer runs). Exit codes: 0 all
+// checks passed, 1 a check failed, 77 no GPU (and not --dry-run).
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cmath>
+#include <random>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host_launcher.h"
+#include "probe_emulated.h"
+#include "probe_runs.h"
+#include "mbrlhpo/cuda/cuda_planner.h"
+#include "mbrlhpo/errors.h"
+#include "plan_cases.h"
+
+#ifdef MBRLHPO_GPU_CHECK_DEVICE
+#include "mbrlhpo/cuda/device.h"
+#endif
+
+namespace mc = mbrlhpo::cuda;
+namespace cases = mbrlhpo::cuda::cases;
+
+namespace {
+
+struct Options {
+  bool dry_run = false;
+  bool small = false;
+  std::string json;
+};
+
+std::unique_ptr<mc::Launcher> NewLauncher(const Options& opt) {
+#ifdef MBRLHPO_GPU_CHECK_DEVICE
+  if (!opt.dry_run) return mc::MakeDeviceLauncher(0);
+#endif
+  (void)opt;
+  return mc::MakeHostLauncher();
+}
+
+struct Timing {
+  std::string what;
+  int members = 0;
+  double ms = 0, gflop = 0;
+};
+
+// FLOPs of the MLP work of one plan (multiply-adds x 2), as CUDA.md counts the paper step.
+double PlanGflop(const mbrlhpo::CemSettings& c, const std::vector<int>& sizes) {
+  double per_row_step = 0;
+  for (size_t l = 0; l + 1 < sizes.size(); ++l) per_row_step += 2.0 * sizes[l] * sizes[l + 1];
+  return per_row_step * c.population * c.particles * c.horizon * c.iterations * 1e-9;
+}
+
+// Distance in units in the last place between two finite floats of the same sign region.
+int64_t Ulps(float a, float b) {
+  auto ordered = [](float f) {
+    int32_t i;
+    std::memcpy(&i, &f, 4);
+    return i < 0 ? static_cast<int64_t>(INT32_MIN) - i : static_cast<int64_t>(i);
+  };
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b) ? 0 : INT64_MAX;
+  const int64_t d = ordered(a) - ordered(b);
+  return d < 0 ? -d : d;
+}
+
+// Runs the probes on the target (the GPU; the emulator in a dry run) and checks them against the
+// emulator and the host. Appends a JSON object per probe; returns whether all passed.
+bool Conformance(const Options& opt, std::string* json) {
+  namespace pr = mbrlhpo::cuda::probes;
+  const bool on_gpu = !opt.dry_run;
+  auto target_tf32 = pr::emulated::Tf32;
+  auto target_mma = pr::emulated::Mma;
+  auto target_shfl = pr::emulated::Shfl;
+  auto target_math = pr::emulated::Math;
+#ifdef MBRLHPO_GPU_CHECK_DEVICE
+  if (on_gpu) {
+    target_tf32 = pr::device::Tf32;
+    target_mma = pr::device::Mma;
+    target_shfl = pr::device::Shfl;
+    target_math = pr::device::Math;
+  }
+#endif
+  std::printf("== conformance: %s vs emulator / host\n", on_gpu ? "GPU" : "emulator (dry run)");
+  std::mt19937 gen(2026);
+  std::uniform_real_distribution<float> uni(-4.0f, 4.0f);
+  bool ok = true;
+  char buf[400];
+  auto record = [&](const char* name, bool pass, const char* detail) {
+    std::printf("  %-18s %s  %s\n", name, pass ? "ok  " : "FAIL", detail);
+    std::snprintf(buf, sizeof(buf), ",\n    {\"probe\": \"%s\", \"pass\": %s, \"detail\": \"%s\"}",
+                  name, pass ? "true" : "false", detail);
+    *json += buf;
+    ok = ok && pass;
+  };
+  // tf32: random finite values, a quarter of them exact ties (low 13 bits 0x1000)
+  const int n = opt.small ? 4096 : (1 << 20);
+  std::vector<float> x(n);
+  for (int i = 0; i < n; ++i) {
+    x[i] = uni(gen) * std::ldexp(1.0f, static_cast<int>(gen() % 40) - 20);
+    if (i % 4 == 0) {
+      uint32_t u;
+      std::memcpy(&u, &x[i], 4);
+      u = (u & ~0x1FFFu) | 0x1000u;
+      std::memcpy(&x[i], &u, 4);
+    }
+  }
+  std::vector<uint32_t> t_gpu;
+  target_tf32(x, &t_gpu);
+  int64_t tf32_bad = 0;
+  for (int i = 0; i < n; ++i) tf32_bad += t_gpu[i] != mbrlhpo::simt::Tf32Bits(x[i]);
+  std::snprintf(buf, sizeof(buf), "%d inputs (1/4 ties), %lld differ from Tf32Bits", n,
+                static_cast<long long>(tf32_bad));
+  std::string detail = buf;
+  record("tf32_rounding", tf32_bad == 0, detail.c_str());
+  // mma: random warps; a layout error gives O(1) differences, accumulation order ~1e-7
+  const int trials = opt.small ? 64 : 4096;
+  std::vector<float> a(trials * 128), b(trials * 64), c(trials * 128), d_gpu, d_emu;
+  for (float& v : a) v = uni(gen);
+  for (float& v : b) v = uni(gen);
+  for (float& v : c) v = uni(gen);
+  target_mma(a, b, c, &d_gpu);
+  pr::emulated::Mma(a, b, c, &d_emu);
+  double mma_rel = 0;
+  int64_t mma_equal = 0;
+  for (size_t i = 0; i < d_emu.size(); ++i) {
+    mma_equal += d_gpu[i] == d_emu[i];
+    // magnitude of the dot product: sum |a||b| over k plus |c|, bounded by 8 * 16 + 4
+    mma_rel = std::max(mma_rel, std::fabs(static_cast<double>(d_gpu[i]) - d_emu[i]) / 132.0);
+  }
+  std::snprintf(buf, sizeof(buf), "%d warps, %.2f%% bit-equal, max |diff|/scale %.2e", trials,
+                100.0 * mma_equal / d_emu.size(), mma_rel);
+  detail = buf;
+  record("mma_m16n8k8_tf32", mma_rel <= 1e-5 && std::isfinite(mma_rel), detail.c_str());
+  // shfl_xor butterfly: bit-equal
+  std::vector<float> sh(opt.small ? 64 * 32 : 4096 * 32), s_gpu, s_emu;
+  for (float& v : sh) v = uni(gen);
+  target_shfl(sh, &s_gpu);
+  pr::emulated::Shfl(sh, &s_emu);
+  int64_t shfl_bad = 0;
+  for (size_t i = 0; i < s_emu.size(); ++i) shfl_bad += std::memcmp(&s_gpu[i], &s_emu[i], 4) != 0;
+  std::snprintf(buf, sizeof(buf), "%zu partials, %lld differ", s_emu.size(),
+                static_cast<long long>(shfl_bad));
+  detail = buf;
+  record("shfl_xor", shfl_bad == 0, detail.c_str());
+  // device math against the host functions the CPU planner and the emulator use
+  std::vector<float> mx(n), mu(n);
+  std::uniform_real_distribution<float> wide(-30.0f, 30.0f);
+  for (int i = 0; i < n; ++i) {
+    mx[i] = wide(gen);
+    mu[i] = mbrlhpo::rng::Uniform(static_cast<uint32_t>(gen()));
+  }
+  pr::MathOut m_gpu;
+  target_math(mx, mu, &m_gpu);
+  int64_t exp_ulp = 0, swish_ulp = 0, softplus_ulp = 0, tn_exact = 0;
+  double tn_diff = 0;
+  for (int i = 0; i < n; ++i) {
+    exp_ulp = std::max(exp_ulp, Ulps(m_gpu.exp[i], std::exp(mx[i])));
+    swish_ulp = std::max(swish_ulp, Ulps(m_gpu.swish[i], mbrlhpo::planner_math::Swish(mx[i])));
+    softplus_ulp =
+        std::max(softplus_ulp, Ulps(m_gpu.softplus[i], mbrlhpo::planner_math::Softplus(mx[i])));
+    const float tn = static_cast<float>(mbrlhpo::rng::TruncatedNormalFromUniform(mu[i]));
+    tn_exact += m_gpu.truncated_normal[i] == tn;
+    tn_diff = std::max(tn_diff, std::fabs(static_cast<double>(m_gpu.truncated_normal[i]) - tn));
+  }
+  std::snprintf(buf, sizeof(buf), "max ulp vs host: exp %lld, swish %lld, softplus %lld (bound 8)",
+                static_cast<long long>(exp_ulp), static_cast<long long>(swish_ulp),
+                static_cast<long long>(softplus_ulp));
+  detail = buf;
+  record("exp_swish_softplus", exp_ulp <= 8 && swish_ulp <= 8 && softplus_ulp <= 8,
+         detail.c_str());
+  std::snprintf(buf, sizeof(buf), "%.4f%% bit-equal to the host, max |diff| %.2e (bound 1e-6)",
+                100.0 * tn_exact / n, tn_diff);
+  detail = buf;
+  record("truncated_normal", tn_diff <= 1e-6, detail.c_str());
+  std::printf("  (top-K: the elites of the whole planner against the CPU planner, below)\n");
+  return ok;
+}
+
+Timing TimePlans(const Options& opt, const mbrlhpo::CemSettings& cem, const std::vector<int>& hidden,
+                 int ensemble, int members, mc::Gemm gemm, int reps) {
+  mc::CudaPlanner planner(NewLauncher(opt));
+  const auto& task = mbrlhpo::FindPlannerTask("halfcheetah");
+  auto& launcher = const_cast<mc::Launcher&>(planner.launcher());
+  std::vector<std::unique_ptr<cases::RandomModel>> models;
+  std::vector<std::unique_ptr<cases::Problem>> problems;
+  std::vector<mc::CudaMember> batch;
+  for (int i = 0; i < members; ++i) {
+    models.push_back(std::make_unique<cases::RandomModel>(task, ensemble, hidden, 100 + i));
+    problems.push_back(std::make_unique<cases::Problem>(task, cem, i, i));
+    batch.push_back(mc::CudaMember{problems.back()->Member(models.back()->DeviceView(launcher),
+                                                           false), gemm});
+  }
+  std::vector<double> ms;
+  for (int r = 0; r < reps + 2; ++r) {  // two warm-ups (the first captures the graph)
+    for (auto& m : batch) ++m.cem.step;
+    const auto t0 = std::chrono::steady_clock::now();
+    planner.Plan(batch);
+    const auto t1 = std::chrono::steady_clock::now();
+    if (r >= 2) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  Timing t;
+  t.members = members;
+  t.ms = ms[ms.size() / 2];
+  t.gflop = members * PlanGflop(cem, models[0]->sizes);
+  models.clear();  // release launcher memory before the planner goes
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--dry-run") {
+      opt.dry_run = true;
+    } else if (a == "--small") {
+      opt.small = true;
+    } else if (a == "--json" && i + 1 < argc) {
+      opt.json = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: gpu_check [--dry-run] [--small] [--json PATH]\n");
+      return 2;
+    }
+  }
+#ifdef MBRLHPO_GPU_CHECK_DEVICE
+  if (!opt.dry_run && mc::DeviceCount() == 0) {
+    std::printf("gpu_check: no CUDA device: skipped (exit 77)\n");
+    return 77;
+  }
+  if (!opt.dry_run) {
+    std::printf("device: %s\n", mc::DeviceDescription(0).c_str());
+    if (!mc::DeviceKernelsBuilt()) {
+      std::printf("gpu_check: this build has no CUDA planner kernels: nothing to check\n");
+      return 1;
+    }
+  }
+#else
+  if (!opt.dry_run) {
+    std::printf("gpu_check: built without CUDA: only --dry-run is possible (exit 77)\n");
+    return 77;
+  }
+#endif
+  bool ok = true;
+  std::string json = "{\n  \"dry_run\": " + std::string(opt.dry_run ? "true" : "false");
+  try {
+    // ---- 0. conformance of the emulated primitives
+    json += ",\n  \"conformance\": [{}";
+    ok = Conformance(opt, &json) && ok;
+    json += "\n  ]";
+    // ---- 1. the whole planner against the CPU planner
+    std::printf("== CudaPlanner (%s) vs CemPlanner, six tasks\n",
+                NewLauncher(opt)->name());
+    mbrlhpo::CemPlanner cpu(0);
+    const mbrlhpo::CemSettings cem = opt.small ? mbrlhpo::CemSettings{3, 16, 4, 2, 0.1f, 2}
+                                               : mbrlhpo::CemSettings{6, 64, 8, 3, 0.1f, 4};
+    const std::vector<int> hidden = opt.small ? std::vector<int>{16} : std::vector<int>{40, 40};
+    json += ",\n  \"parity\": [";
+    bool first = true;
+    for (const char* name : {"cartpole", "reacher", "pusher", "hopper", "halfcheetah", "hexapod"}) {
+      for (mc::Gemm gemm : {mc::Gemm::kFloat32, mc::Gemm::kTf32}) {
+        const bool f32 = gemm == mc::Gemm::kFloat32;
+        // TF32 (10-bit mantissa, float32 accumulation) moves returns by ~1e-3 relative; a
+        // near-tie elite swap is then expected, a wrong elite list is not.
+        const double tol = f32 ? 1e-4 : 3e-3;
+        mc::CudaPlanner planner(NewLauncher(opt));
+        const auto& task = mbrlhpo::FindPlannerTask(name);
+        cases::RandomModel model(task, 2, hidden, 3);
+        const cases::Diff d =
+            cases::CompareSteps(planner, cpu, model, task, cem, gemm, 2, 17, tol);
+        const bool pass = cases::Within(d, tol);
+        ok = ok && pass;
+        const std::string label = std::string(name) + (f32 ? " float32" : " tf32");
+        cases::Print(label.c_str(), d);
+        char buf[320];
+        std::snprintf(buf, sizeof(buf),
+                      "%s\n    {\"task\": \"%s\", \"gemm\": \"%s\", \"returns_rel\": %.3g, "
+                      "\"elite_mismatch\": %d, \"elite_not_near_tie\": %d, \"action_rel\": %.3g, "
+                      "\"pass\": %s}", first ? "" : ",", name, f32 ? "float32" : "tf32",
+                      d.returns_rel, d.elite_mismatch, d.elite_not_near_tie, d.action_rel,
+                      pass ? "true" : "false");
+        json += buf;
+        first = false;
+      }
+    }
+    json += "\n  ]";
+    // ---- 2. timings
+    const bool paper = !opt.small && !opt.dry_run;
+    const mbrlhpo::CemSettings timed = paper ? mbrlhpo::CemSettings{30, 500, 50, 5, 0.1f, 20}
+                                             : mbrlhpo::CemSettings{4, 20, 4, 2, 0.1f, 5};
+    const std::vector<int> width = paper ? std::vector<int>{200, 200, 200, 200}
+                                         : std::vector<int>{16, 16};
+    const int ensemble = 5, reps = paper ? 20 : 2;
+    std::printf("== timings (%s; median of %d plans, graph replays)\n",
+                paper ? "paper setting" : "tiny shapes, not a speed measurement", reps);
+    json += ",\n  \"timings\": [";
+    first = true;
+    for (int members : {1, paper ? 40 : 3}) {
+      for (mc::Gemm gemm : {mc::Gemm::kTf32, mc::Gemm::kFloat32}) {
+        Timing t = TimePlans(opt, timed, width, ensemble, members, gemm, reps);
+        const char* g = gemm == mc::Gemm::kTf32 ? "tf32" : "float32";
+        std::printf("  %2d member(s) %-8s %10.3f ms  %8.1f GFLOP  %7.2f TFLOP/s\n", members, g,
+                    t.ms, t.gflop, t.gflop / t.ms);
+        char buf[200];
+        std::snprintf(buf, sizeof(buf),
+                      "%s\n    {\"members\": %d, \"gemm\": \"%s\", \"ms\": %.4f, \"gflop\": %.2f, "
+                      "\"tflops\": %.3f}", first ? "" : ",", members, g, t.ms, t.gflop,
+                      t.gflop / t.ms);
+        json += buf;
+        first = false;
+      }
+    }
+    json += "\n  ]";
+  } catch (const std::exception& e) {
+    std::printf("gpu_check: error: %s\n", e.what());
+    ok = false;
+  }
+  json += ",\n  \"pass\": " + std::string(ok ? "true" : "false") + "\n}\n";
+  if (!opt.json.empty()) std::ofstream(opt.json) << json;
+  std::printf("gpu_check: %s\n", ok ? "all checks passed" : "FAILED");
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,74 @@
+// Pieces shared by the kernel bodies: the task structs by TaskId, compile-time task facts that
+// device code can read, and where a block's member is.
+#pragma once
+
+#include <cstdint>
+
+#include "mbrlhpo/cuda/plan_args.h"
+#include "mbrlhpo/host_device.h"
+#include "mbrlhpo/planner_test_tasks.h"
+#include "mbrlhpo/tasks/cartpole.h"
+#include "mbrlhpo/tasks/halfcheetah.h"
+#include "mbrlhpo/tasks/hexapod.h"
+#include "mbrlhpo/tasks/hopper.h"
+#include "mbrlhpo/tasks/pusher.h"
+#include "mbrlhpo/tasks/reacher.h"
+
+// Full unrolling where nvcc compiles the body (compile-time indices keep small arrays in
+// registers: no local memory); nothing on the host.
+#if defined(__CUDACC__)
+#define MBRLHPO_UNROLL _Pragma("unroll")
+#else
+#define MBRLHPO_UNROLL
+#endif
+
+namespace mbrlhpo::cuda {
+
+// Calls fn(TaskStruct{}) for task id `task` (host side: picks the kernel instantiation).
+// Returns false for an unknown id.
+template <class Fn>
+bool WithTask(int32_t task, Fn&& fn) {
+  switch (static_cast<TaskId>(task)) {
+    case TaskId::kCartpole: fn(tasks::Cartpole{}); return true;
+    case TaskId::kReacher: fn(tasks::Reacher{}); return true;
+    case TaskId::kPusher: fn(tasks::Pusher{}); return true;
+    case TaskId::kHopper: fn(tasks::Hopper{}); return true;
+    case TaskId::kHalfCheetah: fn(tasks::HalfCheetah{}); return true;
+    case TaskId::kHexapod: fn(tasks::Hexapod{}); return true;
+    case TaskId::kTestLinear: fn(tasks::TestLinear{}); return true;
+    case TaskId::kTestPendulum: fn(tasks::TestPendulum{}); return true;
+  }
+  return false;
+}
+
+// Whether dim `o` is predicted as an absolute value. Each entry of the task's static array is read
+// as a compile-time constant (device code cannot read static member arrays at run time).
+template <class Task, int I = 0>
+MBRLHPO_HOST_DEVICE inline bool IsAbsoluteTarget(int o) {
+  if constexpr (I >= Task::kNumAbsoluteTargetDims) {
+    return false;
+  } else {
+    constexpr int kDim = Task::kAbsoluteTargetDims[I];
+    return kDim == o || IsAbsoluteTarget<Task, I + 1>(o);
+  }
+}
+
+// a rounded up to a multiple of b.
+MBRLHPO_HOST_DEVICE constexpr int RoundUp(int a, int b) { return (a + b - 1) / b * b; }
+
+// The widest layer (input, hidden or output) of member m.
+MBRLHPO_HOST_DEVICE inline int MaxLayerWidth(const MemberArgs& m) {
+  int w = 0;
+  for (int l = 0; l <= m.num_layers && l <= kMaxLayers; ++l) {
+    w = m.layer_sizes[l] > w ? m.layer_sizes[l] : w;
+  }
+  return w;
+}
+
+// Rows of one ensemble model: population x (particles / E) (TS-inf: row i is candidate i / per,
+// particle j = i % per of model e, global particle e * per + j).
+MBRLHPO_HOST_DEVICE inline int RowsPerModel(const MemberArgs& m) {
+  return m.population * (m.particles / m.ensemble_size);
+}
+
+}  // namespace mbrlhpo::cuda

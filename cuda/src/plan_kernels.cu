@@ -1,0 +1,124 @@
+// The device flavour of the launch functions (plan_kernels.h): __global__ wrappers that run the
+// kernel bodies (kernels/*.h) with DeviceCtx, and the launch functions that size the grid from
+// the host copy of the members (kernels/launch_shape.h, the same shapes the emulator runs).
+// Rollout is instantiated per (task, gemm): 8 tasks x 2 policies; a launch runs one kernel per
+// pair present in the population (blocks of other members return at once).
+#include <cuda_runtime.h>
+
+#include "mbrlhpo/cuda/kernels/refit.h"
+#include "mbrlhpo/cuda/kernels/rollout.h"
+#include "mbrlhpo/cuda/kernels/sample.h"
+#include "mbrlhpo/cuda/plan_kernels.h"
+#include "mbrlhpo/cuda/simt.h"
+
+namespace mbrlhpo::cuda {
+namespace {
+
+__global__ void __launch_bounds__(kSampleThreads)
+    SampleKernel(const MemberArgs* members, int num_members, int blocks_per_member,
+                 int iteration) {
+  simt::DeviceCtx c;
+  kernels::SampleCandidates(c, members, num_members, blocks_per_member, iteration);
+}
+
+template <class Task, class G>
+__global__ void __launch_bounds__(kRolloutThreads)
+    RolloutKernel(const MemberArgs* members, int num_members, kernels::RolloutGrid grid,
+                  int iteration) {
+  simt::DeviceCtx c;
+  kernels::Rollout<Task, G>(c, members, num_members, grid, iteration);
+}
+
+__global__ void __launch_bounds__(kRefitThreads)
+    RefitKernel(const MemberArgs* members, int num_members, int sort_size, int iteration) {
+  simt::DeviceCtx c;
+  kernels::RefitAndSample(c, members, num_members, sort_size, iteration);
+}
+
+// Calls fn(kernel) for the rollout kernel of (task, gemm); false for an unknown pair.
+template <class Fn>
+bool WithRolloutKernel(int32_t task, int32_t gemm, Fn&& fn) {
+  return WithTask(task, [&](auto t) {
+    using Task = decltype(t);
+    if (gemm == static_cast<int32_t>(Gemm::kTf32)) {
+      fn(&RolloutKernel<Task, kernels::Tf32Mma>);
+    } else {
+      fn(&RolloutKernel<Task, kernels::Fp32Fma>);
+    }
+  });
+}
+
+cudaError_t CheckMembers(const PlanLaunch& launch) {
+  if (launch.members == nullptr || launch.host_members == nullptr) return cudaErrorInvalidValue;
+  for (int i = 0; i < launch.num_members; ++i) {
+    if (UnsupportedReason(launch.host_members[i]) != nullptr) return cudaErrorInvalidValue;
+  }
+  return cudaSuccess;
+}
+
+}  // namespace
+
+cudaError_t PrepareDeviceKernels() {
+  cudaError_t first = cudaSuccess;
+  for (int task = 0; task <= static_cast<int32_t>(TaskId::kTestPendulum); ++task) {
+    for (int32_t gemm : {static_cast<int32_t>(Gemm::kTf32), static_cast<int32_t>(Gemm::kFloat32)}) {
+      WithRolloutKernel(task, gemm, [&](auto kernel) {
+        const cudaError_t e = cudaFuncSetAttribute(
+            kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+            static_cast<int>(kernels::kMaxSmemBytes));
+        if (first == cudaSuccess) first = e;
+      });
+    }
+  }
+  const cudaError_t e = cudaFuncSetAttribute(RefitKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                             static_cast<int>(kernels::kMaxSmemBytes));
+  return first != cudaSuccess ? first : e;
+}
+
+cudaError_t LaunchSample(const PlanLaunch& launch, int iteration, cudaStream_t stream) {
+  if (const cudaError_t e = CheckMembers(launch); e != cudaSuccess) return e;
+  if (launch.num_members == 0) return cudaSuccess;
+  const kernels::LaunchShape s = kernels::ShapeOf(launch);
+  const int bpm = s.sample_blocks_per_member;
+  SampleKernel<<<launch.num_members * bpm, kSampleThreads, 0, stream>>>(
+      launch.members, launch.num_members, bpm, iteration);
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchRollout(const PlanLaunch& launch, int iteration, cudaStream_t stream) {
+  if (const cudaError_t e = CheckMembers(launch); e != cudaSuccess) return e;
+  if (launch.num_members == 0) return cudaSuccess;
+  const kernels::LaunchShape s = kernels::ShapeOf(launch);
+  const int blocks = launch.num_members * s.max_ensemble * s.max_tiles;
+  // One launch per (task, gemm) pair present, in member order of first appearance (as the host).
+  for (int i = 0; i < launch.num_members; ++i) {
+    const MemberArgs& mi = launch.host_members[i];
+    bool seen = false;
+    for (int j = 0; j < i; ++j) {
+      seen |= launch.host_members[j].task == mi.task && launch.host_members[j].gemm == mi.gemm;
+    }
+    if (seen) continue;
+    const kernels::RolloutGrid grid{s.max_ensemble, s.max_tiles, kernels::ActStride(s.max_width),
+                                    mi.task, mi.gemm};
+    cudaError_t err = cudaSuccess;
+    WithRolloutKernel(mi.task, mi.gemm, [&](auto kernel) {
+      kernel<<<blocks, kRolloutThreads, s.rollout_smem, stream>>>(launch.members,
+                                                                  launch.num_members, grid,
+                                                                  iteration);
+      err = cudaGetLastError();
+    });
+    if (err != cudaSuccess) return err;
+  }
+  return cudaSuccess;
+}
+
+cudaError_t LaunchRefitAndSample(const PlanLaunch& launch, int iteration, cudaStream_t stream) {
+  if (const cudaError_t e = CheckMembers(launch); e != cudaSuccess) return e;
+  if (launch.num_members == 0) return cudaSuccess;
+  const kernels::LaunchShape s = kernels::ShapeOf(launch);
+  RefitKernel<<<launch.num_members, kRefitThreads, s.refit_smem, stream>>>(
+      launch.members, launch.num_members, s.sort_size, iteration);
+  return cudaGetLastError();
+}
+
+}  // namespace mbrlhpo::cuda

@@ -1,0 +1,172 @@
+"""Glue between CEMPlanner and the native CUDA planner (``mbrlhpo._core.CudaPlanner``).
+
+The model's CUDA tensors are read in place through their device pointers (no per-step copy of
+the model): each call checks them (device, dtype float32, contiguity, shape) and passes
+``data_ptr()`` values, and the plan runs on PyTorch's current CUDA stream of the model's device,
+so it is ordered after whatever training last wrote to the weights on that stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from mbrlhpo import _native
+from mbrlhpo.planning.torch_planner import PlanTrace
+
+CUDA_PRECISIONS = ("tf32", "float32")
+_ENGINES: dict[int, Any] = {}
+
+
+def cuda_planner_available() -> bool:
+    """True when the native module has the CUDA planner and a CUDA device is usable."""
+    if not _native.available():
+        return False
+    core = _native.core()
+    return hasattr(core, "CudaPlanner") and bool(core.cuda_available())
+
+
+def require_cuda_planner() -> Any:
+    """The native module, or a RuntimeError saying why backend 'cuda' cannot run here."""
+    core = _native.core()
+    if not hasattr(core, "CudaPlanner"):
+        raise RuntimeError(
+            "backend 'cuda' needs mbrlhpo built with its CUDA backend (nvcc found at build "
+            "time); this build has none: use backend 'cpu' or 'torch'"
+        )
+    if not core.cuda_available():
+        raise RuntimeError(
+            "backend 'cuda' needs a usable CUDA device; this machine has none (no driver or "
+            "no GPU): use backend 'cpu' or 'torch'"
+        )
+    return core
+
+
+def engine(device: int) -> Any:
+    """The shared native CUDA planner of device ``device`` (buffers and graphs are kept)."""
+    if device not in _ENGINES:
+        _ENGINES[device] = require_cuda_planner().CudaPlanner(device)
+    return _ENGINES[device]
+
+
+def _checked(t: torch.Tensor, name: str, shape: tuple[int, ...], device: torch.device) -> int:
+    """The device pointer of ``t`` after checking device, dtype, contiguity and shape."""
+    if t.device != device:
+        raise ValueError(f"expected {name} on {device}, got {t.device}")
+    if t.dtype != torch.float32:
+        raise ValueError(f"expected {name} of dtype float32, got {t.dtype}")
+    if tuple(t.shape) != shape:
+        raise ValueError(f"expected {name} of shape {shape}, got {tuple(t.shape)}")
+    if not t.is_contiguous():
+        raise ValueError(f"expected {name} to be contiguous")
+    return int(t.data_ptr())
+
+
+class CudaMember:
+    """One planner's CUDA half: builds the member spec from the model's tensors at each call."""
+
+    def __init__(self, planner: Any, precision: str) -> None:
+        if precision not in CUDA_PRECISIONS:
+            raise ValueError(
+                f"expected precision in {CUDA_PRECISIONS} for backend 'cuda', got {precision!r}"
+            )
+        core = require_cuda_planner()
+        names = list(core.cuda_planner_task_names())
+        if planner.task.name not in names:
+            raise ValueError(
+                f"the CUDA planner has no task {planner.task.name!r}; expected one of {names}"
+            )
+        self.planner = planner
+        self.precision = precision
+        self.device = self._model_device()
+        self.engine = engine(self.device.index)
+
+    def _model_device(self) -> torch.device:
+        dev = self.planner.model.planner_weights().input_mean.device
+        if dev.type != "cuda":
+            raise ValueError(
+                "backend 'cuda' reads the model's weights in place on the GPU: expected the "
+                f"model on a CUDA device, got {dev}"
+            )
+        return torch.device("cuda", dev.index if dev.index is not None else 0)
+
+    def spec(self) -> tuple[Any, list[torch.Tensor]]:
+        """The native spec and the tensors it points into (kept alive during the call)."""
+        p = self.planner
+        w = p.model.planner_weights()
+        c = p.config
+        dev = self.device
+        ens = int(p.model.ensemble_size)
+        sizes = [int(w.weights[0].shape[1])] + [int(x.shape[2]) for x in w.weights]
+        weight_ptrs = [
+            _checked(x, f"weights[{i}]", (ens, sizes[i], sizes[i + 1]), dev)
+            for i, x in enumerate(w.weights)
+        ]
+        bias_ptrs = [
+            _checked(x, f"biases[{i}]", (ens, 1, sizes[i + 1]), dev) for i, x in enumerate(w.biases)
+        ]
+        obs_dim, in_dim = int(p.task.obs_dim), sizes[0]
+        spec = _native.core().CudaMemberSpec(
+            task=p.task.name,
+            ensemble_size=ens,
+            layer_sizes=sizes,
+            weights=weight_ptrs,
+            biases=bias_ptrs,
+            max_logvar=_checked(w.max_logvar, "max_logvar", (1, obs_dim), dev),
+            min_logvar=_checked(w.min_logvar, "min_logvar", (1, obs_dim), dev),
+            input_mean=_checked(w.input_mean, "input_mean", (1, in_dim), dev),
+            input_std=_checked(w.input_std, "input_std", (1, in_dim), dev),
+            action_low=p.low,
+            action_high=p.high,
+            horizon=c.horizon,
+            population=c.population,
+            num_elites=c.num_elites,
+            iterations=c.iterations,
+            alpha=float(c.alpha),
+            particles=c.particles,
+            seed=p.seed,
+            precision=self.precision,
+        )
+        keep = [*w.weights, *w.biases, w.max_logvar, w.min_logvar, w.input_mean, w.input_std]
+        return spec, keep
+
+    def plan(
+        self, obs: np.ndarray, init_mean: np.ndarray, step: int, trace: bool
+    ) -> tuple[np.ndarray, PlanTrace | None]:
+        return plan_members([self], [obs], [init_mean], [step], trace)[0]
+
+
+def plan_members(
+    members: Sequence[CudaMember],
+    obs: Sequence[np.ndarray],
+    init_means: Sequence[np.ndarray],
+    steps: Sequence[int],
+    trace: bool = False,
+) -> list[tuple[np.ndarray, PlanTrace | None]]:
+    """Plan several members (models on one device) in one native call on its current stream."""
+    devices = {m.device for m in members}
+    if len(devices) != 1:
+        raise ValueError(
+            "expected the models of one population on one CUDA device, got "
+            f"{sorted(map(str, devices))}"
+        )
+    device = members[0].device
+    specs, keep = [], []
+    for m in members:
+        s, k = m.spec()
+        specs.append(s)
+        keep.extend(k)
+    stream = torch.cuda.current_stream(device)
+    out = members[0].engine.plan(
+        specs,
+        [np.ascontiguousarray(o, dtype=np.float32) for o in obs],
+        [np.ascontiguousarray(i, dtype=np.float32) for i in init_means],
+        [int(s) % 2**32 for s in steps],
+        trace,
+        int(stream.cuda_stream),
+    )
+    del keep  # the tensors stayed alive (and in place) for the whole call
+    return [(mean, PlanTrace(*tr) if tr is not None else None) for mean, tr in out]
