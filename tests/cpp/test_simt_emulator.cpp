@@ -3,6 +3,7 @@
 //    syncwarp removed, unwritten shared read, divergent barrier, shuffle in a partial warp,
 //    shared access out of bounds) is reported; the same body fixed is clean and gives the same
 //    output under the forward, reverse and shuffled schedules.
+//  - the device's sin/cos (hd::detail::SinCosViaDouble) within one float ulp of the true value;
 //  - cvt.rna.tf32 rounding (ties away from zero, inf/NaN kept).
 //  - Fp32Fma and Tf32Mma layers (tails in K and N, fused bias + swish) equal a scalar reference
 //    bit for bit under three schedules; with a wrong mma fragment layout (a1/a2 exchanged) the
@@ -16,6 +17,7 @@
 #include "check.h"
 #include "mbrlhpo/cuda/kernels/gemm.h"
 #include "mbrlhpo/cuda/kernels/rollout.h"
+#include "mbrlhpo/host_device.h"
 #include "mbrlhpo/planner_math.h"
 #include "simt_host.h"
 
@@ -119,6 +121,25 @@ TEST(SharedAccessOutOfBoundsIsReported) {
                   c.sync();
                   out[c.tid()] = fixed ? c.lds(&s[c.tid()]) : 0.0f;
                 });
+}
+
+TEST(DeviceSinCosIsWithinOneUlp) {
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> wide(-200.0f, 200.0f), turn(0.0f, 6.2831853f);
+  int worse = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const float x = i % 2 ? wide(gen) : turn(gen);
+    for (int cosine = 0; cosine < 2; ++cosine) {
+      const double truth = cosine ? std::cos(static_cast<double>(x)) : std::sin(static_cast<double>(x));
+      const float got = mbrlhpo::hd::detail::SinCosViaDouble(x, cosine);
+      const double ulp = std::nextafter(static_cast<float>(std::fabs(truth)), INFINITY) -
+                         static_cast<float>(std::fabs(truth));
+      worse += std::fabs(got - truth) > ulp;
+    }
+  }
+  CHECK(worse == 0);
+  CHECK(std::isnan(mbrlhpo::hd::detail::SinCosViaDouble(INFINITY, 0)));
+  CHECK(std::isnan(mbrlhpo::hd::detail::SinCosViaDouble(NAN, 1)));
 }
 
 TEST(Tf32RoundingIsRnaOn10MantissaBits) {
