@@ -207,15 +207,20 @@ class HostBlock {
 
   template <class T>
   T Lds(int t, const T* p) {
-    CheckShared(t, p, sizeof(T), /*write=*/false);
     T v;
+    if (!InShared(p, sizeof(T))) {  // reported; the access itself would corrupt the host
+      CheckShared(t, p, sizeof(T), /*write=*/false);
+      std::memset(&v, 0xFF, sizeof(T));  // NaN-like poison
+      return v;
+    }
+    CheckShared(t, p, sizeof(T), /*write=*/false);
     std::memcpy(&v, p, sizeof(T));
     return v;
   }
   template <class T>
   void Sts(int t, T* p, const T& v) {
     CheckShared(t, p, sizeof(T), /*write=*/true);
-    std::memcpy(p, &v, sizeof(T));
+    if (InShared(p, sizeof(T))) std::memcpy(p, &v, sizeof(T));  // outside: reported, not done
   }
 
  private:
@@ -347,6 +352,11 @@ class HostBlock {
   }
 
  private:
+  bool InShared(const void* p, size_t bytes) const {
+    const auto* base = reinterpret_cast<const unsigned char*>(smem_.data());
+    const auto* q = static_cast<const unsigned char*>(p);
+    return q >= base && q + bytes <= base + smem_words_ * 4;
+  }
   void CheckShared(int t, const void* p, size_t bytes, bool write) {
     const auto* base = reinterpret_cast<const unsigned char*>(smem_.data());
     const auto* q = static_cast<const unsigned char*>(p);

@@ -12,21 +12,24 @@
 
 namespace mbrlhpo::hd {
 
-#if defined(__CUDA_ARCH__)
-// Device sin/cos of a float without CUDA's sinf/cosf: their Payne-Hanek slow path keeps a 28-byte
-// array in local memory, which gives every planner kernel that calls them a stack frame and
-// spills (ptxas -warn-lmem-usage). Instead: Cody-Waite reduction by pi/2 in double (exact enough
-// for |x| < 2^30; the tasks' angles are far smaller), then Taylor polynomials in double on
-// |r| <= pi/4 (truncation < 1e-13), rounded once to float: within one float ulp of the true value,
-// like the host's sinf/cosf (CUDA's own are within 2 ulp). Inf/NaN give NaN.
+// The device's algorithm for sin and cos of floats, compiled for the host too so that ctest can
+// check it (tests/cpp/test_simt_emulator.cpp). On the host, Sin/Cos below are the C library's; on
+// the device it replaces CUDA's sinf/cosf, whose Payne-Hanek slow path keeps a 28-byte array in
+// local memory: a stack frame in every kernel that calls them (ptxas -warn-lmem-usage).
 namespace detail {
-__device__ inline float SinCosDevice(float x, int quadrant_offset) {
+
+// sin (quadrant_offset 0) or cos (1) of x: Cody-Waite reduction by pi/2 in double (exact enough for
+// |x| < 2^30; the tasks' angles are far smaller), Taylor polynomials in double on |r| <= pi/4
+// (truncation < 1e-13), rounded once to float: within one float ulp of the true value (CUDA's
+// sinf: 2 ulp). Inf/NaN give NaN.
+MBRLHPO_HOST_DEVICE inline float SinCosViaDouble(float x, int quadrant_offset) {
   const double xd = x;
   const double k = rint(xd * 0.63661977236758134308);  // 2 / pi
   double r = fma(-k, 1.5707963267948966192, xd);       // pi/2, high part
   r = fma(-k, 6.123233995736766036e-17, r);             // pi/2, low part
   const double r2 = r * r;
-  const int q = (static_cast<int>(static_cast<long long>(k) & 3) + quadrant_offset) & 3;
+  const long long kq = (k == k && fabs(k) < 9.0e15) ? static_cast<long long>(k) : 0;
+  const int q = (static_cast<int>(kq & 3) + quadrant_offset) & 3;
   const double sin_r =
       r + r * r2 *
               (-1.0 / 6 + r2 * (1.0 / 120 + r2 * (-1.0 / 5040 + r2 * (1.0 / 362880 +
@@ -37,9 +40,12 @@ __device__ inline float SinCosDevice(float x, int quadrant_offset) {
   const double v = (q & 1) ? cos_r : sin_r;
   return static_cast<float>((q & 2) ? -v : v);
 }
+
 }  // namespace detail
-MBRLHPO_HOST_DEVICE inline float Sin(float x) { return detail::SinCosDevice(x, 0); }
-MBRLHPO_HOST_DEVICE inline float Cos(float x) { return detail::SinCosDevice(x, 1); }
+
+#if defined(__CUDA_ARCH__)
+MBRLHPO_HOST_DEVICE inline float Sin(float x) { return detail::SinCosViaDouble(x, 0); }
+MBRLHPO_HOST_DEVICE inline float Cos(float x) { return detail::SinCosViaDouble(x, 1); }
 #else
 MBRLHPO_HOST_DEVICE inline float Sin(float x) { return sinf(x); }
 MBRLHPO_HOST_DEVICE inline float Cos(float x) { return cosf(x); }

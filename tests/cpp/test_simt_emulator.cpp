@@ -1,0 +1,268 @@
+// The SIMT emulator (cuda/emulator/simt_host.h) and the rollout's layer policies on it, g++ only.
+//  - Each check of the emulator is proven by a mutation: a body with the bug (barrier removed,
+//    syncwarp removed, unwritten shared read, divergent barrier, shuffle in a partial warp,
+//    shared access out of bounds) is reported; the same body fixed is clean and gives the same
+//    output under the forward, reverse and shuffled schedules.
+//  - the device's sin/cos (hd::detail::SinCosViaDouble) within one float ulp of the true value;
+//  - cvt.rna.tf32 rounding (ties away from zero, inf/NaN kept).
+//  - Fp32Fma and Tf32Mma layers (tails in K and N, fused bias + swish) equal a scalar reference
+//    bit for bit under three schedules; with a wrong mma fragment layout (a1/a2 exchanged) the
+//    Tf32Mma layer no longer does.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "check.h"
+#include "mbrlhpo/cuda/kernels/gemm.h"
+#include "mbrlhpo/cuda/kernels/rollout.h"
+#include "mbrlhpo/host_device.h"
+#include "mbrlhpo/planner_math.h"
+#include "simt_host.h"
+
+namespace {
+
+using mbrlhpo::cuda::kernels::Fp32Fma;
+using mbrlhpo::cuda::kernels::LayerArgs;
+using mbrlhpo::cuda::kernels::Tf32Mma;
+using mbrlhpo::simt::HostCtx;
+using mbrlhpo::simt::HostLaunchOptions;
+using mbrlhpo::simt::LaunchHost;
+using mbrlhpo::simt::LaunchReport;
+using mbrlhpo::simt::MmaLayout;
+using mbrlhpo::simt::Order;
+
+constexpr Order kOrders[] = {Order::kForward, Order::kReverse, Order::kShuffled};
+
+HostLaunchOptions Opt(Order order, MmaLayout layout = MmaLayout::kPtx) {
+  HostLaunchOptions o;
+  o.order = order;
+  o.seed = 12345;
+  o.layout = layout;
+  return o;
+}
+
+// Runs `body(c, out, fixed)` on one block under each schedule: the buggy variant must be reported
+// under every schedule, the fixed one must be clean with the same output under all of them.
+template <class Body>
+void CheckMutation(const char* what, int threads, size_t smem, Body body) {
+  std::vector<float> first;
+  for (Order order : kOrders) {
+    std::vector<float> out(threads, -1.0f);
+    const LaunchReport bad =
+        LaunchHost(1, threads, smem, Opt(order), [&](HostCtx& c) { body(c, out.data(), false); });
+    if (bad.ok()) std::printf("  %s: the bug was not reported\n", what);
+    CHECK(!bad.ok());
+    out.assign(threads, -1.0f);
+    const LaunchReport good =
+        LaunchHost(1, threads, smem, Opt(order), [&](HostCtx& c) { body(c, out.data(), true); });
+    if (!good.ok()) std::printf("  %s (fixed): %s\n", what, good.Summary().c_str());
+    CHECK(good.ok());
+    if (first.empty()) first = out;
+    CHECK(out == first);
+  }
+}
+
+TEST(RemovedBarrierIsARace) {
+  CheckMutation("removed __syncthreads", 64, 64 * sizeof(float),
+                [](HostCtx& c, float* out, bool fixed) {
+                  float* s = c.smem<float>();
+                  c.sts(&s[c.tid()], static_cast<float>(c.tid()));
+                  if (fixed) c.sync();
+                  out[c.tid()] = c.lds(&s[(c.tid() + 1) % 64]);
+                });
+}
+
+TEST(IntraWarpExchangeNeedsSyncwarp) {
+  CheckMutation("removed __syncwarp", 32, 32 * sizeof(float),
+                [](HostCtx& c, float* out, bool fixed) {
+                  float* s = c.smem<float>();
+                  c.sts(&s[c.tid()], static_cast<float>(c.tid()));
+                  if (fixed) c.syncwarp();
+                  out[c.tid()] = c.lds(&s[c.tid() ^ 1]);
+                });
+}
+
+TEST(UnwrittenSharedReadIsReported) {
+  CheckMutation("read of unwritten shared memory", 32, 64 * sizeof(float),
+                [](HostCtx& c, float* out, bool fixed) {
+                  float* s = c.smem<float>();
+                  c.sts(&s[c.tid()], 1.0f);
+                  c.sync();
+                  out[c.tid()] = c.lds(&s[fixed ? c.tid() : 32 + c.tid()]);
+                });
+}
+
+TEST(DivergentBarrierIsReported) {
+  CheckMutation("divergent __syncthreads", 64, 64 * sizeof(float),
+                [](HostCtx& c, float* out, bool fixed) {
+                  float* s = c.smem<float>();
+                  c.sts(&s[c.tid()], 2.0f);
+                  if (fixed || c.tid() < 32) c.sync();
+                  out[c.tid()] = c.lds(&s[63 - c.tid()]);
+                });
+}
+
+TEST(ShuffleInPartialWarpIsReported) {
+  // 48 threads: the second warp has 16 lanes; a full-mask shuffle there is undefined.
+  CheckMutation("shuffle in a partial warp", 48, 0, [](HostCtx& c, float* out, bool fixed) {
+    const float v = static_cast<float>(c.tid());
+    out[c.tid()] = (fixed && c.tid() >= 32) ? v : c.shfl_xor(v, 1);
+  });
+}
+
+TEST(SharedAccessOutOfBoundsIsReported) {
+  CheckMutation("shared store past the end", 32, 32 * sizeof(float),
+                [](HostCtx& c, float* out, bool fixed) {
+                  float* s = c.smem<float>();
+                  const int i = fixed ? c.tid() : c.tid() + 8;
+                  c.sts(&s[i], 3.0f);
+                  c.sync();
+                  out[c.tid()] = fixed ? c.lds(&s[c.tid()]) : 0.0f;
+                });
+}
+
+TEST(DeviceSinCosIsWithinOneUlp) {
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> wide(-200.0f, 200.0f), turn(0.0f, 6.2831853f);
+  int worse = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const float x = i % 2 ? wide(gen) : turn(gen);
+    for (int cosine = 0; cosine < 2; ++cosine) {
+      const double truth = cosine ? std::cos(static_cast<double>(x)) : std::sin(static_cast<double>(x));
+      const float got = mbrlhpo::hd::detail::SinCosViaDouble(x, cosine);
+      const double ulp = std::nextafter(static_cast<float>(std::fabs(truth)), INFINITY) -
+                         static_cast<float>(std::fabs(truth));
+      worse += std::fabs(got - truth) > ulp;
+    }
+  }
+  CHECK(worse == 0);
+  CHECK(std::isnan(mbrlhpo::hd::detail::SinCosViaDouble(INFINITY, 0)));
+  CHECK(std::isnan(mbrlhpo::hd::detail::SinCosViaDouble(NAN, 1)));
+}
+
+TEST(Tf32RoundingIsRnaOn10MantissaBits) {
+  using mbrlhpo::simt::Tf32Bits;
+  using mbrlhpo::simt::Tf32Value;
+  CHECK(Tf32Value(Tf32Bits(1.0f + std::ldexp(1.0f, -11))) == 1.0f + std::ldexp(1.0f, -10));  // tie
+  CHECK(Tf32Value(Tf32Bits(-1.0f - std::ldexp(1.0f, -11))) == -1.0f - std::ldexp(1.0f, -10));
+  CHECK(Tf32Value(Tf32Bits(1.0f + std::ldexp(1.0f, -12))) == 1.0f);
+  CHECK(std::isinf(Tf32Value(Tf32Bits(INFINITY))));
+  CHECK(std::isnan(Tf32Value(Tf32Bits(NAN))));
+}
+
+// out (64 x n) = act(in (64 x k) @ w + b) through the policy G on one 128-thread block.
+template <class G>
+std::vector<float> RunLayer(const std::vector<float>& in, const std::vector<float>& w,
+                            const std::vector<float>& b, int k, int n, bool swish, Order order,
+                            MmaLayout layout, LaunchReport* rep) {
+  constexpr int kRows = 64;
+  const int stride = mbrlhpo::cuda::kernels::ActStride(k > n ? k : n);
+  std::vector<float> out(kRows * n, -1.0f);
+  *rep = LaunchHost(1, 128, 2 * kRows * stride * sizeof(float), Opt(order, layout),
+                    [&](HostCtx& c) {
+                      float* a = c.smem<float>();
+                      float* o = a + kRows * stride;
+                      for (int i = c.tid(); i < kRows * k; i += c.nthreads()) {
+                        c.sts(&a[(i / k) * stride + i % k], in[i]);
+                      }
+                      c.sync();
+                      const LayerArgs l{a, stride, k, w.data(), b.data(), n, o, stride, swish};
+                      G::template Layer<kRows>(c, l);
+                      c.sync();
+                      for (int i = c.tid(); i < kRows * n; i += c.nthreads()) {
+                        out[i] = c.lds(&o[(i / n) * stride + i % n]);
+                      }
+                    });
+  return out;
+}
+
+struct LayerCase {
+  int k, n;
+  std::vector<float> in, w, b;
+};
+
+LayerCase MakeCase(int k, int n, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  LayerCase lc{k, n, std::vector<float>(64 * k), std::vector<float>(k * n), std::vector<float>(n)};
+  for (auto* v : {&lc.in, &lc.w, &lc.b}) {
+    for (float& x : *v) x = u(gen);
+  }
+  return lc;
+}
+
+// Scalar references in the policies' order of operations.
+float RefFma(const LayerCase& lc, int r, int col, bool swish) {
+  float acc = 0.0f;
+  for (int k = 0; k < lc.k; ++k) acc = std::fmaf(lc.in[r * lc.k + k], lc.w[k * lc.n + col], acc);
+  return mbrlhpo::cuda::kernels::Epilogue(acc, lc.b[col], swish);
+}
+
+float RefTf32(const LayerCase& lc, int r, int col, bool swish) {
+  using mbrlhpo::simt::Tf32Bits;
+  using mbrlhpo::simt::Tf32Value;
+  float acc = 0.0f;
+  for (int k0 = 0; k0 < lc.k; k0 += 8) {  // one mma per 8-deep step: exact sum, one rounding
+    double s = acc;
+    for (int k = k0; k < k0 + 8 && k < lc.k; ++k) {
+      s += static_cast<double>(Tf32Value(Tf32Bits(lc.in[r * lc.k + k]))) *
+           Tf32Value(Tf32Bits(lc.w[k * lc.n + col]));
+    }
+    acc = static_cast<float>(s);
+  }
+  return mbrlhpo::cuda::kernels::Epilogue(acc, lc.b[col], swish);
+}
+
+TEST(Fp32FmaLayerIsBitExactUnderThreeSchedules) {
+  for (const auto& [k, n] : {std::pair{13, 21}, std::pair{16, 32}, std::pair{5, 3}}) {
+    const LayerCase lc = MakeCase(k, n, 7u + k);
+    for (Order order : kOrders) {
+      LaunchReport rep;
+      const auto out = RunLayer<Fp32Fma>(lc.in, lc.w, lc.b, k, n, true, order, MmaLayout::kPtx,
+                                         &rep);
+      if (!rep.ok()) std::printf("  %s\n", rep.Summary().c_str());
+      CHECK(rep.ok());
+      int wrong = 0;
+      for (int i = 0; i < 64 * n; ++i) wrong += out[i] != RefFma(lc, i / n, i % n, true);
+      CHECK(wrong == 0);
+    }
+  }
+}
+
+TEST(Tf32MmaLayerIsBitExactUnderThreeSchedules) {
+  for (const auto& [k, n] : {std::pair{13, 21}, std::pair{16, 32}, std::pair{5, 3}}) {
+    const LayerCase lc = MakeCase(k, n, 11u + k);
+    for (Order order : kOrders) {
+      for (bool swish : {false, true}) {
+        LaunchReport rep;
+        const auto out = RunLayer<Tf32Mma>(lc.in, lc.w, lc.b, k, n, swish, order,
+                                           MmaLayout::kPtx, &rep);
+        if (!rep.ok()) std::printf("  %s\n", rep.Summary().c_str());
+        CHECK(rep.ok());
+        int wrong = 0;
+        for (int i = 0; i < 64 * n; ++i) wrong += out[i] != RefTf32(lc, i / n, i % n, swish);
+        CHECK(wrong == 0);
+      }
+    }
+  }
+}
+
+TEST(WrongMmaFragmentLayoutIsCaught) {
+  // The kernel is written for the PTX layout; an emulator (= hardware) with a1/a2 exchanged must
+  // give a visibly different product, so a body written against the wrong layout cannot pass.
+  const LayerCase lc = MakeCase(16, 32, 99u);
+  LaunchReport rep;
+  const auto out = RunLayer<Tf32Mma>(lc.in, lc.w, lc.b, 16, 32, false, Order::kForward,
+                                     MmaLayout::kSwapA12, &rep);
+  CHECK(rep.ok());
+  double max_err = 0.0;
+  for (int i = 0; i < 64 * 32; ++i) {
+    max_err = std::fmax(max_err, std::fabs(out[i] - RefTf32(lc, i / 32, i % 32, false)));
+  }
+  CHECK(max_err > 0.1);
+}
+
+}  // namespace
+TEST_MAIN()
