@@ -24,7 +24,7 @@ from mbrlhpo.agent.episode_store import EpisodeStore
 from mbrlhpo.agent.hparams import FIXED, PETSHparams, default_hparams
 from mbrlhpo.agent.replay_buffer import FIELDS, ReplayBuffer
 from mbrlhpo.envs import get_task, make_env
-from mbrlhpo.models import DynamicsModel
+from mbrlhpo.models import DynamicsModel, TrainingJob
 from mbrlhpo.planning import CEMConfig, CEMPlanner
 
 CHECKPOINT_KIND = "pets-agent"
@@ -198,14 +198,19 @@ class PETSAgent:
     def random_action(self) -> np.ndarray:
         return self.rng.uniform(self.task.action_low, self.task.action_high).astype(np.float32)
 
-    def start_trial(self) -> np.ndarray:
-        """Trains (after the random trial), resets planner and env; returns the first obs."""
+    def start_trial(self, trained: tuple[float | None, bool, float] | None = None) -> np.ndarray:
+        """Trains (after the random trial), resets planner and env; returns the first obs.
+
+        ``trained``: the outcome of :meth:`finish_training` when the caller trained this agent
+        itself (``LockstepExecutor`` trains a whole population in one call); then no training
+        happens here.
+        """
         if self._episode is not None:
             raise RuntimeError("a trial is already in progress: call finish_trial() first")
         loss, model_diverged, train_time = None, False, 0.0
         start = time.perf_counter()
         if not self.in_random_trial:
-            loss, model_diverged, train_time = self._train()
+            loss, model_diverged, train_time = self._train() if trained is None else trained
             self.planner.reset()
         obs, _ = self.env.reset(seed=int(self.rng.integers(2**62)))
         self._episode = _Episode(
@@ -275,11 +280,29 @@ class PETSAgent:
 
     def _train(self) -> tuple[float | None, bool, float]:
         """Trains on all data; on NaN/inf rolls the model back and reports it."""
-        h = self._hparams
-        data = self.buffer.all()
-        before = self.model.state_dict()
+        job, before = self.training_job()
         start = time.perf_counter()
         losses = self.model.train(
+            job.obs,
+            job.act,
+            job.next_obs,
+            epochs=job.epochs,
+            lr=job.lr,
+            weight_decay=job.weight_decay,
+            batch_size=job.batch_size,
+            rng=job.rng,
+            progress=self.progress,
+        )
+        return self.finish_training(losses, before, time.perf_counter() - start)
+
+    def training_job(self) -> tuple[TrainingJob, dict[str, torch.Tensor]]:
+        """This trial's training (all data, current hyperparameters, the agent's rng) and the
+        model state to roll back to: for training many agents in one call
+        (:func:`mbrlhpo.models.train_population`), then :meth:`finish_training`."""
+        h = self._hparams
+        data = self.buffer.all()
+        job = TrainingJob(
+            self.model,
             data.obs,
             data.act,
             data.next_obs,
@@ -288,9 +311,15 @@ class PETSAgent:
             weight_decay=h.weight_decay,
             batch_size=h.batch_size,
             rng=self.rng,
-            progress=self.progress,
         )
-        elapsed = time.perf_counter() - start
+        return job, self.model.state_dict()
+
+    def finish_training(
+        self, losses: list[float], before: dict[str, torch.Tensor], elapsed: float
+    ) -> tuple[float | None, bool, float]:
+        """Checks the trained model; on NaN/inf rolls it back to ``before``.
+        Returns ``(last epoch's loss, rolled back, training seconds)``: ``start_trial``'s
+        ``trained``."""
         finite = all(math.isfinite(x) for x in losses) and all(
             bool(torch.isfinite(t).all())
             for t in self.model.state_dict().values()

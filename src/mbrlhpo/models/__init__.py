@@ -8,13 +8,16 @@ from mbrlhpo.models.ensemble import (
     swish,
 )
 from mbrlhpo.models.normalizer import Normalizer
+from mbrlhpo.models.population import TrainingJob, train_population
 
 __all__ = [
     "DynamicsModel",
     "EnsembleWeights",
     "Normalizer",
     "ProbabilisticEnsemble",
+    "TrainingJob",
     "bound_logvar",
     "gaussian_nll_terms",
     "swish",
+    "train_population",
 ]

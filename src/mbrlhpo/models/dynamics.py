@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from mbrlhpo.models.ensemble import ProbabilisticEnsemble, gaussian_nll_terms
+from mbrlhpo.models.ensemble import ProbabilisticEnsemble
 from mbrlhpo.models.normalizer import Normalizer
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -116,6 +116,22 @@ class DynamicsModel:
         return t.to(device=self.device, dtype=torch.float32)
 
     # ------------------------------------------------------------------ training
+    def training_tensors(
+        self, obs: Any, act: Any, next_obs: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Checks the data, refits the normaliser on it; returns normalised inputs ``(N x D)``
+        and targets ``(N x O)`` on the model's device."""
+        o, a, n = self._check_batch(obs, act, next_obs)
+        if o.shape[0] < 1:
+            raise ValueError("expected at least one transition to train on, got 0")
+        if not (np.isfinite(o).all() and np.isfinite(a).all() and np.isfinite(n).all()):
+            raise ValueError("training data contains NaN or inf")
+        raw = self._inputs(o, a)
+        self.normalizer.fit(raw)
+        with torch.no_grad():
+            x_all = self.normalizer(raw)
+        return x_all, self._targets(o, n)
+
     def train(
         self,
         obs: Any,
@@ -131,6 +147,9 @@ class DynamicsModel:
     ) -> list[float]:
         """Refit the normaliser on all data and train for ``epochs`` epochs.
 
+        The population trainer with one member (:func:`mbrlhpo.models.train_population`, which
+        trains many members at once with the same result as each alone).
+
         Args:
             obs, next_obs: ``(B x O)``; act: ``(B x A)`` (all transitions so far).
             epochs: number of passes over each member's bootstrap (>= 1).
@@ -140,67 +159,10 @@ class DynamicsModel:
         Returns:
             The mean training loss of each epoch (NLL terms + bound penalty + decay).
         """
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"expected rng to be a numpy Generator, got {type(rng).__name__}")
-        if not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"expected epochs to be an int >= 1, got {epochs!r}")
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-            raise ValueError(f"expected lr > 0, got {lr!r}")
-        if not (
-            isinstance(weight_decay, (int, float))
-            and math.isfinite(weight_decay)
-            and weight_decay >= 0
-        ):
-            raise ValueError(f"expected weight_decay >= 0, got {weight_decay!r}")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"expected batch_size to be an int >= 1, got {batch_size!r}")
-        o, a, n = self._check_batch(obs, act, next_obs)
-        if o.shape[0] < 1:
-            raise ValueError("expected at least one transition to train on, got 0")
-        if not (np.isfinite(o).all() and np.isfinite(a).all() and np.isfinite(n).all()):
-            raise ValueError("training data contains NaN or inf")
+        from mbrlhpo.models.population import TrainingJob, train_population
 
-        raw = self._inputs(o, a)
-        self.normalizer.fit(raw)
-        with torch.no_grad():
-            x_all = self.normalizer(raw)
-        y_all = self._targets(o, n)
-        for group in self.optimizer.param_groups:
-            group["lr"] = float(lr)
-
-        num = o.shape[0]
-        e = self.ensemble_size
-        boot = rng.integers(0, num, size=(e, num))
-        num_batches = math.ceil(num / batch_size)
-        losses: list[float] = []
-        epoch_iter: Any = range(int(epochs))
-        if progress:
-            from tqdm.auto import tqdm
-
-            epoch_iter = tqdm(epoch_iter, desc="model training", unit="epoch", leave=False)
-        self.ensemble.train()
-        for _ in epoch_iter:
-            boot = rng.permuted(boot, axis=1)
-            idx_all = torch.from_numpy(boot).to(self.device)
-            total = 0.0
-            for b in range(num_batches):
-                idx = idx_all[:, b * batch_size : (b + 1) * batch_size]
-                x = x_all[idx]
-                y = y_all[idx]
-                mean, logvar = self.ensemble(x)
-                loss = gaussian_nll_terms(mean, logvar, y) + self.ensemble.logvar_bound_penalty()
-                if weight_decay > 0:
-                    loss = loss + weight_decay * self.ensemble.weight_l2()
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.optimizer.step()
-                total += float(loss.detach())
-            losses.append(total / num_batches)
-            if progress:
-                epoch_iter.set_postfix(loss=f"{losses[-1]:.4f}")
-        self.ensemble.eval()
-        self.num_train_calls += 1
-        return losses
+        job = TrainingJob(self, obs, act, next_obs, epochs, lr, weight_decay, batch_size, rng)
+        return train_population([job], progress=progress)[0]
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()

@@ -2,11 +2,11 @@
 
 - ``SequentialExecutor``: one member after another (any member type).
 - ``LockstepExecutor``: members that can run a trial in parts (``start_trial``, ``step_trial``,
-  ``finish_trial``, e.g. ``PETSAgent``) are trained one after another, then their episodes
-  advance step by step together and every step's planning for all of them is one
-  ``plan_population`` call: one native call (GIL released) for the whole population. Each
-  member keeps its own environment and random streams, so a member's trial is bit-identical to
-  running it alone; only the planning is batched.
+  ``finish_trial``, e.g. ``PETSAgent``) are trained in one ``train_population`` call (their
+  ensembles batched as one network), then their episodes advance step by step together and
+  every step's planning for all of them is one ``plan_population`` call: one native call (GIL
+  released) for the whole population. Each member keeps its own data, environment and random
+  streams, so a member's trial is bit-identical (on the CPU) to running it alone.
 
 A failure of one member (an exception) is that member's outcome; the others go on.
 """
@@ -56,17 +56,23 @@ def supports_lockstep(member: Any) -> bool:
 
 
 class LockstepExecutor:
-    """Runs a population's trials together, planning all members in one call per step.
+    """Runs a population's trials together: one training call, then one planning call per step.
 
     Members that cannot run in parts fall back to ``run_trial``. ``progress``: show a bar of
-    the round's episode steps (on stderr).
+    the round's episode steps (on stderr). ``plan_population``: the batch planner, called as
+    ``plan_population(planners, obs (M x O)) -> actions (M x A)``; default
+    :func:`mbrlhpo.planning.plan_population` (the native CPU population planner). A GPU
+    population planner plugs in here.
     """
 
-    def __init__(self, progress: bool = False) -> None:
+    def __init__(self, progress: bool = False, plan_population: Any = None) -> None:
         self.progress = progress
+        self.plan_population = plan_population
 
     def run(self, members: Sequence[Any]) -> list[TrialOutcome]:
-        from mbrlhpo.planning import plan_population
+        plan_population = self.plan_population
+        if plan_population is None:
+            from mbrlhpo.planning import plan_population
 
         bar = None
         if self.progress:
@@ -78,14 +84,20 @@ class LockstepExecutor:
                        leave=False)
         outcomes = [TrialOutcome() for _ in members]
         starts = [time.perf_counter()] * len(members)
-        obs: dict[int, np.ndarray] = {}
+        lockstep = []
         for i, member in enumerate(members):
             starts[i] = time.perf_counter()
-            if not supports_lockstep(member):
+            if supports_lockstep(member):
+                lockstep.append(i)
+            else:
                 outcomes[i] = SequentialExecutor().run([member])[0]
+        trained = self._train(members, lockstep, outcomes, starts)
+        obs: dict[int, np.ndarray] = {}
+        for i in lockstep:
+            if outcomes[i].error is not None:
                 continue
             try:
-                obs[i] = member.start_trial()  # trains: one member after another
+                obs[i] = members[i].start_trial(**({"trained": trained[i]} if i in trained else {}))
             except Exception as exc:
                 outcomes[i] = TrialOutcome(None, exc, time.perf_counter() - starts[i])
         while obs:
@@ -128,6 +140,55 @@ class LockstepExecutor:
         if bar is not None:
             bar.close()
         return outcomes
+
+    @staticmethod
+    def _train(
+        members: Sequence[Any],
+        indices: Sequence[int],
+        outcomes: list[TrialOutcome],
+        starts: list[float],
+    ) -> dict[int, Any]:
+        """Trains every member that trains this trial in one ``train_population`` call.
+
+        Returns each trained member's ``finish_training`` outcome (for ``start_trial``). If the
+        call fails, every member is put back as it was (model and random stream) and trained
+        alone, so that the failure is only the faulty member's.
+        """
+        from mbrlhpo.models import train_population
+
+        prepared: dict[int, tuple[Any, Any, dict]] = {}
+        for i in indices:
+            member = members[i]
+            if member.in_random_trial or not hasattr(member, "training_job"):
+                continue  # trains (if at all) in start_trial
+            try:
+                job, before = member.training_job()
+                prepared[i] = (job, before, job.rng.bit_generator.state)
+            except Exception as exc:
+                outcomes[i] = TrialOutcome(None, exc, time.perf_counter() - starts[i])
+        if not prepared:
+            return {}
+        start = time.perf_counter()
+        try:
+            losses = dict(
+                zip(prepared, train_population([p[0] for p in prepared.values()]), strict=True)
+            )
+            elapsed = {i: time.perf_counter() - start for i in prepared}
+        except Exception:
+            losses, elapsed = {}, {}
+            for i, (job, before, rng_state) in prepared.items():
+                members[i].model.load_state_dict(before)
+                job.rng.bit_generator.state = rng_state
+                alone = time.perf_counter()
+                try:
+                    losses[i] = train_population([job])[0]
+                    elapsed[i] = time.perf_counter() - alone
+                except Exception as exc:
+                    members[i].model.load_state_dict(before)
+                    outcomes[i] = TrialOutcome(None, exc, time.perf_counter() - starts[i])
+        return {
+            i: members[i].finish_training(losses[i], prepared[i][1], elapsed[i]) for i in losses
+        }
 
     @staticmethod
     def _fail(
