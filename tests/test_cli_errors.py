@@ -166,7 +166,7 @@ def test_tune_help_shows_defaults_and_choices(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "cartpole,reacher,pusher,hopper,halfcheetah,hexapod" in out
     assert "random,hyperband,bohb,pbt,pbt-bt" in out
-    assert "(default: quick)" in out and "(default: 40)" in out
+    assert "(default: quick)" in out and "default 40" in out
     assert "not CEM's population" in out
 
 
@@ -178,7 +178,7 @@ def test_a_resumed_run_says_so(tmp_path):
     assert resume_line(db) == "new study"
     run_study("random", quadratic_factory(), search_space("cartpole", "model"), db, trials=3,
               population=2, base_config=defaults("cartpole", "planning"))
-    assert resume_line(db) == "resuming after round 3 (6 trials stored)"
+    assert resume_line(db) == "resuming after round 4 (8 trials stored)"  # 1 random + 3 MPC
 
 
 def test_the_run_of_the_defaults_reports_progress(tmp_path):
@@ -189,4 +189,4 @@ def test_the_run_of_the_defaults_reports_progress(tmp_path):
             "iterations": 1}
     run_baseline("cartpole", "quick", 2, 0, tmp_path / "s.db", "cpu", "auto",
                  overrides=tiny, on_trial=lambda t, n: seen.append((t, n)))
-    assert seen == [(1, 2), (2, 2)]
+    assert seen == [(1, 3), (2, 3), (3, 3)]  # the random trial plus 2 MPC trials
