@@ -92,6 +92,7 @@ def bench_raw_rollout(task, batch, threads, seconds):
     nstep = 50 * spec.frame_skip
     ctrl = np.random.default_rng(0).uniform(-1, 1, (batch, nstep, model.nu))
     with rollout.Rollout(nthread=threads) as r:
+
         def step():
             r.rollout([model] * batch, datas, state0, ctrl)
 
@@ -115,8 +116,12 @@ print(n * batch / (time.perf_counter() - t0))
 
 def bench_envpool(task, batch, threads, seconds, python):
     """envpool runs in its own venv (its MuJoCo/gym pins clash with ours): a subprocess."""
-    out = subprocess.run([python, "-c", _ENVPOOL_SNIPPET, ENVPOOL_IDS[task], str(batch),
-                          str(threads), str(seconds)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [python, "-c", _ENVPOOL_SNIPPET, ENVPOOL_IDS[task], str(batch), str(threads), str(seconds)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -127,8 +132,11 @@ def main() -> None:
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--json", default=None)
-    parser.add_argument("--envpool-python", default="/work/.venv-envpool/bin/python",
-                        help="python of a venv with envpool installed")
+    parser.add_argument(
+        "--envpool-python",
+        default="/work/.venv-envpool/bin/python",
+        help="python of a venv with envpool installed",
+    )
     args = parser.parse_args()
     rows = []
 
@@ -138,31 +146,64 @@ def main() -> None:
         except Exception as exc:  # noqa: BLE001 - a missing reference is reported, not fatal
             print(f"{task:12s} {impl:28s} batch {batch:4d} thr {threads}: n/a ({exc})")
             return
-        rows.append({"task": task, "impl": impl, "batch": batch, "threads": threads,
-                     "steps_per_s": rate})
-        print(f"{task:12s} {impl:28s} batch {batch:4d} thr {threads}: {rate:12.0f} steps/s",
-              flush=True)
+        rows.append(
+            {"task": task, "impl": impl, "batch": batch, "threads": threads, "steps_per_s": rate}
+        )
+        print(
+            f"{task:12s} {impl:28s} batch {batch:4d} thr {threads}: {rate:12.0f} steps/s",
+            flush=True,
+        )
 
     for task in args.tasks:
         record(task, "gymnasium single", 1, 1, lambda t=task: bench_gym_single(t, args.seconds))
-        record(task, "mbrlhpo python backend", 8, 1,
-               lambda t=task: bench_vec(t, 8, 1, args.seconds, "python"))
+        record(
+            task,
+            "mbrlhpo python backend",
+            8,
+            1,
+            lambda t=task: bench_vec(t, 8, 1, args.seconds, "python"),
+        )
         for batch in args.batches:
-            record(task, "gymnasium make_vec sync", batch, 1,
-                   lambda t=task, b=batch: bench_gym_vec(t, b, args.seconds))
+            record(
+                task,
+                "gymnasium make_vec sync",
+                batch,
+                1,
+                lambda t=task, b=batch: bench_gym_vec(t, b, args.seconds),
+            )
             for threads in args.threads:
-                record(task, "mbrlhpo VecEnv native", batch, threads,
-                       lambda t=task, b=batch, n=threads: bench_vec(t, b, n, args.seconds))
-                record(task, "mujoco.rollout raw", batch, threads,
-                       lambda t=task, b=batch, n=threads: bench_raw_rollout(
-                           t, b, n, args.seconds))
-                record(task, "envpool", batch, threads,
-                       lambda t=task, b=batch, n=threads: bench_envpool(
-                           t, b, n, args.seconds, args.envpool_python))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    meta = {"machine": platform.processor() or platform.machine(),
-            "python": platform.python_version(), "mujoco": mujoco.__version__, "commit": commit}
+                record(
+                    task,
+                    "mbrlhpo VecEnv native",
+                    batch,
+                    threads,
+                    lambda t=task, b=batch, n=threads: bench_vec(t, b, n, args.seconds),
+                )
+                record(
+                    task,
+                    "mujoco.rollout raw",
+                    batch,
+                    threads,
+                    lambda t=task, b=batch, n=threads: bench_raw_rollout(t, b, n, args.seconds),
+                )
+                record(
+                    task,
+                    "envpool",
+                    batch,
+                    threads,
+                    lambda t=task, b=batch, n=threads: bench_envpool(
+                        t, b, n, args.seconds, args.envpool_python
+                    ),
+                )
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    meta = {
+        "machine": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "mujoco": mujoco.__version__,
+        "commit": commit,
+    }
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "rows": rows}, f, indent=1)

@@ -38,13 +38,24 @@ def time_study(members: int, rounds: int, interval: int, tmp: Path) -> dict:
     space = search_space("cartpole", "joint")
     db = tmp / "study.db"
     t0 = time.perf_counter()
-    run_study("pbt", quadratic_factory(), space, db, trials=rounds, population=members,
-              seed=0, pbt=PBTSettings(interval=interval))
+    run_study(
+        "pbt",
+        quadratic_factory(),
+        space,
+        db,
+        trials=rounds,
+        population=members,
+        seed=0,
+        pbt=PBTSettings(interval=interval),
+    )
     total = time.perf_counter() - t0
     with StudyStore(db) as st:
         member_time = sum(t["wall_time"] for t in st.trials())
-    return {"total_s": total, "member_trial_s": member_time,
-            "overhead_per_round_ms": 1e3 * (total - member_time) / rounds}
+    return {
+        "total_s": total,
+        "member_trial_s": member_time,
+        "overhead_per_round_ms": 1e3 * (total - member_time) / rounds,
+    }
 
 
 def time_decisions(members: int, reps: int) -> float:
@@ -68,8 +79,11 @@ def time_store_round(members: int, reps: int, tmp: Path) -> float:
             t0 = time.perf_counter()
             for m in range(members):
                 st.record_trial(m, r, cfg, 1.0, 0.1, checkpoint=(f"m{m}/t{r}", "0" * 64, 1000))
-            st.record_round(r, {m: 1.0 for m in range(members)},
-                            [{"kind": "exploit", "src": 0, "src_round": r, "dst": 1}])
+            st.record_round(
+                r,
+                {m: 1.0 for m in range(members)},
+                [{"kind": "exploit", "src": 0, "src_round": r, "dst": 1}],
+            )
             ts.append(time.perf_counter() - t0)
     return 1e3 * statistics.median(ts)
 
@@ -107,11 +121,20 @@ def provenance() -> dict:
 
     import mbrlhpo
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=Path(__file__).parent).stdout.strip()
-    return {"commit": commit, "mbrlhpo": mbrlhpo.__version__, "python": platform.python_version(),
-            "numpy": np.__version__, "cpus": __import__("os").cpu_count(),
-            "load_avg": __import__("os").getloadavg()}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent,
+    ).stdout.strip()
+    return {
+        "commit": commit,
+        "mbrlhpo": mbrlhpo.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cpus": __import__("os").cpu_count(),
+        "load_avg": __import__("os").getloadavg(),
+    }
 
 
 def main() -> None:
@@ -126,7 +149,9 @@ def main() -> None:
         tmp = Path(d)
         study = time_study(args.members, args.rounds, args.interval, tmp)
         res = {
-            "members": args.members, "rounds": args.rounds, "interval": args.interval,
+            "members": args.members,
+            "rounds": args.rounds,
+            "interval": args.interval,
             "machine": platform.processor() or platform.machine(),
             "study": study,
             "decision_step_ms": time_decisions(args.members, 200),
@@ -138,12 +163,16 @@ def main() -> None:
     per_round = study["overhead_per_round_ms"]
     print(f"PBT, {args.members} members, {args.rounds} rounds (interval {args.interval}):")
     print(f"  overhead per round (runner + store + toy checkpoints): {per_round:.1f} ms")
-    print(f"  decision step alone: {res['decision_step_ms']:.3f} ms; store writes of one round "
-          f"alone ({args.members} trial txns + round txn): {res['store_round_ms']:.1f} ms; "
-          f"toy checkpoint save + sha256: {res['toy_checkpoint_save_ms']:.2f} ms")
+    print(
+        f"  decision step alone: {res['decision_step_ms']:.3f} ms; store writes of one round "
+        f"alone ({args.members} trial txns + round txn): {res['store_round_ms']:.1f} ms; "
+        f"toy checkpoint save + sha256: {res['toy_checkpoint_save_ms']:.2f} ms"
+    )
     trial_s = args.trial_seconds or res["real"]["cartpole_quick_trial_s"]
-    print(f"  one real cartpole trial (quick profile): {res['real']['cartpole_quick_trial_s']:.2f}"
-          f" s; its checkpoint save: {res['real']['agent_checkpoint_save_ms']:.1f} ms")
+    print(
+        f"  one real cartpole trial (quick profile): {res['real']['cartpole_quick_trial_s']:.2f}"
+        f" s; its checkpoint save: {res['real']['agent_checkpoint_save_ms']:.1f} ms"
+    )
     if trial_s:
         # one round = one trial of every member; the members' trials may run concurrently,
         # so compare against one trial (conservative)

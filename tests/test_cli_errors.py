@@ -21,8 +21,21 @@ TINY = ["--set", "hidden=16", "--set", "depth=2", "--set", "particles=5"]
 
 
 def tune_argv(db, *extra):
-    return ["tune", "--env", "cartpole", "--method", "random", "--population", "2", "--trials",
-            "2", "--db", str(db), "--no-baseline", *extra]
+    return [
+        "tune",
+        "--env",
+        "cartpole",
+        "--method",
+        "random",
+        "--population",
+        "2",
+        "--trials",
+        "2",
+        "--db",
+        str(db),
+        "--no-baseline",
+        *extra,
+    ]
 
 
 def one_line_error(capsys, argv) -> str:
@@ -42,12 +55,17 @@ def test_huge_particles_are_refused_before_anything_is_written(tmp_path, capsys)
     assert not (tmp_path / "runs").exists()
 
 
-def test_a_study_whose_members_all_failed_says_so_and_exits_non_zero(tmp_path, capsys,
-                                                                     monkeypatch):
+def test_a_study_whose_members_all_failed_says_so_and_exits_non_zero(tmp_path, capsys, monkeypatch):
     db = tmp_path / "f.db"
-    study = run_study("random", lambda hp, seed: quadratic_factory(fail={0: (1,)})(hp, 0),
-                      search_space("cartpole", "model"), db, trials=2, population=2,
-                      base_config=defaults("cartpole", "planning"))
+    study = run_study(
+        "random",
+        lambda hp, seed: quadratic_factory(fail={0: (1,)})(hp, 0),
+        search_space("cartpole", "model"),
+        db,
+        trials=2,
+        population=2,
+        base_config=defaults("cartpole", "planning"),
+    )
     assert study.best_member is None and len(study.failures) == 2
     import mbrlhpo.tuning
 
@@ -57,10 +75,13 @@ def test_a_study_whose_members_all_failed_says_so_and_exits_non_zero(tmp_path, c
 
 
 # 9 ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("extra, message", [
-    (["--population", "1000000"], "population (members): expected an integer from 1 to 1000"),
-    (["--trials", "0"], "trials: expected an integer from 1"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--population", "1000000"], "population (members): expected an integer from 1 to 1000"),
+        (["--trials", "0"], "trials: expected an integer from 1"),
+    ],
+)
 def test_absurd_study_sizes_are_refused(tmp_path, capsys, extra, message):
     db = tmp_path / "s.db"
     assert message in one_line_error(capsys, tune_argv(db) + extra)
@@ -68,8 +89,17 @@ def test_absurd_study_sizes_are_refused(tmp_path, capsys, extra, message):
 
 
 def test_zero_hyperband_iterations_are_refused(tmp_path, capsys):
-    argv = ["tune", "--env", "cartpole", "--method", "hyperband", "--hb-iterations", "0",
-            "--db", str(tmp_path / "h.db")]
+    argv = [
+        "tune",
+        "--env",
+        "cartpole",
+        "--method",
+        "hyperband",
+        "--hb-iterations",
+        "0",
+        "--db",
+        str(tmp_path / "h.db"),
+    ]
     assert "hb_iterations: expected an integer from 1" in one_line_error(capsys, argv)
 
 
@@ -107,8 +137,16 @@ def test_unusable_databases_are_one_line(tmp_path, capsys, what):
 
 def test_reusing_a_db_with_other_settings_names_the_difference(tmp_path, capsys):
     db = tmp_path / "s.db"
-    run_study("random", quadratic_factory(), search_space("cartpole", "model"), db, trials=2,
-              population=2, base_config=defaults("cartpole", "planning"), env="cartpole")
+    run_study(
+        "random",
+        quadratic_factory(),
+        search_space("cartpole", "model"),
+        db,
+        trials=2,
+        population=2,
+        base_config=defaults("cartpole", "planning"),
+        env="cartpole",
+    )
     err = one_line_error(capsys, tune_argv(db, *TINY))
     assert "holds a different study: settings." in err and len(err) < 400
 
@@ -132,8 +170,15 @@ def test_a_truncated_baseline_names_its_file(tmp_path):
 
 def test_report_without_matplotlib_writes_nothing(tmp_path, capsys, monkeypatch):
     db = tmp_path / "s.db"
-    run_study("random", quadratic_factory(), search_space("cartpole", "model"), db, trials=2,
-              population=2, base_config=defaults("cartpole", "planning"))
+    run_study(
+        "random",
+        quadratic_factory(),
+        search_space("cartpole", "model"),
+        db,
+        trials=2,
+        population=2,
+        base_config=defaults("cartpole", "planning"),
+    )
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     out = tmp_path / "report"
     err = one_line_error(capsys, ["report", "--db", str(db), "--out", str(out)])
@@ -176,8 +221,15 @@ def test_a_resumed_run_says_so(tmp_path):
     db = tmp_path / "s.db"
     assert resume_line(tmp_path / "missing" / "s.db").startswith("creating the directory")
     assert resume_line(db) == "new study"
-    run_study("random", quadratic_factory(), search_space("cartpole", "model"), db, trials=3,
-              population=2, base_config=defaults("cartpole", "planning"))
+    run_study(
+        "random",
+        quadratic_factory(),
+        search_space("cartpole", "model"),
+        db,
+        trials=3,
+        population=2,
+        base_config=defaults("cartpole", "planning"),
+    )
     assert resume_line(db) == "resuming after round 4 (8 trials stored)"  # 1 random + 3 MPC
 
 
@@ -185,8 +237,23 @@ def test_the_run_of_the_defaults_reports_progress(tmp_path):
     from mbrlhpo.tuning import run_baseline
 
     seen = []
-    tiny = {"hidden": 16, "depth": 2, "particles": 5, "population": 10, "horizon": 3,
-            "iterations": 1}
-    run_baseline("cartpole", "quick", 2, 0, tmp_path / "s.db", "cpu", "auto",
-                 overrides=tiny, on_trial=lambda t, n: seen.append((t, n)))
+    tiny = {
+        "hidden": 16,
+        "depth": 2,
+        "particles": 5,
+        "population": 10,
+        "horizon": 3,
+        "iterations": 1,
+    }
+    run_baseline(
+        "cartpole",
+        "quick",
+        2,
+        0,
+        tmp_path / "s.db",
+        "cpu",
+        "auto",
+        overrides=tiny,
+        on_trial=lambda t, n: seen.append((t, n)),
+    )
     assert seen == [(1, 3), (2, 3), (3, 3)]  # the random trial plus 2 MPC trials

@@ -43,8 +43,9 @@ def test_import_mbrlhpo_loads_no_torch():
 
 
 def test_readme_subpackage_paths_work_in_a_fresh_interpreter():
-    code = ("import mbrlhpo; mbrlhpo.envs.VecEnv; mbrlhpo.planning.CEMPlanner; "
-            "mbrlhpo.hpo.search_space; mbrlhpo.store.StudyStore; print('ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+    code = (
+        "import mbrlhpo; mbrlhpo.envs.VecEnv; mbrlhpo.planning.CEMPlanner; "
+        "mbrlhpo.hpo.search_space; mbrlhpo.store.StudyStore; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

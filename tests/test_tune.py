@@ -171,16 +171,21 @@ def test_paper_code_defaults_are_a_named_baseline_choice():
             break
     else:
         pytest.skip("the paper's learned schedules are not on this machine")
-    names = {"model_learning_rate": "lr", "model_weight_decay": "weight_decay",
-             "model_train_epoch": "epochs", "num_cem_iters": "iterations",
-             "cem_popsize": "population", "cem_alpha": "alpha",
-             "cem_elites_ratio": "elite_ratio", "plan_hor": "horizon"}
+    names = {
+        "model_learning_rate": "lr",
+        "model_weight_decay": "weight_decay",
+        "model_train_epoch": "epochs",
+        "num_cem_iters": "iterations",
+        "cem_popsize": "population",
+        "cem_alpha": "alpha",
+        "cem_elites_ratio": "elite_ratio",
+        "plan_hor": "horizon",
+    }
     for env in ("halfcheetah", "pusher"):
         sched = json.loads((folder / f"{env}_default.json").read_text())
         want = default_hparams(env, "paper", "code").to_dict()
         for entry in sched:
-            assert {names[k]: v for k, v in entry.items()} == {
-                n: want[n] for n in names.values()}
+            assert {names[k]: v for k, v in entry.items()} == {n: want[n] for n in names.values()}
 
 
 def test_joint_group_doubles_the_population_and_hyperband_iterations(tmp_path, monkeypatch):

@@ -33,8 +33,9 @@ def stored_trials(db) -> int:
 def run_study(db, kill_at=None, delay=0.0):
     """Runs the study; with ``kill_at``, SIGKILLs it ``delay`` seconds after the store holds
     ``kill_at`` trials (a moment inside the study, whatever the machine's speed)."""
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(db)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     if kill_at is not None:
         while proc.poll() is None and stored_trials(db) < kill_at:
             time.sleep(0.02)
@@ -52,7 +53,8 @@ def trials(db):
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         return con.execute(
-            "SELECT member, trial, ret, status FROM trials ORDER BY member, trial").fetchall()
+            "SELECT member, trial, ret, status FROM trials ORDER BY member, trial"
+        ).fetchall()
 
 
 @pytest.mark.slow

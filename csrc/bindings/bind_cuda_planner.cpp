@@ -40,13 +40,15 @@ struct CudaSpec {
   std::vector<py::array> keep_alive;  // the host bounds
 };
 
-std::shared_ptr<CudaSpec> MakeCudaSpec(
-    const std::string& task_name, int ensemble_size, const std::vector<int>& layer_sizes,
-    const std::vector<uintptr_t>& weights, const std::vector<uintptr_t>& biases,
-    uintptr_t max_logvar, uintptr_t min_logvar, uintptr_t input_mean, uintptr_t input_std,
-    const py::array& action_low, const py::array& action_high, int horizon, int population,
-    int num_elites, int iterations, float alpha, int particles, uint64_t seed,
-    const std::string& precision) {
+std::shared_ptr<CudaSpec> MakeCudaSpec(const std::string& task_name, int ensemble_size,
+                                       const std::vector<int>& layer_sizes,
+                                       const std::vector<uintptr_t>& weights,
+                                       const std::vector<uintptr_t>& biases, uintptr_t max_logvar,
+                                       uintptr_t min_logvar, uintptr_t input_mean,
+                                       uintptr_t input_std, const py::array& action_low,
+                                       const py::array& action_high, int horizon, int population,
+                                       int num_elites, int iterations, float alpha, int particles,
+                                       uint64_t seed, const std::string& precision) {
   auto spec = std::make_shared<CudaSpec>();
   CemMember& m = spec->member.cem;
   m.task = &FindPlannerTask(task_name);
@@ -102,9 +104,9 @@ void RegisterCudaPlanner(py::module_& m) {
       .def(py::init(&MakeCudaSpec), py::arg("task"), py::arg("ensemble_size"),
            py::arg("layer_sizes"), py::arg("weights"), py::arg("biases"), py::arg("max_logvar"),
            py::arg("min_logvar"), py::arg("input_mean"), py::arg("input_std"),
-           py::arg("action_low"), py::arg("action_high"), py::arg("horizon"),
-           py::arg("population"), py::arg("num_elites"), py::arg("iterations"), py::arg("alpha"),
-           py::arg("particles"), py::arg("seed"), py::arg("precision") = "tf32",
+           py::arg("action_low"), py::arg("action_high"), py::arg("horizon"), py::arg("population"),
+           py::arg("num_elites"), py::arg("iterations"), py::arg("alpha"), py::arg("particles"),
+           py::arg("seed"), py::arg("precision") = "tf32",
            "One CUDA planning member: model tensors as device pointers (read in place).");
 
   py::class_<CudaPlanner>(m, "CudaPlanner")
@@ -123,8 +125,9 @@ void RegisterCudaPlanner(py::module_& m) {
             MBRLHPO_CHECK(count >= 1 && obs.size() == count && init_means.size() == count &&
                               steps.size() == count,
                           "expected at least one member and one obs, init_mean and step per "
-                          "member (", count, "), got ", obs.size(), ", ", init_means.size(),
-                          ", ", steps.size());
+                          "member (",
+                          count, "), got ", obs.size(), ", ", init_means.size(), ", ",
+                          steps.size());
             std::vector<CudaMember> members;
             std::vector<py::array_t<float>> means;
             std::vector<py::object> traces;

@@ -21,8 +21,8 @@ using ArrayD = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
 class PyVecEnv {
  public:
-  PyVecEnv(const std::string& task, const std::string& model_file, int num_envs,
-           int num_threads, uint64_t seed, int max_episode_steps) {
+  PyVecEnv(const std::string& task, const std::string& model_file, int num_envs, int num_threads,
+           uint64_t seed, int max_episode_steps) {
     VecEnvConfig config;
     config.task = task;
     config.model_file = model_file;
@@ -114,17 +114,18 @@ py::array_t<T> RewardRows(const std::string& name,
 }
 
 template <typename T>
-py::array_t<T> ModelInputRows(const std::string& name,
-                              const py::array_t<T, py::array::c_style | py::array::forcecast>& obs) {
+py::array_t<T> ModelInputRows(
+    const std::string& name, const py::array_t<T, py::array::c_style | py::array::forcecast>& obs) {
   const TaskInfo& info = GetTaskInfo(name);
-  MBRLHPO_CHECK(obs.ndim() == 2 && obs.shape(1) == info.obs_dim, "expected obs (B, ",
-                info.obs_dim, ")");
+  MBRLHPO_CHECK(obs.ndim() == 2 && obs.shape(1) == info.obs_dim, "expected obs (B, ", info.obs_dim,
+                ")");
   const int64_t b = obs.shape(0);
   return DispatchTask(info.id, [&](auto task) {
     using Task = decltype(task);
     py::array_t<T> out({b, static_cast<int64_t>(Task::kModelInputDim)});
     for (int64_t i = 0; i < b; ++i) {
-      Task::ModelInput(obs.data() + i * info.obs_dim, out.mutable_data() + i * Task::kModelInputDim);
+      Task::ModelInput(obs.data() + i * info.obs_dim,
+                       out.mutable_data() + i * Task::kModelInputDim);
     }
     return out;
   });
@@ -142,20 +143,24 @@ void RegisterEnvs(py::module_& m) {
       .def("set_state", &PyVecEnv::SetState, py::arg("index"), py::arg("qpos"), py::arg("qvel"))
       .def("close", &PyVecEnv::Close)
       .def_property_readonly("num_threads", &PyVecEnv::num_threads);
-  m.def("task_reward", &RewardRows<double>, py::arg("task"), py::arg("action"), py::arg("next_obs"));
+  m.def("task_reward", &RewardRows<double>, py::arg("task"), py::arg("action"),
+        py::arg("next_obs"));
   m.def("task_reward_f32", &RewardRows<float>, py::arg("task"), py::arg("action"),
         py::arg("next_obs"));
   m.def("task_model_input", &ModelInputRows<double>, py::arg("task"), py::arg("obs"));
-  m.def("task_terminated", [](const std::string& name, const ArrayD& obs) {
-    const TaskInfo& info = GetTaskInfo(name);
-    MBRLHPO_CHECK(obs.ndim() == 2 && obs.shape(1) == info.obs_dim, "expected obs (B, ",
-                  info.obs_dim, ")");
-    py::array_t<bool> out(obs.shape(0));
-    for (int64_t i = 0; i < obs.shape(0); ++i) {
-      out.mutable_data()[i] = TaskTerminated(info.id, obs.data() + i * info.obs_dim);
-    }
-    return out;
-  }, py::arg("task"), py::arg("next_obs"));
+  m.def(
+      "task_terminated",
+      [](const std::string& name, const ArrayD& obs) {
+        const TaskInfo& info = GetTaskInfo(name);
+        MBRLHPO_CHECK(obs.ndim() == 2 && obs.shape(1) == info.obs_dim, "expected obs (B, ",
+                      info.obs_dim, ")");
+        py::array_t<bool> out(obs.shape(0));
+        for (int64_t i = 0; i < obs.shape(0); ++i) {
+          out.mutable_data()[i] = TaskTerminated(info.id, obs.data() + i * info.obs_dim);
+        }
+        return out;
+      },
+      py::arg("task"), py::arg("next_obs"));
   m.def("task_names", [] {
     py::list names;
     for (const TaskInfo& t : AllTasks()) names.append(t.name);

@@ -87,12 +87,11 @@ void RegisterModelFile(py::module_& m) {
                         p.warm_start().size() * sizeof(float));
             return out;
           },
-          [](FilePlanner& p, const py::array_t<float, py::array::c_style | py::array::forcecast>&
-                                 mean) {
-            MBRLHPO_CHECK(mean.ndim() == 2 && mean.shape(0) == p.horizon() &&
-                              mean.shape(1) == p.act_dim(),
-                          "expected a warm start of shape (", p.horizon(), ", ", p.act_dim(),
-                          ")");
+          [](FilePlanner& p,
+             const py::array_t<float, py::array::c_style | py::array::forcecast>& mean) {
+            MBRLHPO_CHECK(
+                mean.ndim() == 2 && mean.shape(0) == p.horizon() && mean.shape(1) == p.act_dim(),
+                "expected a warm start of shape (", p.horizon(), ", ", p.act_dim(), ")");
             p.set_warm_start(std::vector<float>(mean.data(), mean.data() + mean.size()));
           })
       .def("reset", &FilePlanner::Reset, "New episode: warm start = middle of the action range.")
@@ -100,9 +99,9 @@ void RegisterModelFile(py::module_& m) {
           "act",
           [](FilePlanner& p,
              const py::array_t<float, py::array::c_style | py::array::forcecast>& obs) {
-            MBRLHPO_CHECK(obs.ndim() == 1 && obs.shape(0) == p.obs_dim(),
-                          "expected obs of shape (", p.obs_dim(), ",), got ndim ", obs.ndim(),
-                          " with ", obs.size(), " values");
+            MBRLHPO_CHECK(obs.ndim() == 1 && obs.shape(0) == p.obs_dim(), "expected obs of shape (",
+                          p.obs_dim(), ",), got ndim ", obs.ndim(), " with ", obs.size(),
+                          " values");
             py::array_t<float> action(p.act_dim());
             float* out = action.mutable_data();
             const float* in = obs.data();

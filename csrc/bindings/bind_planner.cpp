@@ -96,8 +96,8 @@ std::shared_ptr<MemberSpec> MakeSpec(const std::string& task_name, const py::lis
   net.input_std = CheckFloatArray(input_std, "input_std", {1, d});
   m.action_low = CheckFloatArray(action_low, "action_low", {a});
   m.action_high = CheckFloatArray(action_high, "action_high", {a});
-  for (const py::array* arr : {&max_logvar, &min_logvar, &input_mean, &input_std, &action_low,
-                               &action_high}) {
+  for (const py::array* arr :
+       {&max_logvar, &min_logvar, &input_mean, &input_std, &action_low, &action_high}) {
     spec->keep_alive.push_back(*arr);
   }
   m.cem = CemSettings{horizon, population, num_elites, iterations, alpha, particles};
@@ -117,51 +117,60 @@ std::shared_ptr<MemberSpec> MakeSpec(const std::string& task_name, const py::lis
 
 void RegisterPlanner(py::module_& m) {
   m.def("planner_task_names", &PlannerTaskNames, "Tasks the native planner knows.");
-  m.def("rng_bits", [](uint64_t seed, uint32_t stream, uint32_t step, uint32_t iteration,
-                       uint32_t row, uint32_t k) {
-    return rng::Bits(rng::RowKey(rng::PrefixKey(seed, stream, step, iteration), row), k);
-  }, "The planners' counter-based 32 random bits (for tests against planning/rng.py).");
+  m.def(
+      "rng_bits",
+      [](uint64_t seed, uint32_t stream, uint32_t step, uint32_t iteration, uint32_t row,
+         uint32_t k) {
+        return rng::Bits(rng::RowKey(rng::PrefixKey(seed, stream, step, iteration), row), k);
+      },
+      "The planners' counter-based 32 random bits (for tests against planning/rng.py).");
   m.def("rng_truncated_normal", [](double u) { return rng::TruncatedNormalFromUniform(u); });
 
   m.def("bf16_supported", &bf16::Supported, "Whether this CPU runs the BF16 planner kernels.");
-  m.def("bf16_round", [](const py::array& x) {
-    const py::ssize_t n = x.size();
-    const std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
-    const float* src = CheckFloatArray(x, "x", shape);
-    py::array_t<float> out(shape);
-    float* dst = out.mutable_data();
-    for (py::ssize_t i = 0; i < n; ++i) dst[i] = bf16::ToFloat(bf16::FromFloat(src[i]));
-    return out;
-  }, py::arg("x"), "float32 -> nearest BF16 (ties to even) -> float32, elementwise.");
-  m.def("bf16_matmul", [](const py::array& a, const py::array& w) {
-    bf16::RequireSupported();
-    MBRLHPO_CHECK(a.ndim() == 2 && w.ndim() == 2 && a.shape(1) == w.shape(0),
-                  "expected a (rows x k) and w (k x n), got ", ShapeStr(a), " and ", ShapeStr(w));
-    const int rows = static_cast<int>(a.shape(0)), k = static_cast<int>(a.shape(1)),
-              n = static_cast<int>(w.shape(1));
-    const float* ap = CheckFloatArray(a, "a", {rows, k});
-    const float* wp = CheckFloatArray(w, "w", {k, n});
-    py::array_t<float> c({rows, n});
-    float* cp = c.mutable_data();
-    {
-      py::gil_scoped_release release;
-      bf16::PackedB b;
-      bf16::PackB(wp, k, n, &b);
-      std::vector<uint16_t> abf(static_cast<size_t>(rows) * bf16::PaddedK(k) + 1);
-      bf16::ConvertRows(ap, rows, k, abf.data());
-      bf16::Gemm(rows, abf.data(), bf16::PaddedK(k), b, cp, n);
-    }
-    return c;
-  }, py::arg("a"), py::arg("w"),
-  "C = bf16(a) @ bf16(w) with fp32 accumulation (the planner's BF16 kernel; for tests).");
+  m.def(
+      "bf16_round",
+      [](const py::array& x) {
+        const py::ssize_t n = x.size();
+        const std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+        const float* src = CheckFloatArray(x, "x", shape);
+        py::array_t<float> out(shape);
+        float* dst = out.mutable_data();
+        for (py::ssize_t i = 0; i < n; ++i) dst[i] = bf16::ToFloat(bf16::FromFloat(src[i]));
+        return out;
+      },
+      py::arg("x"), "float32 -> nearest BF16 (ties to even) -> float32, elementwise.");
+  m.def(
+      "bf16_matmul",
+      [](const py::array& a, const py::array& w) {
+        bf16::RequireSupported();
+        MBRLHPO_CHECK(a.ndim() == 2 && w.ndim() == 2 && a.shape(1) == w.shape(0),
+                      "expected a (rows x k) and w (k x n), got ", ShapeStr(a), " and ",
+                      ShapeStr(w));
+        const int rows = static_cast<int>(a.shape(0)), k = static_cast<int>(a.shape(1)),
+                  n = static_cast<int>(w.shape(1));
+        const float* ap = CheckFloatArray(a, "a", {rows, k});
+        const float* wp = CheckFloatArray(w, "w", {k, n});
+        py::array_t<float> c({rows, n});
+        float* cp = c.mutable_data();
+        {
+          py::gil_scoped_release release;
+          bf16::PackedB b;
+          bf16::PackB(wp, k, n, &b);
+          std::vector<uint16_t> abf(static_cast<size_t>(rows) * bf16::PaddedK(k) + 1);
+          bf16::ConvertRows(ap, rows, k, abf.data());
+          bf16::Gemm(rows, abf.data(), bf16::PaddedK(k), b, cp, n);
+        }
+        return c;
+      },
+      py::arg("a"), py::arg("w"),
+      "C = bf16(a) @ bf16(w) with fp32 accumulation (the planner's BF16 kernel; for tests).");
 
   py::class_<MemberSpec, std::shared_ptr<MemberSpec>>(m, "CemMemberSpec")
       .def(py::init(&MakeSpec), py::arg("task"), py::arg("weights"), py::arg("biases"),
            py::arg("max_logvar"), py::arg("min_logvar"), py::arg("input_mean"),
-           py::arg("input_std"), py::arg("action_low"), py::arg("action_high"),
-           py::arg("horizon"), py::arg("population"), py::arg("num_elites"),
-           py::arg("iterations"), py::arg("alpha"), py::arg("particles"), py::arg("seed"),
-           py::arg("precision") = "float32",
+           py::arg("input_std"), py::arg("action_low"), py::arg("action_high"), py::arg("horizon"),
+           py::arg("population"), py::arg("num_elites"), py::arg("iterations"), py::arg("alpha"),
+           py::arg("particles"), py::arg("seed"), py::arg("precision") = "float32",
            "One planning member: weights are aliased (float32, C-contiguous), not copied.");
 
   py::class_<CemPlanner>(m, "CemPlanner")
@@ -175,10 +184,10 @@ void RegisterPlanner(py::module_& m) {
              const std::vector<py::array>& obs, const std::vector<py::array>& init_means,
              const std::vector<uint32_t>& steps, bool trace) {
             const size_t count = specs.size();
-            MBRLHPO_CHECK(obs.size() == count && init_means.size() == count &&
-                              steps.size() == count,
-                          "expected one obs, init_mean and step per member (", count,
-                          "), got ", obs.size(), ", ", init_means.size(), ", ", steps.size());
+            MBRLHPO_CHECK(
+                obs.size() == count && init_means.size() == count && steps.size() == count,
+                "expected one obs, init_mean and step per member (", count, "), got ", obs.size(),
+                ", ", init_means.size(), ", ", steps.size());
             std::vector<CemMember> members;
             py::list results;
             std::vector<py::array_t<float>> means;

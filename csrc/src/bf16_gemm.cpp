@@ -64,9 +64,9 @@ MBRLHPO_BF16_TARGET inline __m512 Exp512(__m512 x) {
   constexpr __mmask16 kAll = 0xffff;
   x = _mm512_maskz_min_ps(kAll, _mm512_maskz_max_ps(kAll, x, _mm512_set1_ps(-87.3f)),
                           _mm512_set1_ps(88.3f));
-  const __m512 n = _mm512_maskz_roundscale_ps(
-      kAll, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 n =
+      _mm512_maskz_roundscale_ps(kAll, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
   r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
   __m512 p = _mm512_set1_ps(1.9875691500e-4f);
@@ -109,8 +109,8 @@ MBRLHPO_BF16_TARGET void Micro(const uint16_t* a, int lda, int mr, const uint32_
   for (int v = 0; v < NV; ++v) {
     const int left = ncols - v * 16;
     if (left <= 0) break;
-    const __mmask16 mask = left >= 16 ? static_cast<__mmask16>(0xffff)
-                                      : static_cast<__mmask16>((1u << left) - 1u);
+    const __mmask16 mask =
+        left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1u);
     if (EP == kPlain) {
       float* cf = static_cast<float*>(c);
       for (int i = 0; i < MR; ++i) {
@@ -157,10 +157,18 @@ void GemmImpl(int rows, const uint16_t* a, int lda, const PackedB& b, void* c, i
     void* cc = static_cast<char*>(c) + col0 * esize;
     const float* bb = bias ? bias + col0 : nullptr;
     switch (nv) {
-      case 1: Panel<12, 1, EP>(rows, a, lda, panel, kp, cc, ldc, ncols, bb); break;
-      case 2: Panel<12, 2, EP>(rows, a, lda, panel, kp, cc, ldc, ncols, bb); break;
-      case 3: Panel<8, 3, EP>(rows, a, lda, panel, kp, cc, ldc, ncols, bb); break;
-      default: Panel<6, 4, EP>(rows, a, lda, panel, kp, cc, ldc, ncols, bb); break;
+      case 1:
+        Panel<12, 1, EP>(rows, a, lda, panel, kp, cc, ldc, ncols, bb);
+        break;
+      case 2:
+        Panel<12, 2, EP>(rows, a, lda, panel, kp, cc, ldc, ncols, bb);
+        break;
+      case 3:
+        Panel<8, 3, EP>(rows, a, lda, panel, kp, cc, ldc, ncols, bb);
+        break;
+      default:
+        Panel<6, 4, EP>(rows, a, lda, panel, kp, cc, ldc, ncols, bb);
+        break;
     }
   });
 }
@@ -216,8 +224,8 @@ void Gemm(int rows, const uint16_t* a, int lda, const PackedB& b, float* c, int 
   GemmImpl<kPlain>(rows, a, lda, b, c, ldc, nullptr);
 }
 
-void GemmSwish(int rows, const uint16_t* a, int lda, const PackedB& b, const float* bias,
-               float* c, int ldc) {
+void GemmSwish(int rows, const uint16_t* a, int lda, const PackedB& b, const float* bias, float* c,
+               int ldc) {
   GemmImpl<kSwishF32>(rows, a, lda, b, c, ldc, bias);
 }
 

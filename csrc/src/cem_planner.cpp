@@ -22,8 +22,8 @@ void CemSettings::Validate(int ensemble_size) const {
   MBRLHPO_CHECK(iterations >= 1, "expected iterations >= 1, got ", iterations);
   MBRLHPO_CHECK(alpha >= 0.0f && alpha < 1.0f, "expected alpha in [0, 1), got ", alpha);
   MBRLHPO_CHECK(particles >= 1 && particles % ensemble_size == 0,
-                "expected particles to be a positive multiple of the ensemble size ",
-                ensemble_size, ", got ", particles);
+                "expected particles to be a positive multiple of the ensemble size ", ensemble_size,
+                ", got ", particles);
 }
 
 // Per-member buffers, grown (never shrunk) across calls.
@@ -130,8 +130,7 @@ void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration,
   }
   const float* in_mean = net.input_mean;
   const float* in_std = net.input_std;
-  const float* last_bias =
-      net.biases[net.num_layers() - 1] + static_cast<int64_t>(e) * out_w;
+  const float* last_bias = net.biases[net.num_layers() - 1] + static_cast<int64_t>(e) * out_w;
   float* row = s.row.data();
   for (int h = 0; h < horizon; ++h) {
     // inputs: normalise([model_input(s), a])
@@ -139,16 +138,17 @@ void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration,
       for (int o = 0; o < obs_dim; ++o) row[o] = s.state_t[static_cast<int64_t>(o) * rows + t];
       float* x = s.x.data() + static_cast<int64_t>(t) * in_dim;
       task.model_input(row, x);
-      const float* act = st.samples.data() + (static_cast<int64_t>(s.cand[t]) * horizon + h) * act_dim;
+      const float* act =
+          st.samples.data() + (static_cast<int64_t>(s.cand[t]) * horizon + h) * act_dim;
       for (int a = 0; a < act_dim; ++a) x[mi_dim + a] = act[a];
       for (int d = 0; d < in_dim; ++d) x[d] = (x[d] - in_mean[d]) / in_std[d];
     }
     const float* hid =
         m.precision == Precision::kBfloat16
-            ? mlp::ForwardHiddenBf16(net, e, rows, s.x.data(), s.a.data(), s.abf.data(),
-                                     s.abf.data() + static_cast<size_t>(tile_rows_) *
-                                                        bf16::PaddedK(max_width_),
-                                     st.packed)
+            ? mlp::ForwardHiddenBf16(
+                  net, e, rows, s.x.data(), s.a.data(), s.abf.data(),
+                  s.abf.data() + static_cast<size_t>(tile_rows_) * bf16::PaddedK(max_width_),
+                  st.packed)
             : mlp::ForwardHidden(net, e, rows, s.x.data(), s.a.data(), s.b.data());
     mlp::ForwardOutputTransposed(net, e, rows, hid, s.out_t.data());
     SampleNext(s.out_t.data(), last_bias, net.max_logvar, net.min_logvar,
@@ -156,7 +156,8 @@ void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration,
                obs_dim, h);
     for (int t = 0; t < rows; ++t) {
       for (int o = 0; o < obs_dim; ++o) row[o] = s.next_t[static_cast<int64_t>(o) * rows + t];
-      const float* act = st.samples.data() + (static_cast<int64_t>(s.cand[t]) * horizon + h) * act_dim;
+      const float* act =
+          st.samples.data() + (static_cast<int64_t>(s.cand[t]) * horizon + h) * act_dim;
       const float r = task.reward(act, row);
       if (!s.done[t]) s.ret[t] += r;
       if (task.terminated(row)) s.done[t] = 1;
@@ -188,8 +189,8 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
     MBRLHPO_CHECK(m.net.output_dim() == m.task->obs_dim, "member ", mi,
                   ": expected a model output of 2 x ", m.task->obs_dim, ", got ",
                   m.net.layer_sizes.back());
-    MBRLHPO_CHECK(m.obs && m.init_mean && m.action_low && m.action_high && m.out_mean,
-                  "member ", mi, ": null obs/init_mean/bounds/out pointer");
+    MBRLHPO_CHECK(m.obs && m.init_mean && m.action_low && m.action_high && m.out_mean, "member ",
+                  mi, ": null obs/init_mean/bounds/out pointer");
     const int ha = m.cem.horizon * m.task->act_dim;
     MemberState& st = *states_[mi];
     Grow(st.mean, ha);
@@ -308,8 +309,8 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
         Scratch& s = *scratch_[thread];
         for (int64_t q = next++; q < num_items; q = next++) {
           const Item& item = items[q];
-          RolloutTile(members[item.member], *states_[item.member], it, item.e, item.begin,
-                      item.end, s);
+          RolloutTile(members[item.member], *states_[item.member], it, item.e, item.begin, item.end,
+                      s);
         }
       });
       // ---- elites and update (per member, serial: small)
@@ -339,13 +340,18 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
           planner_math::RefitElement(st.samples.data(), st.order.data(), k_el, ha, q, alpha,
                                      &st.mean[q], &st.var[q]);
         }
-        if (m.trace_returns) std::copy(ret, ret + num, m.trace_returns + static_cast<int64_t>(it) * num);
+        if (m.trace_returns)
+          std::copy(ret, ret + num, m.trace_returns + static_cast<int64_t>(it) * num);
         if (m.trace_elites) {
           std::copy(st.order.begin(), st.order.begin() + k_el,
                     m.trace_elites + static_cast<int64_t>(it) * k_el);
         }
-        if (m.trace_means) std::copy(st.mean.begin(), st.mean.begin() + ha, m.trace_means + static_cast<int64_t>(it) * ha);
-        if (m.trace_vars) std::copy(st.var.begin(), st.var.begin() + ha, m.trace_vars + static_cast<int64_t>(it) * ha);
+        if (m.trace_means)
+          std::copy(st.mean.begin(), st.mean.begin() + ha,
+                    m.trace_means + static_cast<int64_t>(it) * ha);
+        if (m.trace_vars)
+          std::copy(st.var.begin(), st.var.begin() + ha,
+                    m.trace_vars + static_cast<int64_t>(it) * ha);
       }
     }
   } catch (...) {

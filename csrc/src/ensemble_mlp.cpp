@@ -19,8 +19,8 @@ void EnsembleView::Validate() const {
   MBRLHPO_CHECK(num_layers() >= 2, "expected at least 2 layers (1 hidden), got ", num_layers());
   MBRLHPO_CHECK(static_cast<int>(layer_sizes.size()) == num_layers() + 1 &&
                     static_cast<int>(biases.size()) == num_layers(),
-                "expected ", num_layers() + 1, " layer sizes and ", num_layers(),
-                " biases, got ", layer_sizes.size(), " and ", biases.size());
+                "expected ", num_layers() + 1, " layer sizes and ", num_layers(), " biases, got ",
+                layer_sizes.size(), " and ", biases.size());
   for (int s : layer_sizes) MBRLHPO_CHECK(s >= 1, "expected layer sizes >= 1, got ", s);
   MBRLHPO_CHECK(layer_sizes.back() % 2 == 0, "expected an even output width (mean, logvar), got ",
                 layer_sizes.back());

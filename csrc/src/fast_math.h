@@ -64,8 +64,8 @@ MBRLHPO_VINLINE I AsI(F f) { return (I)f; }  // NOLINT(readability/casting)
 // fx is exactly k + 0.5, and both are then equally accurate) and clamps with min/max.
 MBRLHPO_VINLINE F Exp(F x) {
   const F lo = Set(-87.3f), hi = Set(88.3f);
-  F xc = x > lo ? x : lo;   // maxps; NaN -> lo (restored below)
-  xc = xc < hi ? xc : hi;   // minps
+  F xc = x > lo ? x : lo;              // maxps; NaN -> lo (restored below)
+  xc = xc < hi ? xc : hi;              // minps
   const F shifter = Set(12582912.0f);  // 1.5 * 2^23
   const F t = xc * 1.44269504088896341f + shifter;
   const F nf = t - shifter;
@@ -140,7 +140,7 @@ MBRLHPO_VINLINE U Fmix32(U h) {
   return h;
 }
 MBRLHPO_VINLINE F Uniform(U bits) {
-  const U b = bits >> 8;  // < 2^24: exact as int32 and as float
+  const U b = bits >> 8;                              // < 2^24: exact as int32 and as float
   return (__builtin_convertvector((I)b, F) + 0.5f) *  // NOLINT(readability/casting)
          (1.0f / 16777216.0f);
 }

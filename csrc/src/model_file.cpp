@@ -15,7 +15,8 @@
 #include "mbrlhpo/errors.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "model_file.cpp reads little-endian safetensors data in place: a little-endian host is required"
+#error \
+    "model_file.cpp reads little-endian safetensors data in place: a little-endian host is required"
 #endif
 
 namespace mbrlhpo {
@@ -191,12 +192,12 @@ class HeaderParser {
 
  private:
   [[noreturn]] void Fail(const std::string& what) const {
-    throw Error(internal::Concat(origin_, ": corrupt safetensors header (byte ", pos_ + 8,
-                                 "): ", what));
+    throw Error(
+        internal::Concat(origin_, ": corrupt safetensors header (byte ", pos_ + 8, "): ", what));
   }
   void SkipWs() {
-    while (pos_ < n_ && (p_[pos_] == ' ' || p_[pos_] == '\t' || p_[pos_] == '\n' ||
-                         p_[pos_] == '\r')) {
+    while (pos_ < n_ &&
+           (p_[pos_] == ' ' || p_[pos_] == '\t' || p_[pos_] == '\n' || p_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -263,14 +264,30 @@ class HeaderParser {
       if (c == '\\') {
         const uint8_t e = Next("a string escape");
         switch (e) {
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          case '/': out += '/'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
+          case '"':
+            out += '"';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          case '/':
+            out += '/';
+            break;
+          case 'b':
+            out += '\b';
+            break;
+          case 'f':
+            out += '\f';
+            break;
+          case 'n':
+            out += '\n';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 't':
+            out += '\t';
+            break;
           case 'u': {
             uint32_t cp = Hex4();
             if (cp >= 0xDC00 && cp <= 0xDFFF) Fail("unpaired low surrogate in a \\u escape");
@@ -499,8 +516,8 @@ std::vector<uint8_t> ReadFile(const std::string& path) {
   MBRLHPO_CHECK(in.is_open(), "cannot open model file '", path, "'");
   const std::streamoff size = in.tellg();
   MBRLHPO_CHECK(size >= 0, "cannot read model file '", path, "' (not a regular file?)");
-  MBRLHPO_CHECK(static_cast<uint64_t>(size) <= kMaxModelFileBytes, "model file '", path,
-                "' is ", size, " bytes; expected at most ", kMaxModelFileBytes);
+  MBRLHPO_CHECK(static_cast<uint64_t>(size) <= kMaxModelFileBytes, "model file '", path, "' is ",
+                size, " bytes; expected at most ", kMaxModelFileBytes);
   std::vector<uint8_t> bytes(static_cast<size_t>(size));
   in.seekg(0);
   if (size > 0) in.read(reinterpret_cast<char*>(bytes.data()), size);
@@ -530,8 +547,8 @@ SafetensorsFile ParseSafetensors(const uint8_t* data, size_t size, const std::st
   uint64_t header_size = 0;
   for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | data[i];
   MBRLHPO_CHECK(header_size <= kMaxSafetensorsHeaderBytes, origin,
-                ": not a safetensors file: absurd header size ", header_size,
-                " (expected at most ", kMaxSafetensorsHeaderBytes, " bytes)");
+                ": not a safetensors file: absurd header size ", header_size, " (expected at most ",
+                kMaxSafetensorsHeaderBytes, " bytes)");
   MBRLHPO_CHECK(header_size >= 2, origin, ": not a safetensors file: header size ", header_size,
                 " is too small for a JSON object");
   MBRLHPO_CHECK(header_size <= size - 8, origin, ": truncated: the header says ", header_size,
@@ -547,8 +564,8 @@ SafetensorsFile ParseSafetensors(const uint8_t* data, size_t size, const std::st
   const uint8_t* buffer = data + 8 + header_size;
   uint64_t data_end = 0;
   for (const TensorInfo& t : infos) {
-    MBRLHPO_CHECK(t.begin <= t.end, origin, ": tensor '", t.name, "' has data_offsets [",
-                  t.begin, ", ", t.end, "] with begin > end");
+    MBRLHPO_CHECK(t.begin <= t.end, origin, ": tensor '", t.name, "' has data_offsets [", t.begin,
+                  ", ", t.end, "] with begin > end");
     data_end = std::max(data_end, t.end);
   }
   MBRLHPO_CHECK(data_end <= buffer_size, origin, ": truncated: the header describes ", data_end,
@@ -559,8 +576,8 @@ SafetensorsFile ParseSafetensors(const uint8_t* data, size_t size, const std::st
     for (int64_t d : t.shape) {
       const uint64_t ud = static_cast<uint64_t>(d);
       MBRLHPO_CHECK(ud == 0 || bytes <= buffer_size / ud, origin, ": tensor '", t.name,
-                    "' of shape ", ShapeString(t.shape), " is larger than the file's ",
-                    buffer_size, " data bytes (truncated or corrupt)");
+                    "' of shape ", ShapeString(t.shape), " is larger than the file's ", buffer_size,
+                    " data bytes (truncated or corrupt)");
       bytes *= ud;
     }
     MBRLHPO_CHECK(t.end - t.begin == bytes, origin, ": tensor '", t.name, "' of dtype ", t.dtype,
@@ -644,8 +661,8 @@ void ModelFile::Validate(const std::string& origin) {
   };
   auto get_int = [&](const std::string& key, int64_t low, int64_t high) {
     int64_t v = 0;
-    MBRLHPO_CHECK(ParseInt(get(key), low, high, &v), origin, ": metadata '", key, "' = '",
-                  get(key), "'; expected an integer in [", low, ", ", high, "]");
+    MBRLHPO_CHECK(ParseInt(get(key), low, high, &v), origin, ": metadata '", key, "' = '", get(key),
+                  "'; expected an integer in [", low, ", ", high, "]");
     return v;
   };
   auto get_double = [&](const std::string& key) {
@@ -657,8 +674,10 @@ void ModelFile::Validate(const std::string& origin) {
 
   // Identity first (the "magic"), then integrity, then contents.
   auto format = meta.find("format");
-  MBRLHPO_CHECK(format != meta.end(), origin, ": not an mbrlhpo policy file (no 'format' in "
-                "its metadata; expected '", kModelFileFormat, "')");
+  MBRLHPO_CHECK(format != meta.end(), origin,
+                ": not an mbrlhpo policy file (no 'format' in "
+                "its metadata; expected '",
+                kModelFileFormat, "')");
   MBRLHPO_CHECK(format->second == kModelFileFormat, origin,
                 ": not an mbrlhpo policy file (format '", format->second, "', expected '",
                 kModelFileFormat, "')");
@@ -700,9 +719,9 @@ void ModelFile::Validate(const std::string& origin) {
   MBRLHPO_CHECK(static_cast<int>(layer_sizes_.size()) == num_layers + 1, origin,
                 ": metadata 'layer_sizes' has ", layer_sizes_.size(), " entries, expected ",
                 num_layers + 1, " for ", num_layers, " layers");
-  MBRLHPO_CHECK(layer_sizes_.front() == d && layer_sizes_.back() == 2 * o, origin,
-                ": layer sizes ", get("layer_sizes"), " do not fit task '", task_->name,
-                "': expected input width ", d, " and output width ", 2 * o);
+  MBRLHPO_CHECK(layer_sizes_.front() == d && layer_sizes_.back() == 2 * o, origin, ": layer sizes ",
+                get("layer_sizes"), " do not fit task '", task_->name, "': expected input width ",
+                d, " and output width ", 2 * o);
 
   cem_.horizon = static_cast<int>(get_int("cem.horizon", 1, 1 << 20));
   cem_.population = static_cast<int>(get_int("cem.population", 1, 1 << 24));
@@ -720,9 +739,9 @@ void ModelFile::Validate(const std::string& origin) {
   // and every sample an action sequence (plus the CEM mean and variance).
   const double widest = *std::max_element(layer_sizes_.begin(), layer_sizes_.end());
   const double planner_bytes =
-      sizeof(float) * (static_cast<double>(cem_.population) * cem_.particles *
-                           (2.0 * widest + 2.0 * o + a) +
-                       (static_cast<double>(cem_.population) + 2.0) * cem_.horizon * a);
+      sizeof(float) *
+      (static_cast<double>(cem_.population) * cem_.particles * (2.0 * widest + 2.0 * o + a) +
+       (static_cast<double>(cem_.population) + 2.0) * cem_.horizon * a);
   MBRLHPO_CHECK(planner_bytes <= static_cast<double>(kMaxPlannerBytes), origin,
                 ": CEM settings (population ", cem_.population, ", particles ", cem_.particles,
                 ", horizon ", cem_.horizon, ") need about ",
@@ -753,8 +772,8 @@ void ModelFile::Validate(const std::string& origin) {
     auto it = file_.tensors.find(name);
     MBRLHPO_CHECK(it != file_.tensors.end(), origin, ": tensor '", name, "' is missing");
     const SafetensorsTensor& t = it->second;
-    MBRLHPO_CHECK(t.dtype == "F32", origin, ": expected tensor '", name,
-                  "' of dtype F32, got ", t.dtype);
+    MBRLHPO_CHECK(t.dtype == "F32", origin, ": expected tensor '", name, "' of dtype F32, got ",
+                  t.dtype);
     MBRLHPO_CHECK(t.shape == expected[name], origin, ": expected tensor '", name, "' of shape ",
                   ShapeString(expected[name]), ", got ", ShapeString(t.shape));
     std::vector<float> v(t.data.size() / sizeof(float));
@@ -778,8 +797,8 @@ void ModelFile::Validate(const std::string& origin) {
   action_low_ = floats("action_low");
   action_high_ = floats("action_high");
   for (int i = 0; i < a; ++i) {
-    MBRLHPO_CHECK(action_low_[i] <= action_high_[i], origin, ": action_low[", i, "] = ",
-                  action_low_[i], " > action_high[", i, "] = ", action_high_[i]);
+    MBRLHPO_CHECK(action_low_[i] <= action_high_[i], origin, ": action_low[", i,
+                  "] = ", action_low_[i], " > action_high[", i, "] = ", action_high_[i]);
   }
   ensemble_view().Validate();
 }
@@ -850,8 +869,7 @@ void FilePlanner::Act(const float* obs, float* action) {
   ++step_;
 }
 
-std::unique_ptr<FilePlanner> LoadPlanner(const std::string& path, uint64_t seed,
-                                         int num_threads) {
+std::unique_ptr<FilePlanner> LoadPlanner(const std::string& path, uint64_t seed, int num_threads) {
   auto file = std::make_shared<const ModelFile>(ModelFile::Load(path));
   return std::make_unique<FilePlanner>(std::move(file), seed, num_threads);
 }

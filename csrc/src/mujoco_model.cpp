@@ -20,8 +20,8 @@ MjModelPtr LoadModelFromXmlString(const std::string& xml) {
   const char* kName = "model.xml";
   const int added = mj_addBufferVFS(&vfs, kName, xml.data(), static_cast<int>(xml.size()));
   std::array<char, 1024> error{};
-  mjModel* model = added == 0 ? mj_loadXML(kName, &vfs, error.data(), static_cast<int>(error.size()))
-                              : nullptr;
+  mjModel* model =
+      added == 0 ? mj_loadXML(kName, &vfs, error.data(), static_cast<int>(error.size())) : nullptr;
   mj_deleteVFS(&vfs);
   MBRLHPO_CHECK(added == 0, "could not buffer MJCF text (mj_addBufferVFS returned ", added, ")");
   MBRLHPO_CHECK(model != nullptr, "could not compile MJCF text: ", error.data());

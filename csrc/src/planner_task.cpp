@@ -35,8 +35,8 @@ const PlannerTask& FindPlannerTask(const std::string& name) {
   if (it == r.end()) {
     std::string names;
     for (const auto& [n, t] : r) names += (names.empty() ? "" : ", ") + n;
-    throw Error(internal::Concat("no native planner task named '", name, "'; expected one of: ",
-                                 names));
+    throw Error(
+        internal::Concat("no native planner task named '", name, "'; expected one of: ", names));
   }
   return it->second;
 }

@@ -34,9 +34,7 @@ const TaskInfo& GetTaskInfo(const std::string& name) {
 }
 
 double TaskReward(TaskId id, const double* action, const double* next_obs) {
-  return DispatchTask(id, [&](auto task) {
-    return decltype(task)::Reward(action, next_obs);
-  });
+  return DispatchTask(id, [&](auto task) { return decltype(task)::Reward(action, next_obs); });
 }
 
 bool TaskTerminated(TaskId id, const double* next_obs) {

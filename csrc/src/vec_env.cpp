@@ -119,10 +119,10 @@ struct VecEnv::Impl {
   uint64_t seed = 0;
   double dt = 0.0;
   float action_low = 0.0f, action_high = 0.0f;
-  std::vector<uint64_t> episode;   // next episode index per env
-  std::vector<int> elapsed;        // steps in the current episode
-  std::vector<uint8_t> done;       // the last step ended the episode
-  std::vector<double> last_obs;    // N x O
+  std::vector<uint64_t> episode;  // next episode index per env
+  std::vector<int> elapsed;       // steps in the current episode
+  std::vector<uint8_t> done;      // the last step ended the episode
+  std::vector<double> last_obs;   // N x O
 
   // Arguments of one mjb_apply call.
   struct Call {
@@ -143,8 +143,8 @@ struct VecEnv::Impl {
       const int* status = mjb_status(batch.get());
       for (int i = 0; i < num_envs; ++i) {
         if (status[i]) {
-          throw Error(internal::Concat("MuJoCo failed in env ", i, ": ",
-                                       mjb_error(batch.get(), i)));
+          throw Error(
+              internal::Concat("MuJoCo failed in env ", i, ": ", mjb_error(batch.get(), i)));
         }
       }
       throw Error("MuJoCo batch call failed");

@@ -178,21 +178,25 @@ class HostBlock {
   }
 
   void SyncWarp(int t) {
-    Collective(t, kOpSyncwarp, nullptr, 0, [this](Warp& w, int) { ++w.sync_count; },
-               [](Warp&, int) {}, nullptr);
+    Collective(
+        t, kOpSyncwarp, nullptr, 0, [this](Warp& w, int) { ++w.sync_count; }, [](Warp&, int) {},
+        nullptr);
   }
 
   float ShflXor(int t, float v, int mask) {
     float out = 0.0f;
-    Collective(t, kOpShfl, &v, sizeof v, [](Warp&, int) {}, [&](Warp& w, int lane) {
-      int m;
-      std::memcpy(&m, w.in[lane] + 4, 4);
-      if ((lane ^ m) > 31 || (lane ^ m) < 0) {
-        Error("shfl_xor mask " + std::to_string(m) + " leaves the warp");
-        return;
-      }
-      std::memcpy(&out, w.in[lane ^ m], 4);
-    }, &mask);
+    Collective(
+        t, kOpShfl, &v, sizeof v, [](Warp&, int) {},
+        [&](Warp& w, int lane) {
+          int m;
+          std::memcpy(&m, w.in[lane] + 4, 4);
+          if ((lane ^ m) > 31 || (lane ^ m) < 0) {
+            Error("shfl_xor mask " + std::to_string(m) + " leaves the warp");
+            return;
+          }
+          std::memcpy(&out, w.in[lane ^ m], 4);
+        },
+        &mask);
     return out;
   }
 
@@ -201,8 +205,9 @@ class HostBlock {
     std::memcpy(buf, a, 16);
     std::memcpy(buf + 16, b, 8);
     std::memcpy(buf + 24, d, 16);
-    Collective(t, kOpMma, buf, sizeof buf, [this](Warp& w, int) { MmaCombine(w); },
-               [&](Warp& w, int lane) { std::memcpy(d, w.out[lane], 16); }, nullptr);
+    Collective(
+        t, kOpMma, buf, sizeof buf, [this](Warp& w, int) { MmaCombine(w); },
+        [&](Warp& w, int lane) { std::memcpy(d, w.out[lane], 16); }, nullptr);
   }
 
   template <class T>
@@ -229,9 +234,9 @@ class HostBlock {
   enum Op { kOpNone = -1, kOpShfl = 1, kOpMma = 2, kOpSyncwarp = 3 };
   struct Shadow {
     int32_t writer = -1, reader = -1;
-    uint32_t wep = 0, rep = 0;          // block epochs of the last write / read
-    uint64_t wwarp = 0, rwarp = 0;      // the accessing warp's syncwarp count at that time
-    bool multi = false;                 // several readers in the read epoch
+    uint32_t wep = 0, rep = 0;      // block epochs of the last write / read
+    uint64_t wwarp = 0, rwarp = 0;  // the accessing warp's syncwarp count at that time
+    bool multi = false;             // several readers in the read epoch
   };
   struct Warp {
     int count = 0;

@@ -13,20 +13,20 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
-#include <random>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "host_launcher.h"
-#include "probe_emulated.h"
-#include "probe_runs.h"
 #include "mbrlhpo/cuda/cuda_planner.h"
 #include "mbrlhpo/errors.h"
 #include "plan_cases.h"
+#include "probe_emulated.h"
+#include "probe_runs.h"
 
 #ifdef MBRLHPO_GPU_CHECK_DEVICE
 #include "mbrlhpo/cuda/device.h"
@@ -179,8 +179,7 @@ bool Conformance(const Options& opt, std::string* json) {
                 static_cast<long long>(exp_ulp), static_cast<long long>(swish_ulp),
                 static_cast<long long>(softplus_ulp));
   detail = buf;
-  record("exp_swish_softplus", exp_ulp <= 8 && swish_ulp <= 8 && softplus_ulp <= 8,
-         detail.c_str());
+  record("exp_swish_softplus", exp_ulp <= 8 && swish_ulp <= 8 && softplus_ulp <= 8, detail.c_str());
   std::snprintf(buf, sizeof(buf), "%.4f%% bit-equal to the host, max |diff| %.2e (bound 1e-6)",
                 100.0 * tn_exact / n, tn_diff);
   detail = buf;
@@ -189,8 +188,9 @@ bool Conformance(const Options& opt, std::string* json) {
   return ok;
 }
 
-Timing TimePlans(const Options& opt, const mbrlhpo::CemSettings& cem, const std::vector<int>& hidden,
-                 int ensemble, int members, mc::Gemm gemm, int reps) {
+Timing TimePlans(const Options& opt, const mbrlhpo::CemSettings& cem,
+                 const std::vector<int>& hidden, int ensemble, int members, mc::Gemm gemm,
+                 int reps) {
   mc::CudaPlanner planner(NewLauncher(opt));
   const auto& task = mbrlhpo::FindPlannerTask("halfcheetah");
   auto& launcher = const_cast<mc::Launcher&>(planner.launcher());
@@ -200,8 +200,8 @@ Timing TimePlans(const Options& opt, const mbrlhpo::CemSettings& cem, const std:
   for (int i = 0; i < members; ++i) {
     models.push_back(std::make_unique<cases::RandomModel>(task, ensemble, hidden, 100 + i));
     problems.push_back(std::make_unique<cases::Problem>(task, cem, i, i));
-    batch.push_back(mc::CudaMember{problems.back()->Member(models.back()->DeviceView(launcher),
-                                                           false), gemm});
+    batch.push_back(
+        mc::CudaMember{problems.back()->Member(models.back()->DeviceView(launcher), false), gemm});
   }
   std::vector<double> ms;
   for (int r = 0; r < reps + 2; ++r) {  // two warm-ups (the first captures the graph)
@@ -263,8 +263,7 @@ int main(int argc, char** argv) {
     ok = Conformance(opt, &json) && ok;
     json += "\n  ]";
     // ---- 1. the whole planner against the CPU planner
-    std::printf("== CudaPlanner (%s) vs CemPlanner, six tasks\n",
-                NewLauncher(opt)->name());
+    std::printf("== CudaPlanner (%s) vs CemPlanner, six tasks\n", NewLauncher(opt)->name());
     mbrlhpo::CemPlanner cpu(0);
     const mbrlhpo::CemSettings cem = opt.small ? mbrlhpo::CemSettings{3, 16, 4, 2, 0.1f, 2}
                                                : mbrlhpo::CemSettings{6, 64, 8, 3, 0.1f, 4};
@@ -280,8 +279,7 @@ int main(int argc, char** argv) {
         mc::CudaPlanner planner(NewLauncher(opt));
         const auto& task = mbrlhpo::FindPlannerTask(name);
         cases::RandomModel model(task, 2, hidden, 3);
-        const cases::Diff d =
-            cases::CompareSteps(planner, cpu, model, task, cem, gemm, 2, 17, tol);
+        const cases::Diff d = cases::CompareSteps(planner, cpu, model, task, cem, gemm, 2, 17, tol);
         const bool pass = cases::Within(d, tol);
         ok = ok && pass;
         const std::string label = std::string(name) + (f32 ? " float32" : " tf32");
@@ -290,8 +288,9 @@ int main(int argc, char** argv) {
         std::snprintf(buf, sizeof(buf),
                       "%s\n    {\"task\": \"%s\", \"gemm\": \"%s\", \"returns_rel\": %.3g, "
                       "\"elite_mismatch\": %d, \"elite_not_near_tie\": %d, \"action_rel\": %.3g, "
-                      "\"pass\": %s}", first ? "" : ",", name, f32 ? "float32" : "tf32",
-                      d.returns_rel, d.elite_mismatch, d.elite_not_near_tie, d.action_rel,
+                      "\"pass\": %s}",
+                      first ? "" : ",", name, f32 ? "float32" : "tf32", d.returns_rel,
+                      d.elite_mismatch, d.elite_not_near_tie, d.action_rel,
                       pass ? "true" : "false");
         json += buf;
         first = false;
@@ -302,8 +301,8 @@ int main(int argc, char** argv) {
     const bool paper = !opt.small && !opt.dry_run;
     const mbrlhpo::CemSettings timed = paper ? mbrlhpo::CemSettings{30, 500, 50, 5, 0.1f, 20}
                                              : mbrlhpo::CemSettings{4, 20, 4, 2, 0.1f, 5};
-    const std::vector<int> width = paper ? std::vector<int>{200, 200, 200, 200}
-                                         : std::vector<int>{16, 16};
+    const std::vector<int> width =
+        paper ? std::vector<int>{200, 200, 200, 200} : std::vector<int>{16, 16};
     const int ensemble = 5, reps = paper ? 20 : 2;
     std::printf("== timings (%s; median of %d plans, graph replays)\n",
                 paper ? "paper setting" : "tiny shapes, not a speed measurement", reps);
@@ -318,8 +317,8 @@ int main(int argc, char** argv) {
         char buf[200];
         std::snprintf(buf, sizeof(buf),
                       "%s\n    {\"members\": %d, \"gemm\": \"%s\", \"ms\": %.4f, \"gflop\": %.2f, "
-                      "\"tflops\": %.3f}", first ? "" : ",", members, g, t.ms, t.gflop,
-                      t.gflop / t.ms);
+                      "\"tflops\": %.3f}",
+                      first ? "" : ",", members, g, t.ms, t.gflop, t.gflop / t.ms);
         json += buf;
         first = false;
       }

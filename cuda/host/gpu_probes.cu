@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "mbrlhpo/cuda/simt.h"
 #include "conformance.h"
+#include "mbrlhpo/cuda/simt.h"
 #include "probe_runs.h"
 
 namespace mbrlhpo::cuda::probes {
@@ -53,8 +53,8 @@ __global__ void ShflKernel(const float* in, float* out) {
   simt::DeviceCtx c;
   ShflBody(c, in, out);
 }
-__global__ void MathKernel(const float* x, const float* u, float* e, float* s, float* sp,
-                           float* tn, int n) {
+__global__ void MathKernel(const float* x, const float* u, float* e, float* s, float* sp, float* tn,
+                           int n) {
   simt::DeviceCtx c;
   MathBody(c, x, u, e, s, sp, tn, n);
 }

@@ -39,8 +39,8 @@ class HostLauncher final : public Launcher {
       name_ = "host (scalar reference launches)";
     } else {
       const char* order[] = {"forward", "reverse", "shuffled"};
-      name_ = std::string("host emulator (schedule ") +
-              order[static_cast<int>(schedule.order)] + ")";
+      name_ =
+          std::string("host emulator (schedule ") + order[static_cast<int>(schedule.order)] + ")";
     }
   }
   const char* name() const override { return name_.c_str(); }
@@ -136,7 +136,8 @@ void HostRollout(const MemberArgs& m, int iteration) {
   for (int e = 0; e < ens; ++e) {
     for (int i = 0; i < rows; ++i) {
       const int n = i / per, j = i % per;
-      const uint32_t key = rng::RowKey(prefix, static_cast<uint32_t>(n * m.particles + e * per + j));
+      const uint32_t key =
+          rng::RowKey(prefix, static_cast<uint32_t>(n * m.particles + e * per + j));
       std::copy(m.obs, m.obs + o_dim, state.begin());
       float ret = 0.0f;
       bool done = false;

@@ -122,7 +122,8 @@ struct Problem {
   std::vector<float> tr_returns, tr_means, tr_vars;
   std::vector<int32_t> tr_elites;
 
-  Problem(const PlannerTask& t, const CemSettings& c, uint64_t s, uint32_t seed_obs) : task(&t), cem(c), seed(s) {
+  Problem(const PlannerTask& t, const CemSettings& c, uint64_t s, uint32_t seed_obs)
+      : task(&t), cem(c), seed(s) {
     std::mt19937 gen(seed_obs);
     std::normal_distribution<float> normal(0.0f, 0.3f);
     for (int o = 0; o < t.obs_dim; ++o) obs.push_back(normal(gen));
@@ -171,11 +172,11 @@ struct Problem {
 
 // How far a CUDA plan is from the CPU plan of the same problem.
 struct Diff {
-  double returns_rel = 0;     // max |r_gpu - r_cpu| / max(1, |r_cpu|)
-  int elite_mismatch = 0;     // elite positions that differ ...
-  int elite_not_near_tie = 0; // ... of which the returns are not within the tolerance
-  double action_rel = 0;      // max |a_gpu - a_cpu| / (high - low), first action
-  double mean_abs = 0;        // max |mean_gpu - mean_cpu| over the trace
+  double returns_rel = 0;      // max |r_gpu - r_cpu| / max(1, |r_cpu|)
+  int elite_mismatch = 0;      // elite positions that differ ...
+  int elite_not_near_tie = 0;  // ... of which the returns are not within the tolerance
+  double action_rel = 0;       // max |a_gpu - a_cpu| / (high - low), first action
+  double mean_abs = 0;         // max |mean_gpu - mean_cpu| over the trace
   bool finite = true;
 };
 
@@ -203,7 +204,8 @@ inline Diff Compare(const Problem& cpu, const Problem& gpu, double near_tie) {
     d.action_rel = std::max(d.action_rel, std::fabs(gpu.out_mean[q] - cpu.out_mean[q]) / span);
   }
   for (size_t i = 0; i < cpu.tr_means.size(); ++i) {
-    d.mean_abs = std::max(d.mean_abs, static_cast<double>(std::fabs(gpu.tr_means[i] - cpu.tr_means[i])));
+    d.mean_abs =
+        std::max(d.mean_abs, static_cast<double>(std::fabs(gpu.tr_means[i] - cpu.tr_means[i])));
   }
   for (float v : gpu.out_mean) d.finite = d.finite && std::isfinite(v);
   return d;
@@ -214,9 +216,11 @@ inline bool Within(const Diff& d, double tol) {
 }
 
 inline void Print(const char* what, const Diff& d) {
-  std::printf("  %-28s returns %.2e  elites %d differ (%d not near-ties)  action %.2e  "
-              "means %.2e%s\n", what, d.returns_rel, d.elite_mismatch, d.elite_not_near_tie,
-              d.action_rel, d.mean_abs, d.finite ? "" : "  NOT FINITE");
+  std::printf(
+      "  %-28s returns %.2e  elites %d differ (%d not near-ties)  action %.2e  "
+      "means %.2e%s\n",
+      what, d.returns_rel, d.elite_mismatch, d.elite_not_near_tie, d.action_rel, d.mean_abs,
+      d.finite ? "" : "  NOT FINITE");
 }
 
 // Plans `steps` consecutive steps of one problem with both planners (warm start carried) and
@@ -224,7 +228,8 @@ inline void Print(const char* what, const Diff& d) {
 inline Diff CompareSteps(CudaPlanner& cuda_planner, CemPlanner& cpu_planner, RandomModel& model,
                          const PlannerTask& task, const CemSettings& cem, Gemm gemm, int steps,
                          uint64_t seed, double near_tie) {
-  Problem pc(task, cem, seed, static_cast<uint32_t>(seed)), pg(task, cem, seed, static_cast<uint32_t>(seed));
+  Problem pc(task, cem, seed, static_cast<uint32_t>(seed)),
+      pg(task, cem, seed, static_cast<uint32_t>(seed));
   Launcher& launcher = const_cast<Launcher&>(cuda_planner.launcher());
   const EnsembleView host_net = model.HostView();
   const EnsembleView dev_net = model.DeviceView(launcher);

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "probe_runs.h"
 #include "conformance.h"
+#include "probe_runs.h"
 #include "simt_host.h"
 
 namespace mbrlhpo::cuda::probes::emulated {
@@ -35,10 +35,9 @@ inline void Mma(const std::vector<float>& a, const std::vector<float>& b,
                 const std::vector<float>& c, std::vector<float>* d) {
   const int trials = static_cast<int>(a.size() / 128);
   d->assign(a.size(), 0.0f);
-  Require(simt::LaunchHost(trials, kWarp, 0, Shuffled(),
-                           [&](simt::HostCtx& x) {
-                             MmaBody(x, a.data(), b.data(), c.data(), d->data());
-                           }),
+  Require(simt::LaunchHost(
+              trials, kWarp, 0, Shuffled(),
+              [&](simt::HostCtx& x) { MmaBody(x, a.data(), b.data(), c.data(), d->data()); }),
           "mma");
 }
 

@@ -21,4 +21,3 @@ void Math(const std::vector<float>& x, const std::vector<float>& u, MathOut* out
 }  // namespace device
 
 }  // namespace mbrlhpo::cuda::probes
-

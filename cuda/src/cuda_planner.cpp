@@ -147,8 +147,8 @@ struct CudaPlanner::State {
   std::vector<MemberLayout> layouts;
   std::vector<size_t> offsets;  // member arena start, in words
   size_t words = 0;
-  void* arena = nullptr;           // kernel-visible
-  void* staging = nullptr;         // host: the same layout
+  void* arena = nullptr;               // kernel-visible
+  void* staging = nullptr;             // host: the same layout
   MemberArgs* device_args = nullptr;   // kernel-visible array
   MemberArgs* staging_args = nullptr;  // host copy
   int32_t max_iterations = 0;
@@ -194,13 +194,12 @@ void CudaPlanner::Plan(std::vector<CudaMember>& members, void* stream) {
     const CemSettings& c = m.cem;
     TaskId id;
     FindTask(m.task->name, &id);
-    for (uint64_t v : {static_cast<uint64_t>(id), static_cast<uint64_t>(cm.gemm),
-                       static_cast<uint64_t>(m.net.ensemble_size),
-                       static_cast<uint64_t>(m.net.num_layers()),
-                       static_cast<uint64_t>(c.horizon), static_cast<uint64_t>(c.population),
-                       static_cast<uint64_t>(c.num_elites), static_cast<uint64_t>(c.iterations),
-                       static_cast<uint64_t>(c.particles),
-                       static_cast<uint64_t>(m.trace_returns != nullptr)}) {
+    for (uint64_t v :
+         {static_cast<uint64_t>(id), static_cast<uint64_t>(cm.gemm),
+          static_cast<uint64_t>(m.net.ensemble_size), static_cast<uint64_t>(m.net.num_layers()),
+          static_cast<uint64_t>(c.horizon), static_cast<uint64_t>(c.population),
+          static_cast<uint64_t>(c.num_elites), static_cast<uint64_t>(c.iterations),
+          static_cast<uint64_t>(c.particles), static_cast<uint64_t>(m.trace_returns != nullptr)}) {
       key.Add(v);
     }
     for (int s : m.net.layer_sizes) key.Add(static_cast<uint64_t>(s));
@@ -284,8 +283,8 @@ void CudaPlanner::Plan(std::vector<CudaMember>& members, void* stream) {
 #if MBRLHPO_HAVE_PLAN_KERNELS || MBRLHPO_HAVE_EMULATOR
     // the kernels' own limits (population, widths, layers): one clear line before any launch
     const char* reason = UnsupportedReason(a);
-    MBRLHPO_CHECK(reason == nullptr, "member ", i, ": the CUDA planner's kernels cannot plan it: ",
-                  reason ? reason : "");
+    MBRLHPO_CHECK(reason == nullptr, "member ", i,
+                  ": the CUDA planner's kernels cannot plan it: ", reason ? reason : "");
 #endif
     const size_t ha = static_cast<size_t>(c.horizon) * m.task->act_dim;
     std::memcpy(host + l.mean, m.init_mean, ha * 4);

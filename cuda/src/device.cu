@@ -61,8 +61,8 @@ void SelfTest(int device) {
   Check(launch, "kernel launch");
   Check(copy, "cudaMemcpy");
   for (int i = 0; i < kN; ++i) {
-    MBRLHPO_CHECK(y[i] == 2.0f * i + 1.0f, "CUDA self-test: expected ", 2.0f * i + 1.0f,
-                  " at ", i, ", got ", y[i]);
+    MBRLHPO_CHECK(y[i] == 2.0f * i + 1.0f, "CUDA self-test: expected ", 2.0f * i + 1.0f, " at ", i,
+                  ", got ", y[i]);
   }
 }
 

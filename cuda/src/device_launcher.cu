@@ -22,8 +22,8 @@ namespace mbrlhpo::cuda {
 namespace {
 
 void Check(cudaError_t status, const char* what) {
-  MBRLHPO_CHECK(status == cudaSuccess, "CUDA planner: ", what, " failed: ",
-                cudaGetErrorString(status));
+  MBRLHPO_CHECK(status == cudaSuccess, "CUDA planner: ", what,
+                " failed: ", cudaGetErrorString(status));
 }
 
 class DeviceLauncher final : public Launcher {
@@ -82,8 +82,7 @@ class DeviceLauncher final : public Launcher {
     Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_), "cudaMemcpyAsync in");
   }
   void CopyOut(void* dst, const void* src, size_t bytes) override {
-    Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_),
-          "cudaMemcpyAsync out");
+    Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_), "cudaMemcpyAsync out");
   }
 
   void Run(const PlanLaunch& launch) override {
@@ -144,7 +143,7 @@ class DeviceLauncher final : public Launcher {
   std::string name_;
   cudaStream_t own_ = nullptr;
   cudaStream_t stream_ = nullptr;
-  bool prepared_ = false;  // PrepareDeviceKernels() done on this device
+  bool prepared_ = false;            // PrepareDeviceKernels() done on this device
   cudaGraphExec_t graph_ = nullptr;  // the current population shape's launch sequence
   uint64_t graph_key_ = 0;
 };

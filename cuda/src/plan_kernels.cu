@@ -15,8 +15,7 @@ namespace mbrlhpo::cuda {
 namespace {
 
 __global__ void __launch_bounds__(kSampleThreads)
-    SampleKernel(const MemberArgs* members, int num_members, int blocks_per_member,
-                 int iteration) {
+    SampleKernel(const MemberArgs* members, int num_members, int blocks_per_member, int iteration) {
   simt::DeviceCtx c;
   kernels::SampleCandidates(c, members, num_members, blocks_per_member, iteration);
 }
@@ -63,15 +62,16 @@ cudaError_t PrepareDeviceKernels() {
   for (int task = 0; task <= static_cast<int32_t>(TaskId::kTestPendulum); ++task) {
     for (int32_t gemm : {static_cast<int32_t>(Gemm::kTf32), static_cast<int32_t>(Gemm::kFloat32)}) {
       WithRolloutKernel(task, gemm, [&](auto kernel) {
-        const cudaError_t e = cudaFuncSetAttribute(
-            kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-            static_cast<int>(kernels::kMaxSmemBytes));
+        const cudaError_t e =
+            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 static_cast<int>(kernels::kMaxSmemBytes));
         if (first == cudaSuccess) first = e;
       });
     }
   }
-  const cudaError_t e = cudaFuncSetAttribute(RefitKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                             static_cast<int>(kernels::kMaxSmemBytes));
+  const cudaError_t e =
+      cudaFuncSetAttribute(RefitKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                           static_cast<int>(kernels::kMaxSmemBytes));
   return first != cudaSuccess ? first : e;
 }
 
@@ -102,9 +102,8 @@ cudaError_t LaunchRollout(const PlanLaunch& launch, int iteration, cudaStream_t 
                                     mi.task, mi.gemm};
     cudaError_t err = cudaSuccess;
     WithRolloutKernel(mi.task, mi.gemm, [&](auto kernel) {
-      kernel<<<blocks, kRolloutThreads, s.rollout_smem, stream>>>(launch.members,
-                                                                  launch.num_members, grid,
-                                                                  iteration);
+      kernel<<<blocks, kRolloutThreads, s.rollout_smem, stream>>>(
+          launch.members, launch.num_members, grid, iteration);
       err = cudaGetLastError();
     });
     if (err != cudaSuccess) return err;

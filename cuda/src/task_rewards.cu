@@ -44,8 +44,8 @@ void LaunchTaskRewards(TaskId task, const float* actions, const float* next_obs,
   Check(cudaGetLastError(), "task reward kernel launch");
 }
 
-void TaskRewardsViaDevice(TaskId task, const float* actions, const float* next_obs,
-                          float* rewards, unsigned char* terminated, int n) {
+void TaskRewardsViaDevice(TaskId task, const float* actions, const float* next_obs, float* rewards,
+                          unsigned char* terminated, int n) {
   const TaskInfo* info = nullptr;
   for (const TaskInfo& t : AllTasks()) {
     if (t.id == task) info = &t;

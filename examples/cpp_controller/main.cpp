@@ -19,8 +19,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <exception>
+#include <fstream>
 #include <memory>
 #include <new>
 #include <string>

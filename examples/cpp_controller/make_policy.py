@@ -31,12 +31,21 @@ def main() -> None:
     for _ in range(args.trials):
         start = time.perf_counter()
         r = agent.run_trial()
-        print(f"trial {r.trial}: return {r.ret:.3f} over {r.steps} steps "
-              f"({'random' if r.random else 'MPC'}, {time.perf_counter() - start:.1f} s)")
+        print(
+            f"trial {r.trial}: return {r.ret:.3f} over {r.steps} steps "
+            f"({'random' if r.random else 'MPC'}, {time.perf_counter() - start:.1f} s)"
+        )
     data, h = agent.buffer.all(), agent.hparams
-    losses = agent.model.train(data.obs, data.act, data.next_obs, epochs=h.epochs, lr=h.lr,
-                               weight_decay=h.weight_decay, batch_size=h.batch_size,
-                               rng=agent.rng)
+    losses = agent.model.train(
+        data.obs,
+        data.act,
+        data.next_obs,
+        epochs=h.epochs,
+        lr=h.lr,
+        weight_decay=h.weight_decay,
+        batch_size=h.batch_size,
+        rng=agent.rng,
+    )
     print(f"trained the model on {len(data.obs)} transitions (last epoch loss {losses[-1]:.3f})")
     path = export_agent(agent, args.out)
     print(f"exported {args.task} policy to {path} ({path.stat().st_size} bytes)")

@@ -29,8 +29,18 @@ __all__ = ["__version__", *_EXPORTS]
 
 
 # Subpackages, also reachable as attributes (``mbrlhpo.envs.VecEnv`` after ``import mbrlhpo``).
-_SUBMODULES = ("agent", "analysis", "envs", "hpo", "models", "planning", "runner", "store",
-               "tuning", "info")
+_SUBMODULES = (
+    "agent",
+    "analysis",
+    "envs",
+    "hpo",
+    "models",
+    "planning",
+    "runner",
+    "store",
+    "tuning",
+    "info",
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -33,8 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Hyperparameter optimisation of model-based RL (PETS on MuJoCo).",
     )
     parser.add_argument("--version", action="version", version=f"mbrlhpo {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the traceback of an error (also MBRLHPO_DEBUG=1)")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error (also MBRLHPO_DEBUG=1)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     info = sub.add_parser("info", help="versions, build options, BLAS, MuJoCo and CUDA")
     info.add_argument("--json", action="store_true", help="print a JSON object")

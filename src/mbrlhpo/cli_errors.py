@@ -31,8 +31,10 @@ def one_line(exc: BaseException) -> str | None:
     elif isinstance(exc, OSError):
         if exc.errno == errno.ENOSPC:
             where = f" writing {exc.filename}" if exc.filename else ""
-            text = (f"the disk is full{where}; free space and run the same command again "
-                    "(finished trials are stored)")
+            text = (
+                f"the disk is full{where}; free space and run the same command again "
+                "(finished trials are stored)"
+            )
         else:
             text = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
     elif isinstance(exc, sqlite3.Error):
@@ -51,8 +53,11 @@ def report(exc: BaseException, debug: bool = False) -> int:
     if isinstance(exc, KeyboardInterrupt):
         if debug_requested(debug):
             raise exc
-        print("mbrlhpo: interrupted; finished trials are stored: run the same command again to "
-              "resume", file=sys.stderr)
+        print(
+            "mbrlhpo: interrupted; finished trials are stored: run the same command again to "
+            "resume",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     line = one_line(exc)
     if line is None or debug_requested(debug):

@@ -8,20 +8,41 @@ from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("evaluate", help="replay a study's best configuration or schedule and "
-                       "its baseline over seeds (the paper's final scenario)")
+    p = sub.add_parser(
+        "evaluate",
+        help="replay a study's best configuration or schedule and "
+        "its baseline over seeds (the paper's final scenario)",
+    )
     p.add_argument("--db", type=Path, required=True, help="study database")
     p.add_argument("--seeds", type=int, default=5, help="evaluation seeds (default 5)")
-    p.add_argument("--trials", type=int, default=None,
-                   help="trials per run (default: the study's, the random trial included)")
-    p.add_argument("--profile", default=None, choices=("paper", "quick"),
-                   help="only for studies that did not store their agents' profile")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="NAME=VALUE", help="a fixed setting (only for such studies)")
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="trials per run (default: the study's, the random trial included)",
+    )
+    p.add_argument(
+        "--profile",
+        default=None,
+        choices=("paper", "quick"),
+        help="only for studies that did not store their agents' profile",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a fixed setting (only for such studies)",
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--planner", default="auto", help="planner backend: auto, cpu, torch, cuda")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output directory (default: <db stem>.study/evaluation)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output directory (default: <db stem>.study/evaluation)",
+    )
     p.add_argument("--no-plots", action="store_true", help="no figure (no matplotlib needed)")
     p.set_defaults(func=run)
 
@@ -39,10 +60,18 @@ def run(args: argparse.Namespace) -> int:
         mean = sum(vals) / len(vals) if vals else math.nan
         print(f"{arm:8s} trial {t + 1:4d}  mean {mean:10.2f}", flush=True)
 
-    ev, paths = evaluate_study(args.db, seeds=args.seeds, trials=args.trials,
-                               profile=args.profile, overrides=parse_overrides(args.overrides),
-                               device=args.device, planner_backend=args.planner,
-                               out_dir=args.out, plots=not args.no_plots, on_trial=on_trial)
+    ev, paths = evaluate_study(
+        args.db,
+        seeds=args.seeds,
+        trials=args.trials,
+        profile=args.profile,
+        overrides=parse_overrides(args.overrides),
+        device=args.device,
+        planner_backend=args.planner,
+        out_dir=args.out,
+        plots=not args.no_plots,
+        on_trial=on_trial,
+    )
     print(paths["md"].read_text(), end="")
     print("written: " + ", ".join(str(p) for p in paths.values()) + " (and stored in the study)")
     return 0

@@ -20,15 +20,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--env", required=True, choices=ENV_NAMES, help="the task")
     p.add_argument("--method", required=True, choices=METHODS, help="the HPO method")
-    p.add_argument("--group", default="model", choices=("model", "planning", "joint"),
-                   help="the searched hyperparameters")
-    p.add_argument("--population", type=int, default=None,
-                   help="PBT population / random-search configurations, i.e. the study's "
-                   "members (default 40, joint group 80, as the paper; not CEM's population, "
-                   "a searched hyperparameter)")
-    p.add_argument("--trials", type=int, default=None,
-                   help="MPC trials per member, after the random first trial (default: the "
-                   "task's)")
+    p.add_argument(
+        "--group",
+        default="model",
+        choices=("model", "planning", "joint"),
+        help="the searched hyperparameters",
+    )
+    p.add_argument(
+        "--population",
+        type=int,
+        default=None,
+        help="PBT population / random-search configurations, i.e. the study's "
+        "members (default 40, joint group 80, as the paper; not CEM's population, "
+        "a searched hyperparameter)",
+    )
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="MPC trials per member, after the random first trial (default: the task's)",
+    )
     p.add_argument(
         "--db",
         type=Path,
@@ -36,8 +47,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="study database; an existing study there is resumed",
     )
     p.add_argument("--seed", type=int, default=0, help="the study's seed")
-    p.add_argument("--profile", default="quick", choices=("quick", "paper"),
-                   help="the agents' fixed settings and unsearched defaults")
+    p.add_argument(
+        "--profile",
+        default="quick",
+        choices=("quick", "paper"),
+        help="the agents' fixed settings and unsearched defaults",
+    )
     p.add_argument("--device", default="cpu", help="torch device for model training")
     p.add_argument("--planner", default="auto", help="planner backend: auto, cpu, torch, cuda")
     p.add_argument(
@@ -52,8 +67,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="the paper's PBT ablation (Sec. 5.7): same as --copy hparams",
     )
-    p.add_argument("--interval", type=int, default=None,
-                   help="PBT MPC trials between steps (default: 4 pusher/reacher, else 5)")
+    p.add_argument(
+        "--interval",
+        type=int,
+        default=None,
+        help="PBT MPC trials between steps (default: 4 pusher/reacher, else 5)",
+    )
     p.add_argument(
         "--budgets",
         type=int,
@@ -62,8 +81,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar=("MIN", "MAX"),
         help="Hyperband budgets in trials (default: the task's, e.g. 5 15 for cartpole)",
     )
-    p.add_argument("--hb-iterations", type=int, default=None,
-                   help="Hyperband/BOHB iterations (default: 15, joint group 30)")
+    p.add_argument(
+        "--hb-iterations",
+        type=int,
+        default=None,
+        help="Hyperband/BOHB iterations (default: 15, joint group 30)",
+    )
     p.add_argument("--no-baseline", action="store_true", help="do not run the defaults")
     p.add_argument(
         "--only",

@@ -41,17 +41,30 @@ def machine_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def check_planner_memory(hp: Mapping[str, Any], obs_dim: int, act_dim: int, agents: int,
-                         fixed: Mapping[str, Any], memory: int | None = None) -> None:
+def check_planner_memory(
+    hp: Mapping[str, Any],
+    obs_dim: int,
+    act_dim: int,
+    agents: int,
+    fixed: Mapping[str, Any],
+    memory: int | None = None,
+) -> None:
     """Refuse settings whose planners (``agents`` planning at once) need more than
     ``MEMORY_SHARE`` of ``memory`` (default: this machine's), naming the settings."""
     memory = machine_memory() if memory is None else memory
     need = planner_bytes(hp, obs_dim, act_dim) * agents
     if need > MEMORY_SHARE * memory:
-        named = ", ".join(f"{k}={hp[k]}" for k in ("population", "particles", "horizon",
-                                                  "hidden") if k in fixed) or "the defaults"
+        named = (
+            ", ".join(
+                f"{k}={hp[k]}"
+                for k in ("population", "particles", "horizon", "hidden")
+                if k in fixed
+            )
+            or "the defaults"
+        )
         raise ValueError(
             f"{named}: the planners would need about {need / 2**30:.3g} GiB "
             f"({agents} agent(s) x {planner_bytes(hp, obs_dim, act_dim)} bytes; CEM population "
             f"{hp['population']} x particles {hp['particles']}), more than "
-            f"{MEMORY_SHARE:.0%} of this machine's {memory / 2**30:.3g} GiB")
+            f"{MEMORY_SHARE:.0%} of this machine's {memory / 2**30:.3g} GiB"
+        )

@@ -63,8 +63,9 @@ class Baseline:
 
 def describe_baseline(profile: str | None, defaults: str | None) -> str:
     """``"the paper profile's defaults (Tables 2-4)"`` and the like."""
-    source = {"table": "Tables 2-4", "code": "the paper's code"}.get(defaults or "table",
-                                                                     str(defaults))
+    source = {"table": "Tables 2-4", "code": "the paper's code"}.get(
+        defaults or "table", str(defaults)
+    )
     return f"the {profile or '?'} profile's defaults ({source})"
 
 
@@ -101,15 +102,21 @@ def narrow_space(space, names, group: str, seed: int | None = None):
     names = list(names)
     unknown = sorted(set(names) - set(GROUPS[group]))
     if not names or unknown:
-        raise ValueError(f"searched: expected some of group {group!r}'s "
-                         f"{', '.join(GROUPS[group])}, got {names}")
+        raise ValueError(
+            f"searched: expected some of group {group!r}'s {', '.join(GROUPS[group])}, got {names}"
+        )
     out = CS.ConfigurationSpace(name=space.name, seed=seed)
     out.add([space[n] for n in space if n in names])
     return out
 
 
-def base_config(env: str, group: str, profile: str, defaults: str = "table",
-                searched: list[str] | tuple[str, ...] | None = None) -> dict[str, Any]:
+def base_config(
+    env: str,
+    group: str,
+    profile: str,
+    defaults: str = "table",
+    searched: list[str] | tuple[str, ...] | None = None,
+) -> dict[str, Any]:
     """The unsearched tunables at the profile's defaults (``defaults``: ``table`` or
     ``code``, see ``mbrlhpo.agent.default_hparams``); ``searched`` narrows the group."""
     from mbrlhpo.agent import default_hparams
@@ -203,8 +210,9 @@ def tune(
         **{k: v for k, v in overrides.items() if k in GROUPS["joint"]},
     }
     fixed = {k: v for k, v in overrides.items() if k not in GROUPS["joint"]}
-    _check_sizes(env, task, profile, method, space, overrides, population, trials, hb_iterations,
-                 device)
+    _check_sizes(
+        env, task, profile, method, space, overrides, population, trials, hb_iterations, device
+    )
     interval = default_interval(env) if pbt_interval is None else pbt_interval
     pbt = None
     if method == "pbt":
@@ -214,8 +222,9 @@ def tune(
     hyperband = None
     if method in ("hyperband", "bohb"):
         low, high = budgets or default_budgets(env)
-        iterations = hb_iterations if hb_iterations is not None else (
-            30 if group == "joint" else 15)
+        iterations = (
+            hb_iterations if hb_iterations is not None else (30 if group == "joint" else 15)
+        )
         hyperband = HyperbandSettings(min_budget=low, max_budget=high, n_iterations=iterations)
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -251,21 +260,30 @@ def tune(
         keep_checkpoints_every=keep_checkpoints_every,
         executor=runner_executor,
         env=env,
-        agent_settings={"profile": profile, "defaults": defaults, "group": group,
-                        "fixed": fixed},
+        agent_settings={"profile": profile, "defaults": defaults, "group": group, "fixed": fixed},
         fixed={"profile": profile, "defaults": defaults, "group": group, "agent": fixed},
     )
     if baseline:
         max_trials = budgets[1] if budgets else (hyperband.max_budget if hyperband else trials)
         study.baseline = run_baseline(
-            env, profile, int(max_trials), seed, db, device, planner_backend, last_k, overrides,
-            defaults, on_baseline_trial,
+            env,
+            profile,
+            int(max_trials),
+            seed,
+            db,
+            device,
+            planner_backend,
+            last_k,
+            overrides,
+            defaults,
+            on_baseline_trial,
         )
     return study
 
 
-def _check_sizes(env, task, profile, method, space, overrides, population, trials,
-                 hb_iterations, device) -> None:
+def _check_sizes(
+    env, task, profile, method, space, overrides, population, trials, hb_iterations, device
+) -> None:
     """Everything that can be checked before a file is written: sizes, names, memory."""
     from mbrlhpo.agent import default_hparams
     from mbrlhpo.hpo.space import specs_of
@@ -291,8 +309,7 @@ def _check_sizes(env, task, profile, method, space, overrides, population, trial
         import torch
 
         if not torch.cuda.is_available():
-            raise ValueError(f"device {device!r}: no CUDA GPU is available here "
-                             "(use --device cpu)")
+            raise ValueError(f"device {device!r}: no CUDA GPU is available here (use --device cpu)")
 
 
 def run_baseline(
@@ -315,18 +332,26 @@ def run_baseline(
 
     path = study_dir_for(db) / "baseline.json"
     config = default_hparams(env, profile, defaults).replace(**(overrides or {})).to_dict()
-    key = {"env": env, "profile": profile, "defaults": defaults, "mpc_trials": trials,
-           "seed": seed, "config": config}
+    key = {
+        "env": env,
+        "profile": profile,
+        "defaults": defaults,
+        "mpc_trials": trials,
+        "seed": seed,
+        "config": config,
+    }
     if path.is_file():
         try:
             cached = json.loads(path.read_text())
         except ValueError as e:
-            raise ValueError(f"{path} is damaged ({e}); delete it to run the defaults again"
-                             ) from None
+            raise ValueError(
+                f"{path} is damaged ({e}); delete it to run the defaults again"
+            ) from None
         if cached.get("key") == key:
             returns = [math.nan if r is None else r for r in cached["returns"]]
-            return Baseline(cached["config"], returns, objective(returns, last_k), profile,
-                            defaults)
+            return Baseline(
+                cached["config"], returns, objective(returns, last_k), profile, defaults
+            )
     agent = PETSAgent(
         env, config, seed=seed, device=device, planner_backend=planner_backend, profile=profile
     )

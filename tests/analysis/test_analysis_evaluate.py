@@ -57,23 +57,27 @@ def test_evaluate_random_search_end_to_end(tmp_path):
     from mbrlhpo.agent import PETSAgent, default_hparams
 
     db = tmp_path / "rs.db"
-    study = tune("cartpole", "random", population=2, trials=2, db=db, agent_overrides=TINY,
-                 baseline=False)
+    study = tune(
+        "cartpole", "random", population=2, trials=2, db=db, agent_overrides=TINY, baseline=False
+    )
     ev, paths = evaluate_study(db, seeds=2, plots=False, n_boot=500)
     seeds = [EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + 1]
     assert ev.seeds == seeds and ev.trials == 3 and ev.profile == "quick"
     assert ev.baseline_name == "the quick profile's defaults (Tables 2-4)"
     assert ev.schedules["best"] == [{k: study.best_config[k] for k in GROUPS["joint"]}] * 3
     assert ev.schedules["baseline"][0] == {
-        k: v for k, v in default_hparams("cartpole", "quick").replace(**TINY).to_dict().items()
-        if k in GROUPS["joint"]}
+        k: v
+        for k, v in default_hparams("cartpole", "quick").replace(**TINY).to_dict().items()
+        if k in GROUPS["joint"]
+    }
     for s in seeds:
         agent = PETSAgent("cartpole", dict(TINY), seed=s, profile="quick")
         by_hand = [agent.run_trial().ret for _ in range(3)]
         assert ev.returns["baseline"][s] == by_hand
     mean = np.mean([ev.returns["best"][s] for s in seeds], axis=0)
     assert ev.curves["best"]["final_scenario"] == pytest.approx(
-        np.maximum.accumulate(mean).tolist())
+        np.maximum.accumulate(mean).tolist()
+    )
     assert [r["trial"] for r in ev.table()] == [1, 2, 3]
     assert ev.comparison["difference"] == pytest.approx(ev.table()[-1]["difference"])
     assert ev.comparison["ci_low"] <= ev.comparison["ci_high"]
@@ -83,9 +87,22 @@ def test_evaluate_random_search_end_to_end(tmp_path):
     assert data["returns"]["best"][str(seeds[0])] == ev.returns["best"][seeds[0]]
     assert "| trial | best | baseline | difference |" in paths["md"].read_text()
     # The CLI: finished arms are read back (nothing reruns), a second event is stored.
-    proc = subprocess.run([sys.executable, "-m", "mbrlhpo", "evaluate", "--db", str(db),
-                           "--seeds", "2", "--no-plots"], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mbrlhpo",
+            "evaluate",
+            "--db",
+            str(db),
+            "--seeds",
+            "2",
+            "--no-plots",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "trial" not in proc.stdout.split("# Evaluation")[0].replace("evaluating", "")
     assert "95% CI" in proc.stdout and "stored in the study" in proc.stdout
@@ -95,11 +112,22 @@ def test_evaluate_random_search_end_to_end(tmp_path):
 def test_evaluate_pbt_replays_the_best_schedule(tmp_path):
     pytest.importorskip("matplotlib")
     db = tmp_path / "pbt.db"
-    study = tune("cartpole", "pbt", population=3, trials=3, db=db, pbt_interval=2,
-                 agent_overrides=TINY, space_overrides={"epochs": (3, 4)}, baseline=False)
+    study = tune(
+        "cartpole",
+        "pbt",
+        population=3,
+        trials=3,
+        db=db,
+        pbt_interval=2,
+        agent_overrides=TINY,
+        space_overrides={"epochs": (3, 4)},
+        baseline=False,
+    )
     ev, paths = evaluate_study(db, seeds=2, n_boot=200)
-    want = [{k: v for k, v in r["config"].items() if k in ev.schedules["best"][0]}
-            for r in study.best_schedule]
+    want = [
+        {k: v for k, v in r["config"].items() if k in ev.schedules["best"][0]}
+        for r in study.best_schedule
+    ]
     assert ev.schedules["best"] == want and len(want) == ev.trials == 4
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert math.isfinite(ev.comparison["difference"])
@@ -108,9 +136,12 @@ def test_evaluate_pbt_replays_the_best_schedule(tmp_path):
 def test_evaluate_bad_input(tmp_path):
     with pytest.raises(ValueError, match="existing study database"):
         evaluate_study(tmp_path / "missing.db")
-    proc = subprocess.run([sys.executable, "-m", "mbrlhpo", "evaluate", "--db",
-                           str(tmp_path / "missing.db")], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mbrlhpo", "evaluate", "--db", str(tmp_path / "missing.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and proc.stderr.startswith("mbrlhpo: error:")
 
 
@@ -119,8 +150,13 @@ def test_evaluation_plan_needs_the_agents_profile():
     stored them) needs --profile; the plan then covers the random trial + the MPC trials."""
     from mbrlhpo.analysis.evaluate import evaluation_plan
 
-    rec = {"db": "x.db", "method": "random", "settings": {"env": "cartpole", "trials": 2},
-           "best_config": {"lr": 1e-3, "weight_decay": 1e-4, "epochs": 3}, "baseline": None}
+    rec = {
+        "db": "x.db",
+        "method": "random",
+        "settings": {"env": "cartpole", "trials": 2},
+        "best_config": {"lr": 1e-3, "weight_decay": 1e-4, "epochs": 3},
+        "baseline": None,
+    }
     with pytest.raises(ValueError, match="--profile"):
         evaluation_plan(rec)
     plan = evaluation_plan(rec, profile="quick", overrides={"particles": 5})
@@ -129,6 +165,9 @@ def test_evaluation_plan_needs_the_agents_profile():
     assert plan["schedules"]["baseline"][0]["horizon"] == 20  # the quick profile's
     with pytest.raises(ValueError, match="tunables"):
         evaluation_plan(rec, profile="quick", overrides={"lr": 1e-2})
-    hb = {**rec, "method": "hyperband",
-          "settings": {"env": "cartpole", "hyperband": {"max_budget": 9.0}}}
+    hb = {
+        **rec,
+        "method": "hyperband",
+        "settings": {"env": "cartpole", "hyperband": {"max_budget": 9.0}},
+    }
     assert evaluation_plan(hb, profile="quick")["trials"] == 10

@@ -19,9 +19,18 @@ TINY = dict(iterations=1, population=10, horizon=3, particles=5, hidden=16, dept
 @pytest.fixture(scope="module")
 def pbt_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("mm") / "pbt.db"
-    tune("cartpole", "pbt", population=4, trials=3, db=db, pbt_interval=2,
-         agent_overrides=TINY, space_overrides={"epochs": (3, 4)}, baseline=False,
-         keep_checkpoints_every=2)
+    tune(
+        "cartpole",
+        "pbt",
+        population=4,
+        trials=3,
+        db=db,
+        pbt_interval=2,
+        agent_overrides=TINY,
+        space_overrides={"epochs": (3, 4)},
+        baseline=False,
+        keep_checkpoints_every=2,
+    )
     return db
 
 
@@ -32,10 +41,17 @@ def _load_final(db, member, trial=None):
     from mbrlhpo.store.sqlite_store import StudyStore
 
     with StudyStore(db) as st:
-        ref = max((c for c in st.checkpoints() if c["member"] == member
-                   and (trial is None or c["trial"] == trial)), key=lambda c: c["trial"])
-    return CheckpointDir(study_dir_for(db) / "checkpoints").load(PETSAgent, ref["path"],
-                                                                 ref["sha256"])
+        ref = max(
+            (
+                c
+                for c in st.checkpoints()
+                if c["member"] == member and (trial is None or c["trial"] == trial)
+            ),
+            key=lambda c: c["trial"],
+        )
+    return CheckpointDir(study_dir_for(db) / "checkpoints").load(
+        PETSAgent, ref["path"], ref["sha256"]
+    )
 
 
 def _cat(buf, idx):
@@ -52,8 +68,9 @@ def test_objective_mismatch_nlls_by_hand(pbt_db):
     pool = {}
     for a in agents.values():
         for i in range(a.buffer.num_episodes):
-            pool.setdefault(a.buffer.episode_digest(i),
-                            (a, i, float(a.buffer.episode(i).reward.sum())))
+            pool.setdefault(
+                a.buffer.episode_digest(i), (a, i, float(a.buffer.episode(i).reward.sum()))
+            )
     edges = np.quantile([v[2] for v in pool.values()], [0.0, 0.5, 1.0])
     assert [b["low"] for b in res["bins"]] == pytest.approx(edges[:2].tolist())
     for r in rows:
@@ -64,8 +81,11 @@ def test_objective_mismatch_nlls_by_hand(pbt_db):
         assert r["on_policy_nll"] == pytest.approx(want, rel=1e-6)
         own = {a.buffer.episode_digest(i) for i in range(n)}
         for b in range(2):
-            held = [(src, i) for d, (src, i, ret) in pool.items() if d not in own
-                    and (edges[b] <= ret < edges[b + 1] or (b == 1 and ret == edges[2]))]
+            held = [
+                (src, i)
+                for d, (src, i, ret) in pool.items()
+                if d not in own and (edges[b] <= ret < edges[b + 1] or (b == 1 and ret == edges[2]))
+            ]
             assert r["off_policy_episodes"][b] == len(held)
             if held:
                 parts = [_cat(src.buffer, [i]) for src, i in held]
@@ -75,7 +95,8 @@ def test_objective_mismatch_nlls_by_hand(pbt_db):
                 assert math.isnan(r["off_policy_nll"][b])
     s = res["summary"]
     assert s["top"]["on_policy_nll"] == pytest.approx(
-        np.mean([r["on_policy_nll"] for r in rows[:2]]))
+        np.mean([r["on_policy_nll"] for r in rows[:2]])
+    )
 
 
 def test_objective_mismatch_curves_over_training(pbt_db):
@@ -94,7 +115,8 @@ def test_objective_mismatch_curves_over_training(pbt_db):
         assert [p["trial"] for p in curve] == [2, 4]
         mine = [r for r in res["members"] if r["group"] == g]
         assert curve[0]["on_policy_nll"] == pytest.approx(
-            np.mean([r["curve"][0]["on_policy_nll"] for r in mine]))
+            np.mean([r["curve"][0]["on_policy_nll"] for r in mine])
+        )
     assert len(res["returns"]) == sum(b["episodes"] for b in res["bins"])
 
 
@@ -119,8 +141,16 @@ def test_report_draws_objective_mismatch_and_top_bottom(pbt_db, tmp_path):
 
 def test_mismatch_needs_final_checkpoints(tmp_path):
     db = tmp_path / "hb.db"
-    tune("cartpole", "hyperband", db=db, budgets=(1, 3), hb_iterations=1,
-         agent_overrides=TINY, space_overrides={"epochs": (3, 4)}, baseline=False)
+    tune(
+        "cartpole",
+        "hyperband",
+        db=db,
+        budgets=(1, 3),
+        hb_iterations=1,
+        agent_overrides=TINY,
+        space_overrides={"epochs": (3, 4)},
+        baseline=False,
+    )
     with pytest.raises(ValueError, match="keep-final-checkpoints"):
         objective_mismatch(db)
     paths = report(db, tmp_path / "r", plots=False)
@@ -131,19 +161,29 @@ def test_one_hyperparameter_search_top_vs_bottom(tmp_path):
     """Fig. 10: random search over the plan horizon alone; the other CEM settings stay at the
     defaults; the top configurations' final scores beat the bottom ones'."""
     db = tmp_path / "horizon.db"
-    study = tune("cartpole", "random", group="planning", searched=["horizon"], population=4,
-                 trials=2, db=db, agent_overrides={k: v for k, v in TINY.items()
-                                                   if k != "horizon"}, baseline=False)
+    study = tune(
+        "cartpole",
+        "random",
+        group="planning",
+        searched=["horizon"],
+        population=4,
+        trials=2,
+        db=db,
+        agent_overrides={k: v for k, v in TINY.items() if k != "horizon"},
+        baseline=False,
+    )
     rec = read_study(db)
     assert list(rec["space"]) == ["horizon"]
     configs = [m["config"] for m in rec["members"]]
     assert len({c["horizon"] for c in configs}) > 1
-    assert all(c["iterations"] == 1 and c["population"] == 10 and c["alpha"] == 0.1
-               for c in configs)
+    assert all(
+        c["iterations"] == 1 and c["population"] == 10 and c["alpha"] == 0.1 for c in configs
+    )
     tb = top_bottom_curves(rec, k=2)
     assert tb["k"] == 2 and len(tb["top"]["mean"]) == 3
     assert min(m["score"] for m in tb["top"]["members"]) >= max(
-        m["score"] for m in tb["bottom"]["members"])
+        m["score"] for m in tb["bottom"]["members"]
+    )
     assert tb["top"]["members"][0]["member"] == study.best_member
     with pytest.raises(ValueError, match="searched"):
         tune("cartpole", "random", group="planning", searched=["lr"], db=tmp_path / "x.db")

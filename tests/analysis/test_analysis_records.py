@@ -42,19 +42,41 @@ def pbt_db(tmp_path):
         st.record_trial(0, 1, _cfg(0.1, 5), 1.0, 0.1)
         st.record_trial(1, 1, _cfg(0.2, 4), 3.0, 0.1)
         st.record_trial(2, 1, _cfg(0.4, 6), 2.0, 0.1)
-        st.record_round(1, {0: 1.0, 1: 3.0, 2: 2.0}, [
-            {"kind": "exploit", "src": 1, "src_round": 1, "dst": 0,
-             "old_config": _cfg(0.1, 5), "new_config": _cfg(0.2, 4)},
-            {"kind": "explore", "dst": 0, "old_config": _cfg(0.2, 4),
-             "new_config": _cfg(0.3, 5)}])
+        st.record_round(
+            1,
+            {0: 1.0, 1: 3.0, 2: 2.0},
+            [
+                {
+                    "kind": "exploit",
+                    "src": 1,
+                    "src_round": 1,
+                    "dst": 0,
+                    "old_config": _cfg(0.1, 5),
+                    "new_config": _cfg(0.2, 4),
+                },
+                {
+                    "kind": "explore",
+                    "dst": 0,
+                    "old_config": _cfg(0.2, 4),
+                    "new_config": _cfg(0.3, 5),
+                },
+            ],
+        )
         st.record_trial(0, 2, _cfg(0.3, 5), 10.0, 0.1)
         st.record_trial(1, 2, _cfg(0.2, 4), 4.0, 0.1)
         st.record_trial(2, 2, _cfg(0.4, 6), None, 0.1, "diverged", "diverged")
     sdir = study_dir_for(db)
     sdir.mkdir()
-    (sdir / "baseline.json").write_text(json.dumps({
-        "key": {"env": "cartpole", "profile": "quick"}, "config": _cfg(1e-3, 5),
-        "returns": [0.5, 1.5], "score": 1.0}))
+    (sdir / "baseline.json").write_text(
+        json.dumps(
+            {
+                "key": {"env": "cartpole", "profile": "quick"},
+                "config": _cfg(1e-3, 5),
+                "returns": [0.5, 1.5],
+                "score": 1.0,
+            }
+        )
+    )
     return db
 
 
@@ -65,7 +87,9 @@ def test_curves_schedule_and_scores_of_a_pbt_study(pbt_db):
     # The best lineage: member 1's trial 1, then member 0's trial 2.
     curve = best_curve(rec["trials"], rec["best_schedule"])
     assert [(c["step"], c["member"], c["trial"], c["ret"]) for c in curve] == [
-        (1, 1, 1, 3.0), (2, 0, 2, 10.0)]
+        (1, 1, 1, 3.0),
+        (2, 0, 2, 10.0),
+    ]
     top = top_curve(rec["trials"], k=2)
     assert top[0] == {"trial": 1, "mean": 2.5, "std": 0.5, "n": 2, "members": [1, 2]}
     assert top[1] == {"trial": 2, "mean": 7.0, "std": 3.0, "n": 2, "members": [0, 1]}
@@ -74,7 +98,10 @@ def test_curves_schedule_and_scores_of_a_pbt_study(pbt_db):
     assert sched[0]["std"] == pytest.approx({"lr": 0.1, "epochs": 1.0})
     assert sched[1]["mean"] == pytest.approx({"lr": 0.25, "epochs": 4.5})  # members 0, 1
     assert set(top_schedule(rec["trials"], rec["schedule"], k=1)[0]["mean"]) == {
-        "alpha", "epochs", "lr"}
+        "alpha",
+        "epochs",
+        "lr",
+    }
     with pytest.raises(ValueError, match="not in the schedule"):
         top_schedule(rec["trials"], rec["schedule"], names=["horizon"])
     curves = learning_curves(rec, k=2)
@@ -83,8 +110,12 @@ def test_curves_schedule_and_scores_of_a_pbt_study(pbt_db):
     assert scores == {0: 5.5, 1: 3.5, 2: -math.inf}
     hist = score_histogram(final_scores(rec), bins=2)
     assert hist == {"counts": [1, 1], "edges": [3.5, 4.5, 5.5], "n": 2, "failed": 1}
-    assert lineage_counts(rec["lineage"]) == {"exploit": 1, "replace_failed": 0,
-                                               "explore": 1, "backtrack": 0}
+    assert lineage_counts(rec["lineage"]) == {
+        "exploit": 1,
+        "replace_failed": 0,
+        "explore": 1,
+        "backtrack": 0,
+    }
     s = summarize(rec, k=2)
     assert s["env"] == "cartpole" and s["baseline_score"] == 1.0  # mean of (0.5, 1.5)
     assert s["improvement"] == pytest.approx(4.5)

@@ -30,39 +30,59 @@ def test_load_the_papers_reacher_schedule():
     assert len(sched) == len(raw) == 82
     assert all(set(e) == {"lr", "weight_decay", "epochs"} for e in sched)
     for ours, theirs in zip(sched, raw, strict=True):
-        assert ours == {"lr": theirs["model_learning_rate"],
-                        "weight_decay": theirs["model_weight_decay"],
-                        "epochs": theirs["model_train_epoch"]}
+        assert ours == {
+            "lr": theirs["model_learning_rate"],
+            "weight_decay": theirs["model_weight_decay"],
+            "epochs": theirs["model_train_epoch"],
+        }
         assert type(ours["epochs"]) is int and type(ours["lr"]) is float
     assert sched[0]["epochs"] == 12 and sched[0]["lr"] == pytest.approx(0.0042833726909252915)
     assert len({json.dumps(e, sort_keys=True) for e in sched}) > 1  # a schedule, not a constant
 
 
 def test_every_paper_key_maps_to_ours():
-    entry = {"cem_alpha": 0.1, "cem_elites_ratio": 0.1, "cem_popsize": 500.0,
-             "model_learning_rate": 0.001, "model_train_epoch": 5, "model_weight_decay": 5e-4,
-             "num_cem_iters": 5, "plan_hor": 25}
+    entry = {
+        "cem_alpha": 0.1,
+        "cem_elites_ratio": 0.1,
+        "cem_popsize": 500.0,
+        "model_learning_rate": 0.001,
+        "model_train_epoch": 5,
+        "model_weight_decay": 5e-4,
+        "num_cem_iters": 5,
+        "plan_hor": 25,
+    }
     (ours,) = validate_schedule([entry])
-    assert ours == {"alpha": 0.1, "elite_ratio": 0.1, "population": 500, "lr": 0.001,
-                    "epochs": 5, "weight_decay": 5e-4, "iterations": 5, "horizon": 25}
+    assert ours == {
+        "alpha": 0.1,
+        "elite_ratio": 0.1,
+        "population": 500,
+        "lr": 0.001,
+        "epochs": 5,
+        "weight_decay": 5e-4,
+        "iterations": 5,
+        "horizon": 25,
+    }
     assert type(ours["population"]) is int
     assert validate_schedule([{"lr": 1e-3, "horizon": 10}]) == [{"lr": 1e-3, "horizon": 10}]
 
 
-@pytest.mark.parametrize("entries, match", [
-    ([], "empty schedule"),
-    ({"lr": 1e-3}, "JSON list"),
-    ([{"model_learning_rate": 1e-3, "momentum": 0.9}], "unknown key 'momentum'"),
-    ([{"lr": 1e-3}, {"lr": 1e-3, "epochs": 5}], "entry 1: sets"),
-    ([{"cem_alpha": 1.5}], "entry 0: expected alpha in"),
-    ([{"lr": 1e-3}, {"lr": -1.0}], "entry 1: expected lr > 0"),
-    ([{"model_train_epoch": 2.5}], "integer for epochs"),
-    ([{"plan_hor": 0}], "horizon"),
-    ([{"lr": "fast"}], "number for lr"),
-    ([{"lr": 1e-3, "model_learning_rate": 1e-3}], "given twice"),
-    ([3], "expected a dict"),
-    ([{}], "at least one hyperparameter"),
-])
+@pytest.mark.parametrize(
+    "entries, match",
+    [
+        ([], "empty schedule"),
+        ({"lr": 1e-3}, "JSON list"),
+        ([{"model_learning_rate": 1e-3, "momentum": 0.9}], "unknown key 'momentum'"),
+        ([{"lr": 1e-3}, {"lr": 1e-3, "epochs": 5}], "entry 1: sets"),
+        ([{"cem_alpha": 1.5}], "entry 0: expected alpha in"),
+        ([{"lr": 1e-3}, {"lr": -1.0}], "entry 1: expected lr > 0"),
+        ([{"model_train_epoch": 2.5}], "integer for epochs"),
+        ([{"plan_hor": 0}], "horizon"),
+        ([{"lr": "fast"}], "number for lr"),
+        ([{"lr": 1e-3, "model_learning_rate": 1e-3}], "given twice"),
+        ([3], "expected a dict"),
+        ([{}], "at least one hyperparameter"),
+    ],
+)
 def test_bad_schedules_are_rejected_clearly(entries, match):
     with pytest.raises(ValueError, match=match):
         validate_schedule(entries)
@@ -128,8 +148,14 @@ def test_replay_sets_each_trials_hyperparameters(tmp_path):
     sched = load_schedule(REACHER)[:2]
     sched[1] = {**sched[1], "epochs": 3, "lr": 3e-3}  # a change the agents must follow
     seen = []
-    res = replay_schedule("reacher", sched, seeds=[0, 1], profile="quick", overrides=TINY,
-                          on_trial=lambda t, r: seen.append((t, dict(r))))
+    res = replay_schedule(
+        "reacher",
+        sched,
+        seeds=[0, 1],
+        profile="quick",
+        overrides=TINY,
+        on_trial=lambda t, r: seen.append((t, dict(r))),
+    )
     assert res.env == "reacher" and res.trials == 2 and res.seeds == [0, 1]
     assert [t for t, _ in seen] == [0, 1]
     assert res.hparams["particles"] == 5 and "lr" not in res.hparams
@@ -162,8 +188,17 @@ def test_replay_accepts_mbrlhpos_own_pbt_schedule(tmp_path):
     from mbrlhpo.tuning import tune
 
     db = tmp_path / "pbt.db"
-    study = tune("cartpole", "pbt", population=3, trials=3, db=db, pbt_interval=2,
-                 agent_overrides=TINY, space_overrides={"epochs": (3, 4)}, baseline=False)
+    study = tune(
+        "cartpole",
+        "pbt",
+        population=3,
+        trials=3,
+        db=db,
+        pbt_interval=2,
+        agent_overrides=TINY,
+        space_overrides={"epochs": (3, 4)},
+        baseline=False,
+    )
     want = [r["config"] for r in study.best_schedule]
     assert len(want) == 4
     paths = report(db, tmp_path / "rep", plots=False)
@@ -175,8 +210,19 @@ def test_replay_accepts_mbrlhpos_own_pbt_schedule(tmp_path):
         assert got == want, source
     assert schedule_env(db) == schedule_env(summary) == "cartpole"
     fixed = {k: v for k, v in TINY.items() if k not in want[0]}
-    cli = [sys.executable, "-m", "mbrlhpo", "replay", "--schedule", str(summary), "--trials",
-           "2", "--profile", "quick", *[x for k, v in fixed.items() for x in ("--set", f"{k}={v}")]]
+    cli = [
+        sys.executable,
+        "-m",
+        "mbrlhpo",
+        "replay",
+        "--schedule",
+        str(summary),
+        "--trials",
+        "2",
+        "--profile",
+        "quick",
+        *[x for k, v in fixed.items() for x in ("--set", f"{k}={v}")],
+    ]
     proc = subprocess.run(cli, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "on cartpole" in proc.stdout and "final scenario" in proc.stdout

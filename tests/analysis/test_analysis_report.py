@@ -22,12 +22,29 @@ def studies(tmp_path_factory):
     dbs = {}
     for name, copy in (("pbt", "all"), ("pbt-nocopy", "hparams")):
         dbs[name] = root / f"{name}.db"
-        tune("cartpole", "pbt", population=3, trials=3, db=dbs[name], pbt_interval=2,
-             copy=copy, agent_overrides=TINY, space_overrides=FEW_EPOCHS,
-             baseline=copy == "all")
+        tune(
+            "cartpole",
+            "pbt",
+            population=3,
+            trials=3,
+            db=dbs[name],
+            pbt_interval=2,
+            copy=copy,
+            agent_overrides=TINY,
+            space_overrides=FEW_EPOCHS,
+            baseline=copy == "all",
+        )
     dbs["hb"] = root / "hb.db"
-    tune("cartpole", "hyperband", db=dbs["hb"], budgets=(1, 3), hb_iterations=1,
-         agent_overrides=TINY, space_overrides=FEW_EPOCHS, baseline=False)
+    tune(
+        "cartpole",
+        "hyperband",
+        db=dbs["hb"],
+        budgets=(1, 3),
+        hb_iterations=1,
+        agent_overrides=TINY,
+        space_overrides=FEW_EPOCHS,
+        baseline=False,
+    )
     return dbs
 
 
@@ -84,8 +101,23 @@ def test_cli_report_and_replay(studies, tmp_path, capsys):
     assert main(["report", "--db", str(studies["pbt"]), "--out", str(out), "--no-plots"]) == 0
     assert "Study report: pbt" in capsys.readouterr().out
     assert (out / "summary.md").is_file() and not (out / "learning_curves.png").exists()
-    assert main(["report", "--db", str(studies["pbt"]), str(studies["hb"]), "--out",
-                 str(tmp_path / "cmp"), "--labels", "a", "b", "--no-plots"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--db",
+                str(studies["pbt"]),
+                str(studies["hb"]),
+                "--out",
+                str(tmp_path / "cmp"),
+                "--labels",
+                "a",
+                "b",
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
     assert "| a | pbt |" in capsys.readouterr().out
     assert main(["report", "--db", str(tmp_path / "none.db"), "--out", str(out)]) == 2
     assert "no such file" in capsys.readouterr().err
@@ -94,8 +126,22 @@ def test_cli_report_and_replay(studies, tmp_path, capsys):
 
     sched = Path(__file__).parent / "data" / "reacher_pbt_model_train_top_avg.json"
     tiny = [x for k, v in TINY.items() for x in ("--set", f"{k}={v}")]
-    rc = main(["replay", "--schedule", str(sched), "--seeds", "0", "--trials", "2",
-               "--profile", "quick", "--out", str(tmp_path / "replay"), *tiny])
+    rc = main(
+        [
+            "replay",
+            "--schedule",
+            str(sched),
+            "--seeds",
+            "0",
+            "--trials",
+            "2",
+            "--profile",
+            "quick",
+            "--out",
+            str(tmp_path / "replay"),
+            *tiny,
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "on reacher" in text and "final scenario" in text

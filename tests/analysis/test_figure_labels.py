@@ -51,9 +51,17 @@ def test_replay_prints_trials_from_1_like_its_figure(capsys, monkeypatch, tmp_pa
 
     monkeypatch.setattr(replay, "replay_schedule", fake)
     monkeypatch.setattr(replay, "schedule_env", lambda p: "cartpole")
-    args = argparse.Namespace(env="cartpole", schedule=tmp_path / "s.json", seeds=[0],
-                              trials=None, profile="quick", device="cpu", planner="auto",
-                              overrides=[], out=None)
+    args = argparse.Namespace(
+        env="cartpole",
+        schedule=tmp_path / "s.json",
+        seeds=[0],
+        trials=None,
+        profile="quick",
+        device="cpu",
+        planner="auto",
+        overrides=[],
+        out=None,
+    )
     run_replay(args)
     out = capsys.readouterr().out
     assert "trial    1" in out and "trial    2" in out and "trial    0" not in out

@@ -42,41 +42,41 @@ inline int RunAll() {
 
 }  // namespace mbrlhpo_test
 
-#define TEST(name)                                                        \
-  static void name();                                                     \
-  static ::mbrlhpo_test::Register register_##name(#name, name);          \
+#define TEST(name)                                              \
+  static void name();                                           \
+  static ::mbrlhpo_test::Register register_##name(#name, name); \
   static void name()
 
-#define CHECK(cond)                                                                \
-  do {                                                                             \
-    if (!(cond)) {                                                                 \
-      std::printf("  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);       \
-      ++::mbrlhpo_test::Registry::Get().failures;                                  \
-    }                                                                              \
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    if (!(cond)) {                                                           \
+      std::printf("  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+      ++::mbrlhpo_test::Registry::Get().failures;                            \
+    }                                                                        \
   } while (0)
 
-#define CHECK_NEAR(a, b, tol)                                                        \
-  do {                                                                               \
-    const double va = (a), vb = (b);                                                 \
-    if (!(std::fabs(va - vb) <= (tol))) {                                            \
-      std::printf("  %s:%d: %s = %.9g vs %s = %.9g (tol %g)\n", __FILE__, __LINE__, #a, \
-                  va, #b, vb, static_cast<double>(tol));                             \
-      ++::mbrlhpo_test::Registry::Get().failures;                                    \
-    }                                                                                \
+#define CHECK_NEAR(a, b, tol)                                                                   \
+  do {                                                                                          \
+    const double va = (a), vb = (b);                                                            \
+    if (!(std::fabs(va - vb) <= (tol))) {                                                       \
+      std::printf("  %s:%d: %s = %.9g vs %s = %.9g (tol %g)\n", __FILE__, __LINE__, #a, va, #b, \
+                  vb, static_cast<double>(tol));                                                \
+      ++::mbrlhpo_test::Registry::Get().failures;                                               \
+    }                                                                                           \
   } while (0)
 
-#define CHECK_THROWS(expr)                                                             \
-  do {                                                                                 \
-    bool thrown = false;                                                               \
-    try {                                                                              \
-      expr;                                                                            \
-    } catch (const std::exception&) {                                                  \
-      thrown = true;                                                                   \
-    }                                                                                  \
-    if (!thrown) {                                                                     \
-      std::printf("  %s:%d: %s did not throw\n", __FILE__, __LINE__, #expr);           \
-      ++::mbrlhpo_test::Registry::Get().failures;                                      \
-    }                                                                                  \
+#define CHECK_THROWS(expr)                                                   \
+  do {                                                                       \
+    bool thrown = false;                                                     \
+    try {                                                                    \
+      expr;                                                                  \
+    } catch (const std::exception&) {                                        \
+      thrown = true;                                                         \
+    }                                                                        \
+    if (!thrown) {                                                           \
+      std::printf("  %s:%d: %s did not throw\n", __FILE__, __LINE__, #expr); \
+      ++::mbrlhpo_test::Registry::Get().failures;                            \
+    }                                                                        \
   } while (0)
 
 #define TEST_MAIN() \

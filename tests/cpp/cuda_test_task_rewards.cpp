@@ -18,7 +18,8 @@ TEST(DeviceRewardsEqualHostRewards) {
     std::vector<unsigned char> term(n);
     for (auto& v : act) v = uni(gen);
     for (auto& v : obs) v = uni(gen);
-    mbrlhpo::cuda::TaskRewardsViaDevice(info.id, act.data(), obs.data(), rew.data(), term.data(), n);
+    mbrlhpo::cuda::TaskRewardsViaDevice(info.id, act.data(), obs.data(), rew.data(), term.data(),
+                                        n);
     for (int i = 0; i < n; ++i) {
       mbrlhpo::DispatchTask(info.id, [&](auto task) {
         using Task = decltype(task);

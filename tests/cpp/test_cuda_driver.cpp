@@ -42,9 +42,8 @@ std::vector<LauncherKind> HostLaunchers() {
   if (mbrlhpo::cuda::HostEmulatorBuilt()) {
     const char* names[] = {"emulator/forward", "emulator/reverse", "emulator/shuffled"};
     for (Order order : {Order::kForward, Order::kReverse, Order::kShuffled}) {
-      kinds.push_back({names[static_cast<int>(order)], [order] {
-                         return MakeHostLauncher(HostKernels::kEmulator, {order, 42});
-                       }});
+      kinds.push_back({names[static_cast<int>(order)],
+                       [order] { return MakeHostLauncher(HostKernels::kEmulator, {order, 42}); }});
     }
   } else {
     std::printf("  (this build has no emulated kernels: reference launches only)\n");
@@ -165,12 +164,17 @@ TEST(bad_members_are_rejected_with_clear_messages) {
     planner.Plan(ms);
   };
   CudaMember good{p.Member(net, false), Gemm::kTf32};
-  CHECK(ThrowsWith([&] { std::vector<CudaMember> none; planner.Plan(none); },
-                   "expected at least one member, got 0"));
+  CHECK(ThrowsWith(
+      [&] {
+        std::vector<CudaMember> none;
+        planner.Plan(none);
+      },
+      "expected at least one member, got 0"));
   CudaMember bad = good;
   bad.cem.task = &FindPlannerTask("cartpole");
-  CHECK(ThrowsWith([&] { plan(bad); }, "member 0: expected a model input width of 6 for task "
-                                       "'cartpole', got 15"));
+  CHECK(ThrowsWith([&] { plan(bad); },
+                   "member 0: expected a model input width of 6 for task "
+                   "'cartpole', got 15"));
   bad = good;
   bad.cem.obs = nullptr;
   CHECK(ThrowsWith([&] { plan(bad); }, "member 0: null obs/init_mean/bounds/out pointer"));

@@ -161,7 +161,8 @@ std::string TempPath(const std::string& name) {
 
 void WriteFile(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 }  // namespace
@@ -255,7 +256,8 @@ TEST(ClearErrorsForBadFiles) {
   SafetensorsFile shape = f;
   shape.tensors["layer1.bias"].shape = {2, 8, 1};
   shape.metadata["sha256"] = mbrlhpo::ModelFileChecksum(shape);
-  CHECK(Throws(Serialise(shape), "expected tensor 'layer1.bias' of shape (2, 1, 8), got (2, 8, 1)"));
+  CHECK(
+      Throws(Serialise(shape), "expected tensor 'layer1.bias' of shape (2, 1, 8), got (2, 8, 1)"));
   SafetensorsFile task = f;
   task.metadata["task"] = "hopper";
   task.metadata["sha256"] = mbrlhpo::ModelFileChecksum(task);
@@ -304,13 +306,24 @@ TEST(RandomMutationsNeverCrash) {
       const size_t pos = uniform(b.size());
       const size_t hpos = uniform(std::min(header_end, b.size()));
       switch (uniform(6)) {
-        case 0: b[pos] ^= static_cast<uint8_t>(1u << uniform(8)); break;
-        case 1: b[hpos] = static_cast<uint8_t>("{}[]\",:0123456789-.eE \\u"[uniform(24)]); break;
-        case 2: b.resize(pos); break;
-        case 3: b.insert(b.begin() + hpos, static_cast<uint8_t>(uniform(256))); break;
-        case 4: b.erase(b.begin() + hpos, b.begin() + std::min(b.size(), hpos + 1 + uniform(8)));
+        case 0:
+          b[pos] ^= static_cast<uint8_t>(1u << uniform(8));
           break;
-        default: b[uniform(8) % b.size()] = static_cast<uint8_t>(uniform(256)); break;
+        case 1:
+          b[hpos] = static_cast<uint8_t>("{}[]\",:0123456789-.eE \\u"[uniform(24)]);
+          break;
+        case 2:
+          b.resize(pos);
+          break;
+        case 3:
+          b.insert(b.begin() + hpos, static_cast<uint8_t>(uniform(256)));
+          break;
+        case 4:
+          b.erase(b.begin() + hpos, b.begin() + std::min(b.size(), hpos + 1 + uniform(8)));
+          break;
+        default:
+          b[uniform(8) % b.size()] = static_cast<uint8_t>(uniform(256));
+          break;
       }
     }
     CHECK(LoadsIdenticalOrThrows(b, f));

@@ -28,7 +28,8 @@ struct Buffers {
   std::vector<float> low{-1.0f, -2.0f}, high{1.0f, 0.5f};
   std::vector<float> mean = std::vector<float>(kHA), var = std::vector<float>(kHA);
   std::vector<float> candidates = std::vector<float>(kPop * kHA);
-  std::vector<float> row_returns = std::vector<float>(kPop * kP), returns = std::vector<float>(kPop);
+  std::vector<float> row_returns = std::vector<float>(kPop * kP),
+                     returns = std::vector<float>(kPop);
   std::vector<int32_t> elites = std::vector<int32_t>(kK);
   std::vector<float> trace_returns = std::vector<float>(kIters * kPop);
   std::vector<int32_t> trace_elites = std::vector<int32_t>(kIters * kK);
@@ -100,12 +101,10 @@ void RefRefit(Buffers& b, const cu::MemberArgs& m, int it) {
   std::vector<int32_t> order(kPop);
   std::iota(order.begin(), order.end(), 0);
   const float* ret = b.returns.data();
-  std::partial_sort(order.begin(), order.begin() + kK, order.end(), [ret](int32_t x, int32_t y) {
-    return pm::RanksBefore(ret[x], x, ret[y], y);
-  });
+  std::partial_sort(order.begin(), order.begin() + kK, order.end(),
+                    [ret](int32_t x, int32_t y) { return pm::RanksBefore(ret[x], x, ret[y], y); });
   for (int q = 0; q < kHA; ++q) {
-    pm::RefitElement(b.candidates.data(), order.data(), kK, kHA, q, m.alpha, &b.mean[q],
-                     &b.var[q]);
+    pm::RefitElement(b.candidates.data(), order.data(), kK, kHA, q, m.alpha, &b.mean[q], &b.var[q]);
   }
   std::copy(order.begin(), order.begin() + kK, b.elites.begin());
   std::copy(ret, ret + kPop, b.trace_returns.begin() + it * kPop);
@@ -130,7 +129,8 @@ TEST(SampleAndRefitEqualTheCpuOrderUnderThreeSchedules) {
     const cu::PlanLaunch launch{1, 1, kIters, &mg, &mg};
     // iteration 0: the driver wrote the warm start into mean; Sample sets var and candidates
     cu::host::LaunchSample(launch, 0, schedule);
-    for (int k = 0; k < kHA; ++k) want.var[k] = pm::InitialVariance(want.low[k % kA], want.high[k % kA]);
+    for (int k = 0; k < kHA; ++k)
+      want.var[k] = pm::InitialVariance(want.low[k % kA], want.high[k % kA]);
     RefSample(want, mw, 0);
     CHECK(SameBits(got.var, want.var));
     CHECK(SameBits(got.candidates, want.candidates));

@@ -130,7 +130,8 @@ TEST(DeviceSinCosIsWithinOneUlp) {
   for (int i = 0; i < 20000; ++i) {
     const float x = i % 2 ? wide(gen) : turn(gen);
     for (int cosine = 0; cosine < 2; ++cosine) {
-      const double truth = cosine ? std::cos(static_cast<double>(x)) : std::sin(static_cast<double>(x));
+      const double truth =
+          cosine ? std::cos(static_cast<double>(x)) : std::sin(static_cast<double>(x));
       const float got = mbrlhpo::hd::detail::SinCosViaDouble(x, cosine);
       const double ulp = std::nextafter(static_cast<float>(std::fabs(truth)), INFINITY) -
                          static_cast<float>(std::fabs(truth));
@@ -160,21 +161,21 @@ std::vector<float> RunLayer(const std::vector<float>& in, const std::vector<floa
   constexpr int kRows = 64;
   const int stride = mbrlhpo::cuda::kernels::ActStride(k > n ? k : n);
   std::vector<float> out(kRows * n, -1.0f);
-  *rep = LaunchHost(1, 128, 2 * kRows * stride * sizeof(float), Opt(order, layout),
-                    [&](HostCtx& c) {
-                      float* a = c.smem<float>();
-                      float* o = a + kRows * stride;
-                      for (int i = c.tid(); i < kRows * k; i += c.nthreads()) {
-                        c.sts(&a[(i / k) * stride + i % k], in[i]);
-                      }
-                      c.sync();
-                      const LayerArgs l{a, stride, k, w.data(), b.data(), n, o, stride, swish};
-                      G::template Layer<kRows>(c, l);
-                      c.sync();
-                      for (int i = c.tid(); i < kRows * n; i += c.nthreads()) {
-                        out[i] = c.lds(&o[(i / n) * stride + i % n]);
-                      }
-                    });
+  *rep =
+      LaunchHost(1, 128, 2 * kRows * stride * sizeof(float), Opt(order, layout), [&](HostCtx& c) {
+        float* a = c.smem<float>();
+        float* o = a + kRows * stride;
+        for (int i = c.tid(); i < kRows * k; i += c.nthreads()) {
+          c.sts(&a[(i / k) * stride + i % k], in[i]);
+        }
+        c.sync();
+        const LayerArgs l{a, stride, k, w.data(), b.data(), n, o, stride, swish};
+        G::template Layer<kRows>(c, l);
+        c.sync();
+        for (int i = c.tid(); i < kRows * n; i += c.nthreads()) {
+          out[i] = c.lds(&o[(i / n) * stride + i % n]);
+        }
+      });
   return out;
 }
 
@@ -220,8 +221,8 @@ TEST(Fp32FmaLayerIsBitExactUnderThreeSchedules) {
     const LayerCase lc = MakeCase(k, n, 7u + k);
     for (Order order : kOrders) {
       LaunchReport rep;
-      const auto out = RunLayer<Fp32Fma>(lc.in, lc.w, lc.b, k, n, true, order, MmaLayout::kPtx,
-                                         &rep);
+      const auto out =
+          RunLayer<Fp32Fma>(lc.in, lc.w, lc.b, k, n, true, order, MmaLayout::kPtx, &rep);
       if (!rep.ok()) std::printf("  %s\n", rep.Summary().c_str());
       CHECK(rep.ok());
       int wrong = 0;
@@ -237,8 +238,8 @@ TEST(Tf32MmaLayerIsBitExactUnderThreeSchedules) {
     for (Order order : kOrders) {
       for (bool swish : {false, true}) {
         LaunchReport rep;
-        const auto out = RunLayer<Tf32Mma>(lc.in, lc.w, lc.b, k, n, swish, order,
-                                           MmaLayout::kPtx, &rep);
+        const auto out =
+            RunLayer<Tf32Mma>(lc.in, lc.w, lc.b, k, n, swish, order, MmaLayout::kPtx, &rep);
         if (!rep.ok()) std::printf("  %s\n", rep.Summary().c_str());
         CHECK(rep.ok());
         int wrong = 0;

@@ -108,7 +108,9 @@ TEST(RewardEqualsTaskFunctionAndFinite) {
   const int n = 3, a = 7, o = 17, t = 19;
   for (int i = 0; i < n; ++i) {
     double act[7];
-    for (int k = 0; k < a; ++k) act[k] = static_cast<double>(static_cast<float>(1.5 * std::sin(0.37 * t + 1.3 * (i * a + k))));
+    for (int k = 0; k < a; ++k)
+      act[k] =
+          static_cast<double>(static_cast<float>(1.5 * std::sin(0.37 * t + 1.3 * (i * a + k))));
     const double* next = &r.obs[(t + 1) * n * o + i * o];
     CHECK_NEAR(r.reward[t * n + i], mbrlhpo::tasks::Reacher::Reward(act, next), 1e-12);
   }

@@ -29,8 +29,9 @@ def test_env_reward_and_termination_equal_task_functions(name, backend):
     task = get_task(name)
     for a, obs, r, te, _tr, info in _rollout(env, 40, np.random.default_rng(0))[1:]:
         clipped = np.clip(a.astype(np.float32), task.action_low, task.action_high)
-        assert r == pytest.approx(float(task.reward(clipped.astype(np.float64), obs)), rel=1e-12,
-                                  abs=1e-12)
+        assert r == pytest.approx(
+            float(task.reward(clipped.astype(np.float64), obs)), rel=1e-12, abs=1e-12
+        )
         assert te == bool(task.terminated(obs))
         assert not info["sim_diverged"]
         assert obs.shape == (task.obs_dim,) and obs.dtype == np.float64
@@ -56,18 +57,25 @@ def _independent_obs_check(name, env, x_before, obs):
     elif name == "pusher":
         tips = np.array([0.1, 0, 0])  # tips_arm centre of mass in the wrist frame
         wrist = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "wrist_roll")
-        np.testing.assert_allclose(obs[14:17], d.xpos[wrist] + d.xmat[wrist].reshape(3, 3) @ tips,
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            obs[14:17], d.xpos[wrist] + d.xmat[wrist].reshape(3, 3) @ tips, atol=1e-12
+        )
         np.testing.assert_allclose(obs[17:19], [0.45 + d.qpos[8], -0.05 + d.qpos[7]], atol=1e-12)
     elif name in ("hopper", "halfcheetah"):
         assert obs[0] == pytest.approx((d.qpos[0] - x_before) / task.dt, rel=1e-12)
-        np.testing.assert_array_equal(obs[1:task.obs_dim - m.nv], d.qpos[1:])
+        np.testing.assert_array_equal(obs[1 : task.obs_dim - m.nv], d.qpos[1:])
     elif name == "hexapod":
         mujoco.mj_kinematics(m, d)
         rot = d.xmat[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "torso")].reshape(3, 3)
         roll, pitch, yaw = obs[21:24]
-        cr, sr, cp, sp, cy, sy = (np.cos(roll), np.sin(roll), np.cos(pitch), np.sin(pitch),
-                                  np.cos(yaw), np.sin(yaw))
+        cr, sr, cp, sp, cy, sy = (
+            np.cos(roll),
+            np.sin(roll),
+            np.cos(pitch),
+            np.sin(pitch),
+            np.cos(yaw),
+            np.sin(yaw),
+        )
         rz = np.array([[cy, -sy, 0], [sy, cy, 0], [0, 0, 1]])
         ry = np.array([[cp, 0, sp], [0, 1, 0], [-sp, 0, cp]])
         rx = np.array([[1, 0, 0], [0, cr, -sr], [0, sr, cr]])
@@ -82,8 +90,10 @@ def test_observation_layout_against_mujoco(name):
     rng = np.random.default_rng(1)
     for _ in range(10):
         x_before = float(env.data.qpos[0])
-        obs, *_ = env.step(env.action_space.sample() * 0 + rng.uniform(
-            env.action_space.low, env.action_space.high).astype(np.float32))
+        obs, *_ = env.step(
+            env.action_space.sample() * 0
+            + rng.uniform(env.action_space.low, env.action_space.high).astype(np.float32)
+        )
         _independent_obs_check(name, env, x_before, obs)
 
 
@@ -136,23 +146,55 @@ def _reset_samples(name, count):
     return np.array(out), env
 
 
-@pytest.mark.parametrize("name,check", [
-    ("cartpole", lambda o, e: (np.allclose(o.mean(0), 0, atol=0.015)
-                               and np.allclose(o.std(0), 0.1, atol=0.01))),
-    ("reacher", lambda o, e: (np.all(o[:, :7] == 0) and np.all(o[:, 10:] == 0)
-                              and np.allclose(o[:, 7:10].mean(0), [0, 0.25, 0], atol=0.015)
-                              and np.allclose(o[:, 7:10].std(0), 0.1, atol=0.01))),
-    ("pusher", lambda o, e: (np.allclose(o[:, 17:19].mean(0), [0.6, -0.3], atol=0.004)
-                             and np.allclose(o[:, 17:19].std(0), 0.025, atol=0.003)
-                             and np.all(np.abs(o[:, 7:14]) <= 0.005))),
-    ("hopper", lambda o, e: (np.all(np.abs(o[:, 1:6] - [1.25, 0, 0, 0, 0]) <= 0.005)
-                             and np.all(np.abs(o[:, 6:]) <= 0.005))),
-    ("halfcheetah", lambda o, e: (np.all(np.abs(o[:, 1:9]) <= 0.1)
-                                  and np.allclose(o[:, 9:].std(0), 0.1, atol=0.012))),
-    ("hexapod", lambda o, e: (np.all(np.abs(o[:, :18]) <= 0.1)
-                              and np.allclose(o[:, 20], 0.155)
-                              and np.all(np.abs(o[:, 18]) <= 0.05))),
-])
+@pytest.mark.parametrize(
+    "name,check",
+    [
+        (
+            "cartpole",
+            lambda o, e: (
+                np.allclose(o.mean(0), 0, atol=0.015) and np.allclose(o.std(0), 0.1, atol=0.01)
+            ),
+        ),
+        (
+            "reacher",
+            lambda o, e: (
+                np.all(o[:, :7] == 0)
+                and np.all(o[:, 10:] == 0)
+                and np.allclose(o[:, 7:10].mean(0), [0, 0.25, 0], atol=0.015)
+                and np.allclose(o[:, 7:10].std(0), 0.1, atol=0.01)
+            ),
+        ),
+        (
+            "pusher",
+            lambda o, e: (
+                np.allclose(o[:, 17:19].mean(0), [0.6, -0.3], atol=0.004)
+                and np.allclose(o[:, 17:19].std(0), 0.025, atol=0.003)
+                and np.all(np.abs(o[:, 7:14]) <= 0.005)
+            ),
+        ),
+        (
+            "hopper",
+            lambda o, e: (
+                np.all(np.abs(o[:, 1:6] - [1.25, 0, 0, 0, 0]) <= 0.005)
+                and np.all(np.abs(o[:, 6:]) <= 0.005)
+            ),
+        ),
+        (
+            "halfcheetah",
+            lambda o, e: (
+                np.all(np.abs(o[:, 1:9]) <= 0.1) and np.allclose(o[:, 9:].std(0), 0.1, atol=0.012)
+            ),
+        ),
+        (
+            "hexapod",
+            lambda o, e: (
+                np.all(np.abs(o[:, :18]) <= 0.1)
+                and np.allclose(o[:, 20], 0.155)
+                and np.all(np.abs(o[:, 18]) <= 0.05)
+            ),
+        ),
+    ],
+)
 def test_reset_distributions(name, check):
     obs, env = _reset_samples(name, 400)
     assert check(obs, env)

@@ -23,7 +23,11 @@ def test_dims_bounds_and_model_file(name):
     task = get_task(name)
     obs, act, bound, steps, trials, dt = EXPECTED[name]
     assert (task.obs_dim, task.act_dim, task.steps_per_trial, task.default_trials) == (
-        obs, act, steps, trials)
+        obs,
+        act,
+        steps,
+        trials,
+    )
     assert task.action_low.dtype == np.float32 and task.action_high.dtype == np.float32
     np.testing.assert_array_equal(task.action_low, -bound)
     np.testing.assert_array_equal(task.action_high, bound)
@@ -95,8 +99,11 @@ def test_reward_formulas_by_hand():
     assert get_task("hexapod").reward(a18, s24) == pytest.approx(s24[18])
     a7, s20 = rng.normal(size=7), rng.normal(size=20)
     tip, obj = s20[14:17], s20[17:20]
-    want = -(0.5 * np.abs(tip - obj).sum() + 1.25 * np.abs(np.array(PUSHER_GOAL) - obj).sum()
-             + 0.1 * a7 @ a7)
+    want = -(
+        0.5 * np.abs(tip - obj).sum()
+        + 1.25 * np.abs(np.array(PUSHER_GOAL) - obj).sum()
+        + 0.1 * a7 @ a7
+    )
     assert get_task("pusher").reward(a7, s20) == pytest.approx(want)
 
 
@@ -124,11 +131,11 @@ def test_model_input_and_target_roundtrip(name):
     inp = task.model_input(obs)
     assert inp.shape == (4, task.model_input_dim)
     keep = [i for i in range(task.obs_dim) if i not in task.angle_dims]
-    np.testing.assert_array_equal(inp[:, :len(keep)], obs[:, keep])
+    np.testing.assert_array_equal(inp[:, : len(keep)], obs[:, keep])
     ang = obs[:, list(task.angle_dims)]
     n = len(task.angle_dims)
-    np.testing.assert_allclose(inp[:, len(keep):len(keep) + n], np.sin(ang))
-    np.testing.assert_allclose(inp[:, len(keep) + n:], np.cos(ang))
+    np.testing.assert_allclose(inp[:, len(keep) : len(keep) + n], np.sin(ang))
+    np.testing.assert_allclose(inp[:, len(keep) + n :], np.cos(ang))
     inp_t = task.model_input(torch.from_numpy(obs))
     np.testing.assert_allclose(inp_t.numpy(), inp, atol=1e-15)
     target = task.model_target(obs, next_obs)

@@ -8,14 +8,16 @@ import pytest
 
 from mbrlhpo.envs import TASK_NAMES, ReferenceEnv, VecEnv, get_task, make_env, native_backend
 
-native = pytest.mark.skipif(not native_backend.available(),
-                            reason=f"native core not built: {native_backend.why()}")
+native = pytest.mark.skipif(
+    not native_backend.available(), reason=f"native core not built: {native_backend.why()}"
+)
 
 
 def _actions(task, n, steps, seed=0):
     rng = np.random.default_rng(seed)
-    return rng.uniform(task.action_low * 1.3, task.action_high * 1.3,
-                       (steps, n, task.act_dim)).astype(np.float32)
+    return rng.uniform(
+        task.action_low * 1.3, task.action_high * 1.3, (steps, n, task.act_dim)
+    ).astype(np.float32)
 
 
 def _run_vec(env, actions):
@@ -56,11 +58,12 @@ def test_native_equals_reference_bit_for_bit(name):
     task = get_task(name)
     acts = _actions(task, 4, 25, seed=1)
     py = _run_vec(VecEnv(name, 4, seed=9, backend="python", max_episode_steps=10), acts)
-    nat = _run_vec(VecEnv(name, 4, num_threads=2, seed=9, backend="native",
-                          max_episode_steps=10), acts)
+    nat = _run_vec(
+        VecEnv(name, 4, num_threads=2, seed=9, backend="native", max_episode_steps=10), acts
+    )
     np.testing.assert_array_equal(nat[0], py[0])
     np.testing.assert_allclose(nat[1], py[1], rtol=1e-12, atol=1e-12)
-    for (a, b) in zip(nat[2], py[2], strict=False):
+    for a, b in zip(nat[2], py[2], strict=False):
         for x, y in zip(a, b, strict=False):
             np.testing.assert_array_equal(x, y)
 
@@ -70,8 +73,9 @@ def test_native_equals_reference_bit_for_bit(name):
 def test_native_thread_count_and_batch_independence(name):
     task = get_task(name)
     acts = _actions(task, 7, 15, seed=2)
-    runs = [_run_vec(VecEnv(name, 7, num_threads=t, seed=3, backend="native"), acts)
-            for t in (1, 2, 4)]
+    runs = [
+        _run_vec(VecEnv(name, 7, num_threads=t, seed=3, backend="native"), acts) for t in (1, 2, 4)
+    ]
     for other in runs[1:]:
         np.testing.assert_array_equal(other[0], runs[0][0])
         np.testing.assert_array_equal(other[1], runs[0][1])
@@ -89,14 +93,19 @@ def test_cpp_task_functions_equal_numpy(name):
     rng = np.random.default_rng(4)
     action = rng.uniform(-2, 2, (64, task.act_dim))
     obs = rng.normal(size=(64, task.obs_dim))
-    np.testing.assert_allclose(core.task_reward(name, action, obs), task.reward(action, obs),
-                               rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(core.task_reward_f32(name, action.astype(np.float32),
-                                                    obs.astype(np.float32)),
-                               task.reward(action, obs), rtol=2e-5, atol=2e-5)
+    np.testing.assert_allclose(
+        core.task_reward(name, action, obs), task.reward(action, obs), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        core.task_reward_f32(name, action.astype(np.float32), obs.astype(np.float32)),
+        task.reward(action, obs),
+        rtol=2e-5,
+        atol=2e-5,
+    )
     np.testing.assert_array_equal(core.task_terminated(name, obs), task.terminated(obs))
-    np.testing.assert_allclose(core.task_model_input(name, obs), task.model_input(obs),
-                               rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(
+        core.task_model_input(name, obs), task.model_input(obs), rtol=1e-14, atol=1e-15
+    )
     assert list(core.task_names()) == list(TASK_NAMES)
 
 

@@ -20,9 +20,16 @@ def hpbandster_ladder(min_budget, max_budget, n_iterations):
 
     ns = NameServer(run_id="ladder", host="127.0.0.1", port=0)
     host, port = ns.start()
-    hb = HyperBand(configspace=search_space("hopper"), eta=3, min_budget=min_budget,
-                   max_budget=max_budget, run_id="ladder", nameserver=host,
-                   nameserver_port=port, ping_interval=1)
+    hb = HyperBand(
+        configspace=search_space("hopper"),
+        eta=3,
+        min_budget=min_budget,
+        max_budget=max_budget,
+        run_id="ladder",
+        nameserver=host,
+        nameserver_port=port,
+        ping_interval=1,
+    )
     try:
         out = []
         for i in range(n_iterations):
@@ -40,8 +47,9 @@ def test_ladder_equals_hpbandster(lo, hi, total):
     MPC trials at 8/80 and 11985 at 33/300, in 100 jobs each."""
     ours = hyperband_ladder(lo, hi, 3, 15)
     theirs = hpbandster_ladder(lo, hi, 15)
-    assert [[(s.n_configs, s.budget) for s in it] for it in ours] == \
-        [[(n, pytest.approx(b, rel=1e-12)) for n, b in it] for it in theirs]
+    assert [[(s.n_configs, s.budget) for s in it] for it in ours] == [
+        [(n, pytest.approx(b, rel=1e-12)) for n, b in it] for it in theirs
+    ]
     assert [s.n_configs for s in ours[0]] == [9, 3, 1]
     assert ladder_trials(ours) == total  # MPC trials: the paper reports 3130 and 11982
     assert [s.trials for s in ours[0]] == [1 + int(hi / 9 + 1e-9), 1 + int(hi / 3 + 1e-9), 1 + hi]
@@ -76,10 +84,14 @@ def test_run_small_and_plain_values():
         assert all(type(v) in (int, float) for v in cfg.values()) and type(budget) is float
         return -cfg["lr"] * trials
 
-    jobs = run_hpbandster("hyperband", cs, evaluate, HyperbandSettings(3, 27, n_iterations=3),
-                          seed=0)
-    assert len(jobs) == len(seen) == sum(s.n_configs for it in hyperband_ladder(3, 27, 3, 3)
-                                         for s in it)
+    jobs = run_hpbandster(
+        "hyperband", cs, evaluate, HyperbandSettings(3, 27, n_iterations=3), seed=0
+    )
+    assert (
+        len(jobs)
+        == len(seen)
+        == sum(s.n_configs for it in hyperband_ladder(3, 27, 3, 3) for s in it)
+    )
     assert sum(j.trials for j in jobs) == ladder_trials(hyperband_ladder(3, 27, 3, 3))
 
 
@@ -87,9 +99,14 @@ def test_dead_transport_raises_instead_of_hanging():
     cs = search_space("pusher", "model")
     with pytest.raises(HyperbandStalled, match="no progress"):
         # NumPy budgets make Pyro4's serializer fail silently: the watchdog must fire.
-        run_hpbandster("hyperband", cs, lambda *a: 0.0,
-                       HyperbandSettings(3, 27, n_iterations=1, stall_timeout=2),
-                       seed=0, _plain_transport=False)
+        run_hpbandster(
+            "hyperband",
+            cs,
+            lambda *a: 0.0,
+            HyperbandSettings(3, 27, n_iterations=1, stall_timeout=2),
+            seed=0,
+            _plain_transport=False,
+        )
 
 
 def test_evaluate_error_aborts():
@@ -99,5 +116,4 @@ def test_evaluate_error_aborts():
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        run_hpbandster("hyperband", cs, evaluate, HyperbandSettings(3, 27, n_iterations=1),
-                       seed=0)
+        run_hpbandster("hyperband", cs, evaluate, HyperbandSettings(3, 27, n_iterations=1), seed=0)

@@ -25,8 +25,9 @@ def population(n, seed=0):
     return {m: sample_config(SPECS, rng) for m in range(n)}
 
 
-@pytest.mark.parametrize("n, k", [(40, 8), (80, 16), (10, 2), (6, 2), (5, 1), (4, 1), (2, 1),
-                                  (1, 0), (0, 0)])
+@pytest.mark.parametrize(
+    "n, k", [(40, 8), (80, 16), (10, 2), (6, 2), (5, 1), (4, 1), (2, 1), (1, 0), (0, 0)]
+)
 def test_quantile_size(n, k):
     assert quantile_size(n, 0.2) == k
 
@@ -125,9 +126,13 @@ def test_perturb_in_unit_cube_at_the_defaults():
 
 
 DATA = Path(__file__).parent / "data"
-PAPER_NAMES = {"model_learning_rate": "lr", "model_weight_decay": "weight_decay",
-               "cem_alpha": "alpha", "cem_elites_ratio": "elite_ratio",
-               "cem_popsize": "population"}
+PAPER_NAMES = {
+    "model_learning_rate": "lr",
+    "model_weight_decay": "weight_decay",
+    "cem_alpha": "alpha",
+    "cem_elites_ratio": "elite_ratio",
+    "cem_popsize": "population",
+}
 
 
 def _fits(s, old, new, rule):
@@ -147,18 +152,25 @@ def _ours(s, old, f):
     return perturb({s.name: old}, {s.name: s}, np.random.default_rng(0), factors=(f,))[s.name]
 
 
-@pytest.mark.parametrize("file, names, min_fit", [
-    ("hopper_pbt_model_train_incumbent.json", ("lr", "weight_decay"), 0.9),
-    ("halfcheetah_pbt_planning_incumbent.json", ("alpha", "elite_ratio", "population"), 0.85),
-])
+@pytest.mark.parametrize(
+    "file, names, min_fit",
+    [
+        ("hopper_pbt_model_train_incumbent.json", ("lr", "weight_decay"), 0.9),
+        ("halfcheetah_pbt_planning_incumbent.json", ("alpha", "elite_ratio", "population"), 0.85),
+    ],
+)
 def test_perturb_fits_the_papers_learned_schedules(file, names, min_fit):
     """Consecutive changes of the paper's incumbent schedules are perturbations of the previous
     value (or an exploit of another member): nearly all fit our rule, few fit raw x0.8/x1.2."""
     sched = json.loads((DATA / file).read_text())
     specs = specs_of(search_space(file.split("_")[0], "joint"))
     for name in names:
-        changes = [(a[k], b[k]) for a, b in zip(sched, sched[1:], strict=False)
-                   for k in a if PAPER_NAMES.get(k) == name and a[k] != b[k]]
+        changes = [
+            (a[k], b[k])
+            for a, b in zip(sched, sched[1:], strict=False)
+            for k in a
+            if PAPER_NAMES.get(k) == name and a[k] != b[k]
+        ]
         assert len(changes) >= 10
         ours = sum(_fits(specs[name], a, b, _ours) for a, b in changes)
         raw = sum(_fits(specs[name], a, b, _raw) for a, b in changes)
@@ -168,9 +180,13 @@ def test_perturb_fits_the_papers_learned_schedules(file, names, min_fit):
 
 def test_fixed_keys_untouched():
     cfg = dict(population(1)[0], extra=7)
-    x = [d for d in exploit_explore({0: 0.0, 1: 1.0}, {0: cfg, 1: cfg}, SPECS,
-                                    np.random.default_rng(0), PBTSettings(), 4)
-         if isinstance(d, Explore)]
+    x = [
+        d
+        for d in exploit_explore(
+            {0: 0.0, 1: 1.0}, {0: cfg, 1: cfg}, SPECS, np.random.default_rng(0), PBTSettings(), 4
+        )
+        if isinstance(d, Explore)
+    ]
     assert x[0].new["extra"] == 7
 
 
@@ -178,13 +194,22 @@ def test_failed_members_replaced_without_selection():
     configs = population(10)
     scores = {m: float(m) for m in range(10)}
     scores[9] = -math.inf
-    d = exploit_explore(scores, configs, SPECS, np.random.default_rng(0), PBTSettings(), 3,
-                        failed=[9], select=False)
+    d = exploit_explore(
+        scores, configs, SPECS, np.random.default_rng(0), PBTSettings(), 3, failed=[9], select=False
+    )
     assert len(d) == 2 and d[0].dst == 9 and d[0].reason == "replace_failed"
     assert d[0].src in (7, 8)
     with pytest.raises(RuntimeError, match="every member has failed"):
-        exploit_explore({0: -math.inf}, {0: configs[0]}, SPECS, np.random.default_rng(0),
-                        PBTSettings(), 3, failed=[0], select=False)
+        exploit_explore(
+            {0: -math.inf},
+            {0: configs[0]},
+            SPECS,
+            np.random.default_rng(0),
+            PBTSettings(),
+            3,
+            failed=[0],
+            select=False,
+        )
 
 
 def test_settings_validation():

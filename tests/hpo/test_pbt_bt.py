@@ -46,8 +46,9 @@ def test_archive_is_one_elite_per_member_as_the_papers_code():
     # Member 0 scores best at every round: today's archive of (member, round) states would
     # fill up with member 0's states; the paper's keeps one per member.
     for r in (5, 10, 15):
-        bt.archive.add_round(r, {m: (1000.0 + r if m == 0 else float(m + r)) for m in range(n)},
-                             cfg)
+        bt.archive.add_round(
+            r, {m: (1000.0 + r if m == 0 else float(m + r)) for m in range(n)}, cfg
+        )
     entries = bt.archive.entries
     assert [e.member for e in entries] == [0, 39, 38, 37, 36]
     assert [e.round for e in entries] == [15] * 5

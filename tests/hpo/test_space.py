@@ -17,11 +17,23 @@ from mbrlhpo.hpo.space import (
 
 
 def test_paper_defaults_and_ranges():
-    assert defaults("pusher") == {"lr": 1e-3, "weight_decay": 4e-4, "epochs": 5, "iterations": 5,
-                                  "population": 500, "alpha": 0.1, "elite_ratio": 0.1,
-                                  "horizon": 30}
-    assert defaults("reacher", "planning") == {"iterations": 5, "population": 400, "alpha": 0.1,
-                                               "elite_ratio": 0.1, "horizon": 25}
+    assert defaults("pusher") == {
+        "lr": 1e-3,
+        "weight_decay": 4e-4,
+        "epochs": 5,
+        "iterations": 5,
+        "population": 500,
+        "alpha": 0.1,
+        "elite_ratio": 0.1,
+        "horizon": 30,
+    }
+    assert defaults("reacher", "planning") == {
+        "iterations": 5,
+        "population": 400,
+        "alpha": 0.1,
+        "elite_ratio": 0.1,
+        "horizon": 25,
+    }
     for env in ("hopper", "halfcheetah", "hexapod"):
         assert defaults(env, "model") == {"lr": 1e-3, "weight_decay": 7.5e-5, "epochs": 5}
     c = defaults("cartpole")
@@ -65,17 +77,20 @@ def test_integer_sampling_reaches_bounds():
     assert its == {4, 5, 6}
 
 
-@pytest.mark.parametrize("overrides, match", [
-    ({"foo": (1, 2)}, "unknown hyperparameter 'foo'"),
-    ({"horizon": (1, 2)}, "not in group 'model'"),
-    ({"lr": (1e-2, 1e-3)}, "expected low < high"),
-    ({"lr": {"low": 0.0, "high": 1e-3}}, "log-scale range needs low > 0"),
-    ({"lr": {"default": 1.0}}, "expected default inside"),
-    ({"epochs": (2.5, 10)}, "integer"),
-    ({"lr": {"lo": 1}}, "unknown keys"),
-    ({"lr": (1, 2, 3)}, r"expected \(low, high\)"),
-    ({"lr": {"log": "yes"}}, "'log' must be a bool"),
-])
+@pytest.mark.parametrize(
+    "overrides, match",
+    [
+        ({"foo": (1, 2)}, "unknown hyperparameter 'foo'"),
+        ({"horizon": (1, 2)}, "not in group 'model'"),
+        ({"lr": (1e-2, 1e-3)}, "expected low < high"),
+        ({"lr": {"low": 0.0, "high": 1e-3}}, "log-scale range needs low > 0"),
+        ({"lr": {"default": 1.0}}, "expected default inside"),
+        ({"epochs": (2.5, 10)}, "integer"),
+        ({"lr": {"lo": 1}}, "unknown keys"),
+        ({"lr": (1, 2, 3)}, r"expected \(low, high\)"),
+        ({"lr": {"log": "yes"}}, "'log' must be a bool"),
+    ],
+)
 def test_bad_overrides(overrides, match):
     with pytest.raises(ValueError, match=match):
         search_space("hopper", "model", overrides)

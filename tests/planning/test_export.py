@@ -34,8 +34,9 @@ def _core():
 
 def _agent(seed: int = 3, **hparams) -> mbrlhpo.PETSAgent:
     """A cartpole agent whose normaliser and biases are not at their trivial initial values."""
-    agent = mbrlhpo.PETSAgent("cartpole", hparams or None, seed=seed, profile="quick",
-                              planner_backend="cpu")
+    agent = mbrlhpo.PETSAgent(
+        "cartpole", hparams or None, seed=seed, profile="quick", planner_backend="cpu"
+    )
     gen = torch.Generator().manual_seed(seed)
     d = agent.model.input_dim
     agent.model.normalizer.fit(torch.randn(64, d, generator=gen, dtype=torch.float64) * 2 + 0.5)
@@ -76,8 +77,14 @@ def _join(header: dict | str, payload: bytes) -> bytes:
     return struct.pack("<Q", len(raw)) + raw + payload
 
 
-def _rewrite(path: Path, data: bytes, *, arrays: dict | None = None, meta: dict | None = None,
-             fix_checksum: bool = True) -> Path:
+def _rewrite(
+    path: Path,
+    data: bytes,
+    *,
+    arrays: dict | None = None,
+    meta: dict | None = None,
+    fix_checksum: bool = True,
+) -> Path:
     """Rewrites a valid file with changed arrays / metadata (checksum recomputed if asked)."""
     src = path.parent / "src.safetensors"
     src.write_bytes(data)
@@ -109,9 +116,9 @@ def test_round_trip_arrays_and_metadata(agent, exported):
         np.testing.assert_array_equal(arrays[name], getattr(w, name).numpy())
     np.testing.assert_array_equal(arrays["action_low"], agent.task.action_low.astype(np.float32))
     np.testing.assert_array_equal(arrays["action_high"], agent.task.action_high.astype(np.float32))
-    assert set(arrays) == {f"layer{i}.{k}" for i in range(len(w.weights))
-                           for k in ("weight", "bias")} | {
-        "max_logvar", "min_logvar", "input_mean", "input_std", "action_low", "action_high"}
+    assert set(arrays) == {
+        f"layer{i}.{k}" for i in range(len(w.weights)) for k in ("weight", "bias")
+    } | {"max_logvar", "min_logvar", "input_mean", "input_std", "action_low", "action_high"}
 
     c = agent.planner.config
     h = agent.hparams
@@ -161,8 +168,7 @@ def test_export_rejects_bad_models(agent, tmp_path):
     with pytest.raises(ValueError, match="input width"):
         export_policy(tmp_path / "x.safetensors", reacher, agent.model, agent.planner.config, 0)
     with pytest.raises(ValueError, match="seed"):
-        export_policy(tmp_path / "x.safetensors", agent.task, agent.model, agent.planner.config,
-                      -1)
+        export_policy(tmp_path / "x.safetensors", agent.task, agent.model, agent.planner.config, -1)
 
 
 # ---------------------------------------------------------------------------- planner parity
@@ -213,8 +219,18 @@ def test_file_planner_rejects_bad_obs(exported):
 def test_truncated_files_are_rejected(small_file, tmp_path):
     n = len(small_file)
     header_len = struct.unpack("<Q", small_file[:8])[0]
-    for cut in (0, 4, 7, 8, 9, 8 + header_len // 2, 8 + header_len, 8 + header_len + 5,
-                n - 4, n - 1):
+    for cut in (
+        0,
+        4,
+        7,
+        8,
+        9,
+        8 + header_len // 2,
+        8 + header_len,
+        8 + header_len + 5,
+        n - 4,
+        n - 1,
+    ):
         with pytest.raises(ValueError, match="truncated|corrupt"):
             _load_bytes(small_file[:cut])
         path = tmp_path / f"cut{cut}.safetensors"
@@ -247,8 +263,9 @@ def test_flipped_bytes_fail_the_checksum(small_file):
 def test_wrong_version_format_and_magic(small_file, tmp_path):
     path = tmp_path / "v.safetensors"
     _rewrite(path, small_file, meta={"format_version": "2"})
-    with pytest.raises(ValueError, match="policy format version '2' is not supported.*reads "
-                                         "version 1"):
+    with pytest.raises(
+        ValueError, match="policy format version '2' is not supported.*reads version 1"
+    ):
         _core().load_model_file(str(path))
     with pytest.raises(PolicyFileError, match="version"):
         read_policy(path)
@@ -259,10 +276,12 @@ def test_wrong_version_format_and_magic(small_file, tmp_path):
     with pytest.raises(ValueError, match="not an mbrlhpo policy file .no 'format'"):
         _core().load_model_file(str(path))
     # Not safetensors at all: text, an empty file, a header that is not JSON.
-    for data, message in ((b"<mujoco model='x'/>\n" * 4, "absurd header size"),
-                          (b"", "truncated"),
-                          (struct.pack("<Q", 8) + b"[1,2,3] ", "does not start with '{'"),
-                          (struct.pack("<Q", 8) + b"{\"a\":1}", "truncated")):
+    for data, message in (
+        (b"<mujoco model='x'/>\n" * 4, "absurd header size"),
+        (b"", "truncated"),
+        (struct.pack("<Q", 8) + b"[1,2,3] ", "does not start with '{'"),
+        (struct.pack("<Q", 8) + b'{"a":1}', "truncated"),
+    ):
         with pytest.raises(ValueError, match=message):
             _load_bytes(data)
     with pytest.raises(ValueError, match="cannot open model file"):
@@ -283,8 +302,11 @@ def test_wrong_shapes_and_contents(small_file, tmp_path):
     _, arrays = read_policy(_rewrite(path, small_file))
     w0 = arrays["layer0.weight"]
     cases = [
-        ({"arrays": {"layer0.weight": w0[:, :-1].copy()}}, "expected tensor 'layer0.weight' of "
-         r"shape \(2, 6, 8\), got \(2, 5, 8\)"),
+        (
+            {"arrays": {"layer0.weight": w0[:, :-1].copy()}},
+            "expected tensor 'layer0.weight' of "
+            r"shape \(2, 6, 8\), got \(2, 5, 8\)",
+        ),
         ({"arrays": {"input_std": np.zeros((1, 6), np.float32)}}, "input_std must be positive"),
         ({"arrays": {"layer1.bias": np.full((2, 1, 8), np.inf, np.float32)}}, "NaN or inf"),
         ({"arrays": {"max_logvar": None}}, "tensor 'max_logvar' is missing"),
@@ -297,14 +319,17 @@ def test_wrong_shapes_and_contents(small_file, tmp_path):
         ({"meta": {"cem.horizon": "-3"}}, r"'cem.horizon' = '-3'; expected an integer in \[1,"),
         ({"meta": {"cem.alpha": "nan"}}, "'cem.alpha' = 'nan'; expected a finite number"),
         ({"meta": {"cem.particles": "3"}}, "particles"),
-        ({"meta": {"cem.population": str(1 << 24), "cem.particles": str(1 << 20)}},
-         r"need about \d+(\.\d+)? GiB of planner memory; expected at most 16 GiB"),
+        (
+            {"meta": {"cem.population": str(1 << 24), "cem.particles": str(1 << 20)}},
+            r"need about \d+(\.\d+)? GiB of planner memory; expected at most 16 GiB",
+        ),
         ({"meta": {"seed": "18446744073709551616"}}, "'seed'"),
         ({"meta": {"mjcf": None}}, "metadata 'mjcf' is missing"),
     ]
     for change, message in cases:
-        if "arrays" in change and any(v is not None and v.dtype != np.float32
-                                      for v in change["arrays"].values()):
+        if "arrays" in change and any(
+            v is not None and v.dtype != np.float32 for v in change["arrays"].values()
+        ):
             # policy_checksum hashes float32 only: build this case's checksum by hand.
             _rewrite(path, small_file, arrays=change["arrays"], fix_checksum=False)
             header, payload = _split(path.read_bytes())
@@ -322,8 +347,16 @@ def _checksum_any(header: dict, payload: bytes) -> str:
     for name in sorted(k for k in header if k != "__metadata__"):
         t = header[name]
         begin, end = t["data_offsets"]
-        h.update(b"T" + name.encode() + b"\0" + t["dtype"].encode() + b"\0"
-                 + ",".join(map(str, t["shape"])).encode() + b"\0" + payload[begin:end])
+        h.update(
+            b"T"
+            + name.encode()
+            + b"\0"
+            + t["dtype"].encode()
+            + b"\0"
+            + ",".join(map(str, t["shape"])).encode()
+            + b"\0"
+            + payload[begin:end]
+        )
     meta = header.get("__metadata__", {})
     for key in sorted(meta):
         if key != "sha256":
@@ -340,8 +373,9 @@ def test_checksum_definition_is_independent_of_layout(small_file):
     new_payload = b""
     for name in names:
         begin, end = header[name]["data_offsets"]
-        new_header[name] = dict(header[name], data_offsets=[len(new_payload),
-                                                            len(new_payload) + end - begin])
+        new_header[name] = dict(
+            header[name], data_offsets=[len(new_payload), len(new_payload) + end - begin]
+        )
         new_payload += payload[begin:end]
     meta_a, arrays_a = _load_bytes(_join(new_header, new_payload))
     meta_b, arrays_b = _load_bytes(small_file)
@@ -354,27 +388,52 @@ def test_malformed_headers(small_file):
     name = "layer0.bias"
     begin, end = header[name]["data_offsets"]
     bad = {
-        "duplicate key": (text[:-1] + ', "max_logvar": ' + json.dumps(header["max_logvar"]) + "}",
-                          "appears twice"),
+        "duplicate key": (
+            text[:-1] + ', "max_logvar": ' + json.dumps(header["max_logvar"]) + "}",
+            "appears twice",
+        ),
         "trailing bytes": (text + " x", "unexpected bytes after the header"),
-        "negative": (text.replace(f'"data_offsets": [{begin}, {end}]',
-                                  f'"data_offsets": [-{begin}, {end}]'), "non-negative integer"),
-        "float offset": (text.replace(f'"data_offsets": [{begin}, {end}]',
-                                      f'"data_offsets": [{begin}.0, {end}]'), "fractional"),
-        "overlap": (text.replace(f'"data_offsets": [{begin}, {end}]',
-                                 f'"data_offsets": [{begin + 4}, {end + 4}]'),
-                    "overlapping|after|truncated"),
-        "span": (text.replace(f'"data_offsets": [{begin}, {end}]',
-                              f'"data_offsets": [{begin}, {end - 4}]'), "needs"),
+        "negative": (
+            text.replace(f'"data_offsets": [{begin}, {end}]', f'"data_offsets": [-{begin}, {end}]'),
+            "non-negative integer",
+        ),
+        "float offset": (
+            text.replace(
+                f'"data_offsets": [{begin}, {end}]', f'"data_offsets": [{begin}.0, {end}]'
+            ),
+            "fractional",
+        ),
+        "overlap": (
+            text.replace(
+                f'"data_offsets": [{begin}, {end}]', f'"data_offsets": [{begin + 4}, {end + 4}]'
+            ),
+            "overlapping|after|truncated",
+        ),
+        "span": (
+            text.replace(
+                f'"data_offsets": [{begin}, {end}]', f'"data_offsets": [{begin}, {end - 4}]'
+            ),
+            "needs",
+        ),
         "dtype": (text.replace('"F32"', '"F33"', 1), "unknown dtype 'F33'"),
         "key": (text.replace('"shape"', '"shapes"', 1), "unexpected key 'shapes'"),
-        "rank": (text.replace(f'"shape": {json.dumps(header[name]["shape"])}',
-                              '"shape": [1,1,1,1,1,1,1,1,16]'), "rank <= 8"),
-        "huge dim": (text.replace(f'"shape": {json.dumps(header[name]["shape"])}',
-                                  '"shape": [4294967296, 4294967296, 4294967296]'),
-                     "too large|larger"),
-        "metadata value": (text.replace('"format_version": "1"', '"format_version": 1'),
-                           "is not a string"),
+        "rank": (
+            text.replace(
+                f'"shape": {json.dumps(header[name]["shape"])}', '"shape": [1,1,1,1,1,1,1,1,16]'
+            ),
+            "rank <= 8",
+        ),
+        "huge dim": (
+            text.replace(
+                f'"shape": {json.dumps(header[name]["shape"])}',
+                '"shape": [4294967296, 4294967296, 4294967296]',
+            ),
+            "too large|larger",
+        ),
+        "metadata value": (
+            text.replace('"format_version": "1"', '"format_version": 1'),
+            "is not a string",
+        ),
         "nul": (text.replace('"format": "', '"format": "\\u0000', 1), "NUL"),
         "unclosed": (text[:-1], "header ends|expected"),
         "lone surrogate": (text.replace('"format": "', '"format": "\\udc00', 1), "surrogate"),
@@ -409,13 +468,13 @@ def _mutate(data: bytes, rng: np.random.Generator) -> bytes:
     elif kind == 2:
         b[hpos] = int(rng.choice(list(b'{}[]",:0123456789-. \\u')))
     elif kind == 3:
-        del b[int(rng.integers(len(b))):]
+        del b[int(rng.integers(len(b))) :]
     elif kind == 4:
         b.insert(hpos, int(rng.integers(256)))
     elif kind == 5:
         del b[hpos : hpos + int(rng.integers(1, 16))]
     elif kind == 6:
-        b[: 8] = struct.pack("<Q", int(rng.integers(2**63)) >> int(rng.integers(64)))
+        b[:8] = struct.pack("<Q", int(rng.integers(2**63)) >> int(rng.integers(64)))
     elif kind == 7:
         n = int(rng.integers(1, 32))
         src = int(rng.integers(max(1, header_end - n)))

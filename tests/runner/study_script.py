@@ -10,11 +10,22 @@ from mbrlhpo.runner.testing import quadratic_factory
 
 
 def main(method: str, db: str, sleep: float) -> None:
-    pbt = {"pbt": PBTSettings(interval=2), "pbt-bt": PBTBTSettings(interval=2, backtrack_every=2),
-           "random": None}[method]
-    run_study(method, quadratic_factory(diverge_lr=0.03, fail={2: (5,)}, sleep=sleep),
-              search_space("cartpole", "model"), db, trials=12, population=6, seed=3,
-              base_config=defaults("cartpole", "planning"), pbt=pbt)
+    pbt = {
+        "pbt": PBTSettings(interval=2),
+        "pbt-bt": PBTBTSettings(interval=2, backtrack_every=2),
+        "random": None,
+    }[method]
+    run_study(
+        method,
+        quadratic_factory(diverge_lr=0.03, fail={2: (5,)}, sleep=sleep),
+        search_space("cartpole", "model"),
+        db,
+        trials=12,
+        population=6,
+        seed=3,
+        base_config=defaults("cartpole", "planning"),
+        pbt=pbt,
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,16 @@ def load_ckpt(db, member, trial):
 
 def test_random_search_budget_and_failures(tmp_path):
     db = tmp_path / "rs.db"
-    s = run_study("random", quadratic_factory(fail={1: (3,)}), SPACE, db, trials=6,
-                  population=5, seed=0, base_config=BASE)
+    s = run_study(
+        "random",
+        quadratic_factory(fail={1: (3,)}),
+        SPACE,
+        db,
+        trials=6,
+        population=5,
+        seed=0,
+        base_config=BASE,
+    )
     by_m = {}
     for t in s.trials:
         by_m.setdefault(t["member"], []).append(t)
@@ -49,9 +57,18 @@ def test_pbt_exploit_copies_state(tmp_path, copy):
     copy="hparams" (the paper's no-copy-history ablation): it keeps its own weights, optimiser
     state and buffer and only takes the (explored) hyperparameters."""
     db = tmp_path / "pbt.db"
-    s = run_study("pbt", quadratic_factory(), SPACE, db, trials=8, population=10, seed=1,
-                  base_config=BASE, pbt=PBTSettings(interval=2, copy=copy),
-                  keep_all_checkpoints=True)
+    s = run_study(
+        "pbt",
+        quadratic_factory(),
+        SPACE,
+        db,
+        trials=8,
+        population=10,
+        seed=1,
+        base_config=BASE,
+        pbt=PBTSettings(interval=2, copy=copy),
+        keep_all_checkpoints=True,
+    )
     exploits = [e for e in s.lineage if e["kind"] == "exploit"]
     explores = {(e["round"], e["dst"]): e for e in s.lineage if e["kind"] == "explore"}
     assert len(exploits) == 3 * 2  # after trials 3, 5, 7 (of 9); 2 of 10 members each
@@ -77,8 +94,17 @@ def test_budget_is_one_random_trial_plus_the_mpc_trials(tmp_path):
     """The paper's code: a PBT study of n trials runs 1 + n (301 for 300), deciding after
     trials 1 + interval, 1 + 2 interval, ... (6, 11, ...), never after the last."""
     db = tmp_path / "pbt.db"
-    s = run_study("pbt", quadratic_factory(), SPACE, db, trials=20, population=5, seed=0,
-                  base_config=BASE, pbt=PBTSettings(interval=5))
+    s = run_study(
+        "pbt",
+        quadratic_factory(),
+        SPACE,
+        db,
+        trials=20,
+        population=5,
+        seed=0,
+        base_config=BASE,
+        pbt=PBTSettings(interval=5),
+    )
     assert len(s.trials) == 5 * 21 and max(t["trial"] for t in s.trials) == 21
     assert sorted({e["round"] for e in s.lineage}) == [6, 11, 16]
     with StudyStore(db) as st:
@@ -87,8 +113,17 @@ def test_budget_is_one_random_trial_plus_the_mpc_trials(tmp_path):
 
 def test_pbt_replaces_failed_member(tmp_path):
     db = tmp_path / "pbt.db"
-    s = run_study("pbt", quadratic_factory(fail={4: (3,)}), SPACE, db, trials=8,
-                  population=6, seed=0, base_config=BASE, pbt=PBTSettings(interval=4))
+    s = run_study(
+        "pbt",
+        quadratic_factory(fail={4: (3,)}),
+        SPACE,
+        db,
+        trials=8,
+        population=6,
+        seed=0,
+        base_config=BASE,
+        pbt=PBTSettings(interval=4),
+    )
     assert [(f["member"], f["trial"]) for f in s.failures] == [(4, 3)]
     rep = [e for e in s.lineage if e["kind"] == "replace_failed"]
     assert len(rep) == 1 and rep[0]["dst"] == 4 and rep[0]["round"] == 3
@@ -97,10 +132,18 @@ def test_pbt_replaces_failed_member(tmp_path):
 
 def test_pbt_bt_backtracking_restores(tmp_path):
     db = tmp_path / "bt.db"
-    s = run_study("pbt-bt", quadratic_factory(diverge_lr=0.02), SPACE, db, trials=12,
-                  population=8, seed=2, base_config=BASE,
-                  pbt=PBTBTSettings(interval=2, backtrack_every=2, tolerance=0.0),
-                  keep_all_checkpoints=True)
+    s = run_study(
+        "pbt-bt",
+        quadratic_factory(diverge_lr=0.02),
+        SPACE,
+        db,
+        trials=12,
+        population=8,
+        seed=2,
+        base_config=BASE,
+        pbt=PBTBTSettings(interval=2, backtrack_every=2, tolerance=0.0),
+        keep_all_checkpoints=True,
+    )
     bts = [e for e in s.lineage if e["kind"] == "backtrack"]
     assert bts, "expected some backtracking"
     sched = {(r["member"], r["trial"]): r["config"] for r in s.schedule}
@@ -122,8 +165,17 @@ def test_pbt_bt_backtracking_restores(tmp_path):
         elite.run_trial()
         np.testing.assert_allclose(after.weights, elite.weights)
         # the elite's score is among the best scores seen so far
-        seen = sorted((x["score"] for x in scores if x["round"] <= r and x["round"] % 2 == 1
-                       and x["score"] is not None and math.isfinite(x["score"])), reverse=True)
+        seen = sorted(
+            (
+                x["score"]
+                for x in scores
+                if x["round"] <= r
+                and x["round"] % 2 == 1
+                and x["score"] is not None
+                and math.isfinite(x["score"])
+            ),
+            reverse=True,
+        )
         assert e["detail"]["elite_score"] in seen[:8]
     assert checked >= 1
     for r in {e["round"] for e in bts}:
@@ -138,8 +190,17 @@ def test_keep_final_checkpoints_keeps_every_jobs_last_model(tmp_path):
     live = {}
     for keep in (False, True):
         db = tmp_path / f"hb{keep}.db"
-        s = run_study("hyperband", quadratic_factory(), SPACE, db, trials=9, seed=0,
-                      base_config=BASE, hyperband=hb, keep_final_checkpoints=keep)
+        s = run_study(
+            "hyperband",
+            quadratic_factory(),
+            SPACE,
+            db,
+            trials=9,
+            seed=0,
+            base_config=BASE,
+            hyperband=hb,
+            keep_final_checkpoints=keep,
+        )
         with StudyStore(db) as st:
             live[keep] = {(c["member"], c["trial"]) for c in st.checkpoints()}
         jobs = {(j["member"], j["trials"]) for j in s.hb_jobs if j["status"] == "ok"}
@@ -149,24 +210,42 @@ def test_keep_final_checkpoints_keeps_every_jobs_last_model(tmp_path):
 
 def test_keep_checkpoints_every_k_trials(tmp_path):
     db = tmp_path / "pbt.db"
-    run_study("pbt", quadratic_factory(), SPACE, db, trials=6, population=4, seed=0,
-              base_config=BASE, pbt=PBTSettings(interval=2), keep_checkpoints_every=3)
+    run_study(
+        "pbt",
+        quadratic_factory(),
+        SPACE,
+        db,
+        trials=6,
+        population=4,
+        seed=0,
+        base_config=BASE,
+        pbt=PBTSettings(interval=2),
+        keep_checkpoints_every=3,
+    )
     with StudyStore(db) as st:
         live = {(c["member"], c["trial"]) for c in st.checkpoints()}
     assert live == {(m, t) for m in range(4) for t in (3, 6, 7)}  # every 3rd + the last
     with pytest.raises(ValueError, match="keep_checkpoints_every"):
-        run_study("pbt", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2,
-                  keep_checkpoints_every=0)
+        run_study(
+            "pbt", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2, keep_checkpoints_every=0
+        )
 
 
 def test_hyperband_study_and_resume(tmp_path):
     db = tmp_path / "hb.db"
     hb = HyperbandSettings(3, 27, n_iterations=3)
-    s = run_study("hyperband", quadratic_factory(), SPACE, db, trials=27, seed=0,
-                  base_config=BASE, hyperband=hb)
+    s = run_study(
+        "hyperband",
+        quadratic_factory(),
+        SPACE,
+        db,
+        trials=27,
+        seed=0,
+        base_config=BASE,
+        hyperband=hb,
+    )
     assert len(s.trials) == ladder_trials(hyperband_ladder(3, 27, 3, 3))
-    assert len(s.hb_jobs) == sum(st.n_configs for it in hyperband_ladder(3, 27, 3, 3)
-                                 for st in it)
+    assert len(s.hb_jobs) == sum(st.n_configs for it in hyperband_ladder(3, 27, 3, 3) for st in it)
     calls = []
 
     def counting(hp, seed):
@@ -175,8 +254,9 @@ def test_hyperband_study_and_resume(tmp_path):
         m.run_trial = lambda: calls.append(1) or orig()
         return m
 
-    s2 = run_study("hyperband", counting, SPACE, db, trials=27, seed=0, base_config=BASE,
-                   hyperband=hb)
+    s2 = run_study(
+        "hyperband", counting, SPACE, db, trials=27, seed=0, base_config=BASE, hyperband=hb
+    )
     assert calls == [] and s2.best_config == s.best_config and len(s2.trials) == len(s.trials)
 
 
@@ -186,8 +266,9 @@ def test_bad_method_and_settings(tmp_path):
     with pytest.raises(ValueError, match="needs hyperband"):
         run_study("bohb", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2)
     with pytest.raises(ValueError, match="PBTBTSettings"):
-        run_study("pbt-bt", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2,
-                  pbt=PBTSettings())
+        run_study(
+            "pbt-bt", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2, pbt=PBTSettings()
+        )
 
 
 def _rows(db):
@@ -195,8 +276,10 @@ def _rows(db):
         assert st.integrity_check() == "ok"
         trials = [(t["member"], t["trial"], t["ret"], t["status"]) for t in st.trials()]
         sched = [(s["member"], s["trial"], s["config"]) for s in st.schedule()]
-        lin = [(e["round"], e["kind"], e["src"], e["src_round"], e["dst"], e["new_config"])
-               for e in st.lineage()]
+        lin = [
+            (e["round"], e["kind"], e["src"], e["src_round"], e["dst"], e["new_config"])
+            for e in st.lineage()
+        ]
         done = [e["kind"] for e in st.events()].count("study_done")
     return trials, sched, lin, done
 
@@ -204,8 +287,12 @@ def _rows(db):
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["pbt", "pbt-bt", "random"])
 def test_sigkill_and_resume(tmp_path, method):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(HERE.parents[1] / "src"), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [str(HERE.parents[1] / "src"), os.environ.get("PYTHONPATH", "")]
+        ),
+    )
     cmd = [sys.executable, str(HERE / "study_script.py"), method]
     ref = tmp_path / "ref.db"
     subprocess.run(cmd + [str(ref), "0"], check=True, env=env, timeout=120)

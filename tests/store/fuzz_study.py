@@ -18,12 +18,18 @@ STUDY = {"trials": 8, "population": 4, "seed": 3, "interval": 2, "hidden": 64}
 
 def run(db: str, sleep: float, **changes) -> object:
     s = {**STUDY, **changes}
-    return run_study("pbt", quadratic_factory(diverge_lr=0.03, fail={2: (5,)}, sleep=sleep),
-                     search_space("cartpole", "model"), db, trials=s["trials"],
-                     population=s["population"], seed=s["seed"],
-                     base_config=defaults("cartpole", "planning"),
-                     pbt=PBTSettings(interval=s["interval"]),
-                     fixed={"agent": {"hidden": s["hidden"]}})
+    return run_study(
+        "pbt",
+        quadratic_factory(diverge_lr=0.03, fail={2: (5,)}, sleep=sleep),
+        search_space("cartpole", "model"),
+        db,
+        trials=s["trials"],
+        population=s["population"],
+        seed=s["seed"],
+        base_config=defaults("cartpole", "planning"),
+        pbt=PBTSettings(interval=s["interval"]),
+        fixed={"agent": {"hidden": s["hidden"]}},
+    )
 
 
 if __name__ == "__main__":

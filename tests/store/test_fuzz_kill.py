@@ -40,11 +40,25 @@ def fingerprint(db: Path) -> dict:
     """Everything a study's result consists of (times excluded)."""
     with StudyStore(db, readonly=True) as st:
         return {
-            "trials": [(t["member"], t["trial"], t["ret"], t["status"], t["cause"])
-                       for t in st.trials()],
+            "trials": [
+                (t["member"], t["trial"], t["ret"], t["status"], t["cause"]) for t in st.trials()
+            ],
             "schedule": st.schedule(),
-            "lineage": [{k: e[k] for k in ("round", "kind", "src", "src_round", "dst",
-                                           "old_config", "new_config")} for e in st.lineage()],
+            "lineage": [
+                {
+                    k: e[k]
+                    for k in (
+                        "round",
+                        "kind",
+                        "src",
+                        "src_round",
+                        "dst",
+                        "old_config",
+                        "new_config",
+                    )
+                }
+                for e in st.lineage()
+            ],
             "scores": st.scores(),
         }
 
@@ -73,8 +87,9 @@ def start(db: Path, changes: dict | None = None) -> subprocess.Popen:
     argv = [sys.executable, str(HERE / "fuzz_study.py"), str(db), str(SLEEP)]
     if changes:
         argv.append(json.dumps(changes))
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=ENV)
+    return subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
 
 
 def finish(proc: subprocess.Popen) -> tuple[int, str]:
@@ -192,11 +207,13 @@ def test_corrupted_bytes_are_caught_or_harmless(tmp_path, reference, case, targe
         assert fingerprint(db) == reference
 
 
-CHANGES = [({"trials": 10}, "settings.trials is 8 there, 10"),
-           ({"population": 5}, "settings.population is 4 there, 5"),
-           ({"seed": 4}, "seed is 3 there, 4"),
-           ({"interval": 4}, "settings.pbt.interval is 2 there, 4"),
-           ({"hidden": 32}, "settings.fixed.agent.hidden is 64 there, 32")]
+CHANGES = [
+    ({"trials": 10}, "settings.trials is 8 there, 10"),
+    ({"population": 5}, "settings.population is 4 there, 5"),
+    ({"seed": 4}, "seed is 3 there, 4"),
+    ({"interval": 4}, "settings.pbt.interval is 2 there, 4"),
+    ({"hidden": 32}, "settings.fixed.agent.hidden is 64 there, 32"),
+]
 
 
 @pytest.mark.parametrize("case", range(CASES))
@@ -225,8 +242,9 @@ def test_ctrl_c_says_how_to_resume_and_loses_nothing(tmp_path, reference):
     rc, err = finish(proc)
     if rc != 0:  # (a fast machine may have finished first)
         assert rc == 130, err
-        assert err.strip() == ("mbrlhpo: interrupted; finished trials are stored: run the same "
-                               "command again to resume")
+        assert err.strip() == (
+            "mbrlhpo: interrupted; finished trials are stored: run the same command again to resume"
+        )
     assert {k: completed(db)[k] for k in before} == before
     run_to_the_end(db)
     assert fingerprint(db) == reference

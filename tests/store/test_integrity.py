@@ -24,8 +24,18 @@ BASE = defaults("cartpole", "planning")
 
 
 def small_pbt(db, trials=4, **kw):
-    return run_study("pbt", kw.pop("factory", quadratic_factory()), SPACE, db, trials=trials,
-                     population=4, seed=0, base_config=BASE, pbt=PBTSettings(interval=2), **kw)
+    return run_study(
+        "pbt",
+        kw.pop("factory", quadratic_factory()),
+        SPACE,
+        db,
+        trials=trials,
+        population=4,
+        seed=0,
+        base_config=BASE,
+        pbt=PBTSettings(interval=2),
+        **kw,
+    )
 
 
 # 1 ------------------------------------------------------------------------------------------
@@ -46,10 +56,20 @@ def test_tune_stores_profile_and_fixed_agent_settings(tmp_path, monkeypatch):
 
     seen = {}
     monkeypatch.setattr(tuning, "run_study", lambda *a, **kw: seen.update(kw) or None)
-    tuning.tune("cartpole", "pbt", db=tmp_path / "t.db", baseline=False,
-                agent_overrides={"hidden": 32}, profile="quick")
-    assert seen["fixed"] == {"profile": "quick", "defaults": "table", "group": "model",
-                             "agent": {"hidden": 32}}
+    tuning.tune(
+        "cartpole",
+        "pbt",
+        db=tmp_path / "t.db",
+        baseline=False,
+        agent_overrides={"hidden": 32},
+        profile="quick",
+    )
+    assert seen["fixed"] == {
+        "profile": "quick",
+        "defaults": "table",
+        "group": "model",
+        "agent": {"hidden": 32},
+    }
 
 
 # 2 ------------------------------------------------------------------------------------------
@@ -65,8 +85,9 @@ time.sleep(60)
 def test_a_second_writer_is_refused_naming_the_holder(tmp_path):
     db = tmp_path / "s.db"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], stdout=subprocess.PIPE,
-                            env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db)], stdout=subprocess.PIPE, env=env
+    )
     try:
         assert proc.stdout.readline().strip() == b"ready"
         with pytest.raises(StudyLocked, match=f"in use by process {proc.pid} on "):
@@ -117,11 +138,21 @@ class _ModelDiverges(QuadraticMember):
 
 
 def test_model_divergence_is_stored_and_counted(tmp_path):
-    s = run_study("random", lambda hp, seed: _ModelDiverges(hp, seed), SPACE, tmp_path / "r.db",
-                  trials=4, population=3, seed=0, base_config=BASE)
+    s = run_study(
+        "random",
+        lambda hp, seed: _ModelDiverges(hp, seed),
+        SPACE,
+        tmp_path / "r.db",
+        trials=4,
+        population=3,
+        seed=0,
+        base_config=BASE,
+    )
     assert len(s.model_divergences) == 3 * 2
     assert {(t["trial"], t["status"], t["cause"]) for t in s.model_divergences} == {
-        (2, "ok", MODEL_DIVERGED), (4, "ok", MODEL_DIVERGED)}
+        (2, "ok", MODEL_DIVERGED),
+        (4, "ok", MODEL_DIVERGED),
+    }
     with StudyStore(tmp_path / "r.db", readonly=True) as st:
         assert len(st.events(["note"])) == 6
 
@@ -137,8 +168,9 @@ def test_a_flipped_bit_in_a_stored_return_is_reported(tmp_path):
     small_pbt(db)
     con = sqlite3.connect(db)
     (ret,) = con.execute("SELECT ret FROM trials WHERE member = 2 AND trial = 3").fetchone()
-    con.execute("UPDATE trials SET ret = ? WHERE member = 2 AND trial = 3",
-                (_flip_lowest_bit(ret),))
+    con.execute(
+        "UPDATE trials SET ret = ? WHERE member = 2 AND trial = 3", (_flip_lowest_bit(ret),)
+    )
     con.commit()
     con.close()
     for opener in (lambda: StudyStore(db), lambda: StudyStore(db, readonly=True)):
@@ -188,8 +220,11 @@ def test_a_foreign_sqlite_database_is_refused_untouched(tmp_path):
     con.commit()
     con.close()
     before = db.read_bytes()
-    for opener in (lambda: StudyStore(db), lambda: StudyStore(db, readonly=True),
-                   lambda: small_pbt(db)):
+    for opener in (
+        lambda: StudyStore(db),
+        lambda: StudyStore(db, readonly=True),
+        lambda: small_pbt(db),
+    ):
         with pytest.raises(StoreError, match="not an mbrlhpo study database"):
             opener()
     assert db.read_bytes() == before

@@ -18,12 +18,17 @@ def test_roundtrip(tmp_path):
         st.record_trial(0, 2, {"lr": 0.1}, math.nan, 0.3, "diverged", "nan loss")
         with pytest.raises(sqlite3.IntegrityError):
             st.record_trial(0, 2, {"lr": 0.1}, 1.0, 0.3)
-        st.record_round(2, {0: -math.inf}, [{"kind": "exploit", "src": 1, "src_round": 2,
-                                             "dst": 0}])
+        st.record_round(
+            2, {0: -math.inf}, [{"kind": "exploit", "src": 1, "src_round": 2, "dst": 0}]
+        )
         assert st.trials()[0]["ret"] == 2.5 and st.trials()[1]["ret"] is None
         assert st.scores(2) == [{"round": 2, "member": 0, "score": -math.inf}]
-        assert [e["kind"] for e in st.events()] == ["study_start", "failure", "exploit",
-                                                    "round_done"]
+        assert [e["kind"] for e in st.events()] == [
+            "study_start",
+            "failure",
+            "exploit",
+            "round_done",
+        ]
         assert st.lineage()[0]["src"] == 1
         assert st.rounds_done() == [2]
         assert st.checkpoint(0, 1)["sha256"] == "ab"

@@ -37,8 +37,8 @@ void Gemm(int rows, const uint16_t* a, int lda, const PackedB& b, float* c, int 
 
 // Fused epilogues: c = swish(A B + bias) stored as fp32 (stride ldc) or as bf16 (stride ldc >=
 // PaddedK(n), the pad column zeroed): the next BF16 layer's input, no separate pass.
-void GemmSwish(int rows, const uint16_t* a, int lda, const PackedB& b, const float* bias,
-               float* c, int ldc);
+void GemmSwish(int rows, const uint16_t* a, int lda, const PackedB& b, const float* bias, float* c,
+               int ldc);
 void GemmSwishBf16(int rows, const uint16_t* a, int lda, const PackedB& b, const float* bias,
                    uint16_t* c, int ldc);
 

@@ -39,13 +39,13 @@ struct CemMember {
   EnsembleView net;
   CemSettings cem;
   uint64_t seed = 0;
-  uint32_t step = 0;              // plan counter (the RNG's step)
+  uint32_t step = 0;  // plan counter (the RNG's step)
   Precision precision = Precision::kFloat32;
-  const float* obs = nullptr;     // O
-  const float* init_mean = nullptr;  // H x A warm start
+  const float* obs = nullptr;          // O
+  const float* init_mean = nullptr;    // H x A warm start
   const float* action_low = nullptr;   // A
   const float* action_high = nullptr;  // A
-  float* out_mean = nullptr;      // H x A: the final CEM mean
+  float* out_mean = nullptr;           // H x A: the final CEM mean
   // Optional trace (may be null): returns (I x N), elites (I x K, best first),
   // means / variances after each iteration (I x H x A).
   float* trace_returns = nullptr;

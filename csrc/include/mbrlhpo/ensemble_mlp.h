@@ -16,13 +16,13 @@ namespace mbrlhpo {
 
 struct EnsembleView {
   int ensemble_size = 0;
-  std::vector<int> layer_sizes;            // [D, hidden..., 2 O]
-  std::vector<const float*> weights;       // per layer: E x in x out
-  std::vector<const float*> biases;        // per layer: E x 1 x out
-  const float* max_logvar = nullptr;       // O
-  const float* min_logvar = nullptr;       // O
-  const float* input_mean = nullptr;       // D
-  const float* input_std = nullptr;        // D
+  std::vector<int> layer_sizes;       // [D, hidden..., 2 O]
+  std::vector<const float*> weights;  // per layer: E x in x out
+  std::vector<const float*> biases;   // per layer: E x 1 x out
+  const float* max_logvar = nullptr;  // O
+  const float* min_logvar = nullptr;  // O
+  const float* input_mean = nullptr;  // D
+  const float* input_std = nullptr;   // D
 
   int num_layers() const { return static_cast<int>(weights.size()); }
   int input_dim() const { return layer_sizes.front(); }
@@ -37,8 +37,7 @@ namespace mlp {
 // Hidden layers of member `e` for `rows` rows: in (rows x D, normalised) -> out (rows x last
 // hidden width), through buffers a/b (rows x max_width each). Returns the buffer holding the
 // result. One sgemm per layer; bias + swish fused in one pass.
-float* ForwardHidden(const EnsembleView& net, int e, int rows, const float* in, float* a,
-                     float* b);
+float* ForwardHidden(const EnsembleView& net, int e, int rows, const float* in, float* a, float* b);
 
 // ForwardHidden with the hidden-to-hidden layers (l = 1 .. L-2) in BF16 (bf16::Gemm, fp32
 // accumulate): packed[(l - 1) * E + e] holds layer l's weights; abf is rows x

@@ -25,9 +25,9 @@ std::string Concat(const Parts&... parts) {
 }  // namespace mbrlhpo
 
 // MBRLHPO_CHECK(cond, "expected ", x, ", got ", y): throws mbrlhpo::Error when cond is false.
-#define MBRLHPO_CHECK(cond, ...)                                         \
-  do {                                                                   \
-    if (!(cond)) {                                                       \
+#define MBRLHPO_CHECK(cond, ...)                                        \
+  do {                                                                  \
+    if (!(cond)) {                                                      \
       throw ::mbrlhpo::Error(::mbrlhpo::internal::Concat(__VA_ARGS__)); \
-    }                                                                    \
+    }                                                                   \
   } while (0)

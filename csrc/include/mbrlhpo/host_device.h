@@ -26,17 +26,23 @@ MBRLHPO_HOST_DEVICE inline float SinCosViaDouble(float x, int quadrant_offset) {
   const double xd = x;
   const double k = rint(xd * 0.63661977236758134308);  // 2 / pi
   double r = fma(-k, 1.5707963267948966192, xd);       // pi/2, high part
-  r = fma(-k, 6.123233995736766036e-17, r);             // pi/2, low part
+  r = fma(-k, 6.123233995736766036e-17, r);            // pi/2, low part
   const double r2 = r * r;
   const long long kq = (k == k && fabs(k) < 9.0e15) ? static_cast<long long>(k) : 0;
   const int q = (static_cast<int>(kq & 3) + quadrant_offset) & 3;
   const double sin_r =
       r + r * r2 *
-              (-1.0 / 6 + r2 * (1.0 / 120 + r2 * (-1.0 / 5040 + r2 * (1.0 / 362880 +
-              r2 * (-1.0 / 39916800 + r2 * (1.0 / 6227020800.0))))));
+              (-1.0 / 6 +
+               r2 * (1.0 / 120 +
+                     r2 * (-1.0 / 5040 + r2 * (1.0 / 362880 + r2 * (-1.0 / 39916800 +
+                                                                    r2 * (1.0 / 6227020800.0))))));
   const double cos_r =
-      1.0 + r2 * (-0.5 + r2 * (1.0 / 24 + r2 * (-1.0 / 720 + r2 * (1.0 / 40320 +
-            r2 * (-1.0 / 3628800 + r2 * (1.0 / 479001600 + r2 * (-1.0 / 87178291200.0)))))));
+      1.0 +
+      r2 * (-0.5 + r2 * (1.0 / 24 +
+                         r2 * (-1.0 / 720 +
+                               r2 * (1.0 / 40320 +
+                                     r2 * (-1.0 / 3628800 + r2 * (1.0 / 479001600 +
+                                                                  r2 * (-1.0 / 87178291200.0)))))));
   const double v = (q & 1) ? cos_r : sin_r;
   return static_cast<float>((q & 2) ? -v : v);
 }

@@ -48,15 +48,15 @@ std::string Sha256Hex(const void* data, size_t size);
 
 // One tensor of a safetensors file (bytes copied out of the file).
 struct SafetensorsTensor {
-  std::string dtype;            // "F32", "F64", "I32", ... (safetensors names)
-  std::vector<int64_t> shape;   // C order
-  std::vector<uint8_t> data;    // little-endian element bytes
+  std::string dtype;           // "F32", "F64", "I32", ... (safetensors names)
+  std::vector<int64_t> shape;  // C order
+  std::vector<uint8_t> data;   // little-endian element bytes
   int64_t num_elements() const;
 };
 
 struct SafetensorsFile {
-  std::map<std::string, std::string> metadata;          // "__metadata__"
-  std::map<std::string, SafetensorsTensor> tensors;     // by name
+  std::map<std::string, std::string> metadata;       // "__metadata__"
+  std::map<std::string, SafetensorsTensor> tensors;  // by name
 };
 
 // Strictly parses a whole safetensors file held in memory. `origin` names it in error messages.

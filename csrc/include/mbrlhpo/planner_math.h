@@ -81,9 +81,7 @@ MBRLHPO_HOST_DEVICE inline float SampleUniform(uint32_t prefix, int n, int k) {
 
 // A candidate's return as the elite choice sees it: the mean over particles, or -inf where it is
 // not finite (NaN or inf model output never picks an elite).
-MBRLHPO_HOST_DEVICE inline float FiniteOrNegInf(float v) {
-  return IsFinite(v) ? v : -INFINITY;
-}
+MBRLHPO_HOST_DEVICE inline float FiniteOrNegInf(float v) { return IsFinite(v) ? v : -INFINITY; }
 
 // The CPU planner's elite order: larger return first; ties: lower index first.
 MBRLHPO_HOST_DEVICE inline bool RanksBefore(float ret_a, int32_t a, float ret_b, int32_t b) {

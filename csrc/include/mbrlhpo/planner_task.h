@@ -13,7 +13,7 @@ struct PlannerTask {
   std::string name;
   int obs_dim = 0;
   int act_dim = 0;
-  int model_input_dim = 0;  // obs_dim + number of angle dims
+  int model_input_dim = 0;            // obs_dim + number of angle dims
   std::vector<char> absolute_target;  // (obs_dim): 1 = predicted as an absolute value
   float (*reward)(const float* action, const float* next_obs) = nullptr;
   bool (*terminated)(const float* next_obs) = nullptr;

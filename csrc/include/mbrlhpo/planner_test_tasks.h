@@ -22,9 +22,14 @@ struct TestLinear {
     return -((s[0] - T(1)) * (s[0] - T(1)) + (s[1] - T(1)) * (s[1] - T(1))) - T(0.01) * a[0] * a[0];
   }
   template <typename T>
-  MBRLHPO_HOST_DEVICE static bool Terminated(const T* s) { return s[1] > T(1.5); }
+  MBRLHPO_HOST_DEVICE static bool Terminated(const T* s) {
+    return s[1] > T(1.5);
+  }
   template <typename T>
-  MBRLHPO_HOST_DEVICE static void ModelInput(const T* s, T* out) { out[0] = s[0]; out[1] = s[1]; }
+  MBRLHPO_HOST_DEVICE static void ModelInput(const T* s, T* out) {
+    out[0] = s[0];
+    out[1] = s[1];
+  }
 };
 
 struct TestPendulum {
@@ -36,9 +41,13 @@ struct TestPendulum {
   static constexpr int kAbsoluteTargetDims[1] = {1};
   static constexpr int kModelInputDim = 3;
   template <typename T>
-  MBRLHPO_HOST_DEVICE static T Reward(const T* a, const T* s) { return -hd::Cos(s[0]) - T(0.01) * a[0] * a[0]; }
+  MBRLHPO_HOST_DEVICE static T Reward(const T* a, const T* s) {
+    return -hd::Cos(s[0]) - T(0.01) * a[0] * a[0];
+  }
   template <typename T>
-  MBRLHPO_HOST_DEVICE static bool Terminated(const T*) { return false; }
+  MBRLHPO_HOST_DEVICE static bool Terminated(const T*) {
+    return false;
+  }
   template <typename T>
   MBRLHPO_HOST_DEVICE static void ModelInput(const T* s, T* out) {
     out[0] = s[1];

@@ -37,12 +37,18 @@ const TaskInfo& GetTaskInfo(const std::string& name);
 template <typename Fn>
 decltype(auto) DispatchTask(TaskId id, Fn&& fn) {
   switch (id) {
-    case TaskId::kCartpole: return fn(tasks::Cartpole{});
-    case TaskId::kReacher: return fn(tasks::Reacher{});
-    case TaskId::kPusher: return fn(tasks::Pusher{});
-    case TaskId::kHopper: return fn(tasks::Hopper{});
-    case TaskId::kHalfCheetah: return fn(tasks::HalfCheetah{});
-    case TaskId::kHexapod: break;
+    case TaskId::kCartpole:
+      return fn(tasks::Cartpole{});
+    case TaskId::kReacher:
+      return fn(tasks::Reacher{});
+    case TaskId::kPusher:
+      return fn(tasks::Pusher{});
+    case TaskId::kHopper:
+      return fn(tasks::Hopper{});
+    case TaskId::kHalfCheetah:
+      return fn(tasks::HalfCheetah{});
+    case TaskId::kHexapod:
+      break;
   }
   return fn(tasks::Hexapod{});
 }

@@ -193,9 +193,7 @@ _PAPER = {
 }
 
 # Small enough to learn cartpole on 2 CPU cores within minutes (see docs/agent.md).
-_QUICK = dict(
-    epochs=5, iterations=3, population=60, horizon=20, particles=5, hidden=64, depth=3
-)
+_QUICK = dict(epochs=5, iterations=3, population=60, horizon=20, particles=5, hidden=64, depth=3)
 
 
 # Where the paper's code ran other defaults than its tables (its replayed default schedules

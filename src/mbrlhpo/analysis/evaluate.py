@@ -55,8 +55,10 @@ class Evaluation:
         """One row per trial: each arm's final-scenario score and their difference."""
         best = self.curves["best"]["final_scenario"]
         base = self.curves["baseline"]["final_scenario"]
-        return [{"trial": t + 1, "best": b, "baseline": d, "difference": b - d}
-                for t, (b, d) in enumerate(zip(best, base, strict=True))]
+        return [
+            {"trial": t + 1, "best": b, "baseline": d, "difference": b - d}
+            for t, (b, d) in enumerate(zip(best, base, strict=True))
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -94,8 +96,13 @@ def final_score(returns: np.ndarray) -> np.ndarray:
         return np.nanmax(mean, axis=-1)
 
 
-def bootstrap_difference(best: np.ndarray, baseline: np.ndarray, rng: np.random.Generator,
-                         n_boot: int = 10_000, level: float = 0.95) -> dict[str, Any]:
+def bootstrap_difference(
+    best: np.ndarray,
+    baseline: np.ndarray,
+    rng: np.random.Generator,
+    n_boot: int = 10_000,
+    level: float = 0.95,
+) -> dict[str, Any]:
     """Paired bootstrap over seeds of ``final_score(best) - final_score(baseline)``.
 
     ``best`` and ``baseline`` are ``(S x T)`` returns of the same S seeds. Each resample draws
@@ -107,8 +114,10 @@ def bootstrap_difference(best: np.ndarray, baseline: np.ndarray, rng: np.random.
     best = np.asarray(best, dtype=np.float64)
     baseline = np.asarray(baseline, dtype=np.float64)
     if best.shape != baseline.shape or best.ndim != 2 or best.shape[0] < 1:
-        raise ValueError(f"expected two (seeds x trials) arrays of one shape, got {best.shape} "
-                         f"and {baseline.shape}")
+        raise ValueError(
+            f"expected two (seeds x trials) arrays of one shape, got {best.shape} "
+            f"and {baseline.shape}"
+        )
     if not 0 < level < 1:
         raise ValueError(f"level: expected a probability in (0, 1), got {level!r}")
     s = best.shape[0]
@@ -117,17 +126,30 @@ def bootstrap_difference(best: np.ndarray, baseline: np.ndarray, rng: np.random.
     diffs = final_score(best[idx]) - final_score(baseline[idx])
     diffs = diffs[np.isfinite(diffs)]
     alpha = (1.0 - level) / 2.0
-    low, high = ((float(np.quantile(diffs, alpha)), float(np.quantile(diffs, 1.0 - alpha)))
-                 if diffs.size else (math.nan, math.nan))
-    return {"difference": observed, "ci_low": low, "ci_high": high, "level": level,
-            "p_better": float(np.mean(diffs > 0)) if diffs.size else math.nan,
-            "n_boot": int(n_boot), "n_seeds": int(s), "method": "paired percentile bootstrap"}
+    low, high = (
+        (float(np.quantile(diffs, alpha)), float(np.quantile(diffs, 1.0 - alpha)))
+        if diffs.size
+        else (math.nan, math.nan)
+    )
+    return {
+        "difference": observed,
+        "ci_low": low,
+        "ci_high": high,
+        "level": level,
+        "p_better": float(np.mean(diffs > 0)) if diffs.size else math.nan,
+        "n_boot": int(n_boot),
+        "n_seeds": int(s),
+        "method": "paired percentile bootstrap",
+    }
 
 
 # ---------------------------------------------------------------------------------------------
-def evaluation_plan(rec: Mapping[str, Any], trials: int | None = None,
-                    profile: str | None = None,
-                    overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def evaluation_plan(
+    rec: Mapping[str, Any],
+    trials: int | None = None,
+    profile: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """What ``evaluate_study`` replays for a study record (``read_study``): the task, the
     agents' profile, defaults and fixed settings (stored by ``tune``; ``profile`` and
     ``overrides`` for studies that did not store them), the number of trials and the two
@@ -139,21 +161,27 @@ def evaluation_plan(rec: Mapping[str, Any], trials: int | None = None,
     settings = rec.get("settings") or {}
     env = settings.get("env")
     if not env:
-        raise ValueError(f"{rec.get('db')}: the study does not name its environment (expected "
-                         "a database written by mbrlhpo tune)")
+        raise ValueError(
+            f"{rec.get('db')}: the study does not name its environment (expected "
+            "a database written by mbrlhpo tune)"
+        )
     agent = settings.get("agent") or {}
     base_rec = rec.get("baseline") or {}
     profile = profile or agent.get("profile") or base_rec.get("profile")
     if profile is None:
-        raise ValueError(f"{rec.get('db')}: the study does not record its agents' profile; "
-                         "pass --profile (and --set for fixed settings it used)")
+        raise ValueError(
+            f"{rec.get('db')}: the study does not record its agents' profile; "
+            "pass --profile (and --set for fixed settings it used)"
+        )
     defaults = agent.get("defaults") or base_rec.get("defaults") or "table"
     fixed = {**(agent.get("fixed") or {}), **(overrides or {})}
     tunables = set(GROUPS["joint"])
     bad = sorted(set(fixed) & tunables)
     if bad:
-        raise ValueError(f"overrides {bad} are tunables the schedules set; expected fixed "
-                         "settings only (particles, hidden, ...)")
+        raise ValueError(
+            f"overrides {bad} are tunables the schedules set; expected fixed "
+            "settings only (particles, hidden, ...)"
+        )
     if rec["method"] in ("hyperband", "bohb"):
         hb = settings.get("hyperband") or {}
         study_trials = 1 + int(math.floor(float(hb.get("max_budget", 0)) + 1e-6))
@@ -169,29 +197,43 @@ def evaluation_plan(rec: Mapping[str, Any], trials: int | None = None,
         best = [dict(rec["best_config"])] if rec.get("best_config") else []
         kind = "configuration"
     if not best:
-        raise ValueError(f"{rec.get('db')}: the study has no finished best "
-                         f"{kind} to evaluate")
+        raise ValueError(f"{rec.get('db')}: the study has no finished best {kind} to evaluate")
     # A PBT-BT lineage that backtracked is shorter than the study; Hyperband's best ran at
     # the highest budget: both go on with their last hyperparameters.
     best = [{k: v for k, v in c.items() if k in tunables} for c in best]
     best = (best + [best[-1]] * n)[:n]
     # The baseline: the defaults, with the study's unsearched tunables as it ran them (its
     # base configuration holds those, overrides included), as tune's own baseline run.
-    base_cfg = {**default_hparams(env, profile, defaults).to_dict(),
-                **(settings.get("base_config") or {})}
+    base_cfg = {
+        **default_hparams(env, profile, defaults).to_dict(),
+        **(settings.get("base_config") or {}),
+    }
     base = [{k: base_cfg[k] for k in GROUPS["joint"]}] * n
-    return {"env": env, "profile": profile, "defaults": defaults, "fixed": fixed, "trials": n,
-            "kind": kind, "schedules": {"best": best, "baseline": base},
-            "baseline_name": describe_baseline(profile, defaults)}
+    return {
+        "env": env,
+        "profile": profile,
+        "defaults": defaults,
+        "fixed": fixed,
+        "trials": n,
+        "kind": kind,
+        "schedules": {"best": best, "baseline": base},
+        "baseline_name": describe_baseline(profile, defaults),
+    }
 
 
-def evaluate_study(db: str | os.PathLike, seeds: int | Sequence[int] = 5,
-                   trials: int | None = None, profile: str | None = None,
-                   overrides: Mapping[str, Any] | None = None, device: str = "cpu",
-                   planner_backend: str = "auto", out_dir: str | os.PathLike | None = None,
-                   plots: bool = True, n_boot: int = 10_000,
-                   on_trial: Callable[[str, int, dict[int, float]], None] | None = None
-                   ) -> tuple[Evaluation, dict[str, Path]]:
+def evaluate_study(
+    db: str | os.PathLike,
+    seeds: int | Sequence[int] = 5,
+    trials: int | None = None,
+    profile: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    device: str = "cpu",
+    planner_backend: str = "auto",
+    out_dir: str | os.PathLike | None = None,
+    plots: bool = True,
+    n_boot: int = 10_000,
+    on_trial: Callable[[str, int, dict[int, float]], None] | None = None,
+) -> tuple[Evaluation, dict[str, Path]]:
     """Runs the final scenario for the study in ``db``; see the module docstring.
 
     Args:
@@ -230,16 +272,24 @@ def evaluate_study(db: str | os.PathLike, seeds: int | Sequence[int] = 5,
                 results[arm] = cached["result"]
                 continue
         res = replay_schedule(
-            plan["env"], plan["schedules"][arm], seeds=seed_list, trials=plan["trials"],
-            profile=plan["profile"], device=device, planner_backend=planner_backend,
+            plan["env"],
+            plan["schedules"][arm],
+            seeds=seed_list,
+            trials=plan["trials"],
+            profile=plan["profile"],
+            device=device,
+            planner_backend=planner_backend,
             overrides=plan["fixed"],
-            on_trial=None if on_trial is None else (lambda t, r, a=arm: on_trial(a, t, r)))
+            on_trial=None if on_trial is None else (lambda t, r, a=arm: on_trial(a, t, r)),
+        )
         results[arm] = res.to_dict()
         tmp = cache.with_suffix(".tmp")
         tmp.write_text(json.dumps({"key": key, "result": results[arm]}))
         os.replace(tmp, cache)
-    returns = {arm: {int(s): [float(x) for x in r] for s, r in results[arm]["returns"].items()}
-               for arm in ARMS}
+    returns = {
+        arm: {int(s): [float(x) for x in r] for s, r in results[arm]["returns"].items()}
+        for arm in ARMS
+    }
     mats = {arm: np.array([returns[arm][s] for s in seed_list]) for arm in ARMS}
     curves = {}
     for arm in ARMS:
@@ -247,11 +297,21 @@ def evaluate_study(db: str | os.PathLike, seeds: int | Sequence[int] = 5,
         curves[arm] = {"mean": mean.tolist(), "final_scenario": running_max(mean).tolist()}
     rng = np.random.default_rng([len(seed_list), plan["trials"], 20210413])
     comparison = bootstrap_difference(mats["best"], mats["baseline"], rng, n_boot)
-    ev = Evaluation(db=str(db), env=plan["env"], method=rec["method"], profile=plan["profile"],
-                    defaults=plan["defaults"], baseline_name=plan["baseline_name"],
-                    seeds=seed_list, trials=plan["trials"], schedules=plan["schedules"],
-                    returns=returns, curves=curves, comparison=comparison,
-                    failures={arm: results[arm]["failures"] for arm in ARMS})
+    ev = Evaluation(
+        db=str(db),
+        env=plan["env"],
+        method=rec["method"],
+        profile=plan["profile"],
+        defaults=plan["defaults"],
+        baseline_name=plan["baseline_name"],
+        seeds=seed_list,
+        trials=plan["trials"],
+        schedules=plan["schedules"],
+        returns=returns,
+        curves=curves,
+        comparison=comparison,
+        failures={arm: results[arm]["failures"] for arm in ARMS},
+    )
     paths = write_evaluation(ev, out, plots)
     with StudyStore(db) as store:
         store.record_event("evaluation", detail=_jsonable(ev.to_dict()))
@@ -282,25 +342,37 @@ def evaluation_markdown(ev: Evaluation, rows: int = 12) -> str:
     if len(table) > rows:
         keep = sorted({round(i * (len(table) - 1) / (rows - 1)) for i in range(rows)})
         table = [table[i] for i in keep]
-    verdict = ("better than" if c["ci_low"] > 0 else "worse than" if c["ci_high"] < 0
-               else "not distinguishable from")
-    lines = [f"# Evaluation: {ev.method} on {ev.env} (final scenario, Fig. 1/8)", "",
-             f"- study: {ev.db}",
-             f"- best {'schedule' if ev.method in ('pbt', 'pbt-bt') else 'configuration'} vs "
-             f"baseline = {ev.baseline_name}",
-             f"- {len(ev.seeds)} evaluation seeds ({ev.seeds[0]}..{ev.seeds[-1]}), {ev.trials} "
-             "trials each (the random trial included); score = maximum so far of the return "
-             "averaged over the seeds",
-             f"- at the last trial: best {_fmt(ev.curves['best']['final_scenario'][-1])}, "
-             f"baseline {_fmt(ev.curves['baseline']['final_scenario'][-1])}; difference "
-             f"{_fmt(c['difference'])}, {int(c['level'] * 100)}% CI [{_fmt(c['ci_low'])}, "
-             f"{_fmt(c['ci_high'])}] ({c['method']}, {c['n_boot']} resamples; best wins in "
-             f"{_fmt(100 * c['p_better'])}% of them): the best is {verdict} the baseline",
-             f"- failed or diverged trials: best {len(ev.failures['best'])}, baseline "
-             f"{len(ev.failures['baseline'])}", "",
-             "| trial | best | baseline | difference |", "|---|---|---|---|"]
-    lines += [f"| {r['trial']} | {_fmt(r['best'])} | {_fmt(r['baseline'])} | "
-              f"{_fmt(r['difference'])} |" for r in table]
+    verdict = (
+        "better than"
+        if c["ci_low"] > 0
+        else "worse than"
+        if c["ci_high"] < 0
+        else "not distinguishable from"
+    )
+    lines = [
+        f"# Evaluation: {ev.method} on {ev.env} (final scenario, Fig. 1/8)",
+        "",
+        f"- study: {ev.db}",
+        f"- best {'schedule' if ev.method in ('pbt', 'pbt-bt') else 'configuration'} vs "
+        f"baseline = {ev.baseline_name}",
+        f"- {len(ev.seeds)} evaluation seeds ({ev.seeds[0]}..{ev.seeds[-1]}), {ev.trials} "
+        "trials each (the random trial included); score = maximum so far of the return "
+        "averaged over the seeds",
+        f"- at the last trial: best {_fmt(ev.curves['best']['final_scenario'][-1])}, "
+        f"baseline {_fmt(ev.curves['baseline']['final_scenario'][-1])}; difference "
+        f"{_fmt(c['difference'])}, {int(c['level'] * 100)}% CI [{_fmt(c['ci_low'])}, "
+        f"{_fmt(c['ci_high'])}] ({c['method']}, {c['n_boot']} resamples; best wins in "
+        f"{_fmt(100 * c['p_better'])}% of them): the best is {verdict} the baseline",
+        f"- failed or diverged trials: best {len(ev.failures['best'])}, baseline "
+        f"{len(ev.failures['baseline'])}",
+        "",
+        "| trial | best | baseline | difference |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['trial']} | {_fmt(r['best'])} | {_fmt(r['baseline'])} | {_fmt(r['difference'])} |"
+        for r in table
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -312,6 +384,7 @@ def write_evaluation(ev: Evaluation, out: Path, plots: bool = True) -> dict[str,
     if plots:
         from mbrlhpo.analysis.plots import plot_evaluation
 
-        paths["png"] = plot_evaluation(ev.to_dict(), out / "evaluation.png",
-                                       f"{ev.method} on {ev.env}: final scenario")
+        paths["png"] = plot_evaluation(
+            ev.to_dict(), out / "evaluation.png", f"{ev.method} on {ev.env}: final scenario"
+        )
     return paths

@@ -49,8 +49,16 @@ def _episodes(agent: Any) -> list[dict[str, Any]]:
     out = []
     for i in range(buf.num_episodes):
         ep = buf.episode(i)
-        out.append({"digest": buf.episode_digest(i), "index": i, "obs": ep.obs,
-                    "act": ep.act, "next_obs": ep.next_obs, "ret": float(np.sum(ep.reward))})
+        out.append(
+            {
+                "digest": buf.episode_digest(i),
+                "index": i,
+                "obs": ep.obs,
+                "act": ep.act,
+                "next_obs": ep.next_obs,
+                "ret": float(np.sum(ep.reward)),
+            }
+        )
     return out
 
 
@@ -81,8 +89,14 @@ def _nll(agent: Any, episodes: Sequence[Mapping[str, Any]]) -> float:
     return total / count
 
 
-def objective_mismatch(db: str | os.PathLike, k: int = 5, last: int = 20, bins: int = 3,
-                       per_bin: int = 300, seed: int = 0) -> dict[str, Any]:
+def objective_mismatch(
+    db: str | os.PathLike,
+    k: int = 5,
+    last: int = 20,
+    bins: int = 3,
+    per_bin: int = 300,
+    seed: int = 0,
+) -> dict[str, Any]:
     """The A.6 analysis of the study in ``db``; see the module docstring.
 
     Returns ``{"members": [{"member", "group" ("top"/"bottom"), "score", "curve": [{"trial",
@@ -108,13 +122,19 @@ def objective_mismatch(db: str | os.PathLike, k: int = 5, last: int = 20, bins: 
     for t in rec["trials"]:
         last_trial[t["member"]] = max(last_trial.get(t["member"], 0), t["trial"])
     # Scored members whose final state is kept (a member's last trial has a checkpoint).
-    scores = {s["member"]: s["score"] for s in final_scores(rec)
-              if math.isfinite(s["score"]) and s["member"] in ckpts
-              and ckpts[s["member"]][-1]["trial"] == last_trial.get(s["member"])}
+    scores = {
+        s["member"]: s["score"]
+        for s in final_scores(rec)
+        if math.isfinite(s["score"])
+        and s["member"] in ckpts
+        and ckpts[s["member"]][-1]["trial"] == last_trial.get(s["member"])
+    }
     if len(scores) < 2:
-        raise ValueError(f"{db}: objective mismatch needs the final checkpoints of at least two "
-                         f"members with a score, found {len(scores)} (Hyperband studies: run "
-                         "tune with keep_final_checkpoints / --keep-final-checkpoints)")
+        raise ValueError(
+            f"{db}: objective mismatch needs the final checkpoints of at least two "
+            f"members with a score, found {len(scores)} (Hyperband studies: run "
+            "tune with keep_final_checkpoints / --keep-final-checkpoints)"
+        )
     ranked = sorted(scores, key=lambda m: (-scores[m], m))
     kk = min(k, len(ranked) // 2)
     groups = {m: "top" for m in ranked[:kk]} | {m: "bottom" for m in ranked[-kk:]}
@@ -156,17 +176,30 @@ def objective_mismatch(db: str | os.PathLike, k: int = 5, last: int = 20, bins: 
             agent = load(ref)
             try:
                 mine = _episodes(agent)[-last:]
-                curve.append({"trial": ref["trial"], "on_policy_nll": _nll(agent, mine),
-                              "on_policy_episodes": len(mine),
-                              "off_policy_nll": [_nll(agent, h) for h in held_out]})
+                curve.append(
+                    {
+                        "trial": ref["trial"],
+                        "on_policy_nll": _nll(agent, mine),
+                        "on_policy_episodes": len(mine),
+                        "off_policy_nll": [_nll(agent, h) for h in held_out],
+                    }
+                )
             finally:
                 agent.close()
         end = curve[-1]
-        rows.append({"member": m, "group": groups[m], "score": scores[m], "curve": curve,
-                     "trial": end["trial"], "on_policy_nll": end["on_policy_nll"],
-                     "on_policy_episodes": end["on_policy_episodes"],
-                     "off_policy_nll": end["off_policy_nll"],
-                     "off_policy_episodes": [len(h) for h in held_out]})
+        rows.append(
+            {
+                "member": m,
+                "group": groups[m],
+                "score": scores[m],
+                "curve": curve,
+                "trial": end["trial"],
+                "on_policy_nll": end["on_policy_nll"],
+                "on_policy_episodes": end["on_policy_episodes"],
+                "off_policy_nll": end["off_policy_nll"],
+                "off_policy_episodes": [len(h) for h in held_out],
+            }
+        )
     summary = {}
     for g in ("top", "bottom"):
         mine = [r for r in rows if r["group"] == g]
@@ -174,21 +207,34 @@ def objective_mismatch(db: str | os.PathLike, k: int = 5, last: int = 20, bins: 
         curve = []
         for t in trials:
             pts = [p for r in mine for p in r["curve"] if p["trial"] == t]
-            curve.append({"trial": t,
-                          "on_policy_nll": _nanmean([p["on_policy_nll"] for p in pts]),
-                          "off_policy_nll": [_nanmean([p["off_policy_nll"][b] for p in pts])
-                                             for b in range(bins)]})
+            curve.append(
+                {
+                    "trial": t,
+                    "on_policy_nll": _nanmean([p["on_policy_nll"] for p in pts]),
+                    "off_policy_nll": [
+                        _nanmean([p["off_policy_nll"][b] for p in pts]) for b in range(bins)
+                    ],
+                }
+            )
         summary[g] = {
             "score": _nanmean([r["score"] for r in mine]),
             "on_policy_nll": _nanmean([r["on_policy_nll"] for r in mine]),
-            "off_policy_nll": [_nanmean([r["off_policy_nll"][b] for r in mine])
-                               for b in range(bins)],
+            "off_policy_nll": [
+                _nanmean([r["off_policy_nll"][b] for r in mine]) for b in range(bins)
+            ],
             "curve": curve,
         }
-    return {"members": rows, "k": kk, "last": last,
-            "bins": [{"low": float(edges[b]), "high": float(edges[b + 1]),
-                      "episodes": len(by_bin[b])} for b in range(bins)],
-            "returns": rets.tolist(), "summary": summary}
+    return {
+        "members": rows,
+        "k": kk,
+        "last": last,
+        "bins": [
+            {"low": float(edges[b]), "high": float(edges[b + 1]), "episodes": len(by_bin[b])}
+            for b in range(bins)
+        ],
+        "returns": rets.tolist(),
+        "summary": summary,
+    }
 
 
 def _nanmean(xs: Sequence[float]) -> float:

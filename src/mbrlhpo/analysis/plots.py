@@ -23,8 +23,10 @@ def _pyplot():
     try:
         import matplotlib
     except ImportError as exc:
-        raise ImportError("mbrlhpo's figures need matplotlib: pip install mbrlhpo[plots] "
-                          "(or pip install matplotlib)") from exc
+        raise ImportError(
+            "mbrlhpo's figures need matplotlib: pip install mbrlhpo[plots] "
+            "(or pip install matplotlib)"
+        ) from exc
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
@@ -50,12 +52,15 @@ def _save(fig: Any, path: str | os.PathLike) -> Path:
 
 
 def _xy(rows: Sequence[Mapping[str, Any]], x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
-    return (np.array([r[x] for r in rows], dtype=float),
-            np.array([r[y] for r in rows], dtype=float))
+    return (
+        np.array([r[x] for r in rows], dtype=float),
+        np.array([r[y] for r in rows], dtype=float),
+    )
 
 
-def plot_learning_curves(curves: Mapping[str, Sequence[Mapping[str, Any]]],
-                         path: str | os.PathLike, title: str = "") -> Path:
+def plot_learning_curves(
+    curves: Mapping[str, Sequence[Mapping[str, Any]]], path: str | os.PathLike, title: str = ""
+) -> Path:
     """Top-k mean +- std per trial, the best lineage's returns and the baseline (Fig. 1/4)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -83,9 +88,13 @@ def plot_learning_curves(curves: Mapping[str, Sequence[Mapping[str, Any]]],
     return _save(fig, path)
 
 
-def plot_schedule(schedule: Sequence[Mapping[str, Any]], path: str | os.PathLike,
-                  names: Sequence[str] | None = None, title: str = "",
-                  defaults: Mapping[str, float] | None = None) -> Path:
+def plot_schedule(
+    schedule: Sequence[Mapping[str, Any]],
+    path: str | os.PathLike,
+    names: Sequence[str] | None = None,
+    title: str = "",
+    defaults: Mapping[str, float] | None = None,
+) -> Path:
     """The top-k members' mean (+- std) of every hyperparameter over trials (Fig. 4/9); the
     defaults as dashed lines where given."""
     if not schedule:
@@ -121,9 +130,13 @@ def plot_schedule(schedule: Sequence[Mapping[str, Any]], path: str | os.PathLike
     return _save(fig, path)
 
 
-def plot_histogram(scores: Sequence[Mapping[str, Any]], path: str | os.PathLike,
-                   bins: int = 20, title: str = "",
-                   baseline: float | None = None) -> Path:
+def plot_histogram(
+    scores: Sequence[Mapping[str, Any]],
+    path: str | os.PathLike,
+    bins: int = 20,
+    title: str = "",
+    baseline: float | None = None,
+) -> Path:
     """Histogram of final scores (Fig. 3); Hyperband jobs stacked by budget."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -151,8 +164,9 @@ def plot_histogram(scores: Sequence[Mapping[str, Any]], path: str | os.PathLike,
     return _save(fig, path)
 
 
-def plot_fidelity(pairs: Sequence[Mapping[str, Any]], path: str | os.PathLike,
-                  title: str = "") -> Path:
+def plot_fidelity(
+    pairs: Sequence[Mapping[str, Any]], path: str | os.PathLike, title: str = ""
+) -> Path:
     """Scores at a lower vs a higher Hyperband budget, one panel per budget pair, with
     Spearman's rho (Fig. 2)."""
     pairs = [p for p in pairs if p["n"] > 0]
@@ -163,8 +177,9 @@ def plot_fidelity(pairs: Sequence[Mapping[str, Any]], path: str | os.PathLike,
     for ax, p in zip(axes[0], pairs, strict=True):
         ax.scatter(p["low_scores"], p["high_scores"], s=14)
         rho = "n/a" if not math.isfinite(p["rho"]) else f"{p['rho']:.2f}"
-        ax.set_title(f"{p['low']} vs {p['high']} trials: rho = {rho} (n={p['n']})",
-                     fontsize="small")
+        ax.set_title(
+            f"{p['low']} vs {p['high']} trials: rho = {rho} (n={p['n']})", fontsize="small"
+        )
         ax.set_xlabel(f"score at {p['low']} trials")
         ax.set_ylabel(f"score at {p['high']} trials")
         ax.grid(alpha=0.3)
@@ -173,8 +188,11 @@ def plot_fidelity(pairs: Sequence[Mapping[str, Any]], path: str | os.PathLike,
     return _save(fig, path)
 
 
-def plot_comparison(curves: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
-                    path: str | os.PathLike, title: str = "") -> Path:
+def plot_comparison(
+    curves: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
+    path: str | os.PathLike,
+    title: str = "",
+) -> Path:
     """Top-k mean +- std of several studies on one axis (Fig. 5), plus the first study's
     baseline when it has one."""
     plt = _pyplot()
@@ -211,8 +229,7 @@ def plot_replay(result: Mapping[str, Any], path: str | os.PathLike, title: str =
     mean = result["mean"]
     x = np.arange(1, len(mean) + 1)
     ax.plot(x, mean, color="k", lw=1.2, label="mean over seeds")
-    ax.plot(x, result["final_scenario"], color="C3", lw=1.2,
-            label="max so far of the mean")
+    ax.plot(x, result["final_scenario"], color="C3", lw=1.2, label="max so far of the mean")
     ax.set_xlabel("trial")
     ax.set_ylabel("return")
     if title:
@@ -227,17 +244,23 @@ def plot_evaluation(ev: Mapping[str, Any], path: str | os.PathLike, title: str =
     far (thick), with the difference's confidence interval at the last trial in the legend."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
-    labels = {"best": "best " + ("schedule" if ev["method"] in ("pbt", "pbt-bt")
-                                 else "configuration"),
-              "baseline": ev["baseline_name"]}
+    labels = {
+        "best": "best " + ("schedule" if ev["method"] in ("pbt", "pbt-bt") else "configuration"),
+        "baseline": ev["baseline_name"],
+    }
     for i, arm in enumerate(("best", "baseline")):
         curve = ev["curves"][arm]
         x = np.arange(1, len(curve["mean"]) + 1)
         ax.plot(x, curve["mean"], color=f"C{i}", lw=0.7, alpha=0.5)
         ax.plot(x, curve["final_scenario"], color=f"C{i}", lw=1.8, label=labels[arm])
     c = ev["comparison"]
-    ax.plot([], [], " ", label=f"difference {c['difference']:.1f}, "
-            f"{int(c['level'] * 100)}% CI [{c['ci_low']:.1f}, {c['ci_high']:.1f}]")
+    ax.plot(
+        [],
+        [],
+        " ",
+        label=f"difference {c['difference']:.1f}, "
+        f"{int(c['level'] * 100)}% CI [{c['ci_low']:.1f}, {c['ci_high']:.1f}]",
+    )
     ax.set_xlabel("trial")
     ax.set_ylabel(f"max so far of the mean return ({len(ev['seeds'])} seeds)")
     if title:
@@ -247,8 +270,9 @@ def plot_evaluation(ev: Mapping[str, Any], path: str | os.PathLike, title: str =
     return _save(fig, path)
 
 
-def plot_top_bottom(curves: Mapping[str, Any], path: str | os.PathLike, title: str = "",
-                    names: Sequence[str] = ()) -> Path:
+def plot_top_bottom(
+    curves: Mapping[str, Any], path: str | os.PathLike, title: str = "", names: Sequence[str] = ()
+) -> Path:
     """Fig. 10: the returns of the top-k and bottom-k configurations over trials (each thin,
     labelled with its searched values when they are few; group means thick)."""
     plt = _pyplot()
@@ -262,8 +286,13 @@ def plot_top_bottom(curves: Mapping[str, Any], path: str | os.PathLike, title: s
             x = np.arange(1, len(m["returns"]) + 1)
             ax.plot(x, m["returns"], color=color, lw=0.7, alpha=0.6, label=label)
         mean = curves[group]["mean"]
-        ax.plot(np.arange(1, len(mean) + 1), mean, color=color, lw=2.0,
-                label=f"{group}-{curves['k']} mean")
+        ax.plot(
+            np.arange(1, len(mean) + 1),
+            mean,
+            color=color,
+            lw=2.0,
+            label=f"{group}-{curves['k']} mean",
+        )
     ax.set_xlabel("trial")
     ax.set_ylabel("return")
     if title:
@@ -287,8 +316,10 @@ def plot_mismatch(result: Mapping[str, Any], path: str | os.PathLike, title: str
     fig, axes = plt.subplots(1, 2 + nb, figsize=(4.2 * (2 + nb), 3.8))
     colors = {"top": "C0", "bottom": "C3"}
     panels = [("on_policy_nll", None, f"on-policy NLL (own last {result['last']} trials)")]
-    panels += [("off_policy_nll", b, f"off-policy NLL, returns {bn['low']:.3g}..{bn['high']:.3g}")
-               for b, bn in enumerate(result["bins"])]
+    panels += [
+        ("off_policy_nll", b, f"off-policy NLL, returns {bn['low']:.3g}..{bn['high']:.3g}")
+        for b, bn in enumerate(result["bins"])
+    ]
     for ax, (key, b, label) in zip([axes[0], *axes[2:]], panels, strict=True):
         for g in ("top", "bottom"):
             for r in (r for r in result["members"] if r["group"] == g):
@@ -296,9 +327,14 @@ def plot_mismatch(result: Mapping[str, Any], path: str | os.PathLike, title: str
                 y = [p[key] if b is None else p[key][b] for p in r["curve"]]
                 ax.plot(x, y, color=colors[g], lw=0.7, alpha=0.5, marker=".")
             curve = result["summary"][g]["curve"]
-            ax.plot([p["trial"] for p in curve],
-                    [p[key] if b is None else p[key][b] for p in curve], color=colors[g],
-                    lw=2.0, marker="o", label=f"{g}-{result['k']}")
+            ax.plot(
+                [p["trial"] for p in curve],
+                [p[key] if b is None else p[key][b] for p in curve],
+                color=colors[g],
+                lw=2.0,
+                marker="o",
+                label=f"{g}-{result['k']}",
+            )
         ax.set_xlabel("trial")
         ax.set_ylabel(label, fontsize="small")
         ax.legend(fontsize="small")

@@ -44,13 +44,11 @@ def read_study(db: str | os.PathLike) -> dict[str, Any]:
 
     path = Path(db)
     if not path.is_file():  # StudyStore would create an empty database
-        raise ValueError(f"expected an existing study database, got {str(path)!r} "
-                         "(no such file)")
+        raise ValueError(f"expected an existing study database, got {str(path)!r} (no such file)")
     with StudyStore(path, readonly=True) as store:
         head = store.study()
         if head is None:
-            raise ValueError(f"{path} holds no study (expected a database written by "
-                             "mbrlhpo.tune)")
+            raise ValueError(f"{path} holds no study (expected a database written by mbrlhpo.tune)")
         last_k = int(head["settings"].get("last_k", DEFAULT_LAST_K))
         summary = asdict(collect(store, head["method"], last_k))
         rec = {
@@ -85,9 +83,14 @@ def _read_baseline(path: Path, last_k: int) -> dict[str, Any] | None:
     raw = json.loads(path.read_text())
     returns = [math.nan if r is None else float(r) for r in raw.get("returns", [])]
     key = raw.get("key", {})
-    return {"config": raw.get("config"), "returns": returns,
-            "score": objective(returns, last_k), "env": key.get("env"),
-            "profile": key.get("profile"), "defaults": key.get("defaults", "table")}
+    return {
+        "config": raw.get("config"),
+        "returns": returns,
+        "score": objective(returns, last_k),
+        "env": key.get("env"),
+        "profile": key.get("profile"),
+        "defaults": key.get("defaults", "table"),
+    }
 
 
 def searched_names(rec: Mapping[str, Any]) -> list[str]:
@@ -107,8 +110,9 @@ def _ret(t: Mapping[str, Any]) -> float:
     return float(t["ret"])
 
 
-def best_curve(trials: Sequence[Mapping[str, Any]],
-               best_schedule: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def best_curve(
+    trials: Sequence[Mapping[str, Any]], best_schedule: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     """Returns along the best member's lineage (Fig. 1/8): one record per step of its path
     ``{"step", "member", "trial", "ret", "config"}``; ``step`` counts the agent's own trials
     (PBT-BT's backtracking makes a path shorter than the study's rounds), ``ret`` is NaN for a
@@ -117,8 +121,15 @@ def best_curve(trials: Sequence[Mapping[str, Any]],
     out = []
     for i, s in enumerate(best_schedule):
         t = by_key.get((s["member"], s["trial"]))
-        out.append({"step": i + 1, "member": s["member"], "trial": s["trial"],
-                    "ret": math.nan if t is None else _ret(t), "config": s["config"]})
+        out.append(
+            {
+                "step": i + 1,
+                "member": s["member"],
+                "trial": s["trial"],
+                "ret": math.nan if t is None else _ret(t),
+                "config": s["config"],
+            }
+        )
     return out
 
 
@@ -135,8 +146,15 @@ def top_curve(trials: Sequence[Mapping[str, Any]], k: int = 5) -> list[dict[str,
     for tr in sorted(by_t):
         top = sorted(by_t[tr], key=lambda x: (-x[0], x[1]))[:k]
         vals = np.array([r for r, _ in top])
-        out.append({"trial": tr, "mean": float(vals.mean()), "std": float(vals.std()),
-                    "n": len(top), "members": [m for _, m in top]})
+        out.append(
+            {
+                "trial": tr,
+                "mean": float(vals.mean()),
+                "std": float(vals.std()),
+                "n": len(top),
+                "members": [m for _, m in top],
+            }
+        )
     return out
 
 
@@ -150,13 +168,19 @@ def baseline_curve(baseline: Mapping[str, Any] | None) -> list[dict[str, Any]]:
 def learning_curves(rec: Mapping[str, Any], k: int = 5) -> dict[str, list[dict[str, Any]]]:
     """Fig. 1/4/8 for one study: ``{"best": best_curve, "top": top_curve (k), "baseline":
     baseline_curve}``."""
-    return {"best": best_curve(rec["trials"], rec.get("best_schedule") or []),
-            "top": top_curve(rec["trials"], k),
-            "baseline": baseline_curve(rec.get("baseline"))}
+    return {
+        "best": best_curve(rec["trials"], rec.get("best_schedule") or []),
+        "top": top_curve(rec["trials"], k),
+        "baseline": baseline_curve(rec.get("baseline")),
+    }
 
 
-def top_schedule(trials: Sequence[Mapping[str, Any]], schedule: Sequence[Mapping[str, Any]],
-                 k: int = 5, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+def top_schedule(
+    trials: Sequence[Mapping[str, Any]],
+    schedule: Sequence[Mapping[str, Any]],
+    k: int = 5,
+    names: Iterable[str] | None = None,
+) -> list[dict[str, Any]]:
     """The learned schedule of the top-``k`` members (Fig. 4/9): at each trial, the ``k``
     members with the best successful returns of that trial and the mean and standard
     deviation of each hyperparameter they ran it with.
@@ -173,17 +197,31 @@ def top_schedule(trials: Sequence[Mapping[str, Any]], schedule: Sequence[Mapping
         configs = [cfg[(m, row["trial"])] for m in row["members"] if (m, row["trial"]) in cfg]
         if not configs:
             continue
-        keys = wanted if wanted is not None else sorted(
-            n for n, v in configs[0].items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool))
+        keys = (
+            wanted
+            if wanted is not None
+            else sorted(
+                n
+                for n, v in configs[0].items()
+                if isinstance(v, (int, float)) and not isinstance(v, bool)
+            )
+        )
         missing = [n for n in keys if any(n not in c for c in configs)]
         if missing:
-            raise ValueError(f"hyperparameters {missing} are not in the schedule of trial "
-                             f"{row['trial']}; expected some of {sorted(configs[0])}")
+            raise ValueError(
+                f"hyperparameters {missing} are not in the schedule of trial "
+                f"{row['trial']}; expected some of {sorted(configs[0])}"
+            )
         vals = {n: np.array([float(c[n]) for c in configs]) for n in keys}
-        out.append({"trial": row["trial"], "n": len(configs), "members": row["members"],
-                    "mean": {n: float(v.mean()) for n, v in vals.items()},
-                    "std": {n: float(v.std()) for n, v in vals.items()}})
+        out.append(
+            {
+                "trial": row["trial"],
+                "n": len(configs),
+                "members": row["members"],
+                "mean": {n: float(v.mean()) for n, v in vals.items()},
+                "std": {n: float(v.std()) for n, v in vals.items()},
+            }
+        )
     return out
 
 
@@ -202,10 +240,16 @@ def final_scores(rec: Mapping[str, Any], last_k: int | None = None) -> list[dict
         out = []
         for j in rec["hb_jobs"]:
             ok = j["status"] == "ok" and j["loss"] is not None
-            out.append({"member": j["member"], "score": -float(j["loss"]) if ok else -math.inf,
-                        "budget": j["trials"], "config": j["config"],
-                        "config_id": list(j["config_id"]),
-                        "status": "ok" if ok else j["status"]})
+            out.append(
+                {
+                    "member": j["member"],
+                    "score": -float(j["loss"]) if ok else -math.inf,
+                    "budget": j["trials"],
+                    "config": j["config"],
+                    "config_id": list(j["config_id"]),
+                    "status": "ok" if ok else j["status"],
+                }
+            )
         return out
     per: dict[int, list[float]] = {}
     for t in sorted(rec["trials"], key=lambda t: (t["member"], t["trial"])):
@@ -216,13 +260,21 @@ def final_scores(rec: Mapping[str, Any], last_k: int | None = None) -> list[dict
     out = []
     for m in sorted(per):
         score = objective(per[m], k)
-        out.append({"member": m, "score": score, "budget": None, "config": last_cfg.get(m),
-                    "status": "ok" if math.isfinite(score) else "failed"})
+        out.append(
+            {
+                "member": m,
+                "score": score,
+                "budget": None,
+                "config": last_cfg.get(m),
+                "status": "ok" if math.isfinite(score) else "failed",
+            }
+        )
     return out
 
 
-def score_histogram(scores: Sequence[Mapping[str, Any]] | Sequence[float],
-                    bins: int = 20) -> dict[str, Any]:
+def score_histogram(
+    scores: Sequence[Mapping[str, Any]] | Sequence[float], bins: int = 20
+) -> dict[str, Any]:
     """Histogram of the finite final scores: ``{"counts", "edges", "n", "failed"}`` where
     ``failed`` counts the non-finite scores left out."""
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
@@ -232,8 +284,12 @@ def score_histogram(scores: Sequence[Mapping[str, Any]] | Sequence[float],
     if len(finite) == 0:
         return {"counts": [], "edges": [], "n": 0, "failed": len(vals)}
     counts, edges = np.histogram(finite, bins=bins)
-    return {"counts": counts.tolist(), "edges": edges.tolist(), "n": int(len(finite)),
-            "failed": len(vals) - int(len(finite))}
+    return {
+        "counts": counts.tolist(),
+        "edges": edges.tolist(),
+        "n": int(len(finite)),
+        "failed": len(vals) - int(len(finite)),
+    }
 
 
 def fidelity_correlations(hb_jobs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -253,14 +309,21 @@ def fidelity_correlations(hb_jobs: Sequence[Mapping[str, Any]]) -> list[dict[str
     budgets = sorted(at)
     out = []
     for i, lo in enumerate(budgets):
-        for hi in budgets[i + 1:]:
+        for hi in budgets[i + 1 :]:
             ids = sorted(set(at[lo]) & set(at[hi]))
             xs = [at[lo][c] for c in ids]
             ys = [at[hi][c] for c in ids]
-            out.append({"low": lo, "high": hi, "n": len(ids),
-                        "rho": spearman(xs, ys) if ids else math.nan,
-                        "config_ids": [list(c) for c in ids], "low_scores": xs,
-                        "high_scores": ys})
+            out.append(
+                {
+                    "low": lo,
+                    "high": hi,
+                    "n": len(ids),
+                    "rho": spearman(xs, ys) if ids else math.nan,
+                    "config_ids": [list(c) for c in ids],
+                    "low_scores": xs,
+                    "high_scores": ys,
+                }
+            )
     return out
 
 
@@ -275,8 +338,11 @@ def lineage_counts(lineage: Sequence[Mapping[str, Any]]) -> dict[str, int]:
 
 def failures(rec: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Failed or diverged trials: ``{"member", "trial", "status", "cause"}``."""
-    return [{"member": t["member"], "trial": t["trial"], "status": t["status"],
-             "cause": t.get("cause")} for t in rec["trials"] if t["status"] != "ok"]
+    return [
+        {"member": t["member"], "trial": t["trial"], "status": t["status"], "cause": t.get("cause")}
+        for t in rec["trials"]
+        if t["status"] != "ok"
+    ]
 
 
 def top_bottom_curves(rec: Mapping[str, Any], k: int = 5) -> dict[str, Any]:
@@ -295,14 +361,24 @@ def top_bottom_curves(rec: Mapping[str, Any], k: int = 5) -> dict[str, Any]:
     for t in sorted(rec["trials"], key=lambda t: (t["member"], t["trial"])):
         rets.setdefault(int(t["member"]), []).append(_ret(t))
     out: dict[str, Any] = {"k": kk}
-    for group, chosen in (("top", ranked[:kk]), ("bottom", ranked[len(ranked) - kk:])):
-        members = [{"member": s["member"], "score": s["score"], "config": s["config"] or {},
-                    "returns": rets.get(s["member"], [])} for s in chosen]
+    for group, chosen in (("top", ranked[:kk]), ("bottom", ranked[len(ranked) - kk :])):
+        members = [
+            {
+                "member": s["member"],
+                "score": s["score"],
+                "config": s["config"] or {},
+                "returns": rets.get(s["member"], []),
+            }
+            for s in chosen
+        ]
         n = max((len(m["returns"]) for m in members), default=0)
         mean = []
         for t in range(n):
-            vals = [m["returns"][t] for m in members
-                    if t < len(m["returns"]) and math.isfinite(m["returns"][t])]
+            vals = [
+                m["returns"][t]
+                for m in members
+                if t < len(m["returns"]) and math.isfinite(m["returns"][t])
+            ]
             mean.append(float(np.mean(vals)) if vals else math.nan)
         out[group] = {"members": members, "mean": mean}
     return out
@@ -334,8 +410,11 @@ def summarize(rec: Mapping[str, Any], k: int = 5) -> dict[str, Any]:
         "best_config": rec.get("best_config"),
         "baseline_score": base_score,
         "baseline_config": None if base is None else base["config"],
-        "improvement": (best - base_score if base_score is not None
-                        and math.isfinite(best) and math.isfinite(base_score) else None),
+        "improvement": (
+            best - base_score
+            if base_score is not None and math.isfinite(best) and math.isfinite(base_score)
+            else None
+        ),
         "top_k": k,
         "top_final_mean": top[-1]["mean"] if top else None,
         "top_final_std": top[-1]["std"] if top else None,
@@ -345,13 +424,15 @@ def summarize(rec: Mapping[str, Any], k: int = 5) -> dict[str, Any]:
         jobs = rec["hb_jobs"]
         out["hb_jobs"] = len(jobs)
         out["hb_failed_jobs"] = sum(j["status"] != "ok" for j in jobs)
-        out["fidelity"] = [{k2: c[k2] for k2 in ("low", "high", "n", "rho")}
-                           for c in fidelity_correlations(jobs)]
+        out["fidelity"] = [
+            {k2: c[k2] for k2 in ("low", "high", "n", "rho")} for c in fidelity_correlations(jobs)
+        ]
     return out
 
 
-def compare_studies(recs: Sequence[Mapping[str, Any]], labels: Sequence[str] | None = None,
-                    k: int = 5) -> dict[str, Any]:
+def compare_studies(
+    recs: Sequence[Mapping[str, Any]], labels: Sequence[str] | None = None, k: int = 5
+) -> dict[str, Any]:
     """Several studies side by side (e.g. PBT with and without copying the history, Fig. 5):
     ``{"rows": [summary + "label"], "curves": {label: learning_curves}}``."""
     if not recs:
@@ -380,8 +461,10 @@ def default_labels(recs: Sequence[Mapping[str, Any]]) -> list[str]:
             label += " (no copy history)"
         labels.append(label)
     if len(set(labels)) != len(labels):
-        labels = [f"{lab} [{Path(str(rec.get('db', i))).stem}]"
-                  for i, (lab, rec) in enumerate(zip(labels, recs, strict=True))]
+        labels = [
+            f"{lab} [{Path(str(rec.get('db', i))).stem}]"
+            for i, (lab, rec) in enumerate(zip(labels, recs, strict=True))
+        ]
     if len(set(labels)) != len(labels):
         labels = [f"{lab} #{i + 1}" for i, lab in enumerate(labels)]
     return labels

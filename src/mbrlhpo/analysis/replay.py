@@ -55,12 +55,16 @@ def task_for_env(env: str) -> str:
     if env in PAPER_ENVS:
         task = PAPER_ENVS[env]
         if task is None:
-            raise ValueError(f"the paper's {env!r} environment has no task in mbrlhpo "
-                             f"(expected one of {list(TASKS)}, or daisy for hexapod)")
+            raise ValueError(
+                f"the paper's {env!r} environment has no task in mbrlhpo "
+                f"(expected one of {list(TASKS)}, or daisy for hexapod)"
+            )
         return task
     if env not in TASKS:
-        raise ValueError(f"unknown environment {env!r}: expected one of {list(TASKS)} "
-                         "(or the paper's daisy for hexapod)")
+        raise ValueError(
+            f"unknown environment {env!r}: expected one of {list(TASKS)} "
+            "(or the paper's daisy for hexapod)"
+        )
     return env
 
 
@@ -78,8 +82,11 @@ def schedule_env(path: str | os.PathLike) -> str | None:
             raw = json.loads(p.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError):
             raw = None
-        if isinstance(raw, Mapping) and isinstance(raw.get("summary"), Mapping) \
-                and raw["summary"].get("env"):
+        if (
+            isinstance(raw, Mapping)
+            and isinstance(raw.get("summary"), Mapping)
+            and raw["summary"].get("env")
+        ):
             return task_for_env(raw["summary"]["env"])
     prefix = p.name.split("_", 1)[0].lower()
     if prefix not in PAPER_ENVS:
@@ -94,15 +101,17 @@ def _entries_of(raw: Any, source: str) -> Any:
     ``summary.json``, a dict holding that list as ``best_schedule``."""
     if isinstance(raw, Mapping):
         if "best_schedule" not in raw:
-            raise ValueError(f"{source}: expected a JSON list with one dict per trial, or "
-                             f"mbrlhpo's summary.json (a dict with best_schedule), got a dict "
-                             f"with keys {sorted(raw)[:8]}")
+            raise ValueError(
+                f"{source}: expected a JSON list with one dict per trial, or "
+                f"mbrlhpo's summary.json (a dict with best_schedule), got a dict "
+                f"with keys {sorted(raw)[:8]}"
+            )
         raw = raw["best_schedule"]
         if not raw:
-            raise ValueError(f"{source}: its best_schedule is empty (the study has no "
-                             "finished member)")
-    if isinstance(raw, list) and raw and all(isinstance(e, Mapping) and "config" in e
-                                             for e in raw):
+            raise ValueError(
+                f"{source}: its best_schedule is empty (the study has no finished member)"
+            )
+    if isinstance(raw, list) and raw and all(isinstance(e, Mapping) and "config" in e for e in raw):
         return [e["config"] for e in raw]
     return raw
 
@@ -117,36 +126,42 @@ def validate_schedule(entries: Any, source: str = "schedule") -> list[dict[str, 
     from mbrlhpo.agent.hparams import default_hparams
 
     if not isinstance(entries, list):
-        raise ValueError(f"{source}: expected a JSON list with one dict per trial, got "
-                         f"{type(entries).__name__}")
+        raise ValueError(
+            f"{source}: expected a JSON list with one dict per trial, got {type(entries).__name__}"
+        )
     if not entries:
-        raise ValueError(f"{source}: expected at least one trial's hyperparameters, got an "
-                         "empty schedule")
+        raise ValueError(
+            f"{source}: expected at least one trial's hyperparameters, got an empty schedule"
+        )
     shell = default_hparams("halfcheetah", "paper")  # any valid PETSHparams to check against
     out: list[dict[str, Any]] = []
     first_keys: set[str] | None = None
     for i, entry in enumerate(entries):
         where = f"{source}: entry {i}"
         if not isinstance(entry, Mapping):
-            raise ValueError(f"{where}: expected a dict of hyperparameters, got "
-                             f"{type(entry).__name__}")
+            raise ValueError(
+                f"{where}: expected a dict of hyperparameters, got {type(entry).__name__}"
+            )
         mapped: dict[str, Any] = {}
         for key, value in entry.items():
             name = PAPER_KEYS.get(key, key)
             if name not in OUR_KEYS:
-                raise ValueError(f"{where}: unknown key {key!r}; expected the paper's "
-                                 f"{sorted(PAPER_KEYS)} or mbrlhpo's {sorted(OUR_KEYS)}")
+                raise ValueError(
+                    f"{where}: unknown key {key!r}; expected the paper's "
+                    f"{sorted(PAPER_KEYS)} or mbrlhpo's {sorted(OUR_KEYS)}"
+                )
             if name in mapped:
-                raise ValueError(f"{where}: {name} is given twice ({key!r} and its other "
-                                 "name)")
+                raise ValueError(f"{where}: {name} is given twice ({key!r} and its other name)")
             mapped[name] = _number(name, value, where)
         if not mapped:
             raise ValueError(f"{where}: expected at least one hyperparameter, got {{}}")
         if first_keys is None:
             first_keys = set(mapped)
         elif set(mapped) != first_keys:
-            raise ValueError(f"{where}: sets {sorted(mapped)}, but entry 0 sets "
-                             f"{sorted(first_keys)}; every entry must set the same ones")
+            raise ValueError(
+                f"{where}: sets {sorted(mapped)}, but entry 0 sets "
+                f"{sorted(first_keys)}; every entry must set the same ones"
+            )
         try:
             shell.replace(**mapped)
         except ValueError as exc:
@@ -173,8 +188,9 @@ def load_schedule(path: str | os.PathLike) -> list[dict[str, Any]]:
     list of per-trial dicts."""
     p = Path(path)
     if not p.is_file():
-        raise ValueError(f"expected a schedule JSON file or a study database, got {str(p)!r} "
-                         "(no such file)")
+        raise ValueError(
+            f"expected a schedule JSON file or a study database, got {str(p)!r} (no such file)"
+        )
     if p.suffix == ".db":
         from mbrlhpo.analysis.records import read_study
 
@@ -222,13 +238,18 @@ def final_scenario(mean: Sequence[float]) -> list[float]:
     return out
 
 
-def replay_schedule(env: str, schedule: Sequence[Mapping[str, Any]] | str | os.PathLike,
-                    seeds: Sequence[int] = (0,), trials: int | None = None,
-                    profile: str = "paper", device: str = "cpu",
-                    planner_backend: str = "auto",
-                    overrides: Mapping[str, Any] | None = None, lockstep: bool = True,
-                    on_trial: Callable[[int, dict[int, float]], None] | None = None
-                    ) -> ReplayResult:
+def replay_schedule(
+    env: str,
+    schedule: Sequence[Mapping[str, Any]] | str | os.PathLike,
+    seeds: Sequence[int] = (0,),
+    trials: int | None = None,
+    profile: str = "paper",
+    device: str = "cpu",
+    planner_backend: str = "auto",
+    overrides: Mapping[str, Any] | None = None,
+    lockstep: bool = True,
+    on_trial: Callable[[int, dict[int, float]], None] | None = None,
+) -> ReplayResult:
     """Runs PETS on ``env`` with a per-trial hyperparameter schedule, once per seed.
 
     Args:
@@ -255,8 +276,10 @@ def replay_schedule(env: str, schedule: Sequence[Mapping[str, Any]] | str | os.P
     if isinstance(schedule, (str, os.PathLike)):
         file_task = schedule_env(schedule)
         if file_task is not None and file_task != task:
-            raise ValueError(f"schedule {str(schedule)!r} is the paper's schedule for "
-                             f"{file_task}, but env is {env!r}; pass env={file_task!r}")
+            raise ValueError(
+                f"schedule {str(schedule)!r} is the paper's schedule for "
+                f"{file_task}, but env is {env!r}; pass env={file_task!r}"
+            )
         sched = load_schedule(schedule)
     else:
         sched = validate_schedule(list(schedule))
@@ -273,8 +296,10 @@ def replay_schedule(env: str, schedule: Sequence[Mapping[str, Any]] | str | os.P
     fixed = dict(overrides or {})
     clash = sorted(set(fixed) & set(sched[0]))
     if clash:
-        raise ValueError(f"overrides {clash} are set by the schedule; expected only other "
-                         "hyperparameters (fixed settings such as particles)")
+        raise ValueError(
+            f"overrides {clash} are set by the schedule; expected only other "
+            "hyperparameters (fixed settings such as particles)"
+        )
     try:
         base = default_hparams(task, profile).replace(**fixed)
     except ValueError as exc:
@@ -283,10 +308,20 @@ def replay_schedule(env: str, schedule: Sequence[Mapping[str, Any]] | str | os.P
         try:
             base.replace(**sched[t])
         except ValueError as exc:
-            raise ValueError(f"schedule entry {t} (with profile {profile!r} and the "
-                             f"overrides): {exc}") from None
-    agents = [PETSAgent(task, {**fixed, **sched[0]}, seed=s, device=device,
-                        planner_backend=planner_backend, profile=profile) for s in seeds]
+            raise ValueError(
+                f"schedule entry {t} (with profile {profile!r} and the overrides): {exc}"
+            ) from None
+    agents = [
+        PETSAgent(
+            task,
+            {**fixed, **sched[0]},
+            seed=s,
+            device=device,
+            planner_backend=planner_backend,
+            profile=profile,
+        )
+        for s in seeds
+    ]
     executor = LockstepExecutor() if lockstep else SequentialExecutor()
     returns: dict[int, list[float]] = {s: [] for s in seeds}
     fails: list[dict[str, Any]] = []
@@ -324,9 +359,18 @@ def replay_schedule(env: str, schedule: Sequence[Mapping[str, Any]] | str | os.P
         mean = np.nanmean(mat, axis=0).tolist()
     fs = final_scenario(mean)
     fixed_used = {k: v for k, v in used.items() if k not in sched[0]}
-    return ReplayResult(env=task, profile=profile, seeds=seeds, trials=n, returns=returns,
-                        mean=mean, final_scenario=fs, score=fs[-1] if fs else math.nan,
-                        failures=fails, hparams=fixed_used)
+    return ReplayResult(
+        env=task,
+        profile=profile,
+        seeds=seeds,
+        trials=n,
+        returns=returns,
+        mean=mean,
+        final_scenario=fs,
+        score=fs[-1] if fs else math.nan,
+        failures=fails,
+        hparams=fixed_used,
+    )
 
 
 def _seed(s: Any) -> int:

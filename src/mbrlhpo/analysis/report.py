@@ -57,8 +57,9 @@ def _write_json(path: Path, obj: Any) -> Path:
     return path
 
 
-def _config_table(cfg: Mapping[str, Any] | None, base: Mapping[str, Any] | None,
-                  names: Sequence[str]) -> list[str]:
+def _config_table(
+    cfg: Mapping[str, Any] | None, base: Mapping[str, Any] | None, names: Sequence[str]
+) -> list[str]:
     if not cfg:
         return ["(none)"]
     keys = list(names) or sorted(cfg)
@@ -68,8 +69,14 @@ def _config_table(cfg: Mapping[str, Any] | None, base: Mapping[str, Any] | None,
     return lines
 
 
-def report(db: str | os.PathLike, out_dir: str | os.PathLike, k: int = 5,
-           plots: bool = True, bins: int = 20, mismatch: bool = True) -> dict[str, Path]:
+def report(
+    db: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    k: int = 5,
+    plots: bool = True,
+    bins: int = 20,
+    mismatch: bool = True,
+) -> dict[str, Path]:
     """Writes the analyses of the study in ``db`` to ``out_dir``.
 
     Files: ``summary.md`` (best configuration/schedule, score vs the defaults, failures,
@@ -109,73 +116,110 @@ def report(db: str | os.PathLike, out_dir: str | os.PathLike, k: int = 5,
         from mbrlhpo.analysis import plots as P
 
         paths["learning_curves"] = P.plot_learning_curves(
-            curves, out / "learning_curves.png", title)
+            curves, out / "learning_curves.png", title
+        )
         if any(math.isfinite(s["score"]) for s in scores):
             paths["scores_histogram"] = P.plot_histogram(
-                scores, out / "scores_histogram.png", bins, title,
-                None if base is None else base["score"])
+                scores,
+                out / "scores_histogram.png",
+                bins,
+                title,
+                None if base is None else base["score"],
+            )
         if sched and names:
             paths["schedule"] = P.plot_schedule(
-                sched, out / "schedule.png", names, f"{title}: top-{k} hyperparameters",
-                None if base is None else base["config"])
+                sched,
+                out / "schedule.png",
+                names,
+                f"{title}: top-{k} hyperparameters",
+                None if base is None else base["config"],
+            )
         if any(p["n"] > 0 for p in fidelity):
             paths["fidelity"] = P.plot_fidelity(fidelity, out / "fidelity.png", title)
         if tb["k"] > 0:
             paths["top_bottom"] = P.plot_top_bottom(
-                tb, out / "top_bottom.png", f"{title}: top-{tb['k']} vs bottom-{tb['k']}",
-                names)
+                tb, out / "top_bottom.png", f"{title}: top-{tb['k']} vs bottom-{tb['k']}", names
+            )
         if mm is not None:
             paths["objective_mismatch"] = P.plot_mismatch(
-                mm, out / "objective_mismatch.png", f"{title}: objective mismatch")
-    paths["summary_json"] = _write_json(out / "summary.json", {
-        "summary": summ, "curves": curves, "top_schedule": sched,
-        "final_scores": [{k2: s[k2] for k2 in ("member", "score", "budget", "status")}
-                         for s in scores],
-        "histogram": hist, "fidelity": fidelity, "best_schedule": rec.get("best_schedule"),
-        "failures": failures(rec), "top_bottom": tb, "objective_mismatch": mm})
+                mm, out / "objective_mismatch.png", f"{title}: objective mismatch"
+            )
+    paths["summary_json"] = _write_json(
+        out / "summary.json",
+        {
+            "summary": summ,
+            "curves": curves,
+            "top_schedule": sched,
+            "final_scores": [
+                {k2: s[k2] for k2 in ("member", "score", "budget", "status")} for s in scores
+            ],
+            "histogram": hist,
+            "fidelity": fidelity,
+            "best_schedule": rec.get("best_schedule"),
+            "failures": failures(rec),
+            "top_bottom": tb,
+            "objective_mismatch": mm,
+        },
+    )
     paths["summary_md"] = out / "summary.md"
-    paths["summary_md"].write_text(_markdown(rec, summ, sched, fidelity, hist, paths, names,
-                                             mm, mm_note))
+    paths["summary_md"].write_text(
+        _markdown(rec, summ, sched, fidelity, hist, paths, names, mm, mm_note)
+    )
     return paths
 
 
 def _markdown(rec, summ, sched, fidelity, hist, paths, names, mm=None, mm_note=None) -> str:
-    lines = [f"# Study report: {rec['method']}"
-             + (f" on {summ['env']}" if summ.get("env") else ""), ""]
-    lines += [f"- database: `{rec['db']}`", f"- seed: {rec['seed']}",
-              f"- searched: {', '.join(names) or '-'}",
-              f"- members: {summ['members']}, trials run: {summ['trials']}",
-              f"- best member: {_fmt(summ['best_member'])}, "
-              f"score {_fmt(summ['best_score'])} (mean of the last "
-              f"{rec['settings'].get('last_k', 3)} returns)"]
+    lines = [
+        f"# Study report: {rec['method']}" + (f" on {summ['env']}" if summ.get("env") else ""),
+        "",
+    ]
+    lines += [
+        f"- database: `{rec['db']}`",
+        f"- seed: {rec['seed']}",
+        f"- searched: {', '.join(names) or '-'}",
+        f"- members: {summ['members']}, trials run: {summ['trials']}",
+        f"- best member: {_fmt(summ['best_member'])}, "
+        f"score {_fmt(summ['best_score'])} (mean of the last "
+        f"{rec['settings'].get('last_k', 3)} returns)",
+    ]
     if summ["baseline_score"] is not None:
         diff = summ["improvement"]
-        verdict = ("-" if diff is None else ("better than" if diff > 0 else
-                                             "not better than"))
+        verdict = "-" if diff is None else ("better than" if diff > 0 else "not better than")
         from mbrlhpo.tuning import describe_baseline
 
         base = rec.get("baseline") or {}
-        lines.append(f"- baseline, {describe_baseline(base.get('profile'), base.get('defaults'))}"
-                     f": score {_fmt(summ['baseline_score'])}; the best is "
-                     f"{verdict} the defaults (difference {_fmt(diff)})")
+        lines.append(
+            f"- baseline, {describe_baseline(base.get('profile'), base.get('defaults'))}"
+            f": score {_fmt(summ['baseline_score'])}; the best is "
+            f"{verdict} the defaults (difference {_fmt(diff)})"
+        )
     else:
         lines.append("- defaults: not run (no baseline.json in the study directory)")
     if summ["top_final_mean"] is not None:
-        lines.append(f"- top-{summ['top_k']} at the last trial: "
-                     f"{_fmt(summ['top_final_mean'])} +- {_fmt(summ['top_final_std'])}")
+        lines.append(
+            f"- top-{summ['top_k']} at the last trial: "
+            f"{_fmt(summ['top_final_mean'])} +- {_fmt(summ['top_final_std'])}"
+        )
     lines += ["", "## Best configuration", ""]
     lines += _config_table(summ["best_config"], summ["baseline_config"], names)
     best = rec.get("best_schedule") or []
     if rec["method"] in ("pbt", "pbt-bt") and best:
-        lines += ["", "## Best schedule (changes along the best lineage)", "",
-                  "| step | member | trial | " + " | ".join(names) + " |",
-                  "|---|---|---|" + "---|" * len(names)]
+        lines += [
+            "",
+            "## Best schedule (changes along the best lineage)",
+            "",
+            "| step | member | trial | " + " | ".join(names) + " |",
+            "|---|---|---|" + "---|" * len(names),
+        ]
         prev = None
         for i, s in enumerate(best):
             cfg = {n: s["config"].get(n) for n in names}
             if cfg != prev:
-                lines.append(f"| {i + 1} | {s['member']} | {s['trial']} | "
-                             + " | ".join(_fmt(cfg[n]) for n in names) + " |")
+                lines.append(
+                    f"| {i + 1} | {s['member']} | {s['trial']} | "
+                    + " | ".join(_fmt(cfg[n]) for n in names)
+                    + " |"
+                )
                 prev = cfg
     lines += ["", "## Lineage", ""]
     lines += [f"- {kind}: {n}" for kind, n in summ["lineage"].items()]
@@ -186,50 +230,80 @@ def _markdown(rec, summ, sched, fidelity, hist, paths, names, mm=None, mm_note=N
     else:
         lines.append("none")
     if rec["method"] in ("hyperband", "bohb"):
-        lines += ["", "## Hyperband fidelities (Spearman rank correlation)", "",
-                  f"{summ['hb_jobs']} jobs, {summ['hb_failed_jobs']} failed.", "",
-                  "| low budget | high budget | configurations | rho |", "|---|---|---|---|"]
-        lines += [f"| {p['low']} | {p['high']} | {p['n']} | {_fmt(p['rho'])} |"
-                  for p in fidelity]
+        lines += [
+            "",
+            "## Hyperband fidelities (Spearman rank correlation)",
+            "",
+            f"{summ['hb_jobs']} jobs, {summ['hb_failed_jobs']} failed.",
+            "",
+            "| low budget | high budget | configurations | rho |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {p['low']} | {p['high']} | {p['n']} | {_fmt(p['rho'])} |" for p in fidelity]
     ev = rec.get("evaluation")
     if ev:
         c = ev["comparison"]
-        lines += ["", "## Evaluation (final scenario, `mbrlhpo evaluate`)", "",
-                  f"{len(ev['seeds'])} seeds, {ev['trials']} trials; best vs "
-                  f"{ev['baseline_name']}: difference {_fmt(c['difference'])} at the last "
-                  f"trial, {int(float(c['level']) * 100)}% CI [{_fmt(c['ci_low'])}, "
-                  f"{_fmt(c['ci_high'])}] (full table in the study's evaluation/)"]
+        lines += [
+            "",
+            "## Evaluation (final scenario, `mbrlhpo evaluate`)",
+            "",
+            f"{len(ev['seeds'])} seeds, {ev['trials']} trials; best vs "
+            f"{ev['baseline_name']}: difference {_fmt(c['difference'])} at the last "
+            f"trial, {int(float(c['level']) * 100)}% CI [{_fmt(c['ci_low'])}, "
+            f"{_fmt(c['ci_high'])}] (full table in the study's evaluation/)",
+        ]
     lines += ["", "## Objective mismatch (A.6)", ""]
     if mm is not None:
-        lines += [f"NLL of the top-{mm['k']} vs bottom-{mm['k']} members' final models: "
-                  f"on-policy on their own last {mm['last']} trials, off-policy on held-out "
-                  "trajectories of the other members by return.", "",
-                  "| group | mean score | on-policy NLL | "
-                  + " | ".join(f"off-policy {b['low']:.3g}..{b['high']:.3g}"
-                               for b in mm["bins"]) + " |",
-                  "|---|---|---|" + "---|" * len(mm["bins"])]
+        lines += [
+            f"NLL of the top-{mm['k']} vs bottom-{mm['k']} members' final models: "
+            f"on-policy on their own last {mm['last']} trials, off-policy on held-out "
+            "trajectories of the other members by return.",
+            "",
+            "| group | mean score | on-policy NLL | "
+            + " | ".join(f"off-policy {b['low']:.3g}..{b['high']:.3g}" for b in mm["bins"])
+            + " |",
+            "|---|---|---|" + "---|" * len(mm["bins"]),
+        ]
         for g in ("top", "bottom"):
             sm = mm["summary"][g]
-            lines.append(f"| {g} | {_fmt(sm['score'])} | {_fmt(sm['on_policy_nll'])} | "
-                         + " | ".join(_fmt(x) for x in sm["off_policy_nll"]) + " |")
+            lines.append(
+                f"| {g} | {_fmt(sm['score'])} | {_fmt(sm['on_policy_nll'])} | "
+                + " | ".join(_fmt(x) for x in sm["off_policy_nll"])
+                + " |"
+            )
     else:
         lines.append(f"not computed: {mm_note or 'disabled'}")
-    lines += ["", "## Final scores", "",
-              f"{hist['n']} finite scores, {hist['failed']} failed."]
-    figs = [n for n in ("learning_curves", "scores_histogram", "schedule", "fidelity",
-                        "top_bottom", "objective_mismatch") if n in paths]
+    lines += ["", "## Final scores", "", f"{hist['n']} finite scores, {hist['failed']} failed."]
+    figs = [
+        n
+        for n in (
+            "learning_curves",
+            "scores_histogram",
+            "schedule",
+            "fidelity",
+            "top_bottom",
+            "objective_mismatch",
+        )
+        if n in paths
+    ]
     if figs:
         lines += ["", "## Figures", ""]
         lines += [f"![{n}]({paths[n].name})" for n in figs]
     if sched:
-        lines += ["", f"Top-{summ['top_k']} schedule (mean per trial) is in summary.json "
-                  "(`top_schedule`)."]
+        lines += [
+            "",
+            f"Top-{summ['top_k']} schedule (mean per trial) is in summary.json (`top_schedule`).",
+        ]
     return "\n".join(lines) + "\n"
 
 
-def compare(dbs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
-            labels: Sequence[str] | None = None, k: int = 5,
-            plots: bool = True) -> dict[str, Path]:
+def compare(
+    dbs: Sequence[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    labels: Sequence[str] | None = None,
+    k: int = 5,
+    plots: bool = True,
+) -> dict[str, Path]:
     """Several studies side by side (e.g. PBT with ``copy="all"`` and ``"hparams"``, Fig. 5):
     ``comparison.md``, ``comparison.json`` and (with ``plots``) ``comparison.png``, the top-``k``
     mean +- std of each study over trials. Returns the written paths by name."""
@@ -243,26 +317,45 @@ def compare(dbs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
     if plots:
         from mbrlhpo.analysis.plots import plot_comparison
 
-        paths["comparison"] = plot_comparison(cmp["curves"], out / "comparison.png",
-                                              f"top-{k} mean +- std")
+        paths["comparison"] = plot_comparison(
+            cmp["curves"], out / "comparison.png", f"top-{k} mean +- std"
+        )
     paths["comparison_json"] = _write_json(out / "comparison.json", cmp)
-    lines = ["# Study comparison", "",
-             f"| study | method | database | best score | defaults | top-{k} final | "
-             "failed trials | exploits |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Study comparison",
+        "",
+        f"| study | method | database | best score | defaults | top-{k} final | "
+        "failed trials | exploits |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in cmp["rows"]:
-        top = ("-" if r["top_final_mean"] is None
-               else f"{_fmt(r['top_final_mean'])} +- {_fmt(r['top_final_std'])}")
-        lines.append(f"| {r['label']} | {r['method']} | `{r['db']}` | {_fmt(r['best_score'])} "
-                     f"| {_fmt(r['baseline_score'])} | {top} | {r['failed_trials']} | "
-                     f"{r['lineage']['exploit']} |")
+        top = (
+            "-"
+            if r["top_final_mean"] is None
+            else f"{_fmt(r['top_final_mean'])} +- {_fmt(r['top_final_std'])}"
+        )
+        lines.append(
+            f"| {r['label']} | {r['method']} | `{r['db']}` | {_fmt(r['best_score'])} "
+            f"| {_fmt(r['baseline_score'])} | {top} | {r['failed_trials']} | "
+            f"{r['lineage']['exploit']} |"
+        )
     from mbrlhpo.tuning import describe_baseline
 
-    names = [(r["label"], describe_baseline(rec["baseline"].get("profile"),
-                                            rec["baseline"].get("defaults")))
-             for r, rec in zip(cmp["rows"], recs, strict=True) if rec.get("baseline")]
+    names = [
+        (
+            r["label"],
+            describe_baseline(rec["baseline"].get("profile"), rec["baseline"].get("defaults")),
+        )
+        for r, rec in zip(cmp["rows"], recs, strict=True)
+        if rec.get("baseline")
+    ]
     if names:
-        lines += ["", "Defaults (baseline) of each study: "
-                  + "; ".join(f"{label}: {name}" for label, name in names) + "."]
+        lines += [
+            "",
+            "Defaults (baseline) of each study: "
+            + "; ".join(f"{label}: {name}" for label, name in names)
+            + ".",
+        ]
     if "comparison" in paths:
         lines += ["", "![comparison](comparison.png)"]
     paths["comparison_md"] = out / "comparison.md"

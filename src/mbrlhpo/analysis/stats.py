@@ -30,7 +30,7 @@ def rankdata(values: Sequence[float]) -> np.ndarray:
         j = i
         while j + 1 < len(x) and sorted_x[j + 1] == sorted_x[i]:
             j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2.0 + 1.0  # average of ranks i+1 .. j+1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0  # average of ranks i+1 .. j+1
         i = j + 1
     return ranks
 
@@ -40,8 +40,9 @@ def pearson(x: Sequence[float], y: Sequence[float]) -> float:
     a = np.asarray(x, dtype=np.float64)
     b = np.asarray(y, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"expected two 1-D sequences of equal length, got shapes {a.shape} "
-                         f"and {b.shape}")
+        raise ValueError(
+            f"expected two 1-D sequences of equal length, got shapes {a.shape} and {b.shape}"
+        )
     if len(a) < 2:
         return math.nan
     da, db = a - a.mean(), b - b.mean()
@@ -60,8 +61,9 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     a = np.asarray(x, dtype=np.float64)
     b = np.asarray(y, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"expected two 1-D sequences of equal length, got shapes {a.shape} "
-                         f"and {b.shape}")
+        raise ValueError(
+            f"expected two 1-D sequences of equal length, got shapes {a.shape} and {b.shape}"
+        )
     if len(a) < 2:
         return math.nan
     return pearson(rankdata(a), rankdata(b))

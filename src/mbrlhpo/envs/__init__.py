@@ -32,8 +32,9 @@ def make_env(name: str, seed: int | None = None, **options: Any) -> gym.Env:
     backend = options.pop("backend", "auto")
     max_episode_steps = options.pop("max_episode_steps", None)
     if options:
-        raise ValueError(f"unknown make_env options {sorted(options)}; expected "
-                         f"'backend', 'max_episode_steps'")
+        raise ValueError(
+            f"unknown make_env options {sorted(options)}; expected 'backend', 'max_episode_steps'"
+        )
     if backend not in ("auto", "native", "reference"):
         raise ValueError(f"expected backend 'auto', 'native' or 'reference', got {backend!r}")
     if backend != "reference":
@@ -56,5 +57,4 @@ def _register() -> None:
 
 _register()
 
-__all__ = ["GYM_IDS", "TASK_NAMES", "ReferenceEnv", "TaskSpec", "VecEnv", "get_task",
-           "make_env"]
+__all__ = ["GYM_IDS", "TASK_NAMES", "ReferenceEnv", "TaskSpec", "VecEnv", "get_task", "make_env"]

@@ -38,13 +38,15 @@ def why() -> str:
 class NativeBackend:
     """Owns a ``_core.NativeVecEnv``; all arrays are float64 / bool NumPy."""
 
-    def __init__(self, name: str, num_envs: int, num_threads: int | None, seed: int,
-                 max_episode_steps: int) -> None:
+    def __init__(
+        self, name: str, num_envs: int, num_threads: int | None, seed: int, max_episode_steps: int
+    ) -> None:
         core = _load()
         from mbrlhpo.envs.tasks import get_task
 
-        self._env = core.NativeVecEnv(name, get_task(name).model_file, num_envs, num_threads or 0,
-                                      seed, max_episode_steps)
+        self._env = core.NativeVecEnv(
+            name, get_task(name).model_file, num_envs, num_threads or 0, seed, max_episode_steps
+        )
         self.num_envs = num_envs
 
     def reset(self, seed: int | None) -> np.ndarray:

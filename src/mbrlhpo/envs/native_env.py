@@ -17,23 +17,26 @@ class NativeEnv(gym.Env):
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
-    def __init__(self, name: str, seed: int | None = None,
-                 max_episode_steps: int | None = None) -> None:
+    def __init__(
+        self, name: str, seed: int | None = None, max_episode_steps: int | None = None
+    ) -> None:
         super().__init__()
         self.task = get_task(name)
         if max_episode_steps is not None and max_episode_steps < 1:
             raise ValueError(f"expected max_episode_steps >= 1, got {max_episode_steps}")
         self.max_episode_steps = max_episode_steps or self.task.steps_per_trial
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (self.task.obs_dim,), np.float64)
-        self.action_space = gym.spaces.Box(self.task.action_low, self.task.action_high,
-                                           (self.task.act_dim,), np.float32)
+        self.action_space = gym.spaces.Box(
+            self.task.action_low, self.task.action_high, (self.task.act_dim,), np.float32
+        )
         self._seed = seed
         self._env = native_backend.NativeBackend(name, 1, 1, 0, self.max_episode_steps)
         self._started = False
         self._ended = False
 
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         if seed is not None:
             if int(seed) < 0:

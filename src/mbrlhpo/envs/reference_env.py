@@ -30,8 +30,11 @@ import numpy as np
 from mbrlhpo.envs.reset_rng import ResetRng
 from mbrlhpo.envs.tasks import TaskSpec, get_task, hopper_alive_bonus
 
-_DIVERGENCE_WARNINGS = (mujoco.mjtWarning.mjWARN_BADQACC, mujoco.mjtWarning.mjWARN_BADQPOS,
-                        mujoco.mjtWarning.mjWARN_BADQVEL)
+_DIVERGENCE_WARNINGS = (
+    mujoco.mjtWarning.mjWARN_BADQACC,
+    mujoco.mjtWarning.mjWARN_BADQPOS,
+    mujoco.mjtWarning.mjWARN_BADQVEL,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -123,8 +126,14 @@ class _Observer:
         return np.concatenate([qpos[7:25], [x_velocity, qpos[1], qpos[2], roll, pitch, yaw]])
 
 
-_RESETS = {"cartpole": _reset_cartpole, "reacher": _reset_reacher, "pusher": _reset_pusher,
-           "hopper": _reset_hopper, "halfcheetah": _reset_halfcheetah, "hexapod": _reset_hexapod}
+_RESETS = {
+    "cartpole": _reset_cartpole,
+    "reacher": _reset_reacher,
+    "pusher": _reset_pusher,
+    "hopper": _reset_hopper,
+    "halfcheetah": _reset_halfcheetah,
+    "hexapod": _reset_hexapod,
+}
 
 
 def validate_action(action: Any, task: TaskSpec) -> np.ndarray:
@@ -136,8 +145,9 @@ def validate_action(action: Any, task: TaskSpec) -> np.ndarray:
     if arr.dtype.kind != "f":
         raise ValueError(f"{task.name}: expected a floating-point action, got dtype {arr.dtype}")
     if arr.shape != (task.act_dim,):
-        raise ValueError(f"{task.name}: expected action of shape ({task.act_dim},), "
-                         f"got {arr.shape}")
+        raise ValueError(
+            f"{task.name}: expected action of shape ({task.act_dim},), got {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{task.name}: expected a finite action, got {arr}")
     # Clip in float32 (the action space's dtype) then widen, like the native envs.
@@ -154,8 +164,13 @@ class ReferenceEnv(gym.Env):
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
-    def __init__(self, name: str, seed: int | None = None, max_episode_steps: int | None = None,
-                 env_index: int = 0) -> None:
+    def __init__(
+        self,
+        name: str,
+        seed: int | None = None,
+        max_episode_steps: int | None = None,
+        env_index: int = 0,
+    ) -> None:
         super().__init__()
         self.task = get_task(name)
         if max_episode_steps is not None and max_episode_steps < 1:
@@ -164,8 +179,9 @@ class ReferenceEnv(gym.Env):
         self.model = mujoco.MjModel.from_xml_path(self.task.model_file)
         self.data = mujoco.MjData(self.model)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (self.task.obs_dim,), np.float64)
-        self.action_space = gym.spaces.Box(self.task.action_low, self.task.action_high,
-                                           (self.task.act_dim,), np.float32)
+        self.action_space = gym.spaces.Box(
+            self.task.action_low, self.task.action_high, (self.task.act_dim,), np.float32
+        )
         self._observe = _Observer(self.task, self.model)
         self._reset_fn = _RESETS[self.task.name]
         self._env_index = env_index
@@ -176,8 +192,9 @@ class ReferenceEnv(gym.Env):
         self._ended = False
 
     # ---- gymnasium API --------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         if seed is not None:
             self._seed, self._episode = int(seed), 0
@@ -207,8 +224,9 @@ class ReferenceEnv(gym.Env):
         if self._observe.needs_kinematics():
             mujoco.mj_kinematics(m, d)
         obs = self._observe(d, (float(d.qpos[0]) - x_before) / self.task.dt)
-        diverged = (sum(d.warning[w].number for w in _DIVERGENCE_WARNINGS) > warnings_before
-                    or not np.all(np.isfinite(obs)))
+        diverged = sum(
+            d.warning[w].number for w in _DIVERGENCE_WARNINGS
+        ) > warnings_before or not np.all(np.isfinite(obs))
         if diverged:
             obs = self._obs
         self._elapsed += 1
@@ -228,8 +246,10 @@ class ReferenceEnv(gym.Env):
         qpos = np.asarray(qpos, dtype=np.float64)
         qvel = np.asarray(qvel, dtype=np.float64)
         if qpos.shape != (self.model.nq,) or qvel.shape != (self.model.nv,):
-            raise ValueError(f"expected qpos ({self.model.nq},) and qvel ({self.model.nv},), "
-                             f"got {qpos.shape} and {qvel.shape}")
+            raise ValueError(
+                f"expected qpos ({self.model.nq},) and qvel ({self.model.nv},), "
+                f"got {qpos.shape} and {qvel.shape}"
+            )
         self.data.qpos[:] = qpos
         self.data.qvel[:] = qvel
         mujoco.mj_forward(self.model, self.data)

@@ -15,7 +15,7 @@ _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _ENV_MUL = 0xD1B54A32D192ED03
 _EPISODE_MUL = 0xAEF17502108EF2D9
-_TWO_POW_M53 = 2.0 ** -53
+_TWO_POW_M53 = 2.0**-53
 
 
 def mix64(z: int) -> int:
@@ -38,8 +38,9 @@ class ResetRng:
 
     def __init__(self, seed: int, env_index: int, episode: int) -> None:
         if seed < 0 or env_index < 0 or episode < 0:
-            raise ValueError(f"expected non-negative seed/env_index/episode, got "
-                             f"{seed}/{env_index}/{episode}")
+            raise ValueError(
+                f"expected non-negative seed/env_index/episode, got {seed}/{env_index}/{episode}"
+            )
         self._key = stream_key(seed, env_index, episode)
         self._counter = 0
 

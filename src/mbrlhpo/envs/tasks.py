@@ -121,8 +121,10 @@ def _rot(axis: str, c: Array, s: Array) -> list:
 
 
 def _matmul3(a: list, b: list) -> list:
-    return [[a[i][0] * b[0][j] + a[i][1] * b[1][j] + a[i][2] * b[2][j] for j in range(3)]
-            for i in range(3)]
+    return [
+        [a[i][0] * b[0][j] + a[i][1] * b[1][j] + a[i][2] * b[2][j] for j in range(3)]
+        for i in range(3)
+    ]
 
 
 def reacher_ee(qpos: Array) -> Array:
@@ -177,8 +179,11 @@ def hopper_alive_bonus(next_obs: Array) -> Array:
     Not part of the task reward (the planner never used it); envs report it in ``info``.
     """
     xp = _ops(next_obs)
-    healthy = ((xp.abs(next_obs[..., 2:]) < 100).all(-1) & (next_obs[..., 1] > 0.7)
-               & (xp.abs(next_obs[..., 2]) < 0.2))
+    healthy = (
+        (xp.abs(next_obs[..., 2:]) < 100).all(-1)
+        & (next_obs[..., 1] > 0.7)
+        & (xp.abs(next_obs[..., 2]) < 0.2)
+    )
     return healthy * 1.0
 
 
@@ -218,8 +223,9 @@ class TaskSpec:
     angle_dims: tuple[int, ...]
     absolute_target_dims: tuple[int, ...]
     _reward: Callable[[Array, Array], Array] = field(repr=False, compare=False)
-    _terminated: Callable[[Array], Array] = field(repr=False, compare=False,
-                                                  default=_no_termination)
+    _terminated: Callable[[Array], Array] = field(
+        repr=False, compare=False, default=_no_termination
+    )
 
     # ---- reward / termination -----------------------------------------------------------
     def reward(self, action: Array, next_obs: Array) -> Array:
@@ -282,15 +288,35 @@ def _bounds(low: float, high: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     return low_arr, high_arr
 
 
-def _make(name: str, obs_dim: int, act_dim: int, bound: float, steps: int, trials: int,
-          frame_skip: int, timestep: float, angle_dims: tuple[int, ...],
-          absolute_target_dims: tuple[int, ...], reward: Callable) -> TaskSpec:
+def _make(
+    name: str,
+    obs_dim: int,
+    act_dim: int,
+    bound: float,
+    steps: int,
+    trials: int,
+    frame_skip: int,
+    timestep: float,
+    angle_dims: tuple[int, ...],
+    absolute_target_dims: tuple[int, ...],
+    reward: Callable,
+) -> TaskSpec:
     low, high = _bounds(-bound, bound, act_dim)
-    return TaskSpec(name=name, obs_dim=obs_dim, act_dim=act_dim, action_low=low,
-                    action_high=high, steps_per_trial=steps, default_trials=trials,
-                    frame_skip=frame_skip, dt=timestep * frame_skip, model_file=_asset(name),
-                    angle_dims=angle_dims, absolute_target_dims=absolute_target_dims,
-                    _reward=reward)
+    return TaskSpec(
+        name=name,
+        obs_dim=obs_dim,
+        act_dim=act_dim,
+        action_low=low,
+        action_high=high,
+        steps_per_trial=steps,
+        default_trials=trials,
+        frame_skip=frame_skip,
+        dt=timestep * frame_skip,
+        model_file=_asset(name),
+        angle_dims=angle_dims,
+        absolute_target_dims=absolute_target_dims,
+        _reward=reward,
+    )
 
 
 _TASKS: dict[str, TaskSpec] = {
@@ -298,10 +324,12 @@ _TASKS: dict[str, TaskSpec] = {
     "reacher": _make("reacher", 17, 7, 20.0, 150, 80, 2, 0.01, (), (), reacher_reward),
     "pusher": _make("pusher", 20, 7, 2.0, 150, 80, 4, 0.01, (), (), pusher_reward),
     "hopper": _make("hopper", 12, 3, 1.0, 1000, 300, 4, 0.002, (), (0,), hopper_reward),
-    "halfcheetah": _make("halfcheetah", 18, 6, 1.0, 1000, 300, 5, 0.01, (2,), (0,),
-                         halfcheetah_reward),
-    "hexapod": _make("hexapod", 24, 18, 1.0, 1000, 300, 4, 0.005, (21, 22, 23), (18,),
-                     hexapod_reward),
+    "halfcheetah": _make(
+        "halfcheetah", 18, 6, 1.0, 1000, 300, 5, 0.01, (2,), (0,), halfcheetah_reward
+    ),
+    "hexapod": _make(
+        "hexapod", 24, 18, 1.0, 1000, 300, 4, 0.005, (21, 22, 23), (18,), hexapod_reward
+    ),
 }
 
 

@@ -25,12 +25,14 @@ def validate_actions(actions: Any, task: TaskSpec, num_envs: int) -> np.ndarray:
     if arr.dtype.kind != "f":
         raise ValueError(f"{task.name}: expected floating-point actions, got dtype {arr.dtype}")
     if arr.shape != (num_envs, task.act_dim):
-        raise ValueError(f"{task.name}: expected actions of shape ({num_envs}, {task.act_dim}), "
-                         f"got {arr.shape}")
+        raise ValueError(
+            f"{task.name}: expected actions of shape ({num_envs}, {task.act_dim}), got {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         bad = np.flatnonzero(~np.isfinite(arr).all(axis=1)).tolist()
-        raise ValueError(f"{task.name}: expected finite actions, got non-finite values in "
-                         f"rows {bad}")
+        raise ValueError(
+            f"{task.name}: expected finite actions, got non-finite values in rows {bad}"
+        )
     clipped = np.clip(arr.astype(np.float32), task.action_low, task.action_high)
     return clipped.astype(np.float64)
 
@@ -39,8 +41,10 @@ class _PythonBackend:
     """Reference envs in a loop, with NEXT_STEP autoreset."""
 
     def __init__(self, name: str, num_envs: int, seed: int, max_episode_steps: int) -> None:
-        self.envs = [ReferenceEnv(name, seed=seed, max_episode_steps=max_episode_steps,
-                                  env_index=i) for i in range(num_envs)]
+        self.envs = [
+            ReferenceEnv(name, seed=seed, max_episode_steps=max_episode_steps, env_index=i)
+            for i in range(num_envs)
+        ]
         self.seed = seed
         self.done = np.zeros(num_envs, dtype=bool)
 
@@ -79,11 +83,20 @@ class VecEnv(gym.vector.VectorEnv):
     depend on ``num_threads``. ``backend``: "auto" (native where built), "native", "python".
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.NEXT_STEP,
-                                          "render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+        "render_modes": [],
+    }
 
-    def __init__(self, name: str, num_envs: int, num_threads: int | None = None, seed: int = 0,
-                 max_episode_steps: int | None = None, backend: str = "auto") -> None:
+    def __init__(
+        self,
+        name: str,
+        num_envs: int,
+        num_threads: int | None = None,
+        seed: int = 0,
+        max_episode_steps: int | None = None,
+        backend: str = "auto",
+    ) -> None:
         self.task = get_task(name)
         if num_envs < 1:
             raise ValueError(f"expected num_envs >= 1, got {num_envs}")
@@ -96,21 +109,26 @@ class VecEnv(gym.vector.VectorEnv):
         self.num_envs = num_envs
         self.max_episode_steps = max_episode_steps or self.task.steps_per_trial
         self._seed = seed
-        self._backend = _make_backend(name, num_envs, num_threads, seed, self.max_episode_steps,
-                                      backend)
+        self._backend = _make_backend(
+            name, num_envs, num_threads, seed, self.max_episode_steps, backend
+        )
         self.backend = "python" if isinstance(self._backend, _PythonBackend) else "native"
-        self.single_observation_space = gym.spaces.Box(-np.inf, np.inf, (self.task.obs_dim,),
-                                                       np.float64)
-        self.single_action_space = gym.spaces.Box(self.task.action_low, self.task.action_high,
-                                                  (self.task.act_dim,), np.float32)
-        self.observation_space = gym.vector.utils.batch_space(self.single_observation_space,
-                                                              num_envs)
+        self.single_observation_space = gym.spaces.Box(
+            -np.inf, np.inf, (self.task.obs_dim,), np.float64
+        )
+        self.single_action_space = gym.spaces.Box(
+            self.task.action_low, self.task.action_high, (self.task.act_dim,), np.float32
+        )
+        self.observation_space = gym.vector.utils.batch_space(
+            self.single_observation_space, num_envs
+        )
         self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
         self._closed_backend = False
         self._first_reset = True
 
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every environment: ``seed`` (an int) restarts all reset streams with it; without
         a seed each env starts its next episode (the first reset uses the constructor's seed)."""
         if seed is not None:
@@ -123,8 +141,9 @@ class VecEnv(gym.vector.VectorEnv):
         self._check_open()
         return self._backend.reset(seed), {}
 
-    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                          dict[str, Any]]:
+    def step(
+        self, actions: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         self._check_open()
         act = validate_actions(actions, self.task, self.num_envs)
         obs, rew, term, trunc, div = self._backend.step(act)
@@ -136,8 +155,9 @@ class VecEnv(gym.vector.VectorEnv):
         self._check_open()
         if not 0 <= index < self.num_envs:
             raise ValueError(f"expected an env index in [0, {self.num_envs}), got {index}")
-        return self._backend.set_state(index, np.asarray(qpos, np.float64),
-                                       np.asarray(qvel, np.float64))
+        return self._backend.set_state(
+            index, np.asarray(qpos, np.float64), np.asarray(qvel, np.float64)
+        )
 
     def __enter__(self) -> VecEnv:
         return self
@@ -155,14 +175,21 @@ class VecEnv(gym.vector.VectorEnv):
             raise RuntimeError("this VecEnv is closed")
 
 
-def _make_backend(name: str, num_envs: int, num_threads: int | None, seed: int,
-                  max_episode_steps: int, backend: str):
+def _make_backend(
+    name: str,
+    num_envs: int,
+    num_threads: int | None,
+    seed: int,
+    max_episode_steps: int,
+    backend: str,
+):
     if backend != "python":
         from mbrlhpo.envs import native_backend
 
         if native_backend.available():
-            return native_backend.NativeBackend(name, num_envs, num_threads, seed,
-                                                max_episode_steps)
+            return native_backend.NativeBackend(
+                name, num_envs, num_threads, seed, max_episode_steps
+            )
         if backend == "native":
             raise RuntimeError(f"the native VecEnv is not available: {native_backend.why()}")
     return _PythonBackend(name, num_envs, seed, max_episode_steps)

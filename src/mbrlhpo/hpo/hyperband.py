@@ -89,8 +89,9 @@ def n_brackets(min_budget: float, max_budget: float, eta: float = 3) -> int:
     return int(math.floor(math.log(max_budget / min_budget) / math.log(eta) + 1e-9)) + 1
 
 
-def hyperband_ladder(min_budget: float, max_budget: float, eta: float = 3,
-                     n_iterations: int | None = None) -> list[list[Stage]]:
+def hyperband_ladder(
+    min_budget: float, max_budget: float, eta: float = 3, n_iterations: int | None = None
+) -> list[list[Stage]]:
     """The Hyperband budget ladder: for each iteration, its rungs (Algorithm 2 / hpbandster).
 
     Iteration i runs bracket s = s_max - (i mod (s_max + 1)) with
@@ -105,7 +106,7 @@ def hyperband_ladder(min_budget: float, max_budget: float, eta: float = 3,
     out: list[list[Stage]] = []
     for it in range(n_it):
         s = m - 1 - it % m
-        n0 = (m // (s + 1)) * int(round(eta ** s))
+        n0 = (m // (s + 1)) * int(round(eta**s))
         rungs = []
         for j in range(s + 1):
             b = budgets[m - 1 - s + j]
@@ -139,12 +140,19 @@ class HyperbandSettings:
             raise ValueError(f"n_iterations: expected >= 1, got {self.n_iterations}")
         if not self.stall_timeout > 0:
             raise ValueError(f"stall_timeout: expected > 0, got {self.stall_timeout}")
-        allowed = {"min_points_in_model", "top_n_percent", "num_samples", "random_fraction",
-                   "bandwidth_factor", "min_bandwidth"}
+        allowed = {
+            "min_points_in_model",
+            "top_n_percent",
+            "num_samples",
+            "random_fraction",
+            "bandwidth_factor",
+            "min_bandwidth",
+        }
         bad = set(self.bohb) - allowed
         if bad:
-            raise ValueError(f"unknown BOHB settings {sorted(bad)}: expected some of "
-                             f"{sorted(allowed)}")
+            raise ValueError(
+                f"unknown BOHB settings {sorted(bad)}: expected some of {sorted(allowed)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -197,8 +205,16 @@ class _GlobalNumpyRNG:
         np.random.set_state(self.saved)  # noqa: NPY002
 
 
-def _make_master(kind: str, space: CS.ConfigurationSpace, settings: HyperbandSettings,
-                 run_id: str, ns_host: str, ns_port: int, seed: int, plain: bool):
+def _make_master(
+    kind: str,
+    space: CS.ConfigurationSpace,
+    settings: HyperbandSettings,
+    run_id: str,
+    ns_host: str,
+    ns_port: int,
+    seed: int,
+    plain: bool,
+):
     from hpbandster.optimizers import BOHB, HyperBand
     from hpbandster.optimizers.config_generators.bohb import BOHB as CG_BOHB
     from hpbandster.optimizers.config_generators.random_sampling import RandomSampling
@@ -220,10 +236,17 @@ def _make_master(kind: str, space: CS.ConfigurationSpace, settings: HyperbandSet
             with _GlobalNumpyRNG(rs):
                 return super().new_result(job, update_model)
 
-    common = dict(configspace=space, eta=settings.eta, min_budget=float(settings.min_budget),
-                  max_budget=float(settings.max_budget), run_id=run_id, nameserver=ns_host,
-                  nameserver_port=ns_port, ping_interval=settings.ping_interval,
-                  logger=logging.getLogger("hpbandster.master"))
+    common = dict(
+        configspace=space,
+        eta=settings.eta,
+        min_budget=float(settings.min_budget),
+        max_budget=float(settings.max_budget),
+        run_id=run_id,
+        nameserver=ns_host,
+        nameserver_port=ns_port,
+        ping_interval=settings.ping_interval,
+        logger=logging.getLogger("hpbandster.master"),
+    )
     if kind == "hyperband":
         master = HyperBand(**common)
         master.config_generator = PlainRandomSampling(space)
@@ -293,8 +316,9 @@ def run_hpbandster(
     worker = None
     result_box: dict[str, Any] = {}
     try:
-        master = _make_master(method, space, settings, run_id, ns_host, ns_port, seed,
-                              _plain_transport)
+        master = _make_master(
+            method, space, settings, run_id, ns_host, ns_port, seed, _plain_transport
+        )
         original_callback = master.job_callback
 
         def job_callback(job):
@@ -303,14 +327,16 @@ def run_hpbandster(
 
         master.job_callback = job_callback
         master.dispatcher.new_result_callback = job_callback
-        worker = PlainWorker(run_id=run_id, nameserver=ns_host, nameserver_port=ns_port,
-                             logger=quiet, id=0)
+        worker = PlainWorker(
+            run_id=run_id, nameserver=ns_host, nameserver_port=ns_port, logger=quiet, id=0
+        )
         worker.run(background=True)
 
         def run_master() -> None:
             try:
-                result_box["result"] = master.run(n_iterations=settings.n_iterations,
-                                                  min_n_workers=1)
+                result_box["result"] = master.run(
+                    n_iterations=settings.n_iterations, min_n_workers=1
+                )
             except BaseException as e:  # reported by the watchdog below
                 result_box["error"] = e
 
@@ -320,8 +346,10 @@ def run_hpbandster(
             runner.join(timeout=0.1)
             with lock:
                 fatal = state["fatal"]
-                stalled = (not state["computing"]
-                           and time.monotonic() - state["progress"] > settings.stall_timeout)
+                stalled = (
+                    not state["computing"]
+                    and time.monotonic() - state["progress"] > settings.stall_timeout
+                )
             if fatal is not None:
                 raise fatal
             if not master.dispatcher_thread.is_alive():
@@ -330,10 +358,12 @@ def run_hpbandster(
                 raise HyperbandStalled(
                     f"hpbandster made no progress for {settings.stall_timeout:.0f} s with no "
                     "job computing: its dispatcher or Pyro4 transport is dead (a job or result "
-                    "that never arrived)")
+                    "that never arrived)"
+                )
         if "error" in result_box:
-            raise RuntimeError(f"hpbandster's master failed: {result_box['error']!r}") \
-                from result_box["error"]
+            raise RuntimeError(
+                f"hpbandster's master failed: {result_box['error']!r}"
+            ) from result_box["error"]
         if state["fatal"] is not None:
             raise state["fatal"]
         res = result_box["result"]
@@ -341,10 +371,16 @@ def run_hpbandster(
         out = []
         for r in res.get_all_runs():
             loss = None if r.loss is None or not math.isfinite(r.loss) else float(r.loss)
-            out.append(JobRecord(_plain_tuple(r.config_id),
-                                 to_plain(id2conf[r.config_id]["config"]), float(r.budget),
-                                 job_trials(r.budget), loss,
-                                 None if r.error_logs is None else str(r.error_logs)))
+            out.append(
+                JobRecord(
+                    _plain_tuple(r.config_id),
+                    to_plain(id2conf[r.config_id]["config"]),
+                    float(r.budget),
+                    job_trials(r.budget),
+                    loss,
+                    None if r.error_logs is None else str(r.error_logs),
+                )
+            )
         return out
     finally:
         _shutdown(master, worker, ns)
@@ -352,6 +388,7 @@ def run_hpbandster(
 
 def _shutdown(master, worker, ns) -> None:
     """Stop hpbandster's threads without ever blocking for long."""
+
     def stop() -> None:
         try:
             if master is not None:

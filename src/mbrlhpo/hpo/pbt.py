@@ -44,19 +44,25 @@ class PBTSettings:
     copy: str = "all"
 
     def __post_init__(self) -> None:
-        if isinstance(self.interval, bool) or not isinstance(self.interval, int) \
-                or self.interval < 1:
+        if (
+            isinstance(self.interval, bool)
+            or not isinstance(self.interval, int)
+            or self.interval < 1
+        ):
             raise ValueError(f"interval: expected an int >= 1, got {self.interval!r}")
         if not 0.0 < self.quantile <= 0.5:
             raise ValueError(f"quantile: expected a fraction in (0, 0.5], got {self.quantile!r}")
         if not 0.0 <= self.resample_probability <= 1.0:
-            raise ValueError("resample_probability: expected a probability in [0, 1], "
-                             f"got {self.resample_probability!r}")
+            raise ValueError(
+                "resample_probability: expected a probability in [0, 1], "
+                f"got {self.resample_probability!r}"
+            )
         if self.copy not in COPY_MODES:
             raise ValueError(f"copy: expected one of {', '.join(COPY_MODES)}, got {self.copy!r}")
         if len(self.perturb_factors) < 1 or any(f <= 0 for f in self.perturb_factors):
-            raise ValueError(f"perturb_factors: expected positive factors, "
-                             f"got {self.perturb_factors!r}")
+            raise ValueError(
+                f"perturb_factors: expected positive factors, got {self.perturb_factors!r}"
+            )
 
 
 def quantile_size(n: int, quantile: float) -> int:
@@ -102,9 +108,12 @@ def from_unit(s: ParamSpec, u: float) -> int | float:
     return float(min(max(v, s.low), s.high))
 
 
-def perturb(config: Mapping[str, int | float], specs: Mapping[str, ParamSpec],
-            rng: np.random.Generator,
-            factors: tuple[float, ...] = (0.8, 1.2)) -> dict[str, int | float]:
+def perturb(
+    config: Mapping[str, int | float],
+    specs: Mapping[str, ParamSpec],
+    rng: np.random.Generator,
+    factors: tuple[float, ...] = (0.8, 1.2),
+) -> dict[str, int | float]:
     """The paper's code's perturbation: each searched hyperparameter's unit-cube position
     (:func:`to_unit`) is multiplied by a factor drawn uniformly from ``factors``, clipped to
     [0, 1] and mapped back (:func:`from_unit`). Keys of ``config`` outside ``specs`` are kept
@@ -117,9 +126,13 @@ def perturb(config: Mapping[str, int | float], specs: Mapping[str, ParamSpec],
     return out
 
 
-def explore(config: Mapping[str, int | float], specs: Mapping[str, ParamSpec],
-            rng: np.random.Generator, resample_probability: float = 0.25,
-            factors: tuple[float, ...] = (0.8, 1.2)) -> tuple[str, dict[str, int | float]]:
+def explore(
+    config: Mapping[str, int | float],
+    specs: Mapping[str, ParamSpec],
+    rng: np.random.Generator,
+    resample_probability: float = 0.25,
+    factors: tuple[float, ...] = (0.8, 1.2),
+) -> tuple[str, dict[str, int | float]]:
     """PBT's explore: ``("resample", new)`` with probability ``resample_probability``, else
     ``("perturb", new)``."""
     if rng.random() < resample_probability:
@@ -155,8 +168,10 @@ def exploit_explore(
         increasing id order.
     """
     if set(scores) != set(configs):
-        raise ValueError(f"scores and configs must name the same members, got "
-                         f"{sorted(scores)} and {sorted(configs)}")
+        raise ValueError(
+            f"scores and configs must name the same members, got "
+            f"{sorted(scores)} and {sorted(configs)}"
+        )
     failed_set = set(failed)
     unknown = failed_set - set(scores)
     if unknown:
@@ -164,7 +179,7 @@ def exploit_explore(
     ranked = [m for m in rank_members(scores) if m not in failed_set]
     k = quantile_size(len(scores), settings.quantile) if select else 0
     top = [m for m in ranked[:k] if math.isfinite(_key(scores[m]))] if k else []
-    bottom = set(ranked[len(ranked) - k:]) if k else set()
+    bottom = set(ranked[len(ranked) - k :]) if k else set()
     bottom -= set(top)
     dsts = sorted(bottom | failed_set)
     if not dsts:
@@ -173,16 +188,23 @@ def exploit_explore(
         # No selection this round (or nothing finite at the top): replace failures from the
         # best healthy members.
         healthy = [m for m in ranked if math.isfinite(_key(scores[m]))]
-        top = healthy[:max(1, quantile_size(len(scores), settings.quantile))]
+        top = healthy[: max(1, quantile_size(len(scores), settings.quantile))]
         dsts = sorted(failed_set)
         if not top:
             raise RuntimeError("every member has failed: nothing left to copy from")
     out: list[Decision] = []
     for dst in dsts:
         src = top[int(rng.integers(len(top)))]
-        out.append(Exploit(src=src, dst=dst, src_round=round_,
-                           reason="replace_failed" if dst in failed_set else "exploit"))
-        kind, new = explore(configs[src], specs, rng, settings.resample_probability,
-                            settings.perturb_factors)
+        out.append(
+            Exploit(
+                src=src,
+                dst=dst,
+                src_round=round_,
+                reason="replace_failed" if dst in failed_set else "exploit",
+            )
+        )
+        kind, new = explore(
+            configs[src], specs, rng, settings.resample_probability, settings.perturb_factors
+        )
         out.append(Explore(member=dst, kind=kind, old=dict(configs[src]), new=new))
     return out

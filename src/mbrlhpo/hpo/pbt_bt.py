@@ -37,16 +37,15 @@ class PBTBTSettings(PBTSettings):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not isinstance(self.backtrack_every, int) or self.backtrack_every < 1:
-            raise ValueError(f"backtrack_every: expected an int >= 1, "
-                             f"got {self.backtrack_every!r}")
+            raise ValueError(f"backtrack_every: expected an int >= 1, got {self.backtrack_every!r}")
         if not self.tolerance >= 0:
             raise ValueError(f"tolerance: expected >= 0, got {self.tolerance!r}")
         if not 0.0 < self.elite_ratio <= 1.0:
-            raise ValueError(f"elite_ratio: expected a fraction in (0, 1], "
-                             f"got {self.elite_ratio!r}")
+            raise ValueError(
+                f"elite_ratio: expected a fraction in (0, 1], got {self.elite_ratio!r}"
+            )
         if self.elite_capacity is not None and self.elite_capacity < 1:
-            raise ValueError(f"elite_capacity: expected >= 1 or None, "
-                             f"got {self.elite_capacity!r}")
+            raise ValueError(f"elite_capacity: expected >= 1 or None, got {self.elite_capacity!r}")
 
 
 @dataclass(frozen=True)
@@ -82,13 +81,17 @@ class EliteArchive:
     def entries(self) -> list[EliteEntry]:
         """The elites sorted by score, best first (ties: earlier round, smaller member id)."""
         ranked = sorted(self._best.values(), key=EliteEntry.sort_key)
-        return ranked[:self.capacity]
+        return ranked[: self.capacity]
 
     def __len__(self) -> int:
         return min(len(self._best), self.capacity)
 
-    def add_round(self, round_: int, scores: Mapping[int, float],
-                  configs: Mapping[int, Mapping[str, int | float]]) -> None:
+    def add_round(
+        self,
+        round_: int,
+        scores: Mapping[int, float],
+        configs: Mapping[int, Mapping[str, int | float]],
+    ) -> None:
         """Offer every member's state at ``round_``; it replaces the member's elite if it
         scores higher (ties keep the earlier state); non-finite scores are never elites."""
         for m in sorted(scores):
@@ -138,16 +141,16 @@ def backtrack(
         return []
     failed_set = set(failed)
     threshold = backtrack_threshold(archive.worst().score, settings.tolerance)
-    dsts = sorted(m for m in scores
-                  if m in failed_set or not float(scores[m]) >= threshold)
+    dsts = sorted(m for m in scores if m in failed_set or not float(scores[m]) >= threshold)
     taken = {_searched(configs[m], specs) for m in scores if m not in dsts}
     elites = archive.entries
     out: list[Backtrack] = []
     for dst in dsts:
         e = elites[int(rng.integers(len(elites)))]
         for _ in range(max_tries):
-            kind, new = explore(e.config, specs, rng, settings.resample_probability,
-                                settings.perturb_factors)
+            kind, new = explore(
+                e.config, specs, rng, settings.resample_probability, settings.perturb_factors
+            )
             if _searched(new, specs) not in taken:
                 break
         else:
@@ -158,8 +161,17 @@ def backtrack(
                 if _searched(new, specs) not in taken:
                     break
         taken.add(_searched(new, specs))
-        out.append(Backtrack(src=e.member, src_round=e.round, dst=dst, score=e.score,
-                             kind=kind, old=dict(e.config), new=new))
+        out.append(
+            Backtrack(
+                src=e.member,
+                src_round=e.round,
+                dst=dst,
+                score=e.score,
+                kind=kind,
+                old=dict(e.config),
+                new=new,
+            )
+        )
     return out
 
 
@@ -168,8 +180,9 @@ class PBTBT:
 
     def __init__(self, settings: PBTBTSettings, population: int) -> None:
         self.settings = settings
-        self.archive = EliteArchive(settings.elite_capacity
-                                    or elite_size(population, settings.elite_ratio))
+        self.archive = EliteArchive(
+            settings.elite_capacity or elite_size(population, settings.elite_ratio)
+        )
 
     def is_backtrack_step(self, timestep: int) -> bool:
         return timestep > 0 and timestep % self.settings.backtrack_every == 0
@@ -191,6 +204,5 @@ class PBTBT:
         failed = set(failed)
         self.archive.add_round(round_, scores, configs)
         if self.is_backtrack_step(timestep):
-            return list(backtrack(self.archive, scores, configs, specs, rng, self.settings,
-                                  failed))
+            return list(backtrack(self.archive, scores, configs, specs, rng, self.settings, failed))
         return exploit_explore(scores, configs, specs, rng, self.settings, round_, failed)

@@ -9,8 +9,9 @@ import numpy as np
 from mbrlhpo.hpo.space import ParamSpec, sample_config
 
 
-def sample_configurations(specs: Mapping[str, ParamSpec], n: int,
-                          rng: np.random.Generator) -> list[dict[str, int | float]]:
+def sample_configurations(
+    specs: Mapping[str, ParamSpec], n: int, rng: np.random.Generator
+) -> list[dict[str, int | float]]:
     """``n`` independent configurations drawn from ``specs`` (plain Python values)."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n: expected an int >= 1, got {n!r}")

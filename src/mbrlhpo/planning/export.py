@@ -76,8 +76,7 @@ def policy_arrays(model: Any, task: Any) -> dict[str, np.ndarray]:
     return arrays
 
 
-def export_policy(path: str | os.PathLike, task: Any, model: Any, config: Any,
-                  seed: int) -> Path:
+def export_policy(path: str | os.PathLike, task: Any, model: Any, config: Any, seed: int) -> Path:
     """Writes the policy (task, model, CEM ``config``, planner ``seed``) to ``path`` atomically.
 
     Returns the path written. Raises ValueError for a model that does not fit the task or has
@@ -97,12 +96,16 @@ def export_policy(path: str | os.PathLike, task: Any, model: Any, config: Any,
     obs_dim, act_dim = int(task.obs_dim), int(task.act_dim)
     input_dim = int(task.model_input_dim) + act_dim
     if sizes[0] != input_dim or sizes[-1] != 2 * obs_dim:
-        raise ValueError(f"expected a model of input width {input_dim} and output width "
-                         f"{2 * obs_dim} for task {task.name!r}, got layer sizes {sizes}")
+        raise ValueError(
+            f"expected a model of input width {input_dim} and output width "
+            f"{2 * obs_dim} for task {task.name!r}, got layer sizes {sizes}"
+        )
     ensemble_size = int(arrays["layer0.weight"].shape[0])
     if config.particles % ensemble_size != 0:
-        raise ValueError(f"expected particles to be a multiple of the ensemble size "
-                         f"{ensemble_size}, got {config.particles}")
+        raise ValueError(
+            f"expected particles to be a multiple of the ensemble size "
+            f"{ensemble_size}, got {config.particles}"
+        )
     metadata = {
         "format": FORMAT,
         "format_version": str(FORMAT_VERSION),
@@ -171,20 +174,33 @@ def read_policy(path: str | os.PathLike) -> tuple[dict[str, str], dict[str, np.n
     except (SafetensorError, OSError, ValueError) as exc:
         raise PolicyFileError(f"corrupt or truncated policy file {path}: {exc}") from None
     if metadata.get("format") != FORMAT:
-        raise PolicyFileError(f"{path} is not an mbrlhpo policy file "
-                              f"(format {metadata.get('format')!r}, expected {FORMAT!r})")
+        raise PolicyFileError(
+            f"{path} is not an mbrlhpo policy file "
+            f"(format {metadata.get('format')!r}, expected {FORMAT!r})"
+        )
     if metadata.get("format_version") != str(FORMAT_VERSION):
-        raise PolicyFileError(f"{path} has policy format version "
-                              f"{metadata.get('format_version')!r}; this mbrlhpo reads "
-                              f"version {FORMAT_VERSION}")
+        raise PolicyFileError(
+            f"{path} has policy format version "
+            f"{metadata.get('format_version')!r}; this mbrlhpo reads "
+            f"version {FORMAT_VERSION}"
+        )
     for name, a in arrays.items():
         if a.dtype != np.float32:
             raise PolicyFileError(
-                f"{path}: expected tensor {name!r} of dtype float32, got {a.dtype}")
+                f"{path}: expected tensor {name!r} of dtype float32, got {a.dtype}"
+            )
     if policy_checksum(arrays, metadata) != metadata.get("sha256"):
         raise PolicyFileError(f"checksum mismatch in {path}: the file is corrupt")
     return metadata, arrays
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "PolicyFileError", "export_agent", "export_policy",
-           "policy_arrays", "policy_checksum", "read_policy"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "PolicyFileError",
+    "export_agent",
+    "export_policy",
+    "policy_arrays",
+    "policy_checksum",
+    "read_policy",
+]

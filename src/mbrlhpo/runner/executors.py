@@ -80,8 +80,7 @@ class LockstepExecutor:
 
             # A total (the longest episode) gives the bar an estimate of the time left.
             steps = [getattr(getattr(m, "task", None), "steps_per_trial", 0) for m in members]
-            bar = tqdm(total=max(steps, default=0) or None, desc="round", unit="step",
-                       leave=False)
+            bar = tqdm(total=max(steps, default=0) or None, desc="round", unit="step", leave=False)
         outcomes = [TrialOutcome() for _ in members]
         starts = [time.perf_counter()] * len(members)
         lockstep = []

@@ -39,6 +39,7 @@ def _run_remote_trial(cls_path: str, path: str) -> tuple[dict, float]:
 
 LOCAL_IP = "127.0.0.1"
 
+
 class RayExecutor:
     """Runs each member's trial as a Ray task.
 

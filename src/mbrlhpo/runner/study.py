@@ -86,8 +86,16 @@ class Study:
     def frame(self, name: str):
         """One of the record lists (``trials``, ``schedule``, ``lineage``, ``failures``,
         ``top5_curve``, ``hb_jobs``) as a pandas DataFrame (needs pandas)."""
-        if name not in ("trials", "schedule", "lineage", "failures", "top5_curve", "hb_jobs",
-                        "best_schedule", "model_divergences"):
+        if name not in (
+            "trials",
+            "schedule",
+            "lineage",
+            "failures",
+            "top5_curve",
+            "hb_jobs",
+            "best_schedule",
+            "model_divergences",
+        ):
             raise ValueError(f"unknown record list {name!r}")
         try:
             import pandas as pd
@@ -164,10 +172,13 @@ def run_study(
     if isinstance(population, bool) or not isinstance(population, int) or population < 1:
         raise ValueError(f"population: expected an int >= 1, got {population!r}")
     if keep_checkpoints_every is not None and (
-            isinstance(keep_checkpoints_every, bool) or not isinstance(keep_checkpoints_every, int)
-            or keep_checkpoints_every < 1):
-        raise ValueError(f"keep_checkpoints_every: expected an int >= 1 or None, "
-                         f"got {keep_checkpoints_every!r}")
+        isinstance(keep_checkpoints_every, bool)
+        or not isinstance(keep_checkpoints_every, int)
+        or keep_checkpoints_every < 1
+    ):
+        raise ValueError(
+            f"keep_checkpoints_every: expected an int >= 1 or None, got {keep_checkpoints_every!r}"
+        )
     if method in ("hyperband", "bohb") and hyperband is None:
         raise ValueError(f"method {method!r} needs hyperband=HyperbandSettings(...)")
     if method == "pbt-bt":
@@ -182,12 +193,18 @@ def run_study(
     st = StudyStore(store) if own else store
     try:
         sdir = Path(study_dir) if study_dir is not None else study_dir_for(st.path)
-        settings = {"env": env, "trials": trials, "population": population, "last_k": last_k,
-                    "base_config": base,
-                    "pbt": None if pbt is None else asdict(pbt),
-                    "hyperband": None if hyperband is None else asdict(hyperband),
-                    "fixed": json.loads(json.dumps(dict(fixed or {}), sort_keys=True,
-                                                   default=_json_scalar))}
+        settings = {
+            "env": env,
+            "trials": trials,
+            "population": population,
+            "last_k": last_k,
+            "base_config": base,
+            "pbt": None if pbt is None else asdict(pbt),
+            "hyperband": None if hyperband is None else asdict(hyperband),
+            "fixed": json.loads(
+                json.dumps(dict(fixed or {}), sort_keys=True, default=_json_scalar)
+            ),
+        }
         if agent_settings is not None:
             settings["agent"] = dict(agent_settings)
         space_rec = {n: asdict(s) for n, s in specs.items()}
@@ -196,9 +213,22 @@ def run_study(
         new = st.init_study(method, seed, json.loads(json.dumps(settings)), space_rec)
         if not new:
             st.record_event("study_resume", round_=len(st.rounds_done()) or None)
-        runner = _Runner(method, factory, specs, st, CheckpointDir(sdir / "checkpoints"),
-                         trials, population, seed, base, pbt, last_k, keep_all_checkpoints,
-                         on_round, executor or SequentialExecutor())
+        runner = _Runner(
+            method,
+            factory,
+            specs,
+            st,
+            CheckpointDir(sdir / "checkpoints"),
+            trials,
+            population,
+            seed,
+            base,
+            pbt,
+            last_k,
+            keep_all_checkpoints,
+            on_round,
+            executor or SequentialExecutor(),
+        )
         runner.keep_final = keep_final_checkpoints
         runner.keep_every = keep_checkpoints_every
         try:
@@ -228,14 +258,19 @@ def claim_study_dir(sdir: Path, store: StudyStore, new: bool) -> None:
     if owner.is_file():
         held = owner.read_text().strip()
         if held != sid:
-            raise StoreError(f"the checkpoint folder {sdir} belongs to another study (id "
-                             f"{held}, this database's is {sid}); give this study a "
-                             "database with another name")
+            raise StoreError(
+                f"the checkpoint folder {sdir} belongs to another study (id "
+                f"{held}, this database's is {sid}); give this study a "
+                "database with another name"
+            )
         return
-    if new and sdir.is_dir() and any(p.is_file() and p.name != OWNER_FILE
-                                     for p in sdir.rglob("*")):  # empty folders are fine
-        raise StoreError(f"the checkpoint folder {sdir} already holds files of an unknown "
-                         "study; move it away or give this study another database name")
+    if (
+        new and sdir.is_dir() and any(p.is_file() and p.name != OWNER_FILE for p in sdir.rglob("*"))
+    ):  # empty folders are fine
+        raise StoreError(
+            f"the checkpoint folder {sdir} already holds files of an unknown "
+            "study; move it away or give this study another database name"
+        )
     sdir.mkdir(parents=True, exist_ok=True)
     tmp = owner.with_suffix(".tmp")
     tmp.write_text(sid + "\n")
@@ -258,8 +293,23 @@ def _cause(e: BaseException) -> str:
 
 
 class _Runner:
-    def __init__(self, method, factory, specs, store, ckpt, trials, population, seed, base,
-                 pbt, last_k, keep_all, on_round, executor):
+    def __init__(
+        self,
+        method,
+        factory,
+        specs,
+        store,
+        ckpt,
+        trials,
+        population,
+        seed,
+        base,
+        pbt,
+        last_k,
+        keep_all,
+        on_round,
+        executor,
+    ):
         self.method = method
         self.factory = factory
         self.specs = specs
@@ -291,47 +341,55 @@ class _Runner:
     def _load(self, member: int, trial: int) -> Member:
         ref = self.store.checkpoint(member, trial)
         if ref is None or ref["deleted"]:
-            raise StoreError(f"checkpoint of member {member} at trial {trial} is not in the "
-                             "store (it is needed to resume)")
+            raise StoreError(
+                f"checkpoint of member {member} at trial {trial} is not in the "
+                "store (it is needed to resume)"
+            )
         if self.member_cls is None:
             raise StoreError("member class unknown: create a member before loading")
         return self.ckpt.load(self.member_cls, ref["path"], ref["sha256"])
 
-    def _run_trial(self, member: int, trial: int, obj: Member,
-                   config: dict) -> tuple[bool, float, str | None]:
+    def _run_trial(
+        self, member: int, trial: int, obj: Member, config: dict
+    ) -> tuple[bool, float, str | None]:
         """Run, checkpoint and store one trial: (succeeded, return, failure cause)."""
         return self._run_trials(trial, [(member, obj, config)])[0]
 
-    def _run_trials(self, trial: int, jobs: list[tuple[int, Member, dict]]
-                    ) -> list[tuple[bool, float, str | None]]:
+    def _run_trials(
+        self, trial: int, jobs: list[tuple[int, Member, dict]]
+    ) -> list[tuple[bool, float, str | None]]:
         """Run the trial ``trial`` of several members through the executor, then checkpoint
         and store each: (succeeded, return, failure cause) per job."""
         if not jobs:
             return []
         outcomes = self.executor.run([obj for _, obj, _ in jobs])
-        return [self._record(member, trial, obj, config, outcome)
-                for (member, obj, config), outcome in zip(jobs, outcomes, strict=True)]
+        return [
+            self._record(member, trial, obj, config, outcome)
+            for (member, obj, config), outcome in zip(jobs, outcomes, strict=True)
+        ]
 
-    def _record(self, member: int, trial: int, obj: Member, config: dict,
-                outcome: TrialOutcome) -> tuple[bool, float, str | None]:
+    def _record(
+        self, member: int, trial: int, obj: Member, config: dict, outcome: TrialOutcome
+    ) -> tuple[bool, float, str | None]:
         if outcome.error is not None:
             cause = _cause(outcome.error)
-            self.store.record_trial(member, trial, config, None, outcome.elapsed, "failed",
-                                    cause)
+            self.store.record_trial(member, trial, config, None, outcome.elapsed, "failed", cause)
             return False, math.nan, cause
         res = outcome.result
         ret = float(res.ret)
         if res.diverged or not math.isfinite(ret):
             cause = "diverged" if res.diverged else f"non-finite return {ret}"
-            self.store.record_trial(member, trial, config, ret, float(res.wall_time),
-                                    "diverged", cause)
+            self.store.record_trial(
+                member, trial, config, ret, float(res.wall_time), "diverged", cause
+            )
             return False, ret, cause
         ref = self.ckpt.save(obj, member, trial)
         # The model's training diverged but was rolled back: the return is real, the trial
         # stays ok, and the store says what happened.
         note = MODEL_DIVERGED if getattr(res, "model_diverged", False) else None
-        self.store.record_trial(member, trial, config, ret, float(res.wall_time), "ok", note,
-                                checkpoint=ref)
+        self.store.record_trial(
+            member, trial, config, ret, float(res.wall_time), "ok", note, checkpoint=ref
+        )
         return True, ret, None
 
     def _kept_trial(self, trial: int) -> bool:
@@ -342,8 +400,11 @@ class _Runner:
     def _gc(self, keep: set[tuple[int, int]]) -> None:
         if self.keep_all:
             return
-        drop = [(c["member"], c["trial"], c["path"]) for c in self.store.checkpoints()
-                if (c["member"], c["trial"]) not in keep and not self._kept_trial(c["trial"])]
+        drop = [
+            (c["member"], c["trial"], c["path"])
+            for c in self.store.checkpoints()
+            if (c["member"], c["trial"]) not in keep and not self._kept_trial(c["trial"])
+        ]
         if drop:
             self.store.mark_checkpoints_deleted([(m, t) for m, t, _ in drop])
             for _, _, rel in drop:
@@ -390,9 +451,11 @@ class _Runner:
                         dead.add(m)
             if bt is not None and self._is_decision_round(r):
                 scores = {s["member"]: s["score"] for s in st.scores(r)}
-                bt.archive.add_round(r, {m: (-math.inf if s is None else s)
-                                         for m, s in scores.items()},
-                                     {m: sched[(m, r)] for m in scores if (m, r) in sched})
+                bt.archive.add_round(
+                    r,
+                    {m: (-math.inf if s is None else s) for m, s in scores.items()},
+                    {m: sched[(m, r)] for m in scores if (m, r) in sched},
+                )
             for m in range(n):
                 if (r, m) in changes:
                     hist[m] = []
@@ -443,8 +506,11 @@ class _Runner:
                 else:
                     pending.append(m)
             # All pending members' trials in one executor call (lock-step planning).
-            for m, (ok, ret, _) in zip(pending, self._run_trials(
-                    r, [(m, members[m], configs[m]) for m in pending]), strict=True):
+            for m, (ok, ret, _) in zip(
+                pending,
+                self._run_trials(r, [(m, members[m], configs[m]) for m in pending]),
+                strict=True,
+            ):
                 outcomes[m] = (ok, ret)
             for m in sorted(outcomes):
                 ok, ret = outcomes[m]
@@ -473,15 +539,18 @@ class _Runner:
             st.record_round(r, {}, [])
             self._gc({(m, r) for m in members} | self._elite_refs(bt))
             return
-        scores = {m: (-math.inf if m in failed_now else objective(hist[m], self.last_k))
-                  for m in members}
+        scores = {
+            m: (-math.inf if m in failed_now else objective(hist[m], self.last_k)) for m in members
+        }
         rng = np.random.default_rng([self.seed, 1, r])
         if bt is not None and is_dec:
-            decisions = bt.step((r - 1) // self.pbt.interval, r, scores, configs, self.specs, rng,
-                                failed_now)
+            decisions = bt.step(
+                (r - 1) // self.pbt.interval, r, scores, configs, self.specs, rng, failed_now
+            )
         else:
-            decisions = exploit_explore(scores, configs, self.specs, rng, self.pbt, r,
-                                        failed_now, select=is_dec)
+            decisions = exploit_explore(
+                scores, configs, self.specs, rng, self.pbt, r, failed_now, select=is_dec
+            )
         events = [self._event(d) for d in decisions]
         st.record_round(r, scores, events)
         self._apply(r, decisions, members, configs, hist, failed_now)
@@ -501,11 +570,22 @@ class _Runner:
         if isinstance(d, Exploit):
             return {"kind": d.reason, "src": d.src, "src_round": d.src_round, "dst": d.dst}
         if isinstance(d, Explore):
-            return {"kind": "explore", "dst": d.member, "old_config": d.old,
-                    "new_config": d.new, "detail": {"how": d.kind}}
-        return {"kind": "backtrack", "src": d.src, "src_round": d.src_round, "dst": d.dst,
-                "old_config": d.old, "new_config": d.new,
-                "detail": {"how": d.kind, "elite_score": d.score}}
+            return {
+                "kind": "explore",
+                "dst": d.member,
+                "old_config": d.old,
+                "new_config": d.new,
+                "detail": {"how": d.kind},
+            }
+        return {
+            "kind": "backtrack",
+            "src": d.src,
+            "src_round": d.src_round,
+            "dst": d.dst,
+            "old_config": d.old,
+            "new_config": d.new,
+            "detail": {"how": d.kind, "elite_score": d.score},
+        }
 
     def _apply(self, r, decisions, members, configs, hist, failed_now) -> None:
         # Sources are read before any destination changes (a destination is never a source
@@ -547,13 +627,14 @@ class _Runner:
             if label in rows:
                 m = rows[label]["member"]
                 if rows[label]["config"] != full:
-                    raise StoreError(f"resume mismatch for Hyperband job {label}: the store "
-                                     f"ran {rows[label]['config']}, hpbandster now asks "
-                                     f"for {full}")
+                    raise StoreError(
+                        f"resume mismatch for Hyperband job {label}: the store "
+                        f"ran {rows[label]['config']}, hpbandster now asks "
+                        f"for {full}"
+                    )
             else:
                 m = max((r["member"] for r in rows.values()), default=-1) + 1
-                st.add_member(m, member_seed(self.seed, m), full, budget=n_trials,
-                              label=label)
+                st.add_member(m, member_seed(self.seed, m), full, budget=n_trials, label=label)
             trial_rows = {t["trial"]: t for t in st.trials(m)}
             rets = [trial_rows[t]["ret"] for t in sorted(trial_rows)]
             bad = [t for t in trial_rows.values() if t["status"] != "ok"]
@@ -584,8 +665,11 @@ class _Runner:
     def _gc_member(self, m: int, keep: int | None) -> None:
         if self.keep_all:
             return
-        drop = [(c["member"], c["trial"], c["path"]) for c in self.store.checkpoints()
-                if c["member"] == m and c["trial"] != keep and not self._kept_trial(c["trial"])]
+        drop = [
+            (c["member"], c["trial"], c["path"])
+            for c in self.store.checkpoints()
+            if c["member"] == m and c["trial"] != keep and not self._kept_trial(c["trial"])
+        ]
         if drop:
             self.store.mark_checkpoints_deleted([(a, b) for a, b, _ in drop])
             for _, _, rel in drop:
@@ -597,8 +681,11 @@ def lineage_schedule(store: StudyStore, member: int, trial: int) -> list[dict]:
     """The configurations along ``member``'s lineage up to ``trial``, oldest first: each
     record is ``{"member", "trial", "config"}`` of the slot that ran that step."""
     sched = {(s["member"], s["trial"]): s["config"] for s in store.schedule()}
-    changes = {(e["round"], e["dst"]): e for e in store.lineage()
-               if e["kind"] in ("exploit", "replace_failed", "backtrack")}
+    changes = {
+        (e["round"], e["dst"]): e
+        for e in store.lineage()
+        if e["kind"] in ("exploit", "replace_failed", "backtrack")
+    }
     path = []
     m, r = member, trial
     while r >= 1:
@@ -623,8 +710,9 @@ def top5_curve(trials: list[dict], k: int = 5) -> list[dict]:
     out = []
     for tr in sorted(by_t):
         top = sorted(by_t[tr], reverse=True)[:k]
-        out.append({"trial": tr, "mean": float(np.mean(top)), "std": float(np.std(top)),
-                    "n": len(top)})
+        out.append(
+            {"trial": tr, "mean": float(np.mean(top)), "std": float(np.std(top)), "n": len(top)}
+        )
     return out
 
 
@@ -642,23 +730,35 @@ def collect(store: StudyStore, method: str, last_k: int = DEFAULT_LAST_K) -> Stu
         if pool:
             j = min(pool, key=lambda j: (j["loss"], j["member"]))
             best_m, best_s, best_cfg = j["member"], -j["loss"], j["config"]
-            best_sched = [{"member": s["member"], "trial": s["trial"], "config": s["config"]}
-                          for s in store.schedule(best_m)]
+            best_sched = [
+                {"member": s["member"], "trial": s["trial"], "config": s["config"]}
+                for s in store.schedule(best_m)
+            ]
     elif trials:
         last = max(t["trial"] for t in trials)
         per: dict[int, list[float]] = {}
         for t in trials:
             per.setdefault(t["member"], []).append(
-                t["ret"] if t["status"] == "ok" and t["ret"] is not None else math.nan)
-        finals = {m: objective(r, last_k) for m, r in per.items()
-                  if len(r) == last}
+                t["ret"] if t["status"] == "ok" and t["ret"] is not None else math.nan
+            )
+        finals = {m: objective(r, last_k) for m, r in per.items() if len(r) == last}
         finals = {m: s for m, s in finals.items() if math.isfinite(s)}  # never a failed one
         if finals:
             best_m = max(sorted(finals), key=lambda m: finals[m])
             best_s = finals[best_m]
             best_sched = lineage_schedule(store, best_m, last)
             best_cfg = best_sched[-1]["config"] if best_sched else None
-    return Study(method=method, trials=trials, schedule=store.schedule(),
-                 lineage=store.lineage(), failures=failures, best_member=best_m,
-                 best_score=best_s, best_config=best_cfg, best_schedule=best_sched,
-                 top5_curve=top5_curve(trials), hb_jobs=hb, model_divergences=model_div)
+    return Study(
+        method=method,
+        trials=trials,
+        schedule=store.schedule(),
+        lineage=store.lineage(),
+        failures=failures,
+        best_member=best_m,
+        best_score=best_s,
+        best_config=best_cfg,
+        best_schedule=best_sched,
+        top5_curve=top5_curve(trials),
+        hb_jobs=hb,
+        model_divergences=model_div,
+    )

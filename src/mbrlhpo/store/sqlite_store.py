@@ -48,9 +48,16 @@ from typing import Any
 SCHEMA_VERSION = 2  # 2: row checksums (``sums``), study id; a version-1 study is upgraded
 
 # Every protected table and the columns that identify one of its rows.
-_KEYS = {"study": ("id",), "members": ("member",), "schedule": ("member", "trial"),
-         "trials": ("member", "trial"), "scores": ("round", "member"), "events": ("id",),
-         "checkpoints": ("member", "trial"), "hb_jobs": ("config_id", "trials")}
+_KEYS = {
+    "study": ("id",),
+    "members": ("member",),
+    "schedule": ("member", "trial"),
+    "trials": ("member", "trial"),
+    "scores": ("round", "member"),
+    "events": ("id",),
+    "checkpoints": ("member", "trial"),
+    "hb_jobs": ("config_id", "trials"),
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -143,8 +150,13 @@ def _real(x: float | None) -> float | None:
 class StudyStore:
     """A study's SQLite store. Not shared between threads; open one per process."""
 
-    def __init__(self, path: str | os.PathLike, synchronous: str = "NORMAL",
-                 readonly: bool = False, verify: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        synchronous: str = "NORMAL",
+        readonly: bool = False,
+        verify: bool = True,
+    ) -> None:
         """Open (or create, unless ``readonly``) the study database at ``path``.
 
         A writer takes the study's lock (``StudyLocked`` if another process holds it); a
@@ -152,8 +164,9 @@ class StudyStore:
         every row's checksum now (``StoreError`` naming the damage).
         """
         if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ValueError(f"synchronous: expected OFF, NORMAL, FULL or EXTRA, "
-                             f"got {synchronous!r}")
+            raise ValueError(
+                f"synchronous: expected OFF, NORMAL, FULL or EXTRA, got {synchronous!r}"
+            )
         self.path = os.fspath(path)
         self.readonly = readonly
         self._lock = threading.RLock()
@@ -181,8 +194,9 @@ class StudyStore:
         # Used from one thread at a time (hpbandster's worker thread, then the caller's);
         # the lock serialises the rare overlap.
         try:
-            self._con = sqlite3.connect(self.path, isolation_level=None, timeout=30.0,
-                                        check_same_thread=False)
+            self._con = sqlite3.connect(
+                self.path, isolation_level=None, timeout=30.0, check_same_thread=False
+            )
         except sqlite3.Error as e:
             raise StoreError(f"cannot open {self.path}: {e}") from None
         self._con.row_factory = sqlite3.Row
@@ -199,10 +213,11 @@ class StudyStore:
         row = self._sql("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
             with self._tx() as c:
-                c.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                          (str(SCHEMA_VERSION),))
-                c.execute("INSERT OR IGNORE INTO meta VALUES ('study_id', ?)",
-                          (uuid.uuid4().hex,))
+                c.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+                c.execute("INSERT OR IGNORE INTO meta VALUES ('study_id', ?)", (uuid.uuid4().hex,))
         elif row[0] == "1":
             self._upgrade_from_1()
         self._check_version()
@@ -221,8 +236,9 @@ class StudyStore:
         # whose -shm is gone) is read as immutable instead.
         for query in ("?mode=ro", "?mode=ro&immutable=1"):
             try:
-                con = sqlite3.connect(uri + query, uri=True, isolation_level=None,
-                                      check_same_thread=False)
+                con = sqlite3.connect(
+                    uri + query, uri=True, isolation_level=None, check_same_thread=False
+                )
                 con.row_factory = sqlite3.Row
                 con.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 return con
@@ -237,17 +253,24 @@ class StudyStore:
             if empty_ok:
                 return
             raise StoreError(f"{self.path} holds no study (an empty database)")
-        ok = "meta" in names and self._sql(
-            "SELECT value FROM meta WHERE key='schema_version'").fetchone() is not None
+        ok = (
+            "meta" in names
+            and self._sql("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            is not None
+        )
         if not ok:
-            raise StoreError(f"{self.path} is not an mbrlhpo study database (its tables: "
-                             f"{', '.join(sorted(names))}); refusing to modify it")
+            raise StoreError(
+                f"{self.path} is not an mbrlhpo study database (its tables: "
+                f"{', '.join(sorted(names))}); refusing to modify it"
+            )
 
     def _check_version(self) -> None:
         row = self._sql("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None or row[0] != str(SCHEMA_VERSION):
-            raise StoreError(f"{self.path}: expected schema version {SCHEMA_VERSION}, "
-                             f"got {None if row is None else row[0]}")
+            raise StoreError(
+                f"{self.path}: expected schema version {SCHEMA_VERSION}, "
+                f"got {None if row is None else row[0]}"
+            )
 
     def _take_lock(self) -> None:
         """An exclusive flock on ``<db>.lock`` for this store's lifetime (one writer)."""
@@ -264,8 +287,10 @@ class StudyStore:
             f.seek(0)
             holder = f.read().strip() or "another process"
             f.close()
-            raise StudyLocked(f"{self.path} is in use by {holder} (lock {lock_path}); "
-                              "one process writes a study at a time") from None
+            raise StudyLocked(
+                f"{self.path} is in use by {holder} (lock {lock_path}); "
+                "one process writes a study at a time"
+            ) from None
         f.seek(0)
         f.truncate()
         f.write(f"process {os.getpid()} on {socket.gethostname()}\n")
@@ -278,8 +303,9 @@ class StudyStore:
             for table in _KEYS:
                 self._seal(c, table, "1", ())
             c.execute("INSERT OR IGNORE INTO meta VALUES ('study_id', ?)", (uuid.uuid4().hex,))
-            c.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                      (str(SCHEMA_VERSION),))
+            c.execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+            )
 
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager
@@ -332,8 +358,10 @@ class StudyStore:
     def _seal(self, c: sqlite3.Cursor, table: str, where: str, args: Iterable[Any]) -> None:
         """Store the checksum of the rows of ``table`` matching ``where`` (inside a tx)."""
         rows = c.execute(f"SELECT * FROM {table} WHERE {where}", tuple(args)).fetchall()
-        c.executemany("INSERT OR REPLACE INTO sums VALUES (?, ?, ?)",
-                      [(table, _row_key(table, r), _row_sha(r)) for r in rows])
+        c.executemany(
+            "INSERT OR REPLACE INTO sums VALUES (?, ?, ?)",
+            [(table, _row_key(table, r), _row_sha(r)) for r in rows],
+        )
 
     def verify(self) -> None:
         """Raise StoreError if the file is damaged or any stored row differs from its
@@ -350,12 +378,15 @@ class StudyStore:
                     seen.add(key)
                     if sums.get(key) != _row_sha(r):
                         what = "was changed" if key in sums else "has no checksum"
-                        raise StoreError(f"{self.path} is damaged or was edited: {table} row "
-                                         f"{key[1]} {what}")
+                        raise StoreError(
+                            f"{self.path} is damaged or was edited: {table} row {key[1]} {what}"
+                        )
             missing = sorted(set(sums) - seen)
             if missing:
-                raise StoreError(f"{self.path} is damaged or was edited: {missing[0][0]} row "
-                                 f"{missing[0][1]} is missing")
+                raise StoreError(
+                    f"{self.path} is damaged or was edited: {missing[0][0]} row "
+                    f"{missing[0][1]} is missing"
+                )
 
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
         out = []
@@ -368,32 +399,44 @@ class StudyStore:
                     try:
                         d[k] = json.loads(d[k])
                     except ValueError:
-                        raise StoreError(f"{self.path} is damaged: a {k} value is not JSON "
-                                         f"({d[k][:40]!r})") from None
+                        raise StoreError(
+                            f"{self.path} is damaged: a {k} value is not JSON ({d[k][:40]!r})"
+                        ) from None
             out.append(d)
         return out
 
     # -- study ------------------------------------------------------------------------------
-    def init_study(self, method: str, seed: int, settings: Mapping[str, Any],
-                   space: Mapping[str, Any]) -> bool:
+    def init_study(
+        self, method: str, seed: int, settings: Mapping[str, Any], space: Mapping[str, Any]
+    ) -> bool:
         """Create the study row; True if new. An existing study must match, else StoreError."""
         row = self.study()
-        want = {"method": method, "seed": int(seed), "settings": json.loads(_dumps(settings)),
-                "space": json.loads(_dumps(space))}
+        want = {
+            "method": method,
+            "seed": int(seed),
+            "settings": json.loads(_dumps(settings)),
+            "space": json.loads(_dumps(space)),
+        }
         if row is not None:
             diff = _first_difference({k: row[k] for k in want}, want)
             if diff is not None:
                 name, stored, given = diff
-                raise StoreError(f"{self.path} holds a different study: {name} is {stored} "
-                                 f"there, {given} in this run (use another database, or the "
-                                 "study's own settings to resume it)")
+                raise StoreError(
+                    f"{self.path} holds a different study: {name} is {stored} "
+                    f"there, {given} in this run (use another database, or the "
+                    "study's own settings to resume it)"
+                )
             return False
         with self._tx() as c:
             first = self._next_event_id(c)
-            c.execute("INSERT INTO study VALUES (1, ?, ?, ?, ?, ?)",
-                      (method, int(seed), _dumps(settings), _dumps(space), time.time()))
-            c.execute("INSERT INTO events (round, kind, detail, time) VALUES (NULL, ?, ?, ?)",
-                      ("study_start", _dumps({"method": method}), time.time()))
+            c.execute(
+                "INSERT INTO study VALUES (1, ?, ?, ?, ?, ?)",
+                (method, int(seed), _dumps(settings), _dumps(space), time.time()),
+            )
+            c.execute(
+                "INSERT INTO events (round, kind, detail, time) VALUES (NULL, ?, ?, ?)",
+                ("study_start", _dumps({"method": method}), time.time()),
+            )
             self._seal(c, "study", "id = 1", ())
             self._seal(c, "events", "id >= ?", (first,))
         return True
@@ -403,19 +446,34 @@ class StudyStore:
         return rows[0] if rows else None
 
     # -- writes (one transaction each) -------------------------------------------------------
-    def add_member(self, member: int, seed: int, config: Mapping[str, Any],
-                   budget: int | None = None, label: str | None = None) -> None:
+    def add_member(
+        self,
+        member: int,
+        seed: int,
+        config: Mapping[str, Any],
+        budget: int | None = None,
+        label: str | None = None,
+    ) -> None:
         """Register a member (idempotent: an identical existing row is kept)."""
         with self._tx() as c:
-            cur = c.execute("INSERT OR IGNORE INTO members VALUES (?, ?, ?, ?, ?, ?)",
-                            (int(member), int(seed), _dumps(dict(config)), budget, label,
-                             time.time()))
+            cur = c.execute(
+                "INSERT OR IGNORE INTO members VALUES (?, ?, ?, ?, ?, ?)",
+                (int(member), int(seed), _dumps(dict(config)), budget, label, time.time()),
+            )
             if cur.rowcount:
                 self._seal(c, "members", "member = ?", (int(member),))
 
-    def record_trial(self, member: int, trial: int, config: Mapping[str, Any], ret: float | None,
-                     wall_time: float, status: str = "ok", cause: str | None = None,
-                     checkpoint: tuple[str, str, int] | None = None) -> None:
+    def record_trial(
+        self,
+        member: int,
+        trial: int,
+        config: Mapping[str, Any],
+        ret: float | None,
+        wall_time: float,
+        status: str = "ok",
+        cause: str | None = None,
+        checkpoint: tuple[str, str, int] | None = None,
+    ) -> None:
         """A finished trial: its schedule row, result and (optional) checkpoint reference
         ``(path, sha256, bytes)`` in one transaction."""
         if status not in TRIAL_STATUSES:
@@ -424,74 +482,121 @@ class StudyStore:
         key = (int(member), int(trial))
         with self._tx() as c:
             first = self._next_event_id(c)
-            c.execute("INSERT INTO schedule VALUES (?, ?, ?)",
-                      (int(member), int(trial), _dumps(dict(config))))
-            c.execute("INSERT INTO trials VALUES (?, ?, ?, ?, ?, ?, ?)",
-                      (int(member), int(trial), _real(ret), float(wall_time), status, cause, now))
+            c.execute(
+                "INSERT INTO schedule VALUES (?, ?, ?)",
+                (int(member), int(trial), _dumps(dict(config))),
+            )
+            c.execute(
+                "INSERT INTO trials VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (int(member), int(trial), _real(ret), float(wall_time), status, cause, now),
+            )
             if checkpoint is not None:
                 path, sha, nbytes = checkpoint
-                c.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, 0)",
-                          (int(member), int(trial), path, sha, int(nbytes), now))
+                c.execute(
+                    "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, 0)",
+                    (int(member), int(trial), path, sha, int(nbytes), now),
+                )
             if status != "ok" or cause is not None:  # a failure, or an ok trial with a note
-                c.execute("INSERT INTO events (round, kind, dst, detail, time) "
-                          "VALUES (?, ?, ?, ?, ?)",
-                          (int(trial), "failure" if status != "ok" else "note", int(member),
-                           _dumps({"status": status, "cause": cause}), now))
+                c.execute(
+                    "INSERT INTO events (round, kind, dst, detail, time) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        int(trial),
+                        "failure" if status != "ok" else "note",
+                        int(member),
+                        _dumps({"status": status, "cause": cause}),
+                        now,
+                    ),
+                )
             for table in ("schedule", "trials", "checkpoints"):
                 self._seal(c, table, "member = ? AND trial = ?", key)
             self._seal(c, "events", "id >= ?", (first,))
 
-    def record_round(self, round_: int, scores: Mapping[int, float],
-                     events: Iterable[Mapping[str, Any]]) -> None:
+    def record_round(
+        self, round_: int, scores: Mapping[int, float], events: Iterable[Mapping[str, Any]]
+    ) -> None:
         """A decision round: every member's score, its decisions (dicts with ``kind`` and any
         of ``src``, ``src_round``, ``dst``, ``old_config``, ``new_config``, ``detail``) and a
         closing ``round_done`` event, in one transaction."""
         now = time.time()
         with self._tx() as c:
             first = self._next_event_id(c)
-            c.executemany("INSERT INTO scores VALUES (?, ?, ?)",
-                          [(int(round_), int(m), _real(s)) for m, s in sorted(scores.items())])
+            c.executemany(
+                "INSERT INTO scores VALUES (?, ?, ?)",
+                [(int(round_), int(m), _real(s)) for m, s in sorted(scores.items())],
+            )
             rows = []
             for e in events:
-                rows.append((int(round_), e["kind"], e.get("src"), e.get("src_round"),
-                             e.get("dst"),
-                             None if e.get("old_config") is None else _dumps(e["old_config"]),
-                             None if e.get("new_config") is None else _dumps(e["new_config"]),
-                             None if e.get("detail") is None else _dumps(e["detail"]), now))
+                rows.append(
+                    (
+                        int(round_),
+                        e["kind"],
+                        e.get("src"),
+                        e.get("src_round"),
+                        e.get("dst"),
+                        None if e.get("old_config") is None else _dumps(e["old_config"]),
+                        None if e.get("new_config") is None else _dumps(e["new_config"]),
+                        None if e.get("detail") is None else _dumps(e["detail"]),
+                        now,
+                    )
+                )
             rows.append((int(round_), "round_done", None, None, None, None, None, None, now))
-            c.executemany("INSERT INTO events (round, kind, src, src_round, dst, old_config, "
-                          "new_config, detail, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            c.executemany(
+                "INSERT INTO events (round, kind, src, src_round, dst, old_config, "
+                "new_config, detail, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
             self._seal(c, "scores", "round = ?", (int(round_),))
             self._seal(c, "events", "id >= ?", (first,))
 
-    def record_event(self, kind: str, round_: int | None = None,
-                     detail: Mapping[str, Any] | None = None) -> None:
+    def record_event(
+        self, kind: str, round_: int | None = None, detail: Mapping[str, Any] | None = None
+    ) -> None:
         """A lifecycle event (``study_resume``, ``study_done``, ``study_error``, ...)."""
         with self._tx() as c:
             first = self._next_event_id(c)
-            c.execute("INSERT INTO events (round, kind, detail, time) VALUES (?, ?, ?, ?)",
-                      (round_, kind, None if detail is None else _dumps(dict(detail)),
-                       time.time()))
+            c.execute(
+                "INSERT INTO events (round, kind, detail, time) VALUES (?, ?, ?, ?)",
+                (round_, kind, None if detail is None else _dumps(dict(detail)), time.time()),
+            )
             self._seal(c, "events", "id >= ?", (first,))
 
     def mark_checkpoints_deleted(self, refs: Iterable[tuple[int, int]]) -> None:
         with self._tx() as c:
             keys = [(int(m), int(t)) for m, t in refs]
-            c.executemany("UPDATE checkpoints SET deleted = 1 WHERE member = ? AND trial = ?",
-                          keys)
+            c.executemany("UPDATE checkpoints SET deleted = 1 WHERE member = ? AND trial = ?", keys)
             for key in keys:
                 self._seal(c, "checkpoints", "member = ? AND trial = ?", key)
 
-    def record_hb_job(self, config_id: tuple[int, ...], member: int, config: Mapping[str, Any],
-                      budget: float, trials: int, loss: float | None, status: str,
-                      cause: str | None = None) -> None:
+    def record_hb_job(
+        self,
+        config_id: tuple[int, ...],
+        member: int,
+        config: Mapping[str, Any],
+        budget: float,
+        trials: int,
+        loss: float | None,
+        status: str,
+        cause: str | None = None,
+    ) -> None:
         """A finished Hyperband/BOHB evaluation (``status``: ``ok`` or a failure status)."""
         with self._tx() as c:
-            c.execute("INSERT OR REPLACE INTO hb_jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      (_dumps(list(config_id)), int(member), _dumps(dict(config)),
-                       float(budget), int(trials), _real(loss), status, cause, time.time()))
-            self._seal(c, "hb_jobs", "config_id = ? AND trials = ?",
-                       (_dumps(list(config_id)), int(trials)))
+            c.execute(
+                "INSERT OR REPLACE INTO hb_jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _dumps(list(config_id)),
+                    int(member),
+                    _dumps(dict(config)),
+                    float(budget),
+                    int(trials),
+                    _real(loss),
+                    status,
+                    cause,
+                    time.time(),
+                ),
+            )
+            self._seal(
+                c, "hb_jobs", "config_id = ? AND trials = ?", (_dumps(list(config_id)), int(trials))
+            )
 
     # -- reads --------------------------------------------------------------------------------
     def members(self) -> list[dict[str, Any]]:
@@ -525,16 +630,21 @@ class StudyStore:
 
     def rounds_done(self) -> list[int]:
         with self._lock:
-            return [r[0] for r in self._sql(
-                "SELECT round FROM events WHERE kind = 'round_done' ORDER BY round")]
+            return [
+                r[0]
+                for r in self._sql(
+                    "SELECT round FROM events WHERE kind = 'round_done' ORDER BY round"
+                )
+            ]
 
     def checkpoints(self, live_only: bool = True) -> list[dict[str, Any]]:
         where = "WHERE deleted = 0 " if live_only else ""
         return self._rows(f"SELECT * FROM checkpoints {where}ORDER BY member, trial")
 
     def checkpoint(self, member: int, trial: int) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM checkpoints WHERE member = ? AND trial = ?",
-                          (member, trial))
+        rows = self._rows(
+            "SELECT * FROM checkpoints WHERE member = ? AND trial = ?", (member, trial)
+        )
         return rows[0] if rows else None
 
     def hb_jobs(self) -> list[dict[str, Any]]:
@@ -544,8 +654,10 @@ class StudyStore:
         return rows
 
     def hb_job(self, config_id: tuple[int, ...], trials: int) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM hb_jobs WHERE config_id = ? AND trials = ?",
-                          (_dumps(list(config_id)), int(trials)))
+        rows = self._rows(
+            "SELECT * FROM hb_jobs WHERE config_id = ? AND trials = ?",
+            (_dumps(list(config_id)), int(trials)),
+        )
         if not rows:
             return None
         rows[0]["config_id"] = tuple(json.loads(rows[0]["config_id"]))
@@ -554,14 +666,22 @@ class StudyStore:
     def frame(self, table: str):
         """A read as a pandas DataFrame (``trials``, ``schedule``, ``events``, ``scores``,
         ``members``, ``checkpoints``, ``hb_jobs``); needs pandas."""
-        readers = {"trials": self.trials, "schedule": self.schedule, "events": self.events,
-                   "scores": self.scores, "members": self.members,
-                   "checkpoints": lambda: self.checkpoints(False), "hb_jobs": self.hb_jobs}
+        readers = {
+            "trials": self.trials,
+            "schedule": self.schedule,
+            "events": self.events,
+            "scores": self.scores,
+            "members": self.members,
+            "checkpoints": lambda: self.checkpoints(False),
+            "hb_jobs": self.hb_jobs,
+        }
         if table not in readers:
             raise ValueError(f"unknown table {table!r}: expected one of {sorted(readers)}")
         try:
             import pandas as pd
         except ImportError as e:
-            raise ImportError("StudyStore.frame needs pandas; the dict records "
-                              "(e.g. store.trials()) work without it") from e
+            raise ImportError(
+                "StudyStore.frame needs pandas; the dict records "
+                "(e.g. store.trials()) work without it"
+            ) from e
         return pd.DataFrame(readers[table]())

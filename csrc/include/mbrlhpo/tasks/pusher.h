@@ -40,7 +40,9 @@ struct Pusher {
   }
 
   template <typename T>
-  MBRLHPO_HOST_DEVICE static bool Terminated(const T* /*next_obs*/) { return false; }
+  MBRLHPO_HOST_DEVICE static bool Terminated(const T* /*next_obs*/) {
+    return false;
+  }
 
   template <typename T>
   MBRLHPO_HOST_DEVICE static void ModelInput(const T* obs, T* out) {

@@ -36,13 +36,16 @@ struct Reacher {
       T g[3][3];
       if (axes[j] == 0) {
         const T gx[3][3] = {{T(1), T(0), T(0)}, {T(0), c, -s}, {T(0), s, c}};
-        for (int a = 0; a < 3; ++a) for (int b = 0; b < 3; ++b) g[a][b] = gx[a][b];
+        for (int a = 0; a < 3; ++a)
+          for (int b = 0; b < 3; ++b) g[a][b] = gx[a][b];
       } else if (axes[j] == 1) {
         const T gy[3][3] = {{c, T(0), s}, {T(0), T(1), T(0)}, {-s, T(0), c}};
-        for (int a = 0; a < 3; ++a) for (int b = 0; b < 3; ++b) g[a][b] = gy[a][b];
+        for (int a = 0; a < 3; ++a)
+          for (int b = 0; b < 3; ++b) g[a][b] = gy[a][b];
       } else {
         const T gz[3][3] = {{c, -s, T(0)}, {s, c, T(0)}, {T(0), T(0), T(1)}};
-        for (int a = 0; a < 3; ++a) for (int b = 0; b < 3; ++b) g[a][b] = gz[a][b];
+        for (int a = 0; a < 3; ++a)
+          for (int b = 0; b < 3; ++b) g[a][b] = gz[a][b];
       }
       T n[3][3];
       for (int a = 0; a < 3; ++a) {
@@ -50,7 +53,8 @@ struct Reacher {
           n[a][b] = r[a][0] * g[0][b] + r[a][1] * g[1][b] + r[a][2] * g[2][b];
         }
       }
-      for (int a = 0; a < 3; ++a) for (int b = 0; b < 3; ++b) r[a][b] = n[a][b];
+      for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) r[a][b] = n[a][b];
       if (link_after[j] >= 0) {
         for (int a = 0; a < 3; ++a) p[a] += r[a][0] * links[link_after[j]];
       }
@@ -69,7 +73,9 @@ struct Reacher {
   }
 
   template <typename T>
-  MBRLHPO_HOST_DEVICE static bool Terminated(const T* /*next_obs*/) { return false; }
+  MBRLHPO_HOST_DEVICE static bool Terminated(const T* /*next_obs*/) {
+    return false;
+  }
 
   template <typename T>
   MBRLHPO_HOST_DEVICE static void ModelInput(const T* obs, T* out) {

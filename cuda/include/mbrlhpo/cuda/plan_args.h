@@ -28,7 +28,14 @@ inline constexpr int kMaxLayers = 8;  // linear layers per model, hidden and out
 // The tasks the kernels are instantiated for (the task structs of csrc/include/mbrlhpo/tasks/ and
 // the two analytic test tasks of planner_test_tasks.h).
 enum class TaskId : int32_t {
-  kCartpole = 0, kReacher, kPusher, kHopper, kHalfCheetah, kHexapod, kTestLinear, kTestPendulum
+  kCartpole = 0,
+  kReacher,
+  kPusher,
+  kHopper,
+  kHalfCheetah,
+  kHexapod,
+  kTestLinear,
+  kTestPendulum
 };
 
 // Arithmetic of the MLP layers: TF32 tensor cores (mma.sync m16n8k8, float32 accumulation; the

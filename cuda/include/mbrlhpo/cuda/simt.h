@@ -69,9 +69,13 @@ struct DeviceCtx {
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
   }
   template <class T>
-  __device__ __forceinline__ T lds(const T* p) const { return *p; }
+  __device__ __forceinline__ T lds(const T* p) const {
+    return *p;
+  }
   template <class T>
-  __device__ __forceinline__ void sts(T* p, T v) const { *p = v; }
+  __device__ __forceinline__ void sts(T* p, T v) const {
+    *p = v;
+  }
 };
 #endif  // __CUDACC__
 

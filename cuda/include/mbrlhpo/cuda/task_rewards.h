@@ -13,7 +13,7 @@ void LaunchTaskRewards(TaskId task, const float* actions, const float* next_obs,
                        unsigned char* terminated, int n, void* stream);
 
 // The same from host arrays through a device round trip (tests and checks); synchronous.
-void TaskRewardsViaDevice(TaskId task, const float* actions, const float* next_obs,
-                          float* rewards, unsigned char* terminated, int n);
+void TaskRewardsViaDevice(TaskId task, const float* actions, const float* next_obs, float* rewards,
+                          unsigned char* terminated, int n);
 
 }  // namespace mbrlhpo::cuda

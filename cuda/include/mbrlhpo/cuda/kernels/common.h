@@ -29,14 +29,30 @@ namespace mbrlhpo::cuda {
 template <class Fn>
 bool WithTask(int32_t task, Fn&& fn) {
   switch (static_cast<TaskId>(task)) {
-    case TaskId::kCartpole: fn(tasks::Cartpole{}); return true;
-    case TaskId::kReacher: fn(tasks::Reacher{}); return true;
-    case TaskId::kPusher: fn(tasks::Pusher{}); return true;
-    case TaskId::kHopper: fn(tasks::Hopper{}); return true;
-    case TaskId::kHalfCheetah: fn(tasks::HalfCheetah{}); return true;
-    case TaskId::kHexapod: fn(tasks::Hexapod{}); return true;
-    case TaskId::kTestLinear: fn(tasks::TestLinear{}); return true;
-    case TaskId::kTestPendulum: fn(tasks::TestPendulum{}); return true;
+    case TaskId::kCartpole:
+      fn(tasks::Cartpole{});
+      return true;
+    case TaskId::kReacher:
+      fn(tasks::Reacher{});
+      return true;
+    case TaskId::kPusher:
+      fn(tasks::Pusher{});
+      return true;
+    case TaskId::kHopper:
+      fn(tasks::Hopper{});
+      return true;
+    case TaskId::kHalfCheetah:
+      fn(tasks::HalfCheetah{});
+      return true;
+    case TaskId::kHexapod:
+      fn(tasks::Hexapod{});
+      return true;
+    case TaskId::kTestLinear:
+      fn(tasks::TestLinear{});
+      return true;
+    case TaskId::kTestPendulum:
+      fn(tasks::TestPendulum{});
+      return true;
   }
   return false;
 }

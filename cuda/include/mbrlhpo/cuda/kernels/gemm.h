@@ -58,9 +58,9 @@ struct Tf32Mma {
       const int n0 = nt * 8;
       const int bcol = n0 + g;  // this lane's B column
       float acc[kMTiles][4];
-MBRLHPO_UNROLL
+      MBRLHPO_UNROLL
       for (int mt = 0; mt < kMTiles; ++mt) {
-MBRLHPO_UNROLL
+        MBRLHPO_UNROLL
         for (int i = 0; i < 4; ++i) acc[mt][i] = 0.0f;
       }
       for (int k0 = 0; k0 < l.k; k0 += 8) {
@@ -68,20 +68,19 @@ MBRLHPO_UNROLL
         const bool ka_in = ka < l.k, kb_in = kb < l.k, col_in = bcol < l.n;
         const uint32_t bf[2] = {c.tf32(ka_in && col_in ? l.w[ka * l.n + bcol] : 0.0f),
                                 c.tf32(kb_in && col_in ? l.w[kb * l.n + bcol] : 0.0f)};
-MBRLHPO_UNROLL
+        MBRLHPO_UNROLL
         for (int mt = 0; mt < kMTiles; ++mt) {
           const float* r0 = l.in + (mt * 16 + g) * l.in_stride;
           const float* r8 = r0 + 8 * l.in_stride;
-          const uint32_t af[4] = {c.tf32(ka_in ? c.lds(&r0[ka]) : 0.0f),
-                                  c.tf32(ka_in ? c.lds(&r8[ka]) : 0.0f),
-                                  c.tf32(kb_in ? c.lds(&r0[kb]) : 0.0f),
-                                  c.tf32(kb_in ? c.lds(&r8[kb]) : 0.0f)};
+          const uint32_t af[4] = {
+              c.tf32(ka_in ? c.lds(&r0[ka]) : 0.0f), c.tf32(ka_in ? c.lds(&r8[ka]) : 0.0f),
+              c.tf32(kb_in ? c.lds(&r0[kb]) : 0.0f), c.tf32(kb_in ? c.lds(&r8[kb]) : 0.0f)};
           c.mma_tf32(acc[mt], af, bf);
         }
       }
-MBRLHPO_UNROLL
+      MBRLHPO_UNROLL
       for (int mt = 0; mt < kMTiles; ++mt) {
-MBRLHPO_UNROLL
+        MBRLHPO_UNROLL
         for (int i = 0; i < 4; ++i) {
           const int row = mt * 16 + g + (i >= 2 ? 8 : 0);
           const int col = n0 + 2 * q + (i & 1);

@@ -70,4 +70,4 @@ inline const char* UnsupportedReason(const MemberArgs& m) {
   return nullptr;
 }
 
-}  // namespace mbrlhpo::cuda::kernels
+}  // namespace mbrlhpo::cuda

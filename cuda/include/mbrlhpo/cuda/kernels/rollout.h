@@ -75,15 +75,15 @@ MBRLHPO_HOST_DEVICE void Rollout(Ctx& c, const MemberArgs* members, int num_memb
     if (owner) {
       float s[kO];
       float x[kMi];
-MBRLHPO_UNROLL
+      MBRLHPO_UNROLL
       for (int o = 0; o < kO; ++o) s[o] = c.lds(&state[r * kO + o]);
       Task::template ModelInput<float>(s, x);
       float* xa = buf_a + r * stride;
-MBRLHPO_UNROLL
+      MBRLHPO_UNROLL
       for (int d = 0; d < kMi; ++d) {
         c.sts(&xa[d], valid ? (x[d] - m.input_mean[d]) / m.input_std[d] : 0.0f);
       }
-MBRLHPO_UNROLL
+      MBRLHPO_UNROLL
       for (int a = 0; a < kA; ++a) {
         const int d = kMi + a;
         c.sts(&xa[d], valid ? (actions[h * kA + a] - m.input_mean[d]) / m.input_std[d] : 0.0f);
@@ -123,17 +123,17 @@ MBRLHPO_UNROLL
       const float lv = planner_math::BoundedLogVar(raw, m.max_logvar[o], m.min_logvar[o]);
       const float z = planner_math::Gaussian(key, static_cast<uint32_t>(h * kO + o));
       const float old = c.lds(&state[rr * kO + o]);
-      c.sts(&state[rr * kO + o], planner_math::NextState(mu, lv, z, old,
-                                                         IsAbsoluteTarget<Task>(o)));
+      c.sts(&state[rr * kO + o],
+            planner_math::NextState(mu, lv, z, old, IsAbsoluteTarget<Task>(o)));
     }
     c.sync();
     // 4. reward and termination
     if (valid) {
       float s[kO];
       float act[kA];
-MBRLHPO_UNROLL
+      MBRLHPO_UNROLL
       for (int o = 0; o < kO; ++o) s[o] = c.lds(&state[r * kO + o]);
-MBRLHPO_UNROLL
+      MBRLHPO_UNROLL
       for (int a = 0; a < kA; ++a) act[a] = actions[h * kA + a];
       const float rew = Task::template Reward<float>(act, s);
       if (!done) ret = planner_math::AddRn(ret, rew);

@@ -12,12 +12,12 @@ namespace mbrlhpo::cuda::kernels {
 
 // Element `idx` (n * H * A + k) of member m's candidates of iteration `it`, from the CEM state
 // (mean, var) of element k.
-MBRLHPO_HOST_DEVICE inline float CandidateElement(const MemberArgs& m, int it, int idx,
-                                                  float mean, float var) {
+MBRLHPO_HOST_DEVICE inline float CandidateElement(const MemberArgs& m, int it, int idx, float mean,
+                                                  float var) {
   const int ha = m.horizon * m.act_dim;
   const int n = idx / ha, k = idx % ha, a = k % m.act_dim;
-  const uint32_t prefix = rng::PrefixKey(m.seed, rng::kStreamActions, m.step,
-                                         static_cast<uint32_t>(it));
+  const uint32_t prefix =
+      rng::PrefixKey(m.seed, rng::kStreamActions, m.step, static_cast<uint32_t>(it));
   return planner_math::SampleAction(mean, var, m.action_low[a], m.action_high[a],
                                     planner_math::SampleUniform(prefix, n, k));
 }
