@@ -20,6 +20,7 @@ from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
 from mbrlhpo.hpo.pbt import PBTSettings
 from mbrlhpo.hpo.pbt_bt import PBTBTSettings
 from mbrlhpo.hpo.space import GROUPS, check_env, check_group, search_space
+from mbrlhpo.runner.hpbandster_driver import require_hpbandster
 from mbrlhpo.runner.study import Study, check_method, run_study, study_dir_for
 
 # Paper settings (PAPER.md, Sec. 5.1/A.2). Cartpole (15 trials) is ours: a small ladder.
@@ -191,6 +192,8 @@ def tune(
 
     check_env(env)
     check_method(method)
+    if method in ("hyperband", "bohb"):
+        require_hpbandster(method)  # before anything is built or written
     check_group(group)
     task = get_task(env)
     trials = task.default_trials if trials is None else trials
@@ -230,7 +233,9 @@ def tune(
     db.parent.mkdir(parents=True, exist_ok=True)
     executor = executor or ("lockstep" if lockstep else "sequential")
     if executor == "lockstep":
-        runner_executor = LockstepExecutor(progress=progress)
+        from mbrlhpo.planning import plan_population
+
+        runner_executor = LockstepExecutor(plan_population, progress=progress)
     elif executor == "sequential":
         runner_executor = SequentialExecutor()
     elif executor == "ray":

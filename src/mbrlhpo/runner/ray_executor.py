@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mbrlhpo.runner.executors import TrialOutcome
+from mbrlhpo.runner.protocol import TrialResult
 
 
 def _run_remote_trial(cls_path: str, path: str) -> tuple[dict, float]:
@@ -79,8 +80,6 @@ class RayExecutor:
         self._task = ray.remote(num_cpus=num_cpus_per_trial)(_run_remote_trial)
 
     def run(self, members: Sequence[Any]) -> list[TrialOutcome]:
-        from mbrlhpo.agent.pets_agent import TrialResult
-
         jobs = []
         for member in members:
             cls = type(member)
@@ -100,7 +99,7 @@ class RayExecutor:
                 result, _ = self.ray.get(ref)
                 member.restore(path)
                 outcomes.append(
-                    TrialOutcome(TrialResult(**result), None, time.perf_counter() - start)
+                    TrialOutcome(TrialResult.from_dict(result), None, time.perf_counter() - start)
                 )
             except Exception as exc:
                 outcomes.append(TrialOutcome(None, _unwrap(exc), time.perf_counter() - start))

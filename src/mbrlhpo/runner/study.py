@@ -34,7 +34,7 @@ import ConfigSpace as CS
 import numpy as np
 
 from mbrlhpo.hpo.decisions import Backtrack, Decision, Exploit, Explore
-from mbrlhpo.hpo.hyperband import HyperbandSettings, MemberFailed, run_hpbandster
+from mbrlhpo.hpo.hyperband import HyperbandSettings
 from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
 from mbrlhpo.hpo.pbt import PBTSettings, exploit_explore
 from mbrlhpo.hpo.pbt_bt import PBTBT, PBTBTSettings
@@ -42,6 +42,7 @@ from mbrlhpo.hpo.random_search import sample_configurations
 from mbrlhpo.hpo.space import specs_of, to_plain
 from mbrlhpo.runner.checkpoints import CheckpointDir
 from mbrlhpo.runner.executors import Executor, SequentialExecutor, TrialOutcome
+from mbrlhpo.runner.hpbandster_driver import MemberFailed, require_hpbandster, run_hpbandster
 from mbrlhpo.runner.protocol import Member, MemberFactory
 from mbrlhpo.store.sqlite_store import StoreError, StudyStore
 
@@ -179,8 +180,10 @@ def run_study(
         raise ValueError(
             f"keep_checkpoints_every: expected an int >= 1 or None, got {keep_checkpoints_every!r}"
         )
-    if method in ("hyperband", "bohb") and hyperband is None:
-        raise ValueError(f"method {method!r} needs hyperband=HyperbandSettings(...)")
+    if method in ("hyperband", "bohb"):
+        if hyperband is None:
+            raise ValueError(f"method {method!r} needs hyperband=HyperbandSettings(...)")
+        require_hpbandster(method)  # before the study is created
     if method == "pbt-bt":
         pbt = pbt if pbt is not None else PBTBTSettings()
         if not isinstance(pbt, PBTBTSettings):

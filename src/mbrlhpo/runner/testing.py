@@ -127,6 +127,10 @@ class QuadraticMember:
         m.trial = meta["trial"]
         return m
 
+    def restore(self, path: str | os.PathLike) -> None:
+        """This member's state replaced, in place, by the one saved at ``path``."""
+        self.__dict__.update(type(self).load(path).__dict__)
+
     def copy_from(self, other: QuadraticMember, copy_history: bool) -> None:
         self.weights = other.weights.copy()
         self.moment = other.moment.copy()
