@@ -295,6 +295,40 @@ def _cause(e: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(e), e)).strip()
 
 
+@dataclass
+class _PopulationState:
+    """A population study's state between rounds (``_Runner.run_population``)."""
+
+    last: int  # the last finished round (0: none)
+    trial_rows: dict[tuple[int, int], dict]  # (member, trial) -> stored trial
+    sched: dict[tuple[int, int], dict]  # (member, trial) -> configuration it ran with
+    hist: dict[int, list[float]]  # score windows: returns since the member's last change
+    bt: PBTBT | None  # PBT-BT's elite archive
+    dead: set[int] = field(default_factory=set)  # random search: failed members stop
+    members: dict[int, Member] = field(default_factory=dict)
+    configs: dict[int, dict] = field(default_factory=dict)
+
+
+def _decision(e: dict) -> Decision:
+    """A stored lineage event as the decision that made it (the inverse of ``_event``)."""
+    detail = e.get("detail") or {}
+    if e["kind"] in ("exploit", "replace_failed"):
+        return Exploit(src=e["src"], dst=e["dst"], src_round=e["src_round"], reason=e["kind"])
+    if e["kind"] == "explore":
+        return Explore(e["dst"], detail["how"], dict(e["old_config"]), dict(e["new_config"]))
+    if e["kind"] == "backtrack":
+        return Backtrack(
+            src=e["src"],
+            src_round=e["src_round"],
+            dst=e["dst"],
+            score=detail["elite_score"],
+            kind=detail["how"],
+            old=dict(e["old_config"]),
+            new=dict(e["new_config"]),
+        )
+    raise StoreError(f"unknown decision {e['kind']!r} stored in round {e['round']}")
+
+
 class _Runner:
     def __init__(
         self,
@@ -415,120 +449,134 @@ class _Runner:
 
     # -- population methods -----------------------------------------------------------------
     def run_population(self) -> None:
+        """Replay the store, rebuild the members where the study stopped, run the rest."""
+        self._register_members()
+        state = self._replay()
+        if state.last >= self.rounds:
+            return  # finished: nothing to rebuild or run
+        self._rebuild(state)
+        for r in range(state.last + 1, self.rounds + 1):
+            self._run_round(r, state)
+            if self.on_round is not None:
+                self.on_round(r)
+
+    def _register_members(self) -> None:
+        """A new study's members and their sampled initial configurations (seeded by seed)."""
         st = self.store
-        n = self.population
         rows = st.members()
         if not rows:
             rng = np.random.default_rng([self.seed, 0])
-            for m, cfg in enumerate(sample_configurations(self.specs, n, rng)):
+            for m, cfg in enumerate(sample_configurations(self.specs, self.population, rng)):
                 st.add_member(m, member_seed(self.seed, m), _full(self.base, cfg))
             rows = st.members()
-        if len(rows) != n:
-            raise StoreError(f"the store holds {len(rows)} members, this study expects {n}")
-        init_cfg = {r["member"]: r["config"] for r in rows}
-        self.init_cfg = init_cfg
+        if len(rows) != self.population:
+            raise StoreError(
+                f"the store holds {len(rows)} members, this study expects {self.population}"
+            )
+        self.init_cfg = {r["member"]: r["config"] for r in rows}
+
+    def _replay(self) -> _PopulationState:
+        """The study's state after its last finished round, from the store alone: score
+        windows, stopped members (random search) and PBT-BT's elite archive."""
+        st = self.store
         done = st.rounds_done()
         last = done[-1] if done else 0
         if done != list(range(1, last + 1)):
             raise StoreError(f"rounds done are not contiguous: {done}")
-        trial_rows = {(t["member"], t["trial"]): t for t in st.trials()}
-        sched = {(s["member"], s["trial"]): s["config"] for s in st.schedule()}
-        dead: set[int] = set()  # random search: failed members stop
-        # Score windows: returns of each member since its last state change.
-        hist: dict[int, list[float]] = {m: [] for m in range(n)}
-        changes = {}  # (round, dst) -> event
-        for e in st.lineage():
-            if e["kind"] in ("exploit", "replace_failed", "backtrack"):
-                changes[(e["round"], e["dst"])] = e
-        explores = {}
-        for e in st.lineage():
-            if e["kind"] in ("explore", "backtrack"):
-                explores[(e["round"], e["dst"])] = e
-        bt = PBTBT(self.pbt, n) if self.method == "pbt-bt" else None
+        state = _PopulationState(
+            last=last,
+            trial_rows={(t["member"], t["trial"]): t for t in st.trials()},
+            sched={(s["member"], s["trial"]): s["config"] for s in st.schedule()},
+            hist={m: [] for m in range(self.population)},
+            bt=PBTBT(self.pbt, self.population) if self.method == "pbt-bt" else None,
+        )
+        changed = {
+            (e["round"], e["dst"])
+            for e in st.lineage()
+            if e["kind"] in ("exploit", "replace_failed", "backtrack")
+        }
         for r in range(1, last + 1):
-            for m in range(n):
-                t = trial_rows.get((m, r))
+            for m in range(self.population):
+                t = state.trial_rows.get((m, r))
                 if t is not None:
-                    hist[m].append(t["ret"] if t["status"] == "ok" else math.nan)
+                    state.hist[m].append(t["ret"] if t["status"] == "ok" else math.nan)
                     if t["status"] != "ok" and self.method == "random":
-                        dead.add(m)
-            if bt is not None and self._is_decision_round(r):
+                        state.dead.add(m)
+            if state.bt is not None and self._is_decision_round(r):
                 scores = {s["member"]: s["score"] for s in st.scores(r)}
-                bt.archive.add_round(
+                state.bt.archive.add_round(
                     r,
                     {m: (-math.inf if s is None else s) for m, s in scores.items()},
-                    {m: sched[(m, r)] for m in scores if (m, r) in sched},
+                    {m: state.sched[(m, r)] for m in scores if (m, r) in state.sched},
                 )
-            for m in range(n):
-                if (r, m) in changes:
-                    hist[m] = []
-        # Rebuild the members at the start of round last + 1.
-        configs: dict[int, dict] = {}
-        members: dict[int, Member] = {}
-        for m in range(n):
-            if m in dead:
-                continue
-            if last == 0:
-                configs[m] = dict(init_cfg[m])
-                members[m] = self._new_member(configs[m], m)
-        if last > 0:
-            # Member class from a fresh member (cheap for agents constructed lazily).
-            if self.member_cls is None:
-                self._new_member(dict(init_cfg[0]), 0)
-            for m in range(n):
-                if m in dead:
-                    continue
-                ev = changes.get((last, m))
-                if ev is None:
-                    members[m] = self._load(m, last)
-                    configs[m] = dict(sched[(m, last)])
-                    continue
-                # The destination as it was: its own checkpoint, or fresh if it had failed.
-                t = trial_rows.get((m, last))
-                ok = t is not None and t["status"] == "ok"
-                obj = self._load(m, last) if ok else self._new_member(dict(init_cfg[m]), m)
-                if not self._hparams_only(ev["kind"]):
-                    obj.copy_from(self._load(ev["src"], ev["src_round"]), True)
-                new_cfg = explores[(last, m)]["new_config"]
-                obj.set_hparams(dict(new_cfg))
-                members[m] = obj
-                configs[m] = dict(new_cfg)
-        if last > 0 and self.member_cls is None:
-            raise StoreError("no member could be rebuilt")
-        for r in range(last + 1, self.rounds + 1):
-            failed_now: set[int] = set()
-            outcomes: dict[int, tuple[bool, float]] = {}
-            pending = []
-            for m in sorted(members):
-                t = trial_rows.get((m, r))
-                if t is not None:  # finished before the study was killed
-                    ok = t["status"] == "ok"
-                    members[m] = self._load(m, r) if ok else members[m]
-                    configs[m] = dict(sched[(m, r)])
-                    outcomes[m] = (ok, t["ret"])
-                else:
-                    pending.append(m)
-            # All pending members' trials in one executor call (lock-step planning).
-            for m, (ok, ret, _) in zip(
-                pending,
-                self._run_trials(r, [(m, members[m], configs[m]) for m in pending]),
-                strict=True,
-            ):
-                outcomes[m] = (ok, ret)
-            for m in sorted(outcomes):
-                ok, ret = outcomes[m]
-                hist[m].append(ret if ok else math.nan)
-                if not ok:
-                    failed_now.add(m)
-            if self.method == "random":
-                for m in failed_now:
-                    del members[m]
-                st.record_round(r, {}, [])
-                self._gc({(m, r) for m in members})
+            for m in range(self.population):
+                if (r, m) in changed:
+                    state.hist[m] = []
+        return state
+
+    def _rebuild(self, state: _PopulationState) -> None:
+        """The members at the start of round ``last + 1``: fresh ones for a new study, else
+        every member from its checkpoint of round ``last`` with that round's stored decisions
+        applied by the same code that applied them the first time (``_apply``)."""
+        alive = [m for m in range(self.population) if m not in state.dead]
+        last = state.last
+        if last == 0:
+            for m in alive:
+                state.configs[m] = dict(self.init_cfg[m])
+                state.members[m] = self._new_member(state.configs[m], m)
+            return
+        if self.member_cls is None:  # from a fresh member (cheap: agents build lazily)
+            self._new_member(dict(self.init_cfg[0]), 0)
+        failed = set()
+        for m in alive:
+            t = state.trial_rows.get((m, last))
+            state.configs[m] = dict(state.sched[(m, last)])
+            if t is not None and t["status"] == "ok":
+                state.members[m] = self._load(m, last)
             else:
-                self._decide(r, members, configs, hist, failed_now, bt)
-            if self.on_round is not None:
-                self.on_round(r)
+                failed.add(m)  # replaced by a decision below (its own state is not trusted)
+        decisions = [_decision(e) for e in self.store.lineage() if e["round"] == last]
+        self._apply(last, decisions, state.members, state.configs, state.hist, failed)
+        lost = sorted(m for m in failed if m not in state.members)
+        if lost:
+            raise StoreError(
+                f"members {lost} failed in round {last} and no stored decision replaced them"
+            )
+        if self.member_cls is None:
+            raise StoreError("no member could be rebuilt")
+
+    def _run_round(self, r: int, state: _PopulationState) -> None:
+        """Round ``r``: every member's trial (those stored before a kill are read back), then
+        the method's decisions, stored and applied."""
+        failed_now: set[int] = set()
+        outcomes: dict[int, tuple[bool, float]] = {}
+        pending = []
+        for m in sorted(state.members):
+            t = state.trial_rows.get((m, r))
+            if t is not None:  # finished before the study was killed
+                ok = t["status"] == "ok"
+                if ok:
+                    state.members[m] = self._load(m, r)
+                state.configs[m] = dict(state.sched[(m, r)])
+                outcomes[m] = (ok, t["ret"])
+            else:
+                pending.append(m)
+        # All pending members' trials in one executor call (lock-step planning).
+        jobs = [(m, state.members[m], state.configs[m]) for m in pending]
+        for m, (ok, ret, _) in zip(pending, self._run_trials(r, jobs), strict=True):
+            outcomes[m] = (ok, ret)
+        for m in sorted(outcomes):
+            ok, ret = outcomes[m]
+            state.hist[m].append(ret if ok else math.nan)
+            if not ok:
+                failed_now.add(m)
+        if self.method == "random":
+            for m in failed_now:
+                del state.members[m]
+            self.store.record_round(r, {}, [])
+            self._gc({(m, r) for m in state.members})
+        else:
+            self._decide(r, state.members, state.configs, state.hist, failed_now, state.bt)
 
     def _is_decision_round(self, r: int) -> bool:
         """PBT steps after every ``interval`` MPC trials (trial 1 is the random one): after
