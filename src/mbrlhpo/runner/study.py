@@ -295,6 +295,30 @@ def _cause(e: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(e), e)).strip()
 
 
+def _failure(outcome: TrialOutcome) -> str | None:
+    """Why a trial failed (an error, a diverged or non-finite return), or None."""
+    if outcome.error is not None:
+        return _cause(outcome.error)
+    ret = float(outcome.result.ret)
+    if outcome.result.diverged:
+        return "diverged"
+    return None if math.isfinite(ret) else f"non-finite return {ret}"
+
+
+class AllMembersFailed(RuntimeError):
+    """Every member of a PBT/PBT-BT study failed the same round: the study stops there."""
+
+    def __init__(self, round_: int, members: int, cause: str, db: str | os.PathLike) -> None:
+        self.round = round_
+        cause = " ".join(cause.split())
+        super().__init__(
+            f"every member failed in round {round_} ({members} members; first cause: {cause}); "
+            f"the study stopped after round {round_ - 1}: correct the setting and run the same "
+            f"command to run round {round_} again, or abandon the study by deleting {db} and "
+            f"its folder {study_dir_for(db)}"
+        )
+
+
 @dataclass
 class _PopulationState:
     """A population study's state between rounds (``_Runner.run_population``)."""
@@ -390,32 +414,18 @@ class _Runner:
         self, member: int, trial: int, obj: Member, config: dict
     ) -> tuple[bool, float, str | None]:
         """Run, checkpoint and store one trial: (succeeded, return, failure cause)."""
-        return self._run_trials(trial, [(member, obj, config)])[0]
-
-    def _run_trials(
-        self, trial: int, jobs: list[tuple[int, Member, dict]]
-    ) -> list[tuple[bool, float, str | None]]:
-        """Run the trial ``trial`` of several members through the executor, then checkpoint
-        and store each: (succeeded, return, failure cause) per job."""
-        if not jobs:
-            return []
-        outcomes = self.executor.run([obj for _, obj, _ in jobs])
-        return [
-            self._record(member, trial, obj, config, outcome)
-            for (member, obj, config), outcome in zip(jobs, outcomes, strict=True)
-        ]
+        return self._record(member, trial, obj, config, self.executor.run([obj])[0])
 
     def _record(
         self, member: int, trial: int, obj: Member, config: dict, outcome: TrialOutcome
     ) -> tuple[bool, float, str | None]:
+        cause = _failure(outcome)
         if outcome.error is not None:
-            cause = _cause(outcome.error)
             self.store.record_trial(member, trial, config, None, outcome.elapsed, "failed", cause)
             return False, math.nan, cause
         res = outcome.result
         ret = float(res.ret)
-        if res.diverged or not math.isfinite(ret):
-            cause = "diverged" if res.diverged else f"non-finite return {ret}"
+        if cause is not None:
             self.store.record_trial(
                 member, trial, config, ret, float(res.wall_time), "diverged", cause
             )
@@ -563,7 +573,11 @@ class _Runner:
                 pending.append(m)
         # All pending members' trials in one executor call (lock-step planning).
         jobs = [(m, state.members[m], state.configs[m]) for m in pending]
-        for m, (ok, ret, _) in zip(pending, self._run_trials(r, jobs), strict=True):
+        ran = self.executor.run([obj for _, obj, _ in jobs]) if jobs else []
+        if self.method != "random" and not any(ok for ok, _ in outcomes.values()):
+            self._stop_if_all_failed(r, pending, ran)
+        for (m, obj, config), outcome in zip(jobs, ran, strict=True):
+            ok, ret, _ = self._record(m, r, obj, config, outcome)
             outcomes[m] = (ok, ret)
         for m in sorted(outcomes):
             ok, ret = outcomes[m]
@@ -577,6 +591,18 @@ class _Runner:
             self._gc({(m, r) for m in state.members})
         else:
             self._decide(r, state.members, state.configs, state.hist, failed_now, state.bt)
+
+    def _stop_if_all_failed(self, r: int, pending: list[int], ran: list[TrialOutcome]) -> None:
+        """Every member failed round ``r`` (PBT, PBT-BT): nothing is left to copy from. The
+        round's trials are not stored (their causes go into an ``all_failed`` event), so the
+        study stops at the end of round ``r - 1`` and a resume runs round ``r`` again."""
+        causes = {m: _failure(o) for m, o in zip(pending, ran, strict=True)}
+        if not causes or any(c is None for c in causes.values()):
+            return
+        self.store.record_event(
+            "all_failed", round_=r, detail={"causes": {str(m): c for m, c in causes.items()}}
+        )
+        raise AllMembersFailed(r, len(causes), next(iter(causes.values())), self.store.path)
 
     def _is_decision_round(self, r: int) -> bool:
         """PBT steps after every ``interval`` MPC trials (trial 1 is the random one): after

@@ -1,0 +1,68 @@
+"""A PBT study whose members all fail a round says so, stops, and can be resumed or abandoned
+(issue 12 point 8)."""
+
+import pytest
+
+from mbrlhpo.cli_errors import EXIT_ERROR, report
+from mbrlhpo.cli_tune import resume_line
+from mbrlhpo.hpo.pbt import PBTSettings
+from mbrlhpo.hpo.pbt_bt import PBTBTSettings
+from mbrlhpo.hpo.space import search_space
+from mbrlhpo.runner.study import AllMembersFailed, run_study, study_dir_for
+from mbrlhpo.runner.testing import quadratic_factory
+from mbrlhpo.store.sqlite_store import StudyStore
+
+POP = 4
+
+
+def _run(db, factory, method="pbt"):
+    return run_study(
+        method,
+        factory,
+        search_space("cartpole", "model"),
+        db,
+        trials=4,
+        population=POP,
+        seed=0,
+        pbt=(PBTBTSettings if method == "pbt-bt" else PBTSettings)(interval=2),
+    )
+
+
+@pytest.mark.parametrize("method", ["pbt", "pbt-bt"])
+def test_a_study_whose_members_all_fail_stops_and_says_so(tmp_path, capsys, method):
+    db = tmp_path / "s.db"
+    everyone_fails_trial_3 = quadratic_factory(fail={m: (3,) for m in range(POP)})  # seed 0
+    with pytest.raises(AllMembersFailed) as info:
+        _run(db, everyone_fails_trial_3, method)
+    msg = str(info.value)
+    assert msg.startswith(f"every member failed in round 3 ({POP} members; first cause: ")
+    assert "injected failure at trial 3" in msg and str(db) in msg and "abandon" in msg
+    assert str(study_dir_for(db)) in msg
+    with StudyStore(db, readonly=True) as st:
+        assert st.rounds_done() == [1, 2]  # the failed round is not stored as done
+        assert {t["trial"] for t in st.trials()} == {1, 2}
+        (event,) = st.events(("all_failed",))
+        assert event["round"] == 3 and len(event["detail"]["causes"]) == POP
+    assert resume_line(db).startswith("every member failed in round 3 last time")
+    # The CLI: one line, exit status non-zero.
+    assert report(info.value) == EXIT_ERROR
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("mbrlhpo: error: every member failed in round 3")
+    # Resumed unchanged, it runs round 3 again from the stored rounds and stops the same way
+    # (no duplicate rows, no "cannot be resumed").
+    with pytest.raises(AllMembersFailed, match="in round 3"):
+        _run(db, everyone_fails_trial_3, method)
+    with StudyStore(db, readonly=True) as st:
+        assert st.rounds_done() == [1, 2] and len(st.events(("all_failed",))) == 2
+
+
+def test_one_survivor_keeps_the_study_going(tmp_path):
+    s = _run(tmp_path / "s.db", quadratic_factory(fail={m: (3,) for m in range(POP - 1)}))
+    assert len(s.failures) == POP - 1
+    assert sum(e["kind"] == "replace_failed" for e in s.lineage) == POP - 1
+    assert s.best_member is not None
+
+
+def test_a_failure_in_the_last_round_stops_too(tmp_path):
+    with pytest.raises(AllMembersFailed, match="in round 5"):
+        _run(tmp_path / "s.db", quadratic_factory(fail={m: (5,) for m in range(POP)}))
