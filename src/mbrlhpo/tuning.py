@@ -92,7 +92,17 @@ def make_factory(
             episode_store=episode_store,
         )
 
+    def amend(agent: PETSAgent) -> None:
+        """A checkpointed agent takes this run's fixed settings (the profile's, updated by
+        ``fixed``): a study resumed after every member failed, with a corrected ``--set``.
+        The architecture (ensemble size, width, depth) cannot change: set_hparams refuses."""
+        from mbrlhpo.agent.hparams import FIXED, default_hparams
+
+        profile_values = default_hparams(agent.task.name, profile)
+        agent.set_hparams({k: getattr(profile_values, k) for k in FIXED} | dict(fixed or {}))
+
     factory.member_class = PETSAgent  # lets a resumed study load checkpoints without a member
+    factory.amend = amend
     return factory
 
 

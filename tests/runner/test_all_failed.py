@@ -10,7 +10,7 @@ from mbrlhpo.hpo.pbt_bt import PBTBTSettings
 from mbrlhpo.hpo.space import search_space
 from mbrlhpo.runner.study import AllMembersFailed, run_study, study_dir_for
 from mbrlhpo.runner.testing import quadratic_factory
-from mbrlhpo.store.sqlite_store import StudyStore
+from mbrlhpo.store.sqlite_store import StoreError, StudyStore
 
 POP = 4
 
@@ -66,3 +66,46 @@ def test_one_survivor_keeps_the_study_going(tmp_path):
 def test_a_failure_in_the_last_round_stops_too(tmp_path):
     with pytest.raises(AllMembersFailed, match="in round 5"):
         _run(tmp_path / "s.db", quadratic_factory(fail={m: (5,) for m in range(POP)}))
+
+
+def _run_fixed(db, factory, fixed):
+    return run_study(
+        "pbt",
+        factory,
+        search_space("cartpole", "model"),
+        db,
+        trials=4,
+        population=POP,
+        seed=0,
+        pbt=PBTSettings(interval=2),
+        fixed=fixed,
+    )
+
+
+def test_resumed_with_a_corrected_setting_it_ends_as_if_it_never_failed(tmp_path):
+    db = tmp_path / "s.db"
+    broken = {"profile": "quick", "agent": {"fail_at": 3}}
+    with pytest.raises(AllMembersFailed):
+        _run_fixed(db, quadratic_factory(fail={m: (3,) for m in range(POP)}), broken)
+    # Any other change is still refused.
+    with pytest.raises(StoreError, match="holds a different study"):
+        _run_fixed(db, quadratic_factory(), {"profile": "paper", "agent": {}})
+    fixed = {"profile": "quick", "agent": {}}
+    resumed = _run_fixed(db, quadratic_factory(), fixed)
+    clean = _run_fixed(tmp_path / "clean.db", quadratic_factory(), fixed)
+    assert resumed.failures == [] and len(resumed.trials) == POP * 5
+
+    def key(t):
+        return (t["member"], t["trial"], t["ret"])
+
+    assert sorted(map(key, resumed.trials)) == sorted(map(key, clean.trials))
+
+    def decisions(study):
+        return [{k: v for k, v in e.items() if k not in ("id", "time")} for e in study.lineage]
+
+    assert decisions(resumed) == decisions(clean) and resumed.best_member == clean.best_member
+    with StudyStore(db, readonly=True) as st:
+        assert st.study()["settings"]["fixed"] == fixed
+        (changed,) = st.events(("settings_changed",))
+        assert changed["detail"]["old"]["fixed"] == broken
+    assert resume_line(db).startswith("the study is already finished")

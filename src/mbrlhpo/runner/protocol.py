@@ -109,4 +109,6 @@ members (``mbrlhpo.planning.plan_population`` is the native CPU one)."""
 MemberFactory = Callable[[dict, int], Member]
 """``factory(hparams, seed) -> Member``: a fresh member. A factory may declare the member's
 class as ``factory.member_class``; a resumed study then loads checkpoints without first
-building a throwaway member."""
+building a throwaway member. It may also declare ``factory.amend(member)``, which brings a
+member loaded from a checkpoint in line with the factory's settings: used when a study that
+stopped because every member failed resumes with corrected member settings."""

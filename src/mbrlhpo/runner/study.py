@@ -213,6 +213,7 @@ def run_study(
         space_rec = {n: asdict(s) for n, s in specs.items()}
         # The folder first: a study refused for it leaves no study row behind.
         claim_study_dir(sdir, st, new=st.study() is None)
+        amend = _accept_corrected_member_settings(st, json.loads(json.dumps(settings)))
         new = st.init_study(method, seed, json.loads(json.dumps(settings)), space_rec)
         if not new:
             st.record_event("study_resume", round_=len(st.rounds_done()) or None)
@@ -233,6 +234,8 @@ def run_study(
             executor or SequentialExecutor(),
         )
         runner.keep_final = keep_final_checkpoints
+        if amend or st.events(("settings_changed",)):
+            runner.amend = getattr(factory, "amend", None)
         runner.keep_every = keep_checkpoints_every
         try:
             if method in ("hyperband", "bohb"):
@@ -251,6 +254,33 @@ def run_study(
 
 OWNER_FILE = "study_id"
 MODEL_DIVERGED = "model diverged (training produced NaN/inf; the model was rolled back)"
+
+
+MEMBER_SETTINGS = (("fixed", "agent"), ("agent", "fixed"))  # what --set fixes for members
+
+
+def _without_member_settings(settings: Any) -> Any:
+    out = copy.deepcopy(settings)
+    for outer, inner in MEMBER_SETTINGS:
+        if isinstance(out.get(outer), dict):
+            out[outer].pop(inner, None)
+    return out
+
+
+def _accept_corrected_member_settings(store: StudyStore, settings: dict) -> bool:
+    """A study that stopped because every member failed may resume with corrected member
+    settings (``tune --set particles=...``): store them (the old ones stay in an event) and
+    return True. Any other difference is left to ``init_study``, which refuses it."""
+    head = store.study()
+    if head is None or head["settings"] == settings:
+        return False
+    lifecycle = store.events(("study_start", "study_resume", "study_done", "all_failed"))
+    if not lifecycle or lifecycle[-1]["kind"] != "all_failed":
+        return False
+    if _without_member_settings(head["settings"]) != _without_member_settings(settings):
+        return False
+    store.change_settings(settings, reason=f"every member failed in round {lifecycle[-1]['round']}")
+    return True
 
 
 def claim_study_dir(sdir: Path, store: StudyStore, new: bool) -> None:
@@ -391,6 +421,10 @@ class _Runner:
         self.member_cls: type | None = getattr(factory, "member_class", None)
         self.keep_final = False
         self.keep_every: int | None = None
+        # ``factory.amend(member)``: brings a member loaded from a checkpoint in line with the
+        # factory's corrected settings (set when a study that stopped with every member failed
+        # resumes with a corrected setting).
+        self.amend: Callable[[Member], None] | None = None
 
     # -- helpers ----------------------------------------------------------------------------
     def _new_member(self, config: dict, member: int) -> Member:
@@ -408,7 +442,10 @@ class _Runner:
             )
         if self.member_cls is None:
             raise StoreError("member class unknown: create a member before loading")
-        return self.ckpt.load(self.member_cls, ref["path"], ref["sha256"])
+        member = self.ckpt.load(self.member_cls, ref["path"], ref["sha256"])
+        if self.amend is not None:
+            self.amend(member)
+        return member
 
     def _run_trial(
         self, member: int, trial: int, obj: Member, config: dict

@@ -149,4 +149,11 @@ def quadratic_factory(
     def factory(hparams: dict, seed: int) -> QuadraticMember:
         return QuadraticMember(hparams, seed, diverge_lr, fail.get(seed, ()), sleep)
 
+    def amend(member: QuadraticMember) -> None:
+        """A checkpointed member takes this factory's settings (a corrected resume)."""
+        member.options["diverge_lr"] = diverge_lr
+        member.options["fail_trials"] = list(fail.get(member.seed, ()))
+        member.options["sleep"] = sleep
+
+    factory.amend = amend
     return factory
