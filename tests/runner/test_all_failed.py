@@ -109,3 +109,24 @@ def test_resumed_with_a_corrected_setting_it_ends_as_if_it_never_failed(tmp_path
         (changed,) = st.events(("settings_changed",))
         assert changed["detail"]["old"]["fixed"] == broken
     assert resume_line(db).startswith("the study is already finished")
+
+
+def test_tunes_factory_amends_a_checkpointed_agent(tmp_path):
+    from mbrlhpo.agent import PETSAgent, default_hparams
+    from mbrlhpo.tuning import make_factory
+
+    shape = {"hidden": 16, "depth": 2}
+    old = make_factory("cartpole", "quick", "cpu", "auto", {**shape, "particles": 15})
+    agent = old({"lr": 1e-3}, 0)
+    agent.save(tmp_path / "a")
+    loaded = PETSAgent.load(tmp_path / "a")
+    assert loaded.hparams.particles == 15
+    make_factory("cartpole", "quick", "cpu", "auto", {**shape, "particles": 25}).amend(loaded)
+    assert loaded.hparams.particles == 25 and loaded.planner.config.particles == 25
+    assert loaded.hparams.lr == 1e-3  # the searched values stay
+    # Without --set, the profile's own value comes back.
+    make_factory("cartpole", "quick", "cpu", "auto", shape).amend(loaded)
+    profile_particles = default_hparams("cartpole", "quick").particles
+    assert profile_particles not in (15, 25) and loaded.hparams.particles == profile_particles
+    with pytest.raises(ValueError, match="hidden is fixed for a built model"):
+        make_factory("cartpole", "quick", "cpu", "auto", {"hidden": 32, "depth": 2}).amend(loaded)
