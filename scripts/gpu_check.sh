@@ -49,14 +49,17 @@ if [ $dry -eq 0 ]; then
       --target /tmp/gpu_site .gpu_carry/wheels/*.whl && export PYTHONPATH=/tmp/gpu_site
   fi
   export MBRL_ANCHOR="$root/.gpu_carry/anchor/mbrl_lib_speed.py"
-  sanitizer="$(command -v compute-sanitizer || ls /tmp/gpu_site/nvidia/cu13/bin/compute-sanitizer \
-    2>/dev/null || true)"
+  sanitizer="$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer \
+    /tmp/gpu_site/nvidia/cu13/bin/compute-sanitizer 2>/dev/null | head -n 1 || true)"
   build="$root/build/gpu"
   cuda_flags=(-DMBRLHPO_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90)
 else
   build="$root/build/gpu_dry"
   cuda_flags=(-DMBRLHPO_CUDA=AUTO)
 fi
+# MuJoCo's C library and headers as prepare_gpu_wheels.sh carries them (no mujoco wheel there);
+# the dry run takes them too where they are, so it configures as the GPU machine will
+[ -d .gpu_carry/mujoco ] && cuda_flags+=(-DMUJOCO_DIR="$root/.gpu_carry/mujoco")
 python="$(command -v python3)"
 pybind_dir="$("$python" -c 'import pybind11; print(pybind11.get_cmake_dir())')"
 step configure 120 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
