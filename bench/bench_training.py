@@ -1,0 +1,224 @@
+"""Model training time per trial: one member alone vs M members batched, one run.
+
+The paper's HalfCheetah dynamics model (`mbrlhpo.envs.get_task("halfcheetah")`, ensemble 5 of
+4 x 200 swish MLPs, batch 32) trained for ``--epochs`` epochs on N random transitions, for each
+N of ``--sizes``. Rows, all timed in the same process one after the other (ratios are what to
+quote; the machine's load is recorded around each):
+
+- ``loop``: the training loop this project used before population batching (one member, one
+  Python step per batch, ``torch.optim.Adam``, ``float(loss)`` per batch), once per member;
+- ``alone``: ``train_population`` with one job, once per member (what ``DynamicsModel.train``
+  does today);
+- ``batched``: ``train_population`` with all M jobs at once (one M x E network);
+- ``mbrl``: mbrl-lib 0.2.0's ``ModelTrainer`` on the same data and model shape, once per member
+  (only where the package ``mbrl`` imports: run this script in a venv that has it, or the row
+  says "not available").
+
+Each member has its own data, seed, lr, weight decay. Per-trial time of one member =
+total / M. On the CPU (default) use small sizes on a shared machine; the GPU mode is
+``--device cuda --members 40 --sizes 10000 100000 300000`` (the CUDA graph step is on by
+default there).
+
+Usage: PYTHONPATH=src python bench/bench_training.py [--device cpu] [--members 8]
+       [--sizes 10000] [--epochs 1] [--rows loop,alone,batched,mbrl] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mbrlhpo.envs import get_task
+from mbrlhpo.models import DynamicsModel, TrainingJob, gaussian_nll_terms, train_population
+
+ENSEMBLE, HIDDEN, DEPTH, BATCH = 5, 200, 4, 32
+
+
+def loadavg() -> float:
+    return os.getloadavg()[0]
+
+
+def synced(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def member_data(task, n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    obs = rng.normal(size=(n, task.obs_dim)).astype(np.float32)
+    act = rng.uniform(-1, 1, size=(n, task.act_dim)).astype(np.float32)
+    nxt = (obs + 0.05 * rng.normal(size=obs.shape)).astype(np.float32)
+    return obs, act, nxt
+
+
+def member_hparams(i: int) -> tuple[float, float]:
+    return 1e-3 * (0.5 + 0.1 * i), 1e-4 * (1 + i % 3)
+
+
+def new_model(task, device: str, seed: int) -> DynamicsModel:
+    return DynamicsModel(
+        task, ensemble_size=ENSEMBLE, hidden=HIDDEN, depth=DEPTH, device=device, seed=seed
+    )
+
+
+def old_loop(model, obs, act, nxt, epochs, lr, wd, rng) -> None:
+    """The pre-batching training loop (one member, a Python step per batch)."""
+    x_all, y_all = model.training_tensors(obs, act, nxt)
+    for group in model.optimizer.param_groups:
+        group["lr"] = lr
+    num = x_all.shape[0]
+    boot = rng.integers(0, num, size=(model.ensemble_size, num))
+    for _ in range(epochs):
+        boot = rng.permuted(boot, axis=1)
+        idx_all = torch.from_numpy(boot).to(x_all.device)
+        total = 0.0
+        for b in range(math.ceil(num / BATCH)):
+            idx = idx_all[:, b * BATCH : (b + 1) * BATCH]
+            mean, logvar = model.ensemble(x_all[idx])
+            loss = gaussian_nll_terms(mean, logvar, y_all[idx])
+            loss = loss + model.ensemble.logvar_bound_penalty() + wd * model.ensemble.weight_l2()
+            model.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            model.optimizer.step()
+            total += float(loss.detach())
+
+
+def mbrl_alone(task, device, data, epochs, seed) -> float:
+    """mbrl-lib's own training loop (ModelTrainer) for one member; returns seconds."""
+    import mbrl.models
+    import mbrl.util.common
+    import mbrl.util.replay_buffer
+
+    obs, act, nxt = data
+    in_size, out_size = task.obs_dim + task.act_dim, task.obs_dim
+    net = mbrl.models.GaussianMLP(
+        in_size, out_size, device, num_layers=DEPTH, ensemble_size=ENSEMBLE, hid_size=HIDDEN,
+        deterministic=False, propagation_method="fixed_model",
+        activation_fn_cfg={"_target_": "torch.nn.SiLU"},
+    )
+    model = mbrl.models.OneDTransitionRewardModel(
+        net, target_is_delta=True, normalize=True, learned_rewards=False
+    )
+    buf = mbrl.util.replay_buffer.ReplayBuffer(
+        len(obs), (task.obs_dim,), (task.act_dim,), rng=np.random.default_rng(seed)
+    )
+    buf.add_batch(obs, act, nxt, np.zeros(len(obs), np.float32), np.zeros(len(obs), bool))
+    lr, wd = member_hparams(seed)
+    synced(device)
+    start = time.perf_counter()
+    model.update_normalizer(buf.get_all())
+    train_it, _ = mbrl.util.common.get_basic_buffer_iterators(
+        buf, BATCH, 0.0, ensemble_size=ENSEMBLE, shuffle_each_epoch=True, bootstrap_permutes=False
+    )
+    trainer = mbrl.models.ModelTrainer(model, optim_lr=lr, weight_decay=wd)
+    trainer.train(train_it, dataset_val=None, num_epochs=epochs)
+    synced(device)
+    return time.perf_counter() - start
+
+
+def time_size(task, device, members, n, epochs, rows) -> dict:
+    data = [member_data(task, n, 100 + i) for i in range(members)]
+    out: dict = {"transitions": n, "members": members, "epochs": epochs}
+
+    def jobs(models, seed0):
+        return [
+            TrainingJob(m, *d, epochs, *member_hparams(i), BATCH, np.random.default_rng(seed0 + i))
+            for i, (m, d) in enumerate(zip(models, data, strict=True))
+        ]
+
+    for row in rows:
+        load = loadavg()
+        models = [new_model(task, device, i) for i in range(members)]
+        if row == "mbrl":
+            try:
+                secs = sum(mbrl_alone(task, device, data[i], epochs, i) for i in range(members))
+            except ImportError as exc:
+                out["mbrl"] = f"not available ({exc})"
+                continue
+        else:
+            synced(device)
+            start = time.perf_counter()
+            if row == "loop":
+                for i, m in enumerate(models):
+                    lr, wd = member_hparams(i)
+                    old_loop(m, *data[i], epochs, lr, wd, np.random.default_rng(i))
+            elif row == "alone":
+                for job in jobs(models, 0):
+                    train_population([job])
+            elif row == "batched":
+                train_population(jobs(models, 0))
+            else:
+                raise ValueError(f"expected rows among loop,alone,batched,mbrl, got {row!r}")
+            synced(device)
+            secs = time.perf_counter() - start
+        out[row] = {
+            "seconds_all_members": secs,
+            "seconds_per_member_trial": secs / members,
+            "load_before": load,
+            "load_after": loadavg(),
+        }
+        print(f"N={n:>7} {row:>8}: {secs:8.2f} s for {members} members "
+              f"({secs / members:.2f} s per member-trial), load {load:.1f}", flush=True)
+    for row in ("loop", "alone", "mbrl"):
+        if isinstance(out.get(row), dict) and isinstance(out.get("batched"), dict):
+            b = out["batched"]["seconds_all_members"]
+            out[f"speedup_batched_vs_{row}"] = out[row]["seconds_all_members"] / b
+    return out
+
+
+def commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+            cwd=Path(__file__).parent, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--members", type=int, default=8)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10000])
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--rows", default="loop,alone,batched,mbrl")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    task = get_task("halfcheetah")
+    rows = [r for r in args.rows.split(",") if r]
+    result = {
+        "benchmark": "training",
+        "commit": commit(),
+        "time": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "gpu": torch.cuda.get_device_name() if args.device.startswith("cuda") else None,
+        },
+        "versions": {"python": platform.python_version(), "torch": torch.__version__},
+        "model": {"ensemble": ENSEMBLE, "hidden": HIDDEN, "depth": DEPTH, "batch": BATCH},
+        "device": args.device,
+        "runs": [
+            time_size(task, args.device, args.members, n, args.epochs, rows) for n in args.sizes
+        ],
+    }
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result["runs"], indent=2))
+
+
+if __name__ == "__main__":
+    main()
