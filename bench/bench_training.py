@@ -101,8 +101,14 @@ def mbrl_alone(task, device, data, epochs, seed) -> float:
     obs, act, nxt = data
     in_size, out_size = task.obs_dim + task.act_dim, task.obs_dim
     net = mbrl.models.GaussianMLP(
-        in_size, out_size, device, num_layers=DEPTH, ensemble_size=ENSEMBLE, hid_size=HIDDEN,
-        deterministic=False, propagation_method="fixed_model",
+        in_size,
+        out_size,
+        device,
+        num_layers=DEPTH,
+        ensemble_size=ENSEMBLE,
+        hid_size=HIDDEN,
+        deterministic=False,
+        propagation_method="fixed_model",
         activation_fn_cfg={"_target_": "torch.nn.SiLU"},
     )
     model = mbrl.models.OneDTransitionRewardModel(
@@ -166,8 +172,11 @@ def time_size(task, device, members, n, epochs, rows) -> dict:
             "load_before": load,
             "load_after": loadavg(),
         }
-        print(f"N={n:>7} {row:>8}: {secs:8.2f} s for {members} members "
-              f"({secs / members:.2f} s per member-trial), load {load:.1f}", flush=True)
+        print(
+            f"N={n:>7} {row:>8}: {secs:8.2f} s for {members} members "
+            f"({secs / members:.2f} s per member-trial), load {load:.1f}",
+            flush=True,
+        )
     for row in ("loop", "alone", "mbrl"):
         if isinstance(out.get(row), dict) and isinstance(out.get("batched"), dict):
             b = out["batched"]["seconds_all_members"]
@@ -178,8 +187,11 @@ def time_size(task, device, members, n, epochs, rows) -> dict:
 def commit() -> str:
     try:
         return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-            cwd=Path(__file__).parent, check=True,
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
