@@ -37,10 +37,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mbrlhpo.envs import get_task
-from mbrlhpo.models import DynamicsModel, TrainingJob, gaussian_nll_terms, train_population
-
 ENSEMBLE, HIDDEN, DEPTH, BATCH = 5, 200, 4, 32
+OBS_DIM, ACT_DIM = 18, 6  # HalfCheetah (checked against get_task in the main process)
+# mbrl-lib's venv, built by bench/setup_anchors.sh (its pins clash with mbrlhpo's).
+MBRL_PYTHON = Path(
+    os.environ.get(
+        "MBRL_PYTHON", Path(__file__).resolve().parent / ".anchors" / "mbrl" / "bin" / "python"
+    )
+)
 
 
 def loadavg() -> float:
@@ -52,10 +56,10 @@ def synced(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def member_data(task, n: int, seed: int):
+def member_data(n: int, seed: int):
     rng = np.random.default_rng(seed)
-    obs = rng.normal(size=(n, task.obs_dim)).astype(np.float32)
-    act = rng.uniform(-1, 1, size=(n, task.act_dim)).astype(np.float32)
+    obs = rng.normal(size=(n, OBS_DIM)).astype(np.float32)
+    act = rng.uniform(-1, 1, size=(n, ACT_DIM)).astype(np.float32)
     nxt = (obs + 0.05 * rng.normal(size=obs.shape)).astype(np.float32)
     return obs, act, nxt
 
@@ -64,7 +68,9 @@ def member_hparams(i: int) -> tuple[float, float]:
     return 1e-3 * (0.5 + 0.1 * i), 1e-4 * (1 + i % 3)
 
 
-def new_model(task, device: str, seed: int) -> DynamicsModel:
+def new_model(task, device: str, seed: int):
+    from mbrlhpo.models import DynamicsModel
+
     return DynamicsModel(
         task, ensemble_size=ENSEMBLE, hidden=HIDDEN, depth=DEPTH, device=device, seed=seed
     )
@@ -72,6 +78,8 @@ def new_model(task, device: str, seed: int) -> DynamicsModel:
 
 def old_loop(model, obs, act, nxt, epochs, lr, wd, rng) -> None:
     """The pre-batching training loop (one member, a Python step per batch)."""
+    from mbrlhpo.models import gaussian_nll_terms
+
     x_all, y_all = model.training_tensors(obs, act, nxt)
     for group in model.optimizer.param_groups:
         group["lr"] = lr
@@ -92,14 +100,17 @@ def old_loop(model, obs, act, nxt, epochs, lr, wd, rng) -> None:
             total += float(loss.detach())
 
 
-def mbrl_alone(task, device, data, epochs, seed) -> float:
-    """mbrl-lib's own training loop (ModelTrainer) for one member; returns seconds."""
+def mbrl_alone(device, data, epochs, seed) -> float:
+    """mbrl-lib's own training loop (ModelTrainer) for one member; returns seconds.
+
+    As mbrl-lib's PETS trains: ``ModelTrainer.train`` with no validation set evaluates on the
+    training set after every epoch (a forward pass over the data), which is timed too."""
     import mbrl.models
     import mbrl.util.common
     import mbrl.util.replay_buffer
 
     obs, act, nxt = data
-    in_size, out_size = task.obs_dim + task.act_dim, task.obs_dim
+    in_size, out_size = OBS_DIM + ACT_DIM, OBS_DIM
     net = mbrl.models.GaussianMLP(
         in_size,
         out_size,
@@ -115,7 +126,7 @@ def mbrl_alone(task, device, data, epochs, seed) -> float:
         net, target_is_delta=True, normalize=True, learned_rewards=False
     )
     buf = mbrl.util.replay_buffer.ReplayBuffer(
-        len(obs), (task.obs_dim,), (task.act_dim,), rng=np.random.default_rng(seed)
+        len(obs), (OBS_DIM,), (ACT_DIM,), rng=np.random.default_rng(seed)
     )
     buf.add_batch(obs, act, nxt, np.zeros(len(obs), np.float32), np.zeros(len(obs), bool))
     lr, wd = member_hparams(seed)
@@ -131,8 +142,28 @@ def mbrl_alone(task, device, data, epochs, seed) -> float:
     return time.perf_counter() - start
 
 
+def mbrl_child(device: str, members: int, n: int, epochs: int) -> float:
+    """The mbrl row, run in mbrl-lib's venv: all members one after the other; seconds."""
+    return sum(mbrl_alone(device, member_data(n, 100 + i), epochs, i) for i in range(members))
+
+
+def mbrl_row(device: str, members: int, n: int, epochs: int) -> float | str:
+    """Seconds of the mbrl row (a subprocess in mbrl-lib's venv), or why it is not available."""
+    if not MBRL_PYTHON.exists():
+        return f"not available (no {MBRL_PYTHON}: run bench/setup_anchors.sh mbrl)"
+    cmd = [str(MBRL_PYTHON), __file__, "--mbrl-child", "--device", device]
+    cmd += ["--members", str(members), "--sizes", str(n), "--epochs", str(epochs)]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        return f"not available (mbrl-lib run failed: {out.stderr.strip()[-400:]})"
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def time_size(task, device, members, n, epochs, rows) -> dict:
-    data = [member_data(task, n, 100 + i) for i in range(members)]
+    from mbrlhpo.models import TrainingJob, train_population
+
+    data = [member_data(n, 100 + i) for i in range(members)]
     out: dict = {"transitions": n, "members": members, "epochs": epochs}
 
     def jobs(models, seed0):
@@ -145,10 +176,10 @@ def time_size(task, device, members, n, epochs, rows) -> dict:
         load = loadavg()
         models = [new_model(task, device, i) for i in range(members)]
         if row == "mbrl":
-            try:
-                secs = sum(mbrl_alone(task, device, data[i], epochs, i) for i in range(members))
-            except ImportError as exc:
-                out["mbrl"] = f"not available ({exc})"
+            secs = mbrl_row(device, members, n, epochs)
+            if isinstance(secs, str):
+                out["mbrl"] = secs
+                print(f"N={n:>7}     mbrl: {secs}", flush=True)
                 continue
         else:
             synced(device)
@@ -205,8 +236,16 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--rows", default="loop,alone,batched,mbrl")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--mbrl-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.mbrl_child:
+        print(mbrl_child(args.device, args.members, args.sizes[0], args.epochs))
+        return
+    from mbrlhpo.envs import get_task
+
     task = get_task("halfcheetah")
+    if (task.obs_dim, task.act_dim) != (OBS_DIM, ACT_DIM):
+        raise SystemExit(f"expected HalfCheetah of dims {(OBS_DIM, ACT_DIM)}, got {task}")
     rows = [r for r in args.rows.split(",") if r]
     result = {
         "benchmark": "training",
