@@ -47,6 +47,11 @@ MBRL_PYTHON = Path(
 )
 
 
+def cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def loadavg() -> float:
     return os.getloadavg()[0]
 
@@ -100,8 +105,8 @@ def old_loop(model, obs, act, nxt, epochs, lr, wd, rng) -> None:
             total += float(loss.detach())
 
 
-def mbrl_alone(device, data, epochs, seed) -> float:
-    """mbrl-lib's own training loop (ModelTrainer) for one member; returns seconds.
+def mbrl_alone(device, data, epochs, seed) -> tuple[float, float]:
+    """mbrl-lib's own training loop (ModelTrainer) for one member; returns wall and CPU seconds.
 
     As mbrl-lib's PETS trains: ``ModelTrainer.train`` with no validation set evaluates on the
     training set after every epoch (a forward pass over the data), which is timed too."""
@@ -128,10 +133,13 @@ def mbrl_alone(device, data, epochs, seed) -> float:
     buf = mbrl.util.replay_buffer.ReplayBuffer(
         len(obs), (OBS_DIM,), (ACT_DIM,), rng=np.random.default_rng(seed)
     )
-    buf.add_batch(obs, act, nxt, np.zeros(len(obs), np.float32), np.zeros(len(obs), bool))
+    done = np.zeros(len(obs), bool)
+    buf.add_batch(
+        obs, act, nxt, np.zeros(len(obs), np.float32), done, done
+    )  # terminated, truncated
     lr, wd = member_hparams(seed)
     synced(device)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model.update_normalizer(buf.get_all())
     train_it, _ = mbrl.util.common.get_basic_buffer_iterators(
         buf, BATCH, 0.0, ensemble_size=ENSEMBLE, shuffle_each_epoch=True, bootstrap_permutes=False
@@ -139,25 +147,30 @@ def mbrl_alone(device, data, epochs, seed) -> float:
     trainer = mbrl.models.ModelTrainer(model, optim_lr=lr, weight_decay=wd)
     trainer.train(train_it, dataset_val=None, num_epochs=epochs)
     synced(device)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def mbrl_child(device: str, members: int, n: int, epochs: int) -> float:
-    """The mbrl row, run in mbrl-lib's venv: all members one after the other; seconds."""
-    return sum(mbrl_alone(device, member_data(n, 100 + i), epochs, i) for i in range(members))
+def mbrl_child(device: str, members: int, n: int, epochs: int) -> tuple[float, float]:
+    """The mbrl row, run in mbrl-lib's venv: all members one after the other; wall and CPU
+    seconds of the timed regions (not the imports)."""
+    times = [mbrl_alone(device, member_data(n, 100 + i), epochs, i) for i in range(members)]
+    return sum(t[0] for t in times), sum(t[1] for t in times)
 
 
-def mbrl_row(device: str, members: int, n: int, epochs: int) -> float | str:
-    """Seconds of the mbrl row (a subprocess in mbrl-lib's venv), or why it is not available."""
+def mbrl_row(device: str, members: int, n: int, epochs: int) -> tuple[float, float] | str:
+    """Wall and CPU seconds of the mbrl row (a subprocess in mbrl-lib's venv), or why it is not
+    available."""
     if not MBRL_PYTHON.exists():
         return f"not available (no {MBRL_PYTHON}: run bench/setup_anchors.sh mbrl)"
     cmd = [str(MBRL_PYTHON), __file__, "--mbrl-child", "--device", device]
     cmd += ["--members", str(members), "--sizes", str(n), "--epochs", str(epochs)]
+    cmd += ["--threads", str(torch.get_num_threads())]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode != 0:
         return f"not available (mbrl-lib run failed: {out.stderr.strip()[-400:]})"
-    return float(out.stdout.strip().splitlines()[-1])
+    wall, cpu = out.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def time_size(task, device, members, n, epochs, rows) -> dict:
@@ -175,12 +188,14 @@ def time_size(task, device, members, n, epochs, rows) -> dict:
     for row in rows:
         load = loadavg()
         models = [new_model(task, device, i) for i in range(members)]
+        cpu = cpu_seconds()
         if row == "mbrl":
-            secs = mbrl_row(device, members, n, epochs)
-            if isinstance(secs, str):
-                out["mbrl"] = secs
-                print(f"N={n:>7}     mbrl: {secs}", flush=True)
+            timed = mbrl_row(device, members, n, epochs)
+            if isinstance(timed, str):
+                out["mbrl"] = timed
+                print(f"N={n:>7}     mbrl: {timed}", flush=True)
                 continue
+            secs, child_cpu = timed
         else:
             synced(device)
             start = time.perf_counter()
@@ -197,21 +212,28 @@ def time_size(task, device, members, n, epochs, rows) -> dict:
                 raise ValueError(f"expected rows among loop,alone,batched,mbrl, got {row!r}")
             synced(device)
             secs = time.perf_counter() - start
+        cpu = child_cpu if row == "mbrl" else cpu_seconds() - cpu
         out[row] = {
             "seconds_all_members": secs,
             "seconds_per_member_trial": secs / members,
+            # CPU seconds of the timed region (this process, or the mbrl child's): on a loaded
+            # machine wall time is mostly waiting; CPU time is closer to the work done.
+            "cpu_seconds_all_members": cpu,
             "load_before": load,
             "load_after": loadavg(),
         }
         print(
             f"N={n:>7} {row:>8}: {secs:8.2f} s for {members} members "
-            f"({secs / members:.2f} s per member-trial), load {load:.1f}",
+            f"({secs / members:.2f} s per member-trial), {cpu:8.2f} CPU-s, load {load:.1f}",
             flush=True,
         )
     for row in ("loop", "alone", "mbrl"):
         if isinstance(out.get(row), dict) and isinstance(out.get("batched"), dict):
             b = out["batched"]["seconds_all_members"]
             out[f"speedup_batched_vs_{row}"] = out[row]["seconds_all_members"] / b
+            out[f"cpu_ratio_{row}_over_batched"] = (
+                out[row]["cpu_seconds_all_members"] / out["batched"]["cpu_seconds_all_members"]
+            )
     return out
 
 
@@ -235,11 +257,14 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10000])
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--rows", default="loop,alone,batched,mbrl")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--mbrl-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.mbrl_child:
-        print(mbrl_child(args.device, args.members, args.sizes[0], args.epochs))
+        print(*mbrl_child(args.device, args.members, args.sizes[0], args.epochs))
         return
     from mbrlhpo.envs import get_task
 
