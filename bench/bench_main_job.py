@@ -115,8 +115,15 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--population", type=int, default=8)
     ap.add_argument("--trials", type=int, default=15)
+    ap.add_argument("--arms", default="before,after", help="which arms to run, in this order")
+    ap.add_argument(
+        "--workdir", type=Path, help="keep the study databases here (default: a temp dir)"
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    arms = [a for a in args.arms.split(",") if a]
+    if not set(arms) <= {"before", "after"} or not arms:
+        raise SystemExit(f"expected --arms among before,after; got {args.arms!r}")
     changed = native_changes(args.before)
     if changed:
         print(
@@ -127,11 +134,11 @@ def main() -> None:
         )
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench_main_job_") as tmp:
-        work = Path(tmp)
-        (work / "before").mkdir()
+        work = args.workdir or Path(tmp)
+        (work / "before").mkdir(parents=True, exist_ok=True)
         srcs = {"before": extract(args.before, work / "before"), "after": ROOT / "src"}
         for r in range(args.repeats):
-            for arm in ("before", "after"):
+            for arm in arms:
                 run = run_job(srcs[arm], work, f"{arm}{r}", args)
                 run["arm"] = arm
                 print(
@@ -161,7 +168,7 @@ def main() -> None:
         },
         "versions": {"python": platform.python_version()},
         "runs": runs,
-        "speedup_best": best["before"] / best["after"],
+        "speedup_best": best["before"] / best["after"] if len(best) == 2 else None,
         "all_same_results": all(r["same_results"] for r in runs),
     }
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=2))
