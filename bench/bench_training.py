@@ -2,17 +2,18 @@
 
 The paper's HalfCheetah dynamics model (`mbrlhpo.envs.get_task("halfcheetah")`, ensemble 5 of
 4 x 200 swish MLPs, batch 32) trained for ``--epochs`` epochs on N random transitions, for each
-N of ``--sizes``. Rows, all timed in the same process one after the other (ratios are what to
-quote; the machine's load is recorded around each):
+N of ``--sizes``. Rows, timed one after the other in one run (ratios are what to quote; the
+machine's load and each row's CPU seconds are recorded with it):
 
 - ``loop``: the training loop this project used before population batching (one member, one
   Python step per batch, ``torch.optim.Adam``, ``float(loss)`` per batch), once per member;
 - ``alone``: ``train_population`` with one job, once per member (what ``DynamicsModel.train``
   does today);
 - ``batched``: ``train_population`` with all M jobs at once (one M x E network);
-- ``mbrl``: mbrl-lib 0.2.0's ``ModelTrainer`` on the same data and model shape, once per member
-  (only where the package ``mbrl`` imports: run this script in a venv that has it, or the row
-  says "not available").
+- ``mbrl``: mbrl-lib 0.2.0's ``ModelTrainer`` on the same data and model shape, once per member,
+  in a subprocess of mbrl-lib's venv (``bench/setup_anchors.sh mbrl`` builds it in
+  bench/.anchors/mbrl; ``$MBRL_PYTHON`` to use another); without it the row says "not
+  available".
 
 Each member has its own data, seed, lr, weight decay. Per-trial time of one member =
 total / M. On the CPU (default) use small sizes on a shared machine; the GPU mode is
@@ -20,7 +21,8 @@ total / M. On the CPU (default) use small sizes on a shared machine; the GPU mod
 default there).
 
 Usage: PYTHONPATH=src python bench/bench_training.py [--device cpu] [--members 8]
-       [--sizes 10000] [--epochs 1] [--rows loop,alone,batched,mbrl] [--json out.json]
+       [--sizes 10000] [--epochs 1] [--rows loop,alone,batched,mbrl] [--threads T]
+       [--json out.json]
 """
 
 from __future__ import annotations
