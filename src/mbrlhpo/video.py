@@ -1,9 +1,10 @@
 """A video of an agent: one episode planned by the agent, rendered offscreen, written as a GIF.
 
 GIF because Pillow (already installed with matplotlib) writes it and every browser and viewer
-plays it; no ffmpeg is needed. GIF frame durations are whole centiseconds and viewers stretch
-delays under 20 ms to 100 ms, so tasks with a shorter control period (cartpole, reacher,
-pusher, hopper, hexapod: 8 to 40 ms) keep every k-th frame to play at (close to) real time.
+plays it; no ffmpeg is needed. GIF frame delays are whole centiseconds and viewers stretch
+delays under 20 ms to 100 ms, so a task whose control period is shorter or not a whole number of
+centiseconds keeps every k-th frame (:func:`gif_stride`; hopper's 8 ms: every 5th, 40 ms apart)
+to play in real time.
 The episode runs on the reference env (bit for bit the native env's physics) with the reset
 stream ``(seed, 0, 0)``.
 """
@@ -28,6 +29,19 @@ def check_video_path(path: str | os.PathLike) -> Path:
     return path
 
 
+def gif_stride(frame_s: float) -> int:
+    """Keep every k-th frame: the smallest k whose delay ``k frame_s`` is at least 20 ms and a
+    whole number of centiseconds (real time exactly), else the smallest at least 20 ms."""
+    if frame_s <= 0:
+        raise ValueError(f"expected a frame period > 0 s, got {frame_s}")
+    first = max(1, math.ceil(MIN_GIF_FRAME_S / frame_s - 1e-9))
+    for k in range(first, first + 10):
+        centis = 100 * k * frame_s
+        if abs(centis - round(centis)) < 1e-6:
+            return k
+    return first
+
+
 def write_gif(frames: list[np.ndarray], path: str | os.PathLike, frame_s: float) -> Path:
     """Writes ``frames`` (each ``(H x W x 3)`` uint8) to ``path`` (``.gif``), ``frame_s``
     seconds apart in real time (frames are dropped to keep GIF delays >= 20 ms)."""
@@ -38,7 +52,7 @@ def write_gif(frames: list[np.ndarray], path: str | os.PathLike, frame_s: float)
     path = check_video_path(path)
     if not frames:
         raise ValueError("expected at least one frame, got none")
-    stride = max(1, math.ceil(MIN_GIF_FRAME_S / frame_s - 1e-9))
+    stride = gif_stride(frame_s)
     kept = frames[::stride]
     images = [Image.fromarray(np.asarray(f, dtype=np.uint8)) for f in kept]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +62,7 @@ def write_gif(frames: list[np.ndarray], path: str | os.PathLike, frame_s: float)
         format="GIF",
         save_all=True,
         append_images=images[1:],
-        duration=max(20, round(1000 * frame_s * stride)),
+        duration=max(20, round(1000 * frame_s * stride, -1)),
         loop=0,
     )
     os.replace(tmp, path)
