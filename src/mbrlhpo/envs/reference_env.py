@@ -48,9 +48,9 @@ import gymnasium as gym  # noqa: E402
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
-from mbrlhpo.envs.render import FrameRenderer
-from mbrlhpo.envs.reset_rng import ResetRng
-from mbrlhpo.envs.tasks import TaskSpec, get_task, hopper_alive_bonus
+from mbrlhpo.envs.render import FrameRenderer  # noqa: E402
+from mbrlhpo.envs.reset_rng import ResetRng  # noqa: E402
+from mbrlhpo.envs.tasks import TaskSpec, get_task, hopper_alive_bonus  # noqa: E402
 
 _DIVERGENCE_WARNINGS = (
     mujoco.mjtWarning.mjWARN_BADQACC,
