@@ -21,28 +21,11 @@ Step semantics (shared with the native envs):
 from __future__ import annotations
 
 import math
-import os
-import sys
 from typing import Any, ClassVar
 
+from mbrlhpo.envs.headless_gl import use_headless_gl_default
 
-def _headless_gl_default() -> None:
-    """Without a display MuJoCo's default GL backend (GLFW) cannot open a context: default to
-    EGL (Mesa's surfaceless EGL renders in software where there is no GPU), else OSMesa, where
-    their libraries are installed. Read by mujoco at import; a MUJOCO_GL set by the user wins."""
-    if "MUJOCO_GL" in os.environ or not sys.platform.startswith("linux"):
-        return
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        return
-    from ctypes.util import find_library
-
-    for backend, library in (("egl", "EGL"), ("osmesa", "OSMesa")):
-        if find_library(library):
-            os.environ["MUJOCO_GL"] = backend
-            return
-
-
-_headless_gl_default()
+use_headless_gl_default()  # before mujoco is imported (it reads MUJOCO_GL then)
 
 import gymnasium as gym  # noqa: E402
 import mujoco  # noqa: E402
