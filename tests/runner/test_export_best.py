@@ -97,3 +97,40 @@ def test_damaged_or_missing_best_checkpoint_is_refused(study, tmp_path):
         st.mark_checkpoints_deleted([(result.best_member, last)])
     with pytest.raises(NoBestCheckpoint, match="was not kept"):
         best_checkpoint(copy_db)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not native_backend.available(), reason="native core not built")
+def test_hyperband_keeps_and_exports_its_best_job(tmp_path):
+    """A real (tiny) Hyperband study: only the best job's final checkpoint survives, and it is
+    the one exported."""
+    from mbrlhpo import _native
+
+    db = tmp_path / "hb.db"
+    result = tune(
+        "cartpole",
+        "hyperband",
+        trials=2,
+        budgets=(1, 3),
+        hb_iterations=1,
+        db=db,
+        agent_overrides=TINY,
+        baseline=False,
+        searched=["lr"],
+    )
+    ok = [j for j in result.hb_jobs if j["status"] == "ok"]
+    assert len(ok) >= 2
+    best = min(
+        (j for j in ok if j["trials"] == max(j["trials"] for j in ok)),
+        key=lambda j: (j["loss"], j["member"]),
+    )
+    assert result.best_member == best["member"]
+    with StudyStore(db, readonly=True) as st:
+        live = {(c["member"], c["trial"]) for c in st.checkpoints()}
+    assert live == {(best["member"], best["trials"])}
+    out = tmp_path / "hb.safetensors"
+    assert main(["export", "--db", str(db), "--out", str(out)]) == 0
+    agent = PETSAgent.load(result.best_checkpoint())
+    _, arrays = _native.core().load_model_file(str(out))
+    np.testing.assert_array_equal(arrays["layer0.weight"], agent.model.planner_weights().weights[0])
+    agent.close()
