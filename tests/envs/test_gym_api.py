@@ -135,6 +135,16 @@ def test_render_rgb_array(name):
     assert plain.render() is None  # no render mode: None
 
 
+def test_render_rgb_array_list_collects_frames():
+    env = gym.make(GYM_IDS["reacher"], render_mode="rgb_array_list", width=32, height=24)
+    env.reset(seed=0)
+    for _ in range(3):
+        env.step(env.action_space.sample())
+    frames = _renderer_or_skip(env)
+    assert len(frames) == 4 and frames[0].shape == (24, 32, 3)  # reset + 3 steps
+    env.close()
+
+
 def test_render_bad_mode_and_native_backend():
     with pytest.raises(ValueError, match="render_mode None or 'rgb_array'"):
         ReferenceEnv("cartpole", render_mode="human_please")

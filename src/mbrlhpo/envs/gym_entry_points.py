@@ -33,6 +33,11 @@ def make_single_env(name: str, **options: Any) -> gym.Env:
     return make_env(name, max_episode_steps=NO_STEP_LIMIT, **options)
 
 
+# gymnasium.make reads the creator's render modes: "rgb_array_list" then gets gymnasium's
+# RenderCollection wrapper over "rgb_array" (and "human" its HumanRendering, which needs pygame).
+make_single_env.metadata = {"render_modes": ["rgb_array"]}
+
+
 def make_vector_env(
     name: str,
     num_envs: int,
