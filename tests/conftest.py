@@ -2,6 +2,12 @@
 
 import pytest
 
+from mbrlhpo.envs.headless_gl import use_headless_gl_default
+
+# Before any test module imports mujoco: offscreen rendering (render_mode, --video) works
+# headless only with MUJOCO_GL chosen first.
+use_headless_gl_default()
+
 
 def pytest_collection_modifyitems(config, items):
     from mbrlhpo import _native

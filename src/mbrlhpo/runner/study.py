@@ -83,6 +83,17 @@ class Study:
     hb_jobs: list[dict] = field(default_factory=list)
     model_divergences: list[dict] = field(default_factory=list)  # ok trials, model rolled back
     baseline: Any = None  # the expert defaults' run, when mbrlhpo.tune ran it
+    db_path: str | None = None  # where the study is stored (set by run_study)
+    study_dir: str | None = None  # its checkpoints' directory (set by run_study)
+
+    def best_checkpoint(self) -> Path:
+        """The best member's checkpoint directory (verified; ``PETSAgent.load`` reads it).
+        See :func:`mbrlhpo.runner.best.best_checkpoint`."""
+        from mbrlhpo.runner.best import best_checkpoint
+
+        if self.db_path is None:
+            raise ValueError("this Study does not know its database (it was not run here)")
+        return best_checkpoint(self.db_path, self.study_dir)
 
     def frame(self, name: str):
         """One of the record lists (``trials``, ``schedule``, ``lineage``, ``failures``,
@@ -246,7 +257,9 @@ def run_study(
             st.record_event("study_error", detail={"error": repr(e)})
             raise
         st.record_event("study_done")
-        return collect(st, method, last_k)
+        result = collect(st, method, last_k)
+        result.db_path, result.study_dir = str(st.path), str(sdir)
+        return result
     finally:
         if own:
             st.close()
@@ -766,8 +779,14 @@ class _Runner:
                 rets.append(ret)
                 self._gc_member(m, keep=t)
             loss = -objective(rets, self.last_k)
+            best_before = best_hb_job(st.hb_jobs())
             st.record_hb_job(cid, m, full, budget, n_trials, loss, "ok")
-            self._gc_member(m, keep=n_trials if self.keep_final else None)
+            # The best job's final checkpoint stays (Study.best_checkpoint, mbrlhpo export).
+            best = best_hb_job(st.hb_jobs())
+            self._gc_member(m, keep=n_trials if self.keep_final or best["member"] == m else None)
+            if best_before is not None and best_before["member"] != best["member"]:
+                if not self.keep_final:
+                    self._gc_member(best_before["member"], keep=None)
             return loss
 
         run_hpbandster(self.method, space, evaluate, settings, self.seed)
@@ -830,6 +849,17 @@ def top5_curve(trials: list[dict], k: int = 5) -> list[dict]:
     return out
 
 
+def best_hb_job(jobs: list[dict]) -> dict | None:
+    """The best finished Hyperband/BOHB job: the lowest loss among the successful jobs of the
+    largest number of trials (ties: the lowest member), or None. A failed job does not change
+    it, so the runner can keep its checkpoint as the study goes."""
+    ok = [j for j in jobs if j["status"] == "ok"]
+    if not ok:
+        return None
+    max_t = max(j["trials"] for j in ok)
+    return min((j for j in ok if j["trials"] == max_t), key=lambda j: (j["loss"], j["member"]))
+
+
 def collect(store: StudyStore, method: str, last_k: int = DEFAULT_LAST_K) -> Study:
     """A ``Study`` result from the store."""
     trials = store.trials()
@@ -838,11 +868,8 @@ def collect(store: StudyStore, method: str, last_k: int = DEFAULT_LAST_K) -> Stu
     best_m, best_s, best_cfg, best_sched = None, -math.inf, None, []
     hb = store.hb_jobs() if method in ("hyperband", "bohb") else []
     if hb:
-        max_t = max(j["trials"] for j in hb)
-        ok = [j for j in hb if j["status"] == "ok"]
-        pool = [j for j in ok if j["trials"] == max_t] or ok
-        if pool:
-            j = min(pool, key=lambda j: (j["loss"], j["member"]))
+        j = best_hb_job(hb)
+        if j is not None:
             best_m, best_s, best_cfg = j["member"], -j["loss"], j["config"]
             best_sched = [
                 {"member": s["member"], "trial": s["trial"], "config": s["config"]}
