@@ -12,9 +12,14 @@
 
 namespace mbrlhpo {
 
+// The thread count a pool (or the batched environments) uses when asked for 0: the CPUs this
+// process may run on (sched_getaffinity: taskset, cgroups cpusets, Ray's and Slurm's pinning),
+// at most OMP_NUM_THREADS when that is a positive integer; at least 1.
+int DefaultThreadCount();
+
 class ThreadPool {
  public:
-  // num_threads <= 0: one per hardware thread.
+  // num_threads <= 0: DefaultThreadCount().
   explicit ThreadPool(int num_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;

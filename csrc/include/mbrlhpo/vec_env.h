@@ -22,7 +22,7 @@ struct VecEnvConfig {
   std::string task;        // one of cartpole, reacher, pusher, hopper, halfcheetah, hexapod
   std::string model_file;  // the task's MJCF (src/mbrlhpo/envs/assets/<task>.xml)
   int num_envs = 1;
-  int num_threads = 0;  // <= 0: one per hardware thread
+  int num_threads = 0;  // <= 0: DefaultThreadCount() (thread_pool.h)
   uint64_t seed = 0;
   int max_episode_steps = 0;  // <= 0: the task's steps per trial
 };
