@@ -67,12 +67,28 @@ class CemPlanner {
   int num_threads() const { return pool_.num_threads(); }
   int tile_rows() const { return tile_rows_; }
 
-  // Plans all members; validates them first (throws mbrlhpo::Error). Thread-safe (serialised).
-  void Plan(std::vector<CemMember>& members);
+  // Plans all members; validates them first (throws mbrlhpo::Error). Writes each member's
+  // outputs (out_mean, trace) through its pointers. Thread-safe (serialised).
+  void Plan(const std::vector<CemMember>& members);
 
  private:
   struct MemberState;
   struct Scratch;
+  // A unit of parallel work: candidates [begin, end) of a member (sampling) or rows
+  // [begin, end) of ensemble member e of a member (rollouts).
+  struct WorkItem {
+    int member, e, begin, end;
+  };
+
+  // The steps of Plan(), named like torch_planner.py's: validate and size buffers (returns the
+  // most iterations of any member), start from the warm start, then per iteration sample
+  // actions, roll out returns and refit the distribution; finally write the means.
+  int Prepare(const std::vector<CemMember>& members);
+  void StartFromWarmStart(const std::vector<CemMember>& members);
+  void SampleActions(const std::vector<CemMember>& members, int iteration);
+  void RolloutReturns(const std::vector<CemMember>& members, int iteration);
+  void RefitDistribution(const std::vector<CemMember>& members, int iteration);
+  void WriteMeans(const std::vector<CemMember>& members);
   void RolloutTile(const CemMember& m, MemberState& st, int iteration, int e, int row_begin,
                    int row_end, Scratch& s);
 
@@ -82,6 +98,7 @@ class CemPlanner {
   std::mutex mutex_;
   std::vector<std::unique_ptr<Scratch>> scratch_;
   std::vector<std::unique_ptr<MemberState>> states_;
+  std::vector<WorkItem> items_;  // reused across iterations and calls
 };
 
 }  // namespace mbrlhpo
