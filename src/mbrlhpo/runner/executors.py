@@ -70,9 +70,12 @@ class LockstepExecutor:
         self.plan_population = plan_population
 
     def run(self, members: Sequence[Any]) -> list[TrialOutcome]:
-        plan_population = self.plan_population
+        plan_population = owned = self.plan_population
         if plan_population is None:
-            from mbrlhpo.planning import plan_population
+            from mbrlhpo.planning import PopulationPlanner
+
+            # The population's own engine, created at its first plan and freed after the round.
+            plan_population = owned = PopulationPlanner()
 
         bar = None
         if self.progress:
@@ -138,6 +141,8 @@ class LockstepExecutor:
                 bar.update(1)
         if bar is not None:
             bar.close()
+        if owned is not self.plan_population:
+            owned.close()
         return outcomes
 
     @staticmethod

@@ -1,7 +1,7 @@
-"""Glue between CEMPlanner and the native planner in ``mbrlhpo._core`` (via ``_native``).
+"""Glue between CEMPlanner and the native CPU planner (``mbrlhpo._core.CemPlanner``).
 
-Weights are passed as NumPy views of the live torch tensors (no copies); the member spec is
-rebuilt at each call (cheap: validation only), so it always follows the model's tensors.
+Weights are passed as NumPy views of the live torch tensors (no copies); the member's problem
+is rebuilt at each call (cheap: validation only), so it always follows the model's tensors.
 """
 
 from __future__ import annotations
@@ -12,16 +12,34 @@ from typing import Any
 import numpy as np
 
 from mbrlhpo import _native
-from mbrlhpo.planning.torch_planner import PlanTrace
+from mbrlhpo.planning.engine import Engine, call_engine
+from mbrlhpo.planning.trace import PlanTrace
 
-_ENGINES: dict[int, Any] = {}
 
+class CpuEngine(Engine):
+    """The native CPU CEM engine: a thread pool and per-thread scratch, reused by every call.
 
-def engine(num_threads: int = 0) -> Any:
-    """The shared native CEM engine with ``num_threads`` threads (0: one per core)."""
-    if num_threads not in _ENGINES:
-        _ENGINES[num_threads] = _native.core().CemPlanner(num_threads=num_threads)
-    return _ENGINES[num_threads]
+    ``num_threads``: 0 (default) uses the CPUs this process may run on (its affinity), at most
+    ``OMP_NUM_THREADS``; a scheduler's assignment (e.g. Ray's ``num_cpus``) is passed here.
+    ``tile_rows``: most rows per work item (``None``: the measured default, docs/planner.md).
+    Plans depend on neither.
+    """
+
+    backend = "cpu"
+
+    def __init__(self, num_threads: int = 0, tile_rows: int | None = None) -> None:
+        if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 0:
+            raise ValueError(f"expected num_threads to be an int >= 0, got {num_threads!r}")
+        kwargs = {} if tile_rows is None else {"tile_rows": tile_rows}
+        super().__init__(_native.core().CemPlanner(num_threads=num_threads, **kwargs))
+
+    @property
+    def num_threads(self) -> int:
+        return int(self.handle.num_threads)
+
+    @property
+    def tile_rows(self) -> int:
+        return int(self.handle.tile_rows)
 
 
 def _view(t: Any) -> np.ndarray:
@@ -30,14 +48,10 @@ def _view(t: Any) -> np.ndarray:
     return t.detach().numpy()
 
 
-class NativeMember:
-    """One planner's native half: builds the member spec from the model at each call."""
+class CpuMember:
+    """One planner's native CPU half: the problem it poses, rebuilt from the model per call."""
 
-    def __init__(self, planner: Any, backend: str, num_threads: int = 0) -> None:
-        if backend != "cpu":
-            raise ValueError(
-                f"backend {backend!r} is not available in this build; expected 'cpu' or 'torch'"
-            )
+    def __init__(self, planner: Any) -> None:
         core = _native.core()
         names = list(core.planner_task_names())
         if planner.task.name not in names:
@@ -52,7 +66,6 @@ class NativeMember:
             )
         self.planner = planner
         self.precision = precision
-        self.engine = engine(num_threads)
 
     def spec(self) -> Any:
         p = self.planner
@@ -78,32 +91,16 @@ class NativeMember:
             precision=self.precision,
         )
 
-    def plan(
-        self, obs: np.ndarray, init_mean: np.ndarray, step: int, trace: bool
-    ) -> tuple[np.ndarray, PlanTrace | None]:
-        return plan_members([self], [obs], [init_mean], [step], trace)[0]
-
 
 def plan_members(
-    members: Sequence[NativeMember],
+    engine: CpuEngine,
+    members: Sequence[CpuMember],
     obs: Sequence[np.ndarray],
     init_means: Sequence[np.ndarray],
     steps: Sequence[int],
     trace: bool = False,
 ) -> list[tuple[np.ndarray, PlanTrace | None]]:
-    """Plan several members in one native call (the GIL released during the call)."""
-    engines = {id(m.engine) for m in members}
-    if len(engines) != 1:
-        raise ValueError("expected all members to share one native engine (same num_threads)")
-    specs = [m.spec() for m in members]
-    out = members[0].engine.plan(
-        specs,
-        [np.ascontiguousarray(o, dtype=np.float32) for o in obs],
-        [np.ascontiguousarray(i, dtype=np.float32) for i in init_means],
-        [int(s) % 2**32 for s in steps],
-        trace,
-    )
-    result = []
-    for mean, tr in out:
-        result.append((mean, PlanTrace(*tr) if tr is not None else None))
-    return result
+    """Plan several members in one native call on ``engine`` (the GIL released)."""
+    if not isinstance(engine, CpuEngine):
+        raise TypeError(f"expected a CpuEngine, got {type(engine).__name__}")
+    return call_engine(engine, [m.spec() for m in members], obs, init_means, steps, trace)
