@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "bf16_gemm.h"
 #include "bindings.h"
 #include "mbrlhpo/cem_planner.h"
 #include "mbrlhpo/errors.h"
 #include "mbrlhpo/rng.h"
-#include "mbrlhpo/thread_pool.h"
 
 namespace py = pybind11;
 

@@ -6,11 +6,13 @@
 #include <limits>
 #include <numeric>
 
+#include "blas.h"
+#include "ensemble_mlp.h"
 #include "fast_math.h"
-#include "mbrlhpo/blas.h"
 #include "mbrlhpo/errors.h"
 #include "mbrlhpo/planner_math.h"
 #include "mbrlhpo/rng.h"
+#include "thread_pool.h"
 
 namespace mbrlhpo {
 
@@ -101,12 +103,15 @@ void SampleNext(const float* out_t, const float* bias, const float* max_lv, cons
 
 }  // namespace
 
-CemPlanner::CemPlanner(int num_threads, int tile_rows) : pool_(num_threads), tile_rows_(tile_rows) {
+CemPlanner::CemPlanner(int num_threads, int tile_rows)
+    : pool_(std::make_unique<ThreadPool>(num_threads)), tile_rows_(tile_rows) {
   MBRLHPO_CHECK(tile_rows >= 1, "expected tile_rows >= 1, got ", tile_rows);
-  for (int t = 0; t < pool_.num_threads(); ++t) scratch_.push_back(std::make_unique<Scratch>());
+  for (int t = 0; t < pool_->num_threads(); ++t) scratch_.push_back(std::make_unique<Scratch>());
 }
 
 CemPlanner::~CemPlanner() = default;
+
+int CemPlanner::num_threads() const { return pool_->num_threads(); }
 
 void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration, int e,
                              int row_begin, int row_end, Scratch& s) {
@@ -282,7 +287,7 @@ void CemPlanner::SampleActions(const std::vector<CemMember>& members, int it) {
     const int num = members[mi].cem.population;
     for (int n0 = 0; n0 < num; n0 += 32) items_.push_back({mi, 0, n0, std::min(num, n0 + 32)});
   }
-  pool_.ParallelFor(static_cast<int64_t>(items_.size()), [&](int64_t b, int64_t en, int) {
+  pool_->ParallelFor(static_cast<int64_t>(items_.size()), [&](int64_t b, int64_t en, int) {
     for (int64_t q = b; q < en; ++q) {
       const CemMember& m = members[items_[q].member];
       MemberState& st = *states_[items_[q].member];
@@ -329,7 +334,7 @@ void CemPlanner::RolloutReturns(const std::vector<CemMember>& members, int it) {
   }
   std::atomic<int64_t> next{0};
   const int64_t num_items = static_cast<int64_t>(items_.size());
-  pool_.ParallelFor(pool_.num_threads(), [&](int64_t, int64_t, int thread) {
+  pool_->ParallelFor(pool_->num_threads(), [&](int64_t, int64_t, int thread) {
     Scratch& s = *scratch_[thread];
     for (int64_t q = next++; q < num_items; q = next++) {
       const WorkItem& item = items_[q];

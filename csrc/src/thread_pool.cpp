@@ -1,4 +1,4 @@
-#include "mbrlhpo/thread_pool.h"
+#include "thread_pool.h"
 
 #include <algorithm>
 #include <cerrno>

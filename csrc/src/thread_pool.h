@@ -10,16 +10,15 @@
 #include <thread>
 #include <vector>
 
+#include "mbrlhpo/cem_planner.h"  // DefaultThreadCount
+#include "mbrlhpo/export.h"
+
 namespace mbrlhpo {
 
-// The thread count a pool (or the batched environments) uses when asked for 0: the CPUs this
-// process may run on (sched_getaffinity: taskset, cgroups cpusets, Ray's and Slurm's pinning),
-// at most OMP_NUM_THREADS when that is a positive integer; at least 1.
-int DefaultThreadCount();
-
-class ThreadPool {
+// Exported for the C++ tests; not installed.
+class MBRLHPO_API ThreadPool {
  public:
-  // num_threads <= 0: DefaultThreadCount().
+  // num_threads <= 0: DefaultThreadCount() (mbrlhpo/cem_planner.h).
   explicit ThreadPool(int num_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "mbrlhpo/errors.h"
-#include "mbrlhpo/mujoco_model.h"
-#include "mbrlhpo/reset_rng.h"
-#include "mbrlhpo/thread_pool.h"
+#include "mujoco_model.h"
+#include "reset_rng.h"
+#include "thread_pool.h"
 
 namespace mbrlhpo {
 namespace {

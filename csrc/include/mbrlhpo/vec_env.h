@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "mbrlhpo/export.h"
 #include "mbrlhpo/tasks.h"
 
 namespace mbrlhpo {
@@ -27,7 +28,7 @@ struct VecEnvConfig {
   int max_episode_steps = 0;  // <= 0: the task's steps per trial
 };
 
-class VecEnv {
+class MBRLHPO_API VecEnv {
  public:
   explicit VecEnv(const VecEnvConfig& config);
   ~VecEnv();
