@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from mbrlhpo import _native
-from mbrlhpo.planning.engine import Engine, call_engine
+from mbrlhpo.planning.engine import Engine, call_engine, problem_settings
 from mbrlhpo.planning.trace import PlanTrace
 
 
@@ -70,7 +70,6 @@ class CpuMember:
     def spec(self) -> Any:
         p = self.planner
         w = p.model.planner_weights()
-        c = p.config
         return _native.core().CemMemberSpec(
             task=p.task.name,
             weights=[_view(x) for x in w.weights],
@@ -79,16 +78,7 @@ class CpuMember:
             min_logvar=_view(w.min_logvar),
             input_mean=_view(w.input_mean),
             input_std=_view(w.input_std),
-            action_low=p.low,
-            action_high=p.high,
-            horizon=c.horizon,
-            population=c.population,
-            num_elites=c.num_elites,
-            iterations=c.iterations,
-            alpha=float(c.alpha),
-            particles=c.particles,
-            seed=p.seed,
-            precision=self.precision,
+            **problem_settings(p, self.precision),
         )
 
 

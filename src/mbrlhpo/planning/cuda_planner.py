@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from mbrlhpo import _native
-from mbrlhpo.planning.engine import Engine, call_engine
+from mbrlhpo.planning.engine import Engine, call_engine, problem_settings
 from mbrlhpo.planning.trace import PlanTrace
 
 CUDA_PRECISIONS = ("tf32", "float32")
@@ -101,7 +101,6 @@ class CudaMember:
         """The native spec and the tensors it points into (kept alive during the call)."""
         p = self.planner
         w = p.model.planner_weights()
-        c = p.config
         dev = self.device
         ens = int(p.model.ensemble_size)
         sizes = [int(w.weights[0].shape[1])] + [int(x.shape[2]) for x in w.weights]
@@ -123,16 +122,7 @@ class CudaMember:
             min_logvar=_checked(w.min_logvar, "min_logvar", (1, obs_dim), dev),
             input_mean=_checked(w.input_mean, "input_mean", (1, in_dim), dev),
             input_std=_checked(w.input_std, "input_std", (1, in_dim), dev),
-            action_low=p.low,
-            action_high=p.high,
-            horizon=c.horizon,
-            population=c.population,
-            num_elites=c.num_elites,
-            iterations=c.iterations,
-            alpha=float(c.alpha),
-            particles=c.particles,
-            seed=p.seed,
-            precision=self.precision,
+            **problem_settings(p, self.precision),
         )
         keep = [*w.weights, *w.biases, w.max_logvar, w.min_logvar, w.input_mean, w.input_std]
         return spec, keep

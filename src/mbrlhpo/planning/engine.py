@@ -52,6 +52,24 @@ class Engine:
         self.close()
 
 
+def problem_settings(planner: Any, precision: str) -> dict[str, Any]:
+    """The part of a member's problem both native backends take alike: bounds, CEM settings,
+    seed and precision (keyword arguments of ``CemMemberSpec`` / ``CudaMemberSpec``)."""
+    c = planner.config
+    return dict(
+        action_low=planner.low,
+        action_high=planner.high,
+        horizon=c.horizon,
+        population=c.population,
+        num_elites=c.num_elites,
+        iterations=c.iterations,
+        alpha=float(c.alpha),
+        particles=c.particles,
+        seed=planner.seed,
+        precision=precision,
+    )
+
+
 def call_engine(
     engine: Engine,
     specs: Sequence[Any],
