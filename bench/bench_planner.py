@@ -84,19 +84,20 @@ def child(setting: str, backend: str, calls: int, tile: int, threads: int) -> di
     cfg = CEMConfig(elite_ratio=0.1, alpha=0.1, **s)
     native = backend in ("cpu", "cpu-bf16")
     precision = "bf16" if backend == "cpu-bf16" else "float32"
+    engine = None
+    if native:
+        from mbrlhpo.planning import CpuEngine
+
+        engine = CpuEngine(threads, tile_rows=tile or None)
     p = CEMPlanner(
         task,
         model,
         cfg,
         backend="cpu" if native else backend,
         seed=0,
-        num_threads=threads,
         precision=precision,
+        engine=engine,
     )
-    if native and tile:
-        from mbrlhpo import _native
-
-        p._native.engine = _native.core().CemPlanner(num_threads=threads, tile_rows=tile)
     rng = np.random.default_rng(0)
     obs = rng.normal(0, 0.1, task.obs_dim).astype(np.float32)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -110,7 +111,7 @@ def child(setting: str, backend: str, calls: int, tile: int, threads: int) -> di
         ts.append(dt)
         cpu_ratio.append((time.process_time() - c0) / dt)
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    n_threads = p._native.engine.num_threads if native else torch.get_num_threads()
+    n_threads = engine.num_threads if engine is not None else torch.get_num_threads()
     return dict(
         setting=setting,
         backend=backend,
@@ -118,7 +119,7 @@ def child(setting: str, backend: str, calls: int, tile: int, threads: int) -> di
         ms_min=min(ts) * 1e3,
         calls=calls,
         threads=n_threads,
-        tile_rows=p._native.engine.tile_rows if native else None,
+        tile_rows=engine.tile_rows if engine is not None else None,
         own_cpu_per_wall=statistics.median(cpu_ratio),
         per_call_ms=[t * 1e3 for t in ts],
         load_before=load0,

@@ -165,3 +165,27 @@ def test_installed_cmake_package_builds_the_example(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "MuJoCo 4.0.0" in proc.stdout and "task cartpole" in proc.stdout
+
+    # Huge but legal CEM settings with a valid checksum: one clear line and exit 1, not an
+    # uncaught std::bad_alloc (exit 134) (issue 12, point 10).
+    from safetensors.numpy import save_file
+
+    from mbrlhpo.planning.export import policy_checksum, read_policy
+
+    metadata, arrays = read_policy(policy)
+    ens = int(metadata["ensemble_size"])
+    metadata.update(
+        {"cem.population": str(1 << 24), "cem.particles": str(ens * ((1 << 20) // ens))}
+    )
+    metadata["sha256"] = policy_checksum(arrays, metadata)
+    huge = tmp_path / "huge.safetensors"
+    save_file(arrays, str(huge), metadata=metadata)
+    proc = subprocess.run(
+        [str(build / "cpp_controller"), str(huge), "--steps", "5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("error: ") and "GiB of planner memory" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

@@ -7,7 +7,7 @@
 #include "bindings.h"
 #include "mbrlhpo/build_info.h"
 #include "mbrlhpo/errors.h"
-#include "mbrlhpo/mujoco_model.h"
+#include "mujoco_model.h"
 #if defined(MBRLHPO_BINDINGS_CUDA)
 #include "mbrlhpo/cuda/device.h"
 #endif

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bf16_gemm.h"
 #include "bindings.h"
 #include "mbrlhpo/cem_planner.h"
 #include "mbrlhpo/errors.h"
@@ -117,6 +118,9 @@ std::shared_ptr<MemberSpec> MakeSpec(const std::string& task_name, const py::lis
 
 void RegisterPlanner(py::module_& m) {
   m.def("planner_task_names", &PlannerTaskNames, "Tasks the native planner knows.");
+  m.def("default_num_threads", &DefaultThreadCount,
+        "Threads the native planner and environments use for num_threads=0: the CPUs this "
+        "process may run on (its affinity), at most OMP_NUM_THREADS.");
   m.def(
       "rng_bits",
       [](uint64_t seed, uint32_t stream, uint32_t step, uint32_t iteration, uint32_t row,

@@ -1,4 +1,4 @@
-#include "mbrlhpo/bf16_gemm.h"
+#include "bf16_gemm.h"
 
 #include <immintrin.h>
 

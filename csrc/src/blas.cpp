@@ -1,4 +1,4 @@
-#include "mbrlhpo/blas.h"
+#include "blas.h"
 
 #include <cblas.h>
 

@@ -2,7 +2,7 @@
 
 #include <mujoco/mujoco.h>
 
-#include "mbrlhpo/blas.h"
+#include "blas.h"
 #include "mbrlhpo/build_config.h"
 #include "mbrlhpo/errors.h"
 

@@ -6,11 +6,13 @@
 #include <limits>
 #include <numeric>
 
+#include "blas.h"
+#include "ensemble_mlp.h"
 #include "fast_math.h"
-#include "mbrlhpo/blas.h"
 #include "mbrlhpo/errors.h"
 #include "mbrlhpo/planner_math.h"
 #include "mbrlhpo/rng.h"
+#include "thread_pool.h"
 
 namespace mbrlhpo {
 
@@ -101,12 +103,15 @@ void SampleNext(const float* out_t, const float* bias, const float* max_lv, cons
 
 }  // namespace
 
-CemPlanner::CemPlanner(int num_threads, int tile_rows) : pool_(num_threads), tile_rows_(tile_rows) {
+CemPlanner::CemPlanner(int num_threads, int tile_rows)
+    : pool_(std::make_unique<ThreadPool>(num_threads)), tile_rows_(tile_rows) {
   MBRLHPO_CHECK(tile_rows >= 1, "expected tile_rows >= 1, got ", tile_rows);
-  for (int t = 0; t < pool_.num_threads(); ++t) scratch_.push_back(std::make_unique<Scratch>());
+  for (int t = 0; t < pool_->num_threads(); ++t) scratch_.push_back(std::make_unique<Scratch>());
 }
 
 CemPlanner::~CemPlanner() = default;
+
+int CemPlanner::num_threads() const { return pool_->num_threads(); }
 
 void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration, int e,
                              int row_begin, int row_end, Scratch& s) {
@@ -169,17 +174,36 @@ void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration,
   std::copy(s.ret.begin(), s.ret.begin() + rows, out);
 }
 
-void CemPlanner::Plan(std::vector<CemMember>& members) {
+void CemPlanner::Plan(const std::vector<CemMember>& members) {
   std::lock_guard<std::mutex> lock(mutex_);
+  const int max_iterations = Prepare(members);
+  StartFromWarmStart(members);
+  // The planner's threads call sgemm concurrently: the BLAS itself runs single-threaded.
+  const int blas_threads = blas::NumThreads();
+  blas::SetNumThreads(1);
+  try {
+    for (int it = 0; it < max_iterations; ++it) {
+      SampleActions(members, it);
+      RolloutReturns(members, it);
+      RefitDistribution(members, it);
+    }
+  } catch (...) {
+    blas::SetNumThreads(blas_threads);
+    throw;
+  }
+  blas::SetNumThreads(blas_threads);
+  WriteMeans(members);
+}
+
+int CemPlanner::Prepare(const std::vector<CemMember>& members) {
   const int num_members = static_cast<int>(members.size());
-  // ---- validate and size buffers (no allocation once sizes have been seen)
   int max_iterations = 0, max_in = 0, max_width = 0, max_obs = 0;
   bool any_bf16 = false;
   while (static_cast<int>(states_.size()) < num_members) {
     states_.push_back(std::make_unique<MemberState>());
   }
   for (int mi = 0; mi < num_members; ++mi) {
-    CemMember& m = members[mi];
+    const CemMember& m = members[mi];
     MBRLHPO_CHECK(m.task != nullptr, "member ", mi, ": no task");
     m.net.Validate();
     m.cem.Validate(m.net.ensemble_size);
@@ -236,7 +260,11 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
     Grow(s.keys, tr);
     Grow(s.cand, tr);
   }
-  // ---- init CEM state
+  return max_iterations;
+}
+
+void CemPlanner::StartFromWarmStart(const std::vector<CemMember>& members) {
+  const int num_members = static_cast<int>(members.size());
   for (int mi = 0; mi < num_members; ++mi) {
     const CemMember& m = members[mi];
     MemberState& st = *states_[mi];
@@ -248,117 +276,118 @@ void CemPlanner::Plan(std::vector<CemMember>& members) {
       }
     }
   }
-  // The planner's threads call sgemm concurrently: the BLAS itself runs single-threaded.
-  const int blas_threads = blas::NumThreads();
-  blas::SetNumThreads(1);
-  struct Item {
-    int member, e, begin, end;
-  };
-  std::vector<Item> items;  // small; reused capacity would need a member, negligible cost
-  try {
-    for (int it = 0; it < max_iterations; ++it) {
-      // ---- sample candidates (parallel over members x candidates)
-      items.clear();
-      for (int mi = 0; mi < num_members; ++mi) {
-        if (it >= members[mi].cem.iterations) continue;
-        const int num = members[mi].cem.population;
-        for (int n0 = 0; n0 < num; n0 += 32) items.push_back({mi, 0, n0, std::min(num, n0 + 32)});
-      }
-      pool_.ParallelFor(static_cast<int64_t>(items.size()), [&](int64_t b, int64_t en, int) {
-        for (int64_t q = b; q < en; ++q) {
-          const CemMember& m = members[items[q].member];
-          MemberState& st = *states_[items[q].member];
-          const int act_dim = m.task->act_dim, horizon = m.cem.horizon;
-          const uint32_t prefix = rng::PrefixKey(m.seed, rng::kStreamActions, m.step, it);
-          for (int n = items[q].begin; n < items[q].end; ++n) {
-            float* out = st.samples.data() + static_cast<int64_t>(n) * horizon * act_dim;
-            for (int h = 0; h < horizon; ++h) {
-              for (int a = 0; a < act_dim; ++a) {
-                const int k = h * act_dim + a;
-                out[k] = planner_math::SampleAction(st.mean[k], st.var[k], m.action_low[a],
-                                                    m.action_high[a],
-                                                    planner_math::SampleUniform(prefix, n, k));
-              }
-            }
+}
+
+// Candidates' action sequences, parallel over (member, block of 32 candidates).
+void CemPlanner::SampleActions(const std::vector<CemMember>& members, int it) {
+  const int num_members = static_cast<int>(members.size());
+  items_.clear();
+  for (int mi = 0; mi < num_members; ++mi) {
+    if (it >= members[mi].cem.iterations) continue;
+    const int num = members[mi].cem.population;
+    for (int n0 = 0; n0 < num; n0 += 32) items_.push_back({mi, 0, n0, std::min(num, n0 + 32)});
+  }
+  pool_->ParallelFor(static_cast<int64_t>(items_.size()), [&](int64_t b, int64_t en, int) {
+    for (int64_t q = b; q < en; ++q) {
+      const CemMember& m = members[items_[q].member];
+      MemberState& st = *states_[items_[q].member];
+      const int act_dim = m.task->act_dim, horizon = m.cem.horizon;
+      const uint32_t prefix = rng::PrefixKey(m.seed, rng::kStreamActions, m.step, it);
+      for (int n = items_[q].begin; n < items_[q].end; ++n) {
+        float* out = st.samples.data() + static_cast<int64_t>(n) * horizon * act_dim;
+        for (int h = 0; h < horizon; ++h) {
+          for (int a = 0; a < act_dim; ++a) {
+            const int k = h * act_dim + a;
+            out[k] =
+                planner_math::SampleAction(st.mean[k], st.var[k], m.action_low[a], m.action_high[a],
+                                           planner_math::SampleUniform(prefix, n, k));
           }
         }
-      });
-      // ---- rollouts: (member, e, tile) items, dynamically scheduled
-      items.clear();
-      for (int mi = 0; mi < num_members; ++mi) {
-        const CemMember& m = members[mi];
-        if (it >= m.cem.iterations) continue;
-        const int rows = m.cem.population * (m.cem.particles / m.net.ensemble_size);
-        // Equal tiles of at most tile_rows rows (2000 rows -> 4 x 500, not 3 x 512 + 464), and
-        // at least kMinTilesPerMember per ensemble member (200 rows -> 100 + 100), so the
-        // threads finish together; the split depends on rows and tile_rows only (never on
-        // the thread count: plans are identical for any number of threads).
-        const int num_tiles = std::min(rows, std::max(kMinTilesPerMember, (rows + tr - 1) / tr));
-        const int base = rows / num_tiles, extra = rows % num_tiles;
-        for (int e = 0; e < m.net.ensemble_size; ++e) {
-          for (int q = 0, r0 = 0; q < num_tiles; ++q) {
-            const int r1 = r0 + base + (q < extra ? 1 : 0);
-            items.push_back({mi, e, r0, r1});
-            r0 = r1;
-          }
-        }
-      }
-      std::atomic<int64_t> next{0};
-      const int64_t num_items = static_cast<int64_t>(items.size());
-      pool_.ParallelFor(pool_.num_threads(), [&](int64_t, int64_t, int thread) {
-        Scratch& s = *scratch_[thread];
-        for (int64_t q = next++; q < num_items; q = next++) {
-          const Item& item = items[q];
-          RolloutTile(members[item.member], *states_[item.member], it, item.e, item.begin, item.end,
-                      s);
-        }
-      });
-      // ---- elites and update (per member, serial: small)
-      for (int mi = 0; mi < num_members; ++mi) {
-        const CemMember& m = members[mi];
-        if (it >= m.cem.iterations) continue;
-        MemberState& st = *states_[mi];
-        const int num = m.cem.population, ens = m.net.ensemble_size;
-        const int per = m.cem.particles / ens, k_el = m.cem.num_elites;
-        const int ha = m.cem.horizon * m.task->act_dim;
-        for (int n = 0; n < num; ++n) {
-          float sum = 0.0f;
-          for (int e = 0; e < ens; ++e) {
-            const float* r = st.row_returns.data() + (static_cast<int64_t>(e) * num + n) * per;
-            for (int j = 0; j < per; ++j) sum += r[j];
-          }
-          st.returns[n] = planner_math::FiniteOrNegInf(sum / static_cast<float>(m.cem.particles));
-        }
-        std::iota(st.order.begin(), st.order.begin() + num, 0);
-        const float* ret = st.returns.data();
-        std::partial_sort(st.order.begin(), st.order.begin() + k_el, st.order.begin() + num,
-                          [ret](int32_t x, int32_t y) {
-                            return planner_math::RanksBefore(ret[x], x, ret[y], y);
-                          });
-        const float alpha = m.cem.alpha;
-        for (int q = 0; q < ha; ++q) {
-          planner_math::RefitElement(st.samples.data(), st.order.data(), k_el, ha, q, alpha,
-                                     &st.mean[q], &st.var[q]);
-        }
-        if (m.trace_returns)
-          std::copy(ret, ret + num, m.trace_returns + static_cast<int64_t>(it) * num);
-        if (m.trace_elites) {
-          std::copy(st.order.begin(), st.order.begin() + k_el,
-                    m.trace_elites + static_cast<int64_t>(it) * k_el);
-        }
-        if (m.trace_means)
-          std::copy(st.mean.begin(), st.mean.begin() + ha,
-                    m.trace_means + static_cast<int64_t>(it) * ha);
-        if (m.trace_vars)
-          std::copy(st.var.begin(), st.var.begin() + ha,
-                    m.trace_vars + static_cast<int64_t>(it) * ha);
       }
     }
-  } catch (...) {
-    blas::SetNumThreads(blas_threads);
-    throw;
+  });
+}
+
+// Every candidate's particles through the model: (member, ensemble member, tile) items,
+// dynamically scheduled over the threads; each item's returns land in row_returns.
+void CemPlanner::RolloutReturns(const std::vector<CemMember>& members, int it) {
+  const int num_members = static_cast<int>(members.size());
+  const int tr = tile_rows_;
+  items_.clear();
+  for (int mi = 0; mi < num_members; ++mi) {
+    const CemMember& m = members[mi];
+    if (it >= m.cem.iterations) continue;
+    const int rows = m.cem.population * (m.cem.particles / m.net.ensemble_size);
+    // Equal tiles of at most tile_rows rows (2000 rows -> 4 x 500, not 3 x 512 + 464), and
+    // at least kMinTilesPerMember per ensemble member (200 rows -> 100 + 100), so the
+    // threads finish together; the split depends on rows and tile_rows only (never on
+    // the thread count: plans are identical for any number of threads).
+    const int num_tiles = std::min(rows, std::max(kMinTilesPerMember, (rows + tr - 1) / tr));
+    const int base = rows / num_tiles, extra = rows % num_tiles;
+    for (int e = 0; e < m.net.ensemble_size; ++e) {
+      for (int q = 0, r0 = 0; q < num_tiles; ++q) {
+        const int r1 = r0 + base + (q < extra ? 1 : 0);
+        items_.push_back({mi, e, r0, r1});
+        r0 = r1;
+      }
+    }
   }
-  blas::SetNumThreads(blas_threads);
+  std::atomic<int64_t> next{0};
+  const int64_t num_items = static_cast<int64_t>(items_.size());
+  pool_->ParallelFor(pool_->num_threads(), [&](int64_t, int64_t, int thread) {
+    Scratch& s = *scratch_[thread];
+    for (int64_t q = next++; q < num_items; q = next++) {
+      const WorkItem& item = items_[q];
+      RolloutTile(members[item.member], *states_[item.member], it, item.e, item.begin, item.end, s);
+    }
+  });
+}
+
+// Per member (serial: small): candidates' mean returns, the elites, the refit mean and variance,
+// and the trace.
+void CemPlanner::RefitDistribution(const std::vector<CemMember>& members, int it) {
+  const int num_members = static_cast<int>(members.size());
+  for (int mi = 0; mi < num_members; ++mi) {
+    const CemMember& m = members[mi];
+    if (it >= m.cem.iterations) continue;
+    MemberState& st = *states_[mi];
+    const int num = m.cem.population, ens = m.net.ensemble_size;
+    const int per = m.cem.particles / ens, k_el = m.cem.num_elites;
+    const int ha = m.cem.horizon * m.task->act_dim;
+    for (int n = 0; n < num; ++n) {
+      float sum = 0.0f;
+      for (int e = 0; e < ens; ++e) {
+        const float* r = st.row_returns.data() + (static_cast<int64_t>(e) * num + n) * per;
+        for (int j = 0; j < per; ++j) sum += r[j];
+      }
+      st.returns[n] = planner_math::FiniteOrNegInf(sum / static_cast<float>(m.cem.particles));
+    }
+    std::iota(st.order.begin(), st.order.begin() + num, 0);
+    const float* ret = st.returns.data();
+    std::partial_sort(
+        st.order.begin(), st.order.begin() + k_el, st.order.begin() + num,
+        [ret](int32_t x, int32_t y) { return planner_math::RanksBefore(ret[x], x, ret[y], y); });
+    const float alpha = m.cem.alpha;
+    for (int q = 0; q < ha; ++q) {
+      planner_math::RefitElement(st.samples.data(), st.order.data(), k_el, ha, q, alpha,
+                                 &st.mean[q], &st.var[q]);
+    }
+    if (m.trace_returns)
+      std::copy(ret, ret + num, m.trace_returns + static_cast<int64_t>(it) * num);
+    if (m.trace_elites) {
+      std::copy(st.order.begin(), st.order.begin() + k_el,
+                m.trace_elites + static_cast<int64_t>(it) * k_el);
+    }
+    if (m.trace_means)
+      std::copy(st.mean.begin(), st.mean.begin() + ha,
+                m.trace_means + static_cast<int64_t>(it) * ha);
+    if (m.trace_vars)
+      std::copy(st.var.begin(), st.var.begin() + ha, m.trace_vars + static_cast<int64_t>(it) * ha);
+  }
+}
+
+void CemPlanner::WriteMeans(const std::vector<CemMember>& members) {
+  const int num_members = static_cast<int>(members.size());
   for (int mi = 0; mi < num_members; ++mi) {
     const CemMember& m = members[mi];
     const int ha = m.cem.horizon * m.task->act_dim;

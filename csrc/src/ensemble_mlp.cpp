@@ -1,11 +1,11 @@
-#include "mbrlhpo/ensemble_mlp.h"
+#include "ensemble_mlp.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <vector>
 
+#include "blas.h"
 #include "fast_math.h"
-#include "mbrlhpo/blas.h"
 #include "mbrlhpo/errors.h"
 
 namespace mbrlhpo {

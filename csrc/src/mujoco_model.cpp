@@ -1,4 +1,4 @@
-#include "mbrlhpo/mujoco_model.h"
+#include "mujoco_model.h"
 
 #include <array>
 

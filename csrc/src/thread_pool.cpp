@@ -1,13 +1,52 @@
-#include "mbrlhpo/thread_pool.h"
+#include "thread_pool.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 namespace mbrlhpo {
+namespace {
+
+// The CPUs this process may run on; hardware_concurrency() where affinity is unknown.
+int AllowedCpuCount() {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int count = CPU_COUNT(&set);
+    if (count > 0) return count;
+  }
+#endif
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// OMP_NUM_THREADS as a positive integer, or 0 when unset or not one (OpenMP's lists such as
+// "4,2" give their first entry, as OpenMP does for the outer level).
+int OmpNumThreads() {
+  const char* value = std::getenv("OMP_NUM_THREADS");
+  if (value == nullptr) return 0;
+  errno = 0;
+  char* end = nullptr;
+  const long n = std::strtol(value, &end, 10);
+  if (errno != 0 || end == value || (*end != '\0' && *end != ',') || n <= 0) return 0;
+  return static_cast<int>(std::min<long>(n, 1 << 16));
+}
+
+}  // namespace
+
+int DefaultThreadCount() {
+  int count = AllowedCpuCount();
+  const int omp = OmpNumThreads();
+  if (omp > 0) count = std::min(count, omp);
+  return std::max(1, count);
+}
 
 ThreadPool::ThreadPool(int num_threads) {
-  if (num_threads <= 0) {
-    num_threads = std::max(1u, std::thread::hardware_concurrency());
-  }
+  if (num_threads <= 0) num_threads = DefaultThreadCount();
   num_threads_ = num_threads;
   workers_.reserve(num_threads_ - 1);
   for (int t = 1; t < num_threads_; ++t) {

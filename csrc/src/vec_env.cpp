@@ -8,8 +8,9 @@
 #include <vector>
 
 #include "mbrlhpo/errors.h"
-#include "mbrlhpo/mujoco_model.h"
-#include "mbrlhpo/reset_rng.h"
+#include "mujoco_model.h"
+#include "reset_rng.h"
+#include "thread_pool.h"
 
 namespace mbrlhpo {
 namespace {
@@ -243,7 +244,9 @@ VecEnv::VecEnv(const VecEnvConfig& config) : impl_(std::make_unique<Impl>()) {
   }
   mjBatchConfig batch_config;
   mjb_defaultConfig(&batch_config);
-  batch_config.nthread = config.num_threads;
+  // MuJoCo's own default is one thread per core of the node: resolve 0 here instead, so the
+  // environments keep to this process's CPU affinity and OMP_NUM_THREADS like the planner.
+  batch_config.nthread = config.num_threads > 0 ? config.num_threads : DefaultThreadCount();
   batch_config.persistent = 1;
   char error[1000] = "";
   s.batch.reset(mjb_makeBatch(m, s.num_envs, &batch_config, error, sizeof(error)));

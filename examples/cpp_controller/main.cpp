@@ -26,11 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "mbrlhpo/build_info.h"
-#include "mbrlhpo/errors.h"
-#include "mbrlhpo/model_file.h"
-#include "mbrlhpo/tasks.h"
-#include "mbrlhpo/vec_env.h"
+#include "mbrlhpo/mbrlhpo.h"  // the whole consumer API
 
 namespace {
 

@@ -242,10 +242,14 @@ def tune(
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     executor = executor or ("lockstep" if lockstep else "sequential")
+    population_planner = None
     if executor == "lockstep":
-        from mbrlhpo.planning import plan_population
+        from mbrlhpo.planning import PopulationPlanner
 
-        runner_executor = LockstepExecutor(plan_population, progress=progress)
+        # The study owns the population's planning engine: created at its first plan, freed
+        # when the study returns (or fails).
+        population_planner = PopulationPlanner()
+        runner_executor = LockstepExecutor(population_planner, progress=progress)
     elif executor == "sequential":
         runner_executor = SequentialExecutor()
     elif executor == "ray":
@@ -258,26 +262,35 @@ def tune(
     factory = make_factory(
         env, profile, device, planner_backend, fixed, episode_store=study_dir_for(db) / "episodes"
     )
-    study = run_study(
-        method,
-        factory,
-        space,
-        db,
-        trials=trials,
-        population=population,
-        seed=seed,
-        base_config=base,
-        pbt=pbt,
-        hyperband=hyperband,
-        last_k=last_k,
-        on_round=on_round,
-        keep_final_checkpoints=keep_final_checkpoints,
-        keep_checkpoints_every=keep_checkpoints_every,
-        executor=runner_executor,
-        env=env,
-        agent_settings={"profile": profile, "defaults": defaults, "group": group, "fixed": fixed},
-        fixed={"profile": profile, "defaults": defaults, "group": group, "agent": fixed},
-    )
+    try:
+        study = run_study(
+            method,
+            factory,
+            space,
+            db,
+            trials=trials,
+            population=population,
+            seed=seed,
+            base_config=base,
+            pbt=pbt,
+            hyperband=hyperband,
+            last_k=last_k,
+            on_round=on_round,
+            keep_final_checkpoints=keep_final_checkpoints,
+            keep_checkpoints_every=keep_checkpoints_every,
+            executor=runner_executor,
+            env=env,
+            agent_settings={
+                "profile": profile,
+                "defaults": defaults,
+                "group": group,
+                "fixed": fixed,
+            },
+            fixed={"profile": profile, "defaults": defaults, "group": group, "agent": fixed},
+        )
+    finally:
+        if population_planner is not None:
+            population_planner.close()
     if baseline:
         max_trials = budgets[1] if budgets else (hyperband.max_budget if hyperband else trials)
         study.baseline = run_baseline(

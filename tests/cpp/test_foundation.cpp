@@ -4,12 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "blas.h"
 #include "check.h"
-#include "mbrlhpo/blas.h"
 #include "mbrlhpo/build_info.h"
 #include "mbrlhpo/errors.h"
-#include "mbrlhpo/mujoco_model.h"
-#include "mbrlhpo/thread_pool.h"
+#include "mujoco_model.h"
+#include "thread_pool.h"
 
 namespace {
 

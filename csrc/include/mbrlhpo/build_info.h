@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "mbrlhpo/export.h"
+
 namespace mbrlhpo {
 
 struct BuildInfo {
@@ -17,9 +19,9 @@ struct BuildInfo {
   std::string compiler;
 };
 
-BuildInfo GetBuildInfo();
+MBRLHPO_API BuildInfo GetBuildInfo();
 
 // Throws mbrlhpo::Error unless the loaded MuJoCo library is the version the core was built for.
-void CheckMuJoCoVersion();
+MBRLHPO_API void CheckMuJoCoVersion();
 
 }  // namespace mbrlhpo

@@ -13,17 +13,24 @@
 #include <mutex>
 #include <vector>
 
-#include "mbrlhpo/ensemble_mlp.h"
+#include "mbrlhpo/ensemble_view.h"
+#include "mbrlhpo/export.h"
 #include "mbrlhpo/planner_task.h"
-#include "mbrlhpo/thread_pool.h"
 
 namespace mbrlhpo {
+
+class ThreadPool;  // csrc/src/thread_pool.h
+
+// The thread count the planner (and the batched environments) use when asked for 0: the CPUs
+// this process may run on (sched_getaffinity: taskset, cgroup cpusets, Ray's and Slurm's
+// pinning), at most OMP_NUM_THREADS when that is a positive integer; at least 1.
+MBRLHPO_API int DefaultThreadCount();
 
 // Arithmetic of the hidden-to-hidden layers: float32 (default) or BF16 inputs with fp32
 // accumulation (AVX512_BF16 CPUs only; Plan() throws elsewhere).
 enum class Precision { kFloat32 = 0, kBfloat16 = 1 };
 
-struct CemSettings {
+struct MBRLHPO_API CemSettings {
   int horizon = 30;
   int population = 500;
   int num_elites = 50;
@@ -54,7 +61,7 @@ struct CemMember {
   float* trace_vars = nullptr;
 };
 
-class CemPlanner {
+class MBRLHPO_API CemPlanner {
  public:
   // num_threads <= 0: one per hardware thread. tile_rows: most rows per work item (each
   // ensemble member's rows are split into equal tiles, at least 2). 512 measured best on a
@@ -64,24 +71,41 @@ class CemPlanner {
   ~CemPlanner();
   CemPlanner(const CemPlanner&) = delete;
   CemPlanner& operator=(const CemPlanner&) = delete;
-  int num_threads() const { return pool_.num_threads(); }
+  int num_threads() const;
   int tile_rows() const { return tile_rows_; }
 
-  // Plans all members; validates them first (throws mbrlhpo::Error). Thread-safe (serialised).
-  void Plan(std::vector<CemMember>& members);
+  // Plans all members; validates them first (throws mbrlhpo::Error). Writes each member's
+  // outputs (out_mean, trace) through its pointers. Thread-safe (serialised).
+  void Plan(const std::vector<CemMember>& members);
 
  private:
   struct MemberState;
   struct Scratch;
+  // A unit of parallel work: candidates [begin, end) of a member (sampling) or rows
+  // [begin, end) of ensemble member e of a member (rollouts).
+  struct WorkItem {
+    int member, e, begin, end;
+  };
+
+  // The steps of Plan(), named like torch_planner.py's: validate and size buffers (returns the
+  // most iterations of any member), start from the warm start, then per iteration sample
+  // actions, roll out returns and refit the distribution; finally write the means.
+  int Prepare(const std::vector<CemMember>& members);
+  void StartFromWarmStart(const std::vector<CemMember>& members);
+  void SampleActions(const std::vector<CemMember>& members, int iteration);
+  void RolloutReturns(const std::vector<CemMember>& members, int iteration);
+  void RefitDistribution(const std::vector<CemMember>& members, int iteration);
+  void WriteMeans(const std::vector<CemMember>& members);
   void RolloutTile(const CemMember& m, MemberState& st, int iteration, int e, int row_begin,
                    int row_end, Scratch& s);
 
-  ThreadPool pool_;
+  std::unique_ptr<ThreadPool> pool_;
   int tile_rows_;
   int max_width_ = 0;  // widest layer of the current Plan() call (bf16 scratch stride)
   std::mutex mutex_;
   std::vector<std::unique_ptr<Scratch>> scratch_;
   std::vector<std::unique_ptr<MemberState>> states_;
+  std::vector<WorkItem> items_;  // reused across iterations and calls
 };
 
 }  // namespace mbrlhpo

@@ -5,10 +5,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "mbrlhpo/export.h"
+
 namespace mbrlhpo {
 
 // Raised for bad input (shapes, values, files) and for failures of libraries the core calls.
-class Error : public std::runtime_error {
+class MBRLHPO_API Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

@@ -30,7 +30,8 @@
 #include <vector>
 
 #include "mbrlhpo/cem_planner.h"
-#include "mbrlhpo/ensemble_mlp.h"
+#include "mbrlhpo/ensemble_view.h"
+#include "mbrlhpo/export.h"
 #include "mbrlhpo/planner_task.h"
 
 namespace mbrlhpo {
@@ -44,10 +45,10 @@ inline constexpr uint64_t kMaxModelFileBytes = uint64_t{2} << 30;
 inline constexpr uint64_t kMaxPlannerBytes = uint64_t{16} << 30;
 
 // SHA-256 of a byte range, lowercase hex (64 characters).
-std::string Sha256Hex(const void* data, size_t size);
+MBRLHPO_API std::string Sha256Hex(const void* data, size_t size);
 
 // One tensor of a safetensors file (bytes copied out of the file).
-struct SafetensorsTensor {
+struct MBRLHPO_API SafetensorsTensor {
   std::string dtype;           // "F32", "F64", "I32", ... (safetensors names)
   std::vector<int64_t> shape;  // C order
   std::vector<uint8_t> data;   // little-endian element bytes
@@ -60,13 +61,14 @@ struct SafetensorsFile {
 };
 
 // Strictly parses a whole safetensors file held in memory. `origin` names it in error messages.
-SafetensorsFile ParseSafetensors(const uint8_t* data, size_t size, const std::string& origin);
+MBRLHPO_API SafetensorsFile ParseSafetensors(const uint8_t* data, size_t size,
+                                             const std::string& origin);
 
 // The checksum defined above, over parsed tensors and metadata ("sha256" itself excluded).
-std::string ModelFileChecksum(const SafetensorsFile& file);
+MBRLHPO_API std::string ModelFileChecksum(const SafetensorsFile& file);
 
 // A verified exported policy: the ensemble's weights and normaliser, the task and CEM settings.
-class ModelFile {
+class MBRLHPO_API ModelFile {
  public:
   // Reads and verifies `path`; throws mbrlhpo::Error (truncated, corrupted, wrong format or
   // version, inconsistent shapes, unknown task...).
@@ -110,7 +112,7 @@ class ModelFile {
 // `step`, returns the clipped first action, shifts the warm start by one step (tail: middle of
 // the action range) and increments `step`. For the same file, seed, step, warm start and
 // observation the action equals the Python native planner's, whatever the thread count.
-class FilePlanner {
+class MBRLHPO_API FilePlanner {
  public:
   FilePlanner(std::shared_ptr<const ModelFile> file, uint64_t seed, int num_threads = 0);
 
@@ -140,7 +142,7 @@ class FilePlanner {
 
 // Loads and verifies an exported policy and builds its planner (seed: the CEM noise seed, e.g.
 // ModelFile::seed() for the exporting agent's; num_threads <= 0: one per hardware thread).
-std::unique_ptr<FilePlanner> LoadPlanner(const std::string& path, uint64_t seed,
-                                         int num_threads = 0);
+MBRLHPO_API std::unique_ptr<FilePlanner> LoadPlanner(const std::string& path, uint64_t seed,
+                                                     int num_threads = 0);
 
 }  // namespace mbrlhpo

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "mbrlhpo/export.h"
+
 namespace mbrlhpo {
 
 struct PlannerTask {
@@ -38,7 +40,7 @@ PlannerTask MakePlannerTask(const std::string& name) {
 }
 
 // The registered task called `name`; throws mbrlhpo::Error listing the names if unknown.
-const PlannerTask& FindPlannerTask(const std::string& name);
-std::vector<std::string> PlannerTaskNames();
+MBRLHPO_API const PlannerTask& FindPlannerTask(const std::string& name);
+MBRLHPO_API std::vector<std::string> PlannerTaskNames();
 
 }  // namespace mbrlhpo

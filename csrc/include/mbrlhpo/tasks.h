@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "mbrlhpo/export.h"
 #include "mbrlhpo/tasks/cartpole.h"
 #include "mbrlhpo/tasks/halfcheetah.h"
 #include "mbrlhpo/tasks/hexapod.h"
@@ -28,9 +29,9 @@ struct TaskInfo {
 };
 
 // All tasks, in the order cartpole, reacher, pusher, hopper, halfcheetah, hexapod.
-const std::vector<TaskInfo>& AllTasks();
+MBRLHPO_API const std::vector<TaskInfo>& AllTasks();
 // Throws mbrlhpo::Error listing the names when `name` is unknown.
-const TaskInfo& GetTaskInfo(const std::string& name);
+MBRLHPO_API const TaskInfo& GetTaskInfo(const std::string& name);
 
 // Calls fn(TaskStruct{}) with the struct of task `id`, e.g.
 //   DispatchTask(id, [&](auto task) { using Task = decltype(task); ... });
@@ -54,7 +55,7 @@ decltype(auto) DispatchTask(TaskId id, Fn&& fn) {
 }
 
 // Reward and termination of task `id` on one transition (double), for callers without templates.
-double TaskReward(TaskId id, const double* action, const double* next_obs);
-bool TaskTerminated(TaskId id, const double* next_obs);
+MBRLHPO_API double TaskReward(TaskId id, const double* action, const double* next_obs);
+MBRLHPO_API bool TaskTerminated(TaskId id, const double* next_obs);
 
 }  // namespace mbrlhpo

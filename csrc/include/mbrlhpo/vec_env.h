@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "mbrlhpo/export.h"
 #include "mbrlhpo/tasks.h"
 
 namespace mbrlhpo {
@@ -22,12 +23,12 @@ struct VecEnvConfig {
   std::string task;        // one of cartpole, reacher, pusher, hopper, halfcheetah, hexapod
   std::string model_file;  // the task's MJCF (src/mbrlhpo/envs/assets/<task>.xml)
   int num_envs = 1;
-  int num_threads = 0;  // <= 0: one per hardware thread
+  int num_threads = 0;  // <= 0: DefaultThreadCount() (thread_pool.h)
   uint64_t seed = 0;
   int max_episode_steps = 0;  // <= 0: the task's steps per trial
 };
 
-class VecEnv {
+class MBRLHPO_API VecEnv {
  public:
   explicit VecEnv(const VecEnvConfig& config);
   ~VecEnv();

@@ -429,6 +429,7 @@ class PETSAgent:
 
     def close(self) -> None:
         self.env.close()
+        self.planner.close()
 
 
 class _Episode:

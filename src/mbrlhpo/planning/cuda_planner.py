@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from mbrlhpo import _native
-from mbrlhpo.planning.torch_planner import PlanTrace
+from mbrlhpo.planning.engine import Engine, call_engine, problem_settings
+from mbrlhpo.planning.trace import PlanTrace
 
 CUDA_PRECISIONS = ("tf32", "float32")
-_ENGINES: dict[int, Any] = {}
 
 
 def cuda_planner_available() -> bool:
@@ -45,11 +45,16 @@ def require_cuda_planner() -> Any:
     return core
 
 
-def engine(device: int) -> Any:
-    """The shared native CUDA planner of device ``device`` (buffers and graphs are kept)."""
-    if device not in _ENGINES:
-        _ENGINES[device] = require_cuda_planner().CudaPlanner(device)
-    return _ENGINES[device]
+class CudaEngine(Engine):
+    """The native CUDA planner of one device: its buffers and CUDA graphs, reused by every call."""
+
+    backend = "cuda"
+
+    def __init__(self, device: int = 0) -> None:
+        if isinstance(device, bool) or not isinstance(device, int) or device < 0:
+            raise ValueError(f"expected a CUDA device index >= 0, got {device!r}")
+        super().__init__(require_cuda_planner().CudaPlanner(device))
+        self.device = device
 
 
 def _checked(t: torch.Tensor, name: str, shape: tuple[int, ...], device: torch.device) -> int:
@@ -82,7 +87,6 @@ class CudaMember:
         self.planner = planner
         self.precision = precision
         self.device = self._model_device()
-        self.engine = engine(self.device.index)
 
     def _model_device(self) -> torch.device:
         dev = self.planner.model.planner_weights().input_mean.device
@@ -97,7 +101,6 @@ class CudaMember:
         """The native spec and the tensors it points into (kept alive during the call)."""
         p = self.planner
         w = p.model.planner_weights()
-        c = p.config
         dev = self.device
         ens = int(p.model.ensemble_size)
         sizes = [int(w.weights[0].shape[1])] + [int(x.shape[2]) for x in w.weights]
@@ -119,34 +122,24 @@ class CudaMember:
             min_logvar=_checked(w.min_logvar, "min_logvar", (1, obs_dim), dev),
             input_mean=_checked(w.input_mean, "input_mean", (1, in_dim), dev),
             input_std=_checked(w.input_std, "input_std", (1, in_dim), dev),
-            action_low=p.low,
-            action_high=p.high,
-            horizon=c.horizon,
-            population=c.population,
-            num_elites=c.num_elites,
-            iterations=c.iterations,
-            alpha=float(c.alpha),
-            particles=c.particles,
-            seed=p.seed,
-            precision=self.precision,
+            **problem_settings(p, self.precision),
         )
         keep = [*w.weights, *w.biases, w.max_logvar, w.min_logvar, w.input_mean, w.input_std]
         return spec, keep
 
-    def plan(
-        self, obs: np.ndarray, init_mean: np.ndarray, step: int, trace: bool
-    ) -> tuple[np.ndarray, PlanTrace | None]:
-        return plan_members([self], [obs], [init_mean], [step], trace)[0]
-
 
 def plan_members(
+    engine: CudaEngine,
     members: Sequence[CudaMember],
     obs: Sequence[np.ndarray],
     init_means: Sequence[np.ndarray],
     steps: Sequence[int],
     trace: bool = False,
 ) -> list[tuple[np.ndarray, PlanTrace | None]]:
-    """Plan several members (models on one device) in one native call on its current stream."""
+    """Plan several members (models on the engine's device) in one native call on its current
+    stream."""
+    if not isinstance(engine, CudaEngine):
+        raise TypeError(f"expected a CudaEngine, got {type(engine).__name__}")
     devices = {m.device for m in members}
     if len(devices) != 1:
         raise ValueError(
@@ -154,19 +147,16 @@ def plan_members(
             f"{sorted(map(str, devices))}"
         )
     device = members[0].device
+    if device.index != engine.device:
+        raise ValueError(
+            f"expected the models on the engine's device cuda:{engine.device}, got {device}"
+        )
     specs, keep = [], []
     for m in members:
         s, k = m.spec()
         specs.append(s)
         keep.extend(k)
     stream = torch.cuda.current_stream(device)
-    out = members[0].engine.plan(
-        specs,
-        [np.ascontiguousarray(o, dtype=np.float32) for o in obs],
-        [np.ascontiguousarray(i, dtype=np.float32) for i in init_means],
-        [int(s) % 2**32 for s in steps],
-        trace,
-        int(stream.cuda_stream),
-    )
+    out = call_engine(engine, specs, obs, init_means, steps, trace, int(stream.cuda_stream))
     del keep  # the tensors stayed alive (and in place) for the whole call
-    return [(mean, PlanTrace(*tr) if tr is not None else None) for mean, tr in out]
+    return out

@@ -10,7 +10,8 @@ import torch
 
 from mbrlhpo.planning import torch_planner
 from mbrlhpo.planning.config import CEMConfig
-from mbrlhpo.planning.torch_planner import PlanTrace
+from mbrlhpo.planning.engine import Engine
+from mbrlhpo.planning.trace import PlanTrace
 
 BACKENDS = ("cpu", "torch", "cuda")
 PRECISIONS = ("float32", "bf16", "tf32")
@@ -29,7 +30,12 @@ class CEMPlanner:
         backend: ``"cpu"`` (native C++), ``"torch"`` (reference) or ``"cuda"`` (native GPU).
         seed: seed of the counter-based noise (0 <= seed < 2^64); with the plan counter it fixes
             every sample, independently of threads and backend.
-        num_threads: threads of the native backend (0: one per core); plans do not depend on it.
+        num_threads: threads of the engine this planner creates for itself on the ``"cpu"``
+            backend (0: the CPUs this process may use, at most ``OMP_NUM_THREADS``); plans do
+            not depend on it.
+        engine: the native engine to plan on (a :class:`CpuEngine` for ``"cpu"``, a
+            :class:`CudaEngine` for ``"cuda"``), owned by the caller; ``None``: the planner
+            creates its own at its first plan and frees it in :meth:`close`.
         precision: ``"float32"`` (default on ``"cpu"`` and ``"torch"``), ``"bf16"``: the
             ``"cpu"`` backend's hidden-to-hidden layers with BF16 inputs and float32 accumulation
             (AVX512_BF16 CPUs only; raises elsewhere), or ``"tf32"`` (default on ``"cuda"``):
@@ -51,6 +57,7 @@ class CEMPlanner:
         *,
         num_threads: int = 0,
         precision: str | None = None,
+        engine: Engine | None = None,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"expected backend in {BACKENDS}, got {backend!r}")
@@ -82,14 +89,47 @@ class CEMPlanner:
         self._native: Any = None
         self.config = self._validated(config)
         self._init_mean = np.tile(self.mid, (config.horizon, 1))
+        if backend == "torch" and engine is not None:
+            raise ValueError("backend 'torch' runs no native engine; expected engine=None")
         if backend == "cuda":
             from mbrlhpo.planning.cuda_planner import CudaMember
 
             self._native = CudaMember(self, precision)
         elif backend == "cpu":
-            from mbrlhpo.planning.native_planner import NativeMember
+            from mbrlhpo.planning.cpu_planner import CpuMember
 
-            self._native = NativeMember(self, backend, num_threads)
+            self._native = CpuMember(self)
+        if engine is not None:
+            _check_engine(engine, backend)
+        self._num_threads = num_threads
+        self._engine = engine
+        self._owns_engine = False
+
+    # ------------------------------------------------------------------ engine
+    @property
+    def engine(self) -> Engine | None:
+        """The native engine this planner plans on alone (``None`` before its first plan)."""
+        return self._engine
+
+    def _own_engine(self) -> Engine:
+        if self._engine is None:
+            if self.backend == "cuda":
+                from mbrlhpo.planning.cuda_planner import CudaEngine
+
+                self._engine = CudaEngine(self._native.device.index)
+            else:
+                from mbrlhpo.planning.cpu_planner import CpuEngine
+
+                self._engine = CpuEngine(self._num_threads)
+            self._owns_engine = True
+        return self._engine
+
+    def close(self) -> None:
+        """Frees the engine this planner created for itself (not one it was given)."""
+        if self._owns_engine and self._engine is not None:
+            self._engine.close()
+            self._engine = None
+            self._owns_engine = False
 
     def _validated(self, config: CEMConfig) -> CEMConfig:
         if not isinstance(config, CEMConfig):
@@ -174,16 +214,48 @@ class CEMPlanner:
                 trace=trace,
             )
             return self._finish(mean.cpu().numpy()), tr
-        mean, tr = self._native.plan(o, self._init_mean, self.step, trace)
+        [(mean, tr)] = _plan_native(self._own_engine(), [self], [o], trace)
         return self._finish(mean), tr
 
 
-def plan_population(planners: Sequence[CEMPlanner], observations: Any) -> np.ndarray:
+def _check_engine(engine: Any, backend: str) -> None:
+    if not isinstance(engine, Engine) or engine.backend != backend:
+        expected = {"cpu": "CpuEngine", "cuda": "CudaEngine"}[backend]
+        raise TypeError(
+            f"expected a {expected} for backend {backend!r}, got {type(engine).__name__}"
+        )
+
+
+def _plan_native(
+    engine: Engine, planners: Sequence[CEMPlanner], obs: Sequence[np.ndarray], trace: bool
+) -> list[tuple[np.ndarray, PlanTrace | None]]:
+    """One native call for planners of one backend, from their checked observations."""
+    backend = planners[0].backend
+    _check_engine(engine, backend)
+    if backend == "cuda":
+        from mbrlhpo.planning.cuda_planner import plan_members
+    else:
+        from mbrlhpo.planning.cpu_planner import plan_members
+    return plan_members(
+        engine,
+        [p._native for p in planners],
+        obs,
+        [p._init_mean for p in planners],
+        [p.step for p in planners],
+        trace,
+    )
+
+
+def plan_population(
+    planners: Sequence[CEMPlanner], observations: Any, engine: Engine | None = None
+) -> np.ndarray:
     """Plan for M independent planners (own model, config, seed) in one call: ``(M x A)``.
 
-    Native planners of the same backend and task run in one native call (the GIL released):
-    ``"cpu"`` planners on the CPU planner's threads, ``"cuda"`` planners (models on one device)
-    in every launch of one CUDA graph; torch planners run one after another.
+    Native planners of the same backend and task run in one native call on ``engine`` (the GIL
+    released): ``"cpu"`` planners on a :class:`CpuEngine`'s threads, ``"cuda"`` planners
+    (models on one device) in every launch of one CUDA graph of a :class:`CudaEngine`; torch
+    planners run one after another. ``engine``: the population owner's (``None``: the first
+    planner's own).
     """
     planners = list(planners)
     obs = np.asarray(observations)
@@ -195,26 +267,46 @@ def plan_population(planners: Sequence[CEMPlanner], observations: Any) -> np.nda
     if len(names) != 1:
         raise ValueError(f"expected planners of one task, got {sorted(names)}")
     backends = {p.backend for p in planners}
-    if backends == {"cpu"}:
-        from mbrlhpo.planning.native_planner import plan_members
-
+    if len(backends) == 1 and backends <= {"cpu", "cuda"}:
         checked = [p.check_obs(o) for p, o in zip(planners, obs, strict=True)]
-        out = plan_members(
-            [p._native for p in planners],
-            checked,
-            [p._init_mean for p in planners],
-            [p.step for p in planners],
-        )
-        return np.stack([p._finish(m) for p, (m, _) in zip(planners, out, strict=True)])
-    if backends == {"cuda"}:
-        from mbrlhpo.planning.cuda_planner import plan_members as plan_cuda_members
-
-        checked = [p.check_obs(o) for p, o in zip(planners, obs, strict=True)]
-        out = plan_cuda_members(
-            [p._native for p in planners],
-            checked,
-            [p._init_mean for p in planners],
-            [p.step for p in planners],
-        )
+        out = _plan_native(engine or planners[0]._own_engine(), planners, checked, False)
         return np.stack([p._finish(m) for p, (m, _) in zip(planners, out, strict=True)])
     return np.stack([p.plan(o) for p, o in zip(planners, obs, strict=True)])
+
+
+class PopulationPlanner:
+    """:func:`plan_population` on an engine the population owns: created at the first call for
+    the planners' backend (``num_threads`` for a :class:`CpuEngine`), reused by every later
+    call, freed by :meth:`close` (or leaving ``with``)."""
+
+    def __init__(self, num_threads: int = 0) -> None:
+        self.num_threads = num_threads
+        self.engine: Engine | None = None
+
+    def __call__(self, planners: Sequence[CEMPlanner], observations: Any) -> np.ndarray:
+        planners = list(planners)
+        backends = {p.backend for p in planners}
+        if self.engine is None and len(backends) == 1 and backends <= {"cpu", "cuda"}:
+            if backends == {"cuda"}:
+                from mbrlhpo.planning.cuda_planner import CudaEngine
+
+                self.engine = CudaEngine(planners[0]._native.device.index)
+            else:
+                from mbrlhpo.planning.cpu_planner import CpuEngine
+
+                self.engine = CpuEngine(self.num_threads)
+        engine = (
+            self.engine if self.engine is not None and backends == {self.engine.backend} else None
+        )
+        return plan_population(planners, observations, engine=engine)
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+
+    def __enter__(self) -> PopulationPlanner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

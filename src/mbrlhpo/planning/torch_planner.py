@@ -14,7 +14,6 @@ candidate's value is the mean over its particles; non-finite values rank worst.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,17 +22,7 @@ import torch
 from mbrlhpo.models.ensemble import bound_logvar
 from mbrlhpo.planning import rng
 from mbrlhpo.planning.config import CEMConfig
-
-
-@dataclass
-class PlanTrace:
-    """Per-iteration internals of one plan: ``returns (I x N)``, ``elites (I x K)`` (sorted
-    best first), ``means (I x H x A)`` and ``variances (I x H x A)`` after each update."""
-
-    returns: np.ndarray
-    elites: np.ndarray
-    means: np.ndarray
-    variances: np.ndarray
+from mbrlhpo.planning.trace import PlanTrace
 
 
 def ensemble_forward(weights: Any, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

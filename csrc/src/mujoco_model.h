@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "mbrlhpo/export.h"
+
 namespace mbrlhpo {
 
 struct MjModelDeleter {
@@ -18,9 +20,10 @@ using MjModelPtr = std::unique_ptr<mjModel, MjModelDeleter>;
 using MjDataPtr = std::unique_ptr<mjData, MjDataDeleter>;
 
 // Compiles an MJCF file; throws mbrlhpo::Error with MuJoCo's message on failure.
-MjModelPtr LoadModelFromXmlFile(const std::string& path);
+// Exported for the Python module and the C++ tests; not installed.
+MBRLHPO_API MjModelPtr LoadModelFromXmlFile(const std::string& path);
 // Compiles MJCF text (no includes of other files).
-MjModelPtr LoadModelFromXmlString(const std::string& xml);
-MjDataPtr MakeData(const mjModel* model);
+MBRLHPO_API MjModelPtr LoadModelFromXmlString(const std::string& xml);
+MBRLHPO_API MjDataPtr MakeData(const mjModel* model);
 
 }  // namespace mbrlhpo

@@ -10,11 +10,15 @@
 #include <thread>
 #include <vector>
 
+#include "mbrlhpo/cem_planner.h"  // DefaultThreadCount
+#include "mbrlhpo/export.h"
+
 namespace mbrlhpo {
 
-class ThreadPool {
+// Exported for the C++ tests; not installed.
+class MBRLHPO_API ThreadPool {
  public:
-  // num_threads <= 0: one per hardware thread.
+  // num_threads <= 0: DefaultThreadCount() (mbrlhpo/cem_planner.h).
   explicit ThreadPool(int num_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;

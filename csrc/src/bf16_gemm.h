@@ -8,16 +8,18 @@
 #include <cstdint>
 #include <vector>
 
+#include "mbrlhpo/export.h"
+
 namespace mbrlhpo::bf16 {
 
 // True when this CPU runs the kernels (avx512f, avx512bw, avx512vl, avx512bf16).
-bool Supported();
+MBRLHPO_API bool Supported();
 // Throws mbrlhpo::Error naming the missing feature when !Supported().
-void RequireSupported();
+MBRLHPO_API void RequireSupported();
 
 // Round-to-nearest-even float -> bf16 bits (NaN stays NaN).
-uint16_t FromFloat(float x);
-float ToFloat(uint16_t b);
+MBRLHPO_API uint16_t FromFloat(float x);
+MBRLHPO_API float ToFloat(uint16_t b);
 
 // Row stride (in uint16) of a bf16 activation matrix with k columns: k rounded up to even.
 inline int PaddedK(int k) { return (k + 1) & ~1; }
@@ -29,11 +31,11 @@ struct PackedB {
   int k = 0, n = 0;
   std::vector<uint32_t> data;
 };
-void PackB(const float* w, int k, int n, PackedB* out);
+MBRLHPO_API void PackB(const float* w, int k, int n, PackedB* out);
 
 // a: rows x k bf16 with row stride lda (>= PaddedK(k), the pad column zero when k is odd);
 // c: rows x b.n fp32 with row stride ldc. Requires Supported().
-void Gemm(int rows, const uint16_t* a, int lda, const PackedB& b, float* c, int ldc);
+MBRLHPO_API void Gemm(int rows, const uint16_t* a, int lda, const PackedB& b, float* c, int ldc);
 
 // Fused epilogues: c = swish(A B + bias) stored as fp32 (stride ldc) or as bf16 (stride ldc >=
 // PaddedK(n), the pad column zeroed): the next BF16 layer's input, no separate pass.
@@ -43,6 +45,6 @@ void GemmSwishBf16(int rows, const uint16_t* a, int lda, const PackedB& b, const
                    uint16_t* c, int ldc);
 
 // dst (rows x PaddedK(cols) bf16) <- src (rows x cols fp32, stride cols), pad column zeroed.
-void ConvertRows(const float* src, int rows, int cols, uint16_t* dst);
+MBRLHPO_API void ConvertRows(const float* src, int rows, int cols, uint16_t* dst);
 
 }  // namespace mbrlhpo::bf16

@@ -2,11 +2,14 @@
 // (OpenBLAS from scipy-openblas32 by default), so no other file names a BLAS symbol.
 #pragma once
 
+#include "mbrlhpo/export.h"
+
 namespace mbrlhpo::blas {
 
 // C (m x n) = alpha * op(A) (m x k) * op(B) (k x n) + beta * C, all row-major.
-void Sgemm(bool transpose_a, bool transpose_b, int m, int n, int k, float alpha, const float* a,
-           int lda, const float* b, int ldb, float beta, float* c, int ldc);
+MBRLHPO_API void Sgemm(bool transpose_a, bool transpose_b, int m, int n, int k, float alpha,
+                       const float* a, int lda, const float* b, int ldb, float beta, float* c,
+                       int ldc);
 
 // Threads the BLAS itself uses for one call. The core's own pools call Sgemm from several
 // threads with this set to 1.

@@ -1,0 +1,226 @@
+"""Type stub of mbrlhpo._core (pybind11), written by scripts/make_core_stub.py."""
+
+# ruff: noqa: E501, F401
+import collections.abc
+import os
+import typing
+
+import numpy
+import numpy.typing
+
+class CemMemberSpec:
+    def __init__(
+        self,
+        task: str,
+        weights: list,
+        biases: list,
+        max_logvar: numpy.ndarray,
+        min_logvar: numpy.ndarray,
+        input_mean: numpy.ndarray,
+        input_std: numpy.ndarray,
+        action_low: numpy.ndarray,
+        action_high: numpy.ndarray,
+        horizon: typing.SupportsInt | typing.SupportsIndex,
+        population: typing.SupportsInt | typing.SupportsIndex,
+        num_elites: typing.SupportsInt | typing.SupportsIndex,
+        iterations: typing.SupportsInt | typing.SupportsIndex,
+        alpha: typing.SupportsFloat | typing.SupportsIndex,
+        particles: typing.SupportsInt | typing.SupportsIndex,
+        seed: typing.SupportsInt | typing.SupportsIndex,
+        precision: str = "float32",
+    ) -> None:
+        """One planning member: weights are aliased (float32, C-contiguous), not copied."""
+
+class CemPlanner:
+    def __init__(
+        self,
+        num_threads: typing.SupportsInt | typing.SupportsIndex = 0,
+        tile_rows: typing.SupportsInt | typing.SupportsIndex = 512,
+    ) -> None: ...
+    @property
+    def num_threads(self) -> int: ...
+    def plan(
+        self,
+        members: collections.abc.Sequence[CemMemberSpec],
+        obs: collections.abc.Sequence[numpy.ndarray],
+        init_means: collections.abc.Sequence[numpy.ndarray],
+        steps: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex],
+        trace: bool = False,
+    ) -> list:
+        """Plan every member (GIL released); returns [(final mean (H, A), trace or None)]."""
+    @property
+    def tile_rows(self) -> int: ...
+
+class CudaMemberSpec:
+    def __init__(
+        self,
+        task: str,
+        ensemble_size: typing.SupportsInt | typing.SupportsIndex,
+        layer_sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex],
+        weights: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex],
+        biases: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex],
+        max_logvar: typing.SupportsInt | typing.SupportsIndex,
+        min_logvar: typing.SupportsInt | typing.SupportsIndex,
+        input_mean: typing.SupportsInt | typing.SupportsIndex,
+        input_std: typing.SupportsInt | typing.SupportsIndex,
+        action_low: numpy.ndarray,
+        action_high: numpy.ndarray,
+        horizon: typing.SupportsInt | typing.SupportsIndex,
+        population: typing.SupportsInt | typing.SupportsIndex,
+        num_elites: typing.SupportsInt | typing.SupportsIndex,
+        iterations: typing.SupportsInt | typing.SupportsIndex,
+        alpha: typing.SupportsFloat | typing.SupportsIndex,
+        particles: typing.SupportsInt | typing.SupportsIndex,
+        seed: typing.SupportsInt | typing.SupportsIndex,
+        precision: str = "tf32",
+    ) -> None:
+        """One CUDA planning member: model tensors as device pointers (read in place)."""
+
+class CudaPlanner:
+    def __init__(self, device: typing.SupportsInt | typing.SupportsIndex = 0) -> None: ...
+    @property
+    def device(self) -> str: ...
+    @property
+    def num_setups(self) -> int: ...
+    def plan(
+        self,
+        members: collections.abc.Sequence[CudaMemberSpec],
+        obs: collections.abc.Sequence[numpy.ndarray],
+        init_means: collections.abc.Sequence[numpy.ndarray],
+        steps: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex],
+        trace: bool = False,
+        stream: typing.SupportsInt | typing.SupportsIndex = 0,
+    ) -> list:
+        """Plan every member on `stream` (GIL released); returns [(final mean (H, A), trace or None)]."""
+
+class FilePlanner:
+    def __init__(
+        self,
+        path: str,
+        seed: typing.SupportsInt | typing.SupportsIndex | None = None,
+        num_threads: typing.SupportsInt | typing.SupportsIndex = 0,
+    ) -> None:
+        """The MPC planner of an exported policy (seed None: the exporting planner's seed)."""
+    def act(
+        self, obs: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """Plans from obs (O,); returns the action (A,) and advances step."""
+    @property
+    def act_dim(self) -> int: ...
+    @property
+    def obs_dim(self) -> int: ...
+    def reset(self) -> None:
+        """New episode: warm start = middle of the action range."""
+    @property
+    def seed(self) -> int: ...
+    @property
+    def step(self) -> int: ...
+    @property
+    def task(self) -> str: ...
+    @property
+    def warm_start(self) -> numpy.typing.NDArray[numpy.float32]: ...
+
+MODEL_FILE_FORMAT: str
+
+MODEL_FILE_VERSION: int
+
+class NativeError(ValueError):
+    """Raised for bad input (one line)."""
+
+class NativeVecEnv:
+    """N copies of one task on MuJoCo's batch API."""
+    def __init__(
+        self,
+        task: str,
+        model_file: str,
+        num_envs: typing.SupportsInt | typing.SupportsIndex,
+        num_threads: typing.SupportsInt | typing.SupportsIndex,
+        seed: typing.SupportsInt | typing.SupportsIndex,
+        max_episode_steps: typing.SupportsInt | typing.SupportsIndex,
+    ) -> None: ...
+    def close(self) -> None: ...
+    @property
+    def num_threads(self) -> int: ...
+    def reset(
+        self, seed: typing.SupportsInt | typing.SupportsIndex | None = None
+    ) -> numpy.typing.NDArray[numpy.float64]: ...
+    def set_state(
+        self,
+        index: typing.SupportsInt | typing.SupportsIndex,
+        qpos: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+        qvel: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    ) -> numpy.typing.NDArray[numpy.float64]: ...
+    def step(self, actions: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> tuple: ...
+
+def bf16_matmul(a: numpy.ndarray, w: numpy.ndarray) -> numpy.typing.NDArray[numpy.float32]:
+    """C = bf16(a) @ bf16(w) with fp32 accumulation (the planner's BF16 kernel; for tests)."""
+
+def bf16_round(x: numpy.ndarray) -> numpy.typing.NDArray[numpy.float32]:
+    """float32 -> nearest BF16 (ties to even) -> float32, elementwise."""
+
+def bf16_supported() -> bool:
+    """Whether this CPU runs the BF16 planner kernels."""
+
+def build_info() -> dict:
+    """Facts about this build of the native core (plain dict)."""
+
+def cuda_available() -> bool:
+    """True when the build has CUDA and at least one device is usable."""
+
+def cuda_devices() -> list[str]:
+    """Descriptions of the usable CUDA devices (empty without CUDA)."""
+
+def cuda_planner_task_names() -> list[str]:
+    """Tasks the CUDA planner's kernels are built for."""
+
+def cuda_self_test(device: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+    """Run and check a small kernel on the device."""
+
+def default_num_threads() -> int:
+    """Threads the native planner and environments use for num_threads=0: the CPUs this process may run on (its affinity), at most OMP_NUM_THREADS."""
+
+def load_model_file(path: str) -> tuple:
+    """Reads and verifies an exported policy; returns (metadata, arrays). Raises ValueError."""
+
+def mujoco_smoke_test(
+    xml: str, steps: typing.SupportsInt | typing.SupportsIndex
+) -> tuple[float, list]:
+    """Compile MJCF text, step it `steps` times, return (time, qpos): proves the core drives MuJoCo."""
+
+def parse_model_file(data: bytes) -> tuple:
+    """load_model_file on the bytes of a file."""
+
+def planner_task_names() -> list[str]:
+    """Tasks the native planner knows."""
+
+def rng_bits(
+    arg0: typing.SupportsInt | typing.SupportsIndex,
+    arg1: typing.SupportsInt | typing.SupportsIndex,
+    arg2: typing.SupportsInt | typing.SupportsIndex,
+    arg3: typing.SupportsInt | typing.SupportsIndex,
+    arg4: typing.SupportsInt | typing.SupportsIndex,
+    arg5: typing.SupportsInt | typing.SupportsIndex,
+) -> int:
+    """The planners' counter-based 32 random bits (for tests against planning/rng.py)."""
+
+def rng_truncated_normal(arg0: typing.SupportsFloat | typing.SupportsIndex) -> float: ...
+def sha256_hex(data: bytes) -> str:
+    """The core's SHA-256 (lowercase hex), for tests against hashlib."""
+
+def task_model_input(
+    task: str, obs: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]
+) -> numpy.typing.NDArray[numpy.float64]: ...
+def task_names() -> list: ...
+def task_reward(
+    task: str,
+    action: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    next_obs: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+) -> numpy.typing.NDArray[numpy.float64]: ...
+def task_reward_f32(
+    task: str,
+    action: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+    next_obs: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+) -> numpy.typing.NDArray[numpy.float32]: ...
+def task_terminated(
+    task: str, next_obs: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]
+) -> numpy.typing.NDArray[numpy.bool]: ...

@@ -1,0 +1,91 @@
+"""The native engines' common shape: an owned handle with ``close()`` and ``with`` support.
+
+Vocabulary. A *backend* is where a plan runs: ``"cpu"`` (native C++, cpu_planner.py),
+``"cuda"`` (native CUDA, cuda_planner.py) or ``"torch"`` (the reference, torch_planner.py). An
+*engine* is a native backend's planner object: its threads or device buffers and graphs, reused
+by every call. A *member* is one CEMPlanner's native half: the problem it poses (task, weights,
+CEM settings, seed). A *call* plans any number of members on one engine, with each member's
+inputs (observation, warm start, plan counter) and outputs (final mean, optional trace).
+
+Whoever owns a population creates its engine and passes it in (``plan_population(...,
+engine=...)``, ``CEMPlanner(..., engine=...)``); a planner given none creates its own on its
+first plan and closes it in :meth:`CEMPlanner.close`. Nothing is cached per process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mbrlhpo.planning.trace import PlanTrace
+
+
+class Engine:
+    """Owns one native planner object; ``close()`` (or leaving ``with``) frees it."""
+
+    backend = ""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+
+    @property
+    def handle(self) -> Any:
+        """The native planner object; a RuntimeError once closed."""
+        if self._handle is None:
+            raise RuntimeError(f"this {self.backend} planner engine is closed")
+        return self._handle
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def close(self) -> None:
+        """Frees the engine's threads or device buffers (idempotent)."""
+        self._handle = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def problem_settings(planner: Any, precision: str) -> dict[str, Any]:
+    """The part of a member's problem both native backends take alike: bounds, CEM settings,
+    seed and precision (keyword arguments of ``CemMemberSpec`` / ``CudaMemberSpec``)."""
+    c = planner.config
+    return dict(
+        action_low=planner.low,
+        action_high=planner.high,
+        horizon=c.horizon,
+        population=c.population,
+        num_elites=c.num_elites,
+        iterations=c.iterations,
+        alpha=float(c.alpha),
+        particles=c.particles,
+        seed=planner.seed,
+        precision=precision,
+    )
+
+
+def call_engine(
+    engine: Engine,
+    specs: Sequence[Any],
+    obs: Sequence[np.ndarray],
+    init_means: Sequence[np.ndarray],
+    steps: Sequence[int],
+    trace: bool,
+    *extra: Any,
+) -> list[tuple[np.ndarray, PlanTrace | None]]:
+    """One native call: members' problems (``specs``) and inputs in, means and traces out."""
+    out = engine.handle.plan(
+        list(specs),
+        [np.ascontiguousarray(o, dtype=np.float32) for o in obs],
+        [np.ascontiguousarray(i, dtype=np.float32) for i in init_means],
+        [int(s) % 2**32 for s in steps],
+        trace,
+        *extra,
+    )
+    return [(mean, PlanTrace(*tr) if tr is not None else None) for mean, tr in out]
