@@ -465,7 +465,8 @@ def claim4_paper(schedules: Path, out: Path) -> dict[str, Any]:
         ax.set_title(f"paper's PBT incumbent: {hp}")
         ax.set_xlabel("fraction of the run's trials")
         ax.set_ylabel(hp + (" (log scale)" if hp in LOG_HP else ""))
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "c4_paper_schedules.png", dpi=100)
     plt.close(fig)

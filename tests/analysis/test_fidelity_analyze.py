@@ -1,0 +1,123 @@
+"""scripts/fidelity_analyze.py (docs/fidelity.md) on hand-written studies and schedules: every
+statistic checked against a value worked out by hand."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from mbrlhpo.store.sqlite_store import StudyStore
+
+pytest.importorskip("matplotlib")
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fidelity_analyze.py"
+SPACE = {"lr": {"low": 1e-5, "high": 4e-2}}
+
+
+@pytest.fixture(scope="module")
+def fa():
+    spec = importlib.util.spec_from_file_location("fidelity_analyze", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _cfg(lr=1e-3):
+    return {"lr": lr, "weight_decay": 5e-4, "epochs": 5}
+
+
+def _study(runs: Path, name: str, method: str, returns: dict[int, list[float]], done=True):
+    """A finished study: member m has the given returns, trial 1 first."""
+    n = len(next(iter(returns.values())))
+    with StudyStore(runs / f"{name}.db") as st:
+        st.init_study(method, 0, {"trials": n - 1, "population": len(returns), "last_k": 3}, SPACE)
+        for m, rets in returns.items():
+            st.add_member(m, m, _cfg())
+            for t, r in enumerate(rets, start=1):
+                st.record_trial(m, t, _cfg(1e-3 * (m + 1) / t), r, 0.1)
+    if done:
+        (runs / f"{name}.done").touch()
+
+
+def test_c3_spearman_between_budgets_of_the_same_configurations(fa, tmp_path):
+    # Member m: returns 0, m, 10 - 10 m, 10 - 10 m. After 1 MPC trial (2 trials) the objective
+    # is m / 2 (rising with m); after 3 it is (20 - 19 m) / 3 (falling): rho = -1.
+    _study(
+        tmp_path, "c3_random_s0", "random", {m: [0, m, 10 - 10 * m, 10 - 10 * m] for m in range(4)}
+    )
+    res = fa.claim3(tmp_path, tmp_path, budgets=(1,))
+    (pair,) = res["pairs"]
+    assert (pair["low"], pair["high"], pair["n"]) == (1, 3, 4)
+    assert pair["rho"] == pytest.approx(-1.0)
+    assert pair["rho_mbrlhpo"] == pytest.approx(-1.0)
+    rows = (tmp_path / "c3_scores.csv").read_text().splitlines()
+    assert rows[0] == "member,score_at_1,score_at_3"
+    assert rows[2] == f"1,0.5,{1 / 3!r}"
+    assert (tmp_path / "c3_fidelity.png").is_file()
+
+
+def test_c3_unfinished_study_is_reported_missing(fa, tmp_path):
+    _study(tmp_path, "c3_random_s0", "random", {0: [1, 2, 3]}, done=False)
+    assert fa.claim3(tmp_path, tmp_path) == {"status": "missing", "missing": ["c3_random_s0"]}
+
+
+def test_c2_mann_whitney_and_paired_bootstrap(fa, tmp_path):
+    # Two members with constant returns v: the population-mean final objective is v.
+    for s, (copy, nocopy) in enumerate([(10.0, 1.0), (11.0, 2.0)]):
+        _study(tmp_path, f"c2_pbt_copy_s{s}", "pbt", {0: [copy] * 3, 1: [copy] * 3})
+        _study(tmp_path, f"c2_pbt_nocopy_s{s}", "pbt", {0: [nocopy] * 3, 1: [nocopy] * 3})
+    res = fa.claim2(tmp_path, tmp_path, seeds=[0, 1, 2])
+    assert res["status"] == "partial"
+    assert res["missing"] == ["c2_pbt_copy_s2", "c2_pbt_nocopy_s2"]
+    assert res["scores"] == {"copy": {"0": 10.0, "1": 11.0}, "nocopy": {"0": 1.0, "1": 2.0}}
+    # Every copy score above every no-copy one: U = 2 x 2, exact one-sided p = 1 / C(4, 2).
+    assert res["mann_whitney_u"] == 4.0
+    assert res["mann_whitney_one_sided_p"] == pytest.approx(1 / 6)
+    assert res["paired_mean_difference"] == 9.0
+    assert res["paired_bootstrap_ci95"] == [9.0, 9.0]
+    assert res["relative_drop_without_copy"] == pytest.approx((10.5 - 1.5) / 10.5)
+
+
+def test_c2_with_no_study_invents_nothing(fa, tmp_path):
+    res = fa.claim2(tmp_path, tmp_path, seeds=[0])
+    assert res["status"] == "missing"
+    assert "mann_whitney_one_sided_p" not in res
+    assert not (tmp_path / "c2_scores.csv").exists()
+
+
+def test_c4_paper_sign_test_counts_each_run_once(fa, tmp_path):
+    down = [
+        {"model_learning_rate": v, "model_weight_decay": 1e-4, "model_train_epoch": 5}
+        for v in (1e-3, 1e-3, 1e-4, 1e-4)
+    ]
+    up = [dict(e, model_learning_rate=1e-3 * (i + 1)) for i, e in enumerate(down)]
+    files = {
+        "hopper_pbt_model_train_incumbent": up,  # the run's top-5 average is used instead
+        "hopper_pbt_model_train_top_avg": down,
+        "halfcheetah_pbt_model_train_top_avg": down,
+        "daisy_pbtbt_model_train": down,
+    }
+    for name, sched in files.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(sched))
+    res = fa.claim4_paper(tmp_path, tmp_path)
+    lr = res["summary"]["lr"]
+    assert res["files"] == 4
+    assert lr["runs_last_quarter_below_first"] == 3
+    assert lr["runs_last_quarter_above_first"] == 0
+    assert lr["sign_test_p_two_sided"] == pytest.approx(0.25)  # 2 x 0.5**3
+    assert lr["schedules_that_change"] == 4
+    assert res["summary"]["weight_decay"]["runs"] == []  # constant: no direction to test
+    assert (tmp_path / "c4_paper_schedules.png").is_file()
+
+
+def test_clean_writes_standard_json(fa):
+    assert fa._clean({"a": -math.inf, "b": [math.nan, 1.0]}) == {"a": "-inf", "b": ["nan", 1.0]}
+
+
+def test_missing_runs_folder_is_one_clear_line(fa, tmp_path, monkeypatch):
+    monkeypatch.setattr("sys.argv", ["x", "--runs", str(tmp_path / "nope"), "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="expected the folder scripts/fidelity.sh writes"):
+        fa.main()
