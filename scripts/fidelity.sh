@@ -139,4 +139,4 @@ if [[ "$analyze_only" == 0 ]]; then
 fi
 log "analysis -> $RESULTS"
 "$PY" "$ROOT/scripts/fidelity_analyze.py" \
-  --runs "$OUT" --schedules "$SCHED" --out "$RESULTS"
+  --runs "$OUT" --schedules "$SCHED" --out "$RESULTS" --archive "$RESULTS/runs"

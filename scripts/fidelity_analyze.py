@@ -59,6 +59,16 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
+def _spearman(x: Any, y: Any) -> tuple[float | None, float | None]:
+    """Spearman's rho and its two-sided p-value; None, None where it is not defined (fewer than
+    three pairs, or one side constant)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None, None
+    r = stats.spearmanr(x, y)
+    return float(r.statistic), float(r.pvalue)
+
+
 def _plt():
     import matplotlib
 
@@ -301,15 +311,16 @@ def claim3(runs: Path, out: Path, budgets: tuple[int, ...] = (2, 4, 6)) -> dict[
     for b in budgets:
         x, y = np.array(score_at[b]), np.array(score_at[full])
         ok = np.isfinite(x) & np.isfinite(y)
-        r = stats.spearmanr(x[ok], y[ok])
+        rho, p = _spearman(x[ok], y[ok])
         pairs.append(
             {
                 "low": b,
                 "high": full,
                 "n": int(ok.sum()),
-                "rho": float(r.statistic),
-                "rho_mbrlhpo": float(spearman(x[ok], y[ok])),  # the library's own, as a check
-                "p_two_sided": float(r.pvalue),
+                "rho": rho,
+                # the library's own, as a check (NaN where rho is not defined)
+                "rho_mbrlhpo": float(spearman(x[ok], y[ok])) if rho is not None else None,
+                "p_two_sided": p,
             }
         )
     plt = _plt()
@@ -317,7 +328,7 @@ def claim3(runs: Path, out: Path, budgets: tuple[int, ...] = (2, 4, 6)) -> dict[
     for ax, p in zip(axes[0], pairs, strict=True):
         ax.scatter(score_at[p["low"]], score_at[full])
         ax.set_title(
-            f"C3: budget {p['low']} vs {full}: rho {p['rho']:.2f} (p {p['p_two_sided']:.2f})"
+            f"C3: budget {p['low']} vs {full}: rho {_p(p['rho'])} (p {_p(p['p_two_sided'])})"
         )
         ax.set_xlabel(f"objective after {p['low']} MPC trials (return)")
         ax.set_ylabel(f"objective after {full} MPC trials (return)")
@@ -343,11 +354,11 @@ def claim4_ours(runs: Path, out: Path, seeds: list[int]) -> dict[str, Any]:
         for hp in MODEL_HP:
             t = [r["trial"] for r in sched]
             v = [r["config"][hp] for r in sched]
-            r = stats.spearmanr(t, v)
+            rho, p = _spearman(t, v)
             best = [(r2["trial"], r2["config"][hp]) for r2 in rec["best_schedule"]]
             per_seed[s][hp] = {
-                "rho_all_member_trials": float(r.statistic) if np.isfinite(r.statistic) else None,
-                "p": float(r.pvalue) if np.isfinite(r.pvalue) else None,
+                "rho_all_member_trials": rho,
+                "p": p,
                 "best_first": best[0][1] if best else None,
                 "best_last": best[-1][1] if best else None,
             }
@@ -403,7 +414,7 @@ def claim4_paper(schedules: Path, out: Path) -> dict[str, Any]:
         for hp in sched[0]:
             v = np.array([e[hp] for e in sched], dtype=float)
             t = np.arange(len(v))
-            r = stats.spearmanr(t, v) if np.ptp(v) > 0 else None
+            rho, p = _spearman(t, v)
             q = max(1, len(v) // 4)
             rows.append(
                 {
@@ -415,8 +426,8 @@ def claim4_paper(schedules: Path, out: Path) -> dict[str, Any]:
                     "last": float(v[-1]),
                     "mean_first_quarter": float(v[:q].mean()),
                     "mean_last_quarter": float(v[-q:].mean()),
-                    "rho": float(r.statistic) if r is not None else 0.0,
-                    "p": float(r.pvalue) if r is not None else 1.0,
+                    "rho": rho,  # None for a constant schedule
+                    "p": p,
                 }
             )
     _write_csv(out / "c4_paper_schedules.csv", rows)
@@ -474,12 +485,186 @@ def claim4_paper(schedules: Path, out: Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+def archive(runs: Path, dest: Path) -> list[str]:
+    """Copies what the analysis reads of every finished experiment into ``dest`` (same layout,
+    so ``--runs dest`` re-analyses it): the database (SQLite's backup API: a consistent copy
+    without the WAL), its ``.done`` marker, the defaults run and the evaluation, and the replays.
+    Checkpoints (model weights, replay buffers) are not copied: too big to commit."""
+    import shutil
+    import sqlite3
+
+    copied = []
+    for done in sorted(runs.glob("*.done")):
+        name = done.stem
+        src = runs / f"{name}.db"
+        if not src.is_file():
+            continue
+        dest.mkdir(parents=True, exist_ok=True)
+        target = dest / f"{name}.db"
+        target.unlink(missing_ok=True)
+        with sqlite3.connect(f"file:{src}?mode=ro", uri=True) as a, sqlite3.connect(target) as b:
+            a.backup(b)
+        b.close()
+        a.close()
+        (dest / f"{name}.done").touch()
+        for rel in ("baseline.json", "evaluation/evaluation.json"):
+            f = runs / f"{name}.study" / rel
+            if f.is_file():
+                (dest / f"{name}.study" / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(f, dest / f"{name}.study" / rel)
+        copied.append(name)
+    for f in sorted(runs.glob("replay_*/replay.json")):
+        (dest / f.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, dest / f.parent.name / "replay.json")
+        copied.append(f.parent.name)
+    return copied
+
+
+def _p(x: Any) -> str:
+    return "-" if x is None else f"{x:.3g}"
+
+
+def results_markdown(res: dict[str, Any]) -> str:
+    """The numbers of docs/fidelity.md, generated: one section per claim."""
+    out = ["# Results of scripts/fidelity.sh (generated by scripts/fidelity_analyze.py)", ""]
+    meta = res["meta"]
+    out += [f"Commit {meta['commit']}, generated {meta['generated']}, {meta['machine']}.", ""]
+    out += ["## C1: HPO vs the defaults (final scenario, 5 seeds)", ""]
+    out += [
+        "| study | defaults | best | difference (95% paired bootstrap CI) | P(best wins) | "
+        "Wilcoxon one-sided p (per-seed best return) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, r in res["C1"].items():
+        if r.get("status") != "done":
+            out.append(f"| {label} | running / to resume: {r.get('missing')} | | | | |")
+        elif label == "paper schedule replay":
+            out.append(
+                f"| the paper's Reacher PBT schedule | {r['final_scenario_default']:.1f} | "
+                f"{r['final_scenario_paper']:.1f} | {r['difference']:.1f} "
+                f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}] | {r['p_better']:.2f} | "
+                f"{_p(r['wilcoxon_one_sided_p'])} |"
+            )
+        else:
+            b = r["bootstrap"]
+            out.append(
+                f"| {label} (`{r['study']}`) | {r['final_scenario_baseline']:.1f} | "
+                f"{r['final_scenario_best']:.1f} | {b['difference']:.1f} "
+                f"[{b['ci_low']:.1f}, {b['ci_high']:.1f}] | {b['p_better']:.2f} | "
+                f"{_p(r['wilcoxon_one_sided_p'])} |"
+            )
+    c2 = res["C2"]
+    out += ["", "## C2: PBT with and without copying the history", ""]
+    out += [
+        f"Status: {c2['status']}"
+        + (f"; running / to resume: {c2['missing']}" if c2["missing"] else ""),
+        "",
+    ]
+    if "mann_whitney_one_sided_p" in c2:
+        out += [
+            "| arm | population-mean final objective per seed | mean |",
+            "|---|---|---|",
+            f"| copy | {', '.join(f'{v:.1f}' for v in c2['scores']['copy'].values())} | "
+            f"{c2['mean_copy']:.1f} |",
+            f"| hyperparameters only | "
+            f"{', '.join(f'{v:.1f}' for v in c2['scores']['nocopy'].values())} | "
+            f"{c2['mean_nocopy']:.1f} |",
+            "",
+            f"Mann-Whitney U = {c2['mann_whitney_u']:.0f}, one-sided p (copy > no copy) = "
+            f"{c2['mann_whitney_one_sided_p']:.3g}.",
+        ]
+        if "paired_mean_difference" in c2:
+            ci = c2["paired_bootstrap_ci95"]
+            out += [
+                f"Paired by seed ({len(c2['paired_seeds'])} seeds): mean difference "
+                f"{c2['paired_mean_difference']:.1f}, 95% bootstrap CI [{ci[0]:.1f}, {ci[1]:.1f}]; "
+                f"relative drop without copying {100 * c2['relative_drop_without_copy']:.0f}%.",
+            ]
+    c3 = res["C3"]
+    out += ["", "## C3: fidelity correlation (Spearman)", ""]
+    if c3["status"] != "done":
+        out.append(f"Running / to resume: {c3['missing']}")
+    else:
+        out += [
+            f"{c3['configurations']} random-search configurations (`{c3['study']}`).",
+            "",
+            "| low budget (MPC trials) | full budget | n | Spearman rho | p (two-sided) |",
+            "|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {p['low']} | {p['high']} | {p['n']} | {_p(p['rho'])} | {_p(p['p_two_sided'])} |"
+            for p in c3["pairs"]
+        ]
+    c4 = res["C4_ours"]
+    out += ["", "## C4 (ours): hyperparameter vs trial in the PBT (copy) studies", ""]
+    out += [
+        f"Status: {c4['status']}"
+        + (f"; running / to resume: {c4['missing']}" if c4["missing"] else ""),
+        "",
+    ]
+    if c4["per_seed"]:
+        out += [
+            "| hyperparameter | rho per seed (all member-trials) | seeds with rho > 0 | "
+            "sign test p (two-sided) |",
+            "|---|---|---|---|",
+        ]
+        for hp, st in c4["sign_test"].items():
+            rhos = ", ".join(_p(v[hp]["rho_all_member_trials"]) for v in c4["per_seed"].values())
+            out.append(
+                f"| {hp} | {rhos} | {st['positive']} of {st['n']} | "
+                f"{_p(st['sign_test_p_two_sided'])} |"
+            )
+    c4p = res["C4_paper"]
+    out += ["", "## C4 (paper's schedules): direction over runs", ""]
+    if c4p["status"] == "done":
+        out += [
+            "| hyperparameter | runs: last quarter below / above first | sign test p | "
+            "files: rho < 0, p < 0.05 / rho > 0, p < 0.05 (of those that change) |",
+            "|---|---|---|---|",
+        ]
+        for hp, v in c4p["summary"].items():
+            out.append(
+                f"| {hp} | {v['runs_last_quarter_below_first']} / "
+                f"{v['runs_last_quarter_above_first']} | {_p(v['sign_test_p_two_sided'])} | "
+                f"{v['rho_lt_0_p_lt_0.05']} / {v['rho_gt_0_p_lt_0.05']} "
+                f"(of {v['schedules_that_change']}) |"
+            )
+    else:
+        out.append(f"Missing: {c4p['missing']}")
+    return "\n".join(out) + "\n"
+
+
+def _meta() -> dict[str, Any]:
+    import datetime
+    import platform
+    import subprocess
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {
+        "commit": commit,
+        "generated": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", default="fidelity-runs", help="scripts/fidelity.sh's output folder")
     ap.add_argument("--out", default="docs/fidelity", help="where the JSON, CSV and PNG go")
     ap.add_argument("--schedules", default="/work/shared/data/paper-learned-schedules")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument(
+        "--archive",
+        default=None,
+        help="also copy the finished databases and their small JSON files here (to commit)",
+    )
     args = ap.parse_args()
     runs, out = Path(args.runs), Path(args.out)
     if not runs.is_dir():
@@ -488,6 +673,7 @@ def main() -> None:
         )
     out.mkdir(parents=True, exist_ok=True)
     res = {
+        "meta": _meta(),
         "C1": claim1(runs, out),
         "C2": claim2(runs, out, args.seeds),
         "C3": claim3(runs, out),
@@ -496,7 +682,12 @@ def main() -> None:
     }
     text = json.dumps(_clean(res), indent=1)
     (out / "claims.json").write_text(text + "\n")
+    (out / "results.md").write_text(results_markdown(res))
+    if args.archive:
+        print(f"archived to {args.archive}: {archive(runs, Path(args.archive))}")
     for claim, r in res.items():
+        if claim == "meta":
+            continue
         status = r.get("status") or {k: v.get("status") for k, v in r.items()}
         print(f"{claim}: {status}")
 

@@ -121,3 +121,34 @@ def test_missing_runs_folder_is_one_clear_line(fa, tmp_path, monkeypatch):
     monkeypatch.setattr("sys.argv", ["x", "--runs", str(tmp_path / "nope"), "--out", str(tmp_path)])
     with pytest.raises(SystemExit, match="expected the folder scripts/fidelity.sh writes"):
         fa.main()
+
+
+def test_archive_reanalyses_to_the_same_numbers(fa, tmp_path, monkeypatch):
+    runs, out1, out2, arch = (tmp_path / d for d in ("runs", "out1", "out2", "arch"))
+    runs.mkdir()
+    for s, (copy, nocopy) in enumerate([(10.0, 1.0), (11.0, 2.0)]):
+        _study(runs, f"c2_pbt_copy_s{s}", "pbt", {0: [copy] * 3, 1: [copy] * 3})
+        _study(runs, f"c2_pbt_nocopy_s{s}", "pbt", {0: [nocopy] * 3, 1: [nocopy] * 3})
+    _study(runs, "c3_random_s0", "random", {m: [0, m, 5 * m, 1, 2, 3, 4, 5, m] for m in range(5)})
+    _study(runs, "c2_pbt_copy_s2", "pbt", {0: [1.0] * 3}, done=False)  # unfinished: not copied
+    common = ["--schedules", str(tmp_path / "none"), "--seeds", "0", "1"]
+    monkeypatch.setattr(
+        "sys.argv", ["x", "--runs", str(runs), "--out", str(out1), "--archive", str(arch), *common]
+    )
+    fa.main()
+    assert sorted(p.name for p in arch.glob("*.db")) == [
+        "c2_pbt_copy_s0.db",
+        "c2_pbt_copy_s1.db",
+        "c2_pbt_nocopy_s0.db",
+        "c2_pbt_nocopy_s1.db",
+        "c3_random_s0.db",
+    ]
+    monkeypatch.setattr("sys.argv", ["x", "--runs", str(arch), "--out", str(out2), *common])
+    fa.main()
+    first, again = (json.loads((o / "claims.json").read_text()) for o in (out1, out2))
+    assert first["C2"] == again["C2"] and first["C3"] == again["C3"]
+    assert first["C2"]["mann_whitney_one_sided_p"] == pytest.approx(1 / 6)
+    md = (out1 / "results.md").read_text()
+    assert "Mann-Whitney U = 4, one-sided p (copy > no copy) = 0.167." in md
+    assert "| 2 | 8 | 5 |" in md  # C3: budget 2 vs the full 8, five configurations
+    assert first["C4_paper"]["status"] == "missing"
