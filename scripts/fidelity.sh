@@ -29,14 +29,16 @@ RESULTS="${FIDELITY_RESULTS:-docs/fidelity}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 mkdir -p "$OUT"
 
-# The scale (docs/fidelity.md, "Scale"): Reacher, quick profile, model-training group.
-ENV=reacher
+# The scale (docs/fidelity.md, "Scale"): Reacher, quick profile, model-training group. The
+# FIDELITY_* variables exist for a smoke test of this script (tests use tiny values); the
+# page's results use these defaults.
+ENV="${FIDELITY_ENV:-reacher}"
 PROFILE=quick
-TRIALS=8      # MPC trials per member after the random one: 9 trials per run
-SEEDS="0 1 2 3 4"
-PBT_POP=4
-PBT_INTERVAL=2
-RS_POP=12
+TRIALS="${FIDELITY_TRIALS:-8}" # MPC trials per member after the random one: 9 trials per run
+SEEDS="${FIDELITY_SEEDS:-0 1 2 3 4}"
+PBT_POP="${FIDELITY_PBT_POP:-4}"
+PBT_INTERVAL="${FIDELITY_PBT_INTERVAL:-2}"
+RS_POP="${FIDELITY_RS_POP:-12}"
 
 log() { echo "[fidelity $(date -u +%H:%M:%S)] $*"; }
 
@@ -64,7 +66,8 @@ evaluate() {
     return 0
   fi
   log "$name evaluation: running (log $OUT/$name.evaluate.log)"
-  "$PY" -m mbrlhpo evaluate --db "$OUT/$name.db" --seeds 5 >>"$OUT/$name.evaluate.log" 2>&1
+  "$PY" -m mbrlhpo evaluate --db "$OUT/$name.db" --seeds "$(wc -w <<<"$SEEDS")" \
+    >>"$OUT/$name.evaluate.log" 2>&1
   log "$name evaluation: done"
 }
 
@@ -77,11 +80,11 @@ replay_paper() {
     return 0
   fi
   local n=$((1 + TRIALS))
-  "$PY" - "$OUT/reacher_default_model_schedule.json" "$n" <<'EOF'
+  "$PY" - "$OUT/reacher_default_model_schedule.json" "$n" "$PROFILE" <<'EOF'
 import json, sys
 from mbrlhpo.agent import default_hparams
 from mbrlhpo.hpo.space import GROUPS
-d = default_hparams("reacher", "quick").to_dict()
+d = default_hparams("reacher", sys.argv[3]).to_dict()
 json.dump([{k: d[k] for k in GROUPS["model"]}] * int(sys.argv[2]), open(sys.argv[1], "w"))
 EOF
   local arm src
