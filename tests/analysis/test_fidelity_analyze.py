@@ -8,6 +8,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mbrlhpo.store.sqlite_store import StudyStore
@@ -152,3 +153,48 @@ def test_archive_reanalyses_to_the_same_numbers(fa, tmp_path, monkeypatch):
     assert "Mann-Whitney U = 4, one-sided p (copy > no copy) = 0.167." in md
     assert "| 2 | 8 | 5 |" in md  # C3: budget 2 vs the full 8, five configurations
     assert first["C4_paper"]["status"] == "missing"
+
+
+def test_c1_wilcoxon_on_evaluation_and_replay_files(fa, tmp_path):
+    seeds = [9_000_000 + i for i in range(5)]
+    best = {str(s): [-1500.0, -400.0 + i] for i, s in enumerate(seeds)}
+    base = {str(s): [-1500.0, -900.0 + i] for i, s in enumerate(seeds)}
+    ev = {
+        "env": "reacher",
+        "profile": "quick",
+        "baseline_name": "the quick profile's defaults",
+        "seeds": seeds,
+        "trials": 2,
+        "schedules": {"best": [_cfg(), _cfg(2e-3)]},
+        "returns": {"best": best, "baseline": base},
+        "curves": {
+            "best": {"mean": [-1500.0, -398.0], "final_scenario": [-1500.0, -398.0]},
+            "baseline": {"mean": [-1500.0, -898.0], "final_scenario": [-1500.0, -898.0]},
+        },
+        "comparison": {"difference": 500.0, "ci_low": 500.0, "ci_high": 500.0, "p_better": 1.0},
+    }
+    evdir = tmp_path / "c2_pbt_copy_s0.study" / "evaluation"
+    evdir.mkdir(parents=True)
+    (evdir / "evaluation.json").write_text(json.dumps(ev))
+    for arm, rets in (("paper_pbt", best), ("default", base)):
+        mean = list(map(float, np.mean([rets[k] for k in rets], axis=0)))
+        rep = {
+            "seeds": [int(k) for k in rets],
+            "trials": 2,
+            "returns": rets,
+            "mean": mean,
+            "final_scenario": list(np.maximum.accumulate(mean)),
+            "score": float(max(mean)),
+        }
+        (tmp_path / f"replay_{arm}").mkdir()
+        (tmp_path / f"replay_{arm}" / "replay.json").write_text(json.dumps(rep))
+    res = fa.claim1(tmp_path, tmp_path)
+    pbt, rep = res["pbt"], res["paper schedule replay"]
+    # Every seed's best return is higher with the best schedule: the exact one-sided p is 1/32.
+    assert pbt["wilcoxon_one_sided_p"] == pytest.approx(1 / 32)
+    assert pbt["per_seed_best_return"]["best"] == [-400.0, -399.0, -398.0, -397.0, -396.0]
+    assert res["random search"]["status"] == "missing"
+    assert rep["difference"] == pytest.approx(500.0)
+    assert rep["ci95"] == pytest.approx([500.0, 500.0])
+    assert rep["wilcoxon_one_sided_p"] == pytest.approx(1 / 32)
+    assert (tmp_path / "c1_final_scenario.png").is_file()
