@@ -142,4 +142,4 @@ if [[ "$analyze_only" == 0 ]]; then
 fi
 log "analysis -> $RESULTS"
 "$PY" "$ROOT/scripts/fidelity_analyze.py" \
-  --runs "$OUT" --schedules "$SCHED" --out "$RESULTS" --archive "$RESULTS/runs"
+  --runs "$OUT" --schedules "$SCHED" --out "$RESULTS" --archive "$RESULTS/studies"
