@@ -153,6 +153,12 @@ def test_archive_reanalyses_to_the_same_numbers(fa, tmp_path, monkeypatch):
     assert "Mann-Whitney U = 4, one-sided p (copy > no copy) = 0.167." in md
     assert "| 2 | 8 | 5 |" in md  # C3: budget 2 vs the full 8, five configurations
     assert first["C4_paper"]["status"] == "missing"
+    # C4 (ours): lr = 1e-3 (m + 1) / trial falls with the trial in both copy studies; the weight
+    # decay is constant (no direction, nothing to test).
+    c4 = first["C4_ours"]
+    assert c4["per_seed"]["0"]["lr"]["rho_all_member_trials"] < 0
+    assert c4["sign_test"]["lr"] == {"n": 2, "positive": 0, "sign_test_p_two_sided": 0.5}
+    assert c4["sign_test"]["weight_decay"] == {"n": 0, "positive": 0, "sign_test_p_two_sided": None}
 
 
 def test_c1_wilcoxon_on_evaluation_and_replay_files(fa, tmp_path):
