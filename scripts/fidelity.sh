@@ -51,8 +51,13 @@ tune() {
     return 0
   fi
   log "$name: running (log $OUT/$name.log)"
-  "$PY" -m mbrlhpo tune --env "$ENV" --profile "$PROFILE" --group model --trials "$TRIALS" \
-    --db "$OUT/$name.db" "$@" >>"$OUT/$name.log" 2>&1
+  rm -f "$OUT/$name.failed"
+  if ! "$PY" -m mbrlhpo tune --env "$ENV" --profile "$PROFILE" --group model \
+    --trials "$TRIALS" --db "$OUT/$name.db" "$@" >>"$OUT/$name.log" 2>&1; then
+    touch "$OUT/$name.failed" # an evaluation waiting for it stops waiting
+    log "$name: FAILED (see $OUT/$name.log); re-running the script resumes it"
+    return 1
+  fi
   touch "$OUT/$name.done"
   log "$name: done"
 }
@@ -60,7 +65,13 @@ tune() {
 # evaluate NAME: the final scenario (best vs the defaults, 5 seeds) of a finished study.
 evaluate() {
   local name="$1"
-  while [[ ! -f "$OUT/$name.done" ]]; do sleep 30; done # the study runs in another stream
+  while [[ ! -f "$OUT/$name.done" ]]; do # the study runs in another stream
+    if [[ -f "$OUT/$name.failed" ]]; then
+      log "$name evaluation: skipped, the study failed"
+      return 1
+    fi
+    sleep 30
+  done
   if [[ -f "$OUT/$name.study/evaluation/evaluation.json" ]]; then
     log "$name evaluation: finished, skipped"
     return 0
