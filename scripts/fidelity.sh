@@ -77,8 +77,11 @@ evaluate() {
     return 0
   fi
   log "$name evaluation: running (log $OUT/$name.evaluate.log)"
-  "$PY" -m mbrlhpo evaluate --db "$OUT/$name.db" --seeds "$(wc -w <<<"$SEEDS")" \
-    >>"$OUT/$name.evaluate.log" 2>&1
+  if ! "$PY" -m mbrlhpo evaluate --db "$OUT/$name.db" --seeds "$(wc -w <<<"$SEEDS")" \
+    >>"$OUT/$name.evaluate.log" 2>&1; then
+    log "$name evaluation: FAILED (see $OUT/$name.evaluate.log)"
+    return 1
+  fi
   log "$name evaluation: done"
 }
 
@@ -91,7 +94,7 @@ replay_paper() {
     return 0
   fi
   local n=$((1 + TRIALS))
-  "$PY" - "$OUT/reacher_default_model_schedule.json" "$n" "$PROFILE" <<'EOF'
+  "$PY" - "$OUT/reacher_default_model_schedule.json" "$n" "$PROFILE" <<'EOF' || return 1
 import json, sys
 from mbrlhpo.agent import default_hparams
 from mbrlhpo.hpo.space import GROUPS
@@ -107,8 +110,11 @@ EOF
     src="$paper"
     [[ "$arm" == default ]] && src="$OUT/reacher_default_model_schedule.json"
     log "replay $arm: running (log $OUT/replay_$arm.log)"
-    "$PY" -m mbrlhpo replay --schedule "$src" --env "$ENV" --profile "$PROFILE" --trials "$n" \
-      --seeds $SEEDS --out "$OUT/replay_$arm" >"$OUT/replay_$arm.log" 2>&1
+    if ! "$PY" -m mbrlhpo replay --schedule "$src" --env "$ENV" --profile "$PROFILE" \
+      --trials "$n" --seeds $SEEDS --out "$OUT/replay_$arm" >"$OUT/replay_$arm.log" 2>&1; then
+      log "replay $arm: FAILED (see $OUT/replay_$arm.log)"
+      return 1
+    fi
     log "replay $arm: done"
   done
 }
@@ -116,24 +122,30 @@ EOF
 # C2 (and C4): PBT with and without copying the history, 5 study seeds per arm (paired: the
 # same seed gives both arms the same initial population).
 stream_copy() {
+  local s rc=0
   for s in $SEEDS; do
     tune "c2_pbt_copy_s$s" --method pbt --population "$PBT_POP" --interval "$PBT_INTERVAL" \
-      --seed "$s" --copy all --no-baseline
+      --seed "$s" --copy all --no-baseline || rc=1
   done
+  return "$rc"
 }
 stream_nocopy() {
+  local s rc=0
   for s in $SEEDS; do
     tune "c2_pbt_nocopy_s$s" --method pbt --population "$PBT_POP" --interval "$PBT_INTERVAL" \
-      --seed "$s" --copy hparams --no-baseline
+      --seed "$s" --copy hparams --no-baseline || rc=1
   done
+  return "$rc"
 }
 # C3: random search (every configuration runs the whole budget; its scores at lower budgets
 # are the low fidelities). C1: the final scenario of PBT (seed 0) and of random search.
 stream_rs() {
-  tune c3_random_s0 --method random --population "$RS_POP" --seed 0
-  evaluate c2_pbt_copy_s0
-  evaluate c3_random_s0
-  replay_paper
+  local rc=0
+  tune c3_random_s0 --method random --population "$RS_POP" --seed 0 || rc=1
+  evaluate c2_pbt_copy_s0 || rc=1
+  [[ -f "$OUT/c3_random_s0.done" ]] && { evaluate c3_random_s0 || rc=1; }
+  replay_paper || rc=1
+  return "$rc"
 }
 
 if [[ "$analyze_only" == 0 ]]; then
