@@ -56,7 +56,6 @@ def test_tunes_pbt_runs_on_pets(tmp_path):
             time_attr="training_iteration",
             perturbation_interval=1,
             hyperparam_mutations={"lr": tune.loguniform(1e-4, 1e-2)},
-            seed=0,
         )
         tuner = tune.Tuner(
             PETSTrainable,

@@ -152,7 +152,7 @@ def tune(
     lockstep: bool = True,
     agent_overrides: dict[str, Any] | None = None,
     progress: bool = False,
-    executor: str | None = None,
+    executor: str | Any | None = None,
     ray_address: str | None = None,
     on_baseline_trial: Callable[[int, int], None] | None = None,
 ) -> Study:
@@ -179,7 +179,8 @@ def tune(
         lockstep: plan all members of a round in one native call per step.
         executor: ``lockstep`` (default when ``lockstep``), ``sequential`` or ``ray`` (each trial
             a Ray task, members carried through Ray's object store; the database stays on
-            the driver, see docs/cluster.md); ``ray_address``: the cluster.
+            the driver, see docs/cluster.md), or an Executor object (e.g. a ``RayExecutor``
+            with its own resource requests); ``ray_address``: the cluster.
         on_baseline_trial: called with (trial, trials) as each trial of the defaults starts.
         agent_overrides: hyperparameters fixed for every member and the baseline (unsearched
             tunables or fixed settings such as ``particles``); a searched name is an error.
@@ -231,7 +232,9 @@ def tune(
     db = Path(db).absolute()
     db.parent.mkdir(parents=True, exist_ok=True)
     executor = executor or ("lockstep" if lockstep else "sequential")
-    if executor == "lockstep":
+    if not isinstance(executor, str):  # an Executor object (its own settings, e.g. Ray's)
+        runner_executor = executor
+    elif executor == "lockstep":
         runner_executor = LockstepExecutor(progress=progress)
     elif executor == "sequential":
         runner_executor = SequentialExecutor()

@@ -17,8 +17,8 @@ weight_decay, epochs, horizon, ...) plus these settings:
 Checkpoints are the agent's own (weights, Adam state, replay buffer, random streams), written
 into Tune's checkpoint directory, so Tune's PBT exploit (restore another trial's checkpoint
 under a mutated config) works: the checkpoint brings the state, the new config the
-hyperparameters. Tune's random choices are Tune's own: seed its searcher and scheduler for a
-repeatable run.
+hyperparameters. Tune's random choices are Tune's own (its searchers take a seed; its PBT draws
+from Python's `random`), so a Tune run is not repeatable bit for bit as `mbrlhpo tune` is.
 
 Requires ``pip install mbrlhpo[tune]`` (Ray with Tune; PB2 also needs scikit-learn).
 """

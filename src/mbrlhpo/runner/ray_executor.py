@@ -143,6 +143,9 @@ class RayExecutor:
                     configure_logging=False,
                     **(init_kwargs or {}),
                 )
+        # Per trial of the last ``run``: seconds on the driver (ship, wait, restore), seconds in
+        # the task, blob bytes each way (bench/bench_cluster.py reads them).
+        self.timings: list[dict[str, float]] = []
         threads = str(max(1, int(num_cpus_per_trial)))
         self._task = ray.remote(_run_remote_trial).options(
             num_cpus=num_cpus_per_trial,
@@ -154,23 +157,28 @@ class RayExecutor:
 
     def run(self, members: Sequence[Any]) -> list[TrialOutcome]:
         jobs = []
+        self.timings = []
         for member in members:
             cls = type(member)
             start = time.perf_counter()
             try:
                 blob = pack_member(member)
                 ref = self._task.remote(f"{cls.__module__}.{cls.__qualname__}", blob)
-                jobs.append((member, ref, start, None))
+                jobs.append((member, ref, start, None, len(blob)))
             except Exception as exc:  # could not even ship it: that member's failure
-                jobs.append((member, None, start, exc))
+                jobs.append((member, None, start, exc, 0))
         outcomes = []
-        for member, ref, start, error in jobs:
+        for member, ref, start, error, sent in jobs:
             try:
                 if error is not None:
                     raise error
-                result, blob, _ = self.ray.get(ref)
+                result, blob, task_s = self.ray.get(ref)
                 restore_member(member, blob)
-                outcomes.append(TrialOutcome(result, None, time.perf_counter() - start))
+                elapsed = time.perf_counter() - start
+                outcomes.append(TrialOutcome(result, None, elapsed))
+                self.timings.append(
+                    {"driver_s": elapsed, "task_s": task_s, "sent": sent, "received": len(blob)}
+                )
             except Exception as exc:
                 outcomes.append(TrialOutcome(None, _unwrap(exc), time.perf_counter() - start))
         return outcomes
