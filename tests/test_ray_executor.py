@@ -94,3 +94,23 @@ def test_a_trial_takes_the_threads_ray_assigned(local_ray):
 
     assert ray_mod.get(threads.remote()) == (2, 2, "2")
     assert ray_mod.get(threads.options(num_cpus=1).remote())[:2] == (1, 1)
+
+
+def test_a_packed_member_needs_no_shared_folder(tmp_path):
+    from mbrlhpo.agent import PETSAgent
+    from mbrlhpo.runner.ray_executor import _untar, pack_member, restore_member
+
+    agent = PETSAgent("cartpole", {**TINY, "epochs": 3}, seed=1, episode_store=tmp_path / "eps")
+    agent.run_trial()
+    store = agent.episode_store
+    blob = pack_member(agent)
+    assert agent.episode_store is store
+    assert not (tmp_path / "eps").exists() or not any((tmp_path / "eps").iterdir())
+    away = PETSAgent.load(_untar(blob, tmp_path / "worker"))  # as on a worker: no study folders
+    assert away.episode_store is None
+    expected, got = agent.run_trial(), away.run_trial()
+    assert got.ret == expected.ret and got.trial == expected.trial == 1
+    away.run_trial()
+    restore_member(agent, pack_member(away))  # the driver takes the worker's state back
+    assert agent.trial == away.trial == 3 and agent.episode_store is store
+    assert agent.run_trial().ret == away.run_trial().ret
