@@ -114,3 +114,30 @@ def test_a_packed_member_needs_no_shared_folder(tmp_path):
     restore_member(agent, pack_member(away))  # the driver takes the worker's state back
     assert agent.trial == away.trial == 3 and agent.episode_store is store
     assert agent.run_trial().ret == away.run_trial().ret
+
+
+def test_a_relative_db_is_made_absolute(tmp_path, monkeypatch):
+    """The study stays where it began when the working directory changes under the driver
+    (as Ray Tune's trial workers change theirs)."""
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path)
+
+    def wander(_: int) -> None:
+        os.chdir(tmp_path / "elsewhere")
+
+    study = tune(
+        "cartpole",
+        "random",
+        population=2,
+        trials=1,
+        baseline=False,
+        db="runs/study.db",
+        agent_overrides=TINY,
+        space_overrides={"epochs": (3, 4)},
+        executor="sequential",
+        on_round=wander,
+    )
+    assert len(study.trials) == 4
+    assert (tmp_path / "runs" / "study.db").is_file()
+    assert (tmp_path / "runs" / "study.study" / "checkpoints").is_dir()
+    assert not (tmp_path / "elsewhere" / "runs").exists()
