@@ -54,12 +54,30 @@ def test_pbt_on_ray_equals_pbt_in_process(tmp_path, local_ray):
     assert not (tmp_path / "ray.study" / "exchange").exists()  # no shared folder is used
 
 
+def test_a_trial_takes_the_threads_ray_assigned(local_ray):
+    import ray as ray_mod
+
+    from mbrlhpo.runner.ray_executor import _set_threads
+
+    @ray_mod.remote(num_cpus=2, runtime_env={"env_vars": {"OMP_NUM_THREADS": "2"}})
+    def threads():
+        import os
+
+        import torch
+
+        return _set_threads(), torch.get_num_threads(), os.environ["OMP_NUM_THREADS"]
+
+    assert ray_mod.get(threads.remote()) == (2, 2, "2")
+    assert ray_mod.get(threads.options(num_cpus=1).remote())[:2] == (1, 1)
+
+
 def test_unknown_executor_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown executor"):
         tune("cartpole", "pbt", db=tmp_path / "x.db", executor="dask")
 
 
 def test_a_local_ray_listens_on_the_loopback_only(tmp_path):
+    # Runs after the tests that share ``local_ray`` (file order): it shuts Ray down.
     from mbrlhpo.runner.ray_executor import RayExecutor
 
     if ray.is_initialized():
@@ -77,23 +95,6 @@ def test_a_local_ray_listens_on_the_loopback_only(tmp_path):
     from ray._private import ray_constants
 
     assert ray_constants.ENABLE_RAY_CLUSTER
-
-
-def test_a_trial_takes_the_threads_ray_assigned(local_ray):
-    import ray as ray_mod
-
-    from mbrlhpo.runner.ray_executor import _set_threads
-
-    @ray_mod.remote(num_cpus=2, runtime_env={"env_vars": {"OMP_NUM_THREADS": "2"}})
-    def threads():
-        import os
-
-        import torch
-
-        return _set_threads(), torch.get_num_threads(), os.environ["OMP_NUM_THREADS"]
-
-    assert ray_mod.get(threads.remote()) == (2, 2, "2")
-    assert ray_mod.get(threads.options(num_cpus=1).remote())[:2] == (1, 1)
 
 
 def test_a_packed_member_needs_no_shared_folder(tmp_path):
