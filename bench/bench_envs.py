@@ -6,8 +6,8 @@
 Rows: mbrlhpo VecEnv (native, mjbatch), mbrlhpo Python backend (batch 8 only), gymnasium's own
 MuJoCo env of the same model (single env loop, and gymnasium.make_vec sync), raw MuJoCo physics
 on our model (mujoco.rollout with the same frame skip; the upper bound for any env layer), and
-envpool (when importable: run this script with a venv that has it). All numbers are env steps
-(one control step = frame_skip physics steps) per second, measured on the same machine.
+envpool (run in the venv that bench/setup_anchors.sh builds, or --envpool-python). All numbers
+are env steps (one control step = frame_skip physics steps) per second, on the same machine.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import json
 import platform
 import subprocess
 import time
+from pathlib import Path
 
 import mujoco
 import numpy as np
@@ -134,8 +135,8 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     parser.add_argument(
         "--envpool-python",
-        default="/work/.venv-envpool/bin/python",
-        help="python of a venv with envpool installed",
+        default=str(Path(__file__).resolve().parent / ".anchors" / "envpool" / "bin" / "python"),
+        help="python of a venv with envpool (default: the one bench/setup_anchors.sh builds)",
     )
     args = parser.parse_args()
     rows = []

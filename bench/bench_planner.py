@@ -7,8 +7,9 @@ untrained `DynamicsModel` (planning cost does not depend on the weights).
 
 Each (setting, backend) runs in its own subprocess (clean peak memory, no shared BLAS state),
 one after the other, with the machine's load recorded around each. mbrl-lib 0.2.0's PETS agent
-is timed by /work/shared/anchor/mbrl_lib_speed.py (or $MBRL_ANCHOR) in the virtual environment
-/work/.venv-mbrl (or $MBRL_VENV); without it the row says "not available".
+is timed by bench/mbrl_lib_speed.py (or $MBRL_ANCHOR) in the virtual environment
+bench/.anchors/mbrl (or $MBRL_VENV) that bench/setup_anchors.sh builds; without it the row says
+"not available".
 
 Also measured, in every round: the machine's float32 GEMM rate at the planner's own shapes
 (the float32 layer GEMMs of one row tile, a single-threaded BLAS in each of T processes started
@@ -41,8 +42,9 @@ SETTINGS = {
     "small": dict(horizon=15, population=100, iterations=3, particles=10),
 }
 ENSEMBLE, HIDDEN, DEPTH = 5, 200, 4
-MBRL_VENV = Path(os.environ.get("MBRL_VENV", "/work/.venv-mbrl"))
-MBRL_ANCHOR = Path(os.environ.get("MBRL_ANCHOR", "/work/shared/anchor/mbrl_lib_speed.py"))
+# mbrl-lib's venv, built by bench/setup_anchors.sh; the timing script is in the repo.
+MBRL_VENV = Path(os.environ.get("MBRL_VENV", ROOT / "bench" / ".anchors" / "mbrl"))
+MBRL_ANCHOR = Path(os.environ.get("MBRL_ANCHOR", ROOT / "bench" / "mbrl_lib_speed.py"))
 
 
 def loadavg() -> float:

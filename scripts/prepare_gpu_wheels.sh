@@ -1,32 +1,88 @@
 #!/usr/bin/env bash
 # Prepares, on a machine with network, what scripts/gpu_check.sh needs on a GPU machine that has
 # no network (its image has torch, numpy, pytest, cmake, ninja, pybind11, scikit-build-core,
-# compute-sanitizer; see /work/.library/device/KINDS.md): the wheels it lacks (Python 3.12,
+# compute-sanitizer, rich; see /work/.library/device/KINDS.md): the wheels it lacks (Python 3.12,
 # x86-64) and, where present, the mbrl-lib timing anchor. Output: .gpu_carry/ (git-ignored),
-# about 20 MB without mbrl-lib. Carry it with the device call: carry=[".gpu_carry"].
-#   scripts/prepare_gpu_wheels.sh [--with-mbrl]
+# about 40 MB without mbrl-lib (the device tool carries at most 64 MiB). Carry it with the device
+# call: carry=[".gpu_carry"].
+#   scripts/prepare_gpu_wheels.sh [--with-mbrl]            download into .gpu_carry/
+#   scripts/prepare_gpu_wheels.sh --dry-run [--with-mbrl]  no network: print what would be
+#       downloaded, and which of those wheels .gpu_carry/ already holds (exit 1 if any is missing)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dest="$root/.gpu_carry"
-mkdir -p "$dest/wheels" "$dest/anchor"
-python="$(command -v python3)"
-download() {
-  "$python" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
-    --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
-    --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any \
-    -d "$dest/wheels" "$@"
-}
-# The build needs MuJoCo and OpenBLAS from their wheels (pyproject.toml pins); the tests need
-# the package's run-time dependencies that the GPU image lacks (and theirs: --no-deps above).
-download mujoco==4.0.0 scipy-openblas32==0.3.34.481.3 glfw==2.11.0 PyOpenGL==3.1.10 \
-  gymnasium==1.4.0 farama-notifications==0.0.4 ConfigSpace==1.2.2 more-itertools==11.2.1 \
-  hpbandster==0.7.4 Pyro4==4.82 serpent==1.43 netifaces==0.11.0 rich==15.0.0 \
-  nvidia-cuda-sanitizer-api==13.0.85
-if [ "${1:-}" = "--with-mbrl" ]; then
-  # mbrl-lib 0.2.0 side by side (/work/shared/anchor/README.md); pure-Python wheels.
-  download mbrl==0.2.0 hydra-core==1.3.2 omegaconf==2.3.0 antlr4-python3-runtime==4.9.3
-fi
+dry=0
+mbrl=0
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) dry=1 ;;
+    --with-mbrl) mbrl=1 ;;
+    -h|--help) sed -n 2,10p "$0"; exit 0 ;;
+    *) echo "usage: scripts/prepare_gpu_wheels.sh [--dry-run] [--with-mbrl]" >&2; exit 2 ;;
+  esac
+done
+# What gpu_check.sh runs there: the CMake build, then pytest on tests/planning and tests/agent.
+# - MuJoCo: the build needs only the C library and headers (cmake/FindMuJoCoWheel.cmake,
+#   MUJOCO_DIR), and those tests never import the mujoco Python package. They are copied from the
+#   mujoco 4.0.0 installed here into .gpu_carry/mujoco/ (the C library does not depend on the
+#   Python version). Not downloaded: the mujoco==4.0.0 wheel the registry here serves is a 108 KB
+#   stub without libmujoco (seen 2026-11-28), which would also shadow the carried library.
+# - OpenBLAS (scipy-openblas32, the pyproject.toml pin) and gymnasium (+ farama-notifications),
+#   which mbrlhpo.envs imports; the rest of what those tests import is in the image.
+# Not carried: hpbandster, Pyro4, netifaces, ConfigSpace (only the HPO layer imports them;
+# hpbandster and netifaces have no wheels for Python 3.12); the compute-sanitizer wheel (the
+# image has compute-sanitizer, KINDS.md; the registry here offers only a 0.0.0a0 placeholder of
+# nvidia-cuda-sanitizer-api).
+pins=(scipy-openblas32==0.3.34.481.3 gymnasium==1.4.0 farama-notifications==0.0.4)
+# mbrl-lib 0.2.0 side by side (/work/shared/anchor/README.md); pure-Python wheels.
+[ $mbrl -eq 1 ] && pins+=(mbrl==0.2.0 hydra-core==1.3.2 omegaconf==2.3.0
+  antlr4-python3-runtime==4.9.3)
 anchor="${MBRL_ANCHOR:-/work/shared/anchor/mbrl_lib_speed.py}"
+python="$(command -v python3)"
+mujoco_version=4.0.0
+mujoco_src="$("$python" -c "import importlib.util as u; s = u.find_spec('mujoco'); \
+print(s.submodule_search_locations[0] if s else '')")"
+
+if [ $dry -eq 1 ]; then
+  echo "would download into $dest/wheels (Python 3.12, manylinux x86-64, binary only):"
+  missing=0
+  for pin in "${pins[@]}"; do
+    name="${pin%%==*}"
+    version="${pin#*==}"
+    # wheel file names use underscores and keep the project's case only loosely
+    pattern="$(echo "$name" | tr '-' '_')-${version}-*.whl"
+    found="$(find "$dest/wheels" -maxdepth 1 -iname "$pattern" 2>/dev/null | head -n 1 || true)"
+    if [ -n "$found" ]; then
+      echo "  $pin: have $(basename "$found")"
+    else
+      echo "  $pin: missing"
+      missing=1
+    fi
+  done
+  if [ -f "$dest/mujoco/libmujoco.so.$mujoco_version" ]; then
+    echo "mujoco C library: have $dest/mujoco/libmujoco.so.$mujoco_version"
+  else
+    echo "mujoco C library: missing (would copy from ${mujoco_src:-no mujoco installed here})"
+    missing=1
+  fi
+  if [ -f "$anchor" ]; then echo "anchor: $anchor"; else echo "anchor: $anchor not found"; fi
+  if [ -d "$dest" ]; then du -sh "$dest"; fi
+  exit $missing
+fi
+
+if [ ! -f "$mujoco_src/libmujoco.so.$mujoco_version" ] || [ ! -d "$mujoco_src/include/mujoco" ]; then
+  echo "prepare_gpu_wheels.sh: expected mujoco==$mujoco_version installed here (libmujoco and" \
+    "include/ in its package), got '${mujoco_src:-none}'" >&2
+  exit 1
+fi
+mkdir -p "$dest/wheels" "$dest/anchor" "$dest/mujoco"
+cp "$mujoco_src/libmujoco.so.$mujoco_version" "$dest/mujoco/"
+cp -r "$mujoco_src/include" "$dest/mujoco/"
+"$python" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+  --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+  --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux1_x86_64 \
+  --platform any \
+  -d "$dest/wheels" "${pins[@]}"
 [ -f "$anchor" ] && cp "$anchor" "$dest/anchor/"
 du -sh "$dest"
 ls "$dest/wheels"

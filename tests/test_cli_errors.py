@@ -230,7 +230,26 @@ def test_a_resumed_run_says_so(tmp_path):
         population=2,
         base_config=defaults("cartpole", "planning"),
     )
-    assert resume_line(db) == "resuming after round 4 (8 trials stored)"  # 1 random + 3 MPC
+    # 1 random + 3 MPC trials: finished (issue 12 point 14: not "resuming after round 4").
+    assert resume_line(db) == "the study is already finished (8 trials stored); its results:"
+
+    def stop_after_round_2(r):
+        if r == 2:
+            raise KeyboardInterrupt
+
+    db = tmp_path / "killed.db"
+    with pytest.raises(KeyboardInterrupt):
+        run_study(
+            "random",
+            quadratic_factory(),
+            search_space("cartpole", "model"),
+            db,
+            trials=3,
+            population=2,
+            base_config=defaults("cartpole", "planning"),
+            on_round=stop_after_round_2,
+        )
+    assert resume_line(db) == "resuming after round 2 (4 trials stored)"
 
 
 def test_the_run_of_the_defaults_reports_progress(tmp_path):

@@ -3,11 +3,15 @@
 // on the emulator (HostCtx) shows whether the emulator matches the hardware: cvt.rna.tf32
 // rounding, the mma.sync m16n8k8 fragment layout, the shfl_xor butterfly, and the device math
 // the kernels use (expf in swish and the log-variance bounds, the double ErfInv of the truncated
-// normal). One warp (32 threads) per block; global memory in, global memory out.
+// normal), and the elite top-K (the refit kernel's bitonic sort in shared memory, with its
+// barriers). One warp (32 threads) per block, except top-K (the refit kernel's block size); global
+// memory in, global memory out.
 #pragma once
 
 #include <cstdint>
 
+#include "mbrlhpo/cuda/kernels/refit.h"
+#include "mbrlhpo/cuda/plan_kernels.h"
 #include "mbrlhpo/host_device.h"
 #include "mbrlhpo/planner_math.h"
 #include "mbrlhpo/rng.h"
@@ -71,6 +75,25 @@ MBRLHPO_HOST_DEVICE void MathBody(Ctx& c, const float* x, const float* u, float*
   swish_out[i] = planner_math::Swish(x[i]);
   softplus_out[i] = planner_math::Softplus(x[i]);
   tn_out[i] = static_cast<float>(rng::TruncatedNormalFromUniform(u[i]));
+}
+
+// Top-K as the refit kernel picks elites: block t (kRefitThreads threads) takes returns
+// [t * num, t * num + num), non-finite ones as -inf, pads to sort_size with -inf, sorts with
+// kernels::SortElites (the kernel's own code) and writes the first k indices to
+// elites[t * k, t * k + k). Shared memory: kernels::RefitSmemBytes(num).
+template <class Ctx>
+MBRLHPO_HOST_DEVICE void TopKBody(Ctx& c, const float* returns, int num, int sort_size, int k,
+                                  int32_t* elites) {
+  const int t = c.bid();
+  float* key = c.template smem<float>();
+  int32_t* idx = reinterpret_cast<int32_t*>(key + sort_size);
+  for (int i = c.tid(); i < sort_size; i += c.nthreads()) {
+    c.sts(&key[i], i < num ? planner_math::FiniteOrNegInf(returns[t * num + i]) : -INFINITY);
+    c.sts(&idx[i], static_cast<int32_t>(i));
+  }
+  c.sync();
+  kernels::SortElites(c, key, idx, sort_size);
+  for (int i = c.tid(); i < k; i += c.nthreads()) elites[t * k + i] = c.lds(&idx[i]);
 }
 
 }  // namespace mbrlhpo::cuda::probes

@@ -2,7 +2,7 @@
 //   gpu_check [--dry-run] [--small] [--json PATH]
 // 0. conformance of every primitive the emulator models: the same probe bodies on the GPU and
 //    on the emulator (tf32 rounding, mma.sync fragment layout, shfl_xor, exp/swish/softplus and
-//    the truncated normal's ErfInv against the host),
+//    the truncated normal's ErfInv against the host, the elite top-K against std::stable_sort),
 // 1. the whole CudaPlanner against the CPU CemPlanner on all six tasks (float32 and TF32),
 // 2. timings of the paper setting (HalfCheetah shapes, E 5, 4 x 200, N 500, P 20, H 30, I 5):
 //    one member and a population of 40, TF32 and float32 (median of graph replays), TFLOP/s.
@@ -85,8 +85,10 @@ bool Conformance(const Options& opt, std::string* json) {
   auto target_mma = pr::emulated::Mma;
   auto target_shfl = pr::emulated::Shfl;
   auto target_math = pr::emulated::Math;
+  auto target_topk = pr::emulated::TopK;
 #ifdef MBRLHPO_GPU_CHECK_DEVICE
   if (on_gpu) {
+    target_topk = pr::device::TopK;
     target_tf32 = pr::device::Tf32;
     target_mma = pr::device::Mma;
     target_shfl = pr::device::Shfl;
@@ -184,7 +186,48 @@ bool Conformance(const Options& opt, std::string* json) {
                 100.0 * tn_exact / n, tn_diff);
   detail = buf;
   record("truncated_normal", tn_diff <= 1e-6, detail.c_str());
-  std::printf("  (top-K: the elites of the whole planner against the CPU planner, below)\n");
+  // top-K: the refit kernel's sort on returns with heavy ties, NaN, +-inf and -0, against the
+  // CPU planner's order computed independently (std::stable_sort, larger first, non-finite as
+  // -inf) and against the emulator; populations 2, 37 (padding), 500 (paper) and 4096 (the limit)
+  struct TopKCase {
+    int num, k, trials;
+  };
+  const TopKCase topk_cases[] = {{2, 2, 8},
+                                 {37, 37, opt.small ? 4 : 32},
+                                 {500, 50, opt.small ? 4 : 64},
+                                 {4096, 410, opt.small ? 1 : 4}};
+  int64_t topk_trials = 0, topk_ref_bad = 0, topk_emu_bad = 0;
+  const float specials[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f};
+  for (const TopKCase& tc : topk_cases) {
+    std::vector<float> ret(static_cast<size_t>(tc.trials) * tc.num);
+    for (float& v : ret) {
+      const uint32_t r = gen() % 16;
+      // half the returns tie on 1, 2, 3 or 4 (the top of the range, so the elites hold ties)
+      v = r == 0 ? specials[gen() % 5] : (r < 8 ? static_cast<float>(1 + gen() % 4) : uni(gen));
+    }
+    std::vector<int32_t> got, emu;
+    target_topk(ret, tc.num, tc.k, &got);
+    pr::emulated::TopK(ret, tc.num, tc.k, &emu);
+    for (int t = 0; t < tc.trials; ++t) {
+      const float* r = ret.data() + static_cast<size_t>(t) * tc.num;
+      auto val = [&](int i) { return std::isfinite(r[i]) ? r[i] : -INFINITY; };
+      std::vector<int32_t> want(tc.num);
+      for (int i = 0; i < tc.num; ++i) want[i] = i;
+      std::stable_sort(want.begin(), want.end(), [&](int a, int b) { return val(a) > val(b); });
+      const int32_t* g = got.data() + static_cast<size_t>(t) * tc.k;
+      const int32_t* e = emu.data() + static_cast<size_t>(t) * tc.k;
+      topk_ref_bad += !std::equal(g, g + tc.k, want.begin());
+      topk_emu_bad += !std::equal(g, g + tc.k, e);
+      ++topk_trials;
+    }
+  }
+  std::snprintf(buf, sizeof(buf),
+                "%lld trials (N 2/37/500/4096; ties, NaN, +-inf, -0): %lld elite lists differ "
+                "from std::stable_sort, %lld from the emulator",
+                static_cast<long long>(topk_trials), static_cast<long long>(topk_ref_bad),
+                static_cast<long long>(topk_emu_bad));
+  detail = buf;
+  record("top_k", topk_ref_bad == 0 && topk_emu_bad == 0, detail.c_str());
   return ok;
 }
 

@@ -59,6 +59,12 @@ __global__ void MathKernel(const float* x, const float* u, float* e, float* s, f
   MathBody(c, x, u, e, s, sp, tn, n);
 }
 
+__global__ void __launch_bounds__(kRefitThreads)
+    TopKKernel(const float* returns, int num, int sort_size, int k, int32_t* elites) {
+  simt::DeviceCtx c;
+  TopKBody(c, returns, num, sort_size, k, elites);
+}
+
 int Blocks(size_t n) { return static_cast<int>((n + kWarp - 1) / kWarp); }
 
 }  // namespace
@@ -107,6 +113,18 @@ void Math(const std::vector<float>& x, const std::vector<float>& u, MathOut* out
   ToHost(sp, n, &out->softplus);
   ToHost(tn, n, &out->truncated_normal);
   for (float* p : {dx, du, e, s, sp, tn}) cudaFree(p);
+}
+
+void TopK(const std::vector<float>& returns, int num, int k, std::vector<int32_t>* elites) {
+  const int trials = static_cast<int>(returns.size() / num);
+  float* d_ret = ToDevice(returns);
+  int32_t* d_el = Output<int32_t>(static_cast<size_t>(trials) * k);
+  TopKKernel<<<trials, kRefitThreads, kernels::RefitSmemBytes(num)>>>(
+      d_ret, num, kernels::SortSize(num), k, d_el);
+  Check(cudaGetLastError(), "top-k launch");
+  ToHost(d_el, static_cast<size_t>(trials) * k, elites);
+  cudaFree(d_ret);
+  cudaFree(d_el);
 }
 
 }  // namespace device

@@ -62,4 +62,15 @@ inline void Math(const std::vector<float>& x, const std::vector<float>& u, MathO
           "math");
 }
 
+inline void TopK(const std::vector<float>& returns, int num, int k, std::vector<int32_t>* elites) {
+  const int trials = static_cast<int>(returns.size() / num);
+  const int sort_size = kernels::SortSize(num);
+  elites->assign(static_cast<size_t>(trials) * k, -1);
+  Require(simt::LaunchHost(trials, kRefitThreads, kernels::RefitSmemBytes(num), Shuffled(),
+                           [&](simt::HostCtx& c) {
+                             TopKBody(c, returns.data(), num, sort_size, k, elites->data());
+                           }),
+          "top-k");
+}
+
 }  // namespace mbrlhpo::cuda::probes::emulated

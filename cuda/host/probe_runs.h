@@ -18,6 +18,8 @@ void Mma(const std::vector<float>& a, const std::vector<float>& b, const std::ve
          std::vector<float>* d);
 void Shfl(const std::vector<float>& in, std::vector<float>* out);
 void Math(const std::vector<float>& x, const std::vector<float>& u, MathOut* out);
+// returns: trials x num; elites: trials x k (the first k of the elite order per trial).
+void TopK(const std::vector<float>& returns, int num, int k, std::vector<int32_t>* elites);
 }  // namespace device
 
 }  // namespace mbrlhpo::cuda::probes

@@ -20,8 +20,15 @@ __global__ void __launch_bounds__(kSampleThreads)
   kernels::SampleCandidates(c, members, num_members, blocks_per_member, iteration);
 }
 
+// At least two Rollout blocks per SM: what the paper-size shared memory allows on sm_90 (2 x
+// 109 KB), and it gives ptxas the register budget 65536 / (2 x 128) = 255. Without the minimum
+// ptxas picked a lower target of its own (48-72 registers) and spilled loop-invariant values
+// around the IEEE division/sqrt slow-path calls in 5 of the 32 instantiations; with it all use
+// 78-108 registers and none spills (ptxas -Werror, cuda/CMakeLists.txt).
+inline constexpr int kRolloutMinBlocksPerSm = 2;
+
 template <class Task, class G>
-__global__ void __launch_bounds__(kRolloutThreads)
+__global__ void __launch_bounds__(kRolloutThreads, kRolloutMinBlocksPerSm)
     RolloutKernel(const MemberArgs* members, int num_members, kernels::RolloutGrid grid,
                   int iteration) {
   simt::DeviceCtx c;

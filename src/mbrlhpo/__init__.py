@@ -1,13 +1,16 @@
 """mbrlhpo: fast hyperparameter optimisation of model-based RL (PETS on MuJoCo).
 
 The public API is imported lazily, so ``import mbrlhpo`` (and the CLI's ``--version``) does not
-load torch or MuJoCo until they are used.
+load torch or MuJoCo until they are used. It registers the gymnasium ids (``mbrlhpo/Cartpole-v0``
+...) without importing gymnasium: see :mod:`mbrlhpo.gym_registration`.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
+
+from mbrlhpo.gym_registration import register_when_gymnasium_loads
 
 __version__ = "0.1.0"
 
@@ -41,6 +44,9 @@ _SUBMODULES = (
     "tuning",
     "info",
 )
+
+
+register_when_gymnasium_loads()
 
 
 def __getattr__(name: str) -> Any:

@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     from mbrlhpo.cli_evaluate import add_parser as add_evaluate
 
     add_evaluate(sub)
+    from mbrlhpo.cli_export import add_parser as add_export
+
+    add_export(sub)
     return parser
 
 

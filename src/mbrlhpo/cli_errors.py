@@ -24,9 +24,10 @@ def debug_requested(flag: bool = False) -> bool:
 def one_line(exc: BaseException) -> str | None:
     """The user-facing line for a known error, or None for a bug."""
     from mbrlhpo.runner.checkpoints import CheckpointCorrupt
+    from mbrlhpo.runner.study import AllMembersFailed
     from mbrlhpo.store.sqlite_store import StoreError
 
-    if isinstance(exc, (StoreError, CheckpointCorrupt, ValueError)):
+    if isinstance(exc, (StoreError, CheckpointCorrupt, AllMembersFailed, ValueError)):
         text = str(exc)
     elif isinstance(exc, OSError):
         if exc.errno == errno.ENOSPC:

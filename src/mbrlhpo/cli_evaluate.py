@@ -14,7 +14,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "its baseline over seeds (the paper's final scenario)",
     )
     p.add_argument("--db", type=Path, required=True, help="study database")
-    p.add_argument("--seeds", type=int, default=5, help="evaluation seeds (default 5)")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=5,
+        help="evaluation seeds (default 5; 0 with --video: only the video)",
+    )
     p.add_argument(
         "--trials",
         type=int,
@@ -44,6 +49,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="output directory (default: <db stem>.study/evaluation)",
     )
     p.add_argument("--no-plots", action="store_true", help="no figure (no matplotlib needed)")
+    p.add_argument(
+        "--video",
+        type=Path,
+        default=None,
+        metavar="PATH.gif",
+        help="record one episode of the study's best agent (its kept checkpoint)",
+    )
+    p.add_argument(
+        "--study-dir",
+        type=Path,
+        default=None,
+        help="for --video: the study's directory (default: next to the database)",
+    )
     p.set_defaults(func=run)
 
 
@@ -53,6 +71,12 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.db.is_file():
         raise ValueError(f"expected an existing study database, got {str(args.db)!r}")
+    if args.seeds < 0 or (args.seeds == 0 and args.video is None):
+        raise ValueError(f"expected --seeds >= 1 (or 0 with --video), got {args.seeds}")
+    if args.video is not None:
+        _record_best(args)
+        if args.seeds == 0:
+            return 0
     print(f"evaluating {args.db}: {args.seeds} seeds", flush=True)
 
     def on_trial(arm: str, t: int, rets: dict[int, float]) -> None:
@@ -75,3 +99,18 @@ def run(args: argparse.Namespace) -> int:
     print(paths["md"].read_text(), end="")
     print("written: " + ", ".join(str(p) for p in paths.values()) + " (and stored in the study)")
     return 0
+
+
+def _record_best(args: argparse.Namespace) -> None:
+    from mbrlhpo.agent import PETSAgent
+    from mbrlhpo.runner.best import best_checkpoint
+    from mbrlhpo.video import check_video_path, record_agent_video
+
+    check_video_path(args.video)
+    path = best_checkpoint(args.db, args.study_dir)
+    agent = PETSAgent.load(path, device=args.device)
+    try:
+        print(f"video of the best agent ({path}): ", end="", flush=True)
+        print(record_agent_video(agent, args.video, seed=agent.seed), flush=True)
+    finally:
+        agent.close()

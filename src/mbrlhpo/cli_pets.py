@@ -66,6 +66,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="continue from the checkpoint in --out instead of starting anew",
     )
+    p.add_argument(
+        "--video",
+        type=Path,
+        default=None,
+        metavar="PATH.gif",
+        help="after the last trial, record one episode of the agent (rendered offscreen)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -79,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
     if trials < 1:
         raise ValueError(f"expected --trials >= 1, got {trials}")
     overrides = parse_overrides(args.overrides)
+    if args.video is not None:
+        from mbrlhpo.video import check_video_path
+
+        check_video_path(args.video)
     if args.resume:
         if args.out is None:
             raise ValueError("--resume needs --out (the directory holding the checkpoint)")
@@ -122,6 +133,10 @@ def run(args: argparse.Namespace) -> int:
         if args.out is not None:
             path = agent.save(args.out)
             print(f"checkpoint: {path}")
+        if args.video is not None:
+            from mbrlhpo.video import record_agent_video
+
+            print(f"video: {record_agent_video(agent, args.video, seed=args.seed)}", flush=True)
     finally:
         if log is not None:
             log.close()

@@ -214,6 +214,15 @@ def resume_line(db: Path) -> str:
         rounds = store.rounds_done()
         trials = len(store.trials())
         jobs = len(store.hb_jobs())
+        lifecycle = store.events(("study_start", "study_resume", "study_done", "all_failed"))
+    last_event = lifecycle[-1]["kind"] if lifecycle else None
+    if last_event == "study_done":
+        return f"the study is already finished ({trials} trials stored); its results:"
+    if last_event == "all_failed":
+        return (
+            f"every member failed in round {lifecycle[-1]['round']} last time: running it again "
+            f"({trials} trials stored)"
+        )
     if head["method"] in ("hyperband", "bohb"):
         return f"resuming: {trials} trials and {jobs} Hyperband jobs stored"
     return f"resuming after round {rounds[-1] if rounds else 0} ({trials} trials stored)"

@@ -20,6 +20,7 @@ from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
 from mbrlhpo.hpo.pbt import PBTSettings
 from mbrlhpo.hpo.pbt_bt import PBTBTSettings
 from mbrlhpo.hpo.space import GROUPS, check_env, check_group, search_space
+from mbrlhpo.runner.hpbandster_driver import require_hpbandster
 from mbrlhpo.runner.study import Study, check_method, run_study, study_dir_for
 
 # Paper settings (PAPER.md, Sec. 5.1/A.2). Cartpole (15 trials) is ours: a small ladder.
@@ -91,7 +92,17 @@ def make_factory(
             episode_store=episode_store,
         )
 
+    def amend(agent: PETSAgent) -> None:
+        """A checkpointed agent takes this run's fixed settings (the profile's, updated by
+        ``fixed``): a study resumed after every member failed, with a corrected ``--set``.
+        The architecture (ensemble size, width, depth) cannot change: set_hparams refuses."""
+        from mbrlhpo.agent.hparams import FIXED, default_hparams
+
+        profile_values = default_hparams(agent.task.name, profile)
+        agent.set_hparams({k: getattr(profile_values, k) for k in FIXED} | dict(fixed or {}))
+
     factory.member_class = PETSAgent  # lets a resumed study load checkpoints without a member
+    factory.amend = amend
     return factory
 
 
@@ -192,6 +203,8 @@ def tune(
 
     check_env(env)
     check_method(method)
+    if method in ("hyperband", "bohb"):
+        require_hpbandster(method)  # before anything is built or written
     check_group(group)
     task = get_task(env)
     trials = task.default_trials if trials is None else trials
@@ -235,7 +248,9 @@ def tune(
     if not isinstance(executor, str):  # an Executor object (its own settings, e.g. Ray's)
         runner_executor = executor
     elif executor == "lockstep":
-        runner_executor = LockstepExecutor(progress=progress)
+        from mbrlhpo.planning import plan_population
+
+        runner_executor = LockstepExecutor(plan_population, progress=progress)
     elif executor == "sequential":
         runner_executor = SequentialExecutor()
     elif executor == "ray":

@@ -59,7 +59,7 @@ def test_lockstep_trains_and_plans_in_one_call_each_with_the_same_trials(monkeyp
 
 def test_a_member_whose_training_fails_fails_alone():
     members = _population()
-    LockstepExecutor().run(members)  # the random trial
+    LockstepExecutor(plan_population).run(members)  # the random trial
     bad = members[1]
 
     def broken_job():
@@ -68,7 +68,7 @@ def test_a_member_whose_training_fails_fails_alone():
     bad.training_job = broken_job
     twins = _population()
     SequentialExecutor().run(twins)
-    out = LockstepExecutor().run(members)
+    out = LockstepExecutor(plan_population).run(members)
     assert isinstance(out[1].error, RuntimeError)
     twin_out = SequentialExecutor().run([twins[0], twins[2]])
     for got, want in zip((out[0], out[2]), twin_out, strict=True):

@@ -184,10 +184,11 @@ def test_pbt_bt_backtracking_restores(tmp_path):
 
 
 def test_keep_final_checkpoints_keeps_every_jobs_last_model(tmp_path):
-    """Hyperband deletes a finished job's checkpoints unless the final ones are kept (the
-    objective-mismatch analysis needs every job's final model and data)."""
+    """Hyperband deletes a finished job's checkpoints, but the best job's final one, unless the
+    final ones are kept (the objective-mismatch analysis needs every job's final model and
+    data)."""
     hb = HyperbandSettings(3, 9, n_iterations=1)
-    live = {}
+    live, best = {}, {}
     for keep in (False, True):
         db = tmp_path / f"hb{keep}.db"
         s = run_study(
@@ -204,7 +205,12 @@ def test_keep_final_checkpoints_keeps_every_jobs_last_model(tmp_path):
         with StudyStore(db) as st:
             live[keep] = {(c["member"], c["trial"]) for c in st.checkpoints()}
         jobs = {(j["member"], j["trials"]) for j in s.hb_jobs if j["status"] == "ok"}
-    assert live[False] == set()
+        best[keep] = s.best_checkpoint()
+    max_t = max(t for _, t in jobs)
+    assert live[False] == {(s.best_member, max_t)}
+    assert best[False] == study_dir_for(tmp_path / "hbFalse.db") / "checkpoints" / (
+        f"m{s.best_member:04d}/t{max_t:05d}"
+    )
     assert live[True] == jobs and len(jobs) >= 2
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,30 +25,11 @@ from mbrlhpo.agent.replay_buffer import FIELDS, ReplayBuffer
 from mbrlhpo.envs import get_task, make_env
 from mbrlhpo.models import DynamicsModel, TrainingJob
 from mbrlhpo.planning import CEMConfig, CEMPlanner
+from mbrlhpo.runner.protocol import TrialResult  # the runner's record, re-exported here
 
 CHECKPOINT_KIND = "pets-agent"
 CHECKPOINT_FILE = "agent.safetensors"
 PLANNER_BACKENDS = ("auto", "cpu", "torch", "cuda")
-
-
-@dataclass(frozen=True)
-class TrialResult:
-    """What one trial did. ``ret`` is the sum of the env's reward over the episode: the task
-    reward, plus the alive bonus on Hopper (as the paper's env)."""
-
-    trial: int
-    ret: float
-    steps: int
-    wall_time: float
-    train_time: float
-    model_loss: float | None  # last training epoch's loss; None for the random trial
-    diverged: bool  # the simulation overflowed (the episode ended early)
-    model_diverged: bool  # training produced NaN/inf: the model was rolled back
-    random: bool  # trial 0: uniformly random actions
-    hparams: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def resolve_backend(planner_backend: str, device: str) -> str:
@@ -438,7 +418,7 @@ class PETSAgent:
         )
         self.rng.bit_generator.state = meta["rng"]
         self.trial = int(meta["trial"])
-        self.history = [TrialResult(**r) for r in meta["history"]]
+        self.history = [TrialResult.from_dict(r) for r in meta["history"]]
 
     def export(self, path: str | Path) -> Path:
         """Writes the planning policy (model, normaliser, CEM settings, seed, task MJCF) for

@@ -270,6 +270,7 @@ def replay_schedule(
         on_trial: called after each trial ``t`` with ``{seed: return}``.
     """
     from mbrlhpo.agent import PETSAgent, default_hparams
+    from mbrlhpo.planning import plan_population
     from mbrlhpo.runner.executors import LockstepExecutor, SequentialExecutor
 
     task = task_for_env(env)
@@ -322,7 +323,7 @@ def replay_schedule(
         )
         for s in seeds
     ]
-    executor = LockstepExecutor() if lockstep else SequentialExecutor()
+    executor = LockstepExecutor(plan_population) if lockstep else SequentialExecutor()
     returns: dict[int, list[float]] = {s: [] for s in seeds}
     fails: list[dict[str, Any]] = []
     try:

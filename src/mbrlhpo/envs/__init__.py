@@ -1,43 +1,60 @@
-"""mbrlhpo.envs: the six tasks and their (vectorised) MuJoCo environments."""
+"""mbrlhpo.envs: the six tasks and their (vectorised) MuJoCo environments.
+
+Names are loaded on first use (PEP 562), so ``mbrlhpo.envs.tasks`` can be imported (by the
+gymnasium registration, for instance) without loading MuJoCo.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-import gymnasium as gym
+from mbrlhpo.gym_registration import GYM_IDS, register_when_gymnasium_loads
 
-from mbrlhpo.envs.reference_env import ReferenceEnv
-from mbrlhpo.envs.tasks import TASK_NAMES, TaskSpec, get_task
-from mbrlhpo.envs.vec_env import VecEnv
+if TYPE_CHECKING:
+    import gymnasium as gym
 
-GYM_IDS: dict[str, str] = {
-    "cartpole": "mbrlhpo/Cartpole-v0",
-    "reacher": "mbrlhpo/Reacher-v0",
-    "pusher": "mbrlhpo/Pusher-v0",
-    "hopper": "mbrlhpo/Hopper-v0",
-    "halfcheetah": "mbrlhpo/HalfCheetah-v0",
-    "hexapod": "mbrlhpo/Hexapod-v0",
+_EXPORTS = {
+    "ReferenceEnv": "mbrlhpo.envs.reference_env",
+    "TASK_NAMES": "mbrlhpo.envs.tasks",
+    "TaskSpec": "mbrlhpo.envs.tasks",
+    "get_task": "mbrlhpo.envs.tasks",
+    "VecEnv": "mbrlhpo.envs.vec_env",
 }
+
+# No step limit: the envs made by gymnasium.make leave truncation to gymnasium's TimeLimit.
+NO_STEP_LIMIT = 2**31 - 1
 
 
 def make_env(name: str, seed: int | None = None, **options: Any) -> gym.Env:
     """A single environment of task ``name`` (see :data:`TASK_NAMES`).
 
     ``seed``: the reset stream's seed (None: drawn from entropy at the first reset; reset(seed=)
-    overrides). Options: ``max_episode_steps`` (default: the task's steps per trial),
-    ``backend`` ("auto": native where built, else the Python reference env; "native";
-    "reference").
+    overrides). Options: ``max_episode_steps`` (default: the task's steps per trial;
+    :data:`NO_STEP_LIMIT` for none), ``backend`` ("auto": native where built, else the Python
+    reference env; "native"; "reference"), ``render_mode`` (None or "rgb_array": MuJoCo's
+    offscreen renderer, on the reference env, which gives the native env's results bit for bit),
+    ``width`` and ``height`` of the rendered frames (default 480 x 480).
     """
+    from mbrlhpo.envs.tasks import get_task
+
     get_task(name)  # unknown name -> ValueError listing the names
     backend = options.pop("backend", "auto")
     max_episode_steps = options.pop("max_episode_steps", None)
+    render = {k: options.pop(k) for k in ("render_mode", "width", "height") if k in options}
     if options:
         raise ValueError(
-            f"unknown make_env options {sorted(options)}; expected 'backend', 'max_episode_steps'"
+            f"unknown make_env options {sorted(options)}; expected 'backend', "
+            "'max_episode_steps', 'render_mode', 'width', 'height'"
         )
     if backend not in ("auto", "native", "reference"):
         raise ValueError(f"expected backend 'auto', 'native' or 'reference', got {backend!r}")
-    if backend != "reference":
+    if render.get("render_mode") is not None and backend == "native":
+        raise ValueError(
+            "expected backend 'auto' or 'reference' with a render_mode (only the reference env "
+            "renders), got 'native'"
+        )
+    if backend != "reference" and render.get("render_mode") is None:
         from mbrlhpo.envs import native_backend
 
         if native_backend.available():
@@ -46,15 +63,26 @@ def make_env(name: str, seed: int | None = None, **options: Any) -> gym.Env:
             return NativeEnv(name, seed=seed, max_episode_steps=max_episode_steps)
         if backend == "native":
             raise RuntimeError(f"the native env is not available: {native_backend.why()}")
-    return ReferenceEnv(name, seed=seed, max_episode_steps=max_episode_steps)
+    from mbrlhpo.envs.reference_env import ReferenceEnv
+
+    return ReferenceEnv(name, seed=seed, max_episode_steps=max_episode_steps, **render)
 
 
-def _register() -> None:
-    for name, env_id in GYM_IDS.items():
-        if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=make_env, kwargs={"name": name})
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'mbrlhpo.envs' has no attribute {name!r}")
 
 
-_register()
+register_when_gymnasium_loads()
 
-__all__ = ["GYM_IDS", "TASK_NAMES", "ReferenceEnv", "TaskSpec", "VecEnv", "get_task", "make_env"]
+__all__ = [
+    "GYM_IDS",
+    "NO_STEP_LIMIT",
+    "TASK_NAMES",
+    "ReferenceEnv",
+    "TaskSpec",
+    "VecEnv",
+    "get_task",
+    "make_env",
+]

@@ -66,6 +66,11 @@ class NativeEnv(gym.Env):
             info["alive_bonus"] = float(hopper_alive_bonus(obs[0]))
         return obs[0], float(rew[0]), bool(term[0]), bool(trunc[0]), info
 
+    def render(self) -> None:
+        """None: the native env does not render (make_env(..., render_mode="rgb_array") gives
+        the reference env, which does)."""
+        return None
+
     def set_state(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
         """Overwrite the simulation state (tests, replays); returns the new observation."""
         self._started = True

@@ -23,12 +23,17 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-import gymnasium as gym
-import mujoco
-import numpy as np
+from mbrlhpo.envs.headless_gl import use_headless_gl_default
 
-from mbrlhpo.envs.reset_rng import ResetRng
-from mbrlhpo.envs.tasks import TaskSpec, get_task, hopper_alive_bonus
+use_headless_gl_default()  # before mujoco is imported (it reads MUJOCO_GL then)
+
+import gymnasium as gym  # noqa: E402
+import mujoco  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mbrlhpo.envs.render import FrameRenderer  # noqa: E402
+from mbrlhpo.envs.reset_rng import ResetRng  # noqa: E402
+from mbrlhpo.envs.tasks import TaskSpec, get_task, hopper_alive_bonus  # noqa: E402
 
 _DIVERGENCE_WARNINGS = (
     mujoco.mjtWarning.mjWARN_BADQACC,
@@ -160,9 +165,11 @@ class ReferenceEnv(gym.Env):
 
     ``seed``: reset streams are keyed by (seed, env_index, episode); ``reset(seed=s)`` restarts
     the episode counter at 0 with seed ``s``. Observations are float64 ``(O,)``.
+    ``render_mode="rgb_array"``: :meth:`render` returns a ``(height x width x 3)`` uint8 frame
+    from MuJoCo's offscreen renderer (headless: EGL, or OSMesa with ``MUJOCO_GL=osmesa``).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"]}
 
     def __init__(
         self,
@@ -170,9 +177,20 @@ class ReferenceEnv(gym.Env):
         seed: int | None = None,
         max_episode_steps: int | None = None,
         env_index: int = 0,
+        render_mode: str | None = None,
+        width: int = 480,
+        height: int = 480,
     ) -> None:
         super().__init__()
         self.task = get_task(name)
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"expected render_mode None or 'rgb_array', got {render_mode!r}")
+        if width < 1 or height < 1:
+            raise ValueError(f"expected a frame size >= 1 x 1, got {width} x {height}")
+        self.render_mode = render_mode
+        self.metadata = {**self.metadata, "render_fps": round(1.0 / self.task.dt)}
+        self._frame_size = (int(width), int(height))
+        self._renderer: FrameRenderer | None = None
         if max_episode_steps is not None and max_episode_steps < 1:
             raise ValueError(f"expected max_episode_steps >= 1, got {max_episode_steps}")
         self.max_episode_steps = max_episode_steps or self.task.steps_per_trial
@@ -239,6 +257,20 @@ class ReferenceEnv(gym.Env):
         self._obs = obs
         self._ended = terminated or truncated
         return obs.copy(), reward, terminated, truncated, info
+
+    def render(self) -> np.ndarray | None:
+        """The current frame ``(height x width x 3)`` uint8 with ``render_mode="rgb_array"``;
+        None without a render mode (gymnasium's convention)."""
+        if self.render_mode is None:
+            return None
+        if self._renderer is None:
+            self._renderer = FrameRenderer(self.task, self.model, *self._frame_size)
+        return self._renderer.render(self.data)
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
 
     # ---- extras ---------------------------------------------------------------------------
     def set_state(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:

@@ -104,6 +104,8 @@ class VecEnv(gym.vector.VectorEnv):
             raise ValueError(f"expected num_threads >= 1 or None, got {num_threads}")
         if seed < 0:
             raise ValueError(f"expected a non-negative seed, got {seed}")
+        if max_episode_steps is not None and max_episode_steps < 1:
+            raise ValueError(f"expected max_episode_steps >= 1, got {max_episode_steps}")
         if backend not in ("auto", "native", "python"):
             raise ValueError(f"expected backend 'auto', 'native' or 'python', got {backend!r}")
         self.num_envs = num_envs

@@ -25,8 +25,10 @@ class Normalizer(nn.Module):
         self.register_buffer("std", torch.ones(1, dim))
 
     def fit(self, x: np.ndarray | torch.Tensor) -> None:
-        """Refit on all data ``x`` of shape ``(B x D)``, B >= 1; updates the buffers in place."""
-        x64 = torch.as_tensor(x).detach().to(dtype=torch.float64, device="cpu")
+        """Refit on all data ``x`` of shape ``(B x D)``, B >= 1; updates the buffers in place.
+
+        Computed on the buffers' device (a GPU model's data does not come back to the host)."""
+        x64 = torch.as_tensor(x).detach().to(dtype=torch.float64, device=self.mean.device)
         if x64.ndim != 2 or x64.shape[1] != self.dim or x64.shape[0] < 1:
             raise ValueError(f"expected data of shape (B >= 1, {self.dim}), got {tuple(x64.shape)}")
         if not torch.isfinite(x64).all():

@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from mbrlhpo.runner.protocol import BatchPlanner, LockstepMember
+
 
 @dataclass
 class TrialOutcome:
@@ -49,31 +51,31 @@ class SequentialExecutor:
 
 
 def supports_lockstep(member: Any) -> bool:
-    return all(
-        hasattr(member, name)
-        for name in ("start_trial", "step_trial", "finish_trial", "random_action", "planner")
-    )
+    return isinstance(member, LockstepMember)
 
 
 class LockstepExecutor:
     """Runs a population's trials together: one training call, then one planning call per step.
 
-    Members that cannot run in parts fall back to ``run_trial``. ``progress``: show a bar of
-    the round's episode steps (on stderr). ``plan_population``: the batch planner, called as
-    ``plan_population(planners, obs (M x O)) -> actions (M x A)``; default
-    :func:`mbrlhpo.planning.plan_population` (the native CPU population planner). A GPU
-    population planner plugs in here.
+    Members that cannot run in parts (not a ``LockstepMember``) fall back to ``run_trial``.
+    ``plan_population``: the batch planner, called as
+    ``plan_population(planners, obs (M x O)) -> actions (M x A)``, e.g.
+    :func:`mbrlhpo.planning.plan_population` (the native CPU population planner); whoever
+    builds the population chooses it (a GPU population planner plugs in here). ``progress``:
+    show a bar of the round's episode steps (on stderr).
     """
 
-    def __init__(self, progress: bool = False, plan_population: Any = None) -> None:
+    def __init__(self, plan_population: BatchPlanner, progress: bool = False) -> None:
+        if not callable(plan_population):
+            raise TypeError(
+                "LockstepExecutor: expected plan_population(planners, obs) -> actions, got "
+                f"{type(plan_population).__name__}"
+            )
         self.progress = progress
         self.plan_population = plan_population
 
     def run(self, members: Sequence[Any]) -> list[TrialOutcome]:
         plan_population = self.plan_population
-        if plan_population is None:
-            from mbrlhpo.planning import plan_population
-
         bar = None
         if self.progress:
             from tqdm.auto import tqdm

@@ -1,26 +1,64 @@
-"""What the runner needs from a member (the PETS agent satisfies it; tests use a toy)."""
+"""What the runner needs from a member (the PETS agent satisfies it; tests use a toy).
+
+This module is the runner's contract with members: it imports nothing else of mbrlhpo, so a
+member's package (``mbrlhpo.agent``) may import it without depending on the runner itself.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrialResult:
-    """One trial (episode) of a member: its return, wall time, whether it diverged (NaN/inf,
-    a broken simulation) and the hyperparameters it ran with."""
+    """What one trial (episode) of a member did.
 
+    ``ret`` is the sum of the env's reward over the episode (the task reward, plus the alive
+    bonus on Hopper, as the paper's env). A member that only knows its return and wall time
+    leaves the rest at their defaults.
+    """
+
+    trial: int = 0
     ret: float
+    steps: int = 0
     wall_time: float
-    diverged: bool = False
-    hparams: dict = field(default_factory=dict)
+    train_time: float = 0.0
+    model_loss: float | None = None  # last training epoch's loss; None for the random trial
+    diverged: bool = False  # the simulation overflowed or the return is NaN/inf
+    model_diverged: bool = False  # training produced NaN/inf: the model was rolled back
+    random: bool = False  # the first trial: uniformly random actions
+    hparams: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (JSON-ready), one key per field."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> TrialResult:
+        """The inverse of ``to_dict``; refuses unknown or missing fields in one line."""
+        if not isinstance(record, Mapping):
+            raise TypeError(f"TrialResult.from_dict: expected a mapping, got {type(record)}")
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(record) - names)
+        if unknown:
+            raise ValueError(
+                f"TrialResult.from_dict: unknown fields {unknown}, expected some of {sorted(names)}"
+            )
+        missing = sorted(n for n in ("ret", "wall_time") if n not in record)
+        if missing:
+            raise ValueError(f"TrialResult.from_dict: missing fields {missing}")
+        return cls(**record)
 
 
 @runtime_checkable
 class Member(Protocol):
+    """A member the runner can train, checkpoint, resume and exploit."""
+
     def run_trial(self) -> TrialResult: ...
 
     def set_hparams(self, hparams: dict) -> None: ...
@@ -31,12 +69,46 @@ class Member(Protocol):
     @classmethod
     def load(cls, path: str | os.PathLike) -> Member: ...
 
+    def restore(self, path: str | os.PathLike) -> None:
+        """Replace this member's state, in place, by the one saved at ``path``."""
+
     def copy_from(self, other: Member, copy_history: bool) -> None:
         """Exploit: take ``other``'s weights, optimiser state, hyperparameters and (if
         ``copy_history``) its replay buffer."""
 
 
+@runtime_checkable
+class LockstepMember(Protocol):
+    """A member whose trial runs in parts, so that ``LockstepExecutor`` can advance a whole
+    population one environment step at a time and plan for all of it in one call.
+
+    ``run_trial`` must equal ``start_trial``, then ``step_trial`` with ``random_action()``
+    (while ``in_random_trial``) or ``planner.plan(obs)`` until done, then ``finish_trial``.
+    Optionally (``PETSAgent``) ``training_job()``/``finish_training(...)``/``model`` let the
+    executor train the population's models in one batched call before ``start_trial``.
+    """
+
+    planner: Any  # what the executor's batch planner receives for this member
+
+    @property
+    def in_random_trial(self) -> bool: ...
+
+    def start_trial(self, trained: Any = None) -> np.ndarray: ...
+
+    def step_trial(self, action: np.ndarray) -> tuple[np.ndarray, bool]: ...
+
+    def finish_trial(self) -> TrialResult: ...
+
+    def random_action(self) -> np.ndarray: ...
+
+
+BatchPlanner = Callable[[list[Any], np.ndarray], np.ndarray]
+"""``plan_population(planners, obs (M x O)) -> actions (M x A)``: one planning step for M
+members (``mbrlhpo.planning.plan_population`` is the native CPU one)."""
+
 MemberFactory = Callable[[dict, int], Member]
 """``factory(hparams, seed) -> Member``: a fresh member. A factory may declare the member's
 class as ``factory.member_class``; a resumed study then loads checkpoints without first
-building a throwaway member."""
+building a throwaway member. It may also declare ``factory.amend(member)``, which brings a
+member loaded from a checkpoint in line with the factory's settings: used when a study that
+stopped because every member failed resumes with corrected member settings."""

@@ -34,7 +34,7 @@ import ConfigSpace as CS
 import numpy as np
 
 from mbrlhpo.hpo.decisions import Backtrack, Decision, Exploit, Explore
-from mbrlhpo.hpo.hyperband import HyperbandSettings, MemberFailed, run_hpbandster
+from mbrlhpo.hpo.hyperband import HyperbandSettings
 from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
 from mbrlhpo.hpo.pbt import PBTSettings, exploit_explore
 from mbrlhpo.hpo.pbt_bt import PBTBT, PBTBTSettings
@@ -42,6 +42,7 @@ from mbrlhpo.hpo.random_search import sample_configurations
 from mbrlhpo.hpo.space import specs_of, to_plain
 from mbrlhpo.runner.checkpoints import CheckpointDir
 from mbrlhpo.runner.executors import Executor, SequentialExecutor, TrialOutcome
+from mbrlhpo.runner.hpbandster_driver import MemberFailed, require_hpbandster, run_hpbandster
 from mbrlhpo.runner.protocol import Member, MemberFactory
 from mbrlhpo.store.sqlite_store import StoreError, StudyStore
 
@@ -82,6 +83,17 @@ class Study:
     hb_jobs: list[dict] = field(default_factory=list)
     model_divergences: list[dict] = field(default_factory=list)  # ok trials, model rolled back
     baseline: Any = None  # the expert defaults' run, when mbrlhpo.tune ran it
+    db_path: str | None = None  # where the study is stored (set by run_study)
+    study_dir: str | None = None  # its checkpoints' directory (set by run_study)
+
+    def best_checkpoint(self) -> Path:
+        """The best member's checkpoint directory (verified; ``PETSAgent.load`` reads it).
+        See :func:`mbrlhpo.runner.best.best_checkpoint`."""
+        from mbrlhpo.runner.best import best_checkpoint
+
+        if self.db_path is None:
+            raise ValueError("this Study does not know its database (it was not run here)")
+        return best_checkpoint(self.db_path, self.study_dir)
 
     def frame(self, name: str):
         """One of the record lists (``trials``, ``schedule``, ``lineage``, ``failures``,
@@ -179,8 +191,10 @@ def run_study(
         raise ValueError(
             f"keep_checkpoints_every: expected an int >= 1 or None, got {keep_checkpoints_every!r}"
         )
-    if method in ("hyperband", "bohb") and hyperband is None:
-        raise ValueError(f"method {method!r} needs hyperband=HyperbandSettings(...)")
+    if method in ("hyperband", "bohb"):
+        if hyperband is None:
+            raise ValueError(f"method {method!r} needs hyperband=HyperbandSettings(...)")
+        require_hpbandster(method)  # before the study is created
     if method == "pbt-bt":
         pbt = pbt if pbt is not None else PBTBTSettings()
         if not isinstance(pbt, PBTBTSettings):
@@ -210,6 +224,7 @@ def run_study(
         space_rec = {n: asdict(s) for n, s in specs.items()}
         # The folder first: a study refused for it leaves no study row behind.
         claim_study_dir(sdir, st, new=st.study() is None)
+        amend = _accept_corrected_member_settings(st, json.loads(json.dumps(settings)))
         new = st.init_study(method, seed, json.loads(json.dumps(settings)), space_rec)
         if not new:
             st.record_event("study_resume", round_=len(st.rounds_done()) or None)
@@ -230,6 +245,8 @@ def run_study(
             executor or SequentialExecutor(),
         )
         runner.keep_final = keep_final_checkpoints
+        if amend or st.events(("settings_changed",)):
+            runner.amend = getattr(factory, "amend", None)
         runner.keep_every = keep_checkpoints_every
         try:
             if method in ("hyperband", "bohb"):
@@ -240,7 +257,9 @@ def run_study(
             st.record_event("study_error", detail={"error": repr(e)})
             raise
         st.record_event("study_done")
-        return collect(st, method, last_k)
+        result = collect(st, method, last_k)
+        result.db_path, result.study_dir = str(st.path), str(sdir)
+        return result
     finally:
         if own:
             st.close()
@@ -248,6 +267,33 @@ def run_study(
 
 OWNER_FILE = "study_id"
 MODEL_DIVERGED = "model diverged (training produced NaN/inf; the model was rolled back)"
+
+
+MEMBER_SETTINGS = (("fixed", "agent"), ("agent", "fixed"))  # what --set fixes for members
+
+
+def _without_member_settings(settings: Any) -> Any:
+    out = copy.deepcopy(settings)
+    for outer, inner in MEMBER_SETTINGS:
+        if isinstance(out.get(outer), dict):
+            out[outer].pop(inner, None)
+    return out
+
+
+def _accept_corrected_member_settings(store: StudyStore, settings: dict) -> bool:
+    """A study that stopped because every member failed may resume with corrected member
+    settings (``tune --set particles=...``): store them (the old ones stay in an event) and
+    return True. Any other difference is left to ``init_study``, which refuses it."""
+    head = store.study()
+    if head is None or head["settings"] == settings:
+        return False
+    lifecycle = store.events(("study_start", "study_resume", "study_done", "all_failed"))
+    if not lifecycle or lifecycle[-1]["kind"] != "all_failed":
+        return False
+    if _without_member_settings(head["settings"]) != _without_member_settings(settings):
+        return False
+    store.change_settings(settings, reason=f"every member failed in round {lifecycle[-1]['round']}")
+    return True
 
 
 def claim_study_dir(sdir: Path, store: StudyStore, new: bool) -> None:
@@ -292,6 +338,64 @@ def _cause(e: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(e), e)).strip()
 
 
+def _failure(outcome: TrialOutcome) -> str | None:
+    """Why a trial failed (an error, a diverged or non-finite return), or None."""
+    if outcome.error is not None:
+        return _cause(outcome.error)
+    ret = float(outcome.result.ret)
+    if outcome.result.diverged:
+        return "diverged"
+    return None if math.isfinite(ret) else f"non-finite return {ret}"
+
+
+class AllMembersFailed(RuntimeError):
+    """Every member of a PBT/PBT-BT study failed the same round: the study stops there."""
+
+    def __init__(self, round_: int, members: int, cause: str, db: str | os.PathLike) -> None:
+        self.round = round_
+        cause = " ".join(cause.split())
+        super().__init__(
+            f"every member failed in round {round_} ({members} members; first cause: {cause}); "
+            f"the study stopped after round {round_ - 1}: correct the setting and run the same "
+            f"command to run round {round_} again, or abandon the study by deleting {db} and "
+            f"its folder {study_dir_for(db)}"
+        )
+
+
+@dataclass
+class _PopulationState:
+    """A population study's state between rounds (``_Runner.run_population``)."""
+
+    last: int  # the last finished round (0: none)
+    trial_rows: dict[tuple[int, int], dict]  # (member, trial) -> stored trial
+    sched: dict[tuple[int, int], dict]  # (member, trial) -> configuration it ran with
+    hist: dict[int, list[float]]  # score windows: returns since the member's last change
+    bt: PBTBT | None  # PBT-BT's elite archive
+    dead: set[int] = field(default_factory=set)  # random search: failed members stop
+    members: dict[int, Member] = field(default_factory=dict)
+    configs: dict[int, dict] = field(default_factory=dict)
+
+
+def _decision(e: dict) -> Decision:
+    """A stored lineage event as the decision that made it (the inverse of ``_event``)."""
+    detail = e.get("detail") or {}
+    if e["kind"] in ("exploit", "replace_failed"):
+        return Exploit(src=e["src"], dst=e["dst"], src_round=e["src_round"], reason=e["kind"])
+    if e["kind"] == "explore":
+        return Explore(e["dst"], detail["how"], dict(e["old_config"]), dict(e["new_config"]))
+    if e["kind"] == "backtrack":
+        return Backtrack(
+            src=e["src"],
+            src_round=e["src_round"],
+            dst=e["dst"],
+            score=detail["elite_score"],
+            kind=detail["how"],
+            old=dict(e["old_config"]),
+            new=dict(e["new_config"]),
+        )
+    raise StoreError(f"unknown decision {e['kind']!r} stored in round {e['round']}")
+
+
 class _Runner:
     def __init__(
         self,
@@ -330,6 +434,10 @@ class _Runner:
         self.member_cls: type | None = getattr(factory, "member_class", None)
         self.keep_final = False
         self.keep_every: int | None = None
+        # ``factory.amend(member)``: brings a member loaded from a checkpoint in line with the
+        # factory's corrected settings (set when a study that stopped with every member failed
+        # resumes with a corrected setting).
+        self.amend: Callable[[Member], None] | None = None
 
     # -- helpers ----------------------------------------------------------------------------
     def _new_member(self, config: dict, member: int) -> Member:
@@ -347,38 +455,27 @@ class _Runner:
             )
         if self.member_cls is None:
             raise StoreError("member class unknown: create a member before loading")
-        return self.ckpt.load(self.member_cls, ref["path"], ref["sha256"])
+        member = self.ckpt.load(self.member_cls, ref["path"], ref["sha256"])
+        if self.amend is not None:
+            self.amend(member)
+        return member
 
     def _run_trial(
         self, member: int, trial: int, obj: Member, config: dict
     ) -> tuple[bool, float, str | None]:
         """Run, checkpoint and store one trial: (succeeded, return, failure cause)."""
-        return self._run_trials(trial, [(member, obj, config)])[0]
-
-    def _run_trials(
-        self, trial: int, jobs: list[tuple[int, Member, dict]]
-    ) -> list[tuple[bool, float, str | None]]:
-        """Run the trial ``trial`` of several members through the executor, then checkpoint
-        and store each: (succeeded, return, failure cause) per job."""
-        if not jobs:
-            return []
-        outcomes = self.executor.run([obj for _, obj, _ in jobs])
-        return [
-            self._record(member, trial, obj, config, outcome)
-            for (member, obj, config), outcome in zip(jobs, outcomes, strict=True)
-        ]
+        return self._record(member, trial, obj, config, self.executor.run([obj])[0])
 
     def _record(
         self, member: int, trial: int, obj: Member, config: dict, outcome: TrialOutcome
     ) -> tuple[bool, float, str | None]:
+        cause = _failure(outcome)
         if outcome.error is not None:
-            cause = _cause(outcome.error)
             self.store.record_trial(member, trial, config, None, outcome.elapsed, "failed", cause)
             return False, math.nan, cause
         res = outcome.result
         ret = float(res.ret)
-        if res.diverged or not math.isfinite(ret):
-            cause = "diverged" if res.diverged else f"non-finite return {ret}"
+        if cause is not None:
             self.store.record_trial(
                 member, trial, config, ret, float(res.wall_time), "diverged", cause
             )
@@ -412,120 +509,150 @@ class _Runner:
 
     # -- population methods -----------------------------------------------------------------
     def run_population(self) -> None:
+        """Replay the store, rebuild the members where the study stopped, run the rest."""
+        self._register_members()
+        state = self._replay()
+        if state.last >= self.rounds:
+            return  # finished: nothing to rebuild or run
+        self._rebuild(state)
+        for r in range(state.last + 1, self.rounds + 1):
+            self._run_round(r, state)
+            if self.on_round is not None:
+                self.on_round(r)
+
+    def _register_members(self) -> None:
+        """A new study's members and their sampled initial configurations (seeded by seed)."""
         st = self.store
-        n = self.population
         rows = st.members()
         if not rows:
             rng = np.random.default_rng([self.seed, 0])
-            for m, cfg in enumerate(sample_configurations(self.specs, n, rng)):
+            for m, cfg in enumerate(sample_configurations(self.specs, self.population, rng)):
                 st.add_member(m, member_seed(self.seed, m), _full(self.base, cfg))
             rows = st.members()
-        if len(rows) != n:
-            raise StoreError(f"the store holds {len(rows)} members, this study expects {n}")
-        init_cfg = {r["member"]: r["config"] for r in rows}
-        self.init_cfg = init_cfg
+        if len(rows) != self.population:
+            raise StoreError(
+                f"the store holds {len(rows)} members, this study expects {self.population}"
+            )
+        self.init_cfg = {r["member"]: r["config"] for r in rows}
+
+    def _replay(self) -> _PopulationState:
+        """The study's state after its last finished round, from the store alone: score
+        windows, stopped members (random search) and PBT-BT's elite archive."""
+        st = self.store
         done = st.rounds_done()
         last = done[-1] if done else 0
         if done != list(range(1, last + 1)):
             raise StoreError(f"rounds done are not contiguous: {done}")
-        trial_rows = {(t["member"], t["trial"]): t for t in st.trials()}
-        sched = {(s["member"], s["trial"]): s["config"] for s in st.schedule()}
-        dead: set[int] = set()  # random search: failed members stop
-        # Score windows: returns of each member since its last state change.
-        hist: dict[int, list[float]] = {m: [] for m in range(n)}
-        changes = {}  # (round, dst) -> event
-        for e in st.lineage():
-            if e["kind"] in ("exploit", "replace_failed", "backtrack"):
-                changes[(e["round"], e["dst"])] = e
-        explores = {}
-        for e in st.lineage():
-            if e["kind"] in ("explore", "backtrack"):
-                explores[(e["round"], e["dst"])] = e
-        bt = PBTBT(self.pbt, n) if self.method == "pbt-bt" else None
+        state = _PopulationState(
+            last=last,
+            trial_rows={(t["member"], t["trial"]): t for t in st.trials()},
+            sched={(s["member"], s["trial"]): s["config"] for s in st.schedule()},
+            hist={m: [] for m in range(self.population)},
+            bt=PBTBT(self.pbt, self.population) if self.method == "pbt-bt" else None,
+        )
+        changed = {
+            (e["round"], e["dst"])
+            for e in st.lineage()
+            if e["kind"] in ("exploit", "replace_failed", "backtrack")
+        }
         for r in range(1, last + 1):
-            for m in range(n):
-                t = trial_rows.get((m, r))
+            for m in range(self.population):
+                t = state.trial_rows.get((m, r))
                 if t is not None:
-                    hist[m].append(t["ret"] if t["status"] == "ok" else math.nan)
+                    state.hist[m].append(t["ret"] if t["status"] == "ok" else math.nan)
                     if t["status"] != "ok" and self.method == "random":
-                        dead.add(m)
-            if bt is not None and self._is_decision_round(r):
+                        state.dead.add(m)
+            if state.bt is not None and self._is_decision_round(r):
                 scores = {s["member"]: s["score"] for s in st.scores(r)}
-                bt.archive.add_round(
+                state.bt.archive.add_round(
                     r,
                     {m: (-math.inf if s is None else s) for m, s in scores.items()},
-                    {m: sched[(m, r)] for m in scores if (m, r) in sched},
+                    {m: state.sched[(m, r)] for m in scores if (m, r) in state.sched},
                 )
-            for m in range(n):
-                if (r, m) in changes:
-                    hist[m] = []
-        # Rebuild the members at the start of round last + 1.
-        configs: dict[int, dict] = {}
-        members: dict[int, Member] = {}
-        for m in range(n):
-            if m in dead:
-                continue
-            if last == 0:
-                configs[m] = dict(init_cfg[m])
-                members[m] = self._new_member(configs[m], m)
-        if last > 0:
-            # Member class from a fresh member (cheap for agents constructed lazily).
-            if self.member_cls is None:
-                self._new_member(dict(init_cfg[0]), 0)
-            for m in range(n):
-                if m in dead:
-                    continue
-                ev = changes.get((last, m))
-                if ev is None:
-                    members[m] = self._load(m, last)
-                    configs[m] = dict(sched[(m, last)])
-                    continue
-                # The destination as it was: its own checkpoint, or fresh if it had failed.
-                t = trial_rows.get((m, last))
-                ok = t is not None and t["status"] == "ok"
-                obj = self._load(m, last) if ok else self._new_member(dict(init_cfg[m]), m)
-                if not self._hparams_only(ev["kind"]):
-                    obj.copy_from(self._load(ev["src"], ev["src_round"]), True)
-                new_cfg = explores[(last, m)]["new_config"]
-                obj.set_hparams(dict(new_cfg))
-                members[m] = obj
-                configs[m] = dict(new_cfg)
-        if last > 0 and self.member_cls is None:
-            raise StoreError("no member could be rebuilt")
-        for r in range(last + 1, self.rounds + 1):
-            failed_now: set[int] = set()
-            outcomes: dict[int, tuple[bool, float]] = {}
-            pending = []
-            for m in sorted(members):
-                t = trial_rows.get((m, r))
-                if t is not None:  # finished before the study was killed
-                    ok = t["status"] == "ok"
-                    members[m] = self._load(m, r) if ok else members[m]
-                    configs[m] = dict(sched[(m, r)])
-                    outcomes[m] = (ok, t["ret"])
-                else:
-                    pending.append(m)
-            # All pending members' trials in one executor call (lock-step planning).
-            for m, (ok, ret, _) in zip(
-                pending,
-                self._run_trials(r, [(m, members[m], configs[m]) for m in pending]),
-                strict=True,
-            ):
-                outcomes[m] = (ok, ret)
-            for m in sorted(outcomes):
-                ok, ret = outcomes[m]
-                hist[m].append(ret if ok else math.nan)
-                if not ok:
-                    failed_now.add(m)
-            if self.method == "random":
-                for m in failed_now:
-                    del members[m]
-                st.record_round(r, {}, [])
-                self._gc({(m, r) for m in members})
+            for m in range(self.population):
+                if (r, m) in changed:
+                    state.hist[m] = []
+        return state
+
+    def _rebuild(self, state: _PopulationState) -> None:
+        """The members at the start of round ``last + 1``: fresh ones for a new study, else
+        every member from its checkpoint of round ``last`` with that round's stored decisions
+        applied by the same code that applied them the first time (``_apply``)."""
+        alive = [m for m in range(self.population) if m not in state.dead]
+        last = state.last
+        if last == 0:
+            for m in alive:
+                state.configs[m] = dict(self.init_cfg[m])
+                state.members[m] = self._new_member(state.configs[m], m)
+            return
+        if self.member_cls is None:  # from a fresh member (cheap: agents build lazily)
+            self._new_member(dict(self.init_cfg[0]), 0)
+        failed = set()
+        for m in alive:
+            t = state.trial_rows.get((m, last))
+            state.configs[m] = dict(state.sched[(m, last)])
+            if t is not None and t["status"] == "ok":
+                state.members[m] = self._load(m, last)
             else:
-                self._decide(r, members, configs, hist, failed_now, bt)
-            if self.on_round is not None:
-                self.on_round(r)
+                failed.add(m)  # replaced by a decision below (its own state is not trusted)
+        decisions = [_decision(e) for e in self.store.lineage() if e["round"] == last]
+        self._apply(last, decisions, state.members, state.configs, state.hist, failed)
+        lost = sorted(m for m in failed if m not in state.members)
+        if lost:
+            raise StoreError(
+                f"members {lost} failed in round {last} and no stored decision replaced them"
+            )
+        if self.member_cls is None:
+            raise StoreError("no member could be rebuilt")
+
+    def _run_round(self, r: int, state: _PopulationState) -> None:
+        """Round ``r``: every member's trial (those stored before a kill are read back), then
+        the method's decisions, stored and applied."""
+        failed_now: set[int] = set()
+        outcomes: dict[int, tuple[bool, float]] = {}
+        pending = []
+        for m in sorted(state.members):
+            t = state.trial_rows.get((m, r))
+            if t is not None:  # finished before the study was killed
+                ok = t["status"] == "ok"
+                if ok:
+                    state.members[m] = self._load(m, r)
+                state.configs[m] = dict(state.sched[(m, r)])
+                outcomes[m] = (ok, t["ret"])
+            else:
+                pending.append(m)
+        # All pending members' trials in one executor call (lock-step planning).
+        jobs = [(m, state.members[m], state.configs[m]) for m in pending]
+        ran = self.executor.run([obj for _, obj, _ in jobs]) if jobs else []
+        if self.method != "random" and not any(ok for ok, _ in outcomes.values()):
+            self._stop_if_all_failed(r, pending, ran)
+        for (m, obj, config), outcome in zip(jobs, ran, strict=True):
+            ok, ret, _ = self._record(m, r, obj, config, outcome)
+            outcomes[m] = (ok, ret)
+        for m in sorted(outcomes):
+            ok, ret = outcomes[m]
+            state.hist[m].append(ret if ok else math.nan)
+            if not ok:
+                failed_now.add(m)
+        if self.method == "random":
+            for m in failed_now:
+                del state.members[m]
+            self.store.record_round(r, {}, [])
+            self._gc({(m, r) for m in state.members})
+        else:
+            self._decide(r, state.members, state.configs, state.hist, failed_now, state.bt)
+
+    def _stop_if_all_failed(self, r: int, pending: list[int], ran: list[TrialOutcome]) -> None:
+        """Every member failed round ``r`` (PBT, PBT-BT): nothing is left to copy from. The
+        round's trials are not stored (their causes go into an ``all_failed`` event), so the
+        study stops at the end of round ``r - 1`` and a resume runs round ``r`` again."""
+        causes = {m: _failure(o) for m, o in zip(pending, ran, strict=True)}
+        if not causes or any(c is None for c in causes.values()):
+            return
+        self.store.record_event(
+            "all_failed", round_=r, detail={"causes": {str(m): c for m, c in causes.items()}}
+        )
+        raise AllMembersFailed(r, len(causes), next(iter(causes.values())), self.store.path)
 
     def _is_decision_round(self, r: int) -> bool:
         """PBT steps after every ``interval`` MPC trials (trial 1 is the random one): after
@@ -652,8 +779,14 @@ class _Runner:
                 rets.append(ret)
                 self._gc_member(m, keep=t)
             loss = -objective(rets, self.last_k)
+            best_before = best_hb_job(st.hb_jobs())
             st.record_hb_job(cid, m, full, budget, n_trials, loss, "ok")
-            self._gc_member(m, keep=n_trials if self.keep_final else None)
+            # The best job's final checkpoint stays (Study.best_checkpoint, mbrlhpo export).
+            best = best_hb_job(st.hb_jobs())
+            self._gc_member(m, keep=n_trials if self.keep_final or best["member"] == m else None)
+            if best_before is not None and best_before["member"] != best["member"]:
+                if not self.keep_final:
+                    self._gc_member(best_before["member"], keep=None)
             return loss
 
         run_hpbandster(self.method, space, evaluate, settings, self.seed)
@@ -716,6 +849,17 @@ def top5_curve(trials: list[dict], k: int = 5) -> list[dict]:
     return out
 
 
+def best_hb_job(jobs: list[dict]) -> dict | None:
+    """The best finished Hyperband/BOHB job: the lowest loss among the successful jobs of the
+    largest number of trials (ties: the lowest member), or None. A failed job does not change
+    it, so the runner can keep its checkpoint as the study goes."""
+    ok = [j for j in jobs if j["status"] == "ok"]
+    if not ok:
+        return None
+    max_t = max(j["trials"] for j in ok)
+    return min((j for j in ok if j["trials"] == max_t), key=lambda j: (j["loss"], j["member"]))
+
+
 def collect(store: StudyStore, method: str, last_k: int = DEFAULT_LAST_K) -> Study:
     """A ``Study`` result from the store."""
     trials = store.trials()
@@ -724,11 +868,8 @@ def collect(store: StudyStore, method: str, last_k: int = DEFAULT_LAST_K) -> Stu
     best_m, best_s, best_cfg, best_sched = None, -math.inf, None, []
     hb = store.hb_jobs() if method in ("hyperband", "bohb") else []
     if hb:
-        max_t = max(j["trials"] for j in hb)
-        ok = [j for j in hb if j["status"] == "ok"]
-        pool = [j for j in ok if j["trials"] == max_t] or ok
-        if pool:
-            j = min(pool, key=lambda j: (j["loss"], j["member"]))
+        j = best_hb_job(hb)
+        if j is not None:
             best_m, best_s, best_cfg = j["member"], -j["loss"], j["config"]
             best_sched = [
                 {"member": s["member"], "trial": s["trial"], "config": s["config"]}

@@ -127,6 +127,10 @@ class QuadraticMember:
         m.trial = meta["trial"]
         return m
 
+    def restore(self, path: str | os.PathLike) -> None:
+        """This member's state replaced, in place, by the one saved at ``path``."""
+        self.__dict__.update(type(self).load(path).__dict__)
+
     def copy_from(self, other: QuadraticMember, copy_history: bool) -> None:
         self.weights = other.weights.copy()
         self.moment = other.moment.copy()
@@ -145,4 +149,11 @@ def quadratic_factory(
     def factory(hparams: dict, seed: int) -> QuadraticMember:
         return QuadraticMember(hparams, seed, diverge_lr, fail.get(seed, ()), sleep)
 
+    def amend(member: QuadraticMember) -> None:
+        """A checkpointed member takes this factory's settings (a corrected resume)."""
+        member.options["diverge_lr"] = diverge_lr
+        member.options["fail_trials"] = list(fail.get(member.seed, ()))
+        member.options["sleep"] = sleep
+
+    factory.amend = amend
     return factory

@@ -441,6 +441,28 @@ class StudyStore:
             self._seal(c, "events", "id >= ?", (first,))
         return True
 
+    def change_settings(self, settings: Mapping[str, Any], reason: str) -> None:
+        """Replace the study's stored settings (the runner allows it only to resume a study
+        that stopped because every member failed, with a corrected setting); the old and new
+        settings are kept in a ``settings_changed`` event."""
+        row = self.study()
+        if row is None:
+            raise StoreError(f"{self.path} holds no study whose settings could change")
+        new = json.loads(_dumps(settings))
+        with self._tx() as c:
+            first = self._next_event_id(c)
+            c.execute("UPDATE study SET settings = ? WHERE id = 1", (_dumps(new),))
+            c.execute(
+                "INSERT INTO events (round, kind, detail, time) VALUES (NULL, ?, ?, ?)",
+                (
+                    "settings_changed",
+                    _dumps({"old": row["settings"], "new": new, "reason": reason}),
+                    time.time(),
+                ),
+            )
+            self._seal(c, "study", "id = 1", ())
+            self._seal(c, "events", "id >= ?", (first,))
+
     def study(self) -> dict[str, Any] | None:
         rows = self._rows("SELECT method, seed, settings, space, created FROM study")
         return rows[0] if rows else None

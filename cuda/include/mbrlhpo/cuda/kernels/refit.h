@@ -26,6 +26,33 @@ MBRLHPO_HOST_DEVICE inline size_t RefitSmemBytes(int max_population) {
   return static_cast<size_t>(SortSize(max_population)) * (sizeof(float) + sizeof(int32_t));
 }
 
+// Bitonic sort of sort_size (a power of two) (return, index) pairs in shared memory into the
+// CPU planner's elite order (planner_math::RanksBefore: larger return first, ties: lower index
+// first); each compare-exchange pair is one thread's. Starts after and ends with a barrier. Also
+// gpu_check's top-K conformance probe (cuda/host/conformance.h).
+template <class Ctx>
+MBRLHPO_HOST_DEVICE void SortElites(Ctx& c, float* key, int32_t* idx, int sort_size) {
+  for (int size = 2; size <= sort_size; size <<= 1) {
+    for (int stride = size / 2; stride > 0; stride >>= 1) {
+      for (int i = c.tid(); i < sort_size; i += c.nthreads()) {
+        const int j = i ^ stride;
+        if (j <= i) continue;
+        const float ki = c.lds(&key[i]), kj = c.lds(&key[j]);
+        const int32_t ii = c.lds(&idx[i]), ij = c.lds(&idx[j]);
+        const bool swap = (i & size) == 0 ? planner_math::RanksBefore(kj, ij, ki, ii)
+                                          : planner_math::RanksBefore(ki, ii, kj, ij);
+        if (swap) {
+          c.sts(&key[i], kj);
+          c.sts(&key[j], ki);
+          c.sts(&idx[i], ij);
+          c.sts(&idx[j], ii);
+        }
+      }
+      c.sync();
+    }
+  }
+}
+
 template <class Ctx>
 MBRLHPO_HOST_DEVICE void RefitAndSample(Ctx& c, const MemberArgs* members, int num_members,
                                         int sort_size, int iteration) {
@@ -54,26 +81,8 @@ MBRLHPO_HOST_DEVICE void RefitAndSample(Ctx& c, const MemberArgs* members, int n
     c.sts(&idx[i], static_cast<int32_t>(i));  // padding: -inf and an index >= num, so last
   }
   c.sync();
-  // 2. bitonic sort, descending in the elite order; each compare-exchange pair is one thread's
-  for (int size = 2; size <= sort_size; size <<= 1) {
-    for (int stride = size / 2; stride > 0; stride >>= 1) {
-      for (int i = c.tid(); i < sort_size; i += c.nthreads()) {
-        const int j = i ^ stride;
-        if (j <= i) continue;
-        const float ki = c.lds(&key[i]), kj = c.lds(&key[j]);
-        const int32_t ii = c.lds(&idx[i]), ij = c.lds(&idx[j]);
-        const bool swap = (i & size) == 0 ? planner_math::RanksBefore(kj, ij, ki, ii)
-                                          : planner_math::RanksBefore(ki, ii, kj, ij);
-        if (swap) {
-          c.sts(&key[i], kj);
-          c.sts(&key[j], ki);
-          c.sts(&idx[i], ij);
-          c.sts(&idx[j], ii);
-        }
-      }
-      c.sync();
-    }
-  }
+  // 2. elite order
+  SortElites(c, key, idx, sort_size);
   for (int i = c.tid(); i < k_el; i += c.nthreads()) {
     const int32_t e = c.lds(&idx[i]);
     m.elites[i] = e;

@@ -1,0 +1,122 @@
+"""The import contract: cli -> tuning -> runner -> agent -> planning/envs -> _native, with hpo,
+store, models (and the runner's protocol) at the bottom; nothing imports upward.
+
+Every ``import`` in src/mbrlhpo counts, also those inside functions (lazy imports are still
+dependencies). A module may import its own layer or any layer below it.
+"""
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "mbrlhpo"
+
+# Top first. ``runner.protocol`` is the runner's contract with members: members (the agent)
+# implement it, so it sits at the bottom and imports nothing of mbrlhpo.
+LAYERS: list[tuple[str, set[str]]] = [
+    (
+        "cli",
+        {
+            "__main__",
+            "cli",
+            "cli_errors",
+            "cli_evaluate",
+            "cli_pets",
+            "cli_report",
+            "cli_tune",
+            "info",
+        },
+    ),  # fmt: skip
+    ("analysis", {"analysis"}),  # reports and replays of finished studies
+    ("tuning", {"tuning"}),
+    ("runner", {"runner"}),
+    ("agent", {"agent"}),
+    ("planning/envs", {"planning", "envs"}),
+    ("_native", {"_native"}),
+    ("bottom", {"hpo", "store", "models", "limits", "runner.protocol", "_core", "mbrlhpo"}),
+]
+RANK = {unit: rank for rank, (_, units) in enumerate(LAYERS) for unit in units}
+LAYER_NAME = {unit: name for name, units in LAYERS for unit in units}
+
+
+def unit_of(module: str, package: Path) -> str:
+    """The layer unit of a dotted module name: ``mbrlhpo.runner.study`` -> ``runner``."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "mbrlhpo"  # the package root: lazy exports and __version__ only
+    if parts[1] == "runner" and len(parts) > 2 and parts[2] == "protocol":
+        return "runner.protocol"
+    return parts[1]
+
+
+def imports_of(path: Path, package: Path) -> list[tuple[int, str]]:
+    """(line, imported mbrlhpo module) for every import in ``path``."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path}:{node.lineno}: relative import"
+            if node.module == "mbrlhpo":
+                # ``from mbrlhpo import _native`` names a module; ``__version__`` the root.
+                for a in node.names:
+                    sub = (package / a.name).with_suffix(".py").exists() or (
+                        package / a.name
+                    ).is_dir()
+                    out.append((node.lineno, f"mbrlhpo.{a.name}" if sub else "mbrlhpo"))
+            elif node.module:
+                out.append((node.lineno, node.module))
+    return [(line, m) for line, m in out if m == "mbrlhpo" or m.startswith("mbrlhpo.")]
+
+
+def violations(package: Path) -> list[str]:
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package.parent).with_suffix("")
+        module = ".".join(rel.parts).removesuffix(".__init__")
+        src_unit = unit_of(module, package)
+        if src_unit not in RANK:
+            found.append(f"{path}: module {module} is in no layer (add it to LAYERS)")
+            continue
+        for line, target in imports_of(path, package):
+            dst_unit = unit_of(target, package)
+            if dst_unit not in RANK:
+                found.append(f"{path}:{line}: imports {target}, which is in no layer")
+            elif src_unit == "runner.protocol" and dst_unit != "runner.protocol":
+                found.append(f"{path}:{line}: the runner's protocol imports {target}")
+            elif RANK[dst_unit] < RANK[src_unit]:
+                found.append(
+                    f"{path}:{line}: {module} ({LAYER_NAME[src_unit]}) imports {target} "
+                    f"({LAYER_NAME[dst_unit]}), a layer above it"
+                )
+    return found
+
+
+def test_nothing_imports_upward():
+    assert violations(SRC) == []
+
+
+def _copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "mbrlhpo"
+    shutil.copytree(SRC, dst, ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    return dst
+
+
+@pytest.mark.parametrize(
+    ("file", "line"),
+    [
+        ("hpo/objective.py", "from mbrlhpo.runner.study import run_study"),
+        ("agent/hparams.py", "    import mbrlhpo.tuning"),  # lazy, inside a block
+        ("runner/protocol.py", "from mbrlhpo.store import sqlite_store"),
+        ("planning/__init__.py", "from mbrlhpo import agent"),
+    ],
+)
+def test_a_planted_upward_import_is_found(tmp_path, file, line):
+    package = _copy(tmp_path)
+    target = package / file
+    body = f"if False:\n{line}\n" if line.startswith(" ") else f"{line}\n"
+    target.write_text(target.read_text() + "\n" + body)
+    found = violations(package)
+    assert len(found) == 1 and file in found[0], found
