@@ -163,7 +163,7 @@ def tune(
     lockstep: bool = True,
     agent_overrides: dict[str, Any] | None = None,
     progress: bool = False,
-    executor: str | None = None,
+    executor: str | Any | None = None,
     ray_address: str | None = None,
     on_baseline_trial: Callable[[int, int], None] | None = None,
 ) -> Study:
@@ -189,8 +189,9 @@ def tune(
             searches the plan horizon alone); the others stay at the defaults.
         lockstep: plan all members of a round in one native call per step.
         executor: ``lockstep`` (default when ``lockstep``), ``sequential`` or ``ray`` (each trial
-            a Ray task, members exchanged as checkpoints in ``<db stem>.study/exchange``: put
-            the database on storage every node shares); ``ray_address``: the cluster.
+            a Ray task, members carried through Ray's object store; the database stays on
+            the driver, see docs/cluster.md), or an Executor object (e.g. a ``RayExecutor``
+            with its own resource requests); ``ray_address``: the cluster.
         on_baseline_trial: called with (trial, trials) as each trial of the defaults starts.
         agent_overrides: hyperparameters fixed for every member and the baseline (unsearched
             tunables or fixed settings such as ``particles``); a searched name is an error.
@@ -239,11 +240,15 @@ def tune(
             hb_iterations if hb_iterations is not None else (30 if group == "joint" else 15)
         )
         hyperband = HyperbandSettings(min_budget=low, max_budget=high, n_iterations=iterations)
-    db = Path(db)
+    # Absolute: the study's folders are found from it, whatever the working directory of
+    # whoever reads it later (a resumed driver, a report).
+    db = Path(db).absolute()
     db.parent.mkdir(parents=True, exist_ok=True)
     executor = executor or ("lockstep" if lockstep else "sequential")
     population_planner = None
-    if executor == "lockstep":
+    if not isinstance(executor, str):  # an Executor object (its own settings, e.g. Ray's)
+        runner_executor = executor
+    elif executor == "lockstep":
         from mbrlhpo.planning import PopulationPlanner
 
         # The study owns the population's planning engine: created at its first plan, freed
@@ -255,7 +260,7 @@ def tune(
     elif executor == "ray":
         from mbrlhpo.runner.ray_executor import RayExecutor
 
-        runner_executor = RayExecutor(study_dir_for(db) / "exchange", address=ray_address)
+        runner_executor = RayExecutor(address=ray_address)
     else:
         raise ValueError(f"unknown executor {executor!r}: expected lockstep, sequential or ray")
     # Episodes are stored once per study, shared by every member's checkpoints.

@@ -1,110 +1,186 @@
 """``RayExecutor``: a round's trials as Ray tasks, on one machine or a cluster.
 
-Each member travels as its own checkpoint: the driver saves it into an exchange directory,
-a Ray task (on any node) loads it, runs one trial and saves it back, and the driver restores
-the member in place from that file. Only plain records cross Ray (paths and result dicts), no
-pickled agents. The exchange directory must be shared storage that every node sees at the same
-path; a study's episode store (written once per episode, content-addressed) is then shared
-too, so a member's history is not copied on every trial. The scheduler stays on the driver.
+Each member travels as bytes: the driver saves it self-contained (weights, optimiser, random
+streams and its replay buffer; a study's shared episode store is detached for the save) into a
+temporary directory, packs that into one tar blob, and a Ray task (on any node, with the CPUs
+and GPUs it requested) unpacks it into its own temporary directory, loads the member, runs one
+trial, saves and packs it back. The driver unpacks the returned blob and restores the member in
+place. So no worker needs the study database or a shared POSIX directory: the blobs move
+through Ray's object store, and the driver alone writes the database and the checkpoints.
 
-Requires ``pip install mbrlhpo[cluster]`` (Ray). Members must implement ``save(path)``,
+A trial is a pure function of its blob (the member's random streams travel in it), so when a
+node dies mid-trial Ray runs the task again elsewhere (``max_retries``) and the result is the
+one the first attempt would have given. A member's own exception is not retried: it is that
+member's failure, reported like in-process execution.
+
+Threads: a task sets torch's threads to the CPUs Ray assigned it, and ``OMP_NUM_THREADS`` in
+its runtime environment, so a member does not take every core of its node.
+
+Requires ``pip install mbrlhpo[cluster]`` (Ray). Members implement ``save(path)``,
 ``restore(path)`` and a ``load(path)`` class method (``PETSAgent`` does).
 """
 
 from __future__ import annotations
 
+import io
 import os
-import shutil
+import tarfile
+import tempfile
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from mbrlhpo.runner.executors import TrialOutcome
-from mbrlhpo.runner.protocol import TrialResult
+
+DEFAULT_MAX_RETRIES = 3  # reruns of a trial whose node or worker process died
 
 
-def _run_remote_trial(cls_path: str, path: str) -> tuple[dict, float]:
-    """Loads the member saved at ``path``, runs one trial, saves it back; in a Ray worker."""
+def pack_member(member: Any) -> bytes:
+    """The member saved self-contained, as an uncompressed tar of its checkpoint directory."""
+    with tempfile.TemporaryDirectory(prefix="mbrlhpo-out-") as tmp:
+        store = getattr(member, "episode_store", None)
+        if store is not None:
+            member.episode_store = None  # episodes inline: the blob needs no shared folder
+        try:
+            member.save(Path(tmp) / "member")
+        finally:
+            if store is not None:
+                member.episode_store = store
+        return _tar(Path(tmp) / "member")
+
+
+def restore_member(member: Any, blob: bytes) -> None:
+    """Makes ``member`` (on the driver) the member packed in ``blob``, keeping its episode
+    store (the next checkpoint of the study writes its episodes there again)."""
+    with tempfile.TemporaryDirectory(prefix="mbrlhpo-in-") as tmp:
+        path = _untar(blob, Path(tmp))
+        store = getattr(member, "episode_store", None)
+        member.restore(path)
+        if store is not None:
+            member.episode_store = store
+
+
+def _tar(path: Path) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        tar.add(path, arcname="member")
+    return out.getvalue()
+
+
+def _untar(blob: bytes, into: Path) -> Path:
+    with tarfile.open(fileobj=io.BytesIO(blob), mode="r") as tar:
+        tar.extractall(into, filter="data")
+    return into / "member"
+
+
+def _set_threads() -> int:
+    """Torch's threads from the CPUs Ray assigned this task (at least one)."""
+    import ray
+    import torch
+
+    cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
+    threads = max(1, int(cpus))
+    torch.set_num_threads(threads)
+    return threads
+
+
+def _run_remote_trial(cls_path: str, blob: bytes) -> tuple[Any, bytes, float]:
+    """In a Ray worker: unpack the member, run one trial, pack it back."""
     import importlib
 
+    _set_threads()
     module, _, name = cls_path.rpartition(".")
     cls = getattr(importlib.import_module(module), name)
     start = time.perf_counter()
-    member = cls.load(path)
-    result = member.run_trial()
-    member.save(path)
-    return result.to_dict(), time.perf_counter() - start
-
-
-LOCAL_IP = "127.0.0.1"
+    with tempfile.TemporaryDirectory(prefix="mbrlhpo-trial-") as tmp:
+        member = cls.load(_untar(blob, Path(tmp)))
+        result = member.run_trial()
+    return result, pack_member(member), time.perf_counter() - start
 
 
 class RayExecutor:
     """Runs each member's trial as a Ray task.
 
     Args:
-        exchange_dir: shared directory for the members' checkpoints in flight.
-        address: Ray cluster address (None: start or join a local one).
-        num_cpus_per_trial: CPUs Ray reserves per trial (the native planner uses its threads).
+        address: Ray cluster address (None: ``RAY_ADDRESS`` if set, else a new local Ray that
+            listens on 127.0.0.1 only).
+        num_cpus_per_trial: CPUs Ray reserves per trial; the trial's torch threads and
+            ``OMP_NUM_THREADS`` follow it.
+        num_gpus_per_trial: GPUs Ray reserves per trial (members built with ``device="cuda"``).
+        max_retries: reruns of a trial whose node or worker died (not of a member's error).
         init_kwargs: extra ``ray.init`` arguments when this executor starts Ray.
     """
 
     def __init__(
         self,
-        exchange_dir: str | os.PathLike,
         address: str | None = None,
         num_cpus_per_trial: float = 1,
+        num_gpus_per_trial: float = 0,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         init_kwargs: dict[str, Any] | None = None,
     ) -> None:
         try:
             import ray
         except ImportError as exc:
             raise ImportError("RayExecutor needs Ray: pip install mbrlhpo[cluster]") from exc
+        if num_cpus_per_trial <= 0:
+            raise ValueError(f"num_cpus_per_trial: expected > 0, got {num_cpus_per_trial!r}")
+        if num_gpus_per_trial < 0:
+            raise ValueError(f"num_gpus_per_trial: expected >= 0, got {num_gpus_per_trial!r}")
         self.ray = ray
+        address = address or os.environ.get("RAY_ADDRESS") or None
         if not ray.is_initialized():
-            # A local Ray (no cluster address) listens on the loopback only: the trials are
-            # this machine's, and nobody else should be able to submit work to it.
-            local = {} if address else {"_node_ip_address": LOCAL_IP}
-            ray.init(
-                address=address,
-                **local,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
-                **(init_kwargs or {}),
-            )
-        self.exchange = Path(exchange_dir)
-        self.exchange.mkdir(parents=True, exist_ok=True)
-        self._task = ray.remote(num_cpus=num_cpus_per_trial)(_run_remote_trial)
+            if address is None:
+                # A local Ray: this machine's trials only, so nobody else may reach it.
+                from mbrlhpo.integrations.ray_local import init_local_ray
+
+                init_local_ray(**(init_kwargs or {}))
+            else:
+                ray.init(
+                    address=address,
+                    log_to_driver=False,
+                    configure_logging=False,
+                    **(init_kwargs or {}),
+                )
+        # Per trial of the last ``run``: seconds on the driver (ship, wait, restore), seconds in
+        # the task, blob bytes each way (bench/bench_cluster.py reads them).
+        self.timings: list[dict[str, float]] = []
+        threads = str(max(1, int(num_cpus_per_trial)))
+        self._task = ray.remote(_run_remote_trial).options(
+            num_cpus=num_cpus_per_trial,
+            num_gpus=num_gpus_per_trial,
+            max_retries=max_retries,
+            retry_exceptions=False,
+            runtime_env={"env_vars": {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}},
+        )
 
     def run(self, members: Sequence[Any]) -> list[TrialOutcome]:
         jobs = []
+        self.timings = []
         for member in members:
             cls = type(member)
-            path = self.exchange / uuid.uuid4().hex
             start = time.perf_counter()
             try:
-                member.save(path)
-                ref = self._task.remote(f"{cls.__module__}.{cls.__qualname__}", str(path))
-                jobs.append((member, path, ref, start, None))
+                blob = pack_member(member)
+                ref = self._task.remote(f"{cls.__module__}.{cls.__qualname__}", blob)
+                jobs.append((member, ref, start, None, len(blob)))
             except Exception as exc:  # could not even ship it: that member's failure
-                jobs.append((member, path, None, start, exc))
+                jobs.append((member, None, start, exc, 0))
         outcomes = []
-        for member, path, ref, start, error in jobs:
+        for member, ref, start, error, sent in jobs:
             try:
                 if error is not None:
                     raise error
-                result, _ = self.ray.get(ref)
-                member.restore(path)
-                outcomes.append(
-                    TrialOutcome(TrialResult.from_dict(result), None, time.perf_counter() - start)
+                result, blob, task_s = self.ray.get(ref)
+                restore_member(member, blob)
+                elapsed = time.perf_counter() - start
+                outcomes.append(TrialOutcome(result, None, elapsed))
+                self.timings.append(
+                    {"driver_s": elapsed, "task_s": task_s, "sent": sent, "received": len(blob)}
                 )
             except Exception as exc:
                 outcomes.append(TrialOutcome(None, _unwrap(exc), time.perf_counter() - start))
-            finally:
-                shutil.rmtree(path, ignore_errors=True)
         return outcomes
 
 
