@@ -13,7 +13,7 @@
 # whole script under `nice -n 19` on a shared machine.
 #
 # Environment: PYTHON (default python), PAPER_SCHEDULES (folder of the paper's learned
-# schedules, default /work/shared/data/paper-learned-schedules; the replay is skipped without
+# schedules, default ../shared/data/paper-learned-schedules beside the repository; the replay is skipped without
 # it), FIDELITY_RESULTS (where the analysis writes, default docs/fidelity).
 set -euo pipefail
 
@@ -24,9 +24,10 @@ if [[ "${1:-}" == "--analyze" ]]; then
 fi
 OUT="${1:-fidelity-runs}"
 PY="${PYTHON:-python}"
-SCHED="${PAPER_SCHEDULES:-/work/shared/data/paper-learned-schedules}"
-RESULTS="${FIDELITY_RESULTS:-docs/fidelity}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# The paper's schedules ship in the project's shared/ folder, beside the repository.
+SCHED="${PAPER_SCHEDULES:-$ROOT/../shared/data/paper-learned-schedules}"
+RESULTS="${FIDELITY_RESULTS:-docs/fidelity}"
 mkdir -p "$OUT"
 
 # The scale (docs/fidelity.md, "Scale"): Reacher, quick profile, model-training group. The

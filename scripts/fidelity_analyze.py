@@ -2,7 +2,7 @@
 that scripts/fidelity.sh writes.
 
     python scripts/fidelity_analyze.py --runs fidelity-runs --out docs/fidelity \
-        [--schedules /work/shared/data/paper-learned-schedules]
+        [--schedules ../shared/data/paper-learned-schedules]
 
 Writes ``claims.json`` (every number docs/fidelity.md quotes, with the test behind it), a CSV per
 claim and PNG figures. A claim whose experiments have not finished is written as
@@ -673,7 +673,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", default="fidelity-runs", help="scripts/fidelity.sh's output folder")
     ap.add_argument("--out", default="docs/fidelity", help="where the JSON, CSV and PNG go")
-    ap.add_argument("--schedules", default="/work/shared/data/paper-learned-schedules")
+    ap.add_argument(
+        "--schedules",
+        default=str(Path(__file__).resolve().parents[2] / "shared/data/paper-learned-schedules"),
+        help="the paper's learned schedules (default: shared/ beside the repository)",
+    )
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument(
         "--archive",
