@@ -6,8 +6,12 @@ network of ``M x E`` members: every Adam step is one batched forward/backward fo
 population instead of M Python loops. It is the only training loop: ``DynamicsModel.train`` is
 ``train_population`` with one job.
 
-Equality with training each member alone (``tests/models/test_population.py``): on the CPU the
-result is bit-identical (weights, Adam state, random streams, per-epoch losses), because
+Equality with training each member alone (``tests/models/test_population.py``): on the CPU with
+one torch thread the result is bit-identical (weights, Adam state, random streams, per-epoch
+losses); with more threads torch may split a batched reduction differently from the one-member
+one, and 2 of 8 members of the README main job differed in the last bits at their first trained
+trial (bench/README.md), so with several threads the claim is equality to float tolerance. It is
+bit-identical with one thread because
 
 - members are independent slices of every batched op (``baddbmm``, elementwise ops, per-slice
   reductions) and the summed loss gives each member's loss a gradient of exactly 1;
@@ -67,7 +71,7 @@ def train_population(
 ) -> list[list[float]]:
     """Trains every job's model; returns each job's per-epoch mean training losses.
 
-    Equal (bit for bit on the CPU) to ``job.model.train(...)`` for each job alone, in order.
+    Equal (bit for bit on the CPU with one torch thread) to ``job.model.train(...)`` for each job alone, in order.
     ``graphs``: capture the step as a CUDA graph (default: on for CUDA models).
     """
     if len({id(j.model) for j in jobs}) != len(jobs):
