@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
+import mbrlhpo
 from mbrlhpo import _native
 
 pytestmark = pytest.mark.skipif(not _native.available(), reason="native core not built")
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+# The folder this process imported mbrlhpo from: the source tree with an in-place build, or
+# site-packages in CI (the source tree there has no compiled module).
+SRC = Path(mbrlhpo.__file__).resolve().parents[1]
 
 # Prints the thread counts of the planner, the batched environments and the default, all made
 # with num_threads=0 ("as many as allowed"), after pinning the process to `cpus` (if given).
@@ -40,6 +43,7 @@ print(json.dumps({
 
 def thread_counts(cpus: list[int] | None, omp: str | None) -> dict[str, int]:
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    # The child imports the same mbrlhpo as this process.
     env["PYTHONPATH"] = os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")])
     if omp is not None:
         env["OMP_NUM_THREADS"] = omp
