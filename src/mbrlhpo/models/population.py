@@ -71,7 +71,8 @@ def train_population(
 ) -> list[list[float]]:
     """Trains every job's model; returns each job's per-epoch mean training losses.
 
-    Equal (bit for bit on the CPU with one torch thread) to ``job.model.train(...)`` for each job alone, in order.
+    Equal (bit for bit on the CPU with one torch thread) to ``job.model.train(...)`` for each
+    job alone, in order.
     ``graphs``: capture the step as a CUDA graph (default: on for CUDA models).
     """
     if len({id(j.model) for j in jobs}) != len(jobs):
