@@ -37,7 +37,7 @@ pins=(scipy-openblas32==0.3.34.481.3 gymnasium==1.4.0 farama-notifications==0.0.
 # mbrl-lib 0.2.0 side by side (/work/shared/anchor/README.md); pure-Python wheels.
 [ $mbrl -eq 1 ] && pins+=(mbrl==0.2.0 hydra-core==1.3.2 omegaconf==2.3.0
   antlr4-python3-runtime==4.9.3)
-anchor="${MBRL_ANCHOR:-/work/shared/anchor/mbrl_lib_speed.py}"
+anchor="${MBRL_ANCHOR:-$(cd "$(dirname "$0")/.." && pwd)/bench/mbrl_lib_speed.py}"
 python="$(command -v python3)"
 mujoco_version=4.0.0
 mujoco_src="$("$python" -c "import importlib.util as u; s = u.find_spec('mujoco'); \
