@@ -6,7 +6,10 @@ dependencies). A module may import its own layer or any layer below it.
 """
 
 import ast
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,7 +39,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("agent", {"agent"}),
     ("planning/envs", {"planning", "envs", "gym_registration"}),
     ("_native", {"_native"}),
-    ("bottom", {"hpo", "store", "models", "limits", "runner.protocol", "_core", "mbrlhpo"}),
+    (
+        "bottom",
+        {"hpo", "store", "models", "limits", "catalog", "runner.protocol", "_core", "mbrlhpo"},
+    ),
 ]
 # The one edge allowed upward: ``import mbrlhpo`` must register the gymnasium ids (a side effect
 # gymnasium users rely on); gym_registration imports the env layer only inside gymnasium's hook.
@@ -104,6 +110,28 @@ def violations(package: Path) -> list[str]:
 
 def test_nothing_imports_upward():
     assert violations(SRC) == []
+
+
+def test_the_catalog_imports_nothing():
+    """mbrlhpo.catalog (task names, tunables, profiles) is dependency-free: the CLIs build their
+    parsers from it without loading NumPy, torch or anything of mbrlhpo."""
+    tree = ast.parse((SRC / "catalog.py").read_text())
+    imported = [
+        a.name if isinstance(node, ast.Import) else node.module
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for a in node.names
+    ]
+    assert set(imported) <= {"__future__"}, imported
+    code = "import sys, mbrlhpo.catalog; print(sorted({'numpy', 'torch'} & set(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(SRC.parent)},
+    )
+    assert out.stdout.strip() == "[]"
 
 
 def _copy(tmp_path: Path) -> Path:

@@ -9,6 +9,7 @@
 
 #include "bindings.h"
 #include "mbrlhpo/errors.h"
+#include "mbrlhpo/planner_task.h"
 #include "mbrlhpo/tasks.h"
 #include "mbrlhpo/vec_env.h"
 
@@ -166,6 +167,44 @@ void RegisterEnvs(py::module_& m) {
     for (const TaskInfo& t : AllTasks()) names.append(t.name);
     return names;
   });
+  m.def(
+      "builtin_tasks",
+      [] {
+        py::list rows;
+        for (const TaskInfo& t : AllTasks()) {
+          py::dict row;
+          row["name"] = t.name;
+          row["obs_dim"] = t.obs_dim;
+          row["act_dim"] = t.act_dim;
+          row["action_bound"] = t.action_bound;
+          row["steps_per_trial"] = t.steps_per_trial;
+          row["default_trials"] = t.default_trials;
+          row["frame_skip"] = t.frame_skip;
+          row["angle_dims"] = py::tuple(py::cast(t.angle_dims));
+          row["absolute_target_dims"] = py::tuple(py::cast(t.absolute_target_dims));
+          row["model_input_dim"] = t.model_input_dim;
+          rows.append(row);
+        }
+        return rows;
+      },
+      "The C++ table of built-in tasks (AllTasks()), one dict per task in list order.");
+  m.def(
+      "planner_task_info",
+      [](const std::string& name) {
+        const PlannerTask& t = FindPlannerTask(name);
+        py::dict row;
+        row["name"] = t.name;
+        row["obs_dim"] = t.obs_dim;
+        row["act_dim"] = t.act_dim;
+        row["model_input_dim"] = t.model_input_dim;
+        py::list absolute;
+        for (int i = 0; i < t.obs_dim; ++i) {
+          if (t.absolute_target[i]) absolute.append(i);
+        }
+        row["absolute_target_dims"] = py::tuple(absolute);
+        return row;
+      },
+      py::arg("name"), "The native planner's entry for task `name` (dims and absolute targets).");
 }
 
 }  // namespace mbrlhpo::bindings

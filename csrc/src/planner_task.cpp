@@ -3,8 +3,8 @@
 #include <map>
 
 #include "mbrlhpo/errors.h"
-#include "mbrlhpo/planner_test_tasks.h"
 #include "mbrlhpo/tasks.h"
+#include "planner_test_tasks.h"
 
 namespace mbrlhpo {
 namespace {
@@ -15,13 +15,10 @@ const std::map<std::string, PlannerTask>& Registry() {
     auto add = [&r](PlannerTask t) { r.emplace(t.name, std::move(t)); };
     add(MakePlannerTask<tasks::TestLinear>("test_linear"));
     add(MakePlannerTask<tasks::TestPendulum>("test_pendulum"));
-    // The environment tasks (csrc/include/mbrlhpo/tasks/*.h), one line each.
-    add(MakePlannerTask<tasks::Cartpole>(tasks::Cartpole::kName));
-    add(MakePlannerTask<tasks::Reacher>(tasks::Reacher::kName));
-    add(MakePlannerTask<tasks::Pusher>(tasks::Pusher::kName));
-    add(MakePlannerTask<tasks::Hopper>(tasks::Hopper::kName));
-    add(MakePlannerTask<tasks::HalfCheetah>(tasks::HalfCheetah::kName));
-    add(MakePlannerTask<tasks::Hexapod>(tasks::Hexapod::kName));
+    // The built-in tasks, from the list (mbrlhpo/tasks/builtin.h).
+#define MBRLHPO_ADD_TASK(Type) add(MakePlannerTask<tasks::Type>(tasks::Type::kName));
+    MBRLHPO_BUILTIN_TASKS(MBRLHPO_ADD_TASK)
+#undef MBRLHPO_ADD_TASK
     return r;
   }();
   return registry;

@@ -6,31 +6,41 @@ namespace mbrlhpo {
 namespace {
 
 template <typename Task>
-TaskInfo MakeInfo(TaskId id, double bound, int steps, int trials, int frame_skip) {
-  return TaskInfo{id, Task::kName, Task::kObsDim, Task::kActDim, bound, steps, trials, frame_skip};
+TaskInfo MakeInfo(TaskId id) {
+  TaskInfo info{id,
+                Task::kName,
+                Task::kObsDim,
+                Task::kActDim,
+                Task::kActionBound,
+                Task::kStepsPerTrial,
+                Task::kDefaultTrials,
+                Task::kFrameSkip,
+                {},
+                {},
+                Task::kModelInputDim};
+  for (int j = 0; j < Task::kNumAngleDims; ++j) info.angle_dims.push_back(Task::kAngleDims[j]);
+  for (int j = 0; j < Task::kNumAbsoluteTargetDims; ++j) {
+    info.absolute_target_dims.push_back(Task::kAbsoluteTargetDims[j]);
+  }
+  return info;
 }
 
 }  // namespace
 
 const std::vector<TaskInfo>& AllTasks() {
-  static const std::vector<TaskInfo> kTasks = {
-      MakeInfo<tasks::Cartpole>(TaskId::kCartpole, 3.0, 200, 15, 2),
-      MakeInfo<tasks::Reacher>(TaskId::kReacher, 20.0, 150, 80, 2),
-      MakeInfo<tasks::Pusher>(TaskId::kPusher, 2.0, 150, 80, 4),
-      MakeInfo<tasks::Hopper>(TaskId::kHopper, 1.0, 1000, 300, 4),
-      MakeInfo<tasks::HalfCheetah>(TaskId::kHalfCheetah, 1.0, 1000, 300, 5),
-      MakeInfo<tasks::Hexapod>(TaskId::kHexapod, 1.0, 1000, 300, 4),
-  };
+#define MBRLHPO_TASK_INFO(Type) MakeInfo<tasks::Type>(TaskId::k##Type),
+  static const std::vector<TaskInfo> kTasks = {MBRLHPO_BUILTIN_TASKS(MBRLHPO_TASK_INFO)};
+#undef MBRLHPO_TASK_INFO
   return kTasks;
 }
 
 const TaskInfo& GetTaskInfo(const std::string& name) {
+  std::string names;
   for (const TaskInfo& info : AllTasks()) {
     if (info.name == name) return info;
+    names += (names.empty() ? "" : ", ") + info.name;
   }
-  throw Error(internal::Concat("unknown task '", name,
-                               "'; expected one of cartpole, reacher, pusher, hopper, "
-                               "halfcheetah, hexapod"));
+  throw Error(internal::Concat("unknown task '", name, "'; expected one of ", names));
 }
 
 double TaskReward(TaskId id, const double* action, const double* next_obs) {

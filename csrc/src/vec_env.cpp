@@ -10,6 +10,7 @@
 #include "mbrlhpo/errors.h"
 #include "mujoco_model.h"
 #include "reset_rng.h"
+#include "task_env.h"
 #include "thread_pool.h"
 
 namespace mbrlhpo {
@@ -27,92 +28,26 @@ struct BatchDeleter {
   void operator()(mjBatch* b) const { mjb_deleteBatch(b); }
 };
 
-// ---- per-task reset distributions (as reference_env.py) ----------------------------------
-
-void ResetSim(TaskId id, const mjModel* m, mjData* d, ResetRng& rng) {
-  switch (id) {
-    case TaskId::kCartpole:
-      for (int i = 0; i < m->nq; ++i) d->qpos[i] = m->qpos0[i] + rng.Normal(0.1);
-      for (int i = 0; i < m->nv; ++i) d->qvel[i] = rng.Normal(0.1);
-      break;
-    case TaskId::kReacher:
-      for (int i = 7; i < 10; ++i) d->qpos[i] = m->qpos0[i] + rng.Normal(0.1);
-      break;
-    case TaskId::kPusher:
-      d->qpos[7] = -0.25 + rng.Normal(0.025);
-      d->qpos[8] = 0.15 + rng.Normal(0.025);
-      for (int i = 0; i < 7; ++i) d->qvel[i] = rng.Uniform(-0.005, 0.005);
-      break;
-    case TaskId::kHopper:
-      for (int i = 0; i < m->nq; ++i) d->qpos[i] = m->qpos0[i] + rng.Uniform(-0.005, 0.005);
-      for (int i = 0; i < m->nv; ++i) d->qvel[i] = rng.Uniform(-0.005, 0.005);
-      break;
-    case TaskId::kHalfCheetah:
-      for (int i = 0; i < m->nq; ++i) d->qpos[i] = m->qpos0[i] + rng.Uniform(-0.1, 0.1);
-      for (int i = 0; i < m->nv; ++i) d->qvel[i] = rng.Normal(0.1);
-      break;
-    case TaskId::kHexapod:
-      for (int i = 7; i < m->nq; ++i) d->qpos[i] = m->qpos0[i] + rng.Uniform(-0.1, 0.1);
-      for (int i = 0; i < m->nv; ++i) d->qvel[i] = rng.Uniform(-0.05, 0.05);
-      break;
-  }
-}
-
-// ---- per-task observations (as reference_env.py) -----------------------------------------
-
-struct ObsContext {
-  TaskId id;
-  int tips_body = -1;    // pusher
-  int object_body = -1;  // pusher
+// The host-only functions of one task (task_env.h), chosen once per VecEnv.
+struct TaskEnvFns {
+  TaskEnvContext (*prepare)(const mjModel*);
+  void (*reset)(const mjModel*, mjData*, ResetRng&);
+  void (*observe)(const TaskEnvContext&, const mjModel*, mjData*, double, double*);
 };
 
-void Observe(const ObsContext& ctx, const mjModel* m, const mjData* d, double x_velocity,
-             double* obs) {
-  const double* qpos = d->qpos;
-  const double* qvel = d->qvel;
-  switch (ctx.id) {
-    case TaskId::kCartpole:
-      obs[0] = qpos[0], obs[1] = qpos[1], obs[2] = qvel[0], obs[3] = qvel[1];
-      return;
-    case TaskId::kReacher:
-      std::copy(qpos, qpos + 10, obs);
-      std::copy(qvel, qvel + 7, obs + 10);
-      return;
-    case TaskId::kPusher:
-      std::copy(qpos, qpos + 7, obs);
-      std::copy(qvel, qvel + 7, obs + 7);
-      std::copy(d->xipos + 3 * ctx.tips_body, d->xipos + 3 * ctx.tips_body + 3, obs + 14);
-      std::copy(d->xipos + 3 * ctx.object_body, d->xipos + 3 * ctx.object_body + 3, obs + 17);
-      return;
-    case TaskId::kHopper:
-      obs[0] = x_velocity;
-      std::copy(qpos + 1, qpos + m->nq, obs + 1);
-      for (int i = 0; i < m->nv; ++i) obs[m->nq + i] = std::min(std::max(qvel[i], -10.0), 10.0);
-      return;
-    case TaskId::kHalfCheetah:
-      obs[0] = x_velocity;
-      std::copy(qpos + 1, qpos + m->nq, obs + 1);
-      std::copy(qvel, qvel + m->nv, obs + m->nq);
-      return;
-    case TaskId::kHexapod: {
-      std::copy(qpos + 7, qpos + 25, obs);
-      const double w = qpos[3], x = qpos[4], y = qpos[5], z = qpos[6];
-      obs[18] = x_velocity;
-      obs[19] = qpos[1];
-      obs[20] = qpos[2];
-      obs[21] = std::atan2(2.0 * (w * x + y * z), 1.0 - 2.0 * (x * x + y * y));
-      obs[22] = std::asin(std::max(-1.0, std::min(1.0, 2.0 * (w * y - z * x))));
-      obs[23] = std::atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z));
-      return;
-    }
-  }
+TaskEnvFns TaskEnvFnsOf(TaskId id) {
+  return DispatchTask(id, [](auto task) {
+    using Env = TaskEnv<decltype(task)>;
+    return TaskEnvFns{&Env::Prepare, &Env::Reset, &Env::Observe};
+  });
 }
 
 }  // namespace
 
 struct VecEnv::Impl {
   TaskInfo info;
-  ObsContext obs_ctx;
+  TaskEnvFns fns{};
+  TaskEnvContext ctx;
   MjModelPtr model;
   std::unique_ptr<mjBatch, BatchDeleter> batch;
   int num_envs = 0;
@@ -155,12 +90,12 @@ struct VecEnv::Impl {
   void ResetOne(const mjModel* m, mjData* d, int sim, double* obs) {
     mj_resetData(m, d);
     ResetRng rng(seed, static_cast<uint64_t>(sim), episode[sim]);
-    ResetSim(info.id, m, d, rng);
+    fns.reset(m, d, rng);
     mj_forward(m, d);
     ++episode[sim];
     elapsed[sim] = 0;
     done[sim] = 0;
-    Observe(obs_ctx, m, d, d->qvel[0], obs);
+    fns.observe(ctx, m, d, d->qvel[0], obs);
     std::copy(obs, obs + info.obs_dim, last_obs.begin() + sim * info.obs_dim);
   }
 
@@ -190,8 +125,7 @@ struct VecEnv::Impl {
     const double x_before = d->qpos[0];
     const int warnings_before = DivergenceWarnings(d);
     for (int k = 0; k < s.info.frame_skip; ++k) mj_step(m, d);
-    if (s.obs_ctx.id == TaskId::kPusher) mj_kinematics(m, d);
-    Observe(s.obs_ctx, m, d, (d->qpos[0] - x_before) / s.dt, obs);
+    s.fns.observe(s.ctx, m, d, (d->qpos[0] - x_before) / s.dt, obs);
     bool diverged = DivergenceWarnings(d) > warnings_before;
     for (int i = 0; i < obs_dim && !diverged; ++i) diverged = !std::isfinite(obs[i]);
     double* last = s.last_obs.data() + sim * obs_dim;
@@ -213,7 +147,7 @@ struct VecEnv::Impl {
     std::copy(c->qpos, c->qpos + m->nq, d->qpos);
     std::copy(c->qvel, c->qvel + m->nv, d->qvel);
     mj_forward(m, d);
-    Observe(c->self->obs_ctx, m, d, d->qvel[0], c->obs);
+    c->self->fns.observe(c->self->ctx, m, d, d->qvel[0], c->obs);
     std::copy(c->obs, c->obs + c->self->info.obs_dim,
               c->self->last_obs.begin() + sim * c->self->info.obs_dim);
   }
@@ -235,13 +169,8 @@ VecEnv::VecEnv(const VecEnvConfig& config) : impl_(std::make_unique<Impl>()) {
   s.dt = m->opt.timestep * s.info.frame_skip;
   s.action_low = static_cast<float>(-s.info.action_bound);
   s.action_high = static_cast<float>(s.info.action_bound);
-  s.obs_ctx.id = s.info.id;
-  if (s.info.id == TaskId::kPusher) {
-    s.obs_ctx.tips_body = mj_name2id(m, mjOBJ_BODY, "tips_arm");
-    s.obs_ctx.object_body = mj_name2id(m, mjOBJ_BODY, "object");
-    MBRLHPO_CHECK(s.obs_ctx.tips_body >= 0 && s.obs_ctx.object_body >= 0,
-                  "pusher model needs bodies 'tips_arm' and 'object'");
-  }
+  s.fns = TaskEnvFnsOf(s.info.id);
+  s.ctx = s.fns.prepare(m);
   mjBatchConfig batch_config;
   mjb_defaultConfig(&batch_config);
   // MuJoCo's own default is one thread per core of the node: resolve 0 here instead, so the

@@ -27,12 +27,13 @@ struct TaskEntry {
   TaskId id;
 };
 
+// The built-in list (mbrlhpo/tasks/builtin.h) and the planner's two test tasks.
+#define MBRLHPO_TASK_ENTRY(Type) {tasks::Type::kName, TaskId::k##Type},
 constexpr TaskEntry kTasks[] = {
-    {"cartpole", TaskId::kCartpole},       {"reacher", TaskId::kReacher},
-    {"pusher", TaskId::kPusher},           {"hopper", TaskId::kHopper},
-    {"halfcheetah", TaskId::kHalfCheetah}, {"hexapod", TaskId::kHexapod},
-    {"test_linear", TaskId::kTestLinear},  {"test_pendulum", TaskId::kTestPendulum},
+    MBRLHPO_BUILTIN_TASKS(MBRLHPO_TASK_ENTRY){"test_linear", TaskId::kTestLinear},
+    {"test_pendulum", TaskId::kTestPendulum},
 };
+#undef MBRLHPO_TASK_ENTRY
 
 std::optional<TaskId> FindTask(const std::string& name) {
   for (const TaskEntry& t : kTasks) {

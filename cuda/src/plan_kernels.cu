@@ -1,7 +1,8 @@
 // The device flavour of the launch functions (plan_kernels.h): __global__ wrappers that run the
 // kernel bodies (kernels/*.h) with DeviceCtx, and the launch functions that size the grid from
 // the host copy of the members (kernels/launch_shape.h, the same shapes the emulator runs).
-// Rollout is instantiated per (task, gemm): 8 tasks x 2 policies; a launch runs one kernel per
+// Rollout is instantiated per (task, gemm): the built-in tasks (mbrlhpo/tasks/builtin.h) and the
+// two test tasks x 2 policies; a launch runs one kernel per
 // pair present in the population (blocks of other members return at once).
 #include <cuda_runtime.h>
 

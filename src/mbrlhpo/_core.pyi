@@ -164,6 +164,9 @@ def bf16_supported() -> bool:
 def build_info() -> dict:
     """Facts about this build of the native core (plain dict)."""
 
+def builtin_tasks() -> list:
+    """The C++ table of built-in tasks (AllTasks()), one dict per task in list order."""
+
 def cuda_available() -> bool:
     """True when the build has CUDA and at least one device is usable."""
 
@@ -189,6 +192,9 @@ def mujoco_smoke_test(
 
 def parse_model_file(data: bytes) -> tuple:
     """load_model_file on the bytes of a file."""
+
+def planner_task_info(name: str) -> dict:
+    """The native planner's entry for task `name` (dims and absolute targets)."""
 
 def planner_task_names() -> list[str]:
     """Tasks the native planner knows."""

@@ -6,6 +6,8 @@ import argparse
 import math
 from pathlib import Path
 
+from mbrlhpo.catalog import PROFILES
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -29,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--profile",
         default=None,
-        choices=("paper", "quick"),
+        choices=PROFILES,
         help="only for studies that did not store their agents' profile",
     )
     p.add_argument(

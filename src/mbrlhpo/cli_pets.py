@@ -8,18 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# Kept here (not imported from mbrlhpo.agent) so building the CLI parser loads no torch.
-PROFILES = ("paper", "quick")
-TUNABLE = (
-    "lr",
-    "weight_decay",
-    "epochs",
-    "iterations",
-    "population",
-    "alpha",
-    "elite_ratio",
-    "horizon",
-)
+# From the catalog (not from mbrlhpo.agent), so building the CLI parser loads no torch.
+from mbrlhpo.catalog import PROFILES, TASK_NAMES, TUNABLE
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
@@ -42,9 +32,7 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("pets", help="run PETS (Algorithm 1) on one task")
-    p.add_argument(
-        "--env", required=True, help="task: cartpole, reacher, pusher, hopper, halfcheetah, hexapod"
-    )
+    p.add_argument("--env", required=True, help=f"task: {', '.join(TASK_NAMES)}")
     p.add_argument("--trials", type=int, default=None, help="trials to run (default: the task's)")
     p.add_argument("--profile", choices=PROFILES, default="paper")
     p.add_argument(

@@ -8,6 +8,8 @@ import json
 import math
 from pathlib import Path
 
+from mbrlhpo.catalog import PROFILES
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="figures and a summary of a study (several: compare)")
@@ -54,7 +56,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     r.add_argument(
         "--profile",
         default="paper",
-        choices=("paper", "quick"),
+        choices=PROFILES,
         help="fixed settings and unscheduled defaults (default: paper)",
     )
     r.add_argument(

@@ -7,23 +7,21 @@ import math
 import sys
 from pathlib import Path
 
-METHODS = ("random", "hyperband", "bohb", "pbt", "pbt-bt")
+from mbrlhpo.catalog import DEFAULTS, GROUPS, METHODS, PROFILES, TASK_NAMES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from mbrlhpo.hpo.space import ENV_NAMES
-
     p = sub.add_parser(
         "tune",
         help="tune PETS on one task (resumes a study from --db)",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--env", required=True, choices=ENV_NAMES, help="the task")
+    p.add_argument("--env", required=True, choices=TASK_NAMES, help="the task")
     p.add_argument("--method", required=True, choices=METHODS, help="the HPO method")
     p.add_argument(
         "--group",
         default="model",
-        choices=("model", "planning", "joint"),
+        choices=tuple(GROUPS),
         help="the searched hyperparameters",
     )
     p.add_argument(
@@ -50,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--profile",
         default="quick",
-        choices=("quick", "paper"),
+        choices=PROFILES,
         help="the agents' fixed settings and unsearched defaults",
     )
     p.add_argument("--device", default="cpu", help="torch device for model training")
@@ -110,7 +108,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--defaults",
         default="table",
-        choices=("table", "code"),
+        choices=DEFAULTS,
         help="defaults of the baseline and the unsearched group: the paper's tables, or what "
         "its code ran (HalfCheetah weight decay 7.5e-4, Pusher horizon 25 / weight decay 5e-4)",
     )

@@ -14,14 +14,10 @@ from __future__ import annotations
 import sys
 import warnings
 
-GYM_IDS: dict[str, str] = {
-    "cartpole": "mbrlhpo/Cartpole-v0",
-    "reacher": "mbrlhpo/Reacher-v0",
-    "pusher": "mbrlhpo/Pusher-v0",
-    "hopper": "mbrlhpo/Hopper-v0",
-    "halfcheetah": "mbrlhpo/HalfCheetah-v0",
-    "hexapod": "mbrlhpo/Hexapod-v0",
-}
+from mbrlhpo.catalog import TASK_TITLES
+
+# Task name -> gymnasium id, e.g. "halfcheetah" -> "mbrlhpo/HalfCheetah-v0".
+GYM_IDS: dict[str, str] = {name: f"mbrlhpo/{title}-v0" for name, title in TASK_TITLES.items()}
 
 _ENTRY = "mbrlhpo.envs.gym_entry_points"
 

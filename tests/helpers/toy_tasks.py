@@ -201,7 +201,7 @@ def make_linear_model(task: ToyTask, b_matrix: np.ndarray, ensemble_size: int = 
 
 
 def native_test_task(name: str) -> ToyTask:
-    """Python twins of the C++ planner test tasks (csrc/include/mbrlhpo/planner_test_tasks.h)."""
+    """Python twins of the C++ planner test tasks (csrc/src/planner_test_tasks.h)."""
     from dataclasses import replace
 
     if name == "test_linear":

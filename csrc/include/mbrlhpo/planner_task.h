@@ -1,7 +1,7 @@
 // What the CPU planner needs from a task, as a runtime table of plain functions, built from a
 // task struct (static constexpr dims + templated static Reward/Terminated/ModelInput, see
-// csrc/include/mbrlhpo/tasks/*.h) by MakePlannerTask<Task>(). Adding a task to the planner
-// is one line in planner_task.cpp.
+// csrc/include/mbrlhpo/tasks/*.h) by MakePlannerTask<Task>(). The registry holds every task of
+// the built-in list (mbrlhpo/tasks/builtin.h) and two analytic test tasks.
 #pragma once
 
 #include <string>

@@ -1,21 +1,22 @@
-// The six tasks: a runtime table (TaskInfo, looked up by name) and a compile-time dispatch to
-// each task's struct (tasks/<name>.h), whose Reward/Terminated/ModelInput are host+device code.
+// The built-in tasks (the list: mbrlhpo/tasks/builtin.h): a runtime table (TaskInfo, looked up
+// by name) and a compile-time dispatch to each task's struct (tasks/<name>.h), whose
+// Reward/Terminated/ModelInput are host+device code. Both are derived from the list.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "mbrlhpo/export.h"
-#include "mbrlhpo/tasks/cartpole.h"
-#include "mbrlhpo/tasks/halfcheetah.h"
-#include "mbrlhpo/tasks/hexapod.h"
-#include "mbrlhpo/tasks/hopper.h"
-#include "mbrlhpo/tasks/pusher.h"
-#include "mbrlhpo/tasks/reacher.h"
+#include "mbrlhpo/tasks/builtin.h"
 
 namespace mbrlhpo {
 
-enum class TaskId { kCartpole, kReacher, kPusher, kHopper, kHalfCheetah, kHexapod };
+#define MBRLHPO_TASK_ID(Type) k##Type,
+enum class TaskId { MBRLHPO_BUILTIN_TASKS(MBRLHPO_TASK_ID) };
+#undef MBRLHPO_TASK_ID
+#define MBRLHPO_COUNT_TASK(Type) +1
+inline constexpr int kNumBuiltinTasks = 0 MBRLHPO_BUILTIN_TASKS(MBRLHPO_COUNT_TASK);
+#undef MBRLHPO_COUNT_TASK
 
 struct TaskInfo {
   TaskId id;
@@ -26,9 +27,12 @@ struct TaskInfo {
   int steps_per_trial;
   int default_trials;
   int frame_skip;
+  std::vector<int> angle_dims;            // fed to the model as sin/cos
+  std::vector<int> absolute_target_dims;  // predicted as absolute values (others as deltas)
+  int model_input_dim;                    // obs_dim + number of angle dims
 };
 
-// All tasks, in the order cartpole, reacher, pusher, hopper, halfcheetah, hexapod.
+// All built-in tasks, in the order of the list (TaskId order).
 MBRLHPO_API const std::vector<TaskInfo>& AllTasks();
 // Throws mbrlhpo::Error listing the names when `name` is unknown.
 MBRLHPO_API const TaskInfo& GetTaskInfo(const std::string& name);
@@ -38,20 +42,14 @@ MBRLHPO_API const TaskInfo& GetTaskInfo(const std::string& name);
 template <typename Fn>
 decltype(auto) DispatchTask(TaskId id, Fn&& fn) {
   switch (id) {
-    case TaskId::kCartpole:
-      return fn(tasks::Cartpole{});
-    case TaskId::kReacher:
-      return fn(tasks::Reacher{});
-    case TaskId::kPusher:
-      return fn(tasks::Pusher{});
-    case TaskId::kHopper:
-      return fn(tasks::Hopper{});
-    case TaskId::kHalfCheetah:
-      return fn(tasks::HalfCheetah{});
-    case TaskId::kHexapod:
-      break;
+#define MBRLHPO_TASK_CASE(Type) \
+  case TaskId::k##Type:         \
+    return fn(tasks::Type{});
+    MBRLHPO_BUILTIN_TASKS(MBRLHPO_TASK_CASE)
+#undef MBRLHPO_TASK_CASE
   }
-  return fn(tasks::Hexapod{});
+  // Not reached for a valid id; the first task keeps every path returning the same type.
+  return fn(tasks::Cartpole{});
 }
 
 // Reward and termination of task `id` on one transition (double), for callers without templates.

@@ -12,18 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-TUNABLE = (
-    "lr",
-    "weight_decay",
-    "epochs",
-    "iterations",
-    "population",
-    "alpha",
-    "elite_ratio",
-    "horizon",
-)
-FIXED = ("ensemble_size", "hidden", "depth", "particles", "batch_size")
-PROFILES = ("paper", "quick")
+from mbrlhpo.catalog import DEFAULTS, FIXED, PROFILES, TUNABLE
 
 
 @dataclass(frozen=True)
@@ -204,7 +193,6 @@ _CODE = {
     "halfcheetah": dict(weight_decay=7.5e-4),
     "pusher": dict(horizon=25, weight_decay=5e-4),
 }
-DEFAULTS = ("table", "code")
 
 
 def default_hparams(task: str, profile: str = "paper", defaults: str = "table") -> PETSHparams:

@@ -48,7 +48,7 @@ PAPER_ENVS: dict[str, str | None] = {
 
 def task_for_env(env: str) -> str:
     """The mbrlhpo task for a task or paper environment name (``daisy`` -> ``hexapod``)."""
-    from mbrlhpo.envs.tasks import TASK_NAMES as TASKS
+    from mbrlhpo.catalog import TASK_NAMES as TASKS
 
     if not isinstance(env, str):
         raise ValueError(f"expected an environment name, got {env!r}")

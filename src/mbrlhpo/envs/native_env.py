@@ -8,8 +8,9 @@ import gymnasium as gym
 import numpy as np
 
 from mbrlhpo.envs import native_backend
+from mbrlhpo.envs.builtin import task_module
 from mbrlhpo.envs.reference_env import validate_action
-from mbrlhpo.envs.tasks import get_task, hopper_alive_bonus
+from mbrlhpo.envs.tasks import get_task
 
 
 class NativeEnv(gym.Env):
@@ -22,6 +23,7 @@ class NativeEnv(gym.Env):
     ) -> None:
         super().__init__()
         self.task = get_task(name)
+        self._hooks = task_module(name)  # env_info
         if max_episode_steps is not None and max_episode_steps < 1:
             raise ValueError(f"expected max_episode_steps >= 1, got {max_episode_steps}")
         self.max_episode_steps = max_episode_steps or self.task.steps_per_trial
@@ -62,8 +64,8 @@ class NativeEnv(gym.Env):
         obs, rew, term, trunc, div = self._env.step(act[None])
         self._ended = bool(term[0] or trunc[0])
         info: dict[str, Any] = {"sim_diverged": bool(div[0])}
-        if self.task.name == "hopper":
-            info["alive_bonus"] = float(hopper_alive_bonus(obs[0]))
+        if hasattr(self._hooks, "env_info"):
+            info.update(self._hooks.env_info(obs[0]))
         return obs[0], float(rew[0]), bool(term[0]), bool(trunc[0]), info
 
     def render(self) -> None:

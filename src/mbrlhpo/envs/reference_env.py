@@ -1,11 +1,12 @@
 """Pure-Python environments over the ``mujoco`` bindings: the fallback and the independent check
 of the native vectorised environments.
 
-Per task this file fixes what the task spec does not: how the observation is read from the
-simulation, and the reset distribution (drawn with :class:`~mbrlhpo.envs.reset_rng.ResetRng`, so
-the native envs reproduce it exactly). Sources of the facts: PETS (kchua/handful-of-trials) for
-cartpole, reacher and pusher; the paper's code (automl/HPO_for_RL, gym v3 envs) for hopper and
-halfcheetah; the hexapod is ours.
+What the task spec does not fix, the task's module (``mbrlhpo.envs.builtin.<name>``) does: how
+the observation is read from the simulation, and the reset distribution (drawn with
+:class:`~mbrlhpo.envs.reset_rng.ResetRng`, so the native envs, which run the C++ twins in
+``csrc/src/task_envs/``, reproduce it exactly). Sources of the facts: PETS
+(kchua/handful-of-trials) for cartpole, reacher and pusher; the paper's code (automl/HPO_for_RL,
+gym v3 envs) for hopper and halfcheetah; the hexapod is ours.
 
 Step semantics (shared with the native envs):
 - the action is validated (shape, floating dtype, finite) and clipped to the bounds;
@@ -20,7 +21,6 @@ Step semantics (shared with the native envs):
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 from mbrlhpo.envs.headless_gl import use_headless_gl_default
@@ -31,114 +31,17 @@ import gymnasium as gym  # noqa: E402
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
+from mbrlhpo.envs.builtin import task_module  # noqa: E402
+from mbrlhpo.envs.builtin.hexapod import quat_to_rpy  # noqa: E402, F401 (tests import it here)
 from mbrlhpo.envs.render import FrameRenderer  # noqa: E402
 from mbrlhpo.envs.reset_rng import ResetRng  # noqa: E402
-from mbrlhpo.envs.tasks import TaskSpec, get_task, hopper_alive_bonus  # noqa: E402
+from mbrlhpo.envs.tasks import TaskSpec, get_task  # noqa: E402
 
 _DIVERGENCE_WARNINGS = (
     mujoco.mjtWarning.mjWARN_BADQACC,
     mujoco.mjtWarning.mjWARN_BADQPOS,
     mujoco.mjtWarning.mjWARN_BADQVEL,
 )
-
-
-# --------------------------------------------------------------------------------------------
-# Per-task reset distributions and observation extraction.
-
-
-def _reset_cartpole(m: mujoco.MjModel, d: mujoco.MjData, rng: ResetRng) -> None:
-    # PETS: qpos, qvel = init + N(0, 0.1) each.
-    for i in range(m.nq):
-        d.qpos[i] = m.qpos0[i] + rng.normal(0.1)
-    for i in range(m.nv):
-        d.qvel[i] = rng.normal(0.1)
-
-
-def _reset_reacher(m: mujoco.MjModel, d: mujoco.MjData, rng: ResetRng) -> None:
-    # PETS: arm at rest at zero; goal = initial goal position (0, 0.25, 0) + N(0, 0.1).
-    for i in range(7, 10):
-        d.qpos[i] = m.qpos0[i] + rng.normal(0.1)
-
-
-def _reset_pusher(m: mujoco.MjModel, d: mujoco.MjData, rng: ResetRng) -> None:
-    # PETS: object slides (y, x) = (-0.25, 0.15) + N(0, 0.025); goal slides 0;
-    # arm qvel ~ U(-0.005, 0.005), object and goal at rest.
-    d.qpos[7] = -0.25 + rng.normal(0.025)
-    d.qpos[8] = 0.15 + rng.normal(0.025)
-    for i in range(7):
-        d.qvel[i] = rng.uniform(-0.005, 0.005)
-
-
-def _reset_hopper(m: mujoco.MjModel, d: mujoco.MjData, rng: ResetRng) -> None:
-    # HPO_for_RL / gym v3: qpos, qvel = init + U(-0.005, 0.005).
-    for i in range(m.nq):
-        d.qpos[i] = m.qpos0[i] + rng.uniform(-0.005, 0.005)
-    for i in range(m.nv):
-        d.qvel[i] = rng.uniform(-0.005, 0.005)
-
-
-def _reset_halfcheetah(m: mujoco.MjModel, d: mujoco.MjData, rng: ResetRng) -> None:
-    # HPO_for_RL / gym v3: qpos = init + U(-0.1, 0.1), qvel = N(0, 0.1).
-    for i in range(m.nq):
-        d.qpos[i] = m.qpos0[i] + rng.uniform(-0.1, 0.1)
-    for i in range(m.nv):
-        d.qvel[i] = rng.normal(0.1)
-
-
-def _reset_hexapod(m: mujoco.MjModel, d: mujoco.MjData, rng: ResetRng) -> None:
-    # Ours: standing pose; joint angles + U(-0.1, 0.1); all velocities U(-0.05, 0.05).
-    for i in range(7, m.nq):
-        d.qpos[i] = m.qpos0[i] + rng.uniform(-0.1, 0.1)
-    for i in range(m.nv):
-        d.qvel[i] = rng.uniform(-0.05, 0.05)
-
-
-def quat_to_rpy(w: float, x: float, y: float, z: float) -> tuple[float, float, float]:
-    """Roll, pitch, yaw (ZYX Tait-Bryan, radians) of a unit quaternion (w, x, y, z)."""
-    roll = math.atan2(2.0 * (w * x + y * z), 1.0 - 2.0 * (x * x + y * y))
-    sin_pitch = max(-1.0, min(1.0, 2.0 * (w * y - z * x)))
-    pitch = math.asin(sin_pitch)
-    yaw = math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
-    return roll, pitch, yaw
-
-
-class _Observer:
-    """Reads a task's observation from ``MjData``; ``x_velocity`` is given by the caller."""
-
-    def __init__(self, task: TaskSpec, model: mujoco.MjModel) -> None:
-        self.name = task.name
-        if task.name == "pusher":
-            self.tips = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, "tips_arm")
-            self.obj = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, "object")
-
-    def needs_kinematics(self) -> bool:
-        return self.name == "pusher"
-
-    def __call__(self, d: mujoco.MjData, x_velocity: float) -> np.ndarray:
-        qpos, qvel = d.qpos, d.qvel
-        if self.name == "cartpole":
-            return np.concatenate([qpos, qvel])
-        if self.name == "reacher":
-            return np.concatenate([qpos, qvel[:7]])
-        if self.name == "pusher":
-            return np.concatenate([qpos[:7], qvel[:7], d.xipos[self.tips], d.xipos[self.obj]])
-        if self.name == "hopper":
-            return np.concatenate([[x_velocity], qpos[1:], np.clip(qvel, -10.0, 10.0)])
-        if self.name == "halfcheetah":
-            return np.concatenate([[x_velocity], qpos[1:], qvel])
-        # hexapod
-        roll, pitch, yaw = quat_to_rpy(*qpos[3:7])
-        return np.concatenate([qpos[7:25], [x_velocity, qpos[1], qpos[2], roll, pitch, yaw]])
-
-
-_RESETS = {
-    "cartpole": _reset_cartpole,
-    "reacher": _reset_reacher,
-    "pusher": _reset_pusher,
-    "hopper": _reset_hopper,
-    "halfcheetah": _reset_halfcheetah,
-    "hexapod": _reset_hexapod,
-}
 
 
 def validate_action(action: Any, task: TaskSpec) -> np.ndarray:
@@ -200,8 +103,9 @@ class ReferenceEnv(gym.Env):
         self.action_space = gym.spaces.Box(
             self.task.action_low, self.task.action_high, (self.task.act_dim,), np.float32
         )
-        self._observe = _Observer(self.task, self.model)
-        self._reset_fn = _RESETS[self.task.name]
+        self._hooks = task_module(name)  # reset, observe, optional prepare and env_info
+        prepare = getattr(self._hooks, "prepare", None)
+        self._obs_ctx = prepare(self.model) if prepare is not None else None
         self._env_index = env_index
         self._seed = seed
         self._episode = 0
@@ -220,12 +124,12 @@ class ReferenceEnv(gym.Env):
             self._seed = int(self.np_random.integers(0, 2**63))
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
-        self._reset_fn(m, d, ResetRng(self._seed, self._env_index, self._episode))
+        self._hooks.reset(m, d, ResetRng(self._seed, self._env_index, self._episode))
         mujoco.mj_forward(m, d)
         self._episode += 1
         self._elapsed = 0
         self._ended = False
-        self._obs = self._observe(d, float(d.qvel[0]))
+        self._obs = self._observe(float(d.qvel[0]))
         return self._obs.copy(), {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -239,9 +143,7 @@ class ReferenceEnv(gym.Env):
         warnings_before = sum(d.warning[w].number for w in _DIVERGENCE_WARNINGS)
         d.ctrl[:] = act
         mujoco.mj_step(m, d, self.task.frame_skip)
-        if self._observe.needs_kinematics():
-            mujoco.mj_kinematics(m, d)
-        obs = self._observe(d, (float(d.qpos[0]) - x_before) / self.task.dt)
+        obs = self._observe((float(d.qpos[0]) - x_before) / self.task.dt)
         diverged = sum(
             d.warning[w].number for w in _DIVERGENCE_WARNINGS
         ) > warnings_before or not np.all(np.isfinite(obs))
@@ -252,11 +154,14 @@ class ReferenceEnv(gym.Env):
         terminated = bool(self.task.terminated(obs))
         truncated = diverged or self._elapsed >= self.max_episode_steps
         info: dict[str, Any] = {"sim_diverged": diverged}
-        if self.task.name == "hopper":
-            info["alive_bonus"] = float(hopper_alive_bonus(obs))
+        if hasattr(self._hooks, "env_info"):
+            info.update(self._hooks.env_info(obs))
         self._obs = obs
         self._ended = terminated or truncated
         return obs.copy(), reward, terminated, truncated, info
+
+    def _observe(self, x_velocity: float) -> np.ndarray:
+        return self._hooks.observe(self._obs_ctx, self.model, self.data, x_velocity)
 
     def render(self) -> np.ndarray | None:
         """The current frame ``(height x width x 3)`` uint8 with ``render_mode="rgb_array"``;
@@ -286,5 +191,5 @@ class ReferenceEnv(gym.Env):
         self.data.qvel[:] = qvel
         mujoco.mj_forward(self.model, self.data)
         self._ended = False
-        self._obs = self._observe(self.data, float(self.data.qvel[0]))
+        self._obs = self._observe(float(self.data.qvel[0]))
         return self._obs.copy()

@@ -1,9 +1,12 @@
 """Frames of a task's simulation from MuJoCo's offscreen renderer (``render_mode="rgb_array"``).
 
-The camera is MuJoCo's default free camera for the model (it frames the whole scene); for the
-locomotion tasks (hopper, halfcheetah, hexapod) it tracks the torso, which would otherwise run
-out of the picture. Headless machines need ``MUJOCO_GL=egl`` or ``osmesa`` (``reference_env``
-sets ``egl`` where there is no display).
+The camera is MuJoCo's default free camera for the model (it frames the whole scene), adjusted by
+the task module's ``CAMERA`` (``mbrlhpo.envs.builtin.<name>``): ``track`` follows the torso (the
+locomotion tasks hopper, halfcheetah, hexapod, which would otherwise run out of the picture),
+``distance`` (m) frames the robot (MuJoCo's default, from the model's extent, frames the whole
+scene, in which cartpole's long rail and the locomotion floors dwarf the robot), ``lookat`` aims.
+Headless machines need ``MUJOCO_GL=egl`` or ``osmesa`` (``reference_env`` sets ``egl`` where
+there is no display).
 """
 
 from __future__ import annotations
@@ -11,12 +14,8 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
+from mbrlhpo.envs.builtin import task_module
 from mbrlhpo.envs.tasks import TaskSpec
-
-_TRACKED = ("hopper", "halfcheetah", "hexapod")
-# Camera distances (m) that frame each robot; MuJoCo's default (from the model's extent) frames
-# the whole scene, in which cartpole's long rail and the locomotion floors dwarf the robot.
-_DISTANCE = {"cartpole": 3.0, "hopper": 4.0, "halfcheetah": 4.0, "hexapod": 1.5}
 
 
 class FrameRenderer:
@@ -36,14 +35,15 @@ class FrameRenderer:
             ) from exc
         self._camera = mujoco.MjvCamera()
         mujoco.mjv_defaultFreeCamera(model, self._camera)
-        if task.name in _TRACKED:
+        camera = getattr(task_module(task.name), "CAMERA", {})
+        if camera.get("track"):
             self._camera.type = mujoco.mjtCamera.mjCAMERA_TRACKING
             self._camera.trackbodyid = 1  # the torso: the first body after the world
             self._camera.elevation = -15.0
-        if task.name in _DISTANCE:
-            self._camera.distance = _DISTANCE[task.name]
-        if task.name == "cartpole":
-            self._camera.lookat[:] = (0.0, 0.0, 0.0)
+        if "distance" in camera:
+            self._camera.distance = camera["distance"]
+        if "lookat" in camera:
+            self._camera.lookat[:] = camera["lookat"]
 
     def render(self, data: mujoco.MjData) -> np.ndarray:
         self._renderer.update_scene(data, self._camera)

@@ -21,15 +21,14 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
-ENV_NAMES: tuple[str, ...] = ("cartpole", "reacher", "pusher", "hopper", "halfcheetah", "hexapod")
-MODEL_PARAMS: tuple[str, ...] = ("lr", "weight_decay", "epochs")
-PLANNING_PARAMS: tuple[str, ...] = ("iterations", "population", "alpha", "elite_ratio", "horizon")
-ALL_PARAMS: tuple[str, ...] = MODEL_PARAMS + PLANNING_PARAMS
-GROUPS: dict[str, tuple[str, ...]] = {
-    "model": MODEL_PARAMS,
-    "planning": PLANNING_PARAMS,
-    "joint": ALL_PARAMS,
-}
+from mbrlhpo import catalog
+
+# The names live in mbrlhpo.catalog; the aliases keep this module's vocabulary.
+ENV_NAMES: tuple[str, ...] = catalog.TASK_NAMES
+MODEL_PARAMS: tuple[str, ...] = catalog.MODEL_PARAMS
+PLANNING_PARAMS: tuple[str, ...] = catalog.PLANNING_PARAMS
+ALL_PARAMS: tuple[str, ...] = catalog.TUNABLE
+GROUPS: dict[str, tuple[str, ...]] = catalog.GROUPS
 
 
 @dataclass(frozen=True)

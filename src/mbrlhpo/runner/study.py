@@ -33,6 +33,7 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
+from mbrlhpo.catalog import METHODS
 from mbrlhpo.hpo.decisions import Backtrack, Decision, Exploit, Explore
 from mbrlhpo.hpo.hyperband import HyperbandSettings
 from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
@@ -45,8 +46,6 @@ from mbrlhpo.runner.executors import Executor, SequentialExecutor, TrialOutcome
 from mbrlhpo.runner.hpbandster_driver import MemberFailed, require_hpbandster, run_hpbandster
 from mbrlhpo.runner.protocol import Member, MemberFactory
 from mbrlhpo.store.sqlite_store import StoreError, StudyStore
-
-METHODS = ("random", "hyperband", "bohb", "pbt", "pbt-bt")
 
 
 def check_method(method: str) -> str:

@@ -1,5 +1,7 @@
-// Task "cartpole": dims, reward, termination and model input (host and device); matches
-// src/mbrlhpo/envs/tasks.py.
+// Task "cartpole": dims, bounds, trial length, reward, termination and model input (host and
+// device). Its reset and observation: csrc/src/task_envs/cartpole.cpp; its Python definition:
+// src/mbrlhpo/envs/builtin/cartpole.py; the list of tasks: mbrlhpo/tasks/builtin.h
+// (docs/new_task.md).
 #pragma once
 
 #include "mbrlhpo/tasks/task_common.h"
@@ -10,6 +12,10 @@ struct Cartpole {
   static constexpr const char* kName = "cartpole";
   static constexpr int kObsDim = 4;
   static constexpr int kActDim = 1;
+  static constexpr double kActionBound = 3.0;  // actions in [-bound, bound], every dim
+  static constexpr int kFrameSkip = 2;         // physics steps per action
+  static constexpr int kStepsPerTrial = 200;   // actions per trial (episode)
+  static constexpr int kDefaultTrials = 15;
   static constexpr int kNumAngleDims = 1;
   static constexpr int kAngleDims[1 > 0 ? 1 : 1] = {1};  // unused entries: -1
   // The same as a function: static member arrays cannot be read in CUDA device code.

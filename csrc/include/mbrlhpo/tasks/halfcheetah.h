@@ -1,5 +1,7 @@
-// Task "halfcheetah": dims, reward, termination and model input (host and device); matches
-// src/mbrlhpo/envs/tasks.py.
+// Task "halfcheetah": dims, bounds, trial length, reward, termination and model input (host and
+// device). Its reset and observation: csrc/src/task_envs/halfcheetah.cpp; its Python definition:
+// src/mbrlhpo/envs/builtin/halfcheetah.py; the list of tasks: mbrlhpo/tasks/builtin.h
+// (docs/new_task.md).
 #pragma once
 
 #include "mbrlhpo/tasks/task_common.h"
@@ -10,6 +12,10 @@ struct HalfCheetah {
   static constexpr const char* kName = "halfcheetah";
   static constexpr int kObsDim = 18;
   static constexpr int kActDim = 6;
+  static constexpr double kActionBound = 1.0;  // actions in [-bound, bound], every dim
+  static constexpr int kFrameSkip = 5;         // physics steps per action
+  static constexpr int kStepsPerTrial = 1000;  // actions per trial (episode)
+  static constexpr int kDefaultTrials = 300;
   static constexpr int kNumAngleDims = 1;
   static constexpr int kAngleDims[1 > 0 ? 1 : 1] = {2};  // unused entries: -1
   // The same as a function: static member arrays cannot be read in CUDA device code.

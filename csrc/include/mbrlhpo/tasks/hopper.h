@@ -1,5 +1,7 @@
-// Task "hopper": dims, reward, termination and model input (host and device); matches
-// src/mbrlhpo/envs/tasks.py.
+// Task "hopper": dims, bounds, trial length, reward, termination and model input (host and
+// device). Its reset and observation: csrc/src/task_envs/hopper.cpp; its Python definition:
+// src/mbrlhpo/envs/builtin/hopper.py; the list of tasks: mbrlhpo/tasks/builtin.h
+// (docs/new_task.md).
 #pragma once
 
 #include "mbrlhpo/tasks/task_common.h"
@@ -10,6 +12,10 @@ struct Hopper {
   static constexpr const char* kName = "hopper";
   static constexpr int kObsDim = 12;
   static constexpr int kActDim = 3;
+  static constexpr double kActionBound = 1.0;  // actions in [-bound, bound], every dim
+  static constexpr int kFrameSkip = 4;         // physics steps per action
+  static constexpr int kStepsPerTrial = 1000;  // actions per trial (episode)
+  static constexpr int kDefaultTrials = 300;
   static constexpr int kNumAngleDims = 0;
   static constexpr int kAngleDims[0 > 0 ? 0 : 1] = {-1};  // unused entries: -1
   // The same as a function: static member arrays cannot be read in CUDA device code.

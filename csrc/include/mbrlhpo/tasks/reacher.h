@@ -1,5 +1,7 @@
-// Task "reacher": dims, reward, termination and model input (host and device); matches
-// src/mbrlhpo/envs/tasks.py.
+// Task "reacher": dims, bounds, trial length, reward, termination and model input (host and
+// device). Its reset and observation: csrc/src/task_envs/reacher.cpp; its Python definition:
+// src/mbrlhpo/envs/builtin/reacher.py; the list of tasks: mbrlhpo/tasks/builtin.h
+// (docs/new_task.md).
 #pragma once
 
 #include "mbrlhpo/tasks/task_common.h"
@@ -10,6 +12,10 @@ struct Reacher {
   static constexpr const char* kName = "reacher";
   static constexpr int kObsDim = 17;
   static constexpr int kActDim = 7;
+  static constexpr double kActionBound = 20.0;  // actions in [-bound, bound], every dim
+  static constexpr int kFrameSkip = 2;          // physics steps per action
+  static constexpr int kStepsPerTrial = 150;    // actions per trial (episode)
+  static constexpr int kDefaultTrials = 80;
   static constexpr int kNumAngleDims = 0;
   static constexpr int kAngleDims[0 > 0 ? 0 : 1] = {-1};  // unused entries: -1
   // The same as a function: static member arrays cannot be read in CUDA device code.

@@ -20,21 +20,19 @@
 #include <cstdint>
 
 #include "mbrlhpo/host_device.h"
+#include "mbrlhpo/tasks/builtin.h"
 
 namespace mbrlhpo::cuda {
 
 inline constexpr int kMaxLayers = 8;  // linear layers per model, hidden and output
 
-// The tasks the kernels are instantiated for (the task structs of csrc/include/mbrlhpo/tasks/ and
-// the two analytic test tasks of planner_test_tasks.h).
+// The tasks the kernels are instantiated for: the built-in list (mbrlhpo/tasks/builtin.h, the
+// same ids as mbrlhpo::TaskId) and the two analytic test tasks of csrc/src/planner_test_tasks.h.
 enum class TaskId : int32_t {
-  kCartpole = 0,
-  kReacher,
-  kPusher,
-  kHopper,
-  kHalfCheetah,
-  kHexapod,
-  kTestLinear,
+#define MBRLHPO_TASK_ID(Type) k##Type,
+  MBRLHPO_BUILTIN_TASKS(MBRLHPO_TASK_ID)
+#undef MBRLHPO_TASK_ID
+      kTestLinear,
   kTestPendulum
 };
 

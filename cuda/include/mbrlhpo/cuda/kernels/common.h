@@ -6,13 +6,8 @@
 
 #include "mbrlhpo/cuda/plan_args.h"
 #include "mbrlhpo/host_device.h"
-#include "mbrlhpo/planner_test_tasks.h"
-#include "mbrlhpo/tasks/cartpole.h"
-#include "mbrlhpo/tasks/halfcheetah.h"
-#include "mbrlhpo/tasks/hexapod.h"
-#include "mbrlhpo/tasks/hopper.h"
-#include "mbrlhpo/tasks/pusher.h"
-#include "mbrlhpo/tasks/reacher.h"
+#include "mbrlhpo/tasks/builtin.h"
+#include "planner_test_tasks.h"  // csrc/src (internal include path)
 
 // Full unrolling where nvcc compiles the body (compile-time indices keep small arrays in
 // registers: no local memory); nothing on the host.
@@ -29,24 +24,12 @@ namespace mbrlhpo::cuda {
 template <class Fn>
 bool WithTask(int32_t task, Fn&& fn) {
   switch (static_cast<TaskId>(task)) {
-    case TaskId::kCartpole:
-      fn(tasks::Cartpole{});
-      return true;
-    case TaskId::kReacher:
-      fn(tasks::Reacher{});
-      return true;
-    case TaskId::kPusher:
-      fn(tasks::Pusher{});
-      return true;
-    case TaskId::kHopper:
-      fn(tasks::Hopper{});
-      return true;
-    case TaskId::kHalfCheetah:
-      fn(tasks::HalfCheetah{});
-      return true;
-    case TaskId::kHexapod:
-      fn(tasks::Hexapod{});
-      return true;
+#define MBRLHPO_TASK_CASE(Type) \
+  case TaskId::k##Type:         \
+    fn(tasks::Type{});          \
+    return true;
+    MBRLHPO_BUILTIN_TASKS(MBRLHPO_TASK_CASE)
+#undef MBRLHPO_TASK_CASE
     case TaskId::kTestLinear:
       fn(tasks::TestLinear{});
       return true;

@@ -1,0 +1,88 @@
+"""Every table of built-in tasks agrees with the one list (docs/new_task.md).
+
+The C++ tables are derived from csrc/include/mbrlhpo/tasks/builtin.h (ctest test_task_tables checks
+them among themselves); here the Python side is checked against them through the bindings: the
+names (mbrlhpo.catalog), the Python rows (mbrlhpo.envs.tasks), the gymnasium ids, the native
+planner's registry, the CUDA planner's kernels, the native environments and the MJCF files.
+"""
+
+import mujoco
+import numpy as np
+import pytest
+
+from mbrlhpo import _native, catalog
+from mbrlhpo.envs import GYM_IDS, TASK_NAMES, get_task
+
+native = pytest.mark.skipif(not _native.available(), reason="native core not built")
+
+
+def test_python_tables_share_the_catalog_names():
+    assert TASK_NAMES == catalog.TASK_NAMES
+    assert tuple(GYM_IDS) == catalog.TASK_NAMES
+    assert len(set(GYM_IDS.values())) == len(GYM_IDS)
+
+
+@native
+def test_cpp_list_has_the_catalog_names_in_order():
+    core = _native.core()
+    assert tuple(core.task_names()) == catalog.TASK_NAMES
+    assert tuple(row["name"] for row in core.builtin_tasks()) == catalog.TASK_NAMES
+
+
+@native
+@pytest.mark.parametrize("name", catalog.TASK_NAMES)
+def test_python_row_matches_cpp_row(name):
+    row = {r["name"]: r for r in _native.core().builtin_tasks()}[name]
+    task = get_task(name)
+    assert (task.obs_dim, task.act_dim) == (row["obs_dim"], row["act_dim"])
+    np.testing.assert_array_equal(task.action_low, np.float32(-row["action_bound"]))
+    np.testing.assert_array_equal(task.action_high, np.float32(row["action_bound"]))
+    assert task.steps_per_trial == row["steps_per_trial"]
+    assert task.default_trials == row["default_trials"]
+    assert task.frame_skip == row["frame_skip"]
+    assert task.angle_dims == row["angle_dims"]
+    assert task.absolute_target_dims == row["absolute_target_dims"]
+    assert task.model_input_dim == row["model_input_dim"]
+    # dt = the MJCF's timestep x the frame skip of the C++ row (what the native env steps)
+    model = mujoco.MjModel.from_xml_path(task.model_file)
+    assert model.nu == row["act_dim"]
+    assert task.dt == pytest.approx(model.opt.timestep * row["frame_skip"], rel=1e-12)
+
+
+@native
+@pytest.mark.parametrize("name", catalog.TASK_NAMES)
+def test_planner_registry_has_the_task_with_its_dims(name):
+    core = _native.core()
+    assert name in core.planner_task_names()
+    info = core.planner_task_info(name)
+    task = get_task(name)
+    assert (info["obs_dim"], info["act_dim"]) == (task.obs_dim, task.act_dim)
+    assert info["model_input_dim"] == task.model_input_dim
+    assert info["absolute_target_dims"] == task.absolute_target_dims
+
+
+@native
+def test_cuda_kernels_are_built_for_every_task():
+    names = _native.core().cuda_planner_task_names()
+    assert set(catalog.TASK_NAMES) <= set(names)
+
+
+@native
+@pytest.mark.parametrize("name", catalog.TASK_NAMES)
+def test_native_env_has_the_task_dims(name):
+    from mbrlhpo.envs import VecEnv
+
+    env = VecEnv(name, num_envs=1, backend="native")
+    try:
+        obs, _ = env.reset(seed=0)
+        task = get_task(name)
+        assert obs.shape == (1, task.obs_dim)
+        assert env.single_action_space.shape == (task.act_dim,)
+    finally:
+        env.close()
+
+
+@native
+def test_an_unknown_task_lists_the_names_of_the_list():
+    with pytest.raises(ValueError, match=", ".join(catalog.TASK_NAMES)):
+        _native.core().task_reward("walker", np.zeros((1, 1)), np.zeros((1, 1)))
