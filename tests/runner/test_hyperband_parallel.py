@@ -137,48 +137,55 @@ def test_bohb_random_draws_are_the_same_for_any_number_of_workers(tmp_path):
     assert shape(got["jobs"]) == shape(ref["jobs"])  # the same ladder of jobs
 
 
-def test_a_study_resumes_with_another_number_of_workers(tmp_path):
-    _, ref, _ = run(tmp_path, "hyperband", 1)
+@pytest.mark.parametrize("method", ["hyperband", "bohb"])
+def test_a_study_resumes_with_another_number_of_workers(tmp_path, method):
+    """Interrupted with two jobs running, resumed with three workers: Hyperband ends with what
+    one worker stores; BOHB keeps everything it stored and takes the configurations it had
+    drawn from its database (its model may have seen other results this time)."""
     db = tmp_path / "resumed.db"
     calls = []
+    # BOHB: late enough that the model (4 points) drew some of the stored configurations
+    limit = 8 if method == "hyperband" else 60
 
-    def stop_after_eight(hp, seed):
+    def stop_after(hp, seed):
         member = quadratic_factory(diverge_lr=DIVERGE_LR)(hp, seed)
         run_trial = member.run_trial
 
         def counted():
-            if len(calls) >= 8:
+            if len(calls) >= limit:
                 raise KeyboardInterrupt  # the study dies mid-way (not a member's failure)
             calls.append(1)
+            time.sleep(0.01)
             return run_trial()
 
         member.run_trial = counted
         return member
 
-    with pytest.raises(KeyboardInterrupt):
-        run_study(
-            "hyperband",
-            stop_after_eight,
+    def study(factory, workers):
+        return run_study(
+            method,
+            factory,
             SPACE,
             db,
             trials=27,
             seed=5,
             base_config=BASE,
             hyperband=HB,
-            workers=2,
+            workers=workers,
         )
-    run_study(
-        "hyperband",
-        quadratic_factory(diverge_lr=DIVERGE_LR),
-        SPACE,
-        db,
-        trials=27,
-        seed=5,
-        base_config=BASE,
-        hyperband=HB,
-        workers=3,
-    )
-    assert stored(db) == ref
+
+    with pytest.raises(KeyboardInterrupt):
+        study(stop_after, 2)
+    before = stored(db)
+    assert before["trials"] and len(before["jobs"]) < 20  # interrupted mid-way
+    study(quadratic_factory(diverge_lr=DIVERGE_LR), 3)
+    after = stored(db)
+    for table in ("members", "trials", "schedule", "jobs"):
+        assert all(row in after[table] for row in before[table]), table  # nothing changed
+    assert len(after["jobs"]) == 20
+    if method == "hyperband":
+        _, ref, _ = run(tmp_path, "hyperband", 1)
+        assert after == ref
 
 
 def test_hpbandster_listens_on_the_loopback_only_and_leaves_nothing_running():

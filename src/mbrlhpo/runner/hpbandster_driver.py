@@ -178,6 +178,7 @@ def _make_master(
     ns_port: int,
     seed: int,
     plain: bool,
+    drawn: Mapping[tuple[int, ...], dict],
 ):
     from hpbandster.optimizers import BOHB, HyperBand
     from hpbandster.optimizers.config_generators.bohb import BOHB as CG_BOHB
@@ -187,11 +188,15 @@ def _make_master(
 
     class PlainRandomSampling(RandomSampling):
         def sample(self, config_id, budget):
+            if config_id in drawn:
+                return dict(drawn[config_id]), {}
             self.configspace.seed(config_stream_seed(seed, _CONFIGSPACE_STREAM, config_id))
             return to_plain(self.configspace.sample_configuration(), self.configspace), {}
 
     class SeededBOHB(CG_BOHB):
         def sample(self, config_id, budget):
+            if config_id in drawn:  # a resumed study: the model may differ from the first run's
+                return dict(drawn[config_id]), {}
             self.configspace.seed(config_stream_seed(seed, _CONFIGSPACE_STREAM, config_id))
             own = np.random.RandomState(config_stream_seed(seed, _NUMPY_STREAM, config_id))
             with _GlobalNumpyRNG(own):
@@ -264,6 +269,7 @@ def run_hpbandster(
     seed: int,
     run_id: str | None = None,
     workers: int = 1,
+    drawn: Mapping[tuple[int, ...], dict] | None = None,
     _plain_transport: bool = True,
 ) -> list[JobRecord]:
     """Run Hyperband or BOHB with ``workers`` in-process worker threads; return every
@@ -273,6 +279,9 @@ def run_hpbandster(
     failed member (hpbandster records it as crashed); with ``workers > 1`` it is called from
     that many threads at once. Any other exception from ``evaluate`` aborts the study and is
     re-raised here, after the other workers' jobs have returned (or ``stall_timeout`` passed).
+    ``drawn``: configurations a previous run of this study already drew, by config id (a
+    resumed study takes them instead of drawing again: BOHB's model may have seen other
+    results when the first run drew them).
     A stalled dispatcher raises ``HyperbandStalled``. ``_plain_transport=False`` only exists to
     test the watchdog.
     """
@@ -325,7 +334,7 @@ def run_hpbandster(
     result_box: dict[str, Any] = {}
     try:
         master = _make_master(
-            method, space, settings, run_id, ns_host, ns_port, seed, _plain_transport
+            method, space, settings, run_id, ns_host, ns_port, seed, _plain_transport, drawn or {}
         )
         original_callback = master.job_callback
 

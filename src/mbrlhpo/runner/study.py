@@ -801,7 +801,27 @@ class _Runner:
                 stop.set()
                 raise
 
-        run_hpbandster(self.method, space, evaluate, settings, self.seed, workers=workers)
+        run_hpbandster(
+            self.method,
+            space,
+            evaluate,
+            settings,
+            self.seed,
+            workers=workers,
+            drawn=self._drawn(space),
+        )
+
+    def _drawn(self, space: CS.ConfigurationSpace) -> dict[tuple[int, ...], dict]:
+        """The searched configuration of every config id the store has a member of (a resumed
+        study takes these instead of drawing them again)."""
+        names = list(space.keys())
+        out: dict[tuple[int, ...], dict] = {}
+        for row in self.store.members():
+            label = row["label"] or ""
+            if "@" in label:
+                cid = tuple(int(x) for x in label.split("@")[0].split("."))
+                out[cid] = {n: row["config"][n] for n in names}
+        return out
 
     def _hb_job(self, job: JobRequest, lock: threading.Lock, stop: threading.Event) -> float:
         st = self.store
