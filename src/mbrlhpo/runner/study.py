@@ -860,7 +860,9 @@ class _Runner:
             if bad:
                 return self._hb_fail(cid, m, full, budget, n_trials, bad[0]["cause"])
             done = len(trial_rows)
-            obj = self._load(m, done) if done else self._new_member(full, m)
+            obj = self._new_member(full, m)  # cheap; tells _load the class if not declared
+            if done:
+                obj = self._load(m, done)
         for t in range(done + 1, n_trials + 1):
             if stop.is_set():
                 raise HyperbandAborted("another Hyperband job failed the study")
