@@ -232,7 +232,17 @@ def tune(
     }
     fixed = {k: v for k, v in overrides.items() if k not in GROUPS["joint"]}
     _check_sizes(
-        env, task, profile, method, space, overrides, population, trials, hb_iterations, device
+        env,
+        task,
+        profile,
+        method,
+        space,
+        overrides,
+        population,
+        trials,
+        hb_iterations,
+        device,
+        workers,
     )
     interval = default_interval(env) if pbt_interval is None else pbt_interval
     pbt = None
@@ -325,7 +335,17 @@ def tune(
 
 
 def _check_sizes(
-    env, task, profile, method, space, overrides, population, trials, hb_iterations, device
+    env,
+    task,
+    profile,
+    method,
+    space,
+    overrides,
+    population,
+    trials,
+    hb_iterations,
+    device,
+    workers=1,
 ) -> None:
     """Everything that can be checked before a file is written: sizes, names, memory."""
     from mbrlhpo.agent import default_hparams
@@ -340,13 +360,14 @@ def _check_sizes(
 
     check_count("population (members)", population, MAX_MEMBERS)
     check_count("trials", trials, MAX_TRIALS)
+    check_count("workers", workers, MAX_MEMBERS)  # one Pyro4 daemon and thread each
     if hb_iterations is not None:
         check_count("hb_iterations", hb_iterations, MAX_HB_ITERATIONS)
     hp = default_hparams(env, profile).replace(**overrides).to_dict()  # unknown names: error
     for name, spec in specs_of(space).items():  # searched sizes at the top of their range
         if name in ("population", "horizon"):
             hp[name] = int(spec.high)
-    agents = 1 if method in ("hyperband", "bohb") else population
+    agents = workers if method in ("hyperband", "bohb") else population  # planning at once
     check_planner_memory(hp, task.obs_dim, task.act_dim, agents, overrides)
     if str(device).startswith("cuda"):
         import torch
