@@ -20,7 +20,7 @@ The name server, the master's dispatcher and every worker's Pyro4 daemon bind to
 
 Parallel workers (``workers=N``): N hpbandster workers in this process (each a Pyro4 daemon
 thread), so hpbandster dispatches N jobs at once and each ``evaluate`` call runs in its own
-thread (the caller sends the trials to Ray or a process pool). hpbandster then starts the next
+thread (the caller runs the trials there or sends them to Ray). hpbandster then starts the next
 iteration while the last jobs of a rung are running, so the order in which configurations are
 sampled depends on timing. Two things make a Hyperband study the same for any N:
 
