@@ -3,7 +3,7 @@
 19 minutes on 2 busy cores, see docs/cluster.md).
 
 Usage: PYTHONPATH=src python examples/ray_tune_pets.py [--algos pbt pb2 asha bohb]
-       [--samples 4] [--trials 4] [--storage /tmp/ray_tune_pets]
+       [--samples 4] [--trials 4] [--concurrent 2] [--storage /tmp/ray_tune_pets]
 
 Needs ``pip install ".[tune]"``. The scale is a smoke test of the integration, not a study:
 for the paper's protocol use ``mbrlhpo tune``.
@@ -52,7 +52,9 @@ def scheduler_and_searcher(algo: str, trials: int):
     raise ValueError(f"unknown algorithm {algo!r}: expected pbt, pb2, asha or bohb")
 
 
-def run(algo: str, samples: int, trials: int, storage: str) -> None:
+def run(algo: str, samples: int, trials: int, storage: str, concurrent: int | None = None) -> None:
+    """Tune ``algo`` on ``samples`` agents of ``trials`` episodes; at most ``concurrent`` agents
+    at once (None: as many as Ray has CPUs for, one each)."""
     scheduler, searcher = scheduler_and_searcher(algo, trials)
     space = {"env": "cartpole", "seed": 0, **TINY, "lr": tune.loguniform(*LR)}
     space["epochs"] = tune.randint(*EPOCHS)
@@ -65,6 +67,7 @@ def run(algo: str, samples: int, trials: int, storage: str) -> None:
             num_samples=samples,
             scheduler=scheduler,
             search_alg=searcher,
+            max_concurrent_trials=concurrent,
         ),
         run_config=tune.RunConfig(
             name=algo, storage_path=storage, stop={"training_iteration": trials}, verbose=0
@@ -84,13 +87,14 @@ def main() -> None:
     p.add_argument("--algos", nargs="+", default=["pbt", "pb2", "asha", "bohb"])
     p.add_argument("--samples", type=int, default=4, help="Tune trials (PETS agents) per algo")
     p.add_argument("--trials", type=int, default=4, help="episodes per agent (1 random + MPC)")
+    p.add_argument("--concurrent", type=int, default=None, help="agents at once (default: CPUs)")
     p.add_argument("--storage", default=None, help="Tune's results folder (default: a temp one)")
     args = p.parse_args()
     init_local_ray()  # listens on 127.0.0.1 only
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for algo in args.algos:
-                run(algo, args.samples, args.trials, args.storage or tmp)
+                run(algo, args.samples, args.trials, args.storage or tmp, args.concurrent)
     finally:
         ray.shutdown()
 

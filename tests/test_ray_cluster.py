@@ -147,3 +147,34 @@ def test_a_killed_driver_resumes_from_its_database(tmp_path, reference, cluster)
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err.decode()[-2000:]
     assert rows(db) == reference
+
+
+def hb_rows(db) -> tuple[list, list]:
+    with sqlite3.connect(db) as con:
+        return (
+            con.execute("SELECT member, trial, ret, status FROM trials ORDER BY 1, 2").fetchall(),
+            con.execute(
+                "SELECT config_id, member, config, loss FROM hb_jobs ORDER BY 2"
+            ).fetchall(),
+        )
+
+
+HB_STUDY = dict(
+    budgets=(1, 3),
+    hb_iterations=2,
+    baseline=False,
+    agent_overrides=TINY,
+    space_overrides={"epochs": (3, 4)},
+)
+
+
+def test_parallel_hyperband_across_the_nodes_equals_one_worker_in_process(tmp_path, cluster):
+    """Three hpbandster workers whose trials run as Ray tasks on the cluster's nodes store the
+    same jobs and trials as one worker in this process."""
+    ref = tmp_path / "one.db"
+    tune("cartpole", "hyperband", db=ref, executor="sequential", workers=1, **HB_STUDY)
+    assert len([n for n in ray.nodes() if n["Alive"]]) >= 2  # (a worker node may be lost)
+    db = tmp_path / "three.db"
+    tune("cartpole", "hyperband", db=db, executor="ray", workers=3, **HB_STUDY)
+    assert hb_rows(db) == hb_rows(ref)
+    assert len(hb_rows(ref)[0]) == 18 and len(hb_rows(ref)[1]) == 6

@@ -142,3 +142,37 @@ def test_a_relative_db_is_made_absolute(tmp_path, monkeypatch):
     assert (tmp_path / "runs" / "study.db").is_file()
     assert (tmp_path / "runs" / "study.study" / "checkpoints").is_dir()
     assert not (tmp_path / "elsewhere" / "runs").exists()
+
+
+@pytest.mark.slow
+def test_parallel_hyperband_on_ray_equals_one_worker_in_process(tmp_path, local_ray):
+    """Two hpbandster workers whose trials are Ray tasks (two CPUs: two at once) store the same
+    jobs and trials as one worker running them in this process."""
+    import sqlite3
+
+    rows = {}
+    for executor, workers in (("ray", 2), ("sequential", 1)):
+        db = tmp_path / f"{executor}.db"
+        tune(
+            "cartpole",
+            "hyperband",
+            budgets=(1, 3),
+            hb_iterations=2,
+            baseline=False,
+            db=db,
+            agent_overrides=TINY,
+            space_overrides={"epochs": (3, 4)},
+            executor=executor,
+            workers=workers,
+        )
+        with sqlite3.connect(db) as con:
+            rows[executor] = (
+                con.execute(
+                    "SELECT member, trial, ret, status FROM trials ORDER BY 1, 2"
+                ).fetchall(),
+                con.execute(
+                    "SELECT config_id, member, config, loss FROM hb_jobs ORDER BY 2"
+                ).fetchall(),
+            )
+    assert len(rows["sequential"][0]) == 18 and len(rows["sequential"][1]) == 6
+    assert rows["ray"] == rows["sequential"]

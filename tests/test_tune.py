@@ -205,3 +205,39 @@ def test_joint_group_doubles_the_population_and_hyperband_iterations(tmp_path, m
             tune("cartpole", method, group="joint", db=tmp_path / f"{method}.db")
     assert seen["random"]["population"] == seen["pbt"]["population"] == 80
     assert seen["hyperband"]["hyperband"].n_iterations == 30
+
+
+def _hb_rows(db) -> tuple[list, list]:
+    with sqlite3.connect(db) as con:
+        trials = con.execute(
+            "SELECT member, trial, ret, status FROM trials ORDER BY member, trial"
+        ).fetchall()
+        jobs = con.execute(
+            "SELECT config_id, member, config, trials, loss, status FROM hb_jobs ORDER BY member"
+        ).fetchall()
+    return trials, jobs
+
+
+@pytest.mark.slow
+def test_hyperband_with_two_workers_stores_what_one_worker_stores(tmp_path):
+    """Real PETS agents, two jobs at once in threads of this process: the same trials, returns
+    and jobs as one worker (2 iterations of the 1/3 ladder: 6 jobs, 18 trials)."""
+    runs = {}
+    for workers in (1, 2):
+        study = tune(
+            "cartpole",
+            "hyperband",
+            budgets=(1, 3),
+            hb_iterations=2,
+            db=tmp_path / f"hb{workers}.db",
+            agent_overrides=TINY,
+            space_overrides=FEW_EPOCHS,
+            baseline=False,
+            workers=workers,
+        )
+        runs[workers] = (_hb_rows(tmp_path / f"hb{workers}.db"), study.best_config)
+    (trials, jobs), best = runs[1]
+    assert len(trials) == 18 and len(jobs) == 6
+    assert runs[2] == runs[1]
+    with pytest.raises(ValueError, match="only hyperband and bohb"):
+        tune("cartpole", "pbt", db=tmp_path / "x.db", workers=2)

@@ -120,6 +120,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--ray-address", default=None, help="Ray cluster address (with --executor ray)")
     p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="hyperband/bohb: jobs evaluated at once (with --executor ray their trials are Ray "
+        "tasks, else threads of this process); the study is the same for any number",
+    )
+    p.add_argument(
         "--range",
         dest="ranges",
         action="append",
@@ -187,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
         executor=args.executor,
         ray_address=args.ray_address,
         on_baseline_trial=on_baseline_trial,
+        workers=args.workers,
     )
     console.print(summary(study, args.db))
     if study.best_member is None:

@@ -21,7 +21,7 @@ from mbrlhpo.hpo.pbt import PBTSettings
 from mbrlhpo.hpo.pbt_bt import PBTBTSettings
 from mbrlhpo.hpo.space import GROUPS, check_env, check_group, search_space
 from mbrlhpo.runner.hpbandster_driver import require_hpbandster
-from mbrlhpo.runner.study import Study, check_method, run_study, study_dir_for
+from mbrlhpo.runner.study import Study, check_method, check_workers, run_study, study_dir_for
 
 # Paper settings (PAPER.md, Sec. 5.1/A.2). Cartpole (15 trials) is ours: a small ladder.
 _SHORT_TASKS = ("pusher", "reacher")
@@ -166,6 +166,7 @@ def tune(
     executor: str | Any | None = None,
     ray_address: str | None = None,
     on_baseline_trial: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> Study:
     """Runs (or resumes, if ``db`` holds it) a study of PETS on ``env``.
 
@@ -193,6 +194,11 @@ def tune(
             the driver, see docs/cluster.md), or an Executor object (e.g. a ``RayExecutor``
             with its own resource requests); ``ray_address``: the cluster.
         on_baseline_trial: called with (trial, trials) as each trial of the defaults starts.
+        workers: Hyperband/BOHB jobs evaluated at once (hpbandster workers). With
+            ``executor="ray"`` each job's trials are Ray tasks (as many run at once as Ray has
+            CPUs for); otherwise they run in threads of this process (``lockstep`` then means
+            ``sequential``: a job has one member). The study is the same for any number
+            (docs/hpo.md); a study may resume with another.
         agent_overrides: hyperparameters fixed for every member and the baseline (unsearched
             tunables or fixed settings such as ``particles``); a searched name is an error.
     Returns the Study (trials, schedules, lineage, best configuration/schedule, top-5 curve)
@@ -203,6 +209,7 @@ def tune(
 
     check_env(env)
     check_method(method)
+    check_workers(method, workers)
     if method in ("hyperband", "bohb"):
         require_hpbandster(method)  # before anything is built or written
     check_group(group)
@@ -225,7 +232,17 @@ def tune(
     }
     fixed = {k: v for k, v in overrides.items() if k not in GROUPS["joint"]}
     _check_sizes(
-        env, task, profile, method, space, overrides, population, trials, hb_iterations, device
+        env,
+        task,
+        profile,
+        method,
+        space,
+        overrides,
+        population,
+        trials,
+        hb_iterations,
+        device,
+        workers,
     )
     interval = default_interval(env) if pbt_interval is None else pbt_interval
     pbt = None
@@ -245,6 +262,8 @@ def tune(
     db = Path(db).absolute()
     db.parent.mkdir(parents=True, exist_ok=True)
     executor = executor or ("lockstep" if lockstep else "sequential")
+    if executor == "lockstep" and workers > 1:
+        executor = "sequential"  # parallel jobs of one member each: nothing to plan in lockstep
     population_planner = None
     if not isinstance(executor, str):  # an Executor object (its own settings, e.g. Ray's)
         runner_executor = executor
@@ -292,6 +311,7 @@ def tune(
                 "fixed": fixed,
             },
             fixed={"profile": profile, "defaults": defaults, "group": group, "agent": fixed},
+            workers=workers,
         )
     finally:
         if population_planner is not None:
@@ -315,7 +335,17 @@ def tune(
 
 
 def _check_sizes(
-    env, task, profile, method, space, overrides, population, trials, hb_iterations, device
+    env,
+    task,
+    profile,
+    method,
+    space,
+    overrides,
+    population,
+    trials,
+    hb_iterations,
+    device,
+    workers=1,
 ) -> None:
     """Everything that can be checked before a file is written: sizes, names, memory."""
     from mbrlhpo.agent import default_hparams
@@ -330,13 +360,14 @@ def _check_sizes(
 
     check_count("population (members)", population, MAX_MEMBERS)
     check_count("trials", trials, MAX_TRIALS)
+    check_count("workers", workers, MAX_MEMBERS)  # one Pyro4 daemon and thread each
     if hb_iterations is not None:
         check_count("hb_iterations", hb_iterations, MAX_HB_ITERATIONS)
     hp = default_hparams(env, profile).replace(**overrides).to_dict()  # unknown names: error
     for name, spec in specs_of(space).items():  # searched sizes at the top of their range
         if name in ("population", "horizon"):
             hp[name] = int(spec.high)
-    agents = 1 if method in ("hyperband", "bohb") else population
+    agents = workers if method in ("hyperband", "bohb") else population  # planning at once
     check_planner_memory(hp, task.obs_dim, task.act_dim, agents, overrides)
     if str(device).startswith("cuda"):
         import torch

@@ -67,3 +67,17 @@ def is_loopback(address: str) -> bool:
     ip = ipaddress.ip_address(address)
     mapped = getattr(ip, "ipv4_mapped", None)
     return (mapped or ip).is_loopback
+
+
+def udp_addresses(pids: set[int]) -> set[tuple[str, int]]:
+    """The (address, port) pairs of the UDP sockets the processes ``pids`` have bound (a
+    broadcast server would be one)."""
+    inodes = _socket_inodes(pids)
+    out = set()
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            cols = line.split()
+            if cols[9] in inodes:
+                addr, port = cols[1].split(":")
+                out.add((_address(addr), int(port, 16)))
+    return out

@@ -1,7 +1,9 @@
-"""Runs a small study on a database (used by the SIGKILL test as a subprocess)."""
+"""Runs a small study on a database (used by the SIGKILL tests as a subprocess):
+``study_script.py METHOD DB SLEEP [WORKERS]``."""
 
 import sys
 
+from mbrlhpo.hpo.hyperband import HyperbandSettings
 from mbrlhpo.hpo.pbt import PBTSettings
 from mbrlhpo.hpo.pbt_bt import PBTBTSettings
 from mbrlhpo.hpo.space import defaults, search_space
@@ -9,7 +11,20 @@ from mbrlhpo.runner.study import run_study
 from mbrlhpo.runner.testing import quadratic_factory
 
 
-def main(method: str, db: str, sleep: float) -> None:
+def main(method: str, db: str, sleep: float, workers: int = 1) -> None:
+    if method == "hyperband":  # 20 jobs, 236 trials; lr above 3e-4 diverges (crashed jobs)
+        run_study(
+            method,
+            quadratic_factory(diverge_lr=3e-4, sleep=sleep),
+            search_space("cartpole", "model"),
+            db,
+            trials=27,
+            seed=5,
+            base_config=defaults("cartpole", "planning"),
+            hyperband=HyperbandSettings(3, 27, n_iterations=3),
+            workers=workers,
+        )
+        return
     pbt = {
         "pbt": PBTSettings(interval=2),
         "pbt-bt": PBTBTSettings(interval=2, backtrack_every=2),
@@ -29,4 +44,4 @@ def main(method: str, db: str, sleep: float) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], float(sys.argv[3]))
+    main(sys.argv[1], sys.argv[2], float(sys.argv[3]), *(int(a) for a in sys.argv[4:]))

@@ -14,10 +14,11 @@ def test_run_small_and_plain_values():
     cs = search_space("pusher", "model")
     seen = []
 
-    def evaluate(cid, cfg, budget, trials):
-        seen.append((cid, cfg, budget, trials))
-        assert all(type(v) in (int, float) for v in cfg.values()) and type(budget) is float
-        return -cfg["lr"] * trials
+    def evaluate(job):
+        seen.append(job)
+        assert all(type(v) in (int, float) for v in job.config.values())
+        assert type(job.budget) is float and type(job.index) is int
+        return -job.config["lr"] * job.trials
 
     jobs = run_hpbandster(
         "hyperband", cs, evaluate, HyperbandSettings(3, 27, n_iterations=3), seed=0
@@ -37,7 +38,7 @@ def test_dead_transport_raises_instead_of_hanging():
         run_hpbandster(
             "hyperband",
             cs,
-            lambda *a: 0.0,
+            lambda job: 0.0,
             HyperbandSettings(3, 27, n_iterations=1, stall_timeout=2),
             seed=0,
             _plain_transport=False,
@@ -47,7 +48,7 @@ def test_dead_transport_raises_instead_of_hanging():
 def test_evaluate_error_aborts():
     cs = search_space("pusher", "model")
 
-    def evaluate(*a):
+    def evaluate(job):
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):

@@ -290,37 +290,76 @@ def _rows(db):
     return trials, sched, lin, done
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("method", ["pbt", "pbt-bt", "random"])
-def test_sigkill_and_resume(tmp_path, method):
-    env = dict(
+def _script_env() -> dict:
+    return dict(
         os.environ,
         PYTHONPATH=os.pathsep.join(
             [str(HERE.parents[1] / "src"), os.environ.get("PYTHONPATH", "")]
         ),
     )
-    cmd = [sys.executable, str(HERE / "study_script.py"), method]
-    ref = tmp_path / "ref.db"
-    subprocess.run(cmd + [str(ref), "0"], check=True, env=env, timeout=120)
-    db = tmp_path / "killed.db"
+
+
+def _kill_and_resume(cmd, finish, env, first, later) -> int:
+    """Run ``cmd`` and SIGKILL it at random moments (the first within ``first`` seconds, the
+    others within ``later``), up to 4 times, then let ``finish`` end it; return the kills."""
     rng = np.random.default_rng(int(os.environ.get("MBRLHPO_KILL_SEED", "7")))
     kills = 0
-    for _ in range(4):  # kill at random moments (the first always before the study can end)
-        p = subprocess.Popen(cmd + [str(db), "0.02"], env=env)
+    for _ in range(4):
+        p = subprocess.Popen(cmd, env=env)
         try:
-            p.wait(timeout=float(rng.uniform(0.3, 1.2 if kills == 0 else 2.5)))
+            p.wait(timeout=float(rng.uniform(*(first if kills == 0 else later))))
         except subprocess.TimeoutExpired:
             p.kill()  # SIGKILL
             p.wait()
             kills += 1
             continue
         assert p.returncode == 0
-        break
-    else:  # then let it finish
-        subprocess.run(cmd + [str(db), "0.0"], check=True, env=env, timeout=120)
+        return kills
+    subprocess.run(finish, check=True, env=env, timeout=300)
+    return kills
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["pbt", "pbt-bt", "random"])
+def test_sigkill_and_resume(tmp_path, method):
+    env = _script_env()
+    cmd = [sys.executable, str(HERE / "study_script.py"), method]
+    ref = tmp_path / "ref.db"
+    subprocess.run(cmd + [str(ref), "0"], check=True, env=env, timeout=120)
+    db = tmp_path / "killed.db"
+    # the first kill always before the study can end
+    kills = _kill_and_resume(
+        cmd + [str(db), "0.02"], cmd + [str(db), "0.0"], env, (0.3, 1.2), (0.3, 2.5)
+    )
     assert kills >= 1
     t_ref, s_ref, l_ref, _ = _rows(ref)
     t, s, lin, done = _rows(db)
     assert done >= 1  # a kill can land after "study_done": the rerun completes again
     assert len(t) == len(set((m, k) for m, k, *_ in t))  # every trial once
     assert t == t_ref and s == s_ref and lin == l_ref  # nothing lost, nothing changed
+
+
+@pytest.mark.slow
+def test_sigkill_and_resume_hyperband_with_two_workers(tmp_path):
+    """Killed (SIGKILL) while two jobs run at once and resumed, again with two workers: the
+    study stores what one uninterrupted worker stores."""
+    env = _script_env()
+    cmd = [sys.executable, str(HERE / "study_script.py"), "hyperband"]
+    ref = tmp_path / "ref.db"
+    subprocess.run(cmd + [str(ref), "0", "1"], check=True, env=env, timeout=300)
+    db = tmp_path / "killed.db"
+    # 236 trials of 20 ms on two workers: about 2.5 s of trials after a start of a few s
+    kills = _kill_and_resume(
+        cmd + [str(db), "0.02", "2"], cmd + [str(db), "0.0", "2"], env, (2.0, 4.0), (2.0, 5.0)
+    )
+    assert kills >= 1
+    t_ref, s_ref, _, _ = _rows(ref)
+    t, s, _, done = _rows(db)
+    assert done >= 1
+    assert len(t) == len(set((m, k) for m, k, *_ in t))  # every trial once
+    assert t == t_ref and s == s_ref
+    with StudyStore(ref) as a, StudyStore(db) as b:
+        strip = ("finished",)  # when it finished
+        jobs_ref = [{k: v for k, v in j.items() if k not in strip} for j in a.hb_jobs()]
+        jobs = [{k: v for k, v in j.items() if k not in strip} for j in b.hb_jobs()]
+    assert jobs == jobs_ref and len(jobs) == 20

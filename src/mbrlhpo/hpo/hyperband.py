@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _BUDGET_EPS = 1e-6
+SAMPLER_VERSION = 2
 
 
 def budget_to_trials(budget: float) -> int:
@@ -102,9 +103,18 @@ class HyperbandSettings:
     stall_timeout: float = 120.0
     ping_interval: float = 1.0
     bohb: Mapping[str, Any] = field(default_factory=dict)
+    # How configurations are drawn, stored with the study so that a study drawn another way is
+    # refused on resume. 2 (since issue 16): each from its own stream seeded by (seed, config
+    # id), the same for any number of workers. 1 (before): one stream in the order of the draws.
+    sampler_version: int = SAMPLER_VERSION
 
     def __post_init__(self) -> None:
         _check_budgets(self.min_budget, self.max_budget, self.eta)
+        if self.sampler_version != SAMPLER_VERSION:
+            raise ValueError(
+                f"sampler_version: expected {SAMPLER_VERSION} (this mbrlhpo's way of drawing "
+                f"configurations), got {self.sampler_version!r}"
+            )
         if self.n_iterations < 1:
             raise ValueError(f"n_iterations: expected >= 1, got {self.n_iterations}")
         if not self.stall_timeout > 0:

@@ -156,8 +156,10 @@ class RayExecutor:
         )
 
     def run(self, members: Sequence[Any]) -> list[TrialOutcome]:
+        """Runs each member's trial as a Ray task. May be called from several threads at once
+        (Hyperband's parallel jobs): each call waits only for its own tasks."""
         jobs = []
-        self.timings = []
+        timings: list[dict[str, float]] = []
         for member in members:
             cls = type(member)
             start = time.perf_counter()
@@ -176,11 +178,12 @@ class RayExecutor:
                 restore_member(member, blob)
                 elapsed = time.perf_counter() - start
                 outcomes.append(TrialOutcome(result, None, elapsed))
-                self.timings.append(
+                timings.append(
                     {"driver_s": elapsed, "task_s": task_s, "sent": sent, "received": len(blob)}
                 )
             except Exception as exc:
                 outcomes.append(TrialOutcome(None, _unwrap(exc), time.perf_counter() - start))
+        self.timings = timings
         return outcomes
 
 

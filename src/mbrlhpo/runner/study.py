@@ -24,6 +24,7 @@ import copy
 import json
 import math
 import os
+import threading
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -43,7 +44,12 @@ from mbrlhpo.hpo.random_search import sample_configurations
 from mbrlhpo.hpo.space import specs_of, to_plain
 from mbrlhpo.runner.checkpoints import CheckpointDir
 from mbrlhpo.runner.executors import Executor, SequentialExecutor, TrialOutcome
-from mbrlhpo.runner.hpbandster_driver import MemberFailed, require_hpbandster, run_hpbandster
+from mbrlhpo.runner.hpbandster_driver import (
+    JobRequest,
+    MemberFailed,
+    require_hpbandster,
+    run_hpbandster,
+)
 from mbrlhpo.runner.protocol import Member, MemberFactory
 from mbrlhpo.store.sqlite_store import StoreError, StudyStore
 
@@ -52,6 +58,28 @@ def check_method(method: str) -> str:
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
     return method
+
+
+def check_workers(method: str, workers: int, executor: Any = None) -> None:
+    """``workers`` must be an int >= 1, and > 1 only for Hyperband/BOHB with an executor whose
+    ``run`` may be called from several threads at once."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers: expected an int >= 1, got {workers!r}")
+    if workers == 1:
+        return
+    if method not in ("hyperband", "bohb"):
+        raise ValueError(
+            f"workers: only hyperband and bohb run jobs in parallel, got {workers} workers for "
+            f"{method!r} (population methods run a round's trials together through the executor)"
+        )
+    from mbrlhpo.runner.executors import LockstepExecutor
+
+    if isinstance(executor, LockstepExecutor):
+        raise ValueError(
+            f"workers: {workers} parallel jobs need an executor that may run trials from "
+            "several threads at once (SequentialExecutor, RayExecutor), got a LockstepExecutor "
+            "(one shared population planner)"
+        )
 
 
 def member_seed(seed: int, member: int) -> int:
@@ -138,6 +166,7 @@ def run_study(
     env: str | None = None,
     agent_settings: Mapping[str, Any] | None = None,
     fixed: Mapping[str, Any] | None = None,
+    workers: int = 1,
 ) -> Study:
     """Run (or resume) a study and return its results.
 
@@ -176,8 +205,13 @@ def run_study(
         fixed: every other setting that defines the study (profile, fixed agent settings
             such as the model's shape), stored with it: a resume that changes one is refused
             with a StoreError naming it.
+        workers: Hyperband/BOHB jobs evaluated at once (hpbandster workers, each a thread of
+            this process sending its job's trials to ``executor``, which must allow
+            concurrent ``run`` calls: ``SequentialExecutor``, ``RayExecutor``). The study
+            stores the same jobs and trials for any number; a study may resume with another.
     """
     check_method(method)
+    check_workers(method, workers, executor)
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise ValueError(f"trials: expected an int >= 1, got {trials!r}")
     if isinstance(population, bool) or not isinstance(population, int) or population < 1:
@@ -249,7 +283,7 @@ def run_study(
         runner.keep_every = keep_checkpoints_every
         try:
             if method in ("hyperband", "bohb"):
-                runner.run_hyperband(space, hyperband)
+                runner.run_hyperband(space, hyperband, workers)
             else:
                 runner.run_population()
         except BaseException as e:
@@ -345,6 +379,17 @@ def _failure(outcome: TrialOutcome) -> str | None:
     if outcome.result.diverged:
         return "diverged"
     return None if math.isfinite(ret) else f"non-finite return {ret}"
+
+
+class HyperbandAborted(RuntimeError):
+    """A Hyperband/BOHB job stopped because another job failed the study."""
+
+
+def _resume_mismatch(label: str, stored: dict, asked: dict) -> StoreError:
+    return StoreError(
+        f"resume mismatch for Hyperband job {label}: the store ran {stored}, hpbandster now "
+        f"asks for {asked}"
+    )
 
 
 class AllMembersFailed(RuntimeError):
@@ -458,12 +503,6 @@ class _Runner:
         if self.amend is not None:
             self.amend(member)
         return member
-
-    def _run_trial(
-        self, member: int, trial: int, obj: Member, config: dict
-    ) -> tuple[bool, float, str | None]:
-        """Run, checkpoint and store one trial: (succeeded, return, failure cause)."""
-        return self._record(member, trial, obj, config, self.executor.run([obj])[0])
 
     def _record(
         self, member: int, trial: int, obj: Member, config: dict, outcome: TrialOutcome
@@ -737,29 +776,82 @@ class _Runner:
                 hist[d.dst] = []
 
     # -- Hyperband / BOHB -------------------------------------------------------------------
-    def run_hyperband(self, space: CS.ConfigurationSpace, settings: HyperbandSettings) -> None:
-        st = self.store
-        space = copy.deepcopy(space)  # hpbandster's sampler reseeds it
+    def run_hyperband(
+        self, space: CS.ConfigurationSpace, settings: HyperbandSettings, workers: int = 1
+    ) -> None:
+        """Run (or resume) the study's Hyperband/BOHB jobs, ``workers`` of them at once.
 
-        def evaluate(cid, cfg, budget, n_trials) -> float:
-            job = st.hb_job(cid, n_trials)
-            if job is not None:
-                if job["status"] == "ok":
-                    return float(job["loss"])
-                raise MemberFailed(job["cause"])
-            label = f"{cid[0]}.{cid[1]}.{cid[2]}@{n_trials}"
-            full = _full(self.base, cfg)
-            rows = {r["label"]: r for r in st.members()}
-            if label in rows:
-                m = rows[label]["member"]
-                if rows[label]["config"] != full:
-                    raise StoreError(
-                        f"resume mismatch for Hyperband job {label}: the store "
-                        f"ran {rows[label]['config']}, hpbandster now asks "
-                        f"for {full}"
-                    )
+        A job runs in the thread of its hpbandster worker: its trials go through the executor
+        (concurrently with the other workers' trials); everything else (member numbers, the
+        store, checkpoints) happens under one lock, so the database has one writer at a time.
+        A job's member number is its place in the order one worker runs the jobs, so a study
+        stores the same members, trials and jobs for any number of workers.
+        """
+        space = copy.deepcopy(space)  # hpbandster's sampler reseeds it
+        lock = threading.Lock()
+        stop = threading.Event()  # a job failed the study: the others stop at their next trial
+
+        def evaluate(job: JobRequest) -> float:
+            try:
+                return self._hb_job(job, lock, stop)
+            except MemberFailed:
+                raise
+            except BaseException:
+                stop.set()
+                raise
+
+        run_hpbandster(
+            self.method,
+            space,
+            evaluate,
+            settings,
+            self.seed,
+            workers=workers,
+            drawn=self._drawn(space),
+        )
+
+    def _drawn(self, space: CS.ConfigurationSpace) -> dict[tuple[int, ...], dict]:
+        """The searched configuration of every config id the store has a member of (a resumed
+        study takes these instead of drawing them again)."""
+        names = list(space.keys())
+        out: dict[tuple[int, ...], dict] = {}
+        for row in self.store.members():
+            label = row["label"] or ""
+            if "@" in label:
+                cid = tuple(int(x) for x in label.split("@")[0].split("."))
+                out[cid] = {n: row["config"][n] for n in names}
+        return out
+
+    def _hb_job(self, job: JobRequest, lock: threading.Lock, stop: threading.Event) -> float:
+        st = self.store
+        cid, n_trials, budget = job.config_id, job.trials, job.budget
+        full = _full(self.base, job.config)
+        label = f"{cid[0]}.{cid[1]}.{cid[2]}@{n_trials}"
+        with lock:
+            if stop.is_set():  # hpbandster may still dispatch jobs: nothing of them is stored
+                raise HyperbandAborted("another Hyperband job failed the study")
+            stored = st.hb_job(cid, n_trials)
+            if stored is not None:
+                if stored["config"] != full:
+                    raise _resume_mismatch(label, stored["config"], full)
+                if stored["status"] == "ok":
+                    return float(stored["loss"])
+                raise MemberFailed(stored["cause"])
+            rows = st.members()
+            by_label = {r["label"]: r for r in rows}
+            if label in by_label:
+                m = by_label[label]["member"]
+                if by_label[label]["config"] != full:
+                    raise _resume_mismatch(label, by_label[label]["config"], full)
             else:
-                m = max((r["member"] for r in rows.values()), default=-1) + 1
+                m = job.index
+                taken = {r["member"]: r["label"] for r in rows}
+                if m < 0 or m in taken:
+                    raise StoreError(
+                        f"Hyperband job {label}: expected a free member number, got {m} "
+                        f"(held by {taken.get(m)!r}); the study was stored by another "
+                        "mbrlhpo version or another ladder"
+                    )
                 st.add_member(m, member_seed(self.seed, m), full, budget=n_trials, label=label)
             trial_rows = {t["trial"]: t for t in st.trials(m)}
             rets = [trial_rows[t]["ret"] for t in sorted(trial_rows)]
@@ -767,17 +859,22 @@ class _Runner:
             if bad:
                 return self._hb_fail(cid, m, full, budget, n_trials, bad[0]["cause"])
             done = len(trial_rows)
-            obj = self._new_member(full, m)
+            obj = self._new_member(full, m)  # cheap; tells _load the class if not declared
             if done:
                 obj = self._load(m, done)
-            for t in range(done + 1, n_trials + 1):
-                ok, ret, cause = self._run_trial(m, t, obj, full)
+        for t in range(done + 1, n_trials + 1):
+            if stop.is_set():
+                raise HyperbandAborted("another Hyperband job failed the study")
+            outcome = self.executor.run([obj])[0]  # outside the lock: the jobs run together
+            with lock:
+                ok, ret, cause = self._record(m, t, obj, full, outcome)
                 if not ok:
                     self._gc_member(m, keep=None)
                     return self._hb_fail(cid, m, full, budget, n_trials, cause)
                 rets.append(ret)
                 self._gc_member(m, keep=t)
-            loss = -objective(rets, self.last_k)
+        loss = -objective(rets, self.last_k)
+        with lock:
             best_before = best_hb_job(st.hb_jobs())
             st.record_hb_job(cid, m, full, budget, n_trials, loss, "ok")
             # The best job's final checkpoint stays (Study.best_checkpoint, mbrlhpo export).
@@ -786,9 +883,7 @@ class _Runner:
             if best_before is not None and best_before["member"] != best["member"]:
                 if not self.keep_final:
                     self._gc_member(best_before["member"], keep=None)
-            return loss
-
-        run_hpbandster(self.method, space, evaluate, settings, self.seed)
+        return loss
 
     def _hb_fail(self, cid, m, full, budget, n_trials, cause):
         self.store.record_hb_job(cid, m, full, budget, n_trials, None, "failed", cause)
