@@ -107,3 +107,29 @@ def test_worked_example_tunes_by_pbt_and_resumes(tmp_path, monkeypatch):
 
     best = Agent.load(study.best_checkpoint())
     assert best.task is inverted_pendulum.TASK
+
+
+@pytest.mark.slow
+def test_cli_tunes_a_custom_task_by_reference(tmp_path, capsys):
+    """``mbrlhpo tune --env inverted_pendulum:TASK`` (the module on sys.path / PYTHONPATH)."""
+    from mbrlhpo.cli import main
+
+    tiny = [x for k, v in TINY.items() if k != "epochs" for x in ("--set", f"{k}={v}")]
+    args = ["tune", "--env", "inverted_pendulum:TASK", "--method", "random", "--population"]
+    code = main(
+        [
+            *args,
+            "1",
+            "--trials",
+            "1",
+            "--db",
+            str(tmp_path / "s.db"),
+            "--no-baseline",
+            "--range",
+            "epochs=2:3",
+            *tiny,
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "random on inverted_pendulum:TASK" in out and "round 2" in out
