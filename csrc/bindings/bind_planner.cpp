@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "bindings.h"
 #include "mbrlhpo/cem_planner.h"
 #include "mbrlhpo/errors.h"
+#include "mbrlhpo/planner_task.h"
 #include "mbrlhpo/rng.h"
 
 namespace py = pybind11;
@@ -119,6 +121,35 @@ std::shared_ptr<MemberSpec> MakeSpec(const std::string& task_name, const py::lis
 
 void RegisterPlanner(py::module_& m) {
   m.def("planner_task_names", &PlannerTaskNames, "Tasks the native planner knows.");
+  m.def(
+      "register_planner_task",
+      [](const std::string& name, int obs_dim, int act_dim, int model_input_dim,
+         const std::vector<int>& absolute_target_dims, uintptr_t reward, uintptr_t terminated,
+         uintptr_t model_input) {
+        PlannerTask t;
+        t.name = name;
+        t.obs_dim = obs_dim;
+        t.act_dim = act_dim;
+        t.model_input_dim = model_input_dim;
+        t.absolute_target.assign(obs_dim > 0 ? obs_dim : 0, 0);
+        for (int d : absolute_target_dims) {
+          MBRLHPO_CHECK(d >= 0 && d < obs_dim, "task '", name,
+                        "': expected absolute target dims in [0, ", obs_dim, "), got ", d);
+          t.absolute_target[d] = 1;
+        }
+        // The addresses of C functions with these signatures (numba cfuncs, mbrlhpo.Task).
+        t.reward = reinterpret_cast<float (*)(const float*, const float*)>(reward);
+        t.terminated = reinterpret_cast<int (*)(const float*)>(terminated);
+        t.model_input = reinterpret_cast<void (*)(const float*, float*)>(model_input);
+        RegisterPlannerTask(t);
+      },
+      py::arg("name"), py::arg("obs_dim"), py::arg("act_dim"), py::arg("model_input_dim"),
+      py::arg("absolute_target_dims"), py::arg("reward"), py::arg("terminated"),
+      py::arg("model_input"),
+      "Registers a planner task from the addresses of C functions: float reward(const float* "
+      "action, const float* next_obs), int terminated(const float* next_obs), void "
+      "model_input(const float* obs, float* out). Used by mbrlhpo.Task; the functions must "
+      "outlive the process's planning and run without the GIL.");
   m.def("default_num_threads", &DefaultThreadCount,
         "Threads the native planner and environments use for num_threads=0: the CPUs this "
         "process may run on (its affinity), at most OMP_NUM_THREADS.");

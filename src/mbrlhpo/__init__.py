@@ -17,6 +17,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "make_env": "mbrlhpo.envs",
     "get_task": "mbrlhpo.envs",
+    "Task": "mbrlhpo.envs",
+    "TaskCompileError": "mbrlhpo.envs",
     "VecEnv": "mbrlhpo.envs",
     "PETSAgent": "mbrlhpo.agent",
     "PETSHparams": "mbrlhpo.agent",

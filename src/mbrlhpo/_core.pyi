@@ -199,6 +199,18 @@ def planner_task_info(name: str) -> dict:
 def planner_task_names() -> list[str]:
     """Tasks the native planner knows."""
 
+def register_planner_task(
+    name: str,
+    obs_dim: typing.SupportsInt | typing.SupportsIndex,
+    act_dim: typing.SupportsInt | typing.SupportsIndex,
+    model_input_dim: typing.SupportsInt | typing.SupportsIndex,
+    absolute_target_dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex],
+    reward: typing.SupportsInt | typing.SupportsIndex,
+    terminated: typing.SupportsInt | typing.SupportsIndex,
+    model_input: typing.SupportsInt | typing.SupportsIndex,
+) -> None:
+    """Registers a planner task from the addresses of C functions: float reward(const float* action, const float* next_obs), int terminated(const float* next_obs), void model_input(const float* obs, float* out). Used by mbrlhpo.Task; the functions must outlive the process's planning and run without the GIL."""
+
 def rng_bits(
     arg0: typing.SupportsInt | typing.SupportsIndex,
     arg1: typing.SupportsInt | typing.SupportsIndex,

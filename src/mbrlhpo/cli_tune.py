@@ -10,13 +10,27 @@ from pathlib import Path
 from mbrlhpo.catalog import DEFAULTS, GROUPS, METHODS, PROFILES, TASK_NAMES
 
 
+def _env_arg(value: str) -> str:
+    if value in TASK_NAMES or ":" in value:
+        return value
+    raise argparse.ArgumentTypeError(
+        f"expected one of {', '.join(TASK_NAMES)} or 'package.module:NAME', got {value!r}"
+    )
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "tune",
         help="tune PETS on one task (resumes a study from --db)",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--env", required=True, choices=TASK_NAMES, help="the task")
+    p.add_argument(
+        "--env",
+        required=True,
+        type=_env_arg,
+        help=f"the task: one of {{{','.join(TASK_NAMES)}}}, or a custom mbrlhpo.Task as "
+        "'package.module:NAME' (importable: installed or on PYTHONPATH; docs/custom_task.md)",
+    )
     p.add_argument("--method", required=True, choices=METHODS, help="the HPO method")
     p.add_argument(
         "--group",
@@ -239,9 +253,10 @@ def _total_rounds(args: argparse.Namespace) -> int | None:
         return None
     if args.trials is not None:
         return args.trials
-    from mbrlhpo.envs import get_task
+    from mbrlhpo.envs import get_task, load_task
 
-    return get_task(args.env).default_trials
+    task = load_task(args.env) if ":" in args.env else get_task(args.env)
+    return task.default_trials
 
 
 def parse_ranges(items: list[str]) -> dict[str, tuple[float, float]]:

@@ -71,7 +71,7 @@ def describe_baseline(profile: str | None, defaults: str | None) -> str:
 
 
 def make_factory(
-    env: str,
+    env: Any,
     profile: str,
     device: str,
     planner_backend: str,
@@ -96,9 +96,9 @@ def make_factory(
         """A checkpointed agent takes this run's fixed settings (the profile's, updated by
         ``fixed``): a study resumed after every member failed, with a corrected ``--set``.
         The architecture (ensemble size, width, depth) cannot change: set_hparams refuses."""
-        from mbrlhpo.agent.hparams import FIXED, default_hparams
+        from mbrlhpo.agent.hparams import FIXED, default_hparams, defaults_name
 
-        profile_values = default_hparams(agent.task.name, profile)
+        profile_values = default_hparams(defaults_name(agent.task), profile)
         agent.set_hparams({k: getattr(profile_values, k) for k in FIXED} | dict(fixed or {}))
 
     factory.member_class = PETSAgent  # lets a resumed study load checkpoints without a member
@@ -138,7 +138,7 @@ def base_config(
 
 
 def tune(
-    env: str,
+    env: Any,
     method: str,
     group: str = "model",
     population: int | None = None,
@@ -171,7 +171,11 @@ def tune(
     """Runs (or resumes, if ``db`` holds it) a study of PETS on ``env``.
 
     Args:
-        env: task name. method: ``random``, ``hyperband``, ``bohb``, ``pbt`` or ``pbt-bt``.
+        env: a built-in task name, a :class:`mbrlhpo.Task` or an importable reference
+            ``"package.module:NAME"`` to one (what a resumed study, the CLI and Ray workers
+            rebuild it from; the study records it). A custom task's hyperparameter defaults,
+            search space, budgets and PBT interval are those of its ``defaults_like`` task.
+        method: ``random``, ``hyperband``, ``bohb``, ``pbt`` or ``pbt-bt``.
         group: ``model`` (lr, weight decay, epochs), ``planning`` (CEM) or ``joint``.
         population: members (random/pbt/pbt-bt; paper: 40, 80 for the joint group).
         trials: MPC trials per member after the random first one (default: the task's; 300
@@ -204,16 +208,15 @@ def tune(
     Returns the Study (trials, schedules, lineage, best configuration/schedule, top-5 curve)
     with ``study.baseline`` set when ``baseline``.
     """
-    from mbrlhpo.envs import get_task
     from mbrlhpo.runner.executors import LockstepExecutor, SequentialExecutor
 
-    check_env(env)
+    agent_env, task, env_name, like = resolve_env(env)
+    env = like  # the built-in task whose defaults, space and budgets the study uses
     check_method(method)
     check_workers(method, workers)
     if method in ("hyperband", "bohb"):
         require_hpbandster(method)  # before anything is built or written
     check_group(group)
-    task = get_task(env)
     trials = task.default_trials if trials is None else trials
     population = default_population(group) if population is None else population
     space = search_space(env, group, overrides=space_overrides, seed=seed)
@@ -284,7 +287,12 @@ def tune(
         raise ValueError(f"unknown executor {executor!r}: expected lockstep, sequential or ray")
     # Episodes are stored once per study, shared by every member's checkpoints.
     factory = make_factory(
-        env, profile, device, planner_backend, fixed, episode_store=study_dir_for(db) / "episodes"
+        agent_env,
+        profile,
+        device,
+        planner_backend,
+        fixed,
+        episode_store=study_dir_for(db) / "episodes",
     )
     try:
         study = run_study(
@@ -303,7 +311,7 @@ def tune(
             keep_final_checkpoints=keep_final_checkpoints,
             keep_checkpoints_every=keep_checkpoints_every,
             executor=runner_executor,
-            env=env,
+            env=env_name,
             agent_settings={
                 "profile": profile,
                 "defaults": defaults,
@@ -319,7 +327,7 @@ def tune(
     if baseline:
         max_trials = budgets[1] if budgets else (hyperband.max_budget if hyperband else trials)
         study.baseline = run_baseline(
-            env,
+            agent_env,
             profile,
             int(max_trials),
             seed,
@@ -332,6 +340,26 @@ def tune(
             on_baseline_trial,
         )
     return study
+
+
+def resolve_env(env: Any) -> tuple[Any, Any, str, str]:
+    """``(what PETSAgent is given, the task, the name the study records, the built-in task
+    whose defaults it uses)`` for a built-in name, a ``"package.module:NAME"`` Task reference or
+    a :class:`mbrlhpo.Task`."""
+    from mbrlhpo.envs import Task, get_task, load_task
+
+    if isinstance(env, Task):
+        return env, env, env.ref or env.name, env.defaults_like
+    if isinstance(env, str) and ":" in env:
+        task = load_task(env)
+        return env, task, env, task.defaults_like
+    if not isinstance(env, str):
+        raise ValueError(
+            f"expected env to be a task name, a mbrlhpo.Task or 'package.module:NAME', "
+            f"got {type(env).__name__}"
+        )
+    check_env(env)
+    return env, get_task(env), env, env
 
 
 def _check_sizes(
@@ -377,7 +405,7 @@ def _check_sizes(
 
 
 def run_baseline(
-    env: str,
+    env: Any,
     profile: str,
     trials: int,
     seed: int,
@@ -394,10 +422,11 @@ def run_baseline(
     (``<study dir>/baseline.json``) so a resumed study does not rerun it."""
     from mbrlhpo.agent import PETSAgent, default_hparams
 
+    _, _, env_name, like = resolve_env(env)
     path = study_dir_for(db) / "baseline.json"
-    config = default_hparams(env, profile, defaults).replace(**(overrides or {})).to_dict()
+    config = default_hparams(like, profile, defaults).replace(**(overrides or {})).to_dict()
     key = {
-        "env": env,
+        "env": env_name,
         "profile": profile,
         "defaults": defaults,
         "mpc_trials": trials,

@@ -195,6 +195,12 @@ _CODE = {
 }
 
 
+def defaults_name(task: Any) -> str:
+    """The built-in task whose defaults ``task`` uses: its own name, or a custom task's
+    ``defaults_like`` (:class:`mbrlhpo.Task`)."""
+    return getattr(task, "defaults_like", None) or task.name
+
+
 def default_hparams(task: str, profile: str = "paper", defaults: str = "table") -> PETSHparams:
     """The expert defaults of a task (``paper``) or a small, fast variant (``quick``).
 

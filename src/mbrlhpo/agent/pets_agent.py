@@ -20,9 +20,10 @@ import torch
 
 from mbrlhpo.agent.checkpoint import read_checkpoint, write_checkpoint
 from mbrlhpo.agent.episode_store import EpisodeStore
-from mbrlhpo.agent.hparams import FIXED, PETSHparams, default_hparams
+from mbrlhpo.agent.hparams import FIXED, PETSHparams, default_hparams, defaults_name
 from mbrlhpo.agent.replay_buffer import FIELDS, ReplayBuffer
-from mbrlhpo.envs import get_task, make_env
+from mbrlhpo.envs import TASK_NAMES, get_task, make_env
+from mbrlhpo.envs.custom_task import Task, is_custom, load_task
 from mbrlhpo.models import DynamicsModel, TrainingJob
 from mbrlhpo.planning import CEMConfig, CEMPlanner
 from mbrlhpo.runner.protocol import TrialResult  # the runner's record, re-exported here
@@ -32,13 +33,22 @@ CHECKPOINT_FILE = "agent.safetensors"
 PLANNER_BACKENDS = ("auto", "cpu", "torch", "cuda")
 
 
-def resolve_backend(planner_backend: str, device: str) -> str:
+def resolve_backend(planner_backend: str, device: str, custom: bool = False) -> str:
     """``auto``: the native CPU planner for a model on the CPU (the torch reference where the
     native module is missing); for a model on a GPU the native CUDA planner where it is built and
     a device is usable, else the torch reference (on the GPU). The native CPU planner reads the
-    weights in place, so it needs the model on the CPU."""
+    weights in place, so it needs the model on the CPU. A ``custom`` task (:class:`mbrlhpo.Task`)
+    on a GPU model plans on the torch backend: the CUDA planner's kernels know the built-in
+    tasks only."""
     if planner_backend not in PLANNER_BACKENDS:
         raise ValueError(f"expected planner_backend in {PLANNER_BACKENDS}, got {planner_backend!r}")
+    if custom and planner_backend == "cuda":
+        raise ValueError(
+            "the CUDA planner plans built-in tasks only; a custom task on a GPU model plans "
+            "with planner_backend='torch' (or 'auto', which chooses it)"
+        )
+    if custom and planner_backend == "auto" and not str(device).startswith("cpu"):
+        return "torch"
     on_gpu = not str(device).startswith("cpu")
     if planner_backend == "cpu" and on_gpu:
         raise ValueError(
@@ -60,7 +70,10 @@ class PETSAgent:
     """PETS on one task.
 
     Args:
-        env: a task name (``"cartpole"``...) or an environment from :func:`mbrlhpo.make_env`.
+        env: a task name (``"cartpole"``...), an environment from :func:`mbrlhpo.make_env`, a
+            :class:`mbrlhpo.Task` (its ``env`` runs the rollouts), an importable reference
+            ``"package.module:NAME"`` to one, or any ``gymnasium.Env`` with a Box action space
+            together with ``task``.
         hparams: a :class:`PETSHparams`, a dict of overrides of the profile's defaults, or None.
         seed: fixes every random choice (actions, bootstraps, initial weights, planner noise,
             reset states).
@@ -69,6 +82,8 @@ class PETSAgent:
         profile: ``paper`` (the paper's settings) or ``quick`` (small, for CPUs and tests).
         episode_store: a directory shared by many checkpoints (a study's); ``save`` then writes
             each episode there once, by content hash, instead of into every checkpoint.
+        task: the :class:`mbrlhpo.Task` that plans for ``env`` (a gymnasium env mbrlhpo did not
+            make): the env runs the real rollouts, the task supplies what planning needs.
     """
 
     def __init__(
@@ -81,23 +96,14 @@ class PETSAgent:
         profile: str = "paper",
         progress: bool = False,
         episode_store: str | Path | None = None,
+        task: Any = None,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"expected a non-negative int seed, got {seed!r}")
         self.seed = int(seed)
-        if isinstance(env, str):
-            self.task = get_task(env)
-            self.env = make_env(env)
-        else:
-            task = getattr(getattr(env, "unwrapped", env), "task", None)
-            if task is None:
-                raise ValueError(
-                    "expected a task name or an env from mbrlhpo.make_env, "
-                    f"got {type(env).__name__}"
-                )
-            self.task, self.env = task, env
+        self.task, self.env, self.env_ref = _task_and_env(env, task)
         self.profile = profile
-        base = default_hparams(self.task.name, profile)
+        base = default_hparams(defaults_name(self.task), profile)
         if hparams is None:
             hparams = base
         elif isinstance(hparams, dict):
@@ -106,7 +112,7 @@ class PETSAgent:
             raise ValueError(f"expected PETSHparams, a dict or None, got {type(hparams).__name__}")
         self._hparams = hparams
         self.device = str(device)
-        self.backend = resolve_backend(planner_backend, self.device)
+        self.backend = resolve_backend(planner_backend, self.device, custom=is_custom(self.task))
         self.progress = progress
         self.rng = np.random.default_rng(self.seed)
         self.model = DynamicsModel(
@@ -213,7 +219,7 @@ class PETSAgent:
         ep = self._episode
         if ep is None:
             raise RuntimeError("no trial in progress: call start_trial() first")
-        next_obs, reward, terminated, _, info = self.env.step(action)
+        next_obs, reward, terminated, truncated, info = self.env.step(action)
         if info.get("sim_diverged", False):
             ep.diverged = True  # the transition into a broken state is not data
             return next_obs, True
@@ -227,7 +233,7 @@ class PETSAgent:
         ep.last_obs = ep.next_obs[n]
         if ep.bar is not None:
             ep.bar.update(1)
-        return next_obs, bool(terminated) or ep.n == len(ep.reward)
+        return next_obs, bool(terminated) or bool(truncated) or ep.n == len(ep.reward)
 
     def finish_trial(self) -> TrialResult:
         """Adds the episode to the buffer and returns the trial's result."""
@@ -350,6 +356,7 @@ class PETSAgent:
             episodes = {"store": store, "digests": digests}
         meta = {
             "task": self.task.name,
+            "env": self.env_ref,
             "seed": self.seed,
             "trial": self.trial,
             "profile": self.profile,
@@ -365,16 +372,33 @@ class PETSAgent:
 
     @classmethod
     def load(
-        cls, path: str | Path, device: str | None = None, planner_backend: str | None = None
+        cls,
+        path: str | Path,
+        device: str | None = None,
+        planner_backend: str | None = None,
+        env: Any = None,
+        task: Any = None,
     ) -> PETSAgent:
-        """Restores an agent saved by :meth:`save`; rejects corrupt or foreign files."""
+        """Restores an agent saved by :meth:`save`; rejects corrupt or foreign files.
+
+        The env and task are rebuilt from the checkpoint's env reference (a built-in name or a
+        ``"package.module:NAME"`` Task); ``env`` (and ``task``) replace it, as in the
+        constructor: needed for an agent whose task was not imported by reference."""
         path = Path(path)
         file = path / CHECKPOINT_FILE if path.is_dir() else path
         arrays, meta = read_checkpoint(file, CHECKPOINT_KIND)
         hparams = PETSHparams.from_dict(meta["hparams"])
+        if env is None:
+            env = meta.get("env") or meta["task"]
+            if env not in TASK_NAMES and ":" not in env:
+                raise ValueError(
+                    f"checkpoint {file}: custom task {meta['task']!r} has no importable "
+                    "reference ('package.module:NAME'); pass env= (and task=) to load it"
+                )
         agent = cls(
-            meta["task"],
+            env,
             hparams,
+            task=task,
             seed=meta["seed"],
             device=device or meta["device"],
             planner_backend=planner_backend or meta["backend"],
@@ -473,6 +497,51 @@ def _progress(total: int, desc: str, enabled: bool):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, leave=False, unit="step")
+
+
+def _task_and_env(env: Any, task: Any) -> tuple[Any, Any, str | None]:
+    """(task, env, env reference or None) from PETSAgent's ``env`` and ``task`` arguments."""
+    if task is not None and not isinstance(task, Task):
+        raise ValueError(f"expected task to be a mbrlhpo.Task, got {type(task).__name__}")
+    if isinstance(env, str) and task is None:
+        if ":" in env:
+            custom = load_task(env)
+            return custom, custom.make_env(), env
+        return get_task(env), make_env(env), env
+    if isinstance(env, Task) and task is None:
+        return env, env.make_env(), env.ref
+    if task is None:
+        own = getattr(getattr(env, "unwrapped", env), "task", None)
+        if own is None:
+            raise ValueError(
+                "expected a task name, a mbrlhpo.Task (or its 'package.module:NAME'), an env "
+                f"from mbrlhpo.make_env, or a gymnasium env with task=, got {type(env).__name__}"
+            )
+        return own, env, own.name
+    _check_env_fits(env, task)
+    return task, env, task.ref
+
+
+def _check_env_fits(env: Any, task: Task) -> None:
+    """A foreign gymnasium env must have a Box action space and the task's dims."""
+    import gymnasium
+
+    space = getattr(env, "action_space", None)
+    if not isinstance(space, gymnasium.spaces.Box):
+        raise ValueError(
+            f"expected an env with a gymnasium Box action space, got {type(space).__name__}"
+        )
+    if space.shape != (task.act_dim,):
+        raise ValueError(
+            f"task {task.name!r}: expected an action space of shape ({task.act_dim},), got "
+            f"{space.shape}"
+        )
+    obs_shape = getattr(getattr(env, "observation_space", None), "shape", None)
+    if obs_shape is not None and tuple(obs_shape) != (task.obs_dim,):
+        raise ValueError(
+            f"task {task.name!r}: expected an observation space of shape ({task.obs_dim},), got "
+            f"{tuple(obs_shape)}"
+        )
 
 
 __all__ = ["FIXED", "PETSAgent", "TrialResult", "resolve_backend"]

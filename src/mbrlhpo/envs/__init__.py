@@ -20,6 +20,9 @@ _EXPORTS = {
     "TaskSpec": "mbrlhpo.envs.tasks",
     "get_task": "mbrlhpo.envs.tasks",
     "VecEnv": "mbrlhpo.envs.vec_env",
+    "Task": "mbrlhpo.envs.custom_task",
+    "TaskCompileError": "mbrlhpo.envs.task_compiler",
+    "load_task": "mbrlhpo.envs.custom_task",
 }
 
 # No step limit: the envs made by gymnasium.make leave truncation to gymnasium's TimeLimit.
@@ -80,6 +83,9 @@ __all__ = [
     "GYM_IDS",
     "NO_STEP_LIMIT",
     "TASK_NAMES",
+    "Task",
+    "TaskCompileError",
+    "load_task",
     "ReferenceEnv",
     "TaskSpec",
     "VecEnv",

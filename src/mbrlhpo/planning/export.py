@@ -93,6 +93,12 @@ def export_policy(path: str | os.PathLike, task: Any, model: Any, config: Any, s
     layers = sum(1 for k in arrays if k.endswith(".weight"))
     for i in range(layers):
         sizes.append(arrays[f"layer{i}.weight"].shape[2])
+    if getattr(task, "model_file", None) is None:
+        raise ValueError(
+            f"task {task.name!r} is a custom task: a policy file carries a built-in task's "
+            "MJCF for the C++ controller; plan a custom task from Python (a C++ program adds "
+            "its own task with RegisterPlannerTask, docs/custom_task.md)"
+        )
     obs_dim, act_dim = int(task.obs_dim), int(task.act_dim)
     input_dim = int(task.model_input_dim) + act_dim
     if sizes[0] != input_dim or sizes[-1] != 2 * obs_dim:
