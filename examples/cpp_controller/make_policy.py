@@ -35,18 +35,11 @@ def main() -> None:
             f"trial {r.trial}: return {r.ret:.3f} over {r.steps} steps "
             f"({'random' if r.random else 'MPC'}, {time.perf_counter() - start:.1f} s)"
         )
-    data, h = agent.buffer.all(), agent.hparams
-    losses = agent.model.train(
-        data.obs,
-        data.act,
-        data.next_obs,
-        epochs=h.epochs,
-        lr=h.lr,
-        weight_decay=h.weight_decay,
-        batch_size=h.batch_size,
-        rng=agent.rng,
-    )
-    print(f"trained the model on {len(data.obs)} transitions (last epoch loss {losses[-1]:.3f})")
+    loss, rolled_back, _ = agent.train_model()
+    if rolled_back:
+        raise SystemExit("training diverged (NaN/inf): the model was rolled back, nothing exported")
+    last = "none: no epochs" if loss is None else f"{loss:.3f}"
+    print(f"trained the model on {len(agent.buffer)} transitions (last epoch loss {last})")
     path = export_agent(agent, args.out)
     print(f"exported {args.task} policy to {path} ({path.stat().st_size} bytes)")
     agent.close()

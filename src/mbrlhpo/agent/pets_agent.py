@@ -196,7 +196,7 @@ class PETSAgent:
         loss, model_diverged, train_time = None, False, 0.0
         start = time.perf_counter()
         if not self.in_random_trial:
-            loss, model_diverged, train_time = self._train() if trained is None else trained
+            loss, model_diverged, train_time = self.train_model() if trained is None else trained
             self.planner.reset()
         obs, _ = self.env.reset(seed=int(self.rng.integers(2**62)))
         self._episode = _Episode(
@@ -264,8 +264,10 @@ class PETSAgent:
         self.history.append(result)
         return result
 
-    def _train(self) -> tuple[float | None, bool, float]:
-        """Trains on all data; on NaN/inf rolls the model back and reports it."""
+    def train_model(self) -> tuple[float | None, bool, float]:
+        """Trains the model on all data with the current hyperparameters, as a trial does before
+        planning; on NaN/inf rolls the model back and reports it. Returns
+        :meth:`finish_training`'s ``(last epoch's loss, rolled back, training seconds)``."""
         job, before = self.training_job()
         start = time.perf_counter()
         losses = self.model.train(
