@@ -28,6 +28,11 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # The paper's schedules ship in the project's shared/ folder, beside the repository.
 SCHED="${PAPER_SCHEDULES:-$ROOT/../shared/data/paper-learned-schedules}"
 RESULTS="${FIDELITY_RESULTS:-docs/fidelity}"
+# One thread per study: three streams share the machine's cores, and torch's OpenMP workers
+# spin while they wait; measured on a loaded 2-core host, a stream with 2 threads spent 88% of
+# its CPU time spinning in libgomp and finished no PBT round in 24 minutes. The planner's
+# results do not depend on its thread count; torch's training may differ in the last bits.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 mkdir -p "$OUT"
 
 # The scale (docs/fidelity.md, "Scale"): Reacher, quick profile, model-training group. The

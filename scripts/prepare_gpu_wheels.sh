@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares, on a machine with network, what scripts/gpu_check.sh needs on a GPU machine that has
 # no network (its image has torch, numpy, pytest, cmake, ninja, pybind11, scikit-build-core,
-# compute-sanitizer, rich; see /work/.library/device/KINDS.md): the wheels it lacks (Python 3.12,
+# compute-sanitizer, rich: the device image's own package list): the wheels it lacks (Python 3.12,
 # x86-64) and, where present, the mbrl-lib timing anchor. Output: .gpu_carry/ (git-ignored),
 # about 40 MB without mbrl-lib (the device tool carries at most 64 MiB). Carry it with the device
 # call: carry=[".gpu_carry"].
@@ -31,10 +31,11 @@ done
 #   which mbrlhpo.envs imports; the rest of what those tests import is in the image.
 # Not carried: hpbandster, Pyro4, netifaces, ConfigSpace (only the HPO layer imports them;
 # hpbandster and netifaces have no wheels for Python 3.12); the compute-sanitizer wheel (the
-# image has compute-sanitizer, KINDS.md; the registry here offers only a 0.0.0a0 placeholder of
+# image has compute-sanitizer; the registry here offers only a 0.0.0a0 placeholder of
 # nvidia-cuda-sanitizer-api).
 pins=(scipy-openblas32==0.3.34.481.3 gymnasium==1.4.0 farama-notifications==0.0.4)
-# mbrl-lib 0.2.0 side by side (/work/shared/anchor/README.md); pure-Python wheels.
+# mbrl-lib 0.2.0, the planner benchmark's reference (the pins of bench/setup_anchors.sh), to
+# time bench/mbrl_lib_speed.py on the GPU beside ours; pure-Python wheels.
 [ $mbrl -eq 1 ] && pins+=(mbrl==0.2.0 hydra-core==1.3.2 omegaconf==2.3.0
   antlr4-python3-runtime==4.9.3)
 anchor="${MBRL_ANCHOR:-$(cd "$(dirname "$0")/.." && pwd)/bench/mbrl_lib_speed.py}"

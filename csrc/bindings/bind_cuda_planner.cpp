@@ -20,7 +20,6 @@ namespace py = pybind11;
 namespace mbrlhpo::bindings {
 namespace {
 
-using cuda::CudaMember;
 using cuda::CudaPlanner;
 
 const float* Device(uintptr_t ptr, const char* name) {
@@ -35,8 +34,11 @@ const float* HostVector(const py::array& a, const char* name, py::ssize_t n) {
   return static_cast<const float*>(a.data());
 }
 
+// The problem one member poses on the CUDA planner (its GEMM precision included) and the host
+// arrays it points into.
 struct CudaSpec {
-  CudaMember member;
+  PlanProblem problem;
+  cuda::Gemm gemm = cuda::Gemm::kTf32;
   std::vector<py::array> keep_alive;  // the host bounds
 };
 
@@ -50,7 +52,7 @@ std::shared_ptr<CudaSpec> MakeCudaSpec(const std::string& task_name, int ensembl
                                        int num_elites, int iterations, float alpha, int particles,
                                        uint64_t seed, const std::string& precision) {
   auto spec = std::make_shared<CudaSpec>();
-  CemMember& m = spec->member.cem;
+  PlanProblem& m = spec->problem;
   m.task = &FindPlannerTask(task_name);
   const size_t layers = weights.size();
   MBRLHPO_CHECK(layers >= 2 && biases.size() == layers && layer_sizes.size() == layers + 1,
@@ -76,7 +78,7 @@ std::shared_ptr<CudaSpec> MakeCudaSpec(const std::string& task_name, int ensembl
   MBRLHPO_CHECK(precision == "tf32" || precision == "float32",
                 "expected precision 'tf32' or 'float32' for the CUDA planner, got '", precision,
                 "'");
-  spec->member.gemm = precision == "tf32" ? cuda::Gemm::kTf32 : cuda::Gemm::kFloat32;
+  spec->gemm = precision == "tf32" ? cuda::Gemm::kTf32 : cuda::Gemm::kFloat32;
   net.Validate();
   m.cem.Validate(net.ensemble_size);
   return spec;
@@ -107,7 +109,7 @@ void RegisterCudaPlanner(py::module_& m) {
            py::arg("action_low"), py::arg("action_high"), py::arg("horizon"), py::arg("population"),
            py::arg("num_elites"), py::arg("iterations"), py::arg("alpha"), py::arg("particles"),
            py::arg("seed"), py::arg("precision") = "tf32",
-           "One CUDA planning member: model tensors as device pointers (read in place).");
+           "A member's CUDA planning problem: model tensors as device pointers (read in place).");
 
   py::class_<CudaPlanner>(m, "CudaPlanner")
       .def(py::init([](int device) {
@@ -128,40 +130,42 @@ void RegisterCudaPlanner(py::module_& m) {
                           "member (",
                           count, "), got ", obs.size(), ", ", init_means.size(), ", ",
                           steps.size());
-            std::vector<CudaMember> members;
+            std::vector<cuda::CudaPlanRequest> requests;
             std::vector<py::array_t<float>> means;
             std::vector<py::object> traces;
             for (size_t i = 0; i < count; ++i) {
               MBRLHPO_CHECK(specs[i] != nullptr, "member ", i, " is None");
-              CudaMember mm = specs[i]->member;
-              CemMember& c = mm.cem;
-              const CemSettings& s = c.cem;
-              const py::ssize_t o = c.task->obs_dim, a = c.task->act_dim;
-              c.obs = HostArray(obs[i], "obs", o, -1);
-              c.init_mean = HostArray(init_means[i], "init_mean", s.horizon, a);
-              c.step = steps[i];
+              cuda::CudaPlanRequest cr;
+              cr.gemm = specs[i]->gemm;
+              PlanRequest& r = cr.request;
+              r.problem = specs[i]->problem;
+              const CemSettings& s = r.problem.cem;
+              const py::ssize_t o = r.problem.task->obs_dim, a = r.problem.task->act_dim;
+              r.inputs.obs = HostArray(obs[i], "obs", o, -1);
+              r.inputs.warm_start = HostArray(init_means[i], "init_mean", s.horizon, a);
+              r.inputs.step = steps[i];
               py::array_t<float> mean({static_cast<py::ssize_t>(s.horizon), a});
-              c.out_mean = mean.mutable_data();
+              r.outputs.mean = mean.mutable_data();
               py::object tr = py::none();
               if (trace) {
                 const py::ssize_t it = s.iterations, h = s.horizon;
-                py::array_t<float> r({it, static_cast<py::ssize_t>(s.population)});
+                py::array_t<float> ret({it, static_cast<py::ssize_t>(s.population)});
                 py::array_t<int32_t> el({it, static_cast<py::ssize_t>(s.num_elites)});
                 py::array_t<float> mu({it, h, a});
                 py::array_t<float> var({it, h, a});
-                c.trace_returns = r.mutable_data();
-                c.trace_elites = el.mutable_data();
-                c.trace_means = mu.mutable_data();
-                c.trace_vars = var.mutable_data();
-                tr = py::make_tuple(r, el, mu, var);
+                r.outputs.trace_returns = ret.mutable_data();
+                r.outputs.trace_elites = el.mutable_data();
+                r.outputs.trace_means = mu.mutable_data();
+                r.outputs.trace_vars = var.mutable_data();
+                tr = py::make_tuple(ret, el, mu, var);
               }
               means.push_back(mean);
               traces.push_back(tr);
-              members.push_back(mm);
+              requests.push_back(cr);
             }
             {
               py::gil_scoped_release release;
-              self.Plan(members, reinterpret_cast<void*>(stream));
+              self.Plan(requests, reinterpret_cast<void*>(stream));
             }
             py::list results;
             for (size_t i = 0; i < count; ++i) results.append(py::make_tuple(means[i], traces[i]));

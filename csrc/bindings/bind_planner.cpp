@@ -49,9 +49,10 @@ const float* CheckFloatArray(const py::array& a, const std::string& name,
   return static_cast<const float*>(a.data());
 }
 
-// One member's fixed inputs: task, weights (aliased), bounds, CEM settings, seed.
+// The problem one member poses (task, weights aliased, bounds, CEM settings, seed, precision)
+// and the arrays it points into.
 struct MemberSpec {
-  CemMember member;
+  PlanProblem problem;
   std::vector<py::array> keep_alive;
 };
 
@@ -63,7 +64,7 @@ std::shared_ptr<MemberSpec> MakeSpec(const std::string& task_name, const py::lis
                                      int num_elites, int iterations, float alpha, int particles,
                                      uint64_t seed, const std::string& precision) {
   auto spec = std::make_shared<MemberSpec>();
-  CemMember& m = spec->member;
+  PlanProblem& m = spec->problem;
   m.task = &FindPlannerTask(task_name);
   const int layers = static_cast<int>(py::len(weights));
   MBRLHPO_CHECK(layers >= 2 && static_cast<int>(py::len(biases)) == layers,
@@ -175,7 +176,7 @@ void RegisterPlanner(py::module_& m) {
            py::arg("input_std"), py::arg("action_low"), py::arg("action_high"), py::arg("horizon"),
            py::arg("population"), py::arg("num_elites"), py::arg("iterations"), py::arg("alpha"),
            py::arg("particles"), py::arg("seed"), py::arg("precision") = "float32",
-           "One planning member: weights are aliased (float32, C-contiguous), not copied.");
+           "A member's planning problem: weights aliased (float32, C-contiguous), not copied.");
 
   py::class_<CemPlanner>(m, "CemPlanner")
       .def(py::init<int, int>(), py::arg("num_threads") = 0,
@@ -192,39 +193,40 @@ void RegisterPlanner(py::module_& m) {
                 obs.size() == count && init_means.size() == count && steps.size() == count,
                 "expected one obs, init_mean and step per member (", count, "), got ", obs.size(),
                 ", ", init_means.size(), ", ", steps.size());
-            std::vector<CemMember> members;
+            std::vector<PlanRequest> requests;
             py::list results;
             std::vector<py::array_t<float>> means;
             std::vector<py::tuple> traces;
             for (size_t i = 0; i < count; ++i) {
               MBRLHPO_CHECK(specs[i] != nullptr, "member ", i, " is None");
-              CemMember mm = specs[i]->member;
-              const CemSettings& c = mm.cem;
-              const py::ssize_t o = mm.task->obs_dim, a = mm.task->act_dim;
-              mm.obs = CheckFloatArray(obs[i], "obs", {o});
-              mm.init_mean = CheckFloatArray(init_means[i], "init_mean", {c.horizon, a});
-              mm.step = steps[i];
+              PlanRequest r;
+              r.problem = specs[i]->problem;
+              const CemSettings& c = r.problem.cem;
+              const py::ssize_t o = r.problem.task->obs_dim, a = r.problem.task->act_dim;
+              r.inputs.obs = CheckFloatArray(obs[i], "obs", {o});
+              r.inputs.warm_start = CheckFloatArray(init_means[i], "init_mean", {c.horizon, a});
+              r.inputs.step = steps[i];
               py::array_t<float> mean({static_cast<py::ssize_t>(c.horizon), a});
-              mm.out_mean = mean.mutable_data();
+              r.outputs.mean = mean.mutable_data();
               if (trace) {
-                py::array_t<float> r({c.iterations, c.population});
+                py::array_t<float> ret({c.iterations, c.population});
                 py::array_t<int32_t> el({c.iterations, c.num_elites});
                 py::array_t<float> mu({static_cast<py::ssize_t>(c.iterations),
                                        static_cast<py::ssize_t>(c.horizon), a});
                 py::array_t<float> var({static_cast<py::ssize_t>(c.iterations),
                                         static_cast<py::ssize_t>(c.horizon), a});
-                mm.trace_returns = r.mutable_data();
-                mm.trace_elites = el.mutable_data();
-                mm.trace_means = mu.mutable_data();
-                mm.trace_vars = var.mutable_data();
-                traces.push_back(py::make_tuple(r, el, mu, var));
+                r.outputs.trace_returns = ret.mutable_data();
+                r.outputs.trace_elites = el.mutable_data();
+                r.outputs.trace_means = mu.mutable_data();
+                r.outputs.trace_vars = var.mutable_data();
+                traces.push_back(py::make_tuple(ret, el, mu, var));
               }
               means.push_back(mean);
-              members.push_back(mm);
+              requests.push_back(r);
             }
             {
               py::gil_scoped_release release;
-              self.Plan(members);
+              self.Plan(requests);
             }
             for (size_t i = 0; i < count; ++i) {
               results.append(py::make_tuple(means[i], trace ? py::object(traces[i]) : py::none()));

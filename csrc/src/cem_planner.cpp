@@ -143,8 +143,9 @@ CemPlanner::~CemPlanner() = default;
 
 int CemPlanner::num_threads() const { return pool_->num_threads(); }
 
-void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration, int e,
+void CemPlanner::RolloutTile(const PlanRequest& r, MemberState& st, int iteration, int e,
                              int row_begin, int row_end, Scratch& s) {
+  const PlanProblem& m = r.problem;  // the member's problem
   const PlannerTask& task = *m.task;
   const EnsembleView& net = m.net;
   const int obs_dim = task.obs_dim, act_dim = task.act_dim;
@@ -153,7 +154,7 @@ void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration,
   const int per = particles / net.ensemble_size;
   const int rows = row_end - row_begin;
   const int out_w = net.layer_sizes.back();
-  const uint32_t prefix = rng::PrefixKey(m.seed, rng::kStreamState, m.step, iteration);
+  const uint32_t prefix = rng::PrefixKey(m.seed, rng::kStreamState, r.inputs.step, iteration);
   for (int t = 0; t < rows; ++t) {
     const int i = row_begin + t;
     const int n = i / per, j = i % per;
@@ -161,7 +162,8 @@ void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration,
     s.keys[t] = rng::RowKey(prefix, static_cast<uint32_t>(n * particles + e * per + j));
     s.ret[t] = 0.0f;
     s.done[t] = 0;
-    for (int o = 0; o < obs_dim; ++o) s.state_t[static_cast<int64_t>(o) * rows + t] = m.obs[o];
+    for (int o = 0; o < obs_dim; ++o)
+      s.state_t[static_cast<int64_t>(o) * rows + t] = r.inputs.obs[o];
   }
   const float* in_mean = net.input_mean;
   const float* in_std = net.input_std;
@@ -204,36 +206,37 @@ void CemPlanner::RolloutTile(const CemMember& m, MemberState& st, int iteration,
   std::copy(s.ret.begin(), s.ret.begin() + rows, out);
 }
 
-void CemPlanner::Plan(const std::vector<CemMember>& members) {
+void CemPlanner::Plan(const std::vector<PlanRequest>& requests) {
   std::lock_guard<std::mutex> lock(mutex_);
-  const int max_iterations = Prepare(members);
-  StartFromWarmStart(members);
+  const int max_iterations = Prepare(requests);
+  StartFromWarmStart(requests);
   // The planner's threads call sgemm concurrently: the BLAS itself runs single-threaded.
   const int blas_threads = blas::NumThreads();
   blas::SetNumThreads(1);
   try {
     for (int it = 0; it < max_iterations; ++it) {
-      SampleActions(members, it);
-      RolloutReturns(members, it);
-      RefitDistribution(members, it);
+      SampleActions(requests, it);
+      RolloutReturns(requests, it);
+      RefitDistribution(requests, it);
     }
   } catch (...) {
     blas::SetNumThreads(blas_threads);
     throw;
   }
   blas::SetNumThreads(blas_threads);
-  WriteMeans(members);
+  WriteMeans(requests);
 }
 
-int CemPlanner::Prepare(const std::vector<CemMember>& members) {
-  const int num_members = static_cast<int>(members.size());
+int CemPlanner::Prepare(const std::vector<PlanRequest>& requests) {
+  const int num_members = static_cast<int>(requests.size());
   int max_iterations = 0, max_in = 0, max_width = 0, max_obs = 0;
   bool any_bf16 = false;
   while (static_cast<int>(states_.size()) < num_members) {
     states_.push_back(std::make_unique<MemberState>());
   }
   for (int mi = 0; mi < num_members; ++mi) {
-    const CemMember& m = members[mi];
+    const PlanProblem& m = requests[mi].problem;
+    const PlanInputs& in = requests[mi].inputs;
     MBRLHPO_CHECK(m.task != nullptr, "member ", mi, ": no task");
     m.net.Validate();
     m.cem.Validate(m.net.ensemble_size);
@@ -243,8 +246,9 @@ int CemPlanner::Prepare(const std::vector<CemMember>& members) {
     MBRLHPO_CHECK(m.net.output_dim() == m.task->obs_dim, "member ", mi,
                   ": expected a model output of 2 x ", m.task->obs_dim, ", got ",
                   m.net.layer_sizes.back());
-    MBRLHPO_CHECK(m.obs && m.init_mean && m.action_low && m.action_high && m.out_mean, "member ",
-                  mi, ": null obs/init_mean/bounds/out pointer");
+    MBRLHPO_CHECK(
+        in.obs && in.warm_start && m.action_low && m.action_high && requests[mi].outputs.mean,
+        "member ", mi, ": null obs/warm_start/bounds/mean pointer");
     const int ha = m.cem.horizon * m.task->act_dim;
     MemberState& st = *states_[mi];
     Grow(st.mean, ha);
@@ -293,15 +297,16 @@ int CemPlanner::Prepare(const std::vector<CemMember>& members) {
   return max_iterations;
 }
 
-void CemPlanner::StartFromWarmStart(const std::vector<CemMember>& members) {
-  const int num_members = static_cast<int>(members.size());
+void CemPlanner::StartFromWarmStart(const std::vector<PlanRequest>& requests) {
+  const int num_members = static_cast<int>(requests.size());
   for (int mi = 0; mi < num_members; ++mi) {
-    const CemMember& m = members[mi];
+    const PlanProblem& m = requests[mi].problem;
+    const float* warm_start = requests[mi].inputs.warm_start;
     MemberState& st = *states_[mi];
     const int act_dim = m.task->act_dim;
     for (int h = 0; h < m.cem.horizon; ++h) {
       for (int a = 0; a < act_dim; ++a) {
-        st.mean[h * act_dim + a] = m.init_mean[h * act_dim + a];
+        st.mean[h * act_dim + a] = warm_start[h * act_dim + a];
         st.var[h * act_dim + a] = planner_math::InitialVariance(m.action_low[a], m.action_high[a]);
       }
     }
@@ -309,20 +314,22 @@ void CemPlanner::StartFromWarmStart(const std::vector<CemMember>& members) {
 }
 
 // Candidates' action sequences, parallel over (member, block of 32 candidates).
-void CemPlanner::SampleActions(const std::vector<CemMember>& members, int it) {
-  const int num_members = static_cast<int>(members.size());
+void CemPlanner::SampleActions(const std::vector<PlanRequest>& requests, int it) {
+  const int num_members = static_cast<int>(requests.size());
   items_.clear();
   for (int mi = 0; mi < num_members; ++mi) {
-    if (it >= members[mi].cem.iterations) continue;
-    const int num = members[mi].cem.population;
+    const CemSettings& cem = requests[mi].problem.cem;
+    if (it >= cem.iterations) continue;
+    const int num = cem.population;
     for (int n0 = 0; n0 < num; n0 += 32) items_.push_back({mi, 0, n0, std::min(num, n0 + 32)});
   }
   pool_->ParallelFor(static_cast<int64_t>(items_.size()), [&](int64_t b, int64_t en, int) {
     for (int64_t q = b; q < en; ++q) {
-      const CemMember& m = members[items_[q].member];
+      const PlanRequest& r = requests[items_[q].member];
+      const PlanProblem& m = r.problem;
       MemberState& st = *states_[items_[q].member];
       const int act_dim = m.task->act_dim, horizon = m.cem.horizon;
-      const uint32_t prefix = rng::PrefixKey(m.seed, rng::kStreamActions, m.step, it);
+      const uint32_t prefix = rng::PrefixKey(m.seed, rng::kStreamActions, r.inputs.step, it);
       for (int n = items_[q].begin; n < items_[q].end; ++n) {
         float* out = st.samples.data() + static_cast<int64_t>(n) * horizon * act_dim;
         for (int h = 0; h < horizon; ++h) {
@@ -340,12 +347,12 @@ void CemPlanner::SampleActions(const std::vector<CemMember>& members, int it) {
 
 // Every candidate's particles through the model: (member, ensemble member, tile) items,
 // dynamically scheduled over the threads; each item's returns land in row_returns.
-void CemPlanner::RolloutReturns(const std::vector<CemMember>& members, int it) {
-  const int num_members = static_cast<int>(members.size());
+void CemPlanner::RolloutReturns(const std::vector<PlanRequest>& requests, int it) {
+  const int num_members = static_cast<int>(requests.size());
   const int tr = tile_rows_;
   items_.clear();
   for (int mi = 0; mi < num_members; ++mi) {
-    const CemMember& m = members[mi];
+    const PlanProblem& m = requests[mi].problem;
     if (it >= m.cem.iterations) continue;
     const int rows = m.cem.population * (m.cem.particles / m.net.ensemble_size);
     // Equal tiles of at most tile_rows rows (2000 rows -> 4 x 500, not 3 x 512 + 464), and
@@ -368,17 +375,19 @@ void CemPlanner::RolloutReturns(const std::vector<CemMember>& members, int it) {
     Scratch& s = *scratch_[thread];
     for (int64_t q = next++; q < num_items; q = next++) {
       const WorkItem& item = items_[q];
-      RolloutTile(members[item.member], *states_[item.member], it, item.e, item.begin, item.end, s);
+      RolloutTile(requests[item.member], *states_[item.member], it, item.e, item.begin, item.end,
+                  s);
     }
   });
 }
 
 // Per member (serial: small): candidates' mean returns, the elites, the refit mean and variance,
 // and the trace.
-void CemPlanner::RefitDistribution(const std::vector<CemMember>& members, int it) {
-  const int num_members = static_cast<int>(members.size());
+void CemPlanner::RefitDistribution(const std::vector<PlanRequest>& requests, int it) {
+  const int num_members = static_cast<int>(requests.size());
   for (int mi = 0; mi < num_members; ++mi) {
-    const CemMember& m = members[mi];
+    const PlanProblem& m = requests[mi].problem;
+    const PlanOutputs& out = requests[mi].outputs;
     if (it >= m.cem.iterations) continue;
     MemberState& st = *states_[mi];
     const int num = m.cem.population, ens = m.net.ensemble_size;
@@ -402,26 +411,27 @@ void CemPlanner::RefitDistribution(const std::vector<CemMember>& members, int it
       planner_math::RefitElement(st.samples.data(), st.order.data(), k_el, ha, q, alpha,
                                  &st.mean[q], &st.var[q]);
     }
-    if (m.trace_returns)
-      std::copy(ret, ret + num, m.trace_returns + static_cast<int64_t>(it) * num);
-    if (m.trace_elites) {
+    if (out.trace_returns)
+      std::copy(ret, ret + num, out.trace_returns + static_cast<int64_t>(it) * num);
+    if (out.trace_elites) {
       std::copy(st.order.begin(), st.order.begin() + k_el,
-                m.trace_elites + static_cast<int64_t>(it) * k_el);
+                out.trace_elites + static_cast<int64_t>(it) * k_el);
     }
-    if (m.trace_means)
+    if (out.trace_means)
       std::copy(st.mean.begin(), st.mean.begin() + ha,
-                m.trace_means + static_cast<int64_t>(it) * ha);
-    if (m.trace_vars)
-      std::copy(st.var.begin(), st.var.begin() + ha, m.trace_vars + static_cast<int64_t>(it) * ha);
+                out.trace_means + static_cast<int64_t>(it) * ha);
+    if (out.trace_vars)
+      std::copy(st.var.begin(), st.var.begin() + ha,
+                out.trace_vars + static_cast<int64_t>(it) * ha);
   }
 }
 
-void CemPlanner::WriteMeans(const std::vector<CemMember>& members) {
-  const int num_members = static_cast<int>(members.size());
+void CemPlanner::WriteMeans(const std::vector<PlanRequest>& requests) {
+  const int num_members = static_cast<int>(requests.size());
   for (int mi = 0; mi < num_members; ++mi) {
-    const CemMember& m = members[mi];
+    const PlanProblem& m = requests[mi].problem;
     const int ha = m.cem.horizon * m.task->act_dim;
-    std::copy(states_[mi]->mean.begin(), states_[mi]->mean.begin() + ha, m.out_mean);
+    std::copy(states_[mi]->mean.begin(), states_[mi]->mean.begin() + ha, requests[mi].outputs.mean);
   }
 }
 

@@ -11,9 +11,14 @@
 namespace mbrlhpo {
 
 FilePlanner::FilePlanner(std::shared_ptr<const ModelFile> file, uint64_t seed, int num_threads)
-    : file_(std::move(file)), seed_(seed), engine_(num_threads) {
+    : file_(std::move(file)), engine_(num_threads) {
   MBRLHPO_CHECK(file_ != nullptr, "FilePlanner needs a model file, got null");
-  net_ = file_->ensemble_view();
+  problem_.task = &file_->task();
+  problem_.net = file_->ensemble_view();
+  problem_.cem = file_->cem();
+  problem_.seed = seed;
+  problem_.action_low = file_->action_low().data();
+  problem_.action_high = file_->action_high().data();
   const int a = act_dim();
   mid_.resize(a);
   for (int i = 0; i < a; ++i) mid_[i] = (file_->action_low()[i] + file_->action_high()[i]) / 2.0f;
@@ -41,19 +46,14 @@ void FilePlanner::Act(const float* obs, float* action) {
   for (int i = 0; i < o; ++i) {
     MBRLHPO_CHECK(std::isfinite(obs[i]), "obs contains NaN or inf (obs[", i, "] = ", obs[i], ")");
   }
-  std::vector<CemMember> members(1);
-  CemMember& m = members[0];
-  m.task = &file_->task();
-  m.net = net_;
-  m.cem = file_->cem();
-  m.seed = seed_;
-  m.step = step_;
-  m.obs = obs;
-  m.init_mean = warm_start_.data();
-  m.action_low = file_->action_low().data();
-  m.action_high = file_->action_high().data();
-  m.out_mean = out_mean_.data();
-  engine_.Plan(members);
+  std::vector<PlanRequest> requests(1);
+  PlanRequest& r = requests[0];
+  r.problem = problem_;
+  r.inputs.obs = obs;
+  r.inputs.warm_start = warm_start_.data();
+  r.inputs.step = step_;
+  r.outputs.mean = out_mean_.data();
+  engine_.Plan(requests);
   for (int i = 0; i < a; ++i) {
     action[i] = std::min(std::max(out_mean_[i], file_->action_low()[i]), file_->action_high()[i]);
   }

@@ -239,16 +239,16 @@ Timing TimePlans(const Options& opt, const mbrlhpo::CemSettings& cem,
   auto& launcher = const_cast<mc::Launcher&>(planner.launcher());
   std::vector<std::unique_ptr<cases::RandomModel>> models;
   std::vector<std::unique_ptr<cases::Problem>> problems;
-  std::vector<mc::CudaMember> batch;
+  std::vector<mc::CudaPlanRequest> batch;
   for (int i = 0; i < members; ++i) {
     models.push_back(std::make_unique<cases::RandomModel>(task, ensemble, hidden, 100 + i));
     problems.push_back(std::make_unique<cases::Problem>(task, cem, i, i));
-    batch.push_back(
-        mc::CudaMember{problems.back()->Member(models.back()->DeviceView(launcher), false), gemm});
+    batch.push_back(mc::CudaPlanRequest{
+        problems.back()->Request(models.back()->DeviceView(launcher), false), gemm});
   }
   std::vector<double> ms;
   for (int r = 0; r < reps + 2; ++r) {  // two warm-ups (the first captures the graph)
-    for (auto& m : batch) ++m.cem.step;
+    for (auto& m : batch) ++m.request.inputs.step;
     const auto t0 = std::chrono::steady_clock::now();
     planner.Plan(batch);
     const auto t1 = std::chrono::steady_clock::now();

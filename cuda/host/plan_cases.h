@@ -112,7 +112,7 @@ struct RandomModel {
   }
 };
 
-// Inputs and outputs of one member's plan (host side).
+// One member's problem settings, inputs and outputs (host side), and its PlanRequest.
 struct Problem {
   const PlannerTask* task = nullptr;
   CemSettings cem;
@@ -134,31 +134,31 @@ struct Problem {
     init_mean.assign(static_cast<size_t>(c.horizon) * t.act_dim, 0.0f);
   }
 
-  CemMember Member(const EnsembleView& net, bool trace) {
-    CemMember m;
-    m.task = task;
-    m.net = net;
-    m.cem = cem;
-    m.seed = seed;
-    m.step = step;
-    m.obs = obs.data();
-    m.init_mean = init_mean.data();
-    m.action_low = low.data();
-    m.action_high = high.data();
+  PlanRequest Request(const EnsembleView& net, bool trace) {
+    PlanRequest r;
+    r.problem.task = task;
+    r.problem.net = net;
+    r.problem.cem = cem;
+    r.problem.seed = seed;
+    r.problem.action_low = low.data();
+    r.problem.action_high = high.data();
+    r.inputs.obs = obs.data();
+    r.inputs.warm_start = init_mean.data();
+    r.inputs.step = step;
     const size_t ha = init_mean.size(), it = cem.iterations;
     out_mean.assign(ha, 0.0f);
-    m.out_mean = out_mean.data();
+    r.outputs.mean = out_mean.data();
     if (trace) {
       tr_returns.assign(it * cem.population, 0.0f);
       tr_elites.assign(it * cem.num_elites, -1);
       tr_means.assign(it * ha, 0.0f);
       tr_vars.assign(it * ha, 0.0f);
-      m.trace_returns = tr_returns.data();
-      m.trace_elites = tr_elites.data();
-      m.trace_means = tr_means.data();
-      m.trace_vars = tr_vars.data();
+      r.outputs.trace_returns = tr_returns.data();
+      r.outputs.trace_elites = tr_elites.data();
+      r.outputs.trace_means = tr_means.data();
+      r.outputs.trace_vars = tr_vars.data();
     }
-    return m;
+    return r;
   }
 
   // The planner's warm start for the next step: the mean shifted by one, tail 0 (mid-range).
@@ -235,10 +235,8 @@ inline Diff CompareSteps(CudaPlanner& cuda_planner, CemPlanner& cpu_planner, Ran
   const EnsembleView dev_net = model.DeviceView(launcher);
   Diff worst;
   for (int s = 0; s < steps; ++s) {
-    std::vector<CemMember> cm{pc.Member(host_net, true)};
-    cpu_planner.Plan(cm);
-    std::vector<CudaMember> gm{CudaMember{pg.Member(dev_net, true), gemm}};
-    cuda_planner.Plan(gm);
+    cpu_planner.Plan({pc.Request(host_net, true)});
+    cuda_planner.Plan({CudaPlanRequest{pg.Request(dev_net, true), gemm}});
     const Diff d = Compare(pc, pg, near_tie);
     worst.returns_rel = std::max(worst.returns_rel, d.returns_rel);
     worst.elite_mismatch += d.elite_mismatch;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "mbrlhpo/cuda/plan_kernels.h"
@@ -33,15 +34,15 @@ constexpr TaskEntry kTasks[] = {
     {"test_linear", TaskId::kTestLinear},  {"test_pendulum", TaskId::kTestPendulum},
 };
 
-bool FindTask(const std::string& name, TaskId* id) {
+std::optional<TaskId> FindTask(const std::string& name) {
   for (const TaskEntry& t : kTasks) {
-    if (name == t.name) {
-      *id = t.id;
-      return true;
-    }
+    if (name == t.name) return t.id;
   }
-  return false;
+  return std::nullopt;
 }
+
+// The kernels' id of a member's task (Validate has checked that there is one).
+TaskId TaskIdOf(const PlanProblem& m) { return FindTask(m.task->name).value(); }
 
 // Offsets (in 4-byte words) of one member's buffers inside the arena; sections start on
 // 64-byte boundaries (coalesced, aligned vector loads).
@@ -57,7 +58,7 @@ struct MemberLayout {
 
 size_t Align16(size_t words) { return (words + 15) / 16 * 16; }
 
-MemberLayout LayoutOf(const CemMember& m, bool traced) {
+MemberLayout LayoutOf(const PlanProblem& m, bool traced) {
   // buffer sizes from the contract (plan_args.h BufferBytes), in 4-byte words
   MemberArgs shape;
   shape.horizon = m.cem.horizon;
@@ -111,12 +112,13 @@ struct KeyHash {
   }
 };
 
-void Validate(const CudaMember& cm, size_t index) {
-  const CemMember& m = cm.cem;
+void Validate(const CudaPlanRequest& cr, size_t index) {
+  const PlanProblem& m = cr.request.problem;
+  const PlanInputs& in = cr.request.inputs;
+  const PlanOutputs& out = cr.request.outputs;
   MBRLHPO_CHECK(m.task != nullptr, "member ", index, ": no task");
-  TaskId id;
-  MBRLHPO_CHECK(FindTask(m.task->name, &id), "member ", index, ": the CUDA planner has no task '",
-                m.task->name, "'");
+  MBRLHPO_CHECK(FindTask(m.task->name).has_value(), "member ", index,
+                ": the CUDA planner has no task '", m.task->name, "'");
   m.net.Validate();
   m.cem.Validate(m.net.ensemble_size);
   MBRLHPO_CHECK(m.net.num_layers() <= kMaxLayers, "member ", index, ": expected at most ",
@@ -127,12 +129,12 @@ void Validate(const CudaMember& cm, size_t index) {
   MBRLHPO_CHECK(m.net.output_dim() == m.task->obs_dim, "member ", index,
                 ": expected a model output of 2 x ", m.task->obs_dim, ", got ",
                 m.net.layer_sizes.back());
-  MBRLHPO_CHECK(m.obs && m.init_mean && m.action_low && m.action_high && m.out_mean, "member ",
-                index, ": null obs/init_mean/bounds/out pointer");
-  MBRLHPO_CHECK(cm.gemm == Gemm::kTf32 || cm.gemm == Gemm::kFloat32, "member ", index,
-                ": expected gemm kTf32 or kFloat32, got ", static_cast<int>(cm.gemm));
-  const bool any_trace = m.trace_returns || m.trace_elites || m.trace_means || m.trace_vars;
-  const bool all_trace = m.trace_returns && m.trace_elites && m.trace_means && m.trace_vars;
+  MBRLHPO_CHECK(in.obs && in.warm_start && m.action_low && m.action_high && out.mean, "member ",
+                index, ": null obs/warm_start/bounds/mean pointer");
+  MBRLHPO_CHECK(cr.gemm == Gemm::kTf32 || cr.gemm == Gemm::kFloat32, "member ", index,
+                ": expected gemm kTf32 or kFloat32, got ", static_cast<int>(cr.gemm));
+  const bool any_trace = out.trace_returns || out.trace_elites || out.trace_means || out.trace_vars;
+  const bool all_trace = out.trace_returns && out.trace_elites && out.trace_means && out.trace_vars;
   MBRLHPO_CHECK(any_trace == all_trace, "member ", index,
                 ": expected all four trace pointers or none");
 }
@@ -179,27 +181,25 @@ CudaPlanner::~CudaPlanner() {
 
 int64_t CudaPlanner::num_setups() const { return state_->num_setups; }
 
-void CudaPlanner::Plan(std::vector<CudaMember>& members, void* stream) {
+void CudaPlanner::Plan(const std::vector<CudaPlanRequest>& requests, void* stream) {
   State& st = *state_;
   std::lock_guard<std::mutex> lock(st.mutex);
-  MBRLHPO_CHECK(!members.empty(), "expected at least one member, got 0");
-  const size_t count = members.size();
+  MBRLHPO_CHECK(!requests.empty(), "expected at least one member, got 0");
+  const size_t count = requests.size();
   // ---- validate; the shape key fixes buffers and the launch sequence
   KeyHash key;
   key.Add(count);
   for (size_t i = 0; i < count; ++i) {
-    const CudaMember& cm = members[i];
-    Validate(cm, i);
-    const CemMember& m = cm.cem;
+    const CudaPlanRequest& cr = requests[i];
+    Validate(cr, i);
+    const PlanProblem& m = cr.request.problem;
     const CemSettings& c = m.cem;
-    TaskId id;
-    FindTask(m.task->name, &id);
-    for (uint64_t v :
-         {static_cast<uint64_t>(id), static_cast<uint64_t>(cm.gemm),
-          static_cast<uint64_t>(m.net.ensemble_size), static_cast<uint64_t>(m.net.num_layers()),
-          static_cast<uint64_t>(c.horizon), static_cast<uint64_t>(c.population),
-          static_cast<uint64_t>(c.num_elites), static_cast<uint64_t>(c.iterations),
-          static_cast<uint64_t>(c.particles), static_cast<uint64_t>(m.trace_returns != nullptr)}) {
+    for (uint64_t v : {static_cast<uint64_t>(TaskIdOf(m)), static_cast<uint64_t>(cr.gemm),
+                       static_cast<uint64_t>(m.net.ensemble_size),
+                       static_cast<uint64_t>(m.net.num_layers()), static_cast<uint64_t>(c.horizon),
+                       static_cast<uint64_t>(c.population), static_cast<uint64_t>(c.num_elites),
+                       static_cast<uint64_t>(c.iterations), static_cast<uint64_t>(c.particles),
+                       static_cast<uint64_t>(cr.request.outputs.trace_returns != nullptr)}) {
       key.Add(v);
     }
     for (int s : m.net.layer_sizes) key.Add(static_cast<uint64_t>(s));
@@ -213,11 +213,12 @@ void CudaPlanner::Plan(std::vector<CudaMember>& members, void* stream) {
     st.offsets.clear();
     st.words = 0;
     st.max_iterations = 0;
-    for (const CudaMember& cm : members) {
-      st.layouts.push_back(LayoutOf(cm.cem, cm.cem.trace_returns != nullptr));
+    for (const CudaPlanRequest& cr : requests) {
+      const PlanRequest& r = cr.request;
+      st.layouts.push_back(LayoutOf(r.problem, r.outputs.trace_returns != nullptr));
       st.offsets.push_back(st.words);
       st.words += st.layouts.back().words;
-      st.max_iterations = std::max(st.max_iterations, cm.cem.cem.iterations);
+      st.max_iterations = std::max(st.max_iterations, r.problem.cem.iterations);
     }
     st.arena = launcher.Allocate(st.words * 4);
     st.staging = launcher.AllocateStaging(st.words * 4);
@@ -232,17 +233,16 @@ void CudaPlanner::Plan(std::vector<CudaMember>& members, void* stream) {
   float* staging = static_cast<float*>(st.staging);
   // ---- member arguments and the input blocks
   for (size_t i = 0; i < count; ++i) {
-    const CemMember& m = members[i].cem;
+    const PlanProblem& m = requests[i].request.problem;
+    const PlanInputs& in = requests[i].request.inputs;
     const CemSettings& c = m.cem;
     const MemberLayout& l = st.layouts[i];
     float* dev = arena + st.offsets[i];
     float* host = staging + st.offsets[i];
     MemberArgs& a = st.staging_args[i];
     a = MemberArgs{};
-    TaskId id;
-    FindTask(m.task->name, &id);
-    a.task = static_cast<int32_t>(id);
-    a.gemm = static_cast<int32_t>(members[i].gemm);
+    a.task = static_cast<int32_t>(TaskIdOf(m));
+    a.gemm = static_cast<int32_t>(requests[i].gemm);
     a.ensemble_size = m.net.ensemble_size;
     a.num_layers = m.net.num_layers();
     for (int q = 0; q <= a.num_layers; ++q) a.layer_sizes[q] = m.net.layer_sizes[q];
@@ -264,7 +264,7 @@ void CudaPlanner::Plan(std::vector<CudaMember>& members, void* stream) {
     a.particles = c.particles;
     a.alpha = c.alpha;
     a.seed = m.seed;
-    a.step = m.step;
+    a.step = in.step;
     a.mean = dev + l.mean;
     a.obs = dev + l.obs;
     a.action_low = dev + l.low;
@@ -287,8 +287,8 @@ void CudaPlanner::Plan(std::vector<CudaMember>& members, void* stream) {
                   ": the CUDA planner's kernels cannot plan it: ", reason ? reason : "");
 #endif
     const size_t ha = static_cast<size_t>(c.horizon) * m.task->act_dim;
-    std::memcpy(host + l.mean, m.init_mean, ha * 4);
-    std::memcpy(host + l.obs, m.obs, static_cast<size_t>(m.task->obs_dim) * 4);
+    std::memcpy(host + l.mean, in.warm_start, ha * 4);
+    std::memcpy(host + l.obs, in.obs, static_cast<size_t>(m.task->obs_dim) * 4);
     std::memcpy(host + l.low, m.action_low, static_cast<size_t>(m.task->act_dim) * 4);
     std::memcpy(host + l.high, m.action_high, static_cast<size_t>(m.task->act_dim) * 4);
   }
@@ -308,8 +308,8 @@ void CudaPlanner::Plan(std::vector<CudaMember>& members, void* stream) {
   // ---- results
   for (size_t i = 0; i < count; ++i) {
     const MemberLayout& l = st.layouts[i];
-    const CemSettings& c = members[i].cem.cem;
-    const size_t ha = static_cast<size_t>(c.horizon) * members[i].cem.task->act_dim;
+    const PlanProblem& m = requests[i].request.problem;
+    const size_t ha = static_cast<size_t>(m.cem.horizon) * m.task->act_dim;
     launcher.CopyOut(staging + st.offsets[i] + l.mean, arena + st.offsets[i] + l.mean, ha * 4);
     if (l.trace_words > 0) {
       launcher.CopyOut(staging + st.offsets[i] + l.trace, arena + st.offsets[i] + l.trace,
@@ -318,18 +318,19 @@ void CudaPlanner::Plan(std::vector<CudaMember>& members, void* stream) {
   }
   launcher.Finish();
   for (size_t i = 0; i < count; ++i) {
-    const CemMember& m = members[i].cem;
+    const PlanProblem& m = requests[i].request.problem;
+    const PlanOutputs& out = requests[i].request.outputs;
     const CemSettings& c = m.cem;
     const MemberLayout& l = st.layouts[i];
     const float* host = staging + st.offsets[i];
     const size_t ha = static_cast<size_t>(c.horizon) * m.task->act_dim;
-    std::memcpy(m.out_mean, host + l.mean, ha * 4);
+    std::memcpy(out.mean, host + l.mean, ha * 4);
     if (l.trace_words > 0) {
       const size_t it = c.iterations;
-      std::memcpy(m.trace_returns, host + l.trace_returns, it * c.population * 4);
-      std::memcpy(m.trace_elites, host + l.trace_elites, it * c.num_elites * 4);
-      std::memcpy(m.trace_means, host + l.trace_means, it * ha * 4);
-      std::memcpy(m.trace_vars, host + l.trace_vars, it * ha * 4);
+      std::memcpy(out.trace_returns, host + l.trace_returns, it * c.population * 4);
+      std::memcpy(out.trace_elites, host + l.trace_elites, it * c.num_elites * 4);
+      std::memcpy(out.trace_means, host + l.trace_means, it * ha * 4);
+      std::memcpy(out.trace_vars, host + l.trace_vars, it * ha * 4);
     }
   }
 }

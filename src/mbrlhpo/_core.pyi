@@ -29,7 +29,7 @@ class CemMemberSpec:
         seed: typing.SupportsInt | typing.SupportsIndex,
         precision: str = "float32",
     ) -> None:
-        """One planning member: weights are aliased (float32, C-contiguous), not copied."""
+        """A member's planning problem: weights aliased (float32, C-contiguous), not copied."""
 
 class CemPlanner:
     def __init__(
@@ -74,7 +74,7 @@ class CudaMemberSpec:
         seed: typing.SupportsInt | typing.SupportsIndex,
         precision: str = "tf32",
     ) -> None:
-        """One CUDA planning member: model tensors as device pointers (read in place)."""
+        """A member's CUDA planning problem: model tensors as device pointers (read in place)."""
 
 class CudaPlanner:
     def __init__(self, device: typing.SupportsInt | typing.SupportsIndex = 0) -> None: ...

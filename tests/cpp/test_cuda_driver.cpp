@@ -12,12 +12,11 @@
 #include "mbrlhpo/cuda/cuda_planner.h"
 #include "plan_cases.h"
 
-using mbrlhpo::CemMember;
 using mbrlhpo::CemPlanner;
 using mbrlhpo::CemSettings;
 using mbrlhpo::FindPlannerTask;
-using mbrlhpo::cuda::CudaMember;
 using mbrlhpo::cuda::CudaPlanner;
+using mbrlhpo::cuda::CudaPlanRequest;
 using mbrlhpo::cuda::Gemm;
 using mbrlhpo::cuda::MakeHostLauncher;
 namespace cases = mbrlhpo::cuda::cases;
@@ -111,15 +110,15 @@ TEST(a_population_equals_single_calls) {
   for (int step = 0; step < 2; ++step) {  // the second step runs from the warm starts
     for (size_t i = 0; i < specs.size(); ++i) {
       auto& launcher = const_cast<mbrlhpo::cuda::Launcher&>(solo.launcher());
-      std::vector<CudaMember> single{
-          CudaMember{one[i]->Member(specs[i].model->DeviceView(launcher), true), Gemm::kTf32}};
+      std::vector<CudaPlanRequest> single{CudaPlanRequest{
+          one[i]->Request(specs[i].model->DeviceView(launcher), true), Gemm::kTf32}};
       solo.Plan(single);
     }
-    std::vector<CudaMember> population;
+    std::vector<CudaPlanRequest> population;
     auto& launcher = const_cast<mbrlhpo::cuda::Launcher&>(team.launcher());
     for (size_t i = 0; i < specs.size(); ++i) {
-      population.push_back(
-          CudaMember{all[i]->Member(team_models[i]->DeviceView(launcher), true), Gemm::kTf32});
+      population.push_back(CudaPlanRequest{
+          all[i]->Request(team_models[i]->DeviceView(launcher), true), Gemm::kTf32});
     }
     team.Plan(population);
     for (size_t i = 0; i < specs.size(); ++i) {
@@ -141,7 +140,8 @@ TEST(nan_model_output_never_gives_a_nan_action) {
   model.b.back()[0] = std::numeric_limits<float>::quiet_NaN();
   cases::Problem p(task, kSmall, 1, 1);
   auto& launcher = const_cast<mbrlhpo::cuda::Launcher&>(planner.launcher());
-  std::vector<CudaMember> ms{CudaMember{p.Member(model.DeviceView(launcher), true), Gemm::kTf32}};
+  std::vector<CudaPlanRequest> ms{
+      CudaPlanRequest{p.Request(model.DeviceView(launcher), true), Gemm::kTf32}};
   planner.Plan(ms);
   for (float v : p.out_mean) CHECK(std::isfinite(v));
   for (float r : p.tr_returns) CHECK(r == -std::numeric_limits<float>::infinity());
@@ -159,30 +159,30 @@ TEST(bad_members_are_rejected_with_clear_messages) {
   cases::Problem p(task, kSmall, 1, 1);
   auto& launcher = const_cast<mbrlhpo::cuda::Launcher&>(planner.launcher());
   const auto net = model.DeviceView(launcher);
-  auto plan = [&](CudaMember m) {
-    std::vector<CudaMember> ms{m};
+  auto plan = [&](CudaPlanRequest m) {
+    std::vector<CudaPlanRequest> ms{m};
     planner.Plan(ms);
   };
-  CudaMember good{p.Member(net, false), Gemm::kTf32};
+  CudaPlanRequest good{p.Request(net, false), Gemm::kTf32};
   CHECK(ThrowsWith(
       [&] {
-        std::vector<CudaMember> none;
+        std::vector<CudaPlanRequest> none;
         planner.Plan(none);
       },
       "expected at least one member, got 0"));
-  CudaMember bad = good;
-  bad.cem.task = &FindPlannerTask("cartpole");
+  CudaPlanRequest bad = good;
+  bad.request.problem.task = &FindPlannerTask("cartpole");
   CHECK(ThrowsWith([&] { plan(bad); },
                    "member 0: expected a model input width of 6 for task "
                    "'cartpole', got 15"));
   bad = good;
-  bad.cem.obs = nullptr;
-  CHECK(ThrowsWith([&] { plan(bad); }, "member 0: null obs/init_mean/bounds/out pointer"));
+  bad.request.inputs.obs = nullptr;
+  CHECK(ThrowsWith([&] { plan(bad); }, "member 0: null obs/warm_start/bounds/mean pointer"));
   bad = good;
-  bad.cem.cem.particles = 3;
+  bad.request.problem.cem.particles = 3;
   CHECK(ThrowsWith([&] { plan(bad); }, "positive multiple of the ensemble size 2, got 3"));
   bad = good;
-  bad.cem.trace_returns = p.out_mean.data();
+  bad.request.outputs.trace_returns = p.out_mean.data();
   CHECK(ThrowsWith([&] { plan(bad); }, "member 0: expected all four trace pointers or none"));
   bad = good;
   bad.gemm = static_cast<Gemm>(7);
@@ -227,7 +227,7 @@ TEST(graph_keys_repeat_only_while_the_buffers_stay) {
   const CemSettings other{2, 8, 2, 1, 0.1f, 2};
   cases::Problem a(task, kSmall, 1, 1), b(task, other, 1, 1);
   for (cases::Problem* p : {&a, &a, &b, &a, &a}) {
-    std::vector<CudaMember> ms{CudaMember{p->Member(net, false), Gemm::kTf32}};
+    std::vector<CudaPlanRequest> ms{CudaPlanRequest{p->Request(net, false), Gemm::kTf32}};
     planner.Plan(ms);
     p->Advance();
   }

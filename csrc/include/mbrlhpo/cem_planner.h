@@ -1,11 +1,12 @@
 // The native CPU PETS planner: CEM over TS-inf trajectory sampling, bit-for-bit the algorithm
 // of src/mbrlhpo/planning/torch_planner.py (the reference), on counter-based noise (rng.h).
 //
-// One CemPlanner owns a thread pool and per-thread scratch; Plan() runs any number of
-// independent members (own weights, task, CEM settings, seed) in one call. Work items are
-// (member, ensemble member e, tile of rows); a tile walks all H steps and all layers with its
-// activations in cache. Buffers grow only when a larger configuration appears; nothing is
-// allocated per step. Results do not depend on the thread count.
+// One CemPlanner (the engine) owns a thread pool and per-thread scratch; Plan() runs the
+// requests of any number of independent members (each its own problem: weights, task, CEM
+// settings, seed; its inputs; its outputs) in one call. Work items are (member, ensemble member
+// e, tile of rows); a tile walks all H steps and all layers with its activations in cache.
+// Buffers grow only when a larger configuration appears; nothing is allocated per step.
+// Results do not depend on the thread count.
 #pragma once
 
 #include <cstdint>
@@ -40,25 +41,46 @@ struct MBRLHPO_API CemSettings {
   void Validate(int ensemble_size) const;
 };
 
-// One planning problem. Pointers are the caller's; outputs are written in place.
-struct CemMember {
+// A plan request has three parts, named by role (the same vocabulary as
+// src/mbrlhpo/planning/engine.py): the problem a member poses (fixed between its calls), one
+// call's inputs, and where that call's outputs go. All pointers are the caller's: the planner
+// reads the problem and the inputs and writes only through the outputs.
+
+// The problem a member poses: task, model (weights read in place), CEM settings, arithmetic,
+// noise seed and action bounds.
+struct PlanProblem {
   const PlannerTask* task = nullptr;
   EnsembleView net;
   CemSettings cem;
-  uint64_t seed = 0;
-  uint32_t step = 0;  // plan counter (the RNG's step)
   Precision precision = Precision::kFloat32;
-  const float* obs = nullptr;          // O
-  const float* init_mean = nullptr;    // H x A warm start
+  uint64_t seed = 0;                   // the counter-based noise's seed (rng.h)
   const float* action_low = nullptr;   // A
   const float* action_high = nullptr;  // A
-  float* out_mean = nullptr;           // H x A: the final CEM mean
-  // Optional trace (may be null): returns (I x N), elites (I x K, best first),
-  // means / variances after each iteration (I x H x A).
+};
+
+// One call's inputs.
+struct PlanInputs {
+  const float* obs = nullptr;         // O: the current observation
+  const float* warm_start = nullptr;  // H x A: the initial CEM mean
+  uint32_t step = 0;                  // the plan counter (the noise's step)
+};
+
+// Where one call's results go: the final CEM mean, and an optional trace (each pointer may be
+// null): returns (I x N), elites (I x K, best first), means / variances after each iteration
+// (I x H x A).
+struct PlanOutputs {
+  float* mean = nullptr;  // H x A
   float* trace_returns = nullptr;
   int32_t* trace_elites = nullptr;
   float* trace_means = nullptr;
   float* trace_vars = nullptr;
+};
+
+// One member's part of a Plan() call.
+struct PlanRequest {
+  PlanProblem problem;
+  PlanInputs inputs;
+  PlanOutputs outputs;
 };
 
 class MBRLHPO_API CemPlanner {
@@ -74,9 +96,10 @@ class MBRLHPO_API CemPlanner {
   int num_threads() const;
   int tile_rows() const { return tile_rows_; }
 
-  // Plans all members; validates them first (throws mbrlhpo::Error). Writes each member's
-  // outputs (out_mean, trace) through its pointers. Thread-safe (serialised).
-  void Plan(const std::vector<CemMember>& members);
+  // Plans every request; validates them all first (throws mbrlhpo::Error naming the member).
+  // Writes each request's results through its outputs' pointers; reads nothing else but its
+  // problem and inputs. Thread-safe (serialised).
+  void Plan(const std::vector<PlanRequest>& requests);
 
  private:
   struct MemberState;
@@ -90,13 +113,13 @@ class MBRLHPO_API CemPlanner {
   // The steps of Plan(), named like torch_planner.py's: validate and size buffers (returns the
   // most iterations of any member), start from the warm start, then per iteration sample
   // actions, roll out returns and refit the distribution; finally write the means.
-  int Prepare(const std::vector<CemMember>& members);
-  void StartFromWarmStart(const std::vector<CemMember>& members);
-  void SampleActions(const std::vector<CemMember>& members, int iteration);
-  void RolloutReturns(const std::vector<CemMember>& members, int iteration);
-  void RefitDistribution(const std::vector<CemMember>& members, int iteration);
-  void WriteMeans(const std::vector<CemMember>& members);
-  void RolloutTile(const CemMember& m, MemberState& st, int iteration, int e, int row_begin,
+  int Prepare(const std::vector<PlanRequest>& requests);
+  void StartFromWarmStart(const std::vector<PlanRequest>& requests);
+  void SampleActions(const std::vector<PlanRequest>& requests, int iteration);
+  void RolloutReturns(const std::vector<PlanRequest>& requests, int iteration);
+  void RefitDistribution(const std::vector<PlanRequest>& requests, int iteration);
+  void WriteMeans(const std::vector<PlanRequest>& requests);
+  void RolloutTile(const PlanRequest& r, MemberState& st, int iteration, int e, int row_begin,
                    int row_end, Scratch& s);
 
   std::unique_ptr<ThreadPool> pool_;

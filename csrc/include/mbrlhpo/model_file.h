@@ -120,7 +120,7 @@ class MBRLHPO_API FilePlanner {
   int obs_dim() const { return file_->task().obs_dim; }
   int act_dim() const { return file_->task().act_dim; }
   int horizon() const { return file_->cem().horizon; }
-  uint64_t seed() const { return seed_; }
+  uint64_t seed() const { return problem_.seed; }
   uint32_t step() const { return step_; }
   void set_step(uint32_t step) { step_ = step; }
   // (H x A) float32.
@@ -133,8 +133,7 @@ class MBRLHPO_API FilePlanner {
 
  private:
   std::shared_ptr<const ModelFile> file_;
-  EnsembleView net_;
-  uint64_t seed_;
+  PlanProblem problem_;  // the file's task, model, CEM settings and bounds, and the seed
   uint32_t step_ = 0;
   std::vector<float> mid_, warm_start_, out_mean_;
   CemPlanner engine_;

@@ -4,10 +4,11 @@
 // the launch order; where the kernels run is the Launcher's business (launcher.h), so the same
 // driver is tested on the host emulator in CI and runs on the GPU in the module.
 //
-// Members are CemMember values as for the CPU planner: the model pointers (net.*) point into
-// kernel-visible memory (the model's CUDA tensors on the device launcher, read in place); obs,
-// init_mean, bounds, out_mean and the optional traces are host pointers. Nothing is allocated
-// per call once a population shape has been seen.
+// Each member's part of a call is a PlanRequest as for the CPU planner (problem, inputs,
+// outputs) plus its GEMM precision: the model pointers (problem.net.*) point into kernel-visible
+// memory (the model's CUDA tensors on the device launcher, read in place); the bounds, the
+// inputs (obs, warm start) and the outputs (final mean, optional trace) are host pointers.
+// Nothing is allocated per call once a population shape has been seen.
 #pragma once
 
 #include <cstdint>
@@ -21,9 +22,10 @@
 
 namespace mbrlhpo::cuda {
 
-struct CudaMember {
-  CemMember cem;
-  Gemm gemm = Gemm::kTf32;
+// One member's part of a CudaPlanner::Plan() call.
+struct CudaPlanRequest {
+  PlanRequest request;      // problem, inputs, outputs: as for the CPU planner
+  Gemm gemm = Gemm::kTf32;  // part of the problem: the rollout GEMMs' precision
 };
 
 class CudaPlanner {
@@ -33,10 +35,11 @@ class CudaPlanner {
   CudaPlanner(const CudaPlanner&) = delete;
   CudaPlanner& operator=(const CudaPlanner&) = delete;
 
-  // Plans all members in one pass of launches on `stream` (a cudaStream_t; nullptr: the
+  // Plans every request in one pass of launches on `stream` (a cudaStream_t; nullptr: the
   // launcher's own). Validates first (throws mbrlhpo::Error naming the member and what was
-  // expected). Returns when the results are in the host outputs. Thread-safe (serialised).
-  void Plan(std::vector<CudaMember>& members, void* stream = nullptr);
+  // expected). Returns when the results are in the host outputs; reads nothing else but the
+  // problems and inputs. Thread-safe (serialised).
+  void Plan(const std::vector<CudaPlanRequest>& requests, void* stream = nullptr);
 
   const Launcher& launcher() const { return *launcher_; }
   // How many times the launch sequence was set up anew (a new population shape): tests check
