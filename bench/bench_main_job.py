@@ -201,7 +201,7 @@ def main() -> None:
     reference = runs[0]["rows"]
     for run in runs:
         run["same_results"] = run.pop("rows") == reference
-    best = {arm: min(r["seconds"] for r in runs if r["arm"] == arm) for arm in ("before", "after")}
+    best = {arm: min(r["seconds"] for r in runs if r["arm"] == arm) for arm in set(arms)}
     result = {
         "benchmark": "main_job",
         "command": f"mbrlhpo tune --env cartpole --method pbt --population {args.population} "
