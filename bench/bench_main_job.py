@@ -4,9 +4,12 @@ The main job is ``mbrlhpo tune --env cartpole --method pbt --population 8 --tria
 profile, CPU, SQLite). Arms:
 
 - ``after``: this checkout's ``src/``;
-- ``before``: the sources of ``--before COMMIT`` (``git archive`` into a temporary folder),
-  with this checkout's native module copied in (the arm is refused if the bindings' sources
-  differ between the two commits other than by formatting: check with ``git diff -w``).
+- ``before``: the sources of ``--before COMMIT`` (``git archive`` of the whole tree) with the
+  native module built from that commit's own ``csrc/`` (``--before-native build``, the default:
+  CMake, the ``_core`` target only, a few minutes once; the build is kept under
+  ``build/bench_main_job/<commit>/`` and reused), so that native changes are measured too; or,
+  with ``--before-native this``, this checkout's module copied in (Python changes only; the
+  native sources that differ are listed).
 
 Arms alternate (before, after, before, after, ...) for ``--repeats`` rounds, each in its own
 process, so that both see the same machine load; the load is recorded around each. Every run's
@@ -14,7 +17,7 @@ trial table (member, trial, return, status) is compared with the first run's: th
 so the results must be equal (the column ``same_results``).
 
 Usage: python bench/bench_main_job.py --before 6e58c53 [--repeats 1] [--trials 15]
-       [--population 8] [--json bench/results/main_job.json]
+       [--population 8] [--before-native build|this] [--json bench/results/main_job.json]
 """
 
 from __future__ import annotations
@@ -68,6 +71,40 @@ def extract(commit: str, dest: Path) -> Path:
     return dest / "src"
 
 
+def build_before(commit: str, jobs: int) -> Path:
+    """The ``src/`` tree of ``commit`` with the native module built from its own sources, in
+    ``build/bench_main_job/<full sha>/`` (reused when already built)."""
+    sha = git("rev-parse", commit)
+    tree = ROOT / "build" / "bench_main_job" / sha
+    modules = sorted((tree / "src" / "mbrlhpo").glob("_core*.so"))
+    if modules and (tree / "BUILT").is_file():
+        return tree / "src"
+    if tree.exists():
+        shutil.rmtree(tree)
+    tree.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", sha], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    import pybind11
+
+    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
+    print(f"building the native module of {commit} in {tree} ...", flush=True)
+    subprocess.run(
+        ["cmake", "-S", str(tree), "-B", str(tree / "build"), *generator,
+         f"-DPython_EXECUTABLE={sys.executable}", "-DMBRLHPO_PYTHON=ON",
+         "-DMBRLHPO_DEV_INPLACE=ON", "-DMBRLHPO_BUILD_TESTS=OFF",
+         f"-Dpybind11_DIR={pybind11.get_cmake_dir()}"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        ["cmake", "--build", str(tree / "build"), "--target", "_core", "-j", str(jobs)],
+        check=True,
+    )
+    (tree / "BUILT").write_text(sha + "\n")
+    return tree / "src"
+
+
 def trial_rows(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as con:
         return con.execute(
@@ -117,6 +154,14 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=15)
     ap.add_argument("--arms", default="before,after", help="which arms to run, in this order")
     ap.add_argument(
+        "--before-native",
+        choices=("build", "this"),
+        default="build",
+        help="the before arm's native module: built from --before's sources (default) or "
+        "this checkout's",
+    )
+    ap.add_argument("--jobs", type=int, default=2, help="compile jobs of the before build")
+    ap.add_argument(
         "--workdir", type=Path, help="keep the study databases here (default: a temp dir)"
     )
     ap.add_argument("--json", type=Path)
@@ -125,7 +170,7 @@ def main() -> None:
     if not set(arms) <= {"before", "after"} or not arms:
         raise SystemExit(f"expected --arms among before,after; got {args.arms!r}")
     changed = native_changes(args.before)
-    if changed:
+    if changed and args.before_native == "this":
         print(
             f"note: the before arm reuses this checkout's native module; these native sources "
             f"differ between {args.before} and HEAD beyond whitespace (read the diff to be sure "
@@ -136,7 +181,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_main_job_") as tmp:
         work = args.workdir or Path(tmp)
         (work / "before").mkdir(parents=True, exist_ok=True)
-        srcs = {"before": extract(args.before, work / "before"), "after": ROOT / "src"}
+        before_src = (
+            build_before(args.before, args.jobs)
+            if args.before_native == "build"
+            else extract(args.before, work / "before")
+        )
+        srcs = {"before": before_src, "after": ROOT / "src"}
         for r in range(args.repeats):
             for arm in arms:
                 run = run_job(srcs[arm], work, f"{arm}{r}", args)
@@ -151,7 +201,7 @@ def main() -> None:
     reference = runs[0]["rows"]
     for run in runs:
         run["same_results"] = run.pop("rows") == reference
-    best = {arm: min(r["seconds"] for r in runs if r["arm"] == arm) for arm in ("before", "after")}
+    best = {arm: min(r["seconds"] for r in runs if r["arm"] == arm) for arm in set(arms)}
     result = {
         "benchmark": "main_job",
         "command": f"mbrlhpo tune --env cartpole --method pbt --population {args.population} "
@@ -159,6 +209,11 @@ def main() -> None:
         "before": git("rev-parse", "--short", args.before),
         "after": git("rev-parse", "--short", "HEAD"),
         "native_sources_changed": changed,
+        "before_native": (
+            f"built from {args.before}'s sources"
+            if args.before_native == "build"
+            else "this checkout's module"
+        ),
         "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
         "time": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": {

@@ -56,48 +56,78 @@ void Grow(std::vector<T>& v, size_t n) {
 
 // The fused sampling pass for one step of a tile (all arrays transposed: dim-major, rows
 // contiguous): mean/logvar + bias -> bounded logvar -> noise -> next state.
-MBRLHPO_SIMD_CLONES
-void SampleNext(const float* out_t, const float* bias, const float* max_lv, const float* min_lv,
-                const char* absolute, const uint32_t* keys, const float* state_t, float* next_t,
-                int rows, int obs_dim, int step) {
-  using namespace fast::v16;  // NOLINT(build/namespaces)
+template <int N>
+MBRLHPO_VINLINE void SampleNextBody(const float* out_t, const float* bias, const float* max_lv,
+                                    const float* min_lv, const char* absolute, const uint32_t* keys,
+                                    const float* state_t, float* next_t, int rows, int obs_dim,
+                                    int step) {
+  using S = fast::Simd<N>;
+  using F = typename S::F;
+  using U = typename S::U;
+  constexpr int kLanes = N;
   for (int o = 0; o < obs_dim; ++o) {
     const float* mu_row = out_t + static_cast<int64_t>(o) * rows;
     const float* raw_row = out_t + static_cast<int64_t>(obs_dim + o) * rows;
     const float* s_row = state_t + static_cast<int64_t>(o) * rows;
     float* n_row = next_t + static_cast<int64_t>(o) * rows;
-    const F b_mu = Set(bias[o]), b_lv = Set(bias[obs_dim + o]);
-    const F mx = Set(max_lv[o]), mn = Set(min_lv[o]);
+    const F b_mu = S::Set(bias[o]), b_lv = S::Set(bias[obs_dim + o]);
+    const F mx = S::Set(max_lv[o]), mn = S::Set(min_lv[o]);
     const uint32_t k = static_cast<uint32_t>(step * obs_dim + o);
     const uint32_t j2 = (k >> 1) << 1;
     const bool odd = (k & 1u) != 0;
     const bool abs_target = absolute[o] != 0;
-    const U mul1 = SetU(j2 * 0x9E3779B9u), mul2 = SetU((j2 + 1) * 0x9E3779B9u);
+    const U mul1 = S::SetU(j2 * 0x9E3779B9u), mul2 = S::SetU((j2 + 1) * 0x9E3779B9u);
     for (int t = 0; t < rows; t += kLanes) {
       const int n = rows - t < kLanes ? rows - t : kLanes;
       const bool whole = n == kLanes;
-      const F mu_raw = whole ? Load(mu_row + t) : LoadPartial(mu_row + t, n);
-      const F lv_raw = whole ? Load(raw_row + t) : LoadPartial(raw_row + t, n);
-      const U key = whole ? LoadU(keys + t) : LoadPartialU(keys + t, n);
+      const F mu_raw = whole ? S::Load(mu_row + t) : S::LoadPartial(mu_row + t, n);
+      const F lv_raw = whole ? S::Load(raw_row + t) : S::LoadPartial(raw_row + t, n);
+      const U key = whole ? S::LoadU(keys + t) : S::LoadPartialU(keys + t, n);
       const F mu = mu_raw + b_mu;
-      F lv = mx - Softplus(mx - (lv_raw + b_lv));
-      lv = mn + Softplus(lv - mn);
-      const F sd = Exp(0.5f * lv);
-      const F u1 = Uniform(Fmix32(key ^ mul1));
-      const F u2 = Uniform(Fmix32(key ^ mul2));
-      F rad = -2.0f * Log(u1);
+      F lv = mx - S::Softplus(mx - (lv_raw + b_lv));
+      lv = mn + S::Softplus(lv - mn);
+      const F sd = S::Exp(0.5f * lv);
+      const F u1 = S::Uniform(S::Fmix32(key ^ mul1));
+      const F u2 = S::Uniform(S::Fmix32(key ^ mul2));
+      F rad = -2.0f * S::Log(u1);
       for (int l = 0; l < kLanes; ++l) rad[l] = std::sqrt(rad[l]);
       F c, sn;
-      SinCos2Pi(u2, &c, &sn);
+      S::SinCos2Pi(u2, &c, &sn);
       const F z = rad * (odd ? sn : c);
       F next = mu + sd * z;
-      if (!abs_target) next += whole ? Load(s_row + t) : LoadPartial(s_row + t, n);
+      if (!abs_target) next += whole ? S::Load(s_row + t) : S::LoadPartial(s_row + t, n);
       if (whole) {
-        Store(n_row + t, next);
+        S::Store(n_row + t, next);
       } else {
-        StorePartial(n_row + t, next, n);
+        S::StorePartial(n_row + t, next, n);
       }
     }
+  }
+}
+
+MBRLHPO_SIMD_CLONES
+void SampleNext16(const float* out_t, const float* bias, const float* max_lv, const float* min_lv,
+                  const char* absolute, const uint32_t* keys, const float* state_t, float* next_t,
+                  int rows, int obs_dim, int step) {
+  SampleNextBody<16>(out_t, bias, max_lv, min_lv, absolute, keys, state_t, next_t, rows, obs_dim,
+                     step);
+}
+
+MBRLHPO_AVX2_TARGET
+void SampleNext8(const float* out_t, const float* bias, const float* max_lv, const float* min_lv,
+                 const char* absolute, const uint32_t* keys, const float* state_t, float* next_t,
+                 int rows, int obs_dim, int step) {
+  SampleNextBody<8>(out_t, bias, max_lv, min_lv, absolute, keys, state_t, next_t, rows, obs_dim,
+                    step);
+}
+
+void SampleNext(const float* out_t, const float* bias, const float* max_lv, const float* min_lv,
+                const char* absolute, const uint32_t* keys, const float* state_t, float* next_t,
+                int rows, int obs_dim, int step) {
+  if (fast::UseAvx2Path()) {
+    SampleNext8(out_t, bias, max_lv, min_lv, absolute, keys, state_t, next_t, rows, obs_dim, step);
+  } else {
+    SampleNext16(out_t, bias, max_lv, min_lv, absolute, keys, state_t, next_t, rows, obs_dim, step);
   }
 }
 

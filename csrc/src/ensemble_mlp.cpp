@@ -36,22 +36,33 @@ namespace mlp {
 
 namespace {
 
-MBRLHPO_SIMD_CLONES
-void BiasSwishFlat(float* c, const float* bias_period, int period, int64_t n) {
-  using namespace fast::v16;  // NOLINT(build/namespaces)
+template <int N>
+MBRLHPO_VINLINE void BiasSwishFlatBody(float* c, const float* bias_period, int period, int64_t n) {
+  using S = fast::Simd<N>;
+  using F = typename S::F;
   int off = 0;
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    const F v = Load(c + i) + Load(bias_period + off);
-    Store(c + i, v / (1.0f + Exp(-v)));
-    off += kLanes;
+  for (; i + N <= n; i += N) {
+    const F v = S::Load(c + i) + S::Load(bias_period + off);
+    S::Store(c + i, v / (1.0f + S::Exp(-v)));
+    off += N;
     if (off == period) off = 0;
   }
   if (i < n) {
     const int tail = static_cast<int>(n - i);
-    const F v = LoadPartial(c + i, tail) + LoadPartial(bias_period + off, tail);
-    StorePartial(c + i, v / (1.0f + Exp(-v)), tail);
+    const F v = S::LoadPartial(c + i, tail) + S::LoadPartial(bias_period + off, tail);
+    S::StorePartial(c + i, v / (1.0f + S::Exp(-v)), tail);
   }
+}
+
+MBRLHPO_SIMD_CLONES
+void BiasSwishFlat16(float* c, const float* bias_period, int period, int64_t n) {
+  BiasSwishFlatBody<16>(c, bias_period, period, n);
+}
+
+MBRLHPO_AVX2_TARGET
+void BiasSwishFlat8(float* c, const float* bias_period, int period, int64_t n) {
+  BiasSwishFlatBody<8>(c, bias_period, period, n);
 }
 
 }  // namespace
@@ -59,13 +70,18 @@ void BiasSwishFlat(float* c, const float* bias_period, int period, int64_t n) {
 // The block is walked as one flat array (no partial vector at each row's end: those cost a
 // store-forwarding stall per row) against the bias repeated over lcm(cols, 16) elements.
 void BiasSwish(float* c, const float* bias, int rows, int cols) {
-  constexpr int kLanes = fast::v16::kLanes;
+  constexpr int kLanes = 16;  // the period serves both paths (8 divides 16)
   int period = cols;
   while (period % kLanes != 0) period += cols;
   thread_local std::vector<float> pattern;
   if (pattern.size() < static_cast<size_t>(period)) pattern.resize(period);
   for (int i = 0; i < period; ++i) pattern[i] = bias[i % cols];
-  BiasSwishFlat(c, pattern.data(), period, static_cast<int64_t>(rows) * cols);
+  const int64_t n = static_cast<int64_t>(rows) * cols;
+  if (fast::UseAvx2Path()) {
+    BiasSwishFlat8(c, pattern.data(), period, n);
+  } else {
+    BiasSwishFlat16(c, pattern.data(), period, n);
+  }
 }
 
 float* ForwardHidden(const EnsembleView& net, int e, int rows, const float* in, float* a,

@@ -150,6 +150,49 @@ def test_population_after_exploit_copy_and_checkpoint_round_trip():
     _assert_same_state(restored, a)  # same state, same seed stream: same result
 
 
+def test_cpu_training_runs_on_the_given_torch_threads_and_restores_them(monkeypatch):
+    # The default trains CPU groups on one torch thread (bit-identical to training alone with
+    # any process setting) and puts torch's own setting back, also after a failure.
+    import mbrlhpo.models.population as population
+
+    obs, act, nxt = _data(64, 1)
+    seen = []
+    train_group = population._train_group
+    monkeypatch.setattr(
+        population,
+        "_train_group",
+        lambda *a: seen.append(torch.get_num_threads()) or train_group(*a),
+    )
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        m = _model(3)
+        train_population(
+            [TrainingJob(m, obs, act, nxt, 1, 1e-3, 0.0, 32, np.random.default_rng(0))]
+        )
+        assert seen == [1] and torch.get_num_threads() == 2
+        train_population(
+            [TrainingJob(m, obs, act, nxt, 1, 1e-3, 0.0, 32, np.random.default_rng(0))],
+            cpu_threads=None,
+        )
+        assert seen == [1, 2]
+        bad = nxt.copy()
+        bad[0, 0] = np.inf
+        with pytest.raises(ValueError, match="NaN or inf"):
+            train_population(
+                [TrainingJob(m, obs, act, bad, 1, 1e-3, 0.0, 32, np.random.default_rng())]
+            )
+        assert torch.get_num_threads() == 2
+        for wrong in (0, 1.5, True):
+            with pytest.raises(ValueError, match="expected cpu_threads"):
+                train_population(
+                    [TrainingJob(m, obs, act, nxt, 1, 1e-3, 0.0, 32, np.random.default_rng())],
+                    cpu_threads=wrong,
+                )
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_population_bad_input_names_the_problem():
     obs, act, nxt = _data(40, 0)
     m = _model(0)

@@ -7,11 +7,11 @@ population instead of M Python loops. It is the only training loop: ``DynamicsMo
 ``train_population`` with one job.
 
 Equality with training each member alone (``tests/models/test_population.py``): on the CPU with
-one torch thread the result is bit-identical (weights, Adam state, random streams, per-epoch
-losses); with more threads torch may split a batched reduction differently from the one-member
-one, and 2 of 8 members of the README main job differed in the last bits at their first trained
-trial (bench/README.md), so with several threads the claim is equality to float tolerance. It is
-bit-identical with one thread because
+one torch thread (the default, ``cpu_threads=1``) the result is bit-identical (weights, Adam
+state, random streams, per-epoch losses); with more threads torch may split a batched reduction
+differently from the one-member one (2 of 8 members of the README main job once differed in the
+last bits at their first trained trial), so with several threads the claim is equality to float
+tolerance. It is bit-identical with one thread because
 
 - members are independent slices of every batched op (``baddbmm``, elementwise ops, per-slice
   reductions) and the summed loss gives each member's loss a gradient of exactly 1;
@@ -41,7 +41,8 @@ sessions that wrote it); the graph path is tested on a GPU where one is present.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,12 @@ import numpy as np
 import torch
 
 from mbrlhpo.models.ensemble import LOGVAR_BOUND_PENALTY, bound_logvar, swish
+
+# torch threads of CPU training. The README main job's 8 members (cartpole, quick profile:
+# (40 x 32 x 64) batched GEMMs) trained 1,000 transitions each in 1.4 s CPU on one thread and
+# 41 s CPU (127 s wall) on two, on a 2-core machine with other processes running: a second
+# thread's OpenMP barriers wait for a core; results were bit-identical (docs/scale.md).
+CPU_TRAINING_THREADS = 1
 
 
 @dataclass
@@ -67,14 +74,25 @@ class TrainingJob:
 
 
 def train_population(
-    jobs: Sequence[TrainingJob], *, progress: bool = False, graphs: bool | None = None
+    jobs: Sequence[TrainingJob],
+    *,
+    progress: bool = False,
+    graphs: bool | None = None,
+    cpu_threads: int | None = CPU_TRAINING_THREADS,
 ) -> list[list[float]]:
     """Trains every job's model; returns each job's per-epoch mean training losses.
 
     Equal (bit for bit on the CPU with one torch thread) to ``job.model.train(...)`` for each
     job alone, in order.
     ``graphs``: capture the step as a CUDA graph (default: on for CUDA models).
+    ``cpu_threads``: torch's intra-op threads while a CPU group trains (restored after);
+    ``None`` keeps torch's setting. The default, 1, is measured (docs/scale.md): a PETS
+    ensemble's ops are small, and a second OpenMP thread only adds barriers.
     """
+    if cpu_threads is not None and (
+        isinstance(cpu_threads, bool) or not isinstance(cpu_threads, int) or cpu_threads < 1
+    ):
+        raise ValueError(f"expected cpu_threads to be None or an int >= 1, got {cpu_threads!r}")
     if len({id(j.model) for j in jobs}) != len(jobs):
         raise ValueError("expected each model at most once in a population training call")
     prepared = [_prepare(j) for j in jobs]  # validates, refits normalisers, draws bootstraps
@@ -86,13 +104,28 @@ def train_population(
         group = [prepared[i] for i in members]
         device = group[0].x.device
         use_graphs = device.type == "cuda" if graphs is None else graphs
-        for i, member_losses in zip(
-            members, _train_group(group, progress, use_graphs), strict=True
-        ):
+        threads = cpu_threads if device.type == "cpu" else None
+        with _torch_threads(threads):
+            group_losses = _train_group(group, progress, use_graphs)
+        for i, member_losses in zip(members, group_losses, strict=True):
             losses[i] = member_losses
     for j in jobs:
         j.model.num_train_calls += 1
     return losses
+
+
+@contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """torch's intra-op thread count set to ``threads`` for the block (``None``: unchanged)."""
+    before = torch.get_num_threads()
+    if threads is None or threads == before:
+        yield
+        return
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 # ---------------------------------------------------------------------- preparation

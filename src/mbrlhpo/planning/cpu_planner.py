@@ -22,7 +22,9 @@ class CpuEngine(Engine):
     ``num_threads``: 0 (default) uses the CPUs this process may run on (its affinity), at most
     ``OMP_NUM_THREADS``; a scheduler's assignment (e.g. Ray's ``num_cpus``) is passed here.
     ``tile_rows``: most rows per work item (``None``: the measured default, docs/planner.md).
-    Plans depend on neither.
+    Plans do not depend on the thread count; ``tile_rows`` can change them in the last bits
+    (OpenBLAS's result for a row may depend on the rows per call: docs/planner.md, "AVX2-only
+    CPUs").
     """
 
     backend = "cpu"
