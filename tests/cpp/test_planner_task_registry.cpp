@@ -8,7 +8,7 @@
 #include "check.h"
 #include "mbrlhpo/errors.h"
 #include "mbrlhpo/planner_task.h"
-#include "mbrlhpo/planner_test_tasks.h"
+#include "planner_test_tasks.h"  // csrc/src (internal include path)
 
 namespace {
 
