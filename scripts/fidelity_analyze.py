@@ -506,6 +506,9 @@ def archive(runs: Path, dest: Path) -> list[str]:
     import shutil
     import sqlite3
 
+    from mbrlhpo.store.sqlite_store import redact_event_details
+
+    root = Path(__file__).resolve().parents[1]
     copied = []
     for done in sorted(runs.glob("*.done")):
         name = done.stem
@@ -519,6 +522,13 @@ def archive(runs: Path, dest: Path) -> list[str]:
             a.backup(b)
         b.close()
         a.close()
+        # No path of this machine in the copy (an error event names the files it failed on).
+        for local, alias in (
+            (runs.resolve(), "<runs>"),
+            (runs.resolve().parent, "<runs>/.."),
+            (root, "<checkout>"),
+        ):
+            redact_event_details(target, str(local), alias)
         (dest / f"{name}.done").touch()
         for rel in ("baseline.json", "evaluation/evaluation.json"):
             f = runs / f"{name}.study" / rel

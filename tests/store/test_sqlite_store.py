@@ -58,3 +58,17 @@ def test_schema_version_checked(tmp_path):
 def test_wal(tmp_path):
     with StudyStore(tmp_path / "s.db") as st:
         assert st._con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_redacted_event_details_still_verify(tmp_path):
+    from mbrlhpo.store.sqlite_store import redact_event_details
+
+    p = tmp_path / "s.db"
+    with StudyStore(p) as st:
+        st.record_event("study_error", detail={"error": "cannot load /home/me/repo/_core.so"})
+        st.record_event("study_done")
+    assert redact_event_details(p, "/home/me/repo", "<checkout>") == 1
+    with StudyStore(p, readonly=True) as st:
+        st.verify()  # the changed row is resealed
+        details = [e["detail"] for e in st.events(["study_error"])]
+    assert "/home/me" not in str(details) and "<checkout>/_core.so" in str(details)

@@ -135,6 +135,30 @@ def _row_key(table: str, row: Mapping[str, Any]) -> str:
     return json.dumps([row[k] for k in _KEYS[table]])
 
 
+def redact_event_details(path: str | os.PathLike, old: str, new: str) -> int:
+    """Replace ``old`` by ``new`` in the event details of the closed study file ``path`` and
+    reseal the changed rows; returns how many changed. For publishing a study without the
+    machine's paths (an error's text names the files it failed on)."""
+    con = sqlite3.connect(path)
+    con.row_factory = sqlite3.Row
+    try:
+        with con:
+            rows = con.execute("SELECT * FROM events WHERE instr(detail, ?) > 0", (old,)).fetchall()
+            for r in rows:
+                con.execute(
+                    "UPDATE events SET detail = ? WHERE id = ?",
+                    (r["detail"].replace(old, new), r["id"]),
+                )
+                changed = con.execute("SELECT * FROM events WHERE id = ?", (r["id"],)).fetchone()
+                con.execute(
+                    "INSERT OR REPLACE INTO sums VALUES (?, ?, ?)",
+                    ("events", _row_key("events", changed), _row_sha(changed)),
+                )
+    finally:
+        con.close()
+    return len(rows)
+
+
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, allow_nan=True)
 
