@@ -127,19 +127,12 @@ EOF
 
 # C2 (and C4): PBT with and without copying the history, 5 study seeds per arm (paired: the
 # same seed gives both arms the same initial population).
-stream_copy() {
+# stream_pbt ARM COPY: the 5 seeds of one arm (c2_pbt_<ARM>_sS, `--copy COPY`).
+stream_pbt() {
   local s rc=0
   for s in $SEEDS; do
-    tune "c2_pbt_copy_s$s" --method pbt --population "$PBT_POP" --interval "$PBT_INTERVAL" \
-      --seed "$s" --copy all --no-baseline || rc=1
-  done
-  return "$rc"
-}
-stream_nocopy() {
-  local s rc=0
-  for s in $SEEDS; do
-    tune "c2_pbt_nocopy_s$s" --method pbt --population "$PBT_POP" --interval "$PBT_INTERVAL" \
-      --seed "$s" --copy hparams --no-baseline || rc=1
+    tune "c2_pbt_$1_s$s" --method pbt --population "$PBT_POP" --interval "$PBT_INTERVAL" \
+      --seed "$s" --copy "$2" --no-baseline || rc=1
   done
   return "$rc"
 }
@@ -155,9 +148,9 @@ stream_rs() {
 }
 
 if [[ "$analyze_only" == 0 ]]; then
-  stream_copy &
+  stream_pbt copy all &
   p1=$!
-  stream_nocopy &
+  stream_pbt nocopy hparams &
   p2=$!
   stream_rs &
   p3=$!
