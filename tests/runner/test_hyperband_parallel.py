@@ -205,7 +205,9 @@ def test_hpbandster_listens_on_the_loopback_only_and_leaves_nothing_running():
             daemons.extend(
                 o.sock.getsockname()
                 for o in gc.get_objects()
-                if isinstance(o, Pyro4.core.Daemon) and o.transportServer is not None  # open
+                # type(), not isinstance(): gc also yields dead weak proxies, and isinstance
+                # on one raises ReferenceError.
+                if issubclass(type(o), Pyro4.core.Daemon) and o.transportServer is not None
             )
         return -job.config["lr"]
 
