@@ -48,7 +48,7 @@ def test_the_batched_training_step_builds_every_tensor_on_the_model_device():
     y_all = torch.empty((k, n, 3), device="meta")
     idx = torch.zeros((k, e, batch), dtype=torch.long, device="meta")
     scalars = [torch.empty(k, device="meta") for _ in range(3)]
-    loss = pop._step(stack, k, x_all, y_all, idx, *scalars, rows=batch)
+    loss = pop._step(stack, slice(0, k), x_all, y_all, idx, *scalars, rows=batch)
     assert loss.device.type == "meta" and tuple(loss.shape) == (k,)
     assert all(p.device.type == "meta" for p in stack.params + stack.exp_avg + stack.exp_avg_sq)
 

@@ -6,15 +6,21 @@ network of ``M x E`` members: every Adam step is one batched forward/backward fo
 population instead of M Python loops. It is the only training loop: ``DynamicsModel.train`` is
 ``train_population`` with one job.
 
-Equality with training each member alone (``tests/models/test_population.py``): on the CPU with
-one torch thread (the default, ``cpu_threads=1``) the result is bit-identical (weights, Adam
-state, random streams, per-epoch losses); with more threads torch may split a batched reduction
-differently from the one-member one (2 of 8 members of the README main job once differed in the
-last bits at their first trained trial), so with several threads the claim is equality to float
-tolerance. It is bit-identical with one thread because
+Equality with training each member alone and with the reference loop this project used before
+batching (a Python loop per batch with ``torch.optim.Adam``; ``tests/models/test_population.py``
+keeps it as the oracle): on the CPU with one torch thread (the default, ``cpu_threads=1``) the
+result is bit-identical (weights, Adam state, random streams, per-epoch losses); with more threads
+torch may split a batched reduction differently from the one-member one, so with several threads
+the claim is equality to float tolerance. It is bit-identical with one thread because
 
 - members are independent slices of every batched op (``baddbmm``, elementwise ops, per-slice
   reductions) and the summed loss gives each member's loss a gradient of exactly 1;
+- the loss sums every gradient in the reference's order (``_batched_loss``: no view of the
+  log-variance bounds, whose gradient terms a view would add in another order);
+- a short last batch (fewer rows than the batch size) is stepped member by member without
+  padding: torch's CPU ``bmm`` picks its kernel by the whole shape, so a batched GEMM over short
+  slices, or a padded one, is not bit-identical to the one-member GEMM (measured: 2026-11-28,
+  the README main job's results differed from the reference loop's in 10 of 32 trials before);
 - Adam is written out with the same float operations as ``torch.optim.Adam``'s single-tensor
   CPU path (``lerp_``, ``mul_().addcmul_()``, ``sqrt() / bc2_sqrt + eps``, ``addcdiv_``), with
   the per-member bias corrections computed in float64 on the host and rounded to float32 as
@@ -256,12 +262,21 @@ def _batched_loss(
         h = torch.baddbmm(bias.flatten(0, 1), h, w.flatten(0, 1))
         if i < num_weights - 1:
             h = swish(h)
+    # The reference loop's loss, operation for operation, so that a member's gradients are
+    # bit-identical to it (tests/models/test_population.py):
+    # - padding rows (the CUDA-graph path pads a short last batch) are cut before the loss, so
+    #   that the bounds' gradients are sums over the real rows only;
+    # - the bounds (k, 1, O) broadcast against (k, E*rows, O) without a view of them: through
+    #   a view (``unsqueeze``) their two gradient terms would be summed before the penalty's
+    #   term, in another order than the one-member loss sums them.
     h = h.view(k, e, b, h.shape[2])
-    mean, raw = h[..., :out_dim], h[..., out_dim:]
-    logvar = bound_logvar(raw, max_lv.unsqueeze(1), min_lv.unsqueeze(1))
-    sq = (mean - y) ** 2 * torch.exp(-logvar) + logvar
     if rows < b:
-        sq = sq[:, :, :rows]
+        h, y = h[:, :, :rows], y[:, :, :rows]
+    h = h.reshape(k, e * rows, h.shape[3])
+    mean, raw = h[..., :out_dim], h[..., out_dim:]
+    logvar = bound_logvar(raw, max_lv, min_lv)
+    target = y.reshape(k, e * rows, out_dim)
+    sq = ((mean - target) ** 2 * torch.exp(-logvar) + logvar).view(k, e, rows, out_dim)
     loss = sq.mean(dim=(2, 3)).sum(dim=1)
     loss = loss + LOGVAR_BOUND_PENALTY * (max_lv.sum(dim=(1, 2)) - min_lv.sum(dim=(1, 2)))
     l2 = 0.5 * sum((w * w).sum(dim=(1, 2, 3)) for w in weights)
@@ -270,25 +285,25 @@ def _batched_loss(
 
 def _adam_update(
     stack: _Stack,
-    k: int,
+    members: slice,
     grads: Sequence[torch.Tensor],
     neg_step_size: torch.Tensor,
     bc2_sqrt: torch.Tensor,
 ) -> None:
-    """``torch.optim.Adam``'s single-tensor step for the first k members, per-member scalars."""
+    """``torch.optim.Adam``'s single-tensor step for ``members``, per-member scalars."""
     for p, g, m, v in zip(stack.params, grads, stack.exp_avg, stack.exp_avg_sq, strict=True):
-        shape = (k,) + (1,) * (p.ndim - 1)
-        m = m[:k]
-        v = v[:k]
+        shape = (g.shape[0],) + (1,) * (p.ndim - 1)
+        m = m[members]
+        v = v[members]
         m.lerp_(g, 1 - stack.beta1)
         v.mul_(stack.beta2).addcmul_(g, g, value=1 - stack.beta2)
         denom = (v.sqrt() / bc2_sqrt.view(shape)).add_(stack.eps)
-        p[:k].addcdiv_(m * neg_step_size.view(shape), denom)
+        p[members].addcdiv_(m * neg_step_size.view(shape), denom)
 
 
 def _step(
     stack: _Stack,
-    k: int,
+    members: slice,
     x_all: torch.Tensor,
     y_all: torch.Tensor,
     idx: torch.Tensor,
@@ -297,16 +312,18 @@ def _step(
     bc2_sqrt: torch.Tensor,
     rows: int,
 ) -> torch.Tensor:
-    """One Adam step of the first k members on batch ``idx`` ``(k, E, B)`` of which the first
-    ``rows`` count; returns the losses."""
-    members = torch.arange(k, device=idx.device).view(k, 1, 1)
-    x = x_all[:k][members, idx]
-    y = y_all[:k][members, idx]
-    params = [p[:k].detach().requires_grad_(True) for p in stack.params]
-    loss = _batched_loss(params, x, y, weight_decay[:k], stack.num_weights, stack.out_dim, rows)
+    """One Adam step of ``members`` (a slice of the stack, n members) on batch ``idx``
+    ``(n, E, B)`` of which the first ``rows`` count; returns their losses ``(n,)``."""
+    rank = torch.arange(idx.shape[0], device=idx.device).view(-1, 1, 1)
+    x = x_all[members][rank, idx]
+    y = y_all[members][rank, idx]
+    params = [p[members].detach().requires_grad_(True) for p in stack.params]
+    loss = _batched_loss(
+        params, x, y, weight_decay[members], stack.num_weights, stack.out_dim, rows
+    )
     grads = torch.autograd.grad(loss.sum(), params)
     with torch.no_grad():
-        _adam_update(stack, k, grads, neg_step_size, bc2_sqrt)
+        _adam_update(stack, members, grads, neg_step_size, bc2_sqrt)
     return loss.detach()
 
 
@@ -319,7 +336,7 @@ class _GraphedStep:
         self.idx = torch.zeros((k, e, batch), dtype=torch.long, device=dev)
         self.neg_step_size = torch.zeros(k, device=dev)
         self.bc2_sqrt = torch.ones(k, device=dev)
-        args = (stack, k, x_all, y_all, self.idx, weight_decay)
+        args = (stack, slice(0, k), x_all, y_all, self.idx, weight_decay)
         # Warm up on a side stream (as torch.cuda.graphs asks) on copies of the state, so that
         # the warm-up steps leave the real parameters and Adam state untouched.
         saved = [t.clone() for t in stack.params + stack.exp_avg + stack.exp_avg_sq]
@@ -390,29 +407,43 @@ def _train_group(group: Sequence[_Prepared], progress: bool, graphs: bool) -> li
         for b in range(num_batches):
             idx = idx_all[:, :, b * batch : (b + 1) * batch]
             rows = int(idx.shape[2])
-            if rows < batch:
-                # Pad a short last batch to the full size (the padding rows carry no loss):
-                # every member's slice of every tensor then has the same shape and alignment
-                # as when it trains alone, which keeps the CPU's GEMMs bit-identical.
-                pad = torch.zeros((k, idx.shape[1], batch - rows), dtype=idx.dtype, device=device)
-                idx = torch.cat([idx, pad], dim=2)
             if graphs:
+                if rows < batch:
+                    # Pad a short last batch to the full size (the padding rows carry no
+                    # loss): one captured step shape for every batch of the epoch.
+                    pad = torch.zeros(
+                        (k, idx.shape[1], batch - rows), dtype=idx.dtype, device=device
+                    )
+                    idx = torch.cat([idx, pad], dim=2)
                 if (k, rows) not in graphed:
                     graphed[k, rows] = _GraphedStep(
                         stack, k, x_all, y_all, weight_decay, batch, rows
                     )
                 loss = graphed[k, rows](idx, neg_step_size_t[b], bc2_sqrt_t[b])
+            elif rows == batch:
+                args = (neg_step_size_t[b], bc2_sqrt_t[b], rows)
+                loss = _step(stack, slice(0, k), x_all, y_all, idx, weight_decay, *args)
             else:
-                loss = _step(
-                    stack,
-                    k,
-                    x_all,
-                    y_all,
-                    idx,
-                    weight_decay,
-                    neg_step_size_t[b],
-                    bc2_sqrt_t[b],
-                    rows,
+                # A short last batch: each member steps alone. A batched GEMM over k members'
+                # short slices is not bit-identical to each member's own (torch's CPU bmm
+                # picks its kernel by the whole shape), nor is padding the batch to full size
+                # identical to the unpadded one-member step; one step per member per epoch is
+                # the price of equality with training alone.
+                loss = torch.cat(
+                    [
+                        _step(
+                            stack,
+                            slice(j, j + 1),
+                            x_all,
+                            y_all,
+                            idx[j : j + 1],
+                            weight_decay,
+                            neg_step_size_t[b, j : j + 1],
+                            bc2_sqrt_t[b, j : j + 1],
+                            rows,
+                        )
+                        for j in range(k)
+                    ]
                 )
             total += loss.to(torch.float64)
         stack.steps[:k] += num_batches
