@@ -164,3 +164,22 @@ def test_a_worker_process_registers_the_task_from_its_definition():
 
 def test_public_names():
     assert mbrlhpo.Task is Task and mbrlhpo.TaskCompileError is TaskCompileError
+
+
+def _reward_reading(goal):
+    """The same code, module and name each time, reading another module-level GOAL."""
+    space = {"__name__": "goal_tasks"}
+    exec("def reward(action, next_obs):\n    return next_obs[0] - GOAL[0]\n", space)
+    space["GOAL"] = goal
+    return space["reward"]
+
+
+def test_a_definition_differing_only_in_a_global_it_reads_is_a_different_definition():
+    # A big array: its repr elides the middle, where the two goals differ.
+    goal = np.zeros(2000, dtype=np.float32)
+    other = goal.copy()
+    other[1000] = 1.0
+    Task("t_goal", 18, 6, -1, 1, _reward_reading(goal))
+    Task("t_goal", 18, 6, -1, 1, _reward_reading(goal.copy()))  # equal values: reused
+    with pytest.raises(ValueError, match="with a different definition"):
+        Task("t_goal", 18, 6, -1, 1, _reward_reading(other))

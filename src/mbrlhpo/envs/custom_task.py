@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -33,15 +34,41 @@ _COMPILED: dict[str, tuple[tuple, CompiledTask]] = {}
 
 
 def _fingerprint(fn: Callable | None) -> tuple:
-    """What identifies a function's definition across pickling: its code and constants."""
-    if fn is None:
-        return ()
-    fn = getattr(fn, "py_func", fn)
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return (repr(fn),)
-    cells = tuple(repr(c.cell_contents) for c in (fn.__closure__ or ()))
-    return (fn.__module__, fn.__qualname__, code.co_code, repr(code.co_consts), cells)
+    """What identifies a function's definition across pickling: its code and constants, the
+    values of its closure cells and of the module globals it reads (a constant array, a helper
+    function: numba compiles their values in), recursively."""
+    return _identity(fn, set())
+
+
+def _identity(value: Any, seen: set[int]) -> Any:
+    value = getattr(value, "py_func", value)  # a numba dispatcher: its Python function
+    if isinstance(value, np.ndarray):  # all of it: repr elides the middle of big arrays
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    code = getattr(value, "__code__", None)
+    if code is None or not callable(value):
+        return repr(value)
+    if id(value) in seen:  # recursion: named, not expanded again
+        return ("function", value.__module__, value.__qualname__)
+    seen.add(id(value))
+    cells = tuple(_identity(c.cell_contents, seen) for c in (value.__closure__ or ()))
+    space = getattr(value, "__globals__", {})
+    names = sorted({n for c in _code_objects(code) for n in c.co_names if n in space})
+    # Modules (math, np) are named by the code; their contents are not the definition's.
+    read = tuple(
+        (n, _identity(space[n], seen)) for n in names if not isinstance(space[n], ModuleType)
+    )
+    consts = tuple(repr(c) for c in code.co_consts if not hasattr(c, "co_code"))
+    inner = tuple(c.co_code for c in _code_objects(code))
+    return (value.__module__, value.__qualname__, inner, consts, cells, read)
+
+
+def _code_objects(code: Any) -> list[Any]:
+    """``code`` and the code objects nested in it (comprehensions, inner functions)."""
+    out = [code]
+    for c in code.co_consts:
+        if hasattr(c, "co_code"):
+            out.extend(_code_objects(c))
+    return out
 
 
 def _check_dims(name: str, dims: Any, obs_dim: int, what: str) -> tuple[int, ...]:
