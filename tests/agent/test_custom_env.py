@@ -49,8 +49,10 @@ def test_agent_on_a_gymnasium_env_with_a_task(tmp_path):
     agent = PETSAgent(env, TINY, seed=1, profile="quick", task=inverted_pendulum.TASK)
     assert agent.backend in ("cpu", "torch") and agent.task is inverted_pendulum.TASK
     results = [agent.run_trial() for _ in range(2)]
-    assert all(1 <= r.steps <= 40 for r in results)
-    assert results[0].ret >= results[0].steps - 1  # 1 per step the pole stays up (not the last)
+    # Fallen poles end episodes, not trials: a trial runs episodes until its 200 steps, or
+    # until the env's own time limit (40 here) truncates one.
+    assert all(1 <= r.steps <= 200 for r in results) and results[0].steps > 40
+    assert 0 <= results[0].ret <= 40  # the first episode's: 1 per step the pole stays up
     # Saved with its reference ("inverted_pendulum:TASK"), loaded without being told the env.
     agent.env_ref = "inverted_pendulum:TASK"
     path = agent.save(tmp_path / "a")
@@ -59,6 +61,40 @@ def test_agent_on_a_gymnasium_env_with_a_task(tmp_path):
     assert len(again.buffer) == len(agent.buffer)
     obs = np.zeros(4, np.float32)
     np.testing.assert_array_equal(again.act(obs), agent.act(obs))
+
+
+def test_a_trial_collects_its_steps_over_episodes_that_terminate():
+    """A fallen pole ends the episode, not the trial: the env is reset and the trial goes on
+    until the task's steps_per_trial steps (the random trial and an MPC one, sequential and in
+    lock-step); the trial's return is its first episode's."""
+    from mbrlhpo.planning import plan_population
+    from mbrlhpo.runner import LockstepExecutor, SequentialExecutor
+
+    def population():
+        return [PETSAgent("inverted_pendulum:TASK", TINY, seed=s, profile="quick") for s in (3, 4)]
+
+    alone, together = population(), population()
+    for _ in range(2):
+        seq = SequentialExecutor().run(alone)
+        lock = LockstepExecutor(plan_population).run(together)
+        for a, b in zip(seq, lock, strict=True):
+            ra, rb = a.result.to_dict(), b.result.to_dict()
+            for r in (ra, rb):
+                r.pop("wall_time"), r.pop("train_time")
+            assert ra == rb
+    for agent in alone:
+        assert [r.steps for r in agent.history] == [200, 200]
+        for i, result in enumerate(agent.history):
+            ep = agent.buffer.episode(i)  # one buffer chunk per trial
+            ends = np.flatnonzero(ep.terminated)
+            assert len(ends) >= 2  # tiny planning drops the pole: several episodes
+            first = ends[0] + 1
+            assert result.ret == ep.reward[:first].sum() == first - 1  # 0 on the fall
+            # After a fall the next transition starts from a reset state (|x|, |theta| <= 0.01)
+            # and never continues the fallen one.
+            assert np.abs(ep.obs[ends[:-1] + 1]).max() <= 0.01
+            assert not np.allclose(ep.obs[first], ep.next_obs[first - 1])
+        agent.close()
 
 
 def test_a_task_and_its_reference_make_their_env():
