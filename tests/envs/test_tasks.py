@@ -40,7 +40,7 @@ def test_dims_bounds_and_model_file(name):
 
 
 def test_unknown_task_lists_names():
-    with pytest.raises(ValueError, match="cartpole, reacher, pusher, hopper, halfcheetah, hexapod"):
+    with pytest.raises(ValueError, match="cartpole, halfcheetah, hexapod, hopper, pusher, reacher"):
         get_task("walker")
 
 
