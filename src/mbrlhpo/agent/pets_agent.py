@@ -252,7 +252,6 @@ class PETSAgent:
                 self.planner.reset()
             obs, _ = self.env.reset(seed=int(self.rng.integers(2**62)))
             ep.last_obs = np.asarray(obs, dtype=np.float64)
-            ep.episodes += 1
             return obs, False
         return next_obs, False
 
@@ -503,7 +502,6 @@ class _Episode:
         self.n = 0
         self.last_obs = first_obs
         self.first_episode_steps: int | None = None  # set when the first episode ends early
-        self.episodes = 1
         self.diverged = False
         self.start, self.loss = start, loss
         self.model_diverged, self.train_time = model_diverged, train_time
