@@ -105,3 +105,20 @@ def test_catalog_finds_tasks_by_their_title_line(tmp_path):
     (tmp_path / "ant.py").write_text("TITLE = Ant\n")
     with pytest.raises(ValueError, match=r'ant.py: expected one line TITLE = "<Name>"'):
         catalog._read_builtin_definitions(str(tmp_path))
+
+
+def test_a_task_without_tuning_rows_borrows_them_or_is_refused(monkeypatch):
+    """A built-in task added without rows in the tuning tables (agent/hparams.py _PAPER,
+    hpo/space.py _TABLES) uses those of its DEFAULTS_LIKE task; without one it is refused."""
+    from mbrlhpo.agent import hparams
+    from mbrlhpo.hpo import space
+
+    monkeypatch.setattr(hparams, "TASK_NAMES", (*catalog.TASK_NAMES, "walker"))
+    with pytest.raises(ValueError, match="built-in task 'walker' has no expert defaults"):
+        hparams.default_hparams("walker")
+    monkeypatch.setitem(catalog.DEFAULTS_LIKE, "walker", "halfcheetah")
+    assert hparams.default_hparams("walker", "quick") == hparams.default_hparams(
+        "halfcheetah", "quick"
+    )
+    assert space.check_env("walker") == "halfcheetah"
+    assert space.defaults("walker") == space.defaults("halfcheetah")

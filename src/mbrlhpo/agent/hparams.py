@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from mbrlhpo.catalog import DEFAULTS, FIXED, PROFILES, TUNABLE, defaults_task
+from mbrlhpo.catalog import DEFAULTS, FIXED, PROFILES, TASK_NAMES, TUNABLE, defaults_task
 
 
 @dataclass(frozen=True)
@@ -210,6 +210,12 @@ def default_hparams(task: str, profile: str = "paper", defaults: str = "table") 
     win over both.
     """
     task = defaults_task(task)  # a built-in task without a row of its own (DEFAULTS_LIKE)
+    if task in TASK_NAMES and task not in _PAPER:
+        raise ValueError(
+            f"built-in task {task!r} has no expert defaults: expected a line DEFAULTS_LIKE = "
+            f"'<task>' in its definition (envs/builtin/{task}.py) or a row in _PAPER "
+            "(docs/new_task.md)"
+        )
     if task not in _PAPER:
         raise ValueError(f"unknown task {task!r}; expected one of {sorted(_PAPER)}")
     if profile not in PROFILES:
