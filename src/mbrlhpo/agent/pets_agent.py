@@ -241,11 +241,12 @@ class PETSAgent:
         if ep.n == len(ep.reward) or truncated:
             return next_obs, True
         if terminated:
-            # The trial goes on with a new episode until it has its steps_per_trial steps, as
-            # mbrl-lib collects a fixed number of steps per training round: a task whose
-            # episodes fail after a few steps would otherwise learn from a handful of
-            # transitions. No built-in task terminates, so their trials stay one episode; a
-            # truncation (the env's time limit) still ends the trial.
+            # The trial goes on with a new episode until it has its steps_per_trial steps (a
+            # fixed amount of data and cost per trial, as mbrl-lib's initial exploration is a
+            # number of steps over as many episodes as needed): a task whose episodes fail after
+            # a few steps would otherwise learn from a handful of transitions (docs/agent.md).
+            # No built-in task terminates, so their trials stay one episode; a truncation (the
+            # env's time limit) still ends the trial.
             if ep.first_episode_steps is None:
                 ep.first_episode_steps = ep.n
             if not self.in_random_trial:
