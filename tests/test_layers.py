@@ -114,7 +114,8 @@ def test_nothing_imports_upward():
 
 def test_the_catalog_imports_nothing():
     """mbrlhpo.catalog (task names, tunables, profiles) is dependency-free: the CLIs build their
-    parsers from it without loading NumPy, torch or anything of mbrlhpo."""
+    parsers from it without loading NumPy, torch or anything of mbrlhpo. It imports ``os`` only
+    (loaded by every interpreter at start-up) to find the built-in tasks' definition files."""
     tree = ast.parse((SRC / "catalog.py").read_text())
     imported = [
         a.name if isinstance(node, ast.Import) else node.module
@@ -122,7 +123,7 @@ def test_the_catalog_imports_nothing():
         if isinstance(node, (ast.Import, ast.ImportFrom))
         for a in node.names
     ]
-    assert set(imported) <= {"__future__"}, imported
+    assert set(imported) <= {"__future__", "os"}, imported
     code = "import sys, mbrlhpo.catalog; print(sorted({'numpy', 'torch'} & set(sys.modules)))"
     out = subprocess.run(
         [sys.executable, "-c", code],

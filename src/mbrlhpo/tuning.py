@@ -358,8 +358,7 @@ def resolve_env(env: Any) -> tuple[Any, Any, str, str]:
             f"expected env to be a task name, a mbrlhpo.Task or 'package.module:NAME', "
             f"got {type(env).__name__}"
         )
-    check_env(env)
-    return env, get_task(env), env, env
+    return env, get_task(env), env, check_env(env)
 
 
 def _check_sizes(

@@ -24,7 +24,8 @@ TINY = dict(iterations=1, population=10, horizon=3, particles=5, hidden=16, dept
 
 
 def test_task_matches_gymnasiums_reward_and_termination():
-    """The Python reward/termination against what the real env returns, step by step."""
+    """The Python rules against what the real env returns, step by step: termination and the
+    alive reward are gymnasium's; the planner's reward is that less the centring cost."""
     env = gymnasium.make("InvertedPendulum-v5")
     task = inverted_pendulum.TASK
     rng = np.random.default_rng(0)
@@ -35,7 +36,9 @@ def test_task_matches_gymnasiums_reward_and_termination():
             a = rng.uniform(-3, 3, 1).astype(np.float32)
             obs, reward, terminated, truncated, _ = env.step(a)
             s = obs.astype(np.float32)
-            assert float(task.reward(a, s)) == reward
+            assert inverted_pendulum.pendulum_alive(s) == reward
+            cost = inverted_pendulum.CENTRE_COST * float(s[0]) ** 2
+            assert float(task.reward(a, s)) == pytest.approx(reward * (1 - cost), abs=1e-6)
             assert bool(task.terminated(s)) == terminated
             checked += 1
             if terminated or truncated:
@@ -49,8 +52,10 @@ def test_agent_on_a_gymnasium_env_with_a_task(tmp_path):
     agent = PETSAgent(env, TINY, seed=1, profile="quick", task=inverted_pendulum.TASK)
     assert agent.backend in ("cpu", "torch") and agent.task is inverted_pendulum.TASK
     results = [agent.run_trial() for _ in range(2)]
-    assert all(1 <= r.steps <= 40 for r in results)
-    assert results[0].ret >= results[0].steps - 1  # 1 per step the pole stays up (not the last)
+    # Fallen poles end episodes, not trials: a trial runs episodes until its 200 steps, or
+    # until the env's own time limit (40 here) truncates one.
+    assert all(1 <= r.steps <= 200 for r in results) and results[0].steps > 40
+    assert 0 <= results[0].ret <= 40  # the first episode's: 1 per step the pole stays up
     # Saved with its reference ("inverted_pendulum:TASK"), loaded without being told the env.
     agent.env_ref = "inverted_pendulum:TASK"
     path = agent.save(tmp_path / "a")
@@ -59,6 +64,40 @@ def test_agent_on_a_gymnasium_env_with_a_task(tmp_path):
     assert len(again.buffer) == len(agent.buffer)
     obs = np.zeros(4, np.float32)
     np.testing.assert_array_equal(again.act(obs), agent.act(obs))
+
+
+def test_a_trial_collects_its_steps_over_episodes_that_terminate():
+    """A fallen pole ends the episode, not the trial: the env is reset and the trial goes on
+    until the task's steps_per_trial steps (the random trial and an MPC one, sequential and in
+    lock-step); the trial's return is its first episode's."""
+    from mbrlhpo.planning import plan_population
+    from mbrlhpo.runner import LockstepExecutor, SequentialExecutor
+
+    def population():
+        return [PETSAgent("inverted_pendulum:TASK", TINY, seed=s, profile="quick") for s in (3, 4)]
+
+    alone, together = population(), population()
+    for _ in range(2):
+        seq = SequentialExecutor().run(alone)
+        lock = LockstepExecutor(plan_population).run(together)
+        for a, b in zip(seq, lock, strict=True):
+            ra, rb = a.result.to_dict(), b.result.to_dict()
+            for r in (ra, rb):
+                r.pop("wall_time"), r.pop("train_time")
+            assert ra == rb
+    for agent in alone:
+        assert [r.steps for r in agent.history] == [200, 200]
+        for i, result in enumerate(agent.history):
+            ep = agent.buffer.episode(i)  # one buffer chunk per trial
+            ends = np.flatnonzero(ep.terminated)
+            assert len(ends) >= 2  # tiny planning drops the pole: several episodes
+            first = ends[0] + 1
+            assert result.ret == ep.reward[:first].sum() == first - 1  # 0 on the fall
+            # After a fall the next transition starts from a reset state (|x|, |theta| <= 0.01)
+            # and never continues the fallen one.
+            assert np.abs(ep.obs[ends[:-1] + 1]).max() <= 0.01
+            assert not np.allclose(ep.obs[first], ep.next_obs[first - 1])
+        agent.close()
 
 
 def test_a_task_and_its_reference_make_their_env():
@@ -85,6 +124,20 @@ def test_custom_task_on_a_gpu_model_plans_with_torch():
 
     assert resolve_backend("auto", "cuda:0", custom=True) == "torch"
     assert resolve_backend("auto", "cpu", custom=True) in ("cpu", "torch")
+
+
+@pytest.mark.slow
+def test_pets_learns_to_balance_the_pendulum():
+    """PETS balances gymnasium's InvertedPendulum-v5 within a few trials: the example's planner
+    (tune_inverted_pendulum.SMALL) with 30 epochs per trial. Random actions drop the pole
+    within ~5 steps; seeds 0, 1, 2 held it 193, 166 and 200 of 200 steps on average over
+    trials 4-6 when this was written (docs/custom_task.md)."""
+    small = dict(population=60, horizon=15, iterations=3, particles=5, hidden=64, depth=3)
+    agent = PETSAgent("inverted_pendulum:TASK", {**small, "epochs": 30}, seed=0, profile="quick")
+    returns = [agent.run_trial().ret for _ in range(7)]
+    agent.close()
+    assert returns[0] < 20, returns  # the random trial's first episode
+    assert np.mean(returns[4:7]) > 150, returns
 
 
 @pytest.mark.slow

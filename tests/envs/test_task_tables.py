@@ -86,3 +86,39 @@ def test_native_env_has_the_task_dims(name):
 def test_an_unknown_task_lists_the_names_of_the_list():
     with pytest.raises(ValueError, match=", ".join(catalog.TASK_NAMES)):
         _native.core().task_reward("walker", np.zeros((1, 1)), np.zeros((1, 1)))
+
+
+def test_catalog_finds_tasks_by_their_title_line(tmp_path):
+    """The catalog lists every definition file with a TITLE line, in the order of the names (as
+    CMake orders the C++ task headers), and nothing else."""
+    (tmp_path / "walker.py").write_text('import numpy\nTITLE = "Walker"\nOBS_DIM = 3\n')
+    (tmp_path / "ant.py").write_text("TITLE = 'Ant'\n")
+    (tmp_path / "helpers.py").write_text("X = 1  # no TITLE line: not a task\n")
+    (tmp_path / "_private.py").write_text('TITLE = "Private"\n')
+    (tmp_path / "notes.txt").write_text('TITLE = "Notes"\n')
+    (tmp_path / "bee.py").write_text('TITLE = "Bee"\nDEFAULTS_LIKE = "cartpole"\n')
+    assert catalog._read_builtin_definitions(str(tmp_path)) == {
+        "ant": {"TITLE": "Ant"},
+        "bee": {"TITLE": "Bee", "DEFAULTS_LIKE": "cartpole"},
+        "walker": {"TITLE": "Walker"},
+    }
+    (tmp_path / "ant.py").write_text("TITLE = Ant\n")
+    with pytest.raises(ValueError, match=r'ant.py: expected one line TITLE = "<Name>"'):
+        catalog._read_builtin_definitions(str(tmp_path))
+
+
+def test_a_task_without_tuning_rows_borrows_them_or_is_refused(monkeypatch):
+    """A built-in task added without rows in the tuning tables (agent/hparams.py _PAPER,
+    hpo/space.py _TABLES) uses those of its DEFAULTS_LIKE task; without one it is refused."""
+    from mbrlhpo.agent import hparams
+    from mbrlhpo.hpo import space
+
+    monkeypatch.setattr(hparams, "TASK_NAMES", (*catalog.TASK_NAMES, "walker"))
+    with pytest.raises(ValueError, match="built-in task 'walker' has no expert defaults"):
+        hparams.default_hparams("walker")
+    monkeypatch.setitem(catalog.DEFAULTS_LIKE, "walker", "halfcheetah")
+    assert hparams.default_hparams("walker", "quick") == hparams.default_hparams(
+        "halfcheetah", "quick"
+    )
+    assert space.check_env("walker") == "halfcheetah"
+    assert space.defaults("walker") == space.defaults("halfcheetah")

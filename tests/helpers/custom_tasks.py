@@ -59,3 +59,16 @@ def plan_in_worker(payload: bytes) -> tuple[list[str], list[float]]:
     planner = CEMPlanner(task, model, cfg, backend="cpu", seed=3)
     action = planner.plan(np.zeros(task.obs_dim, np.float32))
     return list(_native.core().planner_task_names()), action.tolist()
+
+
+def line_reward(action, next_obs):
+    return next_obs[0]
+
+
+def past_quarter(next_obs):
+    return next_obs[0] > 0.25
+
+
+# One dim, s' = s + 0.1 a with a linear model (toy_tasks.make_linear_model): the planner's
+# returns have a closed form, for the stop-scoring rule on the numba path.
+LINE = mbrlhpo.Task("py_line", 1, 1, -1.0, 1.0, line_reward, past_quarter, steps_per_trial=10)

@@ -50,6 +50,27 @@ def test_native_calls_of_python_reward_match_torch_reference(name):
         np.testing.assert_allclose(ac, at, rtol=RTOL, atol=ATOL)
 
 
+@pytest.mark.parametrize("backend", ["cpu", "torch"])
+def test_numba_termination_stops_scoring_as_numpy_says(backend):
+    """Reward s'[0], terminal once s'[0] > 0.25, s' = s + 0.1 a (a in [-1, 1]), horizon 5, on
+    the numba functions. From s = 1 the first step terminates: every candidate's return is
+    1 + 0.1 a_0 alone, in [0.9, 1.1] (scoring on after it would give about 5). From s = -10
+    nothing terminates: the return is s_1 + ... + s_5 = 5 s + 0.1 sum_t (5 - t) a_t, within
+    -50 +- 1.5."""
+    from toy_tasks import make_linear_model
+
+    task = custom_tasks.LINE
+    model = make_linear_model(task, np.array([[0.1]]), ensemble_size=2)
+    cfg = CEMConfig(horizon=5, population=40, elite_ratio=0.1, iterations=2, particles=2)
+    planner = CEMPlanner(task, model, cfg, backend=backend, seed=3)
+    _, trace = planner.plan_with_trace(np.array([1.0], np.float32))
+    assert ((trace.returns >= 0.9 - 1e-4) & (trace.returns <= 1.1 + 1e-4)).all()
+    planner.reset()
+    _, trace = planner.plan_with_trace(np.array([-10.0], np.float32))
+    assert ((trace.returns >= -51.5 - 1e-3) & (trace.returns <= -48.5 + 1e-3)).all()
+    assert trace.returns.std() > 0.05  # the actions did matter
+
+
 def test_python_cheetah_plans_like_the_builtin_cheetah():
     model = _model()
     builtin = CEMPlanner(get_task("halfcheetah"), model, CFG, backend="cpu", seed=5)

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from mbrlhpo.catalog import DEFAULTS, FIXED, PROFILES, TUNABLE
+from mbrlhpo.catalog import DEFAULTS, FIXED, PROFILES, TASK_NAMES, TUNABLE, defaults_task
 
 
 @dataclass(frozen=True)
@@ -196,9 +196,10 @@ _CODE = {
 
 
 def defaults_name(task: Any) -> str:
-    """The built-in task whose defaults ``task`` uses: its own name, or a custom task's
-    ``defaults_like`` (:class:`mbrlhpo.Task`)."""
-    return getattr(task, "defaults_like", None) or task.name
+    """The built-in task whose defaults ``task`` uses: a custom task's ``defaults_like``
+    (:class:`mbrlhpo.Task`), a built-in task's ``DEFAULTS_LIKE`` (``mbrlhpo.catalog``), else its
+    own name."""
+    return getattr(task, "defaults_like", None) or defaults_task(task.name)
 
 
 def default_hparams(task: str, profile: str = "paper", defaults: str = "table") -> PETSHparams:
@@ -208,6 +209,13 @@ def default_hparams(task: str, profile: str = "paper", defaults: str = "table") 
     ran where they differ from the tables; see ``_CODE``). The quick profile's own settings
     win over both.
     """
+    task = defaults_task(task)  # a built-in task without a row of its own (DEFAULTS_LIKE)
+    if task in TASK_NAMES and task not in _PAPER:
+        raise ValueError(
+            f"built-in task {task!r} has no expert defaults: expected a line DEFAULTS_LIKE = "
+            f"'<task>' in its definition (envs/builtin/{task}.py) or a row in _PAPER "
+            "(docs/new_task.md)"
+        )
     if task not in _PAPER:
         raise ValueError(f"unknown task {task!r}; expected one of {sorted(_PAPER)}")
     if profile not in PROFILES:

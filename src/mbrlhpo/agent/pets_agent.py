@@ -2,9 +2,11 @@
 
 Trial 0 acts uniformly at random; every later trial trains the ensemble on all data so far,
 then runs one episode with CEM model-predictive control (replanning every step), and adds its
-transitions to the replay buffer. Hyperparameters may change between trials (a PBT schedule)
-without losing the data or the optimiser state. The agent's whole state saves to one
-checkpoint file and restores bit for bit.
+transitions to the replay buffer. A trial collects the task's ``steps_per_trial`` steps: where
+an episode terminates early (a task with termination), the env is reset and the trial goes on
+with a new episode; the trial's return is its first episode's (docs/agent.md). Hyperparameters
+may change between trials (a PBT schedule) without losing the data or the optimiser state. The
+agent's whole state saves to one checkpoint file and restores bit for bit.
 """
 
 from __future__ import annotations
@@ -167,7 +169,8 @@ class PETSAgent:
 
     # ------------------------------------------------------------------ Algorithm 1
     def run_trial(self) -> TrialResult:
-        """Runs one trial (train, then one MPC episode) and adds its data to the buffer."""
+        """Runs one trial (train, then ``steps_per_trial`` MPC steps: one episode, or more where
+        episodes terminate early) and adds its data to the buffer."""
         obs = self.start_trial()
         done = False
         while not done:
@@ -215,7 +218,9 @@ class PETSAgent:
         return obs
 
     def step_trial(self, action: np.ndarray) -> tuple[np.ndarray, bool]:
-        """Steps the env with ``action``, records the transition; returns (obs, episode over)."""
+        """Steps the env with ``action``, records the transition; returns (the obs to act on
+        next, trial over). Where an episode terminates before the trial's ``steps_per_trial``
+        steps, the env is reset and that obs is the new episode's first."""
         ep = self._episode
         if ep is None:
             raise RuntimeError("no trial in progress: call start_trial() first")
@@ -233,7 +238,23 @@ class PETSAgent:
         ep.last_obs = ep.next_obs[n]
         if ep.bar is not None:
             ep.bar.update(1)
-        return next_obs, bool(terminated) or bool(truncated) or ep.n == len(ep.reward)
+        if ep.n == len(ep.reward) or truncated:
+            return next_obs, True
+        if terminated:
+            # The trial goes on with a new episode until it has its steps_per_trial steps (a
+            # fixed amount of data and cost per trial, as mbrl-lib's initial exploration is a
+            # number of steps over as many episodes as needed): a task whose episodes fail after
+            # a few steps would otherwise learn from a handful of transitions (docs/agent.md).
+            # No built-in task terminates, so their trials stay one episode; a truncation (the
+            # env's time limit) still ends the trial.
+            if ep.first_episode_steps is None:
+                ep.first_episode_steps = ep.n
+            if not self.in_random_trial:
+                self.planner.reset()
+            obs, _ = self.env.reset(seed=int(self.rng.integers(2**62)))
+            ep.last_obs = np.asarray(obs, dtype=np.float64)
+            return obs, False
+        return next_obs, False
 
     def finish_trial(self) -> TrialResult:
         """Adds the episode to the buffer and returns the trial's result."""
@@ -248,9 +269,10 @@ class PETSAgent:
             self.buffer.add_episode(
                 ep.obs[:n], ep.act[:n], ep.next_obs[:n], ep.reward[:n], ep.terminated[:n]
             )
+        first = n if ep.first_episode_steps is None else ep.first_episode_steps
         result = TrialResult(
             trial=self.trial,
-            ret=float(ep.reward[:n].sum()),
+            ret=float(ep.reward[:first].sum()),
             steps=n,
             wall_time=time.perf_counter() - ep.start,
             train_time=ep.train_time,
@@ -459,7 +481,8 @@ class PETSAgent:
 
 
 class _Episode:
-    """The transitions of the trial in progress, preallocated for the task horizon."""
+    """The transitions of the trial in progress (one or more episodes), preallocated for the
+    task's ``steps_per_trial``."""
 
     def __init__(
         self,
@@ -479,6 +502,7 @@ class _Episode:
         self.terminated = np.zeros(steps, dtype=bool)
         self.n = 0
         self.last_obs = first_obs
+        self.first_episode_steps: int | None = None  # set when the first episode ends early
         self.diverged = False
         self.start, self.loss = start, loss
         self.model_diverged, self.train_time = model_diverged, train_time

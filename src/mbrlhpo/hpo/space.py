@@ -132,10 +132,12 @@ _TABLES: dict[str, dict[str, ParamSpec]] = {
 
 
 def check_env(env: str) -> str:
-    """Return ``env`` if known, else raise ValueError listing the known names."""
-    if env not in _TABLES:
+    """The task whose table ``env`` uses: ``env``, or the ``DEFAULTS_LIKE`` of a built-in task
+    without a table of its own (``mbrlhpo.catalog``); else raise ValueError listing the names."""
+    table = catalog.defaults_task(env) if isinstance(env, str) else env
+    if table not in _TABLES:
         raise ValueError(f"unknown env {env!r}: expected one of {', '.join(ENV_NAMES)}")
-    return env
+    return table
 
 
 def check_group(group: str) -> tuple[str, ...]:

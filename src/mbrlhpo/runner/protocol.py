@@ -16,11 +16,12 @@ import numpy as np
 
 @dataclass(frozen=True, kw_only=True)
 class TrialResult:
-    """What one trial (episode) of a member did.
+    """What one trial of a member did.
 
-    ``ret`` is the sum of the env's reward over the episode (the task reward, plus the alive
-    bonus on Hopper, as the paper's env). A member that only knows its return and wall time
-    leaves the rest at their defaults.
+    ``ret`` is the sum of the env's reward over the trial's episode (the task reward, plus the
+    alive bonus on Hopper, as the paper's env); where episodes terminate early and a trial runs
+    several, over its first (docs/agent.md). ``steps`` counts all the trial's env steps. A
+    member that only knows its return and wall time leaves the rest at their defaults.
     """
 
     trial: int = 0

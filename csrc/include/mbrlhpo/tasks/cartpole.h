@@ -1,6 +1,6 @@
 // Task "cartpole": dims, bounds, trial length, reward, termination and model input (host and
 // device). Its reset and observation: csrc/src/task_envs/cartpole.cpp; its Python definition:
-// src/mbrlhpo/envs/builtin/cartpole.py; the list of tasks: mbrlhpo/tasks/builtin.h
+// src/mbrlhpo/envs/builtin/cartpole.py; listed by its MBRLHPO_BUILTIN_TASK line
 // (docs/new_task.md).
 #pragma once
 
@@ -49,5 +49,7 @@ struct Cartpole {
     ModelInputWithAngles<Cartpole>(obs, out);
   }
 };
+
+MBRLHPO_BUILTIN_TASK(Cartpole)
 
 }  // namespace mbrlhpo::tasks

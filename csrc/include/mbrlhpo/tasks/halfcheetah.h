@@ -1,6 +1,6 @@
 // Task "halfcheetah": dims, bounds, trial length, reward, termination and model input (host and
 // device). Its reset and observation: csrc/src/task_envs/halfcheetah.cpp; its Python definition:
-// src/mbrlhpo/envs/builtin/halfcheetah.py; the list of tasks: mbrlhpo/tasks/builtin.h
+// src/mbrlhpo/envs/builtin/halfcheetah.py; listed by its MBRLHPO_BUILTIN_TASK line
 // (docs/new_task.md).
 #pragma once
 
@@ -43,5 +43,7 @@ struct HalfCheetah {
     ModelInputWithAngles<HalfCheetah>(obs, out);
   }
 };
+
+MBRLHPO_BUILTIN_TASK(HalfCheetah)
 
 }  // namespace mbrlhpo::tasks

@@ -1,6 +1,6 @@
 // Task "hexapod": dims, bounds, trial length, reward, termination and model input (host and
 // device). Its reset and observation: csrc/src/task_envs/hexapod.cpp; its Python definition:
-// src/mbrlhpo/envs/builtin/hexapod.py; the list of tasks: mbrlhpo/tasks/builtin.h
+// src/mbrlhpo/envs/builtin/hexapod.py; listed by its MBRLHPO_BUILTIN_TASK line
 // (docs/new_task.md).
 #pragma once
 
@@ -43,5 +43,7 @@ struct Hexapod {
     ModelInputWithAngles<Hexapod>(obs, out);
   }
 };
+
+MBRLHPO_BUILTIN_TASK(Hexapod)
 
 }  // namespace mbrlhpo::tasks

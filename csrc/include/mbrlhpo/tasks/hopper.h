@@ -1,6 +1,6 @@
 // Task "hopper": dims, bounds, trial length, reward, termination and model input (host and
 // device). Its reset and observation: csrc/src/task_envs/hopper.cpp; its Python definition:
-// src/mbrlhpo/envs/builtin/hopper.py; the list of tasks: mbrlhpo/tasks/builtin.h
+// src/mbrlhpo/envs/builtin/hopper.py; listed by its MBRLHPO_BUILTIN_TASK line
 // (docs/new_task.md).
 #pragma once
 
@@ -51,5 +51,7 @@ struct Hopper {
     ModelInputWithAngles<Hopper>(obs, out);
   }
 };
+
+MBRLHPO_BUILTIN_TASK(Hopper)
 
 }  // namespace mbrlhpo::tasks

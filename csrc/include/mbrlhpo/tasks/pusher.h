@@ -1,6 +1,6 @@
 // Task "pusher": dims, bounds, trial length, reward, termination and model input (host and
 // device). Its reset and observation: csrc/src/task_envs/pusher.cpp; its Python definition:
-// src/mbrlhpo/envs/builtin/pusher.py; the list of tasks: mbrlhpo/tasks/builtin.h
+// src/mbrlhpo/envs/builtin/pusher.py; listed by its MBRLHPO_BUILTIN_TASK line
 // (docs/new_task.md).
 #pragma once
 
@@ -55,5 +55,7 @@ struct Pusher {
     ModelInputWithAngles<Pusher>(obs, out);
   }
 };
+
+MBRLHPO_BUILTIN_TASK(Pusher)
 
 }  // namespace mbrlhpo::tasks

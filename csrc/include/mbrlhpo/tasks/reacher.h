@@ -1,6 +1,6 @@
 // Task "reacher": dims, bounds, trial length, reward, termination and model input (host and
 // device). Its reset and observation: csrc/src/task_envs/reacher.cpp; its Python definition:
-// src/mbrlhpo/envs/builtin/reacher.py; the list of tasks: mbrlhpo/tasks/builtin.h
+// src/mbrlhpo/envs/builtin/reacher.py; listed by its MBRLHPO_BUILTIN_TASK line
 // (docs/new_task.md).
 #pragma once
 
@@ -88,5 +88,7 @@ struct Reacher {
     ModelInputWithAngles<Reacher>(obs, out);
   }
 };
+
+MBRLHPO_BUILTIN_TASK(Reacher)
 
 }  // namespace mbrlhpo::tasks

@@ -3,6 +3,14 @@
 
 #include "mbrlhpo/host_device.h"
 
+// Marks the header it stands in as a built-in task (one line, after the task struct, at
+// namespace scope). CMake finds these lines in csrc/include/mbrlhpo/tasks/*.h and generates the
+// list of built-in tasks from them: <build>/csrc/include/mbrlhpo/tasks/builtin.h (from
+// builtin.h.in beside this file; docs/new_task.md). Here it checks the struct's basics.
+#define MBRLHPO_BUILTIN_TASK(Type)                                                  \
+  static_assert(Type::kObsDim > 0 && Type::kActDim > 0 && Type::kStepsPerTrial > 0, \
+                #Type ": expected positive dims and steps per trial");
+
 namespace mbrlhpo::tasks {
 
 // Sum of squares of x[0..n).

@@ -10,6 +10,9 @@ import numpy as np
 
 from mbrlhpo.envs.array_ops import Array, ops, sumsq
 
+# The task is built-in: mbrlhpo.catalog lists this file by this line. Its gymnasium id is
+# mbrlhpo/Cartpole-v0; the C++ struct is mbrlhpo::tasks::Cartpole.
+TITLE = "Cartpole"
 OBS_DIM = 4
 ACT_DIM = 1
 ACTION_BOUND = 3.0

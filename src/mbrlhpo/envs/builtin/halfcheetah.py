@@ -10,6 +10,9 @@ import numpy as np
 
 from mbrlhpo.envs.array_ops import Array, sumsq
 
+# The task is built-in: mbrlhpo.catalog lists this file by this line. Its gymnasium id is
+# mbrlhpo/HalfCheetah-v0; the C++ struct is mbrlhpo::tasks::HalfCheetah.
+TITLE = "HalfCheetah"
 OBS_DIM = 18
 ACT_DIM = 6
 ACTION_BOUND = 1.0

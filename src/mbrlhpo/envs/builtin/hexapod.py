@@ -15,6 +15,9 @@ import numpy as np
 
 from mbrlhpo.envs.array_ops import Array
 
+# The task is built-in: mbrlhpo.catalog lists this file by this line. Its gymnasium id is
+# mbrlhpo/Hexapod-v0; the C++ struct is mbrlhpo::tasks::Hexapod.
+TITLE = "Hexapod"
 OBS_DIM = 24
 ACT_DIM = 18
 ACTION_BOUND = 1.0

@@ -11,6 +11,9 @@ import numpy as np
 
 from mbrlhpo.envs.array_ops import Array, ops, sumsq
 
+# The task is built-in: mbrlhpo.catalog lists this file by this line. Its gymnasium id is
+# mbrlhpo/Hopper-v0; the C++ struct is mbrlhpo::tasks::Hopper.
+TITLE = "Hopper"
 OBS_DIM = 12
 ACT_DIM = 3
 ACTION_BOUND = 1.0

@@ -10,6 +10,9 @@ import numpy as np
 
 from mbrlhpo.envs.array_ops import Array, ops, sumsq
 
+# The task is built-in: mbrlhpo.catalog lists this file by this line. Its gymnasium id is
+# mbrlhpo/Pusher-v0; the C++ struct is mbrlhpo::tasks::Pusher.
+TITLE = "Pusher"
 OBS_DIM = 20
 ACT_DIM = 7
 ACTION_BOUND = 2.0

@@ -10,6 +10,9 @@ import numpy as np
 
 from mbrlhpo.envs.array_ops import Array, ops, stack_last, sumsq
 
+# The task is built-in: mbrlhpo.catalog lists this file by this line. Its gymnasium id is
+# mbrlhpo/Reacher-v0; the C++ struct is mbrlhpo::tasks::Reacher.
+TITLE = "Reacher"
 OBS_DIM = 17
 ACT_DIM = 7
 ACTION_BOUND = 20.0
