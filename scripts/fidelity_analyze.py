@@ -538,7 +538,10 @@ def archive(runs: Path, dest: Path) -> list[str]:
         copied.append(name)
     for f in sorted(runs.glob("replay_*/replay.json")):
         (dest / f.parent.name).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(f, dest / f.parent.name / "replay.json")
+        replay = json.loads(f.read_text())
+        if replay.get("schedule_file"):  # the schedule by name, not this machine's path to it
+            replay["schedule_file"] = Path(replay["schedule_file"]).name
+        (dest / f.parent.name / "replay.json").write_text(json.dumps(replay, indent=2) + "\n")
         copied.append(f.parent.name)
     return copied
 

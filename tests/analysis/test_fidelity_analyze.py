@@ -132,6 +132,9 @@ def test_archive_reanalyses_to_the_same_numbers(fa, tmp_path, monkeypatch):
         _study(runs, f"c2_pbt_nocopy_s{s}", "pbt", {0: [nocopy] * 3, 1: [nocopy] * 3})
     _study(runs, "c3_random_s0", "random", {m: [0, m, 5 * m, 1, 2, 3, 4, 5, m] for m in range(5)})
     _study(runs, "c2_pbt_copy_s2", "pbt", {0: [1.0] * 3}, done=False)  # unfinished: not copied
+    (runs / "replay_default").mkdir()
+    replay = {"returns": {"0": [1.0]}, "schedule_file": str(tmp_path / "schedules" / "s.json")}
+    (runs / "replay_default" / "replay.json").write_text(json.dumps(replay))
     common = ["--schedules", str(tmp_path / "none"), "--seeds", "0", "1"]
     monkeypatch.setattr(
         "sys.argv", ["x", "--runs", str(runs), "--out", str(out1), "--archive", str(arch), *common]
@@ -144,6 +147,8 @@ def test_archive_reanalyses_to_the_same_numbers(fa, tmp_path, monkeypatch):
         "c2_pbt_nocopy_s1.db",
         "c3_random_s0.db",
     ]
+    archived = json.loads((arch / "replay_default" / "replay.json").read_text())
+    assert archived == {**replay, "schedule_file": "s.json"}  # no path of this machine
     monkeypatch.setattr("sys.argv", ["x", "--runs", str(arch), "--out", str(out2), *common])
     fa.main()
     first, again = (json.loads((o / "claims.json").read_text()) for o in (out1, out2))
