@@ -3,7 +3,7 @@
 19 minutes on 2 busy cores, see docs/cluster.md).
 
 Usage: PYTHONPATH=src python examples/ray_tune_pets.py [--algos pbt pb2 asha bohb]
-       [--samples 4] [--trials 4] [--concurrent 2] [--storage /tmp/ray_tune_pets]
+       [--samples 4] [--trials 4] [--concurrent 2] [--storage runs/ray_tune_pets]
 
 Needs ``pip install ".[tune]"``. The scale is a smoke test of the integration, not a study:
 for the paper's protocol use ``mbrlhpo tune``.
@@ -12,6 +12,7 @@ for the paper's protocol use ``mbrlhpo tune``.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 
 import ray
@@ -94,7 +95,9 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for algo in args.algos:
-                run(algo, args.samples, args.trials, args.storage or tmp, args.concurrent)
+                # Absolute: Tune resolves a relative storage path against its own folders.
+                storage = os.path.abspath(args.storage) if args.storage else tmp
+                run(algo, args.samples, args.trials, storage, args.concurrent)
     finally:
         ray.shutdown()
 

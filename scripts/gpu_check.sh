@@ -49,13 +49,14 @@ step() {  # step NAME SECONDS COMMAND...: runs with a time limit, logs to $OUT/N
 if [ $dry -eq 0 ]; then
   nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,memory.total \
     --format=csv | tee "$OUT/device.txt"
+  site="$root/build/gpu_site" # the carried wheels, installed inside the checkout (ignored)
   if [ -d .gpu_carry/wheels ]; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-      --target /tmp/gpu_site .gpu_carry/wheels/*.whl && export PYTHONPATH=/tmp/gpu_site
+      --target "$site" .gpu_carry/wheels/*.whl && export PYTHONPATH="$site"
   fi
   export MBRL_ANCHOR="$root/.gpu_carry/anchor/mbrl_lib_speed.py"
   sanitizer="$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer \
-    /tmp/gpu_site/nvidia/cu13/bin/compute-sanitizer 2>/dev/null | head -n 1 || true)"
+    "$site/nvidia/cu13/bin/compute-sanitizer" 2>/dev/null | head -n 1 || true)"
   build="$root/build/gpu"
   cuda_flags=(-DMBRLHPO_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90)
 else
