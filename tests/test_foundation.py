@@ -60,7 +60,9 @@ def test_build_info_is_right():
 
 
 def test_core_steps_mujoco_exactly_like_mujoco_itself():
-    time, qpos = _native.core().mujoco_smoke_test(
+    from mbrlhpo import _core_testing
+
+    time, qpos = _core_testing.mujoco_smoke_test(
         PENDULUM.replace("<body>", '<body euler="0 30 0">'), 50
     )
     model = mujoco.MjModel.from_xml_string(PENDULUM.replace("<body>", '<body euler="0 30 0">'))
@@ -72,20 +74,24 @@ def test_core_steps_mujoco_exactly_like_mujoco_itself():
 
 
 def test_bad_mjcf_gives_clear_error():
+    from mbrlhpo import _core_testing
+
     with pytest.raises(ValueError, match="could not compile MJCF"):
-        _native.core().mujoco_smoke_test("<mujoco><worldbody><geom type='nope'/>", 1)
+        _core_testing.mujoco_smoke_test("<mujoco><worldbody><geom type='nope'/>", 1)
     with pytest.raises(ValueError, match="expected steps >= 0"):
-        _native.core().mujoco_smoke_test(PENDULUM, -1)
+        _core_testing.mujoco_smoke_test(PENDULUM, -1)
 
 
 def test_cuda_self_test_runs_or_says_why():
+    from mbrlhpo import _core_testing
+
     core = _native.core()
     if core.cuda_available():
-        core.cuda_self_test(0)
+        _core_testing.cuda_self_test(0)
         assert core.cuda_devices()
     else:
         with pytest.raises(ValueError, match="CUDA"):
-            core.cuda_self_test(0)
+            _core_testing.cuda_self_test(0)
 
 
 def test_missing_mujoco_library_gives_clear_error(tmp_path):

@@ -1,4 +1,4 @@
-// Build facts, CUDA availability and a MuJoCo smoke test.
+// Build facts and CUDA availability.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -7,7 +7,6 @@
 #include "bindings.h"
 #include "mbrlhpo/build_info.h"
 #include "mbrlhpo/errors.h"
-#include "mujoco_model.h"
 #if defined(MBRLHPO_BINDINGS_CUDA)
 #include "mbrlhpo/cuda/device.h"
 #endif
@@ -60,37 +59,6 @@ void RegisterInfo(py::module_& m) {
         return names;
       },
       "Descriptions of the usable CUDA devices (empty without CUDA).");
-
-  m.def(
-      "cuda_self_test",
-      [](int device) {
-#if defined(MBRLHPO_BINDINGS_CUDA)
-        py::gil_scoped_release release;
-        cuda::SelfTest(device);
-#else
-        (void)device;
-        throw Error("this build of mbrlhpo has no CUDA backend");
-#endif
-      },
-      py::arg("device") = 0, "Run and check a small kernel on the device.");
-
-  m.def(
-      "mujoco_smoke_test",
-      [](const std::string& xml, int steps) {
-        MBRLHPO_CHECK(steps >= 0, "expected steps >= 0, got ", steps);
-        MjModelPtr model = LoadModelFromXmlString(xml);
-        MjDataPtr data = MakeData(model.get());
-        {
-          py::gil_scoped_release release;
-          for (int i = 0; i < steps; ++i) mj_step(model.get(), data.get());
-        }
-        py::list qpos;
-        for (int i = 0; i < model->nq; ++i) qpos.append(data->qpos[i]);
-        return py::make_tuple(data->time, qpos);
-      },
-      py::arg("xml"), py::arg("steps"),
-      "Compile MJCF text, step it `steps` times, return (time, qpos): proves the core drives "
-      "MuJoCo.");
 }
 
 }  // namespace mbrlhpo::bindings

@@ -1,5 +1,5 @@
-// Exported policy files: the strict loader (for round-trip tests and fuzzing) and the planner
-// built from a file. Loading errors are mbrlhpo::Error -> ValueError.
+// Exported policy files: the strict loader and the planner built from a file. Loading errors are
+// mbrlhpo::Error -> ValueError. (The loader on bytes, for fuzzing: testing/testing_model_file.cpp.)
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -13,33 +13,11 @@
 #include "bindings.h"
 #include "mbrlhpo/errors.h"
 #include "mbrlhpo/model_file.h"
+#include "model_file_tuple.h"
 
 namespace py = pybind11;
 
 namespace mbrlhpo::bindings {
-namespace {
-
-// (metadata {str: str}, arrays {name: float32 ndarray}) of a verified file.
-py::tuple ToPython(const ModelFile& file) {
-  py::dict metadata;
-  for (const auto& [key, value] : file.metadata()) metadata[py::str(key)] = py::str(value);
-  py::dict arrays;
-  for (const auto& [name, t] : file.tensors()) {
-    std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
-    py::array_t<float> a(shape);
-    if (!t.data.empty()) std::memcpy(a.mutable_data(), t.data.data(), t.data.size());
-    arrays[py::str(name)] = a;
-  }
-  return py::make_tuple(metadata, arrays);
-}
-
-ModelFile FromPyBytes(const py::bytes& data) {
-  std::string_view view = data;  // pybind11 >= 2.10: no copy
-  return ModelFile::FromBytes(reinterpret_cast<const uint8_t*>(view.data()), view.size());
-}
-
-}  // namespace
-
 void RegisterModelFile(py::module_& m) {
   m.attr("MODEL_FILE_FORMAT") = kModelFileFormat;
   m.attr("MODEL_FILE_VERSION") = kModelFileVersion;
@@ -55,16 +33,6 @@ void RegisterModelFile(py::module_& m) {
       },
       py::arg("path"),
       "Reads and verifies an exported policy; returns (metadata, arrays). Raises ValueError.");
-  m.def(
-      "parse_model_file", [](const py::bytes& data) { return ToPython(FromPyBytes(data)); },
-      py::arg("data"), "load_model_file on the bytes of a file.");
-  m.def(
-      "sha256_hex",
-      [](const py::bytes& data) {
-        std::string_view view = data;
-        return Sha256Hex(view.data(), view.size());
-      },
-      py::arg("data"), "The core's SHA-256 (lowercase hex), for tests against hashlib.");
 
   py::class_<FilePlanner>(m, "FilePlanner")
       .def(py::init([](const std::string& path, std::optional<uint64_t> seed, int num_threads) {

@@ -9,47 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "arrays.h"
 #include "bf16_gemm.h"
 #include "bindings.h"
 #include "mbrlhpo/cem_planner.h"
 #include "mbrlhpo/errors.h"
 #include "mbrlhpo/planner_task.h"
-#include "mbrlhpo/rng.h"
 
 namespace py = pybind11;
 
 namespace mbrlhpo::bindings {
 namespace {
-
-std::string ShapeStr(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
-    s += std::to_string(a.shape(i));
-    s += (a.ndim() == 1 ? "," : (i + 1 < a.ndim() ? ", " : ""));
-  }
-  return s + ")";
-}
-
-std::string ShapeStr(const std::vector<py::ssize_t>& shape) {
-  std::string s = "(";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    s += std::to_string(shape[i]);
-    s += (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
-  }
-  return s + ")";
-}
-
-// Checks dtype float32, C-contiguity and shape; returns the data pointer (no copy).
-const float* CheckFloatArray(const py::array& a, const std::string& name,
-                             const std::vector<py::ssize_t>& shape) {
-  MBRLHPO_CHECK(a.dtype().is(py::dtype::of<float>()), "expected ", name, " of dtype float32, got ",
-                std::string(py::str(a.dtype())));
-  MBRLHPO_CHECK((a.flags() & py::array::c_style) != 0, "expected ", name, " to be C-contiguous");
-  bool ok = a.ndim() == static_cast<py::ssize_t>(shape.size());
-  for (size_t i = 0; ok && i < shape.size(); ++i) ok = a.shape(i) == shape[i];
-  MBRLHPO_CHECK(ok, "expected ", name, " of shape ", ShapeStr(shape), ", got ", ShapeStr(a));
-  return static_cast<const float*>(a.data());
-}
 
 // The problem one member poses (task, weights aliased, bounds, CEM settings, seed, precision)
 // and the arrays it points into.
@@ -150,56 +120,7 @@ void RegisterPlanner(py::module_& m) {
       "action, const float* next_obs), int terminated(const float* next_obs), void "
       "model_input(const float* obs, float* out). Used by mbrlhpo.Task; the functions must "
       "outlive the process's planning and run without the GIL.");
-  m.def("default_num_threads", &DefaultThreadCount,
-        "Threads the native planner and environments use for num_threads=0: the CPUs this "
-        "process may run on (its affinity), at most OMP_NUM_THREADS.");
-  m.def(
-      "rng_bits",
-      [](uint64_t seed, uint32_t stream, uint32_t step, uint32_t iteration, uint32_t row,
-         uint32_t k) {
-        return rng::Bits(rng::RowKey(rng::PrefixKey(seed, stream, step, iteration), row), k);
-      },
-      "The planners' counter-based 32 random bits (for tests against planning/rng.py).");
-  m.def("rng_truncated_normal", [](double u) { return rng::TruncatedNormalFromUniform(u); });
-
   m.def("bf16_supported", &bf16::Supported, "Whether this CPU runs the BF16 planner kernels.");
-  m.def(
-      "bf16_round",
-      [](const py::array& x) {
-        const py::ssize_t n = x.size();
-        const std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
-        const float* src = CheckFloatArray(x, "x", shape);
-        py::array_t<float> out(shape);
-        float* dst = out.mutable_data();
-        for (py::ssize_t i = 0; i < n; ++i) dst[i] = bf16::ToFloat(bf16::FromFloat(src[i]));
-        return out;
-      },
-      py::arg("x"), "float32 -> nearest BF16 (ties to even) -> float32, elementwise.");
-  m.def(
-      "bf16_matmul",
-      [](const py::array& a, const py::array& w) {
-        bf16::RequireSupported();
-        MBRLHPO_CHECK(a.ndim() == 2 && w.ndim() == 2 && a.shape(1) == w.shape(0),
-                      "expected a (rows x k) and w (k x n), got ", ShapeStr(a), " and ",
-                      ShapeStr(w));
-        const int rows = static_cast<int>(a.shape(0)), k = static_cast<int>(a.shape(1)),
-                  n = static_cast<int>(w.shape(1));
-        const float* ap = CheckFloatArray(a, "a", {rows, k});
-        const float* wp = CheckFloatArray(w, "w", {k, n});
-        py::array_t<float> c({rows, n});
-        float* cp = c.mutable_data();
-        {
-          py::gil_scoped_release release;
-          bf16::PackedB b;
-          bf16::PackB(wp, k, n, &b);
-          std::vector<uint16_t> abf(static_cast<size_t>(rows) * bf16::PaddedK(k) + 1);
-          bf16::ConvertRows(ap, rows, k, abf.data());
-          bf16::Gemm(rows, abf.data(), bf16::PaddedK(k), b, cp, n);
-        }
-        return c;
-      },
-      py::arg("a"), py::arg("w"),
-      "C = bf16(a) @ bf16(w) with fp32 accumulation (the planner's BF16 kernel; for tests).");
 
   py::class_<MemberSpec, std::shared_ptr<MemberSpec>>(m, "CemMemberSpec")
       .def(py::init(&MakeSpec), py::arg("task"), py::arg("weights"), py::arg("biases"),

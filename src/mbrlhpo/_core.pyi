@@ -152,20 +152,11 @@ class NativeVecEnv:
     ) -> numpy.typing.NDArray[numpy.float64]: ...
     def step(self, actions: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> tuple: ...
 
-def bf16_matmul(a: numpy.ndarray, w: numpy.ndarray) -> numpy.typing.NDArray[numpy.float32]:
-    """C = bf16(a) @ bf16(w) with fp32 accumulation (the planner's BF16 kernel; for tests)."""
-
-def bf16_round(x: numpy.ndarray) -> numpy.typing.NDArray[numpy.float32]:
-    """float32 -> nearest BF16 (ties to even) -> float32, elementwise."""
-
 def bf16_supported() -> bool:
     """Whether this CPU runs the BF16 planner kernels."""
 
 def build_info() -> dict:
     """Facts about this build of the native core (plain dict)."""
-
-def builtin_tasks() -> list:
-    """The C++ table of built-in tasks (AllTasks()), one dict per task in list order."""
 
 def cuda_available() -> bool:
     """True when the build has CUDA and at least one device is usable."""
@@ -176,25 +167,8 @@ def cuda_devices() -> list[str]:
 def cuda_planner_task_names() -> list[str]:
     """Tasks the CUDA planner's kernels are built for."""
 
-def cuda_self_test(device: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
-    """Run and check a small kernel on the device."""
-
-def default_num_threads() -> int:
-    """Threads the native planner and environments use for num_threads=0: the CPUs this process may run on (its affinity), at most OMP_NUM_THREADS."""
-
 def load_model_file(path: str) -> tuple:
     """Reads and verifies an exported policy; returns (metadata, arrays). Raises ValueError."""
-
-def mujoco_smoke_test(
-    xml: str, steps: typing.SupportsInt | typing.SupportsIndex
-) -> tuple[float, list]:
-    """Compile MJCF text, step it `steps` times, return (time, qpos): proves the core drives MuJoCo."""
-
-def parse_model_file(data: bytes) -> tuple:
-    """load_model_file on the bytes of a file."""
-
-def planner_task_info(name: str) -> dict:
-    """The native planner's entry for task `name` (dims and absolute targets)."""
 
 def planner_task_names() -> list[str]:
     """Tasks the native planner knows."""
@@ -210,35 +184,3 @@ def register_planner_task(
     model_input: typing.SupportsInt | typing.SupportsIndex,
 ) -> None:
     """Registers a planner task from the addresses of C functions: float reward(const float* action, const float* next_obs), int terminated(const float* next_obs), void model_input(const float* obs, float* out). Used by mbrlhpo.Task; the functions must outlive the process's planning and run without the GIL."""
-
-def rng_bits(
-    arg0: typing.SupportsInt | typing.SupportsIndex,
-    arg1: typing.SupportsInt | typing.SupportsIndex,
-    arg2: typing.SupportsInt | typing.SupportsIndex,
-    arg3: typing.SupportsInt | typing.SupportsIndex,
-    arg4: typing.SupportsInt | typing.SupportsIndex,
-    arg5: typing.SupportsInt | typing.SupportsIndex,
-) -> int:
-    """The planners' counter-based 32 random bits (for tests against planning/rng.py)."""
-
-def rng_truncated_normal(arg0: typing.SupportsFloat | typing.SupportsIndex) -> float: ...
-def sha256_hex(data: bytes) -> str:
-    """The core's SHA-256 (lowercase hex), for tests against hashlib."""
-
-def task_model_input(
-    task: str, obs: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]
-) -> numpy.typing.NDArray[numpy.float64]: ...
-def task_names() -> list: ...
-def task_reward(
-    task: str,
-    action: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
-    next_obs: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
-) -> numpy.typing.NDArray[numpy.float64]: ...
-def task_reward_f32(
-    task: str,
-    action: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
-    next_obs: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
-) -> numpy.typing.NDArray[numpy.float32]: ...
-def task_terminated(
-    task: str, next_obs: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]
-) -> numpy.typing.NDArray[numpy.bool]: ...

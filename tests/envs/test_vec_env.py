@@ -86,9 +86,8 @@ def test_native_thread_count_and_batch_independence(name):
 @native
 @pytest.mark.parametrize("name", TASK_NAMES)
 def test_cpp_task_functions_equal_numpy(name):
-    from mbrlhpo import _native
+    from mbrlhpo import _core_testing as core
 
-    core = _native.core()
     task = get_task(name)
     rng = np.random.default_rng(4)
     action = rng.uniform(-2, 2, (64, task.act_dim))

@@ -28,12 +28,12 @@ import json, os, sys
 cpus = json.loads(sys.argv[1])
 if cpus is not None:
     os.sched_setaffinity(0, cpus)
-from mbrlhpo import _native
+from mbrlhpo import _core_testing, _native
 from mbrlhpo.envs import VecEnv
 core = _native.core()
 env = VecEnv("cartpole", 2, seed=0, backend="native")
 print(json.dumps({
-    "default": core.default_num_threads(),
+    "default": _core_testing.default_num_threads(),
     "planner": core.CemPlanner(num_threads=0).num_threads,
     "explicit": core.CemPlanner(num_threads=3).num_threads,
     "env": env._backend._env.num_threads,

@@ -1,0 +1,62 @@
+"""The test-only bindings live in mbrlhpo._core_testing, never in the production mbrlhpo._core,
+and nothing in the package imports them."""
+
+from pathlib import Path
+
+import pytest
+
+import mbrlhpo
+from mbrlhpo import _native
+
+pytestmark = pytest.mark.skipif(not _native.available(), reason="native core not built")
+
+# Every binding that only tests call (a grep of src/mbrlhpo finds no other use).
+TEST_ONLY = {
+    "builtin_tasks",
+    "bf16_matmul",
+    "bf16_round",
+    "cuda_self_test",
+    "default_num_threads",
+    "mujoco_smoke_test",
+    "parse_model_file",
+    "planner_task_info",
+    "rng_bits",
+    "rng_truncated_normal",
+    "sha256_hex",
+    "task_model_input",
+    "task_names",
+    "task_reward",
+    "task_reward_f32",
+    "task_terminated",
+}
+
+
+def public_names(module) -> set[str]:
+    return {name for name in dir(module) if not name.startswith("_")}
+
+
+def test_test_only_bindings_are_in_the_testing_module_alone():
+    from mbrlhpo import _core_testing
+
+    production = public_names(_native.core())
+    testing = public_names(_core_testing) - {"NativeError"}
+    assert testing == TEST_ONLY
+    assert not production & TEST_ONLY, f"test-only bindings in _core: {production & TEST_ONLY}"
+
+
+def test_testing_module_errors_are_value_errors():
+    from mbrlhpo import _core_testing
+
+    assert issubclass(_core_testing.NativeError, ValueError)
+    with pytest.raises(_core_testing.NativeError, match="no native planner task named 'walker'"):
+        _core_testing.planner_task_info("walker")
+
+
+def test_the_package_never_imports_the_testing_module():
+    package = Path(mbrlhpo.__file__).parent
+    users = [
+        str(path.relative_to(package))
+        for path in sorted(package.rglob("*.py*"))
+        if "_core_testing" in path.read_text(encoding="utf-8")
+    ]
+    assert not users, f"expected only tests to use mbrlhpo._core_testing, got {users}"
