@@ -56,7 +56,7 @@ def test_the_package_never_imports_the_testing_module():
     package = Path(mbrlhpo.__file__).parent
     users = [
         str(path.relative_to(package))
-        for path in sorted(package.rglob("*.py*"))
-        if "_core_testing" in path.read_text(encoding="utf-8")
+        for path in sorted(package.rglob("*"))
+        if path.suffix in (".py", ".pyi") and "_core_testing" in path.read_text(encoding="utf-8")
     ]
     assert not users, f"expected only tests to use mbrlhpo._core_testing, got {users}"

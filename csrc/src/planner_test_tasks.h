@@ -8,16 +8,15 @@
 #pragma once
 
 #include "mbrlhpo/host_device.h"
+#include "mbrlhpo/tasks/task_common.h"
 
 namespace mbrlhpo::tasks {
 
 struct TestLinear {
   static constexpr int kObsDim = 2;
   static constexpr int kActDim = 1;
-  static constexpr int kNumAngleDims = 0;
-  static constexpr int kAngleDims[1] = {-1};
-  static constexpr int kNumAbsoluteTargetDims = 0;
-  static constexpr int kAbsoluteTargetDims[1] = {-1};
+  using AngleDims = Dims<>;
+  using AbsoluteTargetDims = Dims<>;
   static constexpr int kModelInputDim = 2;
   template <typename T>
   MBRLHPO_HOST_DEVICE static T Reward(const T* a, const T* s) {
@@ -37,10 +36,8 @@ struct TestLinear {
 struct TestPendulum {
   static constexpr int kObsDim = 2;
   static constexpr int kActDim = 1;
-  static constexpr int kNumAngleDims = 1;
-  static constexpr int kAngleDims[1] = {0};
-  static constexpr int kNumAbsoluteTargetDims = 1;
-  static constexpr int kAbsoluteTargetDims[1] = {1};
+  using AngleDims = Dims<0>;
+  using AbsoluteTargetDims = Dims<1>;
   static constexpr int kModelInputDim = 3;
   template <typename T>
   MBRLHPO_HOST_DEVICE static T Reward(const T* a, const T* s) {

@@ -18,9 +18,11 @@ TaskInfo MakeInfo(TaskId id) {
                 {},
                 {},
                 Task::kModelInputDim};
-  for (int j = 0; j < Task::kNumAngleDims; ++j) info.angle_dims.push_back(Task::kAngleDims[j]);
-  for (int j = 0; j < Task::kNumAbsoluteTargetDims; ++j) {
-    info.absolute_target_dims.push_back(Task::kAbsoluteTargetDims[j]);
+  for (int j = 0; j < Task::AngleDims::kCount; ++j) {
+    info.angle_dims.push_back(Task::AngleDims::At(j));
+  }
+  for (int j = 0; j < Task::AbsoluteTargetDims::kCount; ++j) {
+    info.absolute_target_dims.push_back(Task::AbsoluteTargetDims::At(j));
   }
   return info;
 }

@@ -9,14 +9,16 @@
 //   kName                    the name FindPlannerTask and policy files use (not a built-in's)
 //   kObsDim, kActDim         observation and action sizes (O, A)
 //   kModelInputDim           width of ModelInput's output (O + number of angle dims, if any)
-//   kNumAbsoluteTargetDims,  obs dims the model predicts as absolute values (others as deltas
-//   kAbsoluteTargetDims        from the current obs); size the array at least 1
+//   AbsoluteTargetDims       obs dims the model predicts as absolute values (others as deltas
+//                            from the current obs): mbrlhpo::tasks::Dims<...>, Dims<> for none
 //   Reward(action, next_obs)       the planner's reward of one step (float math, no allocation)
 //   Terminated(next_obs)           true ends the rollout (its reward counts, none after it)
 //   ModelInput(obs, out)           obs -> model input (e.g. angles as sin/cos, see
 //                                  tasks::ModelInputWithAngles)
 // The planner calls these from its worker threads, concurrently: keep them pure functions.
 #pragma once
+
+#include "mbrlhpo/tasks/task_common.h"  // tasks::Dims
 
 namespace point_mass {
 
@@ -25,8 +27,7 @@ struct PointMass {
   static constexpr int kObsDim = 2;  // [position, velocity]
   static constexpr int kActDim = 1;  // force, in [-1, 1]
   static constexpr int kModelInputDim = kObsDim;
-  static constexpr int kNumAbsoluteTargetDims = 0;
-  static constexpr int kAbsoluteTargetDims[1] = {-1};  // unused entries: -1
+  using AbsoluteTargetDims = mbrlhpo::tasks::Dims<>;  // position and velocity: both deltas
   static constexpr float kGoal = 1.0f;
 
   // Close to the goal, with little force: -(x - goal)^2 - 0.01 a^2.

@@ -23,13 +23,13 @@ struct Expected {
 
 std::vector<Expected> FromList() {
   std::vector<Expected> out;
-#define MBRLHPO_EXPECTED(Type)                                                                     \
-  out.push_back({mbrlhpo::TaskId::k##Type, mbrlhpo::tasks::Type::kName,                            \
-                 mbrlhpo::tasks::Type::kObsDim, mbrlhpo::tasks::Type::kActDim,                     \
-                 mbrlhpo::tasks::Type::kModelInputDim, mbrlhpo::tasks::Type::kNumAngleDims,        \
-                 mbrlhpo::tasks::Type::kNumAbsoluteTargetDims, mbrlhpo::tasks::Type::kActionBound, \
-                 mbrlhpo::tasks::Type::kStepsPerTrial, mbrlhpo::tasks::Type::kDefaultTrials,       \
-                 mbrlhpo::tasks::Type::kFrameSkip});
+#define MBRLHPO_EXPECTED(Type)                                                                  \
+  out.push_back({mbrlhpo::TaskId::k##Type, mbrlhpo::tasks::Type::kName,                         \
+                 mbrlhpo::tasks::Type::kObsDim, mbrlhpo::tasks::Type::kActDim,                  \
+                 mbrlhpo::tasks::Type::kModelInputDim, mbrlhpo::tasks::Type::AngleDims::kCount, \
+                 mbrlhpo::tasks::Type::AbsoluteTargetDims::kCount,                              \
+                 mbrlhpo::tasks::Type::kActionBound, mbrlhpo::tasks::Type::kStepsPerTrial,      \
+                 mbrlhpo::tasks::Type::kDefaultTrials, mbrlhpo::tasks::Type::kFrameSkip});
   MBRLHPO_BUILTIN_TASKS(MBRLHPO_EXPECTED)
 #undef MBRLHPO_EXPECTED
   return out;

@@ -94,7 +94,9 @@ class MBRLHPO_API ModelFile {
 
  private:
   ModelFile() = default;
+  // The loader's checks, in order (model_file.cpp); throw mbrlhpo::Error naming the problem.
   void Validate(const std::string& origin);
+  void ReadTensors(const std::string& origin);
 
   SafetensorsFile file_;
   const PlannerTask* task_ = nullptr;

@@ -1,6 +1,7 @@
 // What the CPU planner needs from a task, as a runtime table of plain C functions, built from a
-// task struct (static constexpr dims + templated static Reward/Terminated/ModelInput, see
-// csrc/include/mbrlhpo/tasks/*.h) by MakePlannerTask<Task>(). The registry holds every task of
+// task struct (static constexpr dims, `AbsoluteTargetDims` (a tasks::Dims<...>) + templated
+// static Reward/Terminated/ModelInput, see csrc/include/mbrlhpo/tasks/*.h) by
+// MakePlannerTask<Task>(). The registry holds every task of
 // the built-in list (mbrlhpo/tasks/builtin.h) and two analytic test tasks; a program (or
 // mbrlhpo.Task in Python, through numba) adds its own at run time with RegisterPlannerTask
 // (examples/custom_task_cpp).
@@ -36,8 +37,8 @@ PlannerTask MakePlannerTask(const std::string& name) {
   t.act_dim = Task::kActDim;
   t.model_input_dim = Task::kModelInputDim;
   t.absolute_target.assign(Task::kObsDim, 0);
-  for (int i = 0; i < Task::kNumAbsoluteTargetDims; ++i) {
-    t.absolute_target[Task::kAbsoluteTargetDims[i]] = 1;
+  for (int i = 0; i < Task::kObsDim; ++i) {
+    t.absolute_target[i] = Task::AbsoluteTargetDims::Contains(i) ? 1 : 0;
   }
   t.reward = [](const float* a, const float* s) { return Task::template Reward<float>(a, s); };
   t.terminated = [](const float* s) { return Task::template Terminated<float>(s) ? 1 : 0; };

@@ -16,16 +16,9 @@ struct Cartpole {
   static constexpr int kFrameSkip = 2;         // physics steps per action
   static constexpr int kStepsPerTrial = 200;   // actions per trial (episode)
   static constexpr int kDefaultTrials = 15;
-  static constexpr int kNumAngleDims = 1;
-  static constexpr int kAngleDims[1 > 0 ? 1 : 1] = {1};  // unused entries: -1
-  // The same as a function: static member arrays cannot be read in CUDA device code.
-  MBRLHPO_HOST_DEVICE static constexpr int AngleDim(int j) {
-    constexpr int kDims[] = {1};
-    return kDims[j];
-  }
-  static constexpr int kNumAbsoluteTargetDims = 0;
-  static constexpr int kAbsoluteTargetDims[0 > 0 ? 0 : 1] = {-1};
-  static constexpr int kModelInputDim = kObsDim + kNumAngleDims;
+  using AngleDims = Dims<1>;          // fed to the model as sin and cos
+  using AbsoluteTargetDims = Dims<>;  // predicted as values, not deltas
+  static constexpr int kModelInputDim = kObsDim + AngleDims::kCount;
 
   static constexpr double kPoleLength = 0.6;
 

@@ -16,16 +16,9 @@ struct HalfCheetah {
   static constexpr int kFrameSkip = 5;         // physics steps per action
   static constexpr int kStepsPerTrial = 1000;  // actions per trial (episode)
   static constexpr int kDefaultTrials = 300;
-  static constexpr int kNumAngleDims = 1;
-  static constexpr int kAngleDims[1 > 0 ? 1 : 1] = {2};  // unused entries: -1
-  // The same as a function: static member arrays cannot be read in CUDA device code.
-  MBRLHPO_HOST_DEVICE static constexpr int AngleDim(int j) {
-    constexpr int kDims[] = {2};
-    return kDims[j];
-  }
-  static constexpr int kNumAbsoluteTargetDims = 1;
-  static constexpr int kAbsoluteTargetDims[1 > 0 ? 1 : 1] = {0};
-  static constexpr int kModelInputDim = kObsDim + kNumAngleDims;
+  using AngleDims = Dims<2>;           // fed to the model as sin and cos
+  using AbsoluteTargetDims = Dims<0>;  // predicted as values, not deltas
+  static constexpr int kModelInputDim = kObsDim + AngleDims::kCount;
 
   // s'[0] - 0.1 |a|^2.
   template <typename T>

@@ -16,16 +16,9 @@ struct Hexapod {
   static constexpr int kFrameSkip = 4;         // physics steps per action
   static constexpr int kStepsPerTrial = 1000;  // actions per trial (episode)
   static constexpr int kDefaultTrials = 300;
-  static constexpr int kNumAngleDims = 3;
-  static constexpr int kAngleDims[3 > 0 ? 3 : 1] = {21, 22, 23};  // unused entries: -1
-  // The same as a function: static member arrays cannot be read in CUDA device code.
-  MBRLHPO_HOST_DEVICE static constexpr int AngleDim(int j) {
-    constexpr int kDims[] = {21, 22, 23};
-    return kDims[j];
-  }
-  static constexpr int kNumAbsoluteTargetDims = 1;
-  static constexpr int kAbsoluteTargetDims[1 > 0 ? 1 : 1] = {18};
-  static constexpr int kModelInputDim = kObsDim + kNumAngleDims;
+  using AngleDims = Dims<21, 22, 23>;   // fed to the model as sin and cos
+  using AbsoluteTargetDims = Dims<18>;  // predicted as values, not deltas
+  static constexpr int kModelInputDim = kObsDim + AngleDims::kCount;
 
   // Forward (x) velocity s'[18].
   template <typename T>

@@ -16,16 +16,9 @@ struct Pusher {
   static constexpr int kFrameSkip = 4;         // physics steps per action
   static constexpr int kStepsPerTrial = 150;   // actions per trial (episode)
   static constexpr int kDefaultTrials = 80;
-  static constexpr int kNumAngleDims = 0;
-  static constexpr int kAngleDims[0 > 0 ? 0 : 1] = {-1};  // unused entries: -1
-  // The same as a function: static member arrays cannot be read in CUDA device code.
-  MBRLHPO_HOST_DEVICE static constexpr int AngleDim(int j) {
-    constexpr int kDims[] = {-1};
-    return kDims[j];
-  }
-  static constexpr int kNumAbsoluteTargetDims = 0;
-  static constexpr int kAbsoluteTargetDims[0 > 0 ? 0 : 1] = {-1};
-  static constexpr int kModelInputDim = kObsDim + kNumAngleDims;
+  using AngleDims = Dims<>;           // fed to the model as sin and cos
+  using AbsoluteTargetDims = Dims<>;  // predicted as values, not deltas
+  static constexpr int kModelInputDim = kObsDim + AngleDims::kCount;
 
   static constexpr double kGoal[3] = {0.45, -0.05, -0.323};
   MBRLHPO_HOST_DEVICE static constexpr double Goal(int k) {

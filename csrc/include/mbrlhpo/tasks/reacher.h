@@ -16,16 +16,9 @@ struct Reacher {
   static constexpr int kFrameSkip = 2;          // physics steps per action
   static constexpr int kStepsPerTrial = 150;    // actions per trial (episode)
   static constexpr int kDefaultTrials = 80;
-  static constexpr int kNumAngleDims = 0;
-  static constexpr int kAngleDims[0 > 0 ? 0 : 1] = {-1};  // unused entries: -1
-  // The same as a function: static member arrays cannot be read in CUDA device code.
-  MBRLHPO_HOST_DEVICE static constexpr int AngleDim(int j) {
-    constexpr int kDims[] = {-1};
-    return kDims[j];
-  }
-  static constexpr int kNumAbsoluteTargetDims = 0;
-  static constexpr int kAbsoluteTargetDims[0 > 0 ? 0 : 1] = {-1};
-  static constexpr int kModelInputDim = kObsDim + kNumAngleDims;
+  using AngleDims = Dims<>;           // fed to the model as sin and cos
+  using AbsoluteTargetDims = Dims<>;  // predicted as values, not deltas
+  static constexpr int kModelInputDim = kObsDim + AngleDims::kCount;
 
   // End effector by forward kinematics of joints q[0..6] (axes z y x y x y x); the shoulder
   // is at (0, -0.188, 0), link offsets along local x: 0.1, 0.4, 0.321, 0.16828.

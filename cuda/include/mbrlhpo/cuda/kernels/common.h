@@ -40,16 +40,10 @@ bool WithTask(int32_t task, Fn&& fn) {
   return false;
 }
 
-// Whether dim `o` is predicted as an absolute value. Each entry of the task's static array is read
-// as a compile-time constant (device code cannot read static member arrays at run time).
-template <class Task, int I = 0>
+// Whether dim `o` is predicted as an absolute value (comparisons with the task's constants).
+template <class Task>
 MBRLHPO_HOST_DEVICE inline bool IsAbsoluteTarget(int o) {
-  if constexpr (I >= Task::kNumAbsoluteTargetDims) {
-    return false;
-  } else {
-    constexpr int kDim = Task::kAbsoluteTargetDims[I];
-    return kDim == o || IsAbsoluteTarget<Task, I + 1>(o);
-  }
+  return Task::AbsoluteTargetDims::Contains(o);
 }
 
 // a rounded up to a multiple of b.
