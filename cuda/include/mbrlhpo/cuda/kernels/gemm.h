@@ -17,6 +17,9 @@
 
 namespace mbrlhpo::cuda::kernels {
 
+// n-tiles (8 columns each) one warp keeps in registers per pass (read by bench/static_model.py).
+inline constexpr int kWarpNTiles = 1;
+
 struct LayerArgs {
   const float* in;  // shared, kRows x in_stride
   int in_stride, k;
