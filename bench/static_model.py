@@ -5,7 +5,7 @@ cuda/src/plan_kernels.cu, every planner kernel), ``ptxas -v`` reports registers 
 cuobjdump prints the SASS. Per kernel variant the model finds the hot loop (the innermost loop with
 the most MMAs, or where a kernel has no MMA the most FFMAs fed by loads) and counts per MMA (FFMA): instructions, shared
 loads, global loads, conversions; and the per-tile loop around it (the epilogue: bias, swish,
-stores). From these and the paper step's shape it prints three per-SM bounds on an H100 for one
+stores, per value stored). From these and the paper step's shape it prints three per-SM bounds on an H100 for one
 member and for a population of 40, with the arithmetic:
 
   issue   warp instructions on the busiest SM / (4 schedulers x 1 per clock)
@@ -199,7 +199,7 @@ def classify(instrs: list[Instr]) -> dict[str, float]:
     TF32 conversions (cvt.rna.tf32 compiles to a finiteness test + a predicated add: counted once),
     and the LSU wavefronts (32-bit: 1, 64-bit: 2, 128-bit: 4 per warp instruction)."""
     c = dict(instructions=0, mma=0, ffma=0, lds=0, sts=0, global_loads=0, cp_async=0,
-             conversions=0, mufu=0, lsu_wavefronts=0)
+             conversions=0, mufu=0, lsu_wavefronts=0, stored_values=0)
     for ins in instrs:
         op = ins.opcode
         if op in ("NOP",):
@@ -215,6 +215,7 @@ def classify(instrs: list[Instr]) -> dict[str, float]:
             c["lsu_wavefronts"] += width
         elif op.startswith("STS"):
             c["sts"] += 1
+            c["stored_values"] += width
             c["lsu_wavefronts"] += width
         elif op.startswith("LDGSTS"):
             c["cp_async"] += 1
@@ -247,6 +248,12 @@ class KernelStats:
     def unit(self) -> str:
         return "mma" if self.hot.get("mma") else "ffma"
 
+    @property
+    def epilogue_per_value(self) -> float:
+        """Epilogue warp instructions per output value a lane stores."""
+        v = self.epilogue.get("stored_values", 0)
+        return self.epilogue.get("instructions", 0) / v if v else 0.0
+
     def per_unit(self, key: str, region: str = "hot") -> float:
         counts = self.hot if region == "hot" else self.epilogue
         n = self.hot.get(self.unit, 0)
@@ -270,10 +277,14 @@ def analyse(name: str, instrs: list[Instr], resources: dict[str, int]) -> Kernel
         return st
     st.hot = classify(instrs[best[0]:best[1] + 1])
     st.hot_range = (instrs[best[0]].addr, instrs[best[1]].addr)
+    # The epilogue: the loop around the hot one, less every loop inside it (the hot loop and the
+    # k-loops of other pass sizes); costed per value it stores (the stores are the outputs).
     outer = [r for r in ranges if r != best and r[0] <= best[0] and best[1] <= r[1]]
     if outer:
         o = min(outer, key=lambda r: r[1] - r[0])
-        region = instrs[o[0]:best[0]] + instrs[best[1] + 1:o[1] + 1]
+        nested = [r for r in ranges if r != o and o[0] <= r[0] and r[1] <= o[1]]
+        region = [instrs[i] for i in range(o[0], o[1] + 1)
+                  if not any(a <= i <= b for a, b in nested)]
         st.epilogue = classify(region)
     return st
 
@@ -315,20 +326,20 @@ def rollout_smem(p: dict, shape: Shape) -> int:
 
 def step_work(st: KernelStats, p: dict, shape: Shape) -> dict[str, float]:
     """Per block and one rollout step: MMAs (or warp FFMAs), hot-loop warp instructions and LSU
-    wavefronts, epilogue warp instructions (per tile of outputs the per-tile loop writes)."""
+    wavefronts, epilogue warp instructions (per output value stored: 32 per warp instruction)."""
     units = instr = lsu = epi = 0.0
     m_tiles = shape.tile_rows // 16
     for k, n in paper_layers(p):
         if st.unit == "mma":
             layer_units = m_tiles * math.ceil(n / 8) * math.ceil(k / 8)
-            tiles = math.ceil(math.ceil(n / 8) / shape.warp_n_tiles)  # warp iterations of the tile loop
+            values = shape.tile_rows * math.ceil(n / 8) * 8
         else:
             layer_units = shape.tile_rows * n * k / 32
-            tiles = math.ceil(shape.tile_rows * n / 32)  # one output per thread per iteration
+            values = shape.tile_rows * n
         units += layer_units
         instr += layer_units * st.per_unit("instructions")
         lsu += layer_units * st.per_unit("lsu_wavefronts")
-        epi += tiles * st.epilogue.get("instructions", 0)
+        epi += values / 32 * st.epilogue_per_value
     return dict(units=units, hot_instructions=instr, lsu_wavefronts=lsu, epilogue_instructions=epi)
 
 
@@ -362,7 +373,7 @@ def report(stats: list[KernelStats], p: dict, shape: Shape, clock_ghz: float, mm
           f"mma.sync {mma_per_clock} HMMA.1688/clock/SM (assumed)")
     print("\n## Hot loop per kernel variant (per MMA; FFMA where the kernel has no MMA)\n")
     print("| kernel | regs | loop instr | MMA/FFMA | instr/unit | LDS/unit | global/unit | "
-          "cvt/unit | LSU wavefronts/unit | epilogue instr | blocks/SM (paper smem) |")
+          "cvt/unit | LSU wavefronts/unit | epilogue instr/value | blocks/SM (paper smem) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     rows = []
     for st in stats:
@@ -371,7 +382,7 @@ def report(stats: list[KernelStats], p: dict, shape: Shape, clock_ghz: float, mm
         print(f"| {st.name} | {st.registers} | {st.hot.get('instructions', 0)} | {n} {st.unit} | "
               f"{fmt(st.per_unit('instructions'))} | {fmt(st.per_unit('lds'), 2)} | "
               f"{fmt(st.per_unit('global_loads'), 2)} | {fmt(st.per_unit('conversions'), 2)} | "
-              f"{fmt(st.per_unit('lsu_wavefronts'), 2)} | {st.epilogue.get('instructions', 0)} | "
+              f"{fmt(st.per_unit('lsu_wavefronts'), 2)} | {fmt(st.epilogue_per_value)} | "
               f"{occ['blocks']} |")
         rows.append(dict(asdict(st), occupancy=occ, unit=st.unit))
     out = dict(clock_ghz=clock_ghz, mma_per_clock=mma_per_clock, paper=p, shape=asdict(shape),

@@ -46,6 +46,7 @@ def test_hot_loop_and_its_counts_on_planted_sass():
     assert st.per_unit("conversions") == 0.5
     assert st.per_unit("lsu_wavefronts") == 2.0  # LDS 1 + LDS.64 2 + LDG 1, over 2 MMAs
     assert st.epilogue["instructions"] == 3 and st.epilogue["mufu"] == 1
+    assert st.epilogue_per_value == 3.0  # one value stored
 
 
 def test_occupancy_limits():
