@@ -80,7 +80,8 @@ BUILTIN = """#pragma once
 
 
 @pytest.mark.skipif(
-    sm.find_tool("nvcc") is None or sm.find_tool("cuobjdump") is None
+    sm.find_tool("nvcc") is None
+    or sm.find_tool("cuobjdump") is None
     or sm.find_tool("nvdisasm") is None,
     reason="needs nvcc, cuobjdump and nvdisasm (pip: nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)",
 )
@@ -92,9 +93,19 @@ def test_model_on_the_paper_task_kernels(tmp_path):
     src.write_text(SMALL)
     out = tmp_path / "model.json"
     run = subprocess.run(
-        [sys.executable, str(SCRIPT), "--source", str(src), "--build", str(tmp_path / "build"),
-         "--json", str(out)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--source",
+            str(src),
+            "--build",
+            str(tmp_path / "build"),
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr
     assert "issue : " in run.stdout and "tensor: " in run.stdout
@@ -118,7 +129,9 @@ def test_no_matching_kernel_is_one_line(tmp_path):
     cubin.write_bytes(b"")
     run = subprocess.run(
         [sys.executable, str(SCRIPT), "--cubin", str(cubin), "--kernels", "Nothing"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.returncode == 1 and run.stderr.count("\n") == 1
     assert run.stderr.startswith("static_model: ")
