@@ -165,8 +165,11 @@ std::vector<float> RunLayer(const std::vector<float>& in, const std::vector<floa
       LaunchHost(1, 128, 2 * kRows * stride * sizeof(float), Opt(order, layout), [&](HostCtx& c) {
         float* a = c.smem<float>();
         float* o = a + kRows * stride;
-        for (int i = c.tid(); i < kRows * k; i += c.nthreads()) {
-          c.sts(&a[(i / k) * stride + i % k], in[i]);
+        // The layer's input contract: stored as G::Input, k-tail up to a multiple of 8 zero.
+        const int k8 = (k + 7) / 8 * 8;
+        for (int i = c.tid(); i < kRows * k8; i += c.nthreads()) {
+          const int r = i / k8, col = i % k8;
+          c.sts(&a[r * stride + col], col < k ? G::Input(c, in[r * k + col]) : 0.0f);
         }
         c.sync();
         const LayerArgs l{a, stride, k, w.data(), b.data(), n, o, stride, swish};

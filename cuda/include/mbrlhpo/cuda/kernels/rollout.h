@@ -4,7 +4,8 @@
 // i / per, particle j = i % per, global particle e * per + j, exactly as the CPU planner).
 // Per step h:
 //   1. row owners (thread r < 64 owns row r): x = ModelInput(state), append the candidate's
-//      action, normalise (x - input_mean) / input_std into buffer `a` (rows past the end: 0);
+//      action, normalise (x - input_mean) / input_std into buffer `a` as Gemm::Input (rows past
+//      the end: 0; columns up to a multiple of 8: 0);
 //   2. hidden layers (bias + swish fused) and the output layer through the Gemm policy,
 //      ping-ponging between buffers a and b;
 //   3. every (row, dim): bounded log-variance, Gaussian noise of the counter RNG (stream 1,
@@ -81,13 +82,16 @@ MBRLHPO_HOST_DEVICE void Rollout(Ctx& c, const MemberArgs* members, int num_memb
       float* xa = buf_a + r * stride;
       MBRLHPO_UNROLL
       for (int d = 0; d < kMi; ++d) {
-        c.sts(&xa[d], valid ? (x[d] - m.input_mean[d]) / m.input_std[d] : 0.0f);
+        c.sts(&xa[d], Gemm::Input(c, valid ? (x[d] - m.input_mean[d]) / m.input_std[d] : 0.0f));
       }
       MBRLHPO_UNROLL
       for (int a = 0; a < kA; ++a) {
         const int d = kMi + a;
-        c.sts(&xa[d], valid ? (actions[h * kA + a] - m.input_mean[d]) / m.input_std[d] : 0.0f);
+        const float v = valid ? (actions[h * kA + a] - m.input_mean[d]) / m.input_std[d] : 0.0f;
+        c.sts(&xa[d], Gemm::Input(c, v));
       }
+      MBRLHPO_UNROLL
+      for (int d = kMi + kA; d < RoundUp(kMi + kA, 8); ++d) c.sts(&xa[d], 0.0f);  // k-tail
     }
     c.sync();
     // 2. layers; two named pointers swapped (a run-time indexed pair would live in local memory)
@@ -103,6 +107,7 @@ MBRLHPO_HOST_DEVICE void Rollout(Ctx& c, const MemberArgs* members, int num_memb
                    n,
                    nxt,
                    stride,
+                   l < last,
                    l < last};
       Gemm::template Layer<kTileRows>(c, la);
       c.sync();

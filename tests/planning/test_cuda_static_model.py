@@ -1,0 +1,137 @@
+"""bench/static_model.py: the SASS reading on planted code (always), and the whole model on a small
+kernel set (the paper task's two Rollout variants) built by nvcc and read by cuobjdump, where
+both are here (CI has nvcc; the test extra carries cuobjdump and nvdisasm)."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bench" / "static_model.py"
+_spec = importlib.util.spec_from_file_location("static_model", SCRIPT)
+sm = importlib.util.module_from_spec(_spec)
+sys.modules["static_model"] = sm
+_spec.loader.exec_module(sm)
+
+PLANTED = """
+        Function : _Z3fooPf
+        /*0000*/                   MOV R1, c[0x0][0x28] ;
+        /*0010*/                   LDS R4, [R2] ;
+        /*0020*/                   LDS.64 R6, [R2+0x10] ;
+        /*0030*/                   FSETP.GEU.AND P0, PT, |R4|, +INF , PT ;
+        /*0040*/               @!P0 IMAD.IADD.U32 R4, R4, 0x1, R9 ;
+        /*0050*/                   LDG.E R8, desc[UR4][R10.64] ;
+        /*0060*/                   HMMA.1688.F32.TF32 R12, R4, R8, R12 ;
+        /*0070*/                   HMMA.1688.F32.TF32 R16, R4, R8, R16 ;
+        /*0080*/               @P1 BRA 0x10 ;
+        /*0090*/                   MUFU.EX2 R3, R3 ;
+        /*00a0*/                   STS [R2], R3 ;
+        /*00b0*/               @P2 BRA 0x10 ;
+        /*00c0*/                   EXIT ;
+"""
+
+
+def test_hot_loop_and_its_counts_on_planted_sass():
+    funcs = sm.parse_sass(PLANTED)
+    ins = funcs["_Z3fooPf"]
+    assert len(ins) == 13
+    st = sm.analyse("_Z3fooPf", ins, {"registers": 40})
+    assert st.hot_range == (0x10, 0x80)  # the innermost loop, not the one around it
+    assert st.hot["mma"] == 2 and st.hot["instructions"] == 8
+    assert st.per_unit("lds") == 1.0 and st.per_unit("global_loads") == 0.5
+    assert st.per_unit("conversions") == 0.5
+    assert st.per_unit("lsu_wavefronts") == 2.0  # LDS 1 + LDS.64 2 + LDG 1, over 2 MMAs
+    assert st.epilogue["instructions"] == 3 and st.epilogue["mufu"] == 1
+    assert st.epilogue_per_value == 3.0  # one value stored
+
+
+def test_occupancy_limits():
+    assert sm.blocks_per_sm(96, 128, 110 * 1024)["blocks"] == 2  # shared memory
+    assert sm.blocks_per_sm(255, 256, 0)["by_registers"] == 1
+    assert sm.blocks_per_sm(32, 128, 0)["blocks"] == 16  # threads
+
+
+SMALL = """
+#include "mbrlhpo/cuda/kernels/rollout.h"
+#include "mbrlhpo/cuda/plan_kernels.h"
+#include "mbrlhpo/cuda/simt.h"
+namespace mbrlhpo::cuda {
+template <class Task, class G>
+__global__ void __launch_bounds__(kRolloutThreads, 2)
+    RolloutKernel(const MemberArgs* m, int n, kernels::RolloutGrid grid, int it) {
+  simt::DeviceCtx c;
+  kernels::Rollout<Task, G>(c, m, n, grid, it);
+}
+template __global__ void RolloutKernel<tasks::HalfCheetah, kernels::Tf32Mma>(
+    const MemberArgs*, int, kernels::RolloutGrid, int);
+template __global__ void RolloutKernel<tasks::HalfCheetah, kernels::Fp32Fma>(
+    const MemberArgs*, int, kernels::RolloutGrid, int);
+}  // namespace mbrlhpo::cuda
+"""
+
+BUILTIN = """#pragma once
+#include "mbrlhpo/tasks/halfcheetah.h"
+#define MBRLHPO_BUILTIN_TASKS(X) X(HalfCheetah)
+"""
+
+
+@pytest.mark.skipif(
+    sm.find_tool("nvcc") is None
+    or sm.find_tool("cuobjdump") is None
+    or sm.find_tool("nvdisasm") is None,
+    reason="needs nvcc, cuobjdump and nvdisasm (pip: nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)",
+)
+def test_model_on_the_paper_task_kernels(tmp_path):
+    gen = tmp_path / "build" / "csrc" / "include" / "mbrlhpo" / "tasks"
+    gen.mkdir(parents=True)
+    (gen / "builtin.h").write_text(BUILTIN)
+    src = tmp_path / "small.cu"
+    src.write_text(SMALL)
+    out = tmp_path / "model.json"
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--source",
+            str(src),
+            "--build",
+            str(tmp_path / "build"),
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "issue : " in run.stdout and "tensor: " in run.stdout
+    model = json.loads(out.read_text())
+    kernels = {k["name"]: k for k in model["kernels"]}
+    tf32 = kernels["RolloutKernel<HalfCheetah, Tf32Mma>"]
+    fp32 = kernels["RolloutKernel<HalfCheetah, Fp32Fma>"]
+    assert tf32["unit"] == "mma" and tf32["hot"]["mma"] >= 4 and tf32["registers"] > 32
+    assert fp32["unit"] == "ffma" and fp32["hot"]["lds"] >= 1
+    assert tf32["occupancy"]["blocks"] >= 1
+    preds = {(p["kernel"], p["members"]): p for p in model["predictions"]}
+    one = preds[("RolloutKernel<HalfCheetah, Tf32Mma>", 1)]
+    forty = preds[("RolloutKernel<HalfCheetah, Tf32Mma>", 40)]
+    assert one["blocks"] == 160 and forty["blocks"] == 6400
+    assert one["model_ms"] == max(one["issue_ms"], one["lsu_ms"], one["tensor_ms"]) > 0
+    assert forty["model_ms"] > one["model_ms"]
+
+
+def test_no_matching_kernel_is_one_line(tmp_path):
+    cubin = tmp_path / "none.cubin"
+    cubin.write_bytes(b"")
+    run = subprocess.run(
+        [sys.executable, str(SCRIPT), "--cubin", str(cubin), "--kernels", "Nothing"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1 and run.stderr.count("\n") == 1
+    assert run.stderr.startswith("static_model: ")
