@@ -257,7 +257,10 @@ def test_integer_moves_of_the_papers_schedules(
 def test_every_integer_move_of_the_incumbents_is_a_perturbation_or_a_jump():
     """Each integer change of the paper's PBT incumbents is the code's perturbation of the
     previous value or an exploit/resample: never a move the code cannot make from 5."""
-    incumbents = ("hopper_pbt_model_train_incumbent.json", "halfcheetah_pbt_planning_incumbent.json")
+    incumbents = (
+        "hopper_pbt_model_train_incumbent.json",
+        "halfcheetah_pbt_planning_incumbent.json",
+    )
     for file in incumbents:
         env = file.split("_")[0]
         specs = specs_of(search_space(env, "joint"))
