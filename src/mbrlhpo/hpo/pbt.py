@@ -96,9 +96,7 @@ def truncation_sizes(n: int, quantile: float) -> tuple[int, int]:
     return math.ceil((n - 1) * quantile), n - math.ceil((n - 1) * (1.0 - quantile))
 
 
-def inherited_window(
-    own: list[float], source: list[float], copies_state: bool
-) -> list[float]:
+def inherited_window(own: list[float], source: list[float], copies_state: bool) -> list[float]:
     """The returns an exploited member's score window continues from: its source's (the
     paper's code loads the source's return history with its data, so with an interval below
     ``last_k`` the next score still averages some of the source's trials), or its own where
