@@ -10,12 +10,13 @@ from mbrlhpo.hpo.pbt import (
     PBTSettings,
     exploit_explore,
     from_unit,
+    inherited_window,
     perturb,
-    quantile_size,
     rank_members,
     to_unit,
+    truncation_sizes,
 )
-from mbrlhpo.hpo.space import sample_config, search_space, specs_of
+from mbrlhpo.hpo.space import ParamSpec, sample_config, search_space, specs_of
 
 SPECS = specs_of(search_space("halfcheetah", "joint"))
 
@@ -26,10 +27,46 @@ def population(n, seed=0):
 
 
 @pytest.mark.parametrize(
-    "n, k", [(40, 8), (80, 16), (10, 2), (6, 2), (5, 1), (4, 1), (2, 1), (1, 0), (0, 0)]
+    "n, sources, replaced",
+    [
+        (40, 8, 8),
+        (80, 16, 16),
+        (10, 2, 2),
+        (5, 1, 1),
+        (4, 1, 1),
+        (3, 1, 1),
+        (2, 1, 1),
+        (1, 0, 0),
+        (0, 0, 0),
+        # 1 mod 5: the code's ceil((n - 1) 0.2) sources, n - ceil((n - 1) 0.8) replaced.
+        (6, 1, 2),
+        (11, 2, 3),
+        (16, 3, 4),
+        (21, 4, 5),
+        (41, 8, 9),
+    ],
 )
-def test_quantile_size(n, k):
-    assert quantile_size(n, 0.2) == k
+def test_truncation_sizes_are_the_papers_codes(n, sources, replaced):
+    assert truncation_sizes(n, 0.2) == (sources, replaced)
+
+
+def test_population_of_six_replaces_two_from_the_single_best():
+    configs = population(6)
+    scores = {m: float(m) for m in range(6)}
+    d = exploit_explore(scores, configs, SPECS, np.random.default_rng(0), PBTSettings(), 6)
+    exploits = [x for x in d if isinstance(x, Exploit)]
+    assert [(e.src, e.dst) for e in exploits] == [(5, 0), (5, 1)]
+
+
+def test_score_window_continues_the_sources():
+    """The code's score after an exploit averages the source's copied return history when the
+    interval is below last_k; copy="hparams" keeps the member's own."""
+    own, src = [1.0, 2.0, 3.0], [7.0, 8.0, 9.0]
+    assert inherited_window(own, src, copies_state=True) == src
+    assert inherited_window(own, src, copies_state=False) == own
+    got = inherited_window(own, src, True)
+    got.append(0.0)
+    assert src == [7.0, 8.0, 9.0]  # a copy, never the source's list
 
 
 def test_rank_members_nan_last_and_ties():
@@ -98,11 +135,24 @@ def test_perturb_clips_and_rounds():
         new = perturb(cfg, SPECS, rng)
         for n, s in SPECS.items():
             assert s.low <= new[n] <= s.high
-    # iterations [3, 8]: unit cube over [2.5, 8.5]; 5 -> u = 0.4167.
+    # iterations [3, 8]: unit cube over [2.50001, 8.49999]; 7 -> 8.099998 (x1.2) / 6.100002.
     it = {"iterations": SPECS["iterations"]}
-    assert perturb({"iterations": 5}, it, rng, factors=(1.2,)) == {"iterations": 6}  # u 0.5
+    assert perturb({"iterations": 7}, it, rng, factors=(1.2,)) == {"iterations": 8}
+    assert perturb({"iterations": 7}, it, rng, factors=(0.8,)) == {"iterations": 6}
     assert perturb({"iterations": 8}, it, rng, factors=(1.2,)) == {"iterations": 8}  # clipped
     assert perturb({"iterations": 3}, it, rng, factors=(0.8,)) == {"iterations": 3}
+
+
+@pytest.mark.parametrize(
+    "env, name",
+    [("halfcheetah", "epochs"), ("halfcheetah", "iterations"), ("reacher", "iterations")],
+)
+def test_five_never_moves_under_perturbation(env, name):
+    """ConfigSpace 0.4.10's margin: with low 3, 5 x1.2 lands on 5.499998 and x0.8 on
+    4.500002, both 5 (a +-0.5 cube would give 5.5 -> 6); Reacher's [4, 6] on 5.3 / 4.7."""
+    s = specs_of(search_space(env, "joint"))[name]
+    for f in (0.8, 1.2):
+        assert perturb({name: 5}, {name: s}, np.random.default_rng(0), factors=(f,)) == {name: 5}
 
 
 def test_perturb_in_unit_cube_at_the_defaults():
@@ -176,6 +226,65 @@ def test_perturb_fits_the_papers_learned_schedules(file, names, min_fit):
         raw = sum(_fits(specs[name], a, b, _raw) for a, b in changes)
         assert ours >= min_fit * len(changes), (name, ours, len(changes))
         assert raw <= 0.2 * len(changes), (name, raw, len(changes))
+
+
+@pytest.mark.parametrize(
+    "file, env, paper_name, old, new, factor, plus_minus_half",
+    [
+        ("hopper_pbt_model_train_incumbent.json", "hopper", "model_train_epoch", 10, 11, 1.2, 12),
+        ("halfcheetah_pbtbt_model_train.json", "halfcheetah", "model_train_epoch", 15, 17, 1.2, 18),
+        ("halfcheetah_pbt_planning_incumbent.json", "halfcheetah", "plan_hor", 27, 31, 1.2, 32),
+    ],
+)
+def test_integer_moves_of_the_papers_schedules(
+    file, env, paper_name, old, new, factor, plus_minus_half
+):
+    """Moves in the paper's learned schedules that only ConfigSpace 0.4.10's integer cube
+    (low - 0.49999, high + 0.49999, round half to even) makes: 15 x1.2 -> 17.499998 -> 17."""
+    sched = json.loads((DATA / file).read_text())
+    moves = {(a[paper_name], b[paper_name]) for a, b in zip(sched, sched[1:], strict=False)}
+    assert (old, new) in moves
+    name = {"model_train_epoch": "epochs", "plan_hor": "horizon"}[paper_name]
+    s = specs_of(search_space(env, "joint"))[name]
+    rng = np.random.default_rng(0)
+    assert perturb({name: old}, {name: s}, rng, factors=(factor,))[name] == new
+    # The +-0.5 cube with rounding half up makes another move.
+    lo, hi = s.low - 0.5, s.high + 0.5
+    v = lo + (old - lo) / (hi - lo) * factor * (hi - lo)
+    assert math.floor(v + 0.5) == plus_minus_half != new
+
+
+def test_every_integer_move_of_the_incumbents_is_a_perturbation_or_a_jump():
+    """Each integer change of the paper's PBT incumbents is the code's perturbation of the
+    previous value or an exploit/resample: never a move the code cannot make from 5."""
+    incumbents = (
+        "hopper_pbt_model_train_incumbent.json",
+        "halfcheetah_pbt_planning_incumbent.json",
+    )
+    for file in incumbents:
+        env = file.split("_")[0]
+        specs = specs_of(search_space(env, "joint"))
+        sched = json.loads((DATA / file).read_text())
+        for key, name in (
+            ("model_train_epoch", "epochs"),
+            ("num_cem_iters", "iterations"),
+            ("plan_hor", "horizon"),
+        ):
+            if key not in sched[0]:
+                continue
+            changes = [(a[key], b[key]) for a, b in zip(sched, sched[1:], strict=False)]
+            changes = [(a, b) for a, b in changes if a != b]
+            fits = [_fits(specs[name], a, b, _ours) for a, b in changes]
+            assert sum(fits) >= 0.84 * len(changes), (file, name, changes)
+            assert not any(a == 5 and abs(b - 5) == 1 for a, b in changes)
+
+
+def test_integers_round_half_to_even():
+    """numpy.round (ConfigSpace's) rounds 2.5 to 2: the middle of [2, 3]'s cube."""
+    s = ParamSpec("x", 2.0, 3.0, 2.0, log=False, integer=True)
+    assert from_unit(s, 0.5) == 2
+    assert from_unit(s, 0.0) == 2 and from_unit(s, 1.0) == 3
+    assert to_unit(s, 1.0) == 0.0 and to_unit(s, 4.0) == 1.0  # clipped as ConfigSpace does
 
 
 def test_fixed_keys_untouched():

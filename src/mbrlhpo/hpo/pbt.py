@@ -4,13 +4,19 @@ Truncation selection: the bottom ``quantile`` of members (ranked by score) copy 
 uniformly from the top ``quantile``; each copy then explores: with probability
 ``resample_probability`` every hyperparameter is resampled from the search space, otherwise
 every hyperparameter is perturbed as the paper's code does (automl/HPO_for_RL,
-``pbt/exploration/perturb.py``): its value is mapped to ConfigSpace's unit cube (on the log
-scale where the parameter is log-scaled; integers over ``[low - 0.5, high + 0.5]``), that
-number is multiplied by a factor drawn from ``perturb_factors`` (0.8 or 1.2), clipped to
-[0, 1] and mapped back (integers rounded half up).
+``pbt/exploration/perturb.py``): its value is mapped to ConfigSpace 0.4.10's unit cube (on the
+log scale where the parameter is log-scaled; integers over ``[low - 0.49999, high + 0.49999]``,
+``mbrlhpo.hpo.space.to_unit``), that number is multiplied by a factor drawn from
+``perturb_factors`` (0.8 or 1.2), clipped to [0, 1] and mapped back (integers rounded half to
+even). So an integer whose range starts at 3 never leaves 5 (5.499998 / 4.500002 round to 5).
 
-Quantile size rule (small populations): ``k = min(ceil(quantile * n), n // 2)``, so 40 members
-give 8, 10 give 2, 4 give 1, 2 give 1, and a single member is never exploited.
+Truncation sizes are the paper's code's (``pbt/exploitation/truncation.py``): a member keeps
+its state if it ranks in the top ``ceil((n - 1) (1 - quantile))``, else it copies one drawn
+from the top ``ceil((n - 1) quantile)``. 40 members: 8 sources, 8 replaced; 10: 2 and 2; 4: 1
+and 1; 6, 11, 21 (1 mod 5): 1/2, 2/3, 4/5; a single member is never exploited.
+
+The score window of an exploited member continues its source's (the code copies the source's
+return history with its data) or its own with ``copy="hparams"``: :func:`inherited_window`.
 
 Randomness comes only from the ``numpy.random.Generator`` passed in.
 """
@@ -24,7 +30,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from mbrlhpo.hpo.decisions import Decision, Exploit, Explore
-from mbrlhpo.hpo.space import ParamSpec, sample_config
+from mbrlhpo.hpo.space import ParamSpec, from_unit, sample_config, to_unit
+
+__all__ = [
+    "COPY_MODES",
+    "PBTSettings",
+    "exploit_explore",
+    "explore",
+    "from_unit",
+    "inherited_window",
+    "perturb",
+    "rank_members",
+    "to_unit",
+    "truncation_sizes",
+]
 
 COPY_MODES = ("all", "hparams")
 
@@ -65,11 +84,24 @@ class PBTSettings:
             )
 
 
-def quantile_size(n: int, quantile: float) -> int:
-    """Members in the top (and in the bottom) quantile of ``n``: min(ceil(q n), n // 2)."""
+def truncation_sizes(n: int, quantile: float) -> tuple[int, int]:
+    """(sources, replaced) for ``n`` members, as the paper's code sized them: the top
+    ``ceil((n - 1) q)`` are the sources, all outside the top ``ceil((n - 1) (1 - q))`` are
+    replaced (the same float arithmetic, so 1 mod 5 populations replace one more than they
+    copy from: 6 -> (1, 2), 11 -> (2, 3))."""
     if n < 0:
         raise ValueError(f"n: expected >= 0, got {n}")
-    return min(math.ceil(quantile * n - 1e-9), n // 2)
+    if n < 2:
+        return 0, 0
+    return math.ceil((n - 1) * quantile), n - math.ceil((n - 1) * (1.0 - quantile))
+
+
+def inherited_window(own: list[float], source: list[float], copies_state: bool) -> list[float]:
+    """The returns an exploited member's score window continues from: its source's (the
+    paper's code loads the source's return history with its data, so with an interval below
+    ``last_k`` the next score still averages some of the source's trials), or its own where
+    only the hyperparameters are copied (``copy="hparams"``)."""
+    return list(source) if copies_state else list(own)
 
 
 def _key(score: float) -> float:
@@ -80,32 +112,6 @@ def _key(score: float) -> float:
 def rank_members(scores: Mapping[int, float]) -> list[int]:
     """Member ids best first; NaN ranks as -inf; ties go to the smaller id."""
     return sorted(scores, key=lambda m: (-_key(scores[m]), m))
-
-
-def _unit_bounds(s: ParamSpec) -> tuple[float, float]:
-    """The interval ConfigSpace maps onto [0, 1]: integers cover ``[low - 0.5, high + 0.5]``
-    so that every integer owns an equal share; log-scaled parameters on the log scale."""
-    lo, hi = (s.low - 0.5, s.high + 0.5) if s.integer else (s.low, s.high)
-    return (math.log(lo), math.log(hi)) if s.log else (lo, hi)
-
-
-def to_unit(s: ParamSpec, value: float) -> float:
-    """``value`` in ConfigSpace's unit cube for ``s`` (0 = low end, 1 = high end)."""
-    lo, hi = _unit_bounds(s)
-    v = math.log(float(value)) if s.log else float(value)
-    return (v - lo) / (hi - lo)
-
-
-def from_unit(s: ParamSpec, u: float) -> int | float:
-    """The value at unit-cube position ``u`` (clipped to [0, 1]); integers rounded half up and
-    kept inside ``[low, high]``."""
-    lo, hi = _unit_bounds(s)
-    v = lo + min(max(float(u), 0.0), 1.0) * (hi - lo)
-    if s.log:
-        v = math.exp(v)
-    if s.integer:
-        return int(min(max(math.floor(v + 0.5), int(s.low)), int(s.high)))
-    return float(min(max(v, s.low), s.high))
 
 
 def perturb(
@@ -177,9 +183,9 @@ def exploit_explore(
     if unknown:
         raise ValueError(f"failed members {sorted(unknown)} are not in the population")
     ranked = [m for m in rank_members(scores) if m not in failed_set]
-    k = quantile_size(len(scores), settings.quantile) if select else 0
-    top = [m for m in ranked[:k] if math.isfinite(_key(scores[m]))] if k else []
-    bottom = set(ranked[len(ranked) - k :]) if k else set()
+    n_top, n_bottom = truncation_sizes(len(scores), settings.quantile) if select else (0, 0)
+    top = [m for m in ranked[:n_top] if math.isfinite(_key(scores[m]))]
+    bottom = set(ranked[len(ranked) - n_bottom :]) if n_bottom else set()
     bottom -= set(top)
     dsts = sorted(bottom | failed_set)
     if not dsts:
@@ -188,7 +194,7 @@ def exploit_explore(
         # No selection this round (or nothing finite at the top): replace failures from the
         # best healthy members.
         healthy = [m for m in ranked if math.isfinite(_key(scores[m]))]
-        top = healthy[: max(1, quantile_size(len(scores), settings.quantile))]
+        top = healthy[: max(1, truncation_sizes(len(scores), settings.quantile)[0])]
         dsts = sorted(failed_set)
         if not top:
             raise RuntimeError("every member has failed: nothing left to copy from")

@@ -319,24 +319,44 @@ def validate_config(
     return out
 
 
+# ConfigSpace 0.4.10 (the paper's version) maps an integer hyperparameter onto the unit cube
+# over [low - 0.49999, high + 0.49999], not +-0.5, and rounds half to even (numpy.round). The
+# margin decides real moves: epochs 5 in [3, 20] perturbed x1.2 lands on 5.499998 and stays 5.
+INTEGER_MARGIN = 0.49999
+
+
+def unit_bounds(s: ParamSpec) -> tuple[float, float]:
+    """The interval ConfigSpace 0.4.10 maps onto [0, 1] for ``s``: ``[low, high]``, for
+    integers ``[low - 0.49999, high + 0.49999]``; its logarithm where ``s.log``."""
+    lo, hi = (s.low - INTEGER_MARGIN, s.high + INTEGER_MARGIN) if s.integer else (s.low, s.high)
+    return (math.log(lo), math.log(hi)) if s.log else (lo, hi)
+
+
+def to_unit(s: ParamSpec, value: float) -> float:
+    """``value``'s position in the unit cube for ``s`` (0 = low end, 1 = high end), clipped to
+    [0, 1] as ConfigSpace's inverse transform does."""
+    lo, hi = unit_bounds(s)
+    v = math.log(float(value)) if s.log else float(value)
+    return min(max((v - lo) / (hi - lo), 0.0), 1.0)
+
+
+def from_unit(s: ParamSpec, u: float) -> int | float:
+    """The value at unit-cube position ``u`` (clipped to [0, 1]). Integers are rounded half to
+    even (Python's ``round``, as ``numpy.round``) and lie in ``[low, high]`` by the margin."""
+    lo, hi = unit_bounds(s)
+    v = lo + min(max(float(u), 0.0), 1.0) * (hi - lo)
+    if s.log:
+        v = math.exp(v)
+    if s.integer:
+        return int(min(max(round(v), int(s.low)), int(s.high)))
+    return float(min(max(v, s.low), s.high))
+
+
 def sample_config(
     specs: Mapping[str, ParamSpec], rng: np.random.Generator
 ) -> dict[str, int | float]:
-    """One configuration drawn uniformly (log-uniformly where ``log``) from ``specs``.
-
-    Integers are drawn from the real interval [low - 0.5, high + 0.5] (log: its log) and
-    rounded half up, then clipped, so every integer in range has non-zero probability.
-    """
-    out: dict[str, int | float] = {}
-    for n, s in specs.items():
-        lo, hi = (s.low - 0.5, s.high + 0.5) if s.integer else (s.low, s.high)
-        if s.log:
-            v = math.exp(rng.uniform(math.log(lo), math.log(hi)))
-        else:
-            v = rng.uniform(lo, hi)
-        if s.integer:
-            v = min(max(math.floor(v + 0.5), int(s.low)), int(s.high))
-            out[n] = int(v)
-        else:
-            out[n] = float(min(max(v, s.low), s.high))
-    return out
+    """One configuration drawn uniformly (log-uniformly where ``log``) from ``specs``: a
+    uniform unit-cube position per hyperparameter, mapped back by :func:`from_unit` (integers:
+    every value in range has non-zero probability, the end values a share 0.99998 of the
+    others')."""
+    return {n: from_unit(s, float(rng.random())) for n, s in specs.items()}

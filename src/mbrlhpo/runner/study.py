@@ -38,7 +38,7 @@ from mbrlhpo.catalog import METHODS
 from mbrlhpo.hpo.decisions import Backtrack, Decision, Exploit, Explore
 from mbrlhpo.hpo.hyperband import HyperbandSettings
 from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
-from mbrlhpo.hpo.pbt import PBTSettings, exploit_explore
+from mbrlhpo.hpo.pbt import PBTSettings, exploit_explore, inherited_window
 from mbrlhpo.hpo.pbt_bt import PBTBT, PBTBTSettings
 from mbrlhpo.hpo.random_search import sample_configurations
 from mbrlhpo.hpo.space import specs_of, to_plain
@@ -413,8 +413,11 @@ class _PopulationState:
     last: int  # the last finished round (0: none)
     trial_rows: dict[tuple[int, int], dict]  # (member, trial) -> stored trial
     sched: dict[tuple[int, int], dict]  # (member, trial) -> configuration it ran with
-    hist: dict[int, list[float]]  # score windows: returns since the member's last change
+    hist: dict[int, list[float]]  # score windows: the returns of the member's state's history
     bt: PBTBT | None  # PBT-BT's elite archive
+    # (member, round) -> the last last_k returns after that round: what a copy of that state
+    # (exploit, backtrack) continues its score window from, as the paper's code does.
+    windows: dict[tuple[int, int], tuple[float, ...]] = field(default_factory=dict)
     dead: set[int] = field(default_factory=set)  # random search: failed members stop
     members: dict[int, Member] = field(default_factory=dict)
     configs: dict[int, dict] = field(default_factory=dict)
@@ -588,16 +591,15 @@ class _Runner:
             hist={m: [] for m in range(self.population)},
             bt=PBTBT(self.pbt, self.population) if self.method == "pbt-bt" else None,
         )
-        changed = {
-            (e["round"], e["dst"])
-            for e in st.lineage()
-            if e["kind"] in ("exploit", "replace_failed", "backtrack")
-        }
+        decided: dict[int, list[Decision]] = {}
+        for e in st.lineage():
+            decided.setdefault(e["round"], []).append(_decision(e))
         for r in range(1, last + 1):
             for m in range(self.population):
                 t = state.trial_rows.get((m, r))
                 if t is not None:
                     state.hist[m].append(t["ret"] if t["status"] == "ok" else math.nan)
+                    state.windows[(m, r)] = tuple(state.hist[m][-self.last_k :])
                     if t["status"] != "ok" and self.method == "random":
                         state.dead.add(m)
             if state.bt is not None and self._is_decision_round(r):
@@ -607,9 +609,7 @@ class _Runner:
                     {m: (-math.inf if s is None else s) for m, s in scores.items()},
                     {m: state.sched[(m, r)] for m in scores if (m, r) in state.sched},
                 )
-            for m in range(self.population):
-                if (r, m) in changed:
-                    state.hist[m] = []
+            self._inherit_windows(decided.get(r, []), state.hist, state.windows)
         return state
 
     def _rebuild(self, state: _PopulationState) -> None:
@@ -634,7 +634,9 @@ class _Runner:
             else:
                 failed.add(m)  # replaced by a decision below (its own state is not trusted)
         decisions = [_decision(e) for e in self.store.lineage() if e["round"] == last]
-        self._apply(last, decisions, state.members, state.configs, state.hist, failed)
+        self._apply(
+            last, decisions, state.members, state.configs, state.hist, state.windows, failed
+        )
         lost = sorted(m for m in failed if m not in state.members)
         if lost:
             raise StoreError(
@@ -670,6 +672,7 @@ class _Runner:
         for m in sorted(outcomes):
             ok, ret = outcomes[m]
             state.hist[m].append(ret if ok else math.nan)
+            state.windows[(m, r)] = tuple(state.hist[m][-self.last_k :])
             if not ok:
                 failed_now.add(m)
         if self.method == "random":
@@ -678,7 +681,7 @@ class _Runner:
             self.store.record_round(r, {}, [])
             self._gc({(m, r) for m in state.members})
         else:
-            self._decide(r, state.members, state.configs, state.hist, failed_now, state.bt)
+            self._decide(r, state, failed_now)
 
     def _stop_if_all_failed(self, r: int, pending: list[int], ran: list[TrialOutcome]) -> None:
         """Every member failed round ``r`` (PBT, PBT-BT): nothing is left to copy from. The
@@ -697,8 +700,9 @@ class _Runner:
         trials 6, 11, ... for interval 5, never after the last."""
         return r > 1 and (r - 1) % self.pbt.interval == 0 and r < self.rounds
 
-    def _decide(self, r, members, configs, hist, failed_now, bt) -> None:
+    def _decide(self, r: int, state: _PopulationState, failed_now: set[int]) -> None:
         st = self.store
+        members, configs, hist, bt = state.members, state.configs, state.hist, state.bt
         is_dec = self._is_decision_round(r)
         if not (is_dec or (failed_now and r < self.rounds)):
             st.record_round(r, {}, [])
@@ -718,7 +722,7 @@ class _Runner:
             )
         events = [self._event(d) for d in decisions]
         st.record_round(r, scores, events)
-        self._apply(r, decisions, members, configs, hist, failed_now)
+        self._apply(r, decisions, members, configs, hist, state.windows, failed_now)
         self._gc({(m, r) for m in members} | self._elite_refs(bt))
 
     def _hparams_only(self, reason: str) -> bool:
@@ -752,9 +756,19 @@ class _Runner:
             "detail": {"how": d.kind, "elite_score": d.score},
         }
 
-    def _apply(self, r, decisions, members, configs, hist, failed_now) -> None:
+    def _inherit_windows(self, decisions, hist, windows) -> None:
+        """Score windows after ``decisions``: a member that takes a state (exploit, failure
+        replaced, backtrack) continues that state's returns; ``copy="hparams"`` keeps its own."""
+        for d in decisions:
+            if isinstance(d, (Exploit, Backtrack)):
+                copies = not (isinstance(d, Exploit) and self._hparams_only(d.reason))
+                src = list(windows[(d.src, d.src_round)])
+                hist[d.dst] = inherited_window(hist[d.dst], src, copies)
+
+    def _apply(self, r, decisions, members, configs, hist, windows, failed_now) -> None:
         # Sources are read before any destination changes (a destination is never a source
         # in one PBT step; backtracking reads checkpoints).
+        self._inherit_windows(decisions, hist, windows)
         for d in decisions:
             if isinstance(d, Exploit):
                 if d.reason == "replace_failed":  # a failed member's state is not trusted
@@ -763,7 +777,6 @@ class _Runner:
                     members[d.dst].copy_from(members[d.src], True)
                 # copy="hparams": the member keeps its own state; the Explore that follows
                 # sets the hyperparameters explored from the source's.
-                hist[d.dst] = []
             elif isinstance(d, Explore):
                 members[d.member].set_hparams(dict(d.new))
                 configs[d.member] = dict(d.new)
@@ -773,7 +786,6 @@ class _Runner:
                 members[d.dst].copy_from(self._load(d.src, d.src_round), True)
                 members[d.dst].set_hparams(dict(d.new))
                 configs[d.dst] = dict(d.new)
-                hist[d.dst] = []
 
     # -- Hyperband / BOHB -------------------------------------------------------------------
     def run_hyperband(
