@@ -347,8 +347,8 @@ def claim_study_dir(sdir: Path, store: StudyStore | None, new: bool) -> None:
             )
         return
     tmp = owner.with_suffix(".tmp")  # a kill before its rename leaves it: not another study's
-    if new and sdir.is_dir() and any(p.is_file() and p not in (owner, tmp) for p in sdir.rglob("*")):
-        # empty folders are fine
+    files = [p for p in sdir.rglob("*") if p.is_file() and p not in (owner, tmp)]
+    if new and files:  # empty folders are fine
         raise StoreError(
             f"the checkpoint folder {sdir} already holds files of an unknown "
             "study; move it away or give this study another database name"
