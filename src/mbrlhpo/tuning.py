@@ -347,9 +347,10 @@ def resolve_env(env: Any) -> tuple[Any, Any, str, str]:
     whose defaults it uses)`` for a built-in name, a ``"package.module:NAME"`` Task reference or
     a :class:`mbrlhpo.Task`."""
     from mbrlhpo.envs import Task, get_task, load_task
+    from mbrlhpo.envs.custom_task import name_task
 
-    if isinstance(env, Task):
-        return env, env, env.ref or env.name, env.defaults_like
+    if isinstance(env, Task):  # named by the user: its study's checkpoints may name it
+        return name_task(env), env, env.ref or env.name, env.defaults_like
     if isinstance(env, str) and ":" in env:
         task = load_task(env)
         return env, task, env, task.defaults_like

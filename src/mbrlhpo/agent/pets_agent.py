@@ -24,8 +24,8 @@ from mbrlhpo.agent.checkpoint import read_checkpoint, write_checkpoint
 from mbrlhpo.agent.episode_store import EpisodeStore
 from mbrlhpo.agent.hparams import FIXED, PETSHparams, default_hparams, defaults_name
 from mbrlhpo.agent.replay_buffer import FIELDS, ReplayBuffer
-from mbrlhpo.envs import TASK_NAMES, get_task, make_env
-from mbrlhpo.envs.custom_task import Task, is_custom, load_task
+from mbrlhpo.envs import get_task, make_env
+from mbrlhpo.envs.custom_task import Task, is_custom, load_task, name_task, stored_task
 from mbrlhpo.models import DynamicsModel, TrainingJob
 from mbrlhpo.planning import CEMConfig, CEMPlanner
 from mbrlhpo.runner.protocol import TrialResult  # the runner's record, re-exported here
@@ -412,13 +412,8 @@ class PETSAgent:
         file = path / CHECKPOINT_FILE if path.is_dir() else path
         arrays, meta = read_checkpoint(file, CHECKPOINT_KIND)
         hparams = PETSHparams.from_dict(meta["hparams"])
-        if env is None:
-            env = meta.get("env") or meta["task"]
-            if env not in TASK_NAMES and ":" not in env:
-                raise ValueError(
-                    f"checkpoint {file}: custom task {meta['task']!r} has no importable "
-                    "reference ('package.module:NAME'); pass env= (and task=) to load it"
-                )
+        if env is None:  # never imports what the file names: see stored_task
+            env = stored_task(meta.get("env") or meta["task"], f"checkpoint {file}")
         agent = cls(
             env,
             hparams,
@@ -428,6 +423,12 @@ class PETSAgent:
             planner_backend=planner_backend or meta["backend"],
             profile=meta["profile"],
         )
+        if agent.task.name != meta["task"]:
+            agent.close()
+            raise ValueError(
+                f"checkpoint {file} holds a {meta['task']!r} agent, but env= gave the task "
+                f"{agent.task.name!r}"
+            )
         if meta.get("episodes") is not None:
             agent.episode_store = EpisodeStore((file.parent / meta["episodes"]["store"]).resolve())
         agent._restore(arrays, meta)
@@ -529,6 +530,9 @@ def _task_and_env(env: Any, task: Any) -> tuple[Any, Any, str | None]:
     """(task, env, env reference or None) from PETSAgent's ``env`` and ``task`` arguments."""
     if task is not None and not isinstance(task, Task):
         raise ValueError(f"expected task to be a mbrlhpo.Task, got {type(task).__name__}")
+    for given in (env, task):  # a Task the user passes may be named by their checkpoints
+        if isinstance(given, Task):
+            name_task(given)
     if isinstance(env, str) and task is None:
         if ":" in env:
             custom = load_task(env)

@@ -16,6 +16,9 @@ the task in that process (docs/custom_task.md).
 from __future__ import annotations
 
 import importlib
+import inspect
+import re
+import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -351,11 +354,33 @@ def is_custom(task: Any) -> bool:
     return isinstance(task, Task)
 
 
+# Tasks the user named in this process (a ``"module:NAME"`` given to ``load_task``, or a Task
+# object passed in), by reference and by name: the only custom tasks a stored file (a
+# checkpoint, a study) may name. Loading a file never imports or calls anything itself.
+_NAMED: dict[str, Task] = {}
+
+_MODULE_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def name_task(task: Task) -> Task:
+    """Records ``task`` as named by the user in this process (a stored file may then name it)."""
+    _NAMED[task.name] = task
+    if task.ref is not None:
+        _NAMED[task.ref] = task
+    return task
+
+
 def load_task(ref: str) -> Task:
-    """The :class:`Task` named by ``"package.module:NAME"`` (importing it registers it)."""
-    module, sep, attr = ref.partition(":")
+    """The :class:`Task` named by ``"package.module:NAME"`` (importing it registers it): for
+    a reference the user gave (``--env``, ``env=``), never one read from a file."""
+    module, sep, attr = ref.partition(":") if isinstance(ref, str) else ("", "", "")
     if not sep or not module or not attr:
         raise ValueError(f"expected a task reference 'package.module:NAME', got {ref!r}")
+    if not all(_MODULE_PART.fullmatch(p) for p in module.split(".") + attr.split(".")):
+        raise ValueError(
+            f"task reference {ref!r}: expected 'package.module:NAME' made of Python "
+            "identifiers joined by dots (a module, not a file path)"
+        )
     try:
         obj = importlib.import_module(module)
     except ImportError as e:
@@ -364,14 +389,54 @@ def load_task(ref: str) -> Task:
         if not hasattr(obj, part):
             raise ValueError(f"task reference {ref!r}: {module!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
-    if callable(obj) and not isinstance(obj, Task):
+    # A factory written in Python is called; a builtin (``os:system``) is never.
+    if inspect.isfunction(obj):
         obj = obj()
     if not isinstance(obj, Task):
         raise ValueError(
-            f"task reference {ref!r}: expected a mbrlhpo.Task, got {type(obj).__name__}"
+            f"task reference {ref!r}: expected a mbrlhpo.Task (or a Python function "
+            f"returning one), got {type(obj).__name__}"
         )
     obj.ref = ref
-    return obj
+    return name_task(obj)
 
 
-__all__ = ["Task", "TaskCompileError", "is_custom", "load_task"]
+def _imported_task(ref: str) -> Task | None:
+    """The Task instance at ``ref`` if its module is already imported (by the user's code),
+    found by attribute lookup alone: nothing is imported or called."""
+    module, sep, attr = ref.partition(":")
+    obj = sys.modules.get(module) if sep else None
+    for part in attr.split(".") if obj is not None else ():
+        obj = getattr(obj, part, None)
+    return obj if isinstance(obj, Task) else None
+
+
+def stored_task(stored: str, where: str, given: Task | str | None = None) -> Task | str:
+    """The task a stored file names (``stored``: a built-in name, a custom task's name or its
+    ``"package.module:NAME"``), without importing or calling anything: a built-in name comes
+    back as it is; a custom task must be ``given`` by the caller (a Task or the same
+    reference) or named by the user earlier in this process, else ValueError saying how to
+    pass it. ``where``: the file, for the message."""
+    if stored in TASK_NAMES:
+        return stored
+    if isinstance(given, Task) and stored in (given.ref, given.name):
+        return name_task(given)
+    if isinstance(given, str) and given == stored:
+        return load_task(given)
+    if stored in _NAMED:
+        return _NAMED[stored]
+    imported = _imported_task(stored)
+    if imported is not None:
+        imported.ref = stored
+        return name_task(imported)
+    if ":" in stored:
+        how = f"pass env={stored!r} (or the Task object)"
+    else:
+        how = "pass env= (and task=) with the Task object"
+    raise ValueError(
+        f"{where} names the custom task {stored!r}: a stored file never imports code by "
+        f"itself; {how} to load it"
+    )
+
+
+__all__ = ["Task", "TaskCompileError", "is_custom", "load_task", "name_task", "stored_task"]

@@ -85,11 +85,18 @@ def _set_threads() -> int:
     return threads
 
 
-def _run_remote_trial(cls_path: str, blob: bytes) -> tuple[Any, bytes, float]:
-    """In a Ray worker: unpack the member, run one trial, pack it back."""
+def _run_remote_trial(
+    cls_path: str, blob: bytes, task_ref: str | None = None
+) -> tuple[Any, bytes, float]:
+    """In a Ray worker: unpack the member, run one trial, pack it back. ``task_ref``: the
+    custom task the driver's user named (a checkpoint never imports one by itself)."""
     import importlib
 
     _set_threads()
+    if task_ref is not None:
+        from mbrlhpo.envs.custom_task import load_task
+
+        load_task(task_ref)
     module, _, name = cls_path.rpartition(".")
     cls = getattr(importlib.import_module(module), name)
     start = time.perf_counter()
@@ -165,7 +172,8 @@ class RayExecutor:
             start = time.perf_counter()
             try:
                 blob = pack_member(member)
-                ref = self._task.remote(f"{cls.__module__}.{cls.__qualname__}", blob)
+                task_ref = getattr(getattr(member, "task", None), "ref", None)
+                ref = self._task.remote(f"{cls.__module__}.{cls.__qualname__}", blob, task_ref)
                 jobs.append((member, ref, start, None, len(blob)))
             except Exception as exc:  # could not even ship it: that member's failure
                 jobs.append((member, None, start, exc, 0))

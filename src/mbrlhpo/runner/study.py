@@ -237,6 +237,8 @@ def run_study(
     specs = specs_of(space)
     base = to_plain(base_config or {})
     own = isinstance(store, (str, os.PathLike))
+    if own and not os.path.exists(store):  # a taken folder is refused before any file is made
+        claim_study_dir(Path(study_dir or study_dir_for(store)), None, new=True)
     st = StudyStore(store) if own else store
     try:
         sdir = Path(study_dir) if study_dir is not None else study_dir_for(st.path)
@@ -329,29 +331,31 @@ def _accept_corrected_member_settings(store: StudyStore, settings: dict) -> bool
     return True
 
 
-def claim_study_dir(sdir: Path, store: StudyStore, new: bool) -> None:
+def claim_study_dir(sdir: Path, store: StudyStore | None, new: bool) -> None:
     """Make ``sdir`` belong to ``store``'s study (its id in ``<sdir>/study_id``), or refuse it
-    if it belongs to another study (``x.db`` and ``x.sqlite`` would share ``x.study/``)."""
-    sid = store.study_id
+    if it belongs to another study (``x.db`` and ``x.sqlite`` would share ``x.study/``).
+    ``store`` None: only refuse (before a new database is created)."""
+    sid = None if store is None else store.study_id
     owner = sdir / OWNER_FILE
     if owner.is_file():
         held = owner.read_text().strip()
         if held != sid:
+            ours = "this database is new" if sid is None else f"this database's is {sid}"
             raise StoreError(
-                f"the checkpoint folder {sdir} belongs to another study (id "
-                f"{held}, this database's is {sid}); give this study a "
-                "database with another name"
+                f"the checkpoint folder {sdir} belongs to another study (id {held}, "
+                f"{ours}); give this study a database with another name"
             )
         return
-    if (
-        new and sdir.is_dir() and any(p.is_file() and p.name != OWNER_FILE for p in sdir.rglob("*"))
-    ):  # empty folders are fine
+    tmp = owner.with_suffix(".tmp")  # a kill before its rename leaves it: not another study's
+    files = [p for p in sdir.rglob("*") if p.is_file() and p not in (owner, tmp)]
+    if new and files:  # empty folders are fine
         raise StoreError(
             f"the checkpoint folder {sdir} already holds files of an unknown "
             "study; move it away or give this study another database name"
         )
+    if store is None:
+        return
     sdir.mkdir(parents=True, exist_ok=True)
-    tmp = owner.with_suffix(".tmp")
     tmp.write_text(sid + "\n")
     os.replace(tmp, owner)
 

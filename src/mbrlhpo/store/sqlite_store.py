@@ -42,8 +42,16 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
+
+from mbrlhpo.store.commit_ledger import (
+    Ledger,
+    ledger_path,
+    read_ledger,
+    remove_ledger,
+    write_ledger,
+)
 
 SCHEMA_VERSION = 2  # 2: row checksums (``sums``), study id; a version-1 study is upgraded
 
@@ -106,6 +114,14 @@ class StoreError(RuntimeError):
 
 class StudyLocked(StoreError):
     """Another process is writing this study."""
+
+
+class EmptyDatabase(StoreError):
+    """The file is a database without tables (no study yet): a new study may start there."""
+
+
+class LostCommits(StoreError):
+    """The database holds fewer committed transactions than its ledger records."""
 
 
 def _row_sha(row: Iterable[Any]) -> str:
@@ -215,6 +231,8 @@ class StudyStore:
             self._check_version()
             return
         self._take_lock()
+        self._create_if_blank()
+        self._check_ledger_read_only()
         # Used from one thread at a time (hpbandster's worker thread, then the caller's);
         # the lock serialises the rare overlap.
         try:
@@ -274,9 +292,10 @@ class StudyStore:
         """Refuse a SQLite file that belongs to another program (or is not SQLite at all)."""
         names = {r[0] for r in self._sql("SELECT name FROM sqlite_master WHERE type='table'")}
         if not names:
+            self._check_ledger(0, 0, None)
             if empty_ok:
                 return
-            raise StoreError(f"{self.path} holds no study (an empty database)")
+            raise EmptyDatabase(f"{self.path} holds no study (an empty database)")
         ok = (
             "meta" in names
             and self._sql("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -342,11 +361,131 @@ class StudyStore:
             cur.execute("BEGIN IMMEDIATE")
             try:
                 yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            else:
+                cur.execute(
+                    "INSERT INTO meta VALUES ('commits', '1') ON CONFLICT (key) "
+                    "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                )
                 cur.execute("COMMIT")
+            except BaseException:  # (a Ctrl-C after the COMMIT has nothing to roll back)
+                if self._con.in_transaction:
+                    cur.execute("ROLLBACK")
+                raise
+            self._after_commit()
+
+    def _after_commit(self) -> None:
+        """Copy the WAL into the database file and empty it (so a damaged or deleted WAL
+        can lose nothing committed), then record the commit in the ledger. A reader holding
+        an old snapshot blocks the checkpoint: it is not waited for, the ledger then names
+        any loss (commit_ledger)."""
+        self._con.execute("PRAGMA busy_timeout = 0")
+        try:
+            self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            self._con.execute("PRAGMA busy_timeout = 30000")
+        commits, trials = self._counts()
+        write_ledger(self.path, Ledger(self.study_id or "", commits, trials))
+
+    def _counts(self) -> tuple[int, int]:
+        """(committed transactions, trials) as the database holds them."""
+        row = self._sql("SELECT value FROM meta WHERE key = 'commits'").fetchone()
+        trials = self._sql("SELECT count(*) FROM trials").fetchone()[0]
+        return (0 if row is None else int(row[0])), int(trials)
+
+    def _check_ledger(self, commits: int, trials: int, study_id: str | None) -> None:
+        """LostCommits if the ledger beside the file records more commits of this study (or
+        of any study, for a file that lost its tables) than the database holds."""
+        ledger = read_ledger(self.path)
+        if ledger is None or (study_id is not None and ledger.study_id != study_id):
+            return  # none, or a stale one of a study this file replaced
+        if ledger.commits <= commits:
+            return
+        raise LostCommits(
+            f"{self.path} lost committed transactions: it holds {trials} trials "
+            f"({commits} commits) but its ledger {ledger_path(self.path)} records "
+            f"{ledger.trials} trials ({ledger.commits} commits), so its -wal file was "
+            "damaged, cut or deleted, or the file is an older copy; restore the database "
+            f"from a copy, or move {os.path.basename(self.path)} and its -wal, -shm and "
+            ".commits files away to start the study again"
+        )
+
+    def _check_ledger_read_only(self) -> None:
+        """The ledger check before the writer's connection exists: closing a writable
+        connection copies the WAL's surviving frames into the file and deletes the WAL, the
+        evidence of a loss; a read-only one leaves both as they are."""
+        if read_ledger(self.path) is None:
+            return
+        try:
+            con = sqlite3.connect(f"file:{os.path.abspath(self.path)}?mode=ro", uri=True)
+            try:
+                study_id = con.execute("SELECT value FROM meta WHERE key = 'study_id'").fetchone()
+                commits = con.execute("SELECT value FROM meta WHERE key = 'commits'").fetchone()
+                trials = con.execute("SELECT count(*) FROM trials").fetchone()[0]
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return  # not a study database (yet), or damaged: the open names it
+        self._check_ledger(
+            0 if commits is None else int(commits[0]),
+            int(trials),
+            None if study_id is None else str(study_id[0]),
+        )
+
+    def _create_if_blank(self) -> None:
+        """A new study database is built under a temporary name and renamed into place, so a
+        kill during creation leaves no half-made study. A blank file (no such file, zero
+        bytes, or a database without tables: nothing to lose) is replaced the same way."""
+        if not self._is_blank():
+            return
+        if os.path.exists(self.path):
+            self._check_ledger(0, 0, None)  # a file that lost its tables is not blank
+        else:
+            remove_ledger(self.path)  # the database was deleted: a new study starts
+        tmp = self.path + ".creating"
+        for leftover in (tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"):
+            with suppress(FileNotFoundError):
+                os.unlink(leftover)
+        study_id = uuid.uuid4().hex
+        try:
+            con = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                con.execute("PRAGMA journal_mode=WAL")
+                con.executescript(
+                    "BEGIN IMMEDIATE;"
+                    + _SCHEMA
+                    + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+                    + f"INSERT INTO meta VALUES ('study_id', '{study_id}');"
+                    + "INSERT INTO meta VALUES ('commits', '1');"
+                    + "COMMIT;"
+                )
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                con.close()
+            # The blank file's own WAL and index must not be applied to the new database.
+            for stale in (self.path + "-wal", self.path + "-shm", self.path + "-journal"):
+                with suppress(FileNotFoundError):
+                    os.unlink(stale)
+            os.replace(tmp, self.path)
+        except (sqlite3.Error, OSError) as e:
+            raise StoreError(f"cannot create {self.path}: {e}") from None
+        write_ledger(self.path, Ledger(study_id, 1, 0))
+
+    def _is_blank(self) -> bool:
+        """No file, an empty one, or a SQLite database without tables."""
+        try:
+            if os.path.getsize(self.path) == 0:
+                return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+        try:
+            con = sqlite3.connect(f"file:{os.path.abspath(self.path)}?mode=ro", uri=True)
+            try:
+                return con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return False  # not a database (or damaged): the open says so
 
     def close(self) -> None:
         if self._con is not None:
@@ -411,6 +550,7 @@ class StudyStore:
                     f"{self.path} is damaged or was edited: {missing[0][0]} row "
                     f"{missing[0][1]} is missing"
                 )
+            self._check_ledger(*self._counts(), self.study_id)
 
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
         out = []
