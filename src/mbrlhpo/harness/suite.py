@@ -157,13 +157,14 @@ def suite_from_dict(
     _known(raw, _TOP_KEYS, where)
     name = _str(raw, "name", where, None)
     if not name:
-        raise ValueError(f"{where}: expected name = \"<suite name>\"")
+        raise ValueError(f'{where}: expected name = "<suite name>"')
     tasks = raw.get("tasks")
     if not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) for t in tasks):
         raise ValueError(f'{where}: expected tasks = ["cartpole", ...] (a non-empty list)')
     for t in tasks:
         if t not in TASK_NAMES:  # built-in tasks: test runs replay through analysis.replay
-            raise ValueError(f"{where}: unknown task {t!r}: expected one of {', '.join(TASK_NAMES)}")
+            names = ", ".join(TASK_NAMES)
+            raise ValueError(f"{where}: unknown task {t!r}: expected one of {names}")
     _unique(tasks, "tasks", where)
     profile = _choice(raw, "profile", PROFILES, where, "quick")
     group = _choice(raw, "group", tuple(GROUPS), where, "model")
@@ -320,7 +321,7 @@ def _table(raw: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
 def _str(raw: Mapping[str, Any], key: str, where: str, default: str | None) -> str | None:
     value = raw.get(key, default)
     if value is not None and not isinstance(value, str):
-        raise ValueError(f"{where}: expected {key} = \"...\", got {value!r}")
+        raise ValueError(f'{where}: expected {key} = "...", got {value!r}')
     return value
 
 
@@ -338,7 +339,9 @@ def _int(
 ) -> int:
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{where}: expected {key} = an integer from {low} to {high}, got {value!r}")
+        raise ValueError(
+            f"{where}: expected {key} = an integer from {low} to {high}, got {value!r}"
+        )
     return value
 
 
