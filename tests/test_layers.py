@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "info",
         },
     ),  # fmt: skip
+    ("harness", {"harness"}),  # benchmark suites: runs studies (tuning) and replays (analysis)
     ("analysis", {"analysis", "video"}),  # reports, replays and videos of finished agents
     ("tuning", {"tuning", "integrations", "integrations.ray_tune"}),  # ray_tune: PETS for Tune
     ("runner", {"runner", "integrations.ray_local"}),  # ray_local: starting a loopback Ray

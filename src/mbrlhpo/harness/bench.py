@@ -1,0 +1,57 @@
+"""``mbrlhpo.bench``: run (or resume) every cell of a suite and write the long table.
+
+The markdown summary and figures (IQM, probability of improvement, profiles, anytime curves
+from :mod:`mbrlhpo.analysis.aggregate`) are not written yet.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from mbrlhpo.harness.cell import cells_of, finished
+from mbrlhpo.harness.executors import run_cells
+from mbrlhpo.harness.progress import Progress
+from mbrlhpo.harness.state import claim
+from mbrlhpo.harness.suite import Suite, load_suite
+from mbrlhpo.harness.table import rows_of, write_table
+
+
+def bench(
+    suite: str | os.PathLike | Suite,
+    out: str | os.PathLike,
+    jobs: int = 1,
+    executor: str = "local",
+    threads: int | None = None,
+    ray_address: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Runs the suite's cells under ``out`` (resuming a killed run; a changed suite is refused)
+    and writes ``results.csv``/``results.json``. Returns the cells' results and the paths."""
+    s = suite if isinstance(suite, Suite) else load_suite(suite)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs: expected an int >= 1, got {jobs!r}")
+    root = Path(out).absolute()
+    content = s.content()
+    claim(root, content)
+    cells = cells_of(content)
+    bar = None
+    if progress:
+        bar = Progress(len(cells), sum(finished(root, c) is not None for c in cells))
+    try:
+        results = run_cells(
+            content,
+            cells,
+            root,
+            jobs,
+            executor,
+            threads,
+            ray_address,
+            on_done=None if bar is None else (lambda c: bar.cell_done(c.name())),
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    paths = write_table(rows_of(s.name, results), root)
+    return {"results": results, "paths": paths}
