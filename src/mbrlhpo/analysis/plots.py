@@ -254,13 +254,12 @@ def plot_evaluation(ev: Mapping[str, Any], path: str | os.PathLike, title: str =
         ax.plot(x, curve["mean"], color=f"C{i}", lw=0.7, alpha=0.5)
         ax.plot(x, curve["final_scenario"], color=f"C{i}", lw=1.8, label=labels[arm])
     c = ev["comparison"]
-    ax.plot(
-        [],
-        [],
-        " ",
-        label=f"difference {c['difference']:.1f}, "
-        f"{int(c['level'] * 100)}% CI [{c['ci_low']:.1f}, {c['ci_high']:.1f}]",
+    ci = (
+        f"{int(c['level'] * 100)}% CI [{c['ci_low']:.1f}, {c['ci_high']:.1f}]"
+        if c.get("ci_low") is not None and c.get("ci_high") is not None
+        else f"no interval from {c['n_seeds']} seeds"
     )
+    ax.plot([], [], " ", label=f"difference {c['difference']:.1f}, {ci}")
     ax.set_xlabel("trial")
     ax.set_ylabel(f"max so far of the mean return ({len(ev['seeds'])} seeds)")
     if title:

@@ -45,7 +45,10 @@ def read_study(db: str | os.PathLike) -> dict[str, Any]:
     path = Path(db)
     if not path.is_file():  # StudyStore would create an empty database
         raise ValueError(f"expected an existing study database, got {str(path)!r} (no such file)")
-    with StudyStore(path, readonly=True) as store:
+    # One read transaction: a study being written (``report --watch``) is read as one
+    # committed state, and the checksums are verified against that same state.
+    with StudyStore(path, readonly=True, verify=False) as store, store.snapshot():
+        store.verify()
         head = store.study()
         if head is None:
             raise ValueError(f"{path} holds no study (expected a database written by mbrlhpo.tune)")
