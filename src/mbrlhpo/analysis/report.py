@@ -134,7 +134,7 @@ def report(
                 sched,
                 out / "schedule.png",
                 names,
-                f"{title}: top-{k} hyperparameters",
+                f"{title}: top-{summ['top_k']} hyperparameters",  # the count drawn, not asked
                 None if base is None else base["config"],
             )
         if any(p["n"] > 0 for p in fidelity):
@@ -345,6 +345,8 @@ def compare(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
+    # The count drawn: a study with fewer members than k shows them all.
+    k = max((r["n"] for c in cmp["curves"].values() for r in c["top"]), default=k)
     if plots:
         from mbrlhpo.analysis.plots import plot_comparison
 
