@@ -81,7 +81,8 @@ def test_anytime_merit_by_hand():
 
     m = anytime({"best": [0.0, 90.0, 100.0], "defaults": [10.0, 20.0, 95.0]})
     assert m["level"] == pytest.approx(90.0)  # 0 + 0.9 * (100 - 0)
-    assert m["curves"]["best"] == {"trials": 3, "mean": pytest.approx(190 / 3), "trials_to_level": 2}
+    want = {"trials": 3, "mean": pytest.approx(190 / 3), "trials_to_level": 2}
+    assert m["curves"]["best"] == want
     assert m["curves"]["defaults"]["trials_to_level"] == 3
     neg = anytime({"best": [-100.0, -50.0, float("nan")], "defaults": [-100.0, -90.0, -80.0]})
     assert neg["level"] == pytest.approx(-55.0) and neg["curves"]["best"]["trials_to_level"] == 2

@@ -123,7 +123,8 @@ WRITER = textwrap.dedent(
         for t in range(1, 41):
             for m in range(3):
                 st.record_trial(m, t, {"lr": 1e-3 * (m + 1)}, float(t + m), 0.01)
-            events = [{"kind": "exploit", "src": 2, "src_round": t, "dst": 0}] if t % 10 == 0 else []
+            copy = {"kind": "exploit", "src": 2, "src_round": t, "dst": 0}
+            events = [copy] if t % 10 == 0 else []
             st.record_round(t, {m: float(t + m) for m in range(3)}, events)
             if t == 20:
                 wait_for("state: <b>running</b>")  # a page of the study in progress
@@ -136,7 +137,8 @@ WRITER = textwrap.dedent(
 @pytest.mark.slow
 def test_watch_rewrites_the_page_while_a_real_writer_runs(chromium, tmp_path):
     db, out = tmp_path / "live.db", tmp_path / "report"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
     watcher = subprocess.Popen(
         [sys.executable, "-m", "mbrlhpo", "report", "--db", str(db), "--out", str(out),
          "--html", "--watch", "0.1"],

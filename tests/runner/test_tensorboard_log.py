@@ -23,9 +23,7 @@ TINY = dict(iterations=1, population=10, horizon=3, particles=5, hidden=16, dept
 def _read(run_dir):
     acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0})
     acc.Reload()
-    scalars = {
-        tag: {e.step: e.value for e in acc.Scalars(tag)} for tag in acc.Tags()["scalars"]
-    }
+    scalars = {tag: {e.step: e.value for e in acc.Scalars(tag)} for tag in acc.Tags()["scalars"]}
     texts = {tag: {e.step for e in acc.Tensors(tag)} for tag in acc.Tags()["tensors"]}
     return scalars, texts
 

@@ -6,8 +6,9 @@ profile's defaults, ``table`` or ``code``) are each replayed with fresh agents o
 evaluation seeds, for the study's whole budget (the random trial plus its MPC trials). Per trial
 the score is the maximum so far of the return averaged over the seeds; the comparison is the
 difference of the two scores at the last trial, with a paired Student-t interval over seeds
-(none below five seeds: ``paired_difference``). The result is stored in the study (an ``evaluation`` event) and written as
-``evaluation.json``, ``evaluation.md`` and ``evaluation.png`` in ``<db stem>.study/evaluation``.
+(none below five seeds: ``paired_difference``). The result is stored in the study (an
+``evaluation`` event) and written as ``evaluation.json``, ``evaluation.md`` and
+``evaluation.png`` in ``<db stem>.study/evaluation``.
 
 Evaluation seeds are ``EVAL_SEED_OFFSET + i``: none of them is a member's, the baseline's or a
 study's seed (``member_seed`` gives ``seed * 1_000_003 + member``), so the evaluation sees new

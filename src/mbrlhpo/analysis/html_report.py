@@ -240,6 +240,7 @@ def hyperband_figure(rec: Mapping[str, Any]) -> Any:
     by_cfg: dict[tuple, list[Mapping[str, Any]]] = {}
     for j in rec["hb_jobs"]:
         by_cfg.setdefault(tuple(j["config_id"]), []).append(j)
+
     def score(j: Mapping[str, Any]) -> float | None:
         loss = _num(j.get("loss"))
         return -loss if j["status"] == "ok" and loss is not None else None
