@@ -139,8 +139,9 @@ class Browser:
         shutil.rmtree(self._profile, ignore_errors=True)
 
 
-# Per plotly figure on the page: its id, traces, data points and drawn SVG layers.
-_FIGURES_JS = """JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot')).map(
+# Per plotly figure on the page (its div is in the page before plotly draws into it): its id,
+# traces, data points and drawn SVG layers.
+_FIGURES_JS = """JSON.stringify(Array.from(document.querySelectorAll('.plotly-graph-div')).map(
   d => ({id: d.id, traces: (d.data || []).length,
          points: (d.data || []).reduce((a, t) => a + ((t.x || []).filter(
            (v, i) => v !== null && t.y && t.y[i] !== null && t.y[i] !== undefined)).length, 0),
