@@ -163,6 +163,7 @@ def test_watch_rewrites_the_page_while_a_real_writer_runs(chromium, tmp_path):
         assert len(st.trials()) == 120 and len(st.lineage()) == 4
     page = out / "report.html"
     assert "trials done: 120" in page.read_text()
+    assert 'http-equiv="refresh"' not in page.read_text()  # the finished page stays still
     assert not list(out.glob(".*.tmp"))  # atomic rewrites leave nothing behind
     got = load_page(chromium, page)
     assert got["errors"] == [] and {f["id"] for f in got["figures"]} >= {"lineage"}

@@ -148,6 +148,9 @@ _FIGURES_JS = """JSON.stringify(Array.from(document.querySelectorAll('.plotly-gr
          svg: d.querySelectorAll('.main-svg').length})))"""
 
 
+_READY_JS = "document.readyState === 'complete' ? location.href : ''"
+
+
 def load_page(executable: str, page: Path, settle: float = 20.0) -> dict[str, Any]:
     """Opens ``page`` and returns ``{"errors": [...], "requests": [urls other than the page],
     "figures": [{"id", "traces", "points", "svg"}], "title"}`` once every plotly figure has
@@ -170,10 +173,15 @@ def load_page(executable: str, page: Path, settle: float = 20.0) -> dict[str, An
             seen += b.events()
             loaded = loaded or any(e.get("method") == "Page.loadEventFired" for e in seen)
             if loaded:
-                res = b.send("Runtime.evaluate", {"expression": _FIGURES_JS, "returnByValue": True})
-                figures = json.loads(res["result"]["value"])
-                if figures and all(f["svg"] > 0 for f in figures):
-                    break
+                # The blank tab's own load event can arrive late: trust only the page itself.
+                ready = b.send("Runtime.evaluate", {"expression": _READY_JS, "returnByValue": True})
+                if ready["result"].get("value") == url:
+                    res = b.send(
+                        "Runtime.evaluate", {"expression": _FIGURES_JS, "returnByValue": True}
+                    )
+                    figures = json.loads(res["result"]["value"])
+                    if figures and all(f["svg"] > 0 for f in figures):
+                        break
             time.sleep(0.2)
         time.sleep(0.3)  # late console output of the last draw
         seen += b.events()

@@ -306,7 +306,8 @@ def study_state(rec: Mapping[str, Any]) -> str:
 
 
 def render_page(rec: Mapping[str, Any], k: int = 5, refresh: float | None = None) -> str:
-    """The whole page as a string (plotly's JavaScript inlined once)."""
+    """The whole page as a string (plotly's JavaScript inlined once); ``refresh``: seconds
+    after which the browser reloads it, while the study runs."""
     import plotly.io as pio
     from plotly.offline import get_plotlyjs
 
@@ -350,7 +351,9 @@ def render_page(rec: Mapping[str, Any], k: int = 5, refresh: float | None = None
     ]
     if not divs:
         divs = ["<p class='empty'>no trial has finished yet</p>"]
-    meta = f'<meta http-equiv="refresh" content="{refresh:g}">' if refresh else ""
+    # A finished study's page stays still (no reload loop once nothing changes).
+    live = refresh and state == "running"
+    meta = f'<meta http-equiv="refresh" content="{refresh:g}">' if live else ""
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"{meta}<title>mbrlhpo: {html.escape(title)}</title>"
