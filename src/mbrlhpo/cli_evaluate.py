@@ -79,6 +79,14 @@ def run(args: argparse.Namespace) -> int:
         _record_best(args)
         if args.seeds == 0:
             return 0
+    from mbrlhpo.analysis.verdict import MIN_SEEDS
+
+    if args.seeds < MIN_SEEDS:
+        print(
+            f"note: {args.seeds} seed{'s' if args.seeds > 1 else ''} give no confidence "
+            f"interval ({MIN_SEEDS} or more do); the curves are still measured",
+            flush=True,
+        )
     print(f"evaluating {args.db}: {args.seeds} seeds", flush=True)
 
     def on_trial(arm: str, t: int, rets: dict[int, float]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import time
 from pathlib import Path
 
 from mbrlhpo.catalog import PROFILES
@@ -35,6 +36,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--no-mismatch",
         action="store_true",
         help="skip the objective-mismatch analysis (it loads the final models)",
+    )
+    p.add_argument(
+        "--html",
+        action="store_true",
+        help="also write report.html: one self-contained interactive page (needs plotly: "
+        "pip install 'mbrlhpo[report]')",
+    )
+    p.add_argument(
+        "--watch",
+        type=float,
+        default=None,
+        metavar="N",
+        help="with --html: rewrite report.html every N seconds while the study runs (read-only: "
+        "never blocks the study), until it ends; no other files are written",
     )
     p.set_defaults(func=run_report)
 
@@ -81,6 +96,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def run_report(args: argparse.Namespace) -> int:
     from mbrlhpo.analysis.report import compare, report
 
+    if args.watch is not None:
+        if not args.html:
+            raise ValueError("--watch N rewrites the HTML page: add --html")
+        if not args.watch > 0 or not math.isfinite(args.watch):
+            raise ValueError(f"--watch: expected seconds > 0, got {args.watch:g}")
+    if args.html:
+        from mbrlhpo.analysis.html_report import need_plotly
+
+        need_plotly()
+        if len(args.db) != 1:
+            raise ValueError("--html is the page of one study: give one --db")
+    if args.watch is not None:
+        return _watch(args)
     if not args.no_plots:  # before anything is written (no empty folder left behind)
         _need_matplotlib("report's figures", "--no-plots")
     if len(args.db) == 1:
@@ -89,11 +117,34 @@ def run_report(args: argparse.Namespace) -> int:
         paths = report(
             args.db[0], args.out, k=args.top, plots=not args.no_plots, mismatch=not args.no_mismatch
         )
+        if args.html:
+            from mbrlhpo.analysis.html_report import write_html_report
+
+            paths["html"], _ = write_html_report(args.db[0], args.out / "report.html", k=args.top)
         print(paths["summary_md"].read_text(), end="")
     else:
         paths = compare(args.db, args.out, labels=args.labels, k=args.top, plots=not args.no_plots)
         print(paths["comparison_md"].read_text(), end="")
     print("\nwritten: " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from mbrlhpo.analysis.watch import watch
+
+    page = args.out / "report.html"
+    print(f"watching {args.db[0]}: {page} rewritten every {args.watch:g} s (Ctrl-C stops)")
+
+    def on_write(n: int, state: str) -> None:
+        if state != "running" or n == 1:
+            print(f"{time.strftime('%H:%M:%S')} {page}: study {state}", flush=True)
+
+    try:
+        state = watch(args.db[0], page, args.watch, k=args.top, on_write=on_write)
+    except KeyboardInterrupt:
+        print(f"stopped; {page} is the last page written")
+        return 0
+    print(f"the study is {state}; final page: {page}")
     return 0
 
 

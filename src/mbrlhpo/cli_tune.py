@@ -156,6 +156,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="fix a hyperparameter for every member (not one that is searched)",
     )
+    p.add_argument(
+        "--tensorboard",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write TensorBoard event files to DIR (a run per member: return, model loss, "
+        "hyperparameters, PBT decisions); pip install 'mbrlhpo[tensorboard]'",
+    )
     p.set_defaults(func=run)
 
 
@@ -209,6 +217,7 @@ def run(args: argparse.Namespace) -> int:
         ray_address=args.ray_address,
         on_baseline_trial=on_baseline_trial,
         workers=args.workers,
+        tensorboard=args.tensorboard,
     )
     console.print(summary(study, args.db))
     if study.best_member is None:

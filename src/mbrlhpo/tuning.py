@@ -167,6 +167,7 @@ def tune(
     ray_address: str | None = None,
     on_baseline_trial: Callable[[int, int], None] | None = None,
     workers: int = 1,
+    tensorboard: str | os.PathLike | None = None,
 ) -> Study:
     """Runs (or resumes, if ``db`` holds it) a study of PETS on ``env``.
 
@@ -205,6 +206,8 @@ def tune(
             (docs/hpo.md); a study may resume with another.
         agent_overrides: hyperparameters fixed for every member and the baseline (unsearched
             tunables or fixed settings such as ``particles``); a searched name is an error.
+        tensorboard: a directory for TensorBoard event files (one run per member: return,
+            model loss, hyperparameters, PBT decisions; ``mbrlhpo[tensorboard]``).
     Returns the Study (trials, schedules, lineage, best configuration/schedule, top-5 curve)
     with ``study.baseline`` set when ``baseline``.
     """
@@ -263,6 +266,10 @@ def tune(
     # Absolute: the study's folders are found from it, whatever the working directory of
     # whoever reads it later (a resumed driver, a report).
     db = Path(db).absolute()
+    if tensorboard is not None:
+        from mbrlhpo.runner.tensorboard_log import need_tensorboard
+
+        need_tensorboard()  # before the study starts
     db.parent.mkdir(parents=True, exist_ok=True)
     executor = executor or ("lockstep" if lockstep else "sequential")
     if executor == "lockstep" and workers > 1:
@@ -294,6 +301,18 @@ def tune(
         fixed,
         episode_store=study_dir_for(db) / "episodes",
     )
+    tb = None
+    if tensorboard is not None:
+        from mbrlhpo.runner.tensorboard_log import TensorBoardLogger
+
+        tb = TensorBoardLogger(tensorboard, db)
+        user_on_round = on_round
+
+        def on_round(r: int) -> None:
+            tb.sync()
+            if user_on_round is not None:
+                user_on_round(r)
+
     try:
         study = run_study(
             method,
@@ -308,6 +327,7 @@ def tune(
             hyperband=hyperband,
             last_k=last_k,
             on_round=on_round,
+            on_trial=None if tb is None else tb.on_trial,
             keep_final_checkpoints=keep_final_checkpoints,
             keep_checkpoints_every=keep_checkpoints_every,
             executor=runner_executor,
@@ -324,6 +344,8 @@ def tune(
     finally:
         if population_planner is not None:
             population_planner.close()
+        if tb is not None:
+            tb.close()
     if baseline:
         max_trials = budgets[1] if budgets else (hyperband.max_budget if hyperband else trials)
         study.baseline = run_baseline(
@@ -339,6 +361,10 @@ def tune(
             defaults,
             on_baseline_trial,
         )
+        if tensorboard is not None:
+            from mbrlhpo.runner.tensorboard_log import log_defaults
+
+            log_defaults(tensorboard, study.baseline.returns)
     return study
 
 

@@ -14,9 +14,9 @@ import pytest
 from mbrlhpo.analysis import read_study
 from mbrlhpo.analysis.evaluate import (
     EVAL_SEED_OFFSET,
-    bootstrap_difference,
     evaluate_study,
     final_score,
+    paired_difference,
     running_max,
 )
 from mbrlhpo.hpo.space import GROUPS
@@ -31,24 +31,62 @@ def test_final_score_and_running_max_by_hand():
     np.testing.assert_allclose(running_max([np.nan, 2.0, 1.0, 4.0]), [np.nan, 2, 2, 4])
 
 
-def test_bootstrap_difference_cases():
+def test_paired_difference_is_a_student_t_interval_over_seeds():
     rng = np.random.default_rng(0)
-    base = rng.normal(size=(5, 7))
-    shifted = bootstrap_difference(base + 10.0, base, np.random.default_rng(1), 2000)
-    assert shifted["difference"] == pytest.approx(10.0)
-    assert shifted["ci_low"] == pytest.approx(10.0) and shifted["ci_high"] == pytest.approx(10.0)
-    assert shifted["p_better"] == 1.0 and shifted["n_seeds"] == 5
-    a, b = rng.normal(size=(5, 7)), rng.normal(size=(5, 7))
-    ab = bootstrap_difference(a, b, np.random.default_rng(2), 4000)
-    ba = bootstrap_difference(b, a, np.random.default_rng(2), 4000)  # same resamples
-    assert ab["difference"] == pytest.approx(-ba["difference"])
-    assert ab["ci_low"] == pytest.approx(-ba["ci_high"])
-    assert ab["ci_low"] <= ab["difference"] <= ab["ci_high"] or abs(ab["difference"]) < 2
-    # One seed: every resample is that seed, the interval collapses on the observation.
-    one = bootstrap_difference(a[:1], b[:1], np.random.default_rng(3), 100)
-    assert one["ci_low"] == one["ci_high"] == pytest.approx(one["difference"])
+    base = rng.normal(size=(6, 7))
+    gains = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])  # each seed's own final scenario gains
+    best = base + gains[:, None]
+    c = paired_difference(best, base)
+    d = np.nanmax(best, axis=1) - np.nanmax(base, axis=1)
+    np.testing.assert_allclose(c["seed_differences"], d)
+    half = 2.5705818356363146 * d.std(ddof=1) / math.sqrt(6)  # t_0.975 with 5 df
+    assert c["ci_low"] == pytest.approx(d.mean() - half)
+    assert c["ci_high"] == pytest.approx(d.mean() + half)
+    assert c["difference"] == pytest.approx(final_score(best) - final_score(base))
+    assert c["seeds_better"] == 6 and c["n_seeds"] == 6 and "Student-t" in c["method"]
+    ba = paired_difference(base, best)
+    assert ba["ci_low"] == pytest.approx(-c["ci_high"])
+
+
+def test_paired_difference_gives_no_interval_below_five_seeds_or_with_a_failed_seed():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
+    two = paired_difference(a + 5.0, b)
+    assert two["ci_low"] is None and two["ci_high"] is None
+    assert "2 seeds: no interval below 5" in two["note"]
+    a5, b5 = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
+    b5[3] = np.nan  # one seed failed every trial of the baseline
+    failed = paired_difference(a5, b5)
+    assert failed["ci_low"] is None and "1 of 5 seeds failed" in failed["note"]
     with pytest.raises(ValueError, match="seeds x trials"):
-        bootstrap_difference(a, b[:, :3], rng)
+        paired_difference(a, b[:, :3])
+
+
+def test_the_verdict_says_what_the_seeds_allow():
+    from mbrlhpo.analysis.verdict import best_vs_defaults, evaluation_verdict
+
+    one = best_vs_defaults(177.4, 177.0, seeds=1, db="runs/s.db")
+    assert "one seed each" in one and "no claim" in one
+    assert "better than" not in one and "mbrlhpo evaluate --db runs/s.db --seeds 5" in one
+    c = paired_difference(np.full((5, 3), 10.0) + np.arange(5)[:, None], np.zeros((5, 3)))
+    assert "the best is better than the defaults" in evaluation_verdict(c, 12.0, 0.0)
+    c = paired_difference(np.ones((5, 3)) * np.arange(5)[:, None], np.full((5, 3), 2.0))
+    assert "cannot tell" in evaluation_verdict(c, 4.0, 2.0)
+    legacy = {"ci_low": 110.9, "ci_high": 112.5, "n_seeds": 2, "method": "bootstrap"}
+    assert "no claim" in evaluation_verdict(legacy, 112.0, 1.0)
+
+
+def test_anytime_merit_by_hand():
+    from mbrlhpo.analysis.verdict import anytime
+
+    m = anytime({"best": [0.0, 90.0, 100.0], "defaults": [10.0, 20.0, 95.0]})
+    assert m["level"] == pytest.approx(90.0)  # 0 + 0.9 * (100 - 0)
+    want = {"trials": 3, "mean": pytest.approx(190 / 3), "trials_to_level": 2}
+    assert m["curves"]["best"] == want
+    assert m["curves"]["defaults"]["trials_to_level"] == 3
+    neg = anytime({"best": [-100.0, -50.0, float("nan")], "defaults": [-100.0, -90.0, -80.0]})
+    assert neg["level"] == pytest.approx(-55.0) and neg["curves"]["best"]["trials_to_level"] == 2
+    assert neg["curves"]["defaults"]["trials_to_level"] is None
 
 
 def test_evaluate_random_search_end_to_end(tmp_path):
@@ -60,7 +98,7 @@ def test_evaluate_random_search_end_to_end(tmp_path):
     study = tune(
         "cartpole", "random", population=2, trials=2, db=db, agent_overrides=TINY, baseline=False
     )
-    ev, paths = evaluate_study(db, seeds=2, plots=False, n_boot=500)
+    ev, paths = evaluate_study(db, seeds=2, plots=False)
     seeds = [EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + 1]
     assert ev.seeds == seeds and ev.trials == 3 and ev.profile == "quick"
     assert ev.baseline_name == "the quick profile's defaults (Tables 2-4)"
@@ -80,7 +118,8 @@ def test_evaluate_random_search_end_to_end(tmp_path):
     )
     assert [r["trial"] for r in ev.table()] == [1, 2, 3]
     assert ev.comparison["difference"] == pytest.approx(ev.table()[-1]["difference"])
-    assert ev.comparison["ci_low"] <= ev.comparison["ci_high"]
+    assert ev.comparison["ci_low"] is None  # two seeds: no interval, and it says so
+    assert "no claim" in paths["md"].read_text()
     rec = read_study(db)
     assert rec["evaluation"]["comparison"]["n_seeds"] == 2
     data = json.loads(paths["json"].read_text())
@@ -105,7 +144,8 @@ def test_evaluate_random_search_end_to_end(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "trial" not in proc.stdout.split("# Evaluation")[0].replace("evaluating", "")
-    assert "95% CI" in proc.stdout and "stored in the study" in proc.stdout
+    assert "95% CI" not in proc.stdout and "stored in the study" in proc.stdout
+    assert "2 seeds give no confidence interval" in proc.stdout
     assert len([e for e in read_study(db)["events"] if e["kind"] == "evaluation"]) == 2
 
 
@@ -123,7 +163,7 @@ def test_evaluate_pbt_replays_the_best_schedule(tmp_path):
         space_overrides={"epochs": (3, 4)},
         baseline=False,
     )
-    ev, paths = evaluate_study(db, seeds=2, n_boot=200)
+    ev, paths = evaluate_study(db, seeds=2)
     want = [
         {k: v for k, v in r["config"].items() if k in ev.schedules["best"][0]}
         for r in study.best_schedule

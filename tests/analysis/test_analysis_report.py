@@ -67,9 +67,13 @@ def test_report_writes_figures_and_a_summary(studies, tmp_path):
     md = paths["summary_md"].read_text()
     assert "# Study report: pbt on cartpole" in md
     assert "## Best configuration" in md and "| lr |" in md and "exploit:" in md
-    assert "than the defaults" in md
+    # One study is one seed: the difference is printed, no claim is made (issue 28).
+    assert "one seed each" in md and "no claim is made" in md and "better than" not in md
+    assert "--seeds 5" in md and "anytime" in md and "mean return over the trials" in md
     summary = json.loads(paths["summary_json"].read_text())
     assert summary["summary"]["method"] == "pbt"
+    merit = summary["summary"]["anytime"]["curves"]
+    assert set(merit) == {"best", "defaults"} and merit["best"]["trials"] == 4
     assert [r["trial"] for r in summary["curves"]["top"]] == [1, 2, 3, 4]
     assert len(summary["top_schedule"]) == 4 and "lr" in summary["top_schedule"][0]["mean"]
     hb = report(studies["hb"], tmp_path / "hb")

@@ -5,9 +5,10 @@ the per-trial hyperparameters along the best member's lineage) and the study's b
 profile's defaults, ``table`` or ``code``) are each replayed with fresh agents on the same
 evaluation seeds, for the study's whole budget (the random trial plus its MPC trials). Per trial
 the score is the maximum so far of the return averaged over the seeds; the comparison is the
-difference of the two scores at the last trial with a paired bootstrap confidence interval
-over seeds. The result is stored in the study (an ``evaluation`` event) and written as
-``evaluation.json``, ``evaluation.md`` and ``evaluation.png`` in ``<db stem>.study/evaluation``.
+difference of the two scores at the last trial, with a paired Student-t interval over seeds
+(none below five seeds: ``paired_difference``). The result is stored in the study (an
+``evaluation`` event) and written as ``evaluation.json``, ``evaluation.md`` and
+``evaluation.png`` in ``<db stem>.study/evaluation``.
 
 Evaluation seeds are ``EVAL_SEED_OFFSET + i``: none of them is a member's, the baseline's or a
 study's seed (``member_seed`` gives ``seed * 1_000_003 + member``), so the evaluation sees new
@@ -27,6 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from mbrlhpo.analysis.stats import student_t_quantile
+from mbrlhpo.analysis.verdict import MIN_SEEDS, evaluation_verdict
+
 EVAL_SEED_OFFSET = 9_000_000
 ARMS = ("best", "baseline")
 
@@ -35,7 +39,7 @@ ARMS = ("best", "baseline")
 class Evaluation:
     """An evaluated study. ``curves[arm]`` holds per trial the mean over seeds and its
     maximum so far (``final_scenario``); ``comparison`` the difference of the two final
-    scenarios at the last trial with its bootstrap confidence interval."""
+    scenarios at the last trial with its interval over seeds (``paired_difference``)."""
 
     db: str
     env: str
@@ -96,20 +100,19 @@ def final_score(returns: np.ndarray) -> np.ndarray:
         return np.nanmax(mean, axis=-1)
 
 
-def bootstrap_difference(
-    best: np.ndarray,
-    baseline: np.ndarray,
-    rng: np.random.Generator,
-    n_boot: int = 10_000,
-    level: float = 0.95,
+def paired_difference(
+    best: np.ndarray, baseline: np.ndarray, level: float = 0.95
 ) -> dict[str, Any]:
-    """Paired bootstrap over seeds of ``final_score(best) - final_score(baseline)``.
+    """The best against the baseline on the same S seeds (``(S x T)`` returns each).
 
-    ``best`` and ``baseline`` are ``(S x T)`` returns of the same S seeds. Each resample draws
-    S seed indices with replacement and applies them to both arms (the seeds are paired: same
-    initial states and noise streams). Returns the observed difference, the percentile
-    interval at ``level``, ``p_better`` (the fraction of resamples where best wins) and the
-    settings.
+    ``difference``: the paper's statistic, ``final_score(best) - final_score(baseline)`` (the
+    maximum over trials of the mean over seeds). The interval is over seeds: each seed's own
+    final scenario (its maximum return) gives one paired difference, and ``ci_low`` /
+    ``ci_high`` are the Student-t interval at ``level`` of their mean (``seed_mean_difference``),
+    valid at small S for roughly normal differences, unlike a bootstrap, which at S = 2 puts
+    the estimate at an interval's edge. With fewer than ``MIN_SEEDS`` seeds (or a failed
+    seed) there is no interval: ``ci_low`` / ``ci_high`` are None and ``note`` says why.
+    ``seeds_better`` counts the seeds where the best wins.
     """
     best = np.asarray(best, dtype=np.float64)
     baseline = np.asarray(baseline, dtype=np.float64)
@@ -118,29 +121,32 @@ def bootstrap_difference(
             f"expected two (seeds x trials) arrays of one shape, got {best.shape} "
             f"and {baseline.shape}"
         )
-    if not 0 < level < 1:
-        raise ValueError(f"level: expected a probability in (0, 1), got {level!r}")
+    if not 0.5 < level < 1:
+        raise ValueError(f"level: expected a probability in (0.5, 1), got {level!r}")
     s = best.shape[0]
-    observed = float(final_score(best) - final_score(baseline))
-    idx = rng.integers(s, size=(n_boot, s))
-    diffs = final_score(best[idx]) - final_score(baseline[idx])
-    diffs = diffs[np.isfinite(diffs)]
-    alpha = (1.0 - level) / 2.0
-    low, high = (
-        (float(np.quantile(diffs, alpha)), float(np.quantile(diffs, 1.0 - alpha)))
-        if diffs.size
-        else (math.nan, math.nan)
-    )
-    return {
-        "difference": observed,
-        "ci_low": low,
-        "ci_high": high,
+    per_seed = final_score(best[:, None, :]) - final_score(baseline[:, None, :])  # (S,)
+    finite = per_seed[np.isfinite(per_seed)]
+    out: dict[str, Any] = {
+        "difference": float(final_score(best) - final_score(baseline)),
+        "seed_differences": per_seed.tolist(),
+        "seed_mean_difference": float(finite.mean()) if finite.size else math.nan,
+        "seeds_better": int(np.sum(finite > 0)),
+        "ci_low": None,
+        "ci_high": None,
         "level": level,
-        "p_better": float(np.mean(diffs > 0)) if diffs.size else math.nan,
-        "n_boot": int(n_boot),
         "n_seeds": int(s),
-        "method": "paired percentile bootstrap",
+        "method": f"paired Student-t over seeds of each seed's final scenario, {s - 1} df",
+        "note": None,
     }
+    if finite.size < s:
+        out["note"] = f"{s - finite.size} of {s} seeds failed on a side: no interval"
+    elif s < MIN_SEEDS:
+        out["note"] = f"{s} seeds: no interval below {MIN_SEEDS} seeds (use --seeds 5 or more)"
+    else:
+        half = student_t_quantile(0.5 + level / 2.0, s - 1) * finite.std(ddof=1) / math.sqrt(s)
+        out["ci_low"] = float(finite.mean() - half)
+        out["ci_high"] = float(finite.mean() + half)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,7 +237,6 @@ def evaluate_study(
     planner_backend: str = "auto",
     out_dir: str | os.PathLike | None = None,
     plots: bool = True,
-    n_boot: int = 10_000,
     on_trial: Callable[[str, int, dict[int, float]], None] | None = None,
 ) -> tuple[Evaluation, dict[str, Path]]:
     """Runs the final scenario for the study in ``db``; see the module docstring.
@@ -295,8 +300,7 @@ def evaluate_study(
     for arm in ARMS:
         mean = seed_mean(mats[arm])
         curves[arm] = {"mean": mean.tolist(), "final_scenario": running_max(mean).tolist()}
-    rng = np.random.default_rng([len(seed_list), plan["trials"], 20210413])
-    comparison = bootstrap_difference(mats["best"], mats["baseline"], rng, n_boot)
+    comparison = paired_difference(mats["best"], mats["baseline"])
     ev = Evaluation(
         db=str(db),
         env=plan["env"],
@@ -342,13 +346,9 @@ def evaluation_markdown(ev: Evaluation, rows: int = 12) -> str:
     if len(table) > rows:
         keep = sorted({round(i * (len(table) - 1) / (rows - 1)) for i in range(rows)})
         table = [table[i] for i in keep]
-    verdict = (
-        "better than"
-        if c["ci_low"] > 0
-        else "worse than"
-        if c["ci_high"] < 0
-        else "not distinguishable from"
-    )
+    best_final = ev.curves["best"]["final_scenario"][-1]
+    base_final = ev.curves["baseline"]["final_scenario"][-1]
+    verdict = evaluation_verdict(c, best_final, base_final, db=ev.db)
     lines = [
         f"# Evaluation: {ev.method} on {ev.env} (final scenario, Fig. 1/8)",
         "",
@@ -358,11 +358,10 @@ def evaluation_markdown(ev: Evaluation, rows: int = 12) -> str:
         f"- {len(ev.seeds)} evaluation seeds ({ev.seeds[0]}..{ev.seeds[-1]}), {ev.trials} "
         "trials each (the random trial included); score = maximum so far of the return "
         "averaged over the seeds",
-        f"- at the last trial: best {_fmt(ev.curves['best']['final_scenario'][-1])}, "
-        f"baseline {_fmt(ev.curves['baseline']['final_scenario'][-1])}; difference "
-        f"{_fmt(c['difference'])}, {int(c['level'] * 100)}% CI [{_fmt(c['ci_low'])}, "
-        f"{_fmt(c['ci_high'])}] ({c['method']}, {c['n_boot']} resamples; best wins in "
-        f"{_fmt(100 * c['p_better'])}% of them): the best is {verdict} the baseline",
+        f"- at the last trial: {verdict}",
+        f"- per seed (each seed's own final scenario): best minus baseline "
+        f"{', '.join(_fmt(d) for d in c['seed_differences'])}; the best wins on "
+        f"{c['seeds_better']} of {c['n_seeds']} seeds",
         f"- failed or diverged trials: best {len(ev.failures['best'])}, baseline "
         f"{len(ev.failures['baseline'])}",
         "",

@@ -34,8 +34,17 @@ def _pyplot():
 
 
 def _int_x(ax: Any) -> None:
+    """Whole-number ticks on a trial axis; around a single trial (matplotlib's autoscale
+    spans +-0.05 there, and its integer locator then falls back to fractions) the axis is
+    widened to the neighbouring trials."""
     from matplotlib.ticker import MaxNLocator
 
+    lo, hi = ax.get_xlim()
+    if hi - lo < 2:
+        mid = round((lo + hi) / 2)
+        ax.set_xlim(mid - 1, mid + 1)
+        ax.set_xticks([mid - 1, mid, mid + 1])
+        return
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
@@ -106,16 +115,25 @@ def plot_schedule(
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False)
     x = np.array([r["trial"] for r in schedule], dtype=float)
+    k = max(r.get("n", 0) for r in schedule)
+    top = f"top-{k}" if k else "top-k"
     for i, name in enumerate(names):
         ax = axes[i // cols][i % cols]
-        m = np.array([r["mean"][name] for r in schedule], dtype=float)
-        s = np.array([r["std"][name] for r in schedule], dtype=float)
-        ax.plot(x, m, color="C0", label="top-k mean")
-        lo = m - s
-        if name in _LOG_NAMES:
-            lo = np.maximum(lo, m * 1e-3)
+        if name in _LOG_NAMES and all(name in r.get("log_mean", {}) for r in schedule):
+            # A log axis gets a log-space band: geometric mean x/÷ geometric std (mean - std
+            # of a log-scaled value plunges towards 0, e.g. 3e-6 for an lr near 1e-3).
+            lm = np.array([r["log_mean"][name] for r in schedule], dtype=float)
+            ls = np.array([r["log_std"][name] for r in schedule], dtype=float)
+            m, lo, hi = np.exp(lm), np.exp(lm - ls), np.exp(lm + ls)
+            line, band = f"{top} geometric mean", "×/÷ geometric std"
             ax.set_yscale("log")
-        ax.fill_between(x, lo, m + s, color="C0", alpha=0.25, label="± std")
+        else:
+            m = np.array([r["mean"][name] for r in schedule], dtype=float)
+            s = np.array([r["std"][name] for r in schedule], dtype=float)
+            lo, hi = m - s, m + s
+            line, band = f"{top} mean", "± std"
+        ax.plot(x, m, color="C0", label=line)
+        ax.fill_between(x, lo, hi, color="C0", alpha=0.25, label=band)
         if defaults and name in defaults:
             ax.axhline(float(defaults[name]), color="k", ls="--", lw=1, label="default")
         if i == 0:
@@ -254,13 +272,12 @@ def plot_evaluation(ev: Mapping[str, Any], path: str | os.PathLike, title: str =
         ax.plot(x, curve["mean"], color=f"C{i}", lw=0.7, alpha=0.5)
         ax.plot(x, curve["final_scenario"], color=f"C{i}", lw=1.8, label=labels[arm])
     c = ev["comparison"]
-    ax.plot(
-        [],
-        [],
-        " ",
-        label=f"difference {c['difference']:.1f}, "
-        f"{int(c['level'] * 100)}% CI [{c['ci_low']:.1f}, {c['ci_high']:.1f}]",
+    ci = (
+        f"{int(c['level'] * 100)}% CI [{c['ci_low']:.1f}, {c['ci_high']:.1f}]"
+        if c.get("ci_low") is not None and c.get("ci_high") is not None
+        else f"no interval from {c['n_seeds']} seeds"
     )
+    ax.plot([], [], " ", label=f"difference {c['difference']:.1f}, {ci}")
     ax.set_xlabel("trial")
     ax.set_ylabel(f"max so far of the mean return ({len(ev['seeds'])} seeds)")
     if title:
@@ -313,14 +330,20 @@ def plot_mismatch(result: Mapping[str, Any], path: str | os.PathLike, title: str
     gives one point per member."""
     plt = _pyplot()
     nb = len(result["bins"])
-    fig, axes = plt.subplots(1, 2 + nb, figsize=(4.2 * (2 + nb), 3.8))
+    # Two panels a row at a readable size (one row of 2 + nb panels shrank every label
+    # when the figure was shown at screen width).
+    rows = math.ceil((2 + nb) / 2)
+    fig, grid = plt.subplots(rows, 2, figsize=(11, 4.2 * rows), squeeze=False)
+    axes = [ax for row in grid for ax in row]
+    for ax in axes[2 + nb :]:
+        ax.axis("off")
     colors = {"top": "C0", "bottom": "C3"}
     panels = [("on_policy_nll", None, f"on-policy NLL (own last {result['last']} trials)")]
     panels += [
         ("off_policy_nll", b, f"off-policy NLL, returns {bn['low']:.3g}..{bn['high']:.3g}")
         for b, bn in enumerate(result["bins"])
     ]
-    for ax, (key, b, label) in zip([axes[0], *axes[2:]], panels, strict=True):
+    for ax, (key, b, label) in zip([axes[0], *axes[2 : 2 + nb]], panels, strict=True):
         for g in ("top", "bottom"):
             for r in (r for r in result["members"] if r["group"] == g):
                 x = [p["trial"] for p in r["curve"]]
@@ -336,16 +359,18 @@ def plot_mismatch(result: Mapping[str, Any], path: str | os.PathLike, title: str
                 label=f"{g}-{result['k']}",
             )
         ax.set_xlabel("trial")
-        ax.set_ylabel(label, fontsize="small")
-        ax.legend(fontsize="small")
+        ax.set_ylabel("NLL")
+        ax.set_title(label)
+        ax.legend()
         ax.grid(alpha=0.3)
     ax = axes[1]
     ax.hist(result["returns"], bins=30, color="0.6")
     for bn in result["bins"]:
         ax.axvline(bn["low"], color="k", lw=0.8, ls="--")
     ax.axvline(result["bins"][-1]["high"], color="k", lw=0.8, ls="--")
-    ax.set_xlabel("episode return (held-out sets split at the dashed lines)")
+    ax.set_xlabel("episode return")
     ax.set_ylabel("episodes")
+    ax.set_title("held-out sets (split at the dashed lines)")
     if title:
         fig.suptitle(title)
     return _save(fig, path)

@@ -45,7 +45,10 @@ def read_study(db: str | os.PathLike) -> dict[str, Any]:
     path = Path(db)
     if not path.is_file():  # StudyStore would create an empty database
         raise ValueError(f"expected an existing study database, got {str(path)!r} (no such file)")
-    with StudyStore(path, readonly=True) as store:
+    # One read transaction: a study being written (``report --watch``) is read as one
+    # committed state, and the checksums are verified against that same state.
+    with StudyStore(path, readonly=True, verify=False) as store, store.snapshot():
+        store.verify()
         head = store.study()
         if head is None:
             raise ValueError(f"{path} holds no study (expected a database written by mbrlhpo.tune)")
@@ -185,8 +188,11 @@ def top_schedule(
     members with the best successful returns of that trial and the mean and standard
     deviation of each hyperparameter they ran it with.
 
-    Returns ``{"trial", "n", "members", "mean": {name: value}, "std": {name: value}}`` per
-    trial. ``names``: the hyperparameters to average (default: every numeric one in the
+    Returns ``{"trial", "n", "members", "mean": {name: value}, "std": {name: value},
+    "log_mean": {name: value}, "log_std": {name: value}}`` per trial; ``log_*`` are the mean
+    and standard deviation of the natural log (for log-scaled hyperparameters such as ``lr``:
+    a band ``exp(log_mean +- log_std)`` stays positive), given for names whose values are all
+    positive. ``names``: the hyperparameters to average (default: every numeric one in the
     schedule).
     """
     _check_k(k)
@@ -220,6 +226,8 @@ def top_schedule(
                 "members": row["members"],
                 "mean": {n: float(v.mean()) for n, v in vals.items()},
                 "std": {n: float(v.std()) for n, v in vals.items()},
+                "log_mean": {n: float(np.log(v).mean()) for n, v in vals.items() if (v > 0).all()},
+                "log_std": {n: float(np.log(v).std()) for n, v in vals.items() if (v > 0).all()},
             }
         )
     return out
@@ -415,7 +423,7 @@ def summarize(rec: Mapping[str, Any], k: int = 5) -> dict[str, Any]:
             if base_score is not None and math.isfinite(best) and math.isfinite(base_score)
             else None
         ),
-        "top_k": k,
+        "top_k": max((r["n"] for r in top), default=k),  # k, or fewer members than k
         "top_final_mean": top[-1]["mean"] if top else None,
         "top_final_std": top[-1]["std"] if top else None,
         "lineage": lineage_counts(rec.get("lineage", [])),

@@ -23,6 +23,7 @@ from mbrlhpo.analysis.records import (
     top_bottom_curves,
     top_schedule,
 )
+from mbrlhpo.analysis.verdict import anytime, anytime_text, best_vs_defaults, evaluation_verdict
 
 
 def _fmt(v: Any) -> str:
@@ -95,6 +96,8 @@ def report(
     names = searched_names(rec)
     summ = summarize(rec, k)
     curves = learning_curves(rec, k)
+    summ["anytime"] = study_anytime(rec, curves)
+    summ["versus_defaults"] = best_vs_defaults_text(rec, summ)
     scores = final_scores(rec)
     hist = score_histogram(scores, bins)
     population = rec["method"] not in ("hyperband", "bohb")
@@ -131,7 +134,7 @@ def report(
                 sched,
                 out / "schedule.png",
                 names,
-                f"{title}: top-{k} hyperparameters",
+                f"{title}: top-{summ['top_k']} hyperparameters",  # the count drawn, not asked
                 None if base is None else base["config"],
             )
         if any(p["n"] > 0 for p in fidelity):
@@ -168,6 +171,30 @@ def report(
     return paths
 
 
+def best_vs_defaults_text(rec: Mapping[str, Any], summ: Mapping[str, Any]) -> str:
+    """The study's best against its defaults, saying what one study (one seed) can claim,
+    or, when ``mbrlhpo evaluate`` has run, what its seeds say."""
+    ev = rec.get("evaluation")
+    if ev:
+        return "evaluated: " + evaluation_verdict(
+            ev["comparison"],
+            ev["curves"]["best"]["final_scenario"][-1],
+            ev["curves"]["baseline"]["final_scenario"][-1],
+            db=rec.get("db"),
+        )
+    return "in this study: " + best_vs_defaults(
+        summ["best_score"], summ["baseline_score"], seeds=1, db=rec.get("db")
+    )
+
+
+def study_anytime(rec: Mapping[str, Any], curves: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`anytime` of the best lineage's and the defaults' returns."""
+    named = {"best": [r["ret"] for r in curves.get("best") or []]}
+    if curves.get("baseline"):
+        named["defaults"] = [r["ret"] for r in curves["baseline"]]
+    return anytime(named)
+
+
 def _markdown(rec, summ, sched, fidelity, hist, paths, names, mm=None, mm_note=None) -> str:
     lines = [
         f"# Study report: {rec['method']}" + (f" on {summ['env']}" if summ.get("env") else ""),
@@ -183,16 +210,15 @@ def _markdown(rec, summ, sched, fidelity, hist, paths, names, mm=None, mm_note=N
         f"{rec['settings'].get('last_k', 3)} returns)",
     ]
     if summ["baseline_score"] is not None:
-        diff = summ["improvement"]
-        verdict = "-" if diff is None else ("better than" if diff > 0 else "not better than")
         from mbrlhpo.tuning import describe_baseline
 
         base = rec.get("baseline") or {}
         lines.append(
             f"- baseline, {describe_baseline(base.get('profile'), base.get('defaults'))}"
-            f": score {_fmt(summ['baseline_score'])}; the best is "
-            f"{verdict} the defaults (difference {_fmt(diff)})"
+            f": score {_fmt(summ['baseline_score'])}"
         )
+        lines.append(f"- {best_vs_defaults_text(rec, summ)}")
+        lines.append(f"- {anytime_text(summ['anytime'])}")
     else:
         lines.append("- defaults: not run (no baseline.json in the study directory)")
     if summ["top_final_mean"] is not None:
@@ -248,9 +274,14 @@ def _markdown(rec, summ, sched, fidelity, hist, paths, names, mm=None, mm_note=N
             "## Evaluation (final scenario, `mbrlhpo evaluate`)",
             "",
             f"{len(ev['seeds'])} seeds, {ev['trials']} trials; best vs "
-            f"{ev['baseline_name']}: difference {_fmt(c['difference'])} at the last "
-            f"trial, {int(float(c['level']) * 100)}% CI [{_fmt(c['ci_low'])}, "
-            f"{_fmt(c['ci_high'])}] (full table in the study's evaluation/)",
+            f"{ev['baseline_name']} at the last trial: "
+            + evaluation_verdict(
+                c,
+                ev["curves"]["best"]["final_scenario"][-1],
+                ev["curves"]["baseline"]["final_scenario"][-1],
+                db=rec["db"],
+            )
+            + " (full table in the study's evaluation/)",
         ]
     lines += ["", "## Objective mismatch (A.6)", ""]
     if mm is not None:
@@ -314,6 +345,8 @@ def compare(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
+    # The count drawn: a study with fewer members than k shows them all.
+    k = max((r["n"] for c in cmp["curves"].values() for r in c["top"]), default=k)
     if plots:
         from mbrlhpo.analysis.plots import plot_comparison
 

@@ -390,7 +390,7 @@ def run_hpbandster(
     except BaseException:
         # Let the other workers' jobs return first (the caller's evaluate stops them at their
         # next trial), so that nothing writes the study after this call has ended.
-        _wait_idle(state, lock, settings.stall_timeout)
+        _wait_idle(state, lock, pool, settings.stall_timeout)
         raise
     finally:
         _shutdown(master, pool, ns)
@@ -416,14 +416,34 @@ def _watch(runner: threading.Thread, master: Any, state: dict, lock: Any, timeou
         raise state["fatal"]
 
 
-def _wait_idle(state: dict, lock: Any, timeout: float) -> None:
+def _wait_idle(state: dict, lock: Any, workers: list[Any], timeout: float) -> None:
+    """Wait until no job computes and every worker has sent its last result.
+
+    A worker returns from ``compute`` and then, on its Pyro4 one-way thread, sends the result
+    to the dispatcher (``register_result``, under its ``thread_cond``, right after clearing
+    ``busy``). Shutting the dispatcher down in between refused that connection: the
+    ``Exception in thread oneway-call`` traceback after an aborted study (issue 28)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with lock:
-            if state["computing"] == 0:
-                return
+            computing = state["computing"]
+        if computing == 0 and all(_sent_last_result(w, deadline) for w in workers):
+            return
         time.sleep(0.05)
     log.warning("hpbandster jobs still running after %.0f s; shutting down anyway", timeout)
+
+
+def _sent_last_result(worker: Any, deadline: float) -> bool:
+    """True when ``worker`` is not inside a job, its result (if any) delivered."""
+    cond = getattr(worker, "thread_cond", None)
+    if cond is None:
+        return True
+    if not cond.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        return False
+    try:
+        return not worker.busy
+    finally:
+        cond.release()
 
 
 def _shutdown(master, workers, ns) -> None:

@@ -162,6 +162,7 @@ def run_study(
     keep_final_checkpoints: bool = False,
     keep_checkpoints_every: int | None = None,
     on_round: Callable[[int], None] | None = None,
+    on_trial: Callable[[int, int, Any], None] | None = None,
     executor: Executor | None = None,
     env: str | None = None,
     agent_settings: Mapping[str, Any] | None = None,
@@ -196,6 +197,8 @@ def run_study(
             (the models along training, for the objective-mismatch curves; a checkpoint holds
             the model and optimiser, the episodes are stored once per study).
         on_round: called with the round number after each finished round (population methods).
+        on_trial: called with (member, trial, TrialResult) after each stored trial that ran
+            (what the store does not keep, e.g. the model loss, for TensorBoard).
         executor: runs a round's trials (default: one member after another); see
             ``mbrlhpo.runner.executors``.
         env: the task's name, recorded with the study's settings (for reports).
@@ -283,6 +286,7 @@ def run_study(
         if amend or st.events(("settings_changed",)):
             runner.amend = getattr(factory, "amend", None)
         runner.keep_every = keep_checkpoints_every
+        runner.on_trial = on_trial
         try:
             if method in ("hyperband", "bohb"):
                 runner.run_hyperband(space, hyperband, workers)
@@ -485,6 +489,7 @@ class _Runner:
         self.member_cls: type | None = getattr(factory, "member_class", None)
         self.keep_final = False
         self.keep_every: int | None = None
+        self.on_trial: Callable[[int, int, Any], None] | None = None
         # ``factory.amend(member)``: brings a member loaded from a checkpoint in line with the
         # factory's corrected settings (set when a study that stopped with every member failed
         # resumes with a corrected setting).
@@ -524,6 +529,8 @@ class _Runner:
             self.store.record_trial(
                 member, trial, config, ret, float(res.wall_time), "diverged", cause
             )
+            if self.on_trial is not None:
+                self.on_trial(member, trial, res)
             return False, ret, cause
         ref = self.ckpt.save(obj, member, trial)
         # The model's training diverged but was rolled back: the return is real, the trial
@@ -532,6 +539,8 @@ class _Runner:
         self.store.record_trial(
             member, trial, config, ret, float(res.wall_time), "ok", note, checkpoint=ref
         )
+        if self.on_trial is not None:
+            self.on_trial(member, trial, res)
         return True, ret, None
 
     def _kept_trial(self, trial: int) -> bool:

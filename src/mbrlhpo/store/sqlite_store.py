@@ -487,6 +487,20 @@ class StudyStore:
         except sqlite3.Error:
             return False  # not a database (or damaged): the open says so
 
+    @contextmanager
+    def snapshot(self):
+        """A reader's consistent view: every query inside sees one committed state of the
+        study. In WAL mode a read transaction never blocks the writer (it only keeps the WAL
+        from being checkpointed past it), so keep it short."""
+        if not self.readonly:
+            raise StoreError(f"{self.path}: snapshot() is for read-only stores")
+        with self._lock:
+            self._sql("BEGIN")
+            try:
+                yield self
+            finally:
+                self._con.execute("COMMIT")
+
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
