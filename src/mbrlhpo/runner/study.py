@@ -578,10 +578,14 @@ class _Runner:
         """A new study's members and their sampled initial configurations (seeded by seed)."""
         st = self.store
         rows = st.members()
-        if not rows:
+        if len(rows) < self.population:
+            # One commit per member: a kill can leave the first few stored. The samples are
+            # seeded, so the missing ones are added as an uninterrupted run would have.
+            stored = {r["member"] for r in rows}
             rng = np.random.default_rng([self.seed, 0])
             for m, cfg in enumerate(sample_configurations(self.specs, self.population, rng)):
-                st.add_member(m, member_seed(self.seed, m), _full(self.base, cfg))
+                if m not in stored:
+                    st.add_member(m, member_seed(self.seed, m), _full(self.base, cfg))
             rows = st.members()
         if len(rows) != self.population:
             raise StoreError(

@@ -120,6 +120,9 @@ class EmptyDatabase(StoreError):
     """The file is a database without tables (no study yet): a new study may start there."""
 
 
+_UNREAD = object()  # _check_ledger reads the ledger itself
+
+
 class LostCommits(StoreError):
     """The database holds fewer committed transactions than its ledger records."""
 
@@ -209,6 +212,7 @@ class StudyStore:
             )
         self.path = os.fspath(path)
         self.readonly = readonly
+        self._snapshot_ledger: list[Ledger | None] | None = None
         self._lock = threading.RLock()
         self._lock_file = None
         self._con = None
@@ -391,10 +395,15 @@ class StudyStore:
         trials = self._sql("SELECT count(*) FROM trials").fetchone()[0]
         return (0 if row is None else int(row[0])), int(trials)
 
-    def _check_ledger(self, commits: int, trials: int, study_id: str | None) -> None:
+    def _check_ledger(
+        self, commits: int, trials: int, study_id: str | None, ledger: Any = _UNREAD
+    ) -> None:
         """LostCommits if the ledger beside the file records more commits of this study (or
-        of any study, for a file that lost its tables) than the database holds."""
-        ledger = read_ledger(self.path)
+        of any study, for a file that lost its tables) than the database holds. A reader
+        passes the ledger it read BEFORE its snapshot: the writer rewrites the ledger after
+        each commit, so a ledger read later may be ahead of the snapshot without any loss."""
+        if ledger is _UNREAD:
+            ledger = read_ledger(self.path)
         if ledger is None or (study_id is not None and ledger.study_id != study_id):
             return  # none, or a stale one of a study this file replaced
         if ledger.commits <= commits:
@@ -495,10 +504,13 @@ class StudyStore:
         if not self.readonly:
             raise StoreError(f"{self.path}: snapshot() is for read-only stores")
         with self._lock:
+            # The ledger first: SQLite's read snapshot starts at the first query after BEGIN.
+            self._snapshot_ledger = [read_ledger(self.path)]
             self._sql("BEGIN")
             try:
                 yield self
             finally:
+                self._snapshot_ledger = None
                 self._con.execute("COMMIT")
 
     def close(self) -> None:
@@ -543,6 +555,8 @@ class StudyStore:
     def verify(self) -> None:
         """Raise StoreError if the file is damaged or any stored row differs from its
         checksum (a changed, added or removed row), naming the first problem."""
+        # A list while a snapshot is open (its ledger may be None), None outside one.
+        ledger = self._snapshot_ledger[0] if self._snapshot_ledger else read_ledger(self.path)
         check = self._sql("PRAGMA integrity_check").fetchall()
         if [r[0] for r in check] != ["ok"]:
             raise StoreError(f"{self.path} is damaged (SQLite integrity_check: {check[0][0]})")
@@ -564,7 +578,7 @@ class StudyStore:
                     f"{self.path} is damaged or was edited: {missing[0][0]} row "
                     f"{missing[0][1]} is missing"
                 )
-            self._check_ledger(*self._counts(), self.study_id)
+            self._check_ledger(*self._counts(), self.study_id, ledger)
 
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
         out = []
