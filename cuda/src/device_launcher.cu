@@ -41,7 +41,7 @@ class DeviceLauncher final : public Launcher {
     Check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
     name_ = "device " + std::to_string(device) + ": " + prop.name;
     Check(cudaStreamCreateWithFlags(&own_, cudaStreamNonBlocking), "cudaStreamCreate");
-    stream_ = own_;
+    stream_ = cudaStreamLegacy;  // until SetStream: the legacy default stream, as for handle 0
   }
 
   ~DeviceLauncher() override {
@@ -76,7 +76,9 @@ class DeviceLauncher final : public Launcher {
 
   void SetStream(void* stream) override {
     Check(cudaSetDevice(device_), "cudaSetDevice");
-    stream_ = stream ? static_cast<cudaStream_t>(stream) : own_;
+    // Handle 0 is the caller's default stream (torch's legacy default stream), not "any
+    // stream": plans must be ordered after the training kernels queued on it.
+    stream_ = stream ? static_cast<cudaStream_t>(stream) : cudaStreamLegacy;
   }
   void CopyIn(void* dst, const void* src, size_t bytes) override {
     Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_), "cudaMemcpyAsync in");
