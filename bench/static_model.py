@@ -87,6 +87,16 @@ def find_tool(name: str) -> str | None:
     return None
 
 
+def _repo_relative(path: Path) -> str:
+    """The path as a clone would name it: relative to the repo, or only its file name (a
+    cubin from elsewhere); results files carry no path of the machine that made them."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return path.name
+
+
 def build_cubin(source: Path, build: Path, out: Path, nvcc: str) -> str:
     """nvcc -cubin -arch=sm_90 of one translation unit; returns ptxas's -v report."""
     generated = build / "csrc" / "include"
@@ -562,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
             ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
         )
         out["commit"] = git.stdout.strip() or None
-        out["source"] = str(args.cubin or args.source)
+        out["source"] = _repo_relative(args.cubin or args.source)
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1) + "\n")
     return 0
