@@ -322,3 +322,140 @@ def test_kills_while_the_study_is_created_never_block_it(tmp_path, reference, ca
     assert fingerprint(db) == reference
     leftovers = [p.name for p in tmp_path.rglob("*") if "creating" in p.name or ".tmp" in p.name]
     assert leftovers == []
+
+
+# Issue 24, item 2: code in data. A checkpoint or a study whose stored task names code
+# ("os:abort", or "evilmod:TASK" with an evilmod.py beside it and importable) is crafted with
+# every checksum recomputed, as a deliberate edit would; loading, exporting, reporting,
+# evaluating or resuming it never imports or calls that code: one line, the process alive.
+EVIL = """import pathlib
+pathlib.Path(__file__).with_name("MARKER").write_text("imported")
+def TASK():
+    pathlib.Path(__file__).with_name("MARKER").write_text("called")
+"""
+PETS_STUDY = """import sys
+from mbrlhpo.cli_errors import report
+from mbrlhpo.tuning import tune
+TINY = dict(iterations=1, population=10, horizon=3, particles=5, hidden=16, depth=2)
+try:
+    tune("cartpole", "pbt", population=2, trials=1, db=sys.argv[1], pbt_interval=1,
+         agent_overrides=TINY, space_overrides={"epochs": (1, 2)}, baseline=False)
+except Exception as exc:
+    sys.exit(report(exc))
+"""
+LOAD = """import sys
+from mbrlhpo import PETSAgent
+from mbrlhpo.cli_errors import report
+try:
+    PETSAgent.load(sys.argv[1])
+except Exception as exc:
+    sys.exit(report(exc))
+"""
+
+
+def run_in(folder: Path, *argv: str) -> tuple[int, str]:
+    """Runs ``argv`` with ``folder`` as its working directory (first on ``sys.path``, so a
+    module there is importable by name, as an attacker's file beside the data would be)."""
+    proc = subprocess.run(
+        [sys.executable, *argv], cwd=folder, capture_output=True, text=True, env=ENV, timeout=300
+    )
+    return proc.returncode, proc.stderr
+
+
+def craft_checkpoint(file: Path, env: str) -> None:
+    """Rewrites a PETS checkpoint to name ``env``, with its hash recomputed."""
+    from mbrlhpo.agent.checkpoint import read_checkpoint, write_checkpoint
+    from mbrlhpo.agent.pets_agent import CHECKPOINT_KIND
+
+    arrays, meta = read_checkpoint(file, CHECKPOINT_KIND)
+    write_checkpoint(file, arrays, {**meta, "env": env}, CHECKPOINT_KIND)
+
+
+def craft_study(db: Path, env: str) -> None:
+    """Makes the closed study ``db`` name ``env`` in its settings and in every live checkpoint,
+    resealing each changed row (its checksum, the checkpoint's sha256) as an editor could."""
+    from mbrlhpo.runner.checkpoints import MANIFEST, dir_sha256
+    from mbrlhpo.store.sqlite_store import _row_key, _row_sha
+
+    root = study_dir_for(db) / "checkpoints"
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        with con:
+            (settings,) = con.execute("SELECT settings FROM study").fetchone()
+            con.execute(
+                "UPDATE study SET settings = ?", (json.dumps({**json.loads(settings), "env": env}),)
+            )
+            rows = con.execute("SELECT * FROM checkpoints WHERE deleted = 0").fetchall()
+            for r in rows:
+                folder = root / r["path"]
+                craft_checkpoint(folder / "agent.safetensors", env)
+                files = (folder / MANIFEST).read_text().split()
+                sha, _ = dir_sha256(folder, files)
+                con.execute(
+                    "UPDATE checkpoints SET sha256 = ? WHERE member = ? AND trial = ?",
+                    (sha, r["member"], r["trial"]),
+                )
+            for table, where in (("study", "id = 1"), ("checkpoints", "deleted = 0")):
+                for row in con.execute(f"SELECT * FROM {table} WHERE {where}").fetchall():
+                    con.execute(
+                        "INSERT OR REPLACE INTO sums VALUES (?, ?, ?)",
+                        (table, _row_key(table, row), _row_sha(row)),
+                    )
+    finally:
+        con.close()
+    for folder in [db.parent, *(root / r["path"] for r in rows)]:
+        (folder / "evilmod.py").write_text(EVIL)
+
+
+@pytest.fixture(scope="module")
+def pets_study(tmp_path_factory):
+    """A finished two-member PBT study of real (tiny) PETS agents on cartpole."""
+    folder = tmp_path_factory.mktemp("pets")
+    rc, err = run_in(folder, "-c", PETS_STUDY, "s.db")
+    assert rc == 0, err
+    return folder
+
+
+def refusal(env: str) -> str:
+    return f"names the custom task {env!r}: a stored file never imports code by itself"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", ["os:abort", "evilmod:TASK"])
+def test_a_crafted_env_in_a_checkpoint_runs_no_code(tmp_path, pets_study, env):
+    folder = tmp_path / "ckpt"
+    shutil.copytree(next((pets_study / "s.study" / "checkpoints").glob("m*/t*")), folder)
+    craft_checkpoint(folder / "agent.safetensors", env)
+    (folder / "evilmod.py").write_text(EVIL)
+    rc, err = run_in(folder, "-c", LOAD, str(folder))
+    assert rc == 2, err  # alive: os.abort would end it with SIGABRT (-6)
+    assert_one_line(err, refusal(env))
+    assert f"pass env={env!r}" in err, err
+    assert not (folder / "MARKER").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", ["os:abort", "evilmod:TASK"])
+def test_a_crafted_env_in_a_study_runs_no_code(tmp_path, pets_study, env):
+    shutil.copytree(pets_study, tmp_path / "s", ignore=shutil.ignore_patterns("*.lock"))
+    db = tmp_path / "s" / "s.db"
+    craft_study(db, env)
+    cwd = db.parent
+    # export loads the best checkpoint: refused before any task is imported
+    rc, err = run_in(cwd, "-m", "mbrlhpo", "export", "--db", "s.db", "--out", "p.safetensors")
+    assert rc == 2, err
+    assert_one_line(err, refusal(env))
+    assert not (cwd / "p.safetensors").exists()
+    # report reads rows only: it runs, naming the task as text
+    rc, err = run_in(cwd, "-m", "mbrlhpo", "report", "--db", "s.db", "--out", "rep", "--no-plots")
+    assert rc == 0, err
+    # evaluate rebuilds agents from the stored task: only a built-in name is taken from a file
+    rc, err = run_in(cwd, "-m", "mbrlhpo", "evaluate", "--db", "s.db", "--seeds", "1")
+    assert rc == 2, err
+    assert_one_line(err, f"unknown task {env!r}; expected one of")
+    # a resume with the user's own task is refused: the study names another
+    rc, err = run_in(cwd, "-c", PETS_STUDY, "s.db")
+    assert rc == 2, err
+    assert_one_line(err, f"settings.env is {env!r} there, 'cartpole' in this run")
+    assert list(tmp_path.rglob("MARKER")) == []
