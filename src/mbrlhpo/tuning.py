@@ -22,6 +22,7 @@ from mbrlhpo.hpo.pbt_bt import PBTBTSettings
 from mbrlhpo.hpo.space import GROUPS, check_env, check_group, search_space
 from mbrlhpo.runner.hpbandster_driver import require_hpbandster
 from mbrlhpo.runner.study import Study, check_method, check_workers, run_study, study_dir_for
+from mbrlhpo.store.leftovers import temp_name
 
 # Paper settings (PAPER.md, Sec. 5.1/A.2). Cartpole (15 trials) is ours: a small ladder.
 _SHORT_TASKS = ("pusher", "reacher")
@@ -482,7 +483,7 @@ def run_baseline(
         returns.append(result.ret if not result.diverged else math.nan)
     score = objective(returns, last_k)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = temp_name(path)  # a kill before the rename leaves it: the next writer removes it
     tmp.write_text(
         json.dumps(
             {

@@ -324,6 +324,48 @@ def test_kills_while_the_study_is_created_never_block_it(tmp_path, reference, ca
     assert leftovers == []
 
 
+BLOCK_IN_RENAME = """import os, sys, time
+sys.path.insert(0, sys.argv[3])
+import fuzz_study
+calls, rename = [0], os.replace
+def replace(src, dst):  # the K-th atomic write stops between its temporary file and rename
+    calls[0] += 1
+    if calls[0] == int(sys.argv[2]):
+        print(src, flush=True)
+        time.sleep(600)
+    rename(src, dst)
+os.replace = replace
+fuzz_study.run(sys.argv[1], 0.0)
+"""
+
+
+def temp_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if ".tmp" in p.name)
+
+
+@pytest.mark.parametrize("case", range(CASES))
+def test_a_kill_between_a_write_and_its_rename_leaves_no_temporary_file(
+    tmp_path, reference, case
+):
+    """Issue 24, item 4's leftovers: SIGKILLs inside the window of random atomic writes (a
+    member's checkpoint, the study folder's owner file, the commit ledger) leave their
+    temporary file; the resume removes every one and ends exactly as an uninterrupted run."""
+    rng = np.random.default_rng([12, 8, case])
+    db = tmp_path / "s.db"
+    for _ in range(2 if CASES == 1 else int(rng.integers(1, 5))):
+        at = str(int(rng.integers(1, 3 * TOTAL)))
+        argv = [sys.executable, "-c", BLOCK_IN_RENAME, str(db), at, str(HERE)]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=ENV)
+        blocked = proc.stdout.readline().strip()
+        if blocked:
+            os.kill(proc.pid, signal.SIGKILL)
+            assert Path(blocked).name in temp_files(tmp_path)  # the window was hit
+        proc.communicate(timeout=300)
+    run_to_the_end(db)
+    assert fingerprint(db) == reference
+    assert temp_files(db.parent / "s.study") == []
+
+
 # Issue 24, item 2: code in data. A checkpoint or a study whose stored task names code
 # ("os:abort", or "evilmod:TASK" with an evilmod.py beside it and importable) is crafted with
 # every checksum recomputed, as a deliberate edit would; loading, exporting, reporting,

@@ -252,6 +252,7 @@ def evaluate_study(
     from mbrlhpo.analysis.records import read_study
     from mbrlhpo.analysis.replay import replay_schedule
     from mbrlhpo.runner.study import study_dir_for
+    from mbrlhpo.store.leftovers import remove_leftover_temps, temp_name
     from mbrlhpo.store.sqlite_store import StudyStore
 
     rec = read_study(db)
@@ -266,6 +267,7 @@ def evaluate_study(
         seed_list = [int(s) for s in seeds]
     out = Path(out_dir) if out_dir is not None else study_dir_for(db) / "evaluation"
     out.mkdir(parents=True, exist_ok=True)
+    remove_leftover_temps(out)  # an arm's file of a killed evaluation
     results = {}
     for arm in ARMS:
         # A finished arm is kept on disk: a killed evaluation reruns only what was missing.
@@ -288,7 +290,7 @@ def evaluate_study(
             on_trial=None if on_trial is None else (lambda t, r, a=arm: on_trial(a, t, r)),
         )
         results[arm] = res.to_dict()
-        tmp = cache.with_suffix(".tmp")
+        tmp = temp_name(cache)  # named by this process: removed once it is gone
         tmp.write_text(json.dumps({"key": key, "result": results[arm]}))
         os.replace(tmp, cache)
     returns = {

@@ -51,6 +51,7 @@ from mbrlhpo.runner.hpbandster_driver import (
     run_hpbandster,
 )
 from mbrlhpo.runner.protocol import Member, MemberFactory
+from mbrlhpo.store.leftovers import is_temp_name, remove_leftover_temps, temp_name
 from mbrlhpo.store.sqlite_store import StoreError, StudyStore
 
 
@@ -349,9 +350,10 @@ def claim_study_dir(sdir: Path, store: StudyStore | None, new: bool) -> None:
                 f"the checkpoint folder {sdir} belongs to another study (id {held}, "
                 f"{ours}); give this study a database with another name"
             )
+        if store is not None:  # the writer, holding the lock: a killed writer's temporary
+            remove_leftover_temps(sdir, pidless=True)  # files go
         return
-    tmp = owner.with_suffix(".tmp")  # a kill before its rename leaves it: not another study's
-    files = [p for p in sdir.rglob("*") if p.is_file() and p not in (owner, tmp)]
+    files = [p for p in sdir.rglob("*") if p.is_file() and p != owner and not is_temp_name(p.name)]
     if new and files:  # empty folders are fine
         raise StoreError(
             f"the checkpoint folder {sdir} already holds files of an unknown "
@@ -359,7 +361,10 @@ def claim_study_dir(sdir: Path, store: StudyStore | None, new: bool) -> None:
         )
     if store is None:
         return
+    if sdir.is_dir():  # (a kill before the owner file was renamed into place)
+        remove_leftover_temps(sdir, pidless=True)
     sdir.mkdir(parents=True, exist_ok=True)
+    tmp = temp_name(owner)
     tmp.write_text(sid + "\n")
     os.replace(tmp, owner)
 
