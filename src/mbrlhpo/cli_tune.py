@@ -229,14 +229,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def resume_line(db: Path) -> str:
-    """Says whether this run starts a study or resumes one (and from which round)."""
-    from mbrlhpo.store.sqlite_store import StudyStore
+    """Says whether this run starts a study or resumes one (and from which round). A file
+    that is not a study raises the store's one-line StoreError (foreign, damaged, lost
+    commits); a blank one (0 bytes, no tables: a kill while it was created) is replaced."""
+    from mbrlhpo.store.sqlite_store import EmptyDatabase, StudyStore
 
     if not db.parent.exists():
         return f"creating the directory {db.parent} for a new study"
     if not db.is_file():
         return "new study"
-    with StudyStore(db, readonly=True) as store:
+    try:
+        store = StudyStore(db, readonly=True)
+    except EmptyDatabase:  # the writer creates the study in its place
+        return "new study (the database file is blank: it holds no tables yet)"
+    with store:
         head = store.study()
         if head is None:
             return "new study"
