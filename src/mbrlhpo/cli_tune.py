@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -264,14 +263,15 @@ def resume_line(db: Path) -> str:
 
 
 def _total_rounds(args: argparse.Namespace) -> int | None:
+    """Rounds of a population study: the random trial, then ``--trials`` MPC trials."""
     if args.method in ("hyperband", "bohb"):
         return None
     if args.trials is not None:
-        return args.trials
+        return args.trials + 1
     from mbrlhpo.envs import get_task, load_task
 
     task = load_task(args.env) if ":" in args.env else get_task(args.env)
-    return task.default_trials
+    return task.default_trials + 1
 
 
 def parse_ranges(items: list[str]) -> dict[str, tuple[float, float]]:
@@ -300,6 +300,13 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def round_title(r: int, total: int | None = None) -> str:
+    """``round 1/16 (random actions)``: round 1 is every member's random trial, the others
+    its MPC trials, so a study of ``--trials 15`` has 16 rounds."""
+    title = f"round {r}/{total}" if total else f"round {r}"
+    return title + (" (random actions)" if r == 1 else "")
+
+
 def round_table(store, r: int, total: int | None = None):
     """Members after round ``r``: hyperparameters, last returns, best so far."""
     from rich.table import Table
@@ -309,7 +316,7 @@ def round_table(store, r: int, total: int | None = None):
     by_member: dict[int, list[dict]] = {}
     for t in trials:
         by_member.setdefault(t["member"], []).append(t)
-    table = Table(title=f"round {r}/{total}" if total else f"round {r}", show_lines=False)
+    table = Table(title=round_title(r, total), show_lines=False)
     table.add_column("member", justify="right")
     study = store.study() or {}
     names = sorted(study.get("space") or {})  # only the searched hyperparameters
@@ -364,12 +371,8 @@ def summary(study, db: Path) -> str:
                 + ", ".join(f"{display_name(k)}={_fmt(v)}" for k, v in sorted(s["config"].items()))
             )
     if study.baseline is not None:
-        b = study.baseline.score
-        delta = study.best_score - b if math.isfinite(b) else math.nan
-        lines.append(
-            f"  baseline, {study.baseline.describe()}: score {b:.2f}; "
-            f"best is {delta:+.2f} against it"
-        )
+        lines.append(f"  baseline, {study.baseline.describe()}: score {study.baseline.score:.2f}")
+        lines.extend(f"  {line}" for line in honest_comparison(db))
     divergences = getattr(study, "model_divergences", [])
     if divergences:
         lines.append(
@@ -381,3 +384,18 @@ def summary(study, db: Path) -> str:
         f"(checkpoints in {db.with_name(db.stem + '.study')})"
     )
     return "\n".join(lines)
+
+
+def honest_comparison(db: Path) -> list[str]:
+    """What this one study (one seed) can say of its best against the defaults, and the
+    anytime figure of merit beside the final score: the words ``mbrlhpo report`` prints."""
+    from mbrlhpo.analysis.records import learning_curves, read_study, summarize
+    from mbrlhpo.analysis.report import best_vs_defaults_text, study_anytime
+    from mbrlhpo.analysis.verdict import anytime_text
+
+    rec = read_study(db)
+    summ = summarize(rec, 5)
+    return [
+        best_vs_defaults_text(rec, summ),
+        anytime_text(study_anytime(rec, learning_curves(rec, 5))),
+    ]
