@@ -169,7 +169,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from mbrlhpo.cli_pets import parse_overrides
+    from mbrlhpo.progress import StudyProgress
     from mbrlhpo.store.sqlite_store import StudyStore
     from mbrlhpo.tuning import tune
 
@@ -180,15 +180,57 @@ def run(args: argparse.Namespace) -> int:
     )
     console.print(resume_line(args.db))
     total = _total_rounds(args)
+    # A bar on a terminal; plain lines on stderr otherwise (at most every 10 s: logs stay
+    # readable and show the study is alive).
+    tty = console.is_terminal
+    progress = StudyProgress(
+        None,
+        _stored_trials(args.db),
+        console=console if tty else None,
+        stream=None if tty else sys.stderr,
+    )
 
     def on_round(r: int) -> None:
         with StudyStore(args.db, readonly=True, verify=False) as store:
             console.print(round_table(store, r, total))
 
     def on_baseline_trial(t: int, n: int) -> None:
+        if t == 1:
+            progress.phase("defaults (baseline)", total=n)
+        else:
+            progress.trial_done()
         console.print(f"defaults (baseline): trial {t}/{n}", highlight=False)
 
-    study = tune(
+    try:
+        study = _run_tune(args, tune, progress, on_round, on_baseline_trial)
+    finally:
+        progress.close()
+    console.print(summary(study, args.db))
+    if study.best_member is None:
+        raise ValueError(
+            f"every member of the study failed ({len(study.failures)} failed trials; causes "
+            f"in {args.db}): no configuration is better than none"
+        )
+    return 0
+
+
+def _stored_trials(db: Path) -> int:
+    """Trials a resumed study already holds (0 for a new one, or one the run will refuse)."""
+    from mbrlhpo.store.sqlite_store import StudyStore
+
+    if not db.is_file():
+        return 0
+    try:
+        with StudyStore(db, readonly=True, verify=False) as store:
+            return len(store.trials())
+    except Exception:  # the run itself names what is wrong with the file, in one line
+        return 0
+
+
+def _run_tune(args, tune, progress, on_round, on_baseline_trial):
+    from mbrlhpo.cli_pets import parse_overrides
+
+    return tune(
         args.env,
         args.method,
         group=args.group,
@@ -211,20 +253,13 @@ def run(args: argparse.Namespace) -> int:
         on_round=on_round,
         agent_overrides=parse_overrides(args.overrides),
         space_overrides=parse_ranges(args.ranges),
-        progress=sys.stderr.isatty(),
+        progress=progress,
         executor=args.executor,
         ray_address=args.ray_address,
         on_baseline_trial=on_baseline_trial,
         workers=args.workers,
         tensorboard=args.tensorboard,
     )
-    console.print(summary(study, args.db))
-    if study.best_member is None:
-        raise ValueError(
-            f"every member of the study failed ({len(study.failures)} failed trials; causes "
-            f"in {args.db}): no configuration is better than none"
-        )
-    return 0
 
 
 def resume_line(db: Path) -> str:

@@ -163,7 +163,7 @@ def tune(
     on_round: Callable[[int], None] | None = None,
     lockstep: bool = True,
     agent_overrides: dict[str, Any] | None = None,
-    progress: bool = False,
+    progress: Any = False,
     executor: str | Any | None = None,
     ray_address: str | None = None,
     on_baseline_trial: Callable[[int, int], None] | None = None,
@@ -195,6 +195,9 @@ def tune(
         searched: search only these hyperparameters of ``group`` (the paper's Fig. 10
             searches the plan horizon alone); the others stay at the defaults.
         lockstep: plan all members of a round in one native call per step.
+        progress: True for a tqdm bar of each round's steps; or a
+            :class:`mbrlhpo.progress.StudyProgress`, told of every stored trial and every
+            lockstep step (the CLI's study bar and plain log lines).
         executor: ``lockstep`` (default when ``lockstep``), ``sequential`` or ``ray`` (each trial
             a Ray task, members carried through Ray's object store; the database stays on
             the driver, see docs/cluster.md), or an Executor object (e.g. a ``RayExecutor``
@@ -251,6 +254,8 @@ def tune(
         device,
         workers,
     )
+    if hasattr(progress, "begin"):  # the study's trials: members x (the random trial + MPC)
+        progress.begin(None if method in ("hyperband", "bohb") else population * (trials + 1))
     interval = default_interval(env) if pbt_interval is None else pbt_interval
     pbt = None
     if method == "pbt":
@@ -328,7 +333,9 @@ def tune(
             hyperband=hyperband,
             last_k=last_k,
             on_round=on_round,
-            on_trial=None if tb is None else tb.on_trial,
+            on_trial=_chain_trial_hooks(
+                None if tb is None else tb.on_trial, getattr(progress, "trial_done", None)
+            ),
             keep_final_checkpoints=keep_final_checkpoints,
             keep_checkpoints_every=keep_checkpoints_every,
             executor=runner_executor,
@@ -496,3 +503,16 @@ def run_baseline(
     )
     os.replace(tmp, path)
     return Baseline(config, returns, score, profile, defaults)
+
+
+def _chain_trial_hooks(*hooks: Callable[..., None] | None) -> Callable[..., None] | None:
+    """One ``on_trial`` callback that calls each given hook in order (None: none given)."""
+    given = [h for h in hooks if h is not None]
+    if not given:
+        return None
+
+    def on_trial(member: int, trial: int, result: Any) -> None:
+        for hook in given:
+            hook(member, trial, result)
+
+    return on_trial

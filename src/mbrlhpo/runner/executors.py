@@ -62,10 +62,12 @@ class LockstepExecutor:
     ``plan_population(planners, obs (M x O)) -> actions (M x A)``, e.g.
     :func:`mbrlhpo.planning.plan_population` (the native CPU population planner); whoever
     builds the population chooses it (a GPU population planner plugs in here). ``progress``:
-    show a bar of the round's episode steps (on stderr).
+    True shows a tqdm bar of the round's episode steps (on stderr); an object with
+    ``round_started(steps)`` and ``round_step()`` (:class:`mbrlhpo.progress.StudyProgress`)
+    is told instead.
     """
 
-    def __init__(self, plan_population: BatchPlanner, progress: bool = False) -> None:
+    def __init__(self, plan_population: BatchPlanner, progress: Any = False) -> None:
         if not callable(plan_population):
             raise TypeError(
                 "LockstepExecutor: expected plan_population(planners, obs) -> actions, got "
@@ -77,12 +79,16 @@ class LockstepExecutor:
     def run(self, members: Sequence[Any]) -> list[TrialOutcome]:
         plan_population = self.plan_population
         bar = None
-        if self.progress:
+        # A total (the longest episode) gives the bar an estimate of the time left.
+        steps = [getattr(getattr(m, "task", None), "steps_per_trial", 0) for m in members]
+        if hasattr(self.progress, "round_step"):  # a study's progress (mbrlhpo.progress)
+            bar = self.progress
+            bar.round_started(max(steps, default=0) or None)
+        elif self.progress:
             from tqdm.auto import tqdm
 
-            # A total (the longest episode) gives the bar an estimate of the time left.
-            steps = [getattr(getattr(m, "task", None), "steps_per_trial", 0) for m in members]
             bar = tqdm(total=max(steps, default=0) or None, desc="round", unit="step", leave=False)
+        bar_of_study = bar if hasattr(bar, "round_step") else None
         outcomes = [TrialOutcome() for _ in members]
         starts = [time.perf_counter()] * len(members)
         lockstep = []
@@ -136,9 +142,11 @@ class LockstepExecutor:
                 except Exception as exc:
                     self._fail(member, outcomes, i, exc, starts[i])
                     del obs[i]
-            if bar is not None:
+            if bar_of_study is not None:
+                bar.round_step()
+            elif bar is not None:
                 bar.update(1)
-        if bar is not None:
+        if bar is not None and bar is not bar_of_study:
             bar.close()
         return outcomes
 

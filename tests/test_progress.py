@@ -1,0 +1,108 @@
+"""A study a person can watch (issue 28, item 1): a bar with a total and an estimate on a
+terminal, plain lines at most every 10 s elsewhere, the study's trials counted as stored."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from mbrlhpo.progress import StudyProgress
+from mbrlhpo.tuning import tune
+
+TINY = dict(iterations=1, population=10, horizon=3, particles=5, hidden=16, depth=2)
+
+
+class Clock:
+    """Seconds that the test moves on."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_plain_lines_come_every_ten_seconds_with_a_total_and_an_estimate():
+    clock, out = Clock(), io.StringIO()
+    p = StudyProgress(None, stream=out, clock=clock)
+    p.begin(8)  # a phase-like event: said at once
+    assert out.getvalue().splitlines() == [
+        "progress: members, 0/8 trials, 0s elapsed, estimate after the first trial"
+    ]
+    p.round_started(100)
+    for _ in range(30):  # steps 0.2 s apart: one line per 10 s, not one per step
+        clock.now += 0.2
+        p.round_step()
+    assert len(out.getvalue().splitlines()) == 1
+    clock.now += 4.0  # 10 s since the last line
+    p.round_step()
+    last = out.getvalue().splitlines()[-1]
+    assert last == "progress: members, 0/8 trials, round 31/100 steps, 10s elapsed, " + (
+        "estimate after the first trial"
+    )
+    clock.now += 10.0
+    p.trial_done()  # 20 s for 1 trial of 8: 20 s a trial, 7 left; 10 s since the last line
+    assert out.getvalue().splitlines()[-1] == (
+        "progress: members, 1/8 trials, round 31/100 steps, 20s elapsed, about 2m20s left"
+    )
+    p.trial_done()  # at once: no new line, a new estimate (10 s a trial, 6 left)
+    assert len(out.getvalue().splitlines()) == 3
+    assert p.estimate() == pytest.approx(60.0)
+    p.phase("defaults (baseline)", total=4)  # a new phase: said at once, its own count
+    assert out.getvalue().splitlines()[-1] == (
+        "progress: defaults (baseline), 0/4 trials, 0s elapsed, estimate after the first trial"
+    )
+
+
+def test_a_resumed_study_estimates_from_the_trials_this_run_made():
+    clock = Clock()
+    p = StudyProgress(10, done=6, clock=clock)  # 6 stored before the run
+    clock.now += 30.0
+    p.trial_done()  # one trial in 30 s; 3 left
+    assert p.estimate() == pytest.approx(90.0)
+
+
+def test_a_real_study_reports_every_trial_against_its_total(tmp_path):
+    out = io.StringIO()
+    p = StudyProgress(None, stream=out, every=0.0)
+    tune(
+        "cartpole",
+        "random",
+        population=2,
+        trials=1,
+        db=tmp_path / "s.db",
+        agent_overrides=TINY,
+        space_overrides={"epochs": (3, 4)},
+        baseline=False,
+        progress=p,
+    )
+    lines = out.getvalue().splitlines()
+    assert p.total == 4 and p.done == 4  # 2 members x (the random trial + 1 MPC trial)
+    assert any("4/4 trials" in line for line in lines), lines
+    assert any("round 200/200 steps" in line for line in lines), lines  # inside a round
+
+
+def test_on_a_terminal_the_bars_show_the_study_and_the_round(tmp_path):
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, width=120)
+    p = StudyProgress(None, console=console)
+    try:
+        tune(
+            "cartpole",
+            "random",
+            population=2,
+            trials=1,
+            db=tmp_path / "s.db",
+            agent_overrides=TINY,
+            space_overrides={"epochs": (3, 4)},
+            baseline=False,
+            progress=p,
+        )
+    finally:
+        p.close()
+    text = buf.getvalue()
+    assert "members: trials" in text and "4/4" in text
+    assert "round: steps" in text and "200/200" in text
+    assert "left" in text  # the estimate's column
