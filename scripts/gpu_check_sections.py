@@ -71,8 +71,13 @@ def check_sections(check: str, dry: bool, work: Path, sanitizer: str | None) -> 
         s.name = f"sanitizer_{tool}"
         s.check_json = work / f"{s.name}.json"
         s.command = s.command[:-1] + [str(s.check_json)]
-        if sanitizer and not dry:
-            s.command = [sanitizer, "--tool", tool, "--error-exitcode", "9"] + s.command
+        if not dry:
+            # no sanitizer there: the section fails (it says so) rather than pass unchecked
+            s.command = (
+                [sanitizer, "--tool", tool, "--error-exitcode", "9"] + s.command
+                if sanitizer
+                else []
+            )
         sections.append(s)
     sections += [
         program("conformance", 45, "emulator primitives vs the hardware"),
@@ -85,12 +90,13 @@ def check_sections(check: str, dry: bool, work: Path, sanitizer: str | None) -> 
 def rest_sections(dry: bool, build: Path, python: str) -> list[Section]:
     """After the program: the Python module (built there), its GPU tests and the benchmark."""
     env_py = ["env", f"PYTHONPATH={ROOT / 'src'}:{os.environ.get('PYTHONPATH', '')}", python]
+    script = ["env", f"GPU_CHECK_BUILD={build}", "bash", str(ROOT / "scripts" / "gpu_check.sh")]
     return [
         Section(
             "build_module",
             150,
-            ["cmake", "--build", str(build), "--target", "_core", "-j", str(os.cpu_count() or 1)],
-            "the Python module with CUDA",
+            script + ["--build-module"] + (["--dry-run"] if dry else []),
+            "the Python module with CUDA (configure, build)",
         ),
         Section(
             "pytest_cuda",
@@ -159,7 +165,7 @@ def headline(section: Section) -> str:
         return f"{len(items)} plans, returns rel {worst:.1e}, {bad} elites off"
     if items and "probe" in items[0]:
         return f"{sum(i['pass'] for i in items)}/{len(items)} probes ok"
-    return r.get("note", "")
+    return r.get("note") or r.get("last_line", "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=os.environ.get("OUT", str(ROOT / "build" / "gpu_check_out")))
     ap.add_argument("--window", type=float, default=330.0, help="seconds for the whole run")
     ap.add_argument("--started", type=float, default=None, help="epoch the window began")
-    ap.add_argument("--scale", type=float, default=1.0, help="multiplies every section's budget")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiplies every section's limit")
     ap.add_argument("--sanitizer", default=None, help="compute-sanitizer's path")
     ap.add_argument("--only", default="", help="comma-separated section names")
     ap.add_argument("--no-rest", action="store_true", help="only the gpu_check sections")
@@ -221,12 +227,17 @@ def main(argv: list[str] | None = None) -> int:
         entry = {"section": s.name, "what": s.what, "limit_s": round(max(limit, 0), 1)}
         doc["sections"].append(entry)
         s.result = entry
-        if limit < MIN_SECTION_S:
+        if left < MIN_SECTION_S:
             entry.update(status="skipped", note=f"window: {left:.0f} s left")
             print(f"== {s.name}: skipped ({left:.0f} s of the window left)", flush=True)
             save()
             continue
         print(f"== {s.name} (limit {limit:.0f} s, {time.time() - started:.0f} s in)", flush=True)
+        if not s.command:
+            entry.update(status="FAIL", note="compute-sanitizer not found (PATH, /usr/local/cuda)")
+            print(f"-- {s.name}: FAIL ({entry['note']})", flush=True)
+            save()
+            continue
         log = logs / f"{s.name}.txt"
         t0 = time.time()
         with log.open("w") as f:
@@ -249,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
                     proc.wait()
         entry["seconds"] = round(time.time() - t0, 1)
         entry["rc"] = rc
+        tail = [line for line in log.read_text().splitlines()[1:] if line.strip()]
+        if tail:
+            entry["last_line"] = tail[-1].strip()[:160]
         if rc is None:
             entry["status"] = "TIMEOUT"
         elif rc in s.ok_codes:
@@ -276,7 +290,9 @@ def main(argv: list[str] | None = None) -> int:
         save()
     doc["complete"] = True
     doc["pass"] = all(e["status"] in ("pass", "skipped") for e in doc["sections"])
-    doc["skipped_for_window"] = [e["section"] for e in doc["sections"] if "window" in e.get("note", "")]
+    doc["skipped_for_window"] = [
+        e["section"] for e in doc["sections"] if "window" in e.get("note", "")
+    ]
     save()
     table = summary(sections, doc)
     (out / SUMMARY).write_text(table + "\n")

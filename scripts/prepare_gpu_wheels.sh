@@ -2,23 +2,30 @@
 # Prepares, on a machine with network, what scripts/gpu_check.sh needs on a GPU machine that has
 # no network (its image has torch, numpy, pytest, cmake, ninja, pybind11, scikit-build-core,
 # compute-sanitizer, rich: the device image's own package list): the wheels it lacks (Python 3.12,
-# x86-64) and, where present, the mbrl-lib timing anchor. Output: .gpu_carry/ (git-ignored),
-# about 40 MB without mbrl-lib (the device tool carries at most 64 MiB). Carry it with the device
-# call: carry=[".gpu_carry"].
-#   scripts/prepare_gpu_wheels.sh [--with-mbrl]            download into .gpu_carry/
+# x86-64), the mbrl-lib timing anchor, and the gpu_check program prebuilt here for sm_90 (static
+# cudart; .gpu_carry/gpu_check/: the program and libmbrlhpo_core.so), so that the device window
+# is spent measuring, not compiling. Output: .gpu_carry/ (git-ignored), about 20 MB without
+# mbrl-lib (the device tool carries at most 64 MiB). Carry it with the device call:
+# carry=[".gpu_carry"].
+#   scripts/prepare_gpu_wheels.sh [--with-mbrl]            download and build into .gpu_carry/
+#   scripts/prepare_gpu_wheels.sh --binary-only            only (re)build the gpu_check program
 #   scripts/prepare_gpu_wheels.sh --dry-run [--with-mbrl]  no network: print what would be
 #       downloaded, and which of those wheels .gpu_carry/ already holds (exit 1 if any is missing)
+# JOBS=N limits the build's parallel jobs (default: all CPUs).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dest="$root/.gpu_carry"
 dry=0
 mbrl=0
+binary_only=0
 for arg in "$@"; do
   case "$arg" in
     --dry-run) dry=1 ;;
     --with-mbrl) mbrl=1 ;;
-    -h|--help) sed -n 2,10p "$0"; exit 0 ;;
-    *) echo "usage: scripts/prepare_gpu_wheels.sh [--dry-run] [--with-mbrl]" >&2; exit 2 ;;
+    --binary-only) binary_only=1 ;;
+    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+    *) echo "usage: scripts/prepare_gpu_wheels.sh [--dry-run] [--with-mbrl] [--binary-only]" >&2
+      exit 2 ;;
   esac
 done
 # What gpu_check.sh runs there: the CMake build, then pytest on tests/planning and tests/agent.
@@ -44,9 +51,37 @@ mujoco_version=4.0.0
 mujoco_src="$("$python" -c "import importlib.util as u; s = u.find_spec('mujoco'); \
 print(s.submodule_search_locations[0] if s else '')")"
 
+# The gpu_check program for sm_90 (H100/H200) with the CUDA runtime linked statically: only the
+# driver is needed there. It also needs libmbrlhpo_core.so (copied beside it) and, at run time,
+# MuJoCo's and OpenBLAS's libraries (the carried mujoco/ and the scipy-openblas32 wheel:
+# scripts/gpu_check.sh puts both on LD_LIBRARY_PATH). gpu_check.sh rebuilds it there only if it
+# does not start (another glibc, say).
+check_dest="$dest/gpu_check"
+build_check() {
+  local build="$root/build/gpu_carry" mujoco_dir="${mujoco_src}"
+  [ -f "$dest/mujoco/libmujoco.so.$mujoco_version" ] && mujoco_dir="$dest/mujoco"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMBRLHPO_CUDA=ON \
+    -DCMAKE_CUDA_ARCHITECTURES=90 -DMBRLHPO_PYTHON=OFF -DMBRLHPO_BUILD_TESTS=ON \
+    -DMUJOCO_DIR="$mujoco_dir" -DPython_EXECUTABLE="$python" >/dev/null
+  cmake --build "$build" --target gpu_check -j "${JOBS:-$(nproc)}"
+  mkdir -p "$check_dest"
+  cp "$build/tests/cpp/gpu_check" "$build/csrc/libmbrlhpo_core.so" "$check_dest/"
+  git -C "$root" rev-parse --short HEAD >"$check_dest/commit.txt"
+  "$check_dest/gpu_check" --list >/dev/null  # starts here (needs no GPU)
+  echo "gpu_check (sm_90, static cudart) in $check_dest: $(du -sh "$check_dest" | cut -f1)," \
+    "built at $(cat "$check_dest/commit.txt")"
+}
+
 if [ $dry -eq 1 ]; then
-  echo "would download into $dest/wheels (Python 3.12, manylinux x86-64, binary only):"
   missing=0
+  if [ -x "$check_dest/gpu_check" ]; then
+    echo "gpu_check program: have $check_dest/gpu_check (built at" \
+      "$(cat "$check_dest/commit.txt" 2>/dev/null || echo '?'))"
+  else
+    echo "gpu_check program: missing (would build $check_dest/gpu_check for sm_90)"
+    missing=1
+  fi
+  echo "would download into $dest/wheels (Python 3.12, manylinux x86-64, binary only):"
   for pin in "${pins[@]}"; do
     name="${pin%%==*}"
     version="${pin#*==}"
@@ -71,6 +106,10 @@ if [ $dry -eq 1 ]; then
   exit $missing
 fi
 
+if [ $binary_only -eq 1 ]; then
+  build_check
+  exit 0
+fi
 if [ ! -f "$mujoco_src/libmujoco.so.$mujoco_version" ] || [ ! -d "$mujoco_src/include/mujoco" ]; then
   echo "prepare_gpu_wheels.sh: expected mujoco==$mujoco_version installed here (libmujoco and" \
     "include/ in its package), got '${mujoco_src:-none}'" >&2
@@ -85,5 +124,6 @@ cp -r "$mujoco_src/include" "$dest/mujoco/"
   --platform any \
   -d "$dest/wheels" "${pins[@]}"
 [ -f "$anchor" ] && cp "$anchor" "$dest/anchor/"
+build_check
 du -sh "$dest"
 ls "$dest/wheels"

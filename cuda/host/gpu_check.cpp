@@ -271,7 +271,6 @@ Timing TimePlans(const Options& opt, const mbrlhpo::CemSettings& cem,
   return t;
 }
 
-
 // A plan of the CUDA planner against the CPU planner; appends one JSON result.
 bool Parity(const Options& opt, const char* name, const std::vector<int>& hidden, int ensemble,
             const mbrlhpo::CemSettings& cem, mc::Gemm gemm, int steps, std::string* json) {
@@ -295,9 +294,9 @@ bool Parity(const Options& opt, const char* name, const std::vector<int>& hidden
                 "\"population\": %d, \"horizon\": %d, \"returns_rel\": %.3g, "
                 "\"elite_mismatch\": %d, \"elite_not_near_tie\": %d, \"action_rel\": %.3g, "
                 "\"pass\": %s}",
-                json->empty() ? "" : ", ", name, f32 ? "float32" : "tf32", widths.c_str(),
-                ensemble, cem.population, cem.horizon, d.returns_rel, d.elite_mismatch,
-                d.elite_not_near_tie, d.action_rel, pass ? "true" : "false");
+                json->empty() ? "" : ", ", name, f32 ? "float32" : "tf32", widths.c_str(), ensemble,
+                cem.population, cem.horizon, d.returns_rel, d.elite_mismatch, d.elite_not_near_tie,
+                d.action_rel, pass ? "true" : "false");
   *json += buf;
   return pass;
 }
@@ -333,9 +332,12 @@ struct Section {
 // The sections in the order of value for a short device window (CUDA.md 5.4, issue 23 part 4).
 std::vector<Section> Sections() {
   return {
-      {"time_tf32_1", [](const Options& o, std::string* j) { return Time(o, 1, mc::Gemm::kTf32, j); }},
-      {"time_tf32_40", [](const Options& o, std::string* j) { return Time(o, 40, mc::Gemm::kTf32, j); }},
-      {"time_fp32_1", [](const Options& o, std::string* j) { return Time(o, 1, mc::Gemm::kFloat32, j); }},
+      {"time_tf32_1",
+       [](const Options& o, std::string* j) { return Time(o, 1, mc::Gemm::kTf32, j); }},
+      {"time_tf32_40",
+       [](const Options& o, std::string* j) { return Time(o, 40, mc::Gemm::kTf32, j); }},
+      {"time_fp32_1",
+       [](const Options& o, std::string* j) { return Time(o, 1, mc::Gemm::kFloat32, j); }},
       {"parity_paper",
        [](const Options& o, std::string* j) {
          const bool small = o.small || o.dry_run;
@@ -457,8 +459,8 @@ int main(int argc, char** argv) {
   auto document = [&](bool complete) {
     return "{\n  \"dry_run\": " + std::string(opt.dry_run ? "true" : "false") +
            ",\n  \"small\": " + (opt.small ? "true" : "false") + ",\n  \"device\": \"" + device +
-           "\",\n  \"complete\": " + (complete ? "true" : "false") + ",\n  \"sections\": [" +
-           done + "\n  ],\n  \"pass\": " + (ok ? "true" : "false") + "\n}\n";
+           "\",\n  \"complete\": " + (complete ? "true" : "false") + ",\n  \"sections\": [" + done +
+           "\n  ],\n  \"pass\": " + (ok ? "true" : "false") + "\n}\n";
   };
   for (const Section& s : sections) {
     if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), s.name) == wanted.end()) {
