@@ -64,6 +64,11 @@ if [ -d .gpu_carry/wheels ]; then
     --target "$site" .gpu_carry/wheels/*.whl
 fi
 [ -d "$site" ] && export PYTHONPATH="$site"
+if [ -d .gpu_carry/anchor_wheels ]; then  # mbrl-lib's mujoco, on the anchor's path only
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target "$root/build/anchor_site" .gpu_carry/anchor_wheels/*.whl &&
+    export MBRL_ANCHOR_PATH="$root/build/anchor_site"
+fi
 export MBRL_ANCHOR="$root/.gpu_carry/anchor/mbrl_lib_speed.py"
 [ -f "$MBRL_ANCHOR" ] || export MBRL_ANCHOR="$root/bench/mbrl_lib_speed.py"
 # the carried program's libraries: libmbrlhpo_core beside it, MuJoCo, OpenBLAS (the wheel)

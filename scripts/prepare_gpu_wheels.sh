@@ -42,9 +42,18 @@ done
 # nvidia-cuda-sanitizer-api).
 pins=(scipy-openblas32==0.3.34.481.3 gymnasium==1.4.0 farama-notifications==0.0.4)
 # mbrl-lib 0.2.0, the planner benchmark's reference (the pins of bench/setup_anchors.sh), to
-# time bench/mbrl_lib_speed.py on the GPU beside ours; pure-Python wheels.
-[ $mbrl -eq 1 ] && pins+=(mbrl==0.2.0 hydra-core==1.3.2 omegaconf==2.3.0
-  antlr4-python3-runtime==4.9.3)
+# time bench/mbrl_lib_speed.py on the GPU beside ours, with everything it imports that the image
+# lacks (traced 2026-12-07 by importing what mbrl_lib_speed.py imports, with hydra resolving its
+# obs_process_fn, mbrl.env.pets_halfcheetah, which needs gymnasium.envs.mujoco and so the mujoco
+# Python package): termcolor, PyYAML, glfw, imageio, attrs; antlr4-python3-runtime 4.9.3 has only
+# an sdist (built into a wheel here). mujoco 3.3.4 (cp312) goes to anchor_wheels/, installed only
+# on the anchor's path (bench_cuda_planner.py, MBRL_ANCHOR_PATH): the planner's own build and
+# tests use the carried MuJoCo 4.0.0 C library and never import mujoco.
+mbrl_pins=(mbrl==0.2.0 hydra-core==1.3.2 omegaconf==2.3.0 termcolor==3.3.0 PyYAML==6.0.4
+  glfw==2.11.0 imageio==2.38.2 attrs==26.1.0)
+anchor_pins=(mujoco==3.3.4)
+antlr_pin=antlr4-python3-runtime==4.9.3
+[ $mbrl -eq 1 ] && pins+=("${mbrl_pins[@]}")
 anchor="${MBRL_ANCHOR:-$(cd "$(dirname "$0")/.." && pwd)/bench/mbrl_lib_speed.py}"
 python="$(command -v python3)"
 mujoco_version=4.0.0
@@ -82,19 +91,23 @@ if [ $dry -eq 1 ]; then
     missing=1
   fi
   echo "would download into $dest/wheels (Python 3.12, manylinux x86-64, binary only):"
-  for pin in "${pins[@]}"; do
-    name="${pin%%==*}"
-    version="${pin#*==}"
+  check_pin() {  # check_pin DIR PIN
+    local name="${2%%==*}" version="${2#*==}" found
     # wheel file names use underscores and keep the project's case only loosely
-    pattern="$(echo "$name" | tr '-' '_')-${version}-*.whl"
-    found="$(find "$dest/wheels" -maxdepth 1 -iname "$pattern" 2>/dev/null | head -n 1 || true)"
+    found="$(find "$1" -maxdepth 1 -iname "$(echo "$name" | tr '-' '_')-${version}-*.whl" \
+      2>/dev/null | head -n 1 || true)"
     if [ -n "$found" ]; then
-      echo "  $pin: have $(basename "$found")"
+      echo "  $2: have $(basename "$found")"
     else
-      echo "  $pin: missing"
+      echo "  $2: missing"
       missing=1
     fi
-  done
+  }
+  for pin in "${pins[@]}"; do check_pin "$dest/wheels" "$pin"; done
+  if [ $mbrl -eq 1 ]; then
+    check_pin "$dest/wheels" "$antlr_pin"
+    for pin in "${anchor_pins[@]}"; do check_pin "$dest/anchor_wheels" "$pin"; done
+  fi
   if [ -f "$dest/mujoco/libmujoco.so.$mujoco_version" ]; then
     echo "mujoco C library: have $dest/mujoco/libmujoco.so.$mujoco_version"
   else
@@ -123,6 +136,14 @@ cp -r "$mujoco_src/include" "$dest/mujoco/"
   --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux1_x86_64 \
   --platform any \
   -d "$dest/wheels" "${pins[@]}"
+if [ $mbrl -eq 1 ]; then
+  mkdir -p "$dest/anchor_wheels"
+  "$python" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+    --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+    --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$dest/anchor_wheels" \
+    "${anchor_pins[@]}"
+  "$python" -m pip wheel -q --no-deps -w "$dest/wheels" "$antlr_pin"  # pure Python: any 3.x
+fi
 [ -f "$anchor" ] && cp "$anchor" "$dest/anchor/"
 build_check
 du -sh "$dest"
