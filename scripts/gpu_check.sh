@@ -78,12 +78,12 @@ if [ $dry -eq 0 ]; then
   nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,memory.total \
     --format=csv | tee "$OUT/device.txt"
   check="$root/.gpu_carry/gpu_check/gpu_check"
-  built="$build/tests/cpp/gpu_check"
+  built="$build/cuda/gpu_check/gpu_check"
   target=gpu_check
   sanitizer="$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer \
     "$site/nvidia/cu13/bin/compute-sanitizer" 2>/dev/null | head -n 1 || true)"
 else
-  check="$build/tests/cpp/gpu_check_dry"
+  check="$build/cuda/gpu_check/gpu_check_dry"
   built="$check"
   target=gpu_check_dry
   sanitizer=""

@@ -74,7 +74,7 @@ build_check() {
     -DMUJOCO_DIR="$mujoco_dir" -DPython_EXECUTABLE="$python" >/dev/null
   cmake --build "$build" --target gpu_check -j "${JOBS:-$(nproc)}"
   mkdir -p "$check_dest"
-  cp "$build/tests/cpp/gpu_check" "$build/csrc/libmbrlhpo_core.so" "$check_dest/"
+  cp "$build/cuda/gpu_check/gpu_check" "$build/csrc/libmbrlhpo_core.so" "$check_dest/"
   git -C "$root" rev-parse --short HEAD >"$check_dest/commit.txt"
   "$check_dest/gpu_check" --list >/dev/null  # starts here (needs no GPU)
   echo "gpu_check (sm_90, static cudart) in $check_dest: $(du -sh "$check_dest" | cut -f1)," \

@@ -21,10 +21,12 @@ RUNNER = ROOT / "scripts" / "gpu_check_sections.py"
 
 
 def find_check() -> Path | None:
-    """The dry-run program: $MBRLHPO_GPU_CHECK_DRY, else the newest build/*/tests/cpp one."""
+    """The dry-run program: $MBRLHPO_GPU_CHECK_DRY, else the newest one under build/."""
     if os.environ.get("MBRLHPO_GPU_CHECK_DRY"):
         return Path(os.environ["MBRLHPO_GPU_CHECK_DRY"])
-    found = sorted(ROOT.glob("build/*/tests/cpp/gpu_check_dry"), key=lambda p: p.stat().st_mtime)
+    found = sorted(
+        ROOT.glob("build/*/cuda/gpu_check/gpu_check_dry"), key=lambda p: p.stat().st_mtime
+    )
     return found[-1] if found else None
 
 
