@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = dict(horizon=30, population=500, iterations=5, particles=20)
 ENSEMBLE, HIDDEN, DEPTH, POPULATION_MEMBERS = 5, 200, 4, 40
-MBRL_ANCHOR = Path(os.environ.get("MBRL_ANCHOR", ROOT / "shared" / "anchor" / "mbrl_lib_speed.py"))
+MBRL_ANCHOR = Path(os.environ.get("MBRL_ANCHOR", ROOT / "bench" / "mbrl_lib_speed.py"))
 
 
 def gemm_rate(torch, tf32: bool, n: int = 8192, reps: int = 10) -> float:
@@ -141,12 +141,18 @@ def main() -> int:
     mbrl = None
     if MBRL_ANCHOR.exists():
         try:
+            # mbrl-lib's own imports (mujoco 3.3.4 for its env module) on the anchor's path only
+            env = dict(os.environ)
+            extra = os.environ.get("MBRL_ANCHOR_PATH", "")
+            if extra:
+                env["PYTHONPATH"] = os.pathsep.join(p for p in (extra, env.get("PYTHONPATH")) if p)
             out = subprocess.run(
                 [sys.executable, str(MBRL_ANCHOR), "--device", "cuda", "--json", "/dev/stdout"],
                 capture_output=True,
                 text=True,
                 timeout=240,
                 check=True,
+                env=env,
             )
             mbrl = out.stdout[-4000:]
         except Exception as e:  # noqa: BLE001 - the anchor is optional: record why it is absent

@@ -1,6 +1,8 @@
 """The test-only bindings live in mbrlhpo._core_testing, never in the production mbrlhpo._core,
 and nothing in the package imports them."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,18 @@ def test_the_package_never_imports_the_testing_module():
         if path.suffix in (".py", ".pyi") and "_core_testing" in path.read_text(encoding="utf-8")
     ]
     assert not users, f"expected only tests to use mbrlhpo._core_testing, got {users}"
+
+
+def test_planner_test_tasks_are_registered_by_the_testing_module_only():
+    """The production registry holds the built-in tasks; importing _core_testing adds
+    test_linear and test_pendulum (a fresh process: other tests import it)."""
+    code = (
+        "from mbrlhpo import _native\n"
+        "before = set(_native.core().planner_task_names())\n"
+        "import mbrlhpo._core_testing\n"
+        "after = set(_native.core().planner_task_names())\n"
+        "print(sorted(before & {'test_linear', 'test_pendulum'}), sorted(after - before))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[] ['test_linear', 'test_pendulum']"

@@ -97,9 +97,6 @@ const float* HostArray(const py::array& a, const char* name, py::ssize_t d0, py:
 }  // namespace
 
 void RegisterCudaPlanner(py::module_& m) {
-  // Without the device kernels in this build there is no CUDA planner to offer (Python then says
-  // "this build has none" and backend "auto" keeps the torch reference on a GPU).
-  if (!cuda::DeviceKernelsBuilt()) return;
   m.def("cuda_planner_task_names", &cuda::CudaPlannerTaskNames,
         "Tasks the CUDA planner's kernels are built for.");
   py::class_<CudaSpec, std::shared_ptr<CudaSpec>>(m, "CudaMemberSpec")

@@ -5,7 +5,6 @@
 
 #include "mbrlhpo/errors.h"
 #include "mbrlhpo/tasks.h"
-#include "planner_test_tasks.h"
 
 namespace mbrlhpo {
 namespace {
@@ -14,9 +13,8 @@ const std::map<std::string, PlannerTask>& Registry() {
   static const std::map<std::string, PlannerTask> registry = [] {
     std::map<std::string, PlannerTask> r;
     auto add = [&r](PlannerTask t) { r.emplace(t.name, std::move(t)); };
-    add(MakePlannerTask<tasks::TestLinear>("test_linear"));
-    add(MakePlannerTask<tasks::TestPendulum>("test_pendulum"));
-    // The built-in tasks, from the list (mbrlhpo/tasks/builtin.h).
+    // The built-in tasks, from the list (mbrlhpo/tasks/builtin.h); the planner's test tasks are
+    // registered by the tests (RegisterPlannerTestTasks, planner_test_tasks.h).
 #define MBRLHPO_ADD_TASK(Type) add(MakePlannerTask<tasks::Type>(tasks::Type::kName));
     MBRLHPO_BUILTIN_TASKS(MBRLHPO_ADD_TASK)
 #undef MBRLHPO_ADD_TASK

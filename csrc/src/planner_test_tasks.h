@@ -3,8 +3,9 @@
 //   test_linear:   r = -sum (s' - 1)^2 - 0.01 a^2, terminated when s'[1] > 1.5, delta targets.
 //   test_pendulum: obs [theta, thetadot], r = -cos(s'[0]) - 0.01 a^2, model input
 //                  [thetadot, sin theta, cos theta], thetadot predicted as an absolute value.
-// Test-only, so not installed: the core's planner registry (planner_task.cpp) and the CUDA kernels
-// (kernels/common.h, built with this folder on their include path) use them.
+// Test-only, so not installed and not in the production registry: the tests register them
+// (register_planner_test_tasks.h: the C++ tests, and mbrlhpo._core_testing at import); the CUDA
+// kernels (kernels/common.h, built with this folder on their include path) dispatch on them.
 #pragma once
 
 #include "mbrlhpo/host_device.h"

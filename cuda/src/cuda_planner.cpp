@@ -12,13 +12,6 @@
 #include "mbrlhpo/cuda/plan_kernels.h"
 #include "mbrlhpo/errors.h"
 
-#ifndef MBRLHPO_HAVE_PLAN_KERNELS
-#define MBRLHPO_HAVE_PLAN_KERNELS 0
-#endif
-#ifndef MBRLHPO_HAVE_EMULATOR
-#define MBRLHPO_HAVE_EMULATOR 0
-#endif
-
 namespace mbrlhpo::cuda {
 namespace {
 
@@ -140,10 +133,8 @@ void Validate(const CudaPlanRequest& cr, size_t index) {
                 ": expected all four trace pointers or none");
 }
 
-}  // namespace
-
-struct CudaPlanner::State {
-  std::mutex mutex;
+// The buffers of one population shape and the host staging twin of the arena.
+struct PlanArena {
   bool ready = false;
   uint64_t shape_key = 0;
   int64_t num_setups = 0;
@@ -167,6 +158,12 @@ struct CudaPlanner::State {
   }
 };
 
+}  // namespace
+
+struct CudaPlanner::State : PlanArena {
+  std::mutex mutex;
+};
+
 CudaPlanner::CudaPlanner(std::unique_ptr<Launcher> launcher)
     : launcher_(std::move(launcher)), state_(std::make_unique<State>()) {
   MBRLHPO_CHECK(launcher_ != nullptr, "CudaPlanner needs a launcher, got null");
@@ -182,15 +179,13 @@ CudaPlanner::~CudaPlanner() {
 
 int64_t CudaPlanner::num_setups() const { return state_->num_setups; }
 
-void CudaPlanner::Plan(const std::vector<CudaPlanRequest>& requests, void* stream) {
-  State& st = *state_;
-  std::lock_guard<std::mutex> lock(st.mutex);
-  MBRLHPO_CHECK(!requests.empty(), "expected at least one member, got 0");
-  const size_t count = requests.size();
-  // ---- validate; the shape key fixes buffers and the launch sequence
+namespace {
+
+// Validates every member; returns the key of what fixes the buffers and the launch sequence.
+uint64_t ValidateAndKey(const std::vector<CudaPlanRequest>& requests) {
   KeyHash key;
-  key.Add(count);
-  for (size_t i = 0; i < count; ++i) {
+  key.Add(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
     const CudaPlanRequest& cr = requests[i];
     Validate(cr, i);
     const PlanProblem& m = cr.request.problem;
@@ -205,89 +200,98 @@ void CudaPlanner::Plan(const std::vector<CudaPlanRequest>& requests, void* strea
     }
     for (int s : m.net.layer_sizes) key.Add(static_cast<uint64_t>(s));
   }
-  Launcher& launcher = *launcher_;
-  launcher.SetStream(stream);
-  if (!st.ready || st.shape_key != key.h) {
-    launcher.Finish();
-    st.Release(launcher);
-    st.layouts.clear();
-    st.offsets.clear();
-    st.words = 0;
-    st.max_iterations = 0;
-    for (const CudaPlanRequest& cr : requests) {
-      const PlanRequest& r = cr.request;
-      st.layouts.push_back(LayoutOf(r.problem, r.outputs.trace_returns != nullptr));
-      st.offsets.push_back(st.words);
-      st.words += st.layouts.back().words;
-      st.max_iterations = std::max(st.max_iterations, r.problem.cem.iterations);
-    }
-    st.arena = launcher.Allocate(st.words * 4);
-    st.staging = launcher.AllocateStaging(st.words * 4);
-    st.device_args = static_cast<MemberArgs*>(launcher.Allocate(count * sizeof(MemberArgs)));
-    st.staging_args =
-        static_cast<MemberArgs*>(launcher.AllocateStaging(count * sizeof(MemberArgs)));
-    st.shape_key = key.h;
-    st.ready = true;
-    ++st.num_setups;
+  return key.h;
+}
+
+// A new population shape: one arena (and its host staging twin) laid out member by member.
+void SetUp(PlanArena& st, Launcher& launcher, const std::vector<CudaPlanRequest>& requests,
+           uint64_t key) {
+  launcher.Finish();
+  st.Release(launcher);
+  st.layouts.clear();
+  st.offsets.clear();
+  st.words = 0;
+  st.max_iterations = 0;
+  for (const CudaPlanRequest& cr : requests) {
+    const PlanRequest& r = cr.request;
+    st.layouts.push_back(LayoutOf(r.problem, r.outputs.trace_returns != nullptr));
+    st.offsets.push_back(st.words);
+    st.words += st.layouts.back().words;
+    st.max_iterations = std::max(st.max_iterations, r.problem.cem.iterations);
   }
+  const size_t count = requests.size();
+  st.arena = launcher.Allocate(st.words * 4);
+  st.staging = launcher.AllocateStaging(st.words * 4);
+  st.device_args = static_cast<MemberArgs*>(launcher.Allocate(count * sizeof(MemberArgs)));
+  st.staging_args = static_cast<MemberArgs*>(launcher.AllocateStaging(count * sizeof(MemberArgs)));
+  st.shape_key = key;
+  st.ready = true;
+  ++st.num_setups;
+}
+
+// What the kernels read of one member: shapes, model pointers, settings, its arena buffers.
+MemberArgs ArgsOf(const CudaPlanRequest& cr, const MemberLayout& l, float* dev) {
+  const PlanProblem& m = cr.request.problem;
+  const CemSettings& c = m.cem;
+  MemberArgs a{};
+  a.task = static_cast<int32_t>(TaskIdOf(m));
+  a.gemm = static_cast<int32_t>(cr.gemm);
+  a.ensemble_size = m.net.ensemble_size;
+  a.num_layers = m.net.num_layers();
+  for (int q = 0; q <= a.num_layers; ++q) a.layer_sizes[q] = m.net.layer_sizes[q];
+  for (int q = 0; q < a.num_layers; ++q) {
+    a.weights[q] = m.net.weights[q];
+    a.biases[q] = m.net.biases[q];
+  }
+  a.max_logvar = m.net.max_logvar;
+  a.min_logvar = m.net.min_logvar;
+  a.input_mean = m.net.input_mean;
+  a.input_std = m.net.input_std;
+  a.obs_dim = m.task->obs_dim;
+  a.act_dim = m.task->act_dim;
+  a.model_input_dim = m.task->model_input_dim;
+  a.horizon = c.horizon;
+  a.population = c.population;
+  a.num_elites = c.num_elites;
+  a.iterations = c.iterations;
+  a.particles = c.particles;
+  a.alpha = c.alpha;
+  a.seed = m.seed;
+  a.step = cr.request.inputs.step;
+  a.mean = dev + l.mean;
+  a.obs = dev + l.obs;
+  a.action_low = dev + l.low;
+  a.action_high = dev + l.high;
+  a.var = dev + l.var;
+  a.candidates = dev + l.candidates;
+  a.row_returns = dev + l.row_returns;
+  a.returns = dev + l.returns;
+  a.elites = reinterpret_cast<int32_t*>(dev + l.elites);
+  if (l.trace_words > 0) {
+    a.trace_returns = dev + l.trace_returns;
+    a.trace_elites = reinterpret_cast<int32_t*>(dev + l.trace_elites);
+    a.trace_means = dev + l.trace_means;
+    a.trace_vars = dev + l.trace_vars;
+  }
+  return a;
+}
+
+// The member arguments and each member's input block (warm start, obs, bounds), copied in.
+void StageInputs(PlanArena& st, Launcher& launcher, const std::vector<CudaPlanRequest>& requests) {
   float* arena = static_cast<float*>(st.arena);
   float* staging = static_cast<float*>(st.staging);
-  // ---- member arguments and the input blocks
+  const size_t count = requests.size();
   for (size_t i = 0; i < count; ++i) {
     const PlanProblem& m = requests[i].request.problem;
     const PlanInputs& in = requests[i].request.inputs;
-    const CemSettings& c = m.cem;
     const MemberLayout& l = st.layouts[i];
-    float* dev = arena + st.offsets[i];
     float* host = staging + st.offsets[i];
-    MemberArgs& a = st.staging_args[i];
-    a = MemberArgs{};
-    a.task = static_cast<int32_t>(TaskIdOf(m));
-    a.gemm = static_cast<int32_t>(requests[i].gemm);
-    a.ensemble_size = m.net.ensemble_size;
-    a.num_layers = m.net.num_layers();
-    for (int q = 0; q <= a.num_layers; ++q) a.layer_sizes[q] = m.net.layer_sizes[q];
-    for (int q = 0; q < a.num_layers; ++q) {
-      a.weights[q] = m.net.weights[q];
-      a.biases[q] = m.net.biases[q];
-    }
-    a.max_logvar = m.net.max_logvar;
-    a.min_logvar = m.net.min_logvar;
-    a.input_mean = m.net.input_mean;
-    a.input_std = m.net.input_std;
-    a.obs_dim = m.task->obs_dim;
-    a.act_dim = m.task->act_dim;
-    a.model_input_dim = m.task->model_input_dim;
-    a.horizon = c.horizon;
-    a.population = c.population;
-    a.num_elites = c.num_elites;
-    a.iterations = c.iterations;
-    a.particles = c.particles;
-    a.alpha = c.alpha;
-    a.seed = m.seed;
-    a.step = in.step;
-    a.mean = dev + l.mean;
-    a.obs = dev + l.obs;
-    a.action_low = dev + l.low;
-    a.action_high = dev + l.high;
-    a.var = dev + l.var;
-    a.candidates = dev + l.candidates;
-    a.row_returns = dev + l.row_returns;
-    a.returns = dev + l.returns;
-    a.elites = reinterpret_cast<int32_t*>(dev + l.elites);
-    if (l.trace_words > 0) {
-      a.trace_returns = dev + l.trace_returns;
-      a.trace_elites = reinterpret_cast<int32_t*>(dev + l.trace_elites);
-      a.trace_means = dev + l.trace_means;
-      a.trace_vars = dev + l.trace_vars;
-    }
-#if MBRLHPO_HAVE_PLAN_KERNELS || MBRLHPO_HAVE_EMULATOR
+    st.staging_args[i] = ArgsOf(requests[i], l, arena + st.offsets[i]);
     // the kernels' own limits (population, widths, layers): one clear line before any launch
-    const char* reason = UnsupportedReason(a);
+    const char* reason = UnsupportedReason(st.staging_args[i]);
     MBRLHPO_CHECK(reason == nullptr, "member ", i,
                   ": the CUDA planner's kernels cannot plan it: ", reason ? reason : "");
-#endif
-    const size_t ha = static_cast<size_t>(c.horizon) * m.task->act_dim;
+    const size_t ha = static_cast<size_t>(m.cem.horizon) * m.task->act_dim;
     std::memcpy(host + l.mean, in.warm_start, ha * 4);
     std::memcpy(host + l.obs, in.obs, static_cast<size_t>(m.task->obs_dim) * 4);
     std::memcpy(host + l.low, m.action_low, static_cast<size_t>(m.task->act_dim) * 4);
@@ -297,7 +301,10 @@ void CudaPlanner::Plan(const std::vector<CudaPlanRequest>& requests, void* strea
   for (size_t i = 0; i < count; ++i) {
     launcher.CopyIn(arena + st.offsets[i], staging + st.offsets[i], st.layouts[i].input_words * 4);
   }
-  // ---- Sample -> I x (Rollout -> RefitAndSample), one graph per shape on the device
+}
+
+// Sample -> I x (Rollout -> RefitAndSample): one graph per shape on the device.
+void Launch(const PlanArena& st, Launcher& launcher, size_t count) {
   PlanLaunch launch;
   // unique per set-up: a graph captured for earlier buffers of the same shape is never replayed
   launch.shape_key = st.shape_key ^ static_cast<uint64_t>(st.num_setups) * 0x9E3779B97F4A7C15ull;
@@ -306,7 +313,13 @@ void CudaPlanner::Plan(const std::vector<CudaPlanRequest>& requests, void* strea
   launch.members = st.device_args;
   launch.host_members = st.staging_args;
   launcher.Run(launch);
-  // ---- results
+}
+
+// The final means (and traces) copied out, then into each member's host outputs.
+void ReadResults(PlanArena& st, Launcher& launcher, const std::vector<CudaPlanRequest>& requests) {
+  float* arena = static_cast<float*>(st.arena);
+  float* staging = static_cast<float*>(st.staging);
+  const size_t count = requests.size();
   for (size_t i = 0; i < count; ++i) {
     const MemberLayout& l = st.layouts[i];
     const PlanProblem& m = requests[i].request.problem;
@@ -334,6 +347,20 @@ void CudaPlanner::Plan(const std::vector<CudaPlanRequest>& requests, void* strea
       std::memcpy(out.trace_vars, host + l.trace_vars, it * ha * 4);
     }
   }
+}
+
+}  // namespace
+
+void CudaPlanner::Plan(const std::vector<CudaPlanRequest>& requests, void* stream) {
+  State& st = *state_;
+  std::lock_guard<std::mutex> lock(st.mutex);
+  MBRLHPO_CHECK(!requests.empty(), "expected at least one member, got 0");
+  const uint64_t key = ValidateAndKey(requests);
+  launcher_->SetStream(stream);
+  if (!st.ready || st.shape_key != key) SetUp(st, *launcher_, requests, key);
+  StageInputs(st, *launcher_, requests);
+  Launch(st, *launcher_, requests.size());
+  ReadResults(st, *launcher_, requests);
 }
 
 std::vector<std::string> CudaPlannerTaskNames() {

@@ -8,15 +8,9 @@
 #include <memory>
 #include <string>
 
-#ifndef MBRLHPO_HAVE_PLAN_KERNELS
-#define MBRLHPO_HAVE_PLAN_KERNELS 0
-#endif
-
 #include "mbrlhpo/cuda/launcher.h"
-#include "mbrlhpo/errors.h"
-#if MBRLHPO_HAVE_PLAN_KERNELS
 #include "mbrlhpo/cuda/plan_kernels.h"
-#endif
+#include "mbrlhpo/errors.h"
 
 namespace mbrlhpo::cuda {
 namespace {
@@ -88,10 +82,6 @@ class DeviceLauncher final : public Launcher {
   }
 
   void Run(const PlanLaunch& launch) override {
-#if !MBRLHPO_HAVE_PLAN_KERNELS
-    (void)launch;
-    throw Error("the CUDA planner's kernels are not part of this build (cuda/src/plan_kernels.cu)");
-#else
     if (!prepared_) {
       Check(PrepareDeviceKernels(), "PrepareDeviceKernels");
       prepared_ = true;
@@ -132,7 +122,6 @@ class DeviceLauncher final : public Launcher {
       graph_key_ = launch.shape_key;
     }
     Check(cudaGraphLaunch(graph_, stream_), "cudaGraphLaunch");
-#endif
   }
 
   void Finish() override {
@@ -151,8 +140,6 @@ class DeviceLauncher final : public Launcher {
 };
 
 }  // namespace
-
-bool DeviceKernelsBuilt() { return MBRLHPO_HAVE_PLAN_KERNELS != 0; }
 
 std::unique_ptr<Launcher> MakeDeviceLauncher(int device) {
   return std::make_unique<DeviceLauncher>(device);

@@ -1,8 +1,8 @@
 // SampleCandidates and RefitAndSample through the host launch functions (the kernel bodies on the
-// SIMT emulator, cuda/emulator/plan_kernels_host.cpp) against a scalar reference written the way
-// the CPU planner (csrc/src/cem_planner.cpp) does it, bit for bit, under the forward, reverse and
-// shuffled schedules. The returns include ties, NaN and +-inf (the elite order's hard cases).
-// (The Rollout body and the whole planner against CemPlanner: DRIVER's test_cuda_driver.)
+// SIMT emulator, cuda/testing/emulator/plan_kernels_host.cpp) against a scalar reference written
+// the way the CPU planner (csrc/src/cem_planner.cpp) does it, bit for bit, under the forward,
+// reverse and shuffled schedules. The returns include ties, NaN and +-inf (the elite order's hard
+// cases). (The Rollout body and the whole planner against CemPlanner: test_cuda_driver.)
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -8,7 +8,7 @@
 #include "check.h"
 #include "mbrlhpo/errors.h"
 #include "mbrlhpo/planner_task.h"
-#include "planner_test_tasks.h"  // csrc/src (internal include path)
+#include "register_planner_test_tasks.h"  // csrc/src (internal include path)
 
 namespace {
 
@@ -51,6 +51,21 @@ bool Contains(const std::string& text, const std::string& part) {
 }
 
 }  // namespace
+
+TEST(TestTasksAreNotInTheProductionRegistryUntilTheTestsRegisterThem) {
+  for (const std::string& n : mbrlhpo::PlannerTaskNames()) CHECK(n.rfind("test_", 0) != 0);
+  bool threw = false;
+  try {
+    FindPlannerTask("test_linear");
+  } catch (const mbrlhpo::Error&) {
+    threw = true;
+  }
+  CHECK(threw);
+  mbrlhpo::RegisterPlannerTestTasks();
+  mbrlhpo::RegisterPlannerTestTasks();  // the same definition again: accepted
+  CHECK(FindPlannerTask("test_linear").obs_dim == 2);
+  CHECK(FindPlannerTask("test_pendulum").model_input_dim == 3);
+}
 
 TEST(RegisteredTaskIsFoundByName) {
   RegisterPlannerTask(MyTask("registry_found"));

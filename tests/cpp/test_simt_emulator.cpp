@@ -1,4 +1,5 @@
-// The SIMT emulator (cuda/emulator/simt_host.h) and the rollout's layer policies on it, g++ only.
+// The SIMT emulator (cuda/testing/emulator/simt_host.h) and the rollout's layer policies on it,
+// g++ only.
 //  - Each check of the emulator is proven by a mutation: a body with the bug (barrier removed,
 //    syncwarp removed, unwritten shared read, divergent barrier, shuffle in a partial warp,
 //    shared access out of bounds) is reported; the same body fixed is clean and gives the same

@@ -201,8 +201,15 @@ def make_linear_model(task: ToyTask, b_matrix: np.ndarray, ensemble_size: int = 
 
 
 def native_test_task(name: str) -> ToyTask:
-    """Python twins of the C++ planner test tasks (csrc/src/planner_test_tasks.h)."""
+    """Python twins of the C++ planner test tasks (csrc/src/planner_test_tasks.h). The native
+    planner knows them once mbrlhpo._core_testing is imported (it registers them; the production
+    registry holds only the built-in tasks)."""
     from dataclasses import replace
+
+    from mbrlhpo import _native
+
+    if _native.available():
+        import mbrlhpo._core_testing  # noqa: F401 - registers test_linear and test_pendulum
 
     if name == "test_linear":
         return replace(

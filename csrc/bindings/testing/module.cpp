@@ -6,6 +6,7 @@
 
 #include "mbrlhpo/build_info.h"
 #include "mbrlhpo/errors.h"
+#include "register_planner_test_tasks.h"  // csrc/src
 #include "testing.h"
 
 namespace py = pybind11;
@@ -15,6 +16,8 @@ PYBIND11_MODULE(_core_testing, m) {
   // Local, so that this module's errors never depend on _core's translator being registered.
   py::register_local_exception<mbrlhpo::Error>(m, "NativeError", PyExc_ValueError);
   mbrlhpo::CheckMuJoCoVersion();
+  // the planner's test tasks (test_linear, test_pendulum): for the tests only, so here
+  mbrlhpo::RegisterPlannerTestTasks();
   mbrlhpo::bindings::testing::RegisterInfo(m);
   mbrlhpo::bindings::testing::RegisterTasks(m);
   mbrlhpo::bindings::testing::RegisterPlanner(m);

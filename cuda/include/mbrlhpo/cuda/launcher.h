@@ -48,8 +48,4 @@ class Launcher {
 // when the device is not usable.
 std::unique_ptr<Launcher> MakeDeviceLauncher(int device);
 
-// Whether this build has the device kernels (cuda/src/plan_kernels.cu): without them the device
-// launcher's Run() throws and the Python module offers no CudaPlanner.
-bool DeviceKernelsBuilt();
-
 }  // namespace mbrlhpo::cuda

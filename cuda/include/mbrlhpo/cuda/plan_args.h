@@ -3,7 +3,7 @@
 // MemberArgs per member on the host, copies the array into kernel-visible memory before every
 // plan (so a captured CUDA graph reads the new step, observation and weight pointers), and owns
 // every buffer the pointers name (device memory on the device launcher, host memory on the host
-// launcher). Adopted verbatim from the DRIVER's proposal (launcher.h on branch cuda-driver).
+// launcher).
 //
 // Who writes what (one launch sequence = Sample(0), then for it in [0, I): Rollout(it),
 // RefitAndSample(it)):

@@ -4,8 +4,9 @@
 //     launch.host_members, the kernels read launch.members (device memory) on `stream`;
 //     asynchronous, returns the launch's cudaError_t. Declared only where the CUDA runtime
 //     headers are available (nvcc, or a TU that includes cuda_runtime.h first).
-//   - host (namespace mbrlhpo::cuda::host, cuda/emulator/plan_kernels_host.cpp, g++): the same
-//     kernel bodies on the SIMT emulator (cuda/emulator/simt_host.h) with a chosen thread
+//   - host (namespace mbrlhpo::cuda::host, cuda/testing/emulator/plan_kernels_host.cpp, g++): the
+//   same
+//     kernel bodies on the SIMT emulator (cuda/testing/emulator/simt_host.h) with a chosen thread
 //     schedule; launch.members is host memory. Throws mbrlhpo::Error with the emulator's first
 //     findings (race, uninitialised shared read, divergent barrier, ...): any finding is a bug.
 // The bodies are templates over the context, the task and the Gemm policy

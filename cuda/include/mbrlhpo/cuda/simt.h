@@ -7,7 +7,8 @@
 // honest: no shared-memory access and no warp operation outside the context, and no block reads
 // what another block of the same launch writes.
 //  - DeviceCtx (below, nvcc device pass): each method is the intrinsic itself.
-//  - HostCtx (cuda/emulator/simt_host.h, g++): a block emulator running each thread as a fiber,
+//  - HostCtx (cuda/testing/emulator/simt_host.h, g++): a block emulator running each thread as a
+//  fiber,
 //    with a real barrier, the fragment layout, cvt.rna.tf32 rounding, and a checker of
 //    shared-memory races, uninitialised shared reads, divergent barriers and partial-warp
 //    collectives.

@@ -1,9 +1,5 @@
 #include "host_launcher.h"
 
-#ifndef MBRLHPO_HAVE_EMULATOR
-#define MBRLHPO_HAVE_EMULATOR 0
-#endif
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -33,8 +29,6 @@ class HostLauncher final : public Launcher {
  public:
   HostLauncher(HostKernels kernels, host::Schedule schedule)
       : kernels_(kernels), schedule_(schedule) {
-    MBRLHPO_CHECK(kernels != HostKernels::kEmulator || HostEmulatorBuilt(),
-                  "this build has no emulated kernels (cuda/emulator/plan_kernels_host.cpp)");
     if (kernels == HostKernels::kReference) {
       name_ = "host (scalar reference launches)";
     } else {
@@ -76,15 +70,11 @@ class HostLauncher final : public Launcher {
 
  private:
   void RunEmulated(const PlanLaunch& launch) {
-#if MBRLHPO_HAVE_EMULATOR
     host::LaunchSample(launch, 0, schedule_);
     for (int it = 0; it < launch.max_iterations; ++it) {
       host::LaunchRollout(launch, it, schedule_);
       host::LaunchRefitAndSample(launch, it, schedule_);
     }
-#else
-    (void)launch;
-#endif
   }
 
   HostKernels kernels_;
@@ -225,11 +215,7 @@ void HostRefitAndSample(const MemberArgs& m, int iteration) {
   HostSample(m, iteration + 1);
 }
 
-bool HostEmulatorBuilt() { return MBRLHPO_HAVE_EMULATOR != 0; }
-
-std::unique_ptr<Launcher> MakeHostLauncher() {
-  return MakeHostLauncher(HostEmulatorBuilt() ? HostKernels::kEmulator : HostKernels::kReference);
-}
+std::unique_ptr<Launcher> MakeHostLauncher() { return MakeHostLauncher(HostKernels::kEmulator); }
 
 std::unique_ptr<Launcher> MakeHostLauncher(HostKernels kernels, host::Schedule schedule) {
   return std::make_unique<HostLauncher>(kernels, schedule);

@@ -1,14 +1,21 @@
-// gpu_check: the CUDA planner on a GPU in one program (scripts/gpu_check.sh runs it).
-//   gpu_check [--dry-run] [--small] [--json PATH]
-// 0. conformance of every primitive the emulator models: the same probe bodies on the GPU and
-//    on the emulator (tf32 rounding, mma.sync fragment layout, shfl_xor, exp/swish/softplus and
-//    the truncated normal's ErfInv against the host, the elite top-K against std::stable_sort),
-// 1. the whole CudaPlanner against the CPU CemPlanner on all six tasks (float32 and TF32),
-// 2. timings of the paper setting (HalfCheetah shapes, E 5, 4 x 200, N 500, P 20, H 30, I 5):
-//    one member and a population of 40, TF32 and float32 (median of graph replays), TFLOP/s.
-// --dry-run runs everything on the host launcher at small shapes (CI: the harness itself is
-// checked without a GPU). --small: small shapes only (compute-sanitizer runs). Exit codes: 0 all
-// checks passed, 1 a check failed, 77 no GPU (and not --dry-run).
+// gpu_check: the CUDA planner on a GPU in one program, in sections (scripts/gpu_check.sh runs
+// each section as its own process through scripts/gpu_check_sections.py).
+//   gpu_check [--dry-run] [--small] [--section NAME[,NAME...]] [--json PATH] [--list]
+// Sections, in the order of value for a short device window (the default runs them all):
+//   time_tf32_1, time_tf32_40, time_fp32_1  paper-setting timings (HalfCheetah shapes, E 5,
+//       4 x 200, N 500, P 20, H 30, I 5; median of graph replays; TFLOP/s), 1 and 40 members;
+//   parity_paper   CudaPlanner vs CemPlanner at the paper's widths (4 x 200, E 5: over 48 KB of
+//       shared memory per block), TF32 and float32;
+//   plan_tiny      one tiny plan against the CPU planner (what compute-sanitizer runs);
+//   conformance    every primitive the emulator models, the same probe bodies on the GPU and on
+//       the emulator (tf32 rounding, mma.sync layout, shfl_xor, exp/swish/softplus, the truncated
+//       normal's ErfInv, the elite top-K against std::stable_sort);
+//   parity_tasks   CudaPlanner vs CemPlanner on all six tasks, float32 and TF32;
+//   time_fp32_40   the float32 population timing.
+// --dry-run runs on the host launcher (the emulator) at small shapes: the harness itself is
+// checked without a GPU. --small: small shapes only. --json PATH is rewritten after every
+// section, so a killed run keeps what it measured. Exit codes: 0 all checks passed, 1 a check
+// failed, 2 bad arguments, 77 no GPU (and not --dry-run).
 #include <algorithm>
 #include <chrono>
 #include <climits>
@@ -16,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -102,8 +110,8 @@ bool Conformance(const Options& opt, std::string* json) {
   char buf[400];
   auto record = [&](const char* name, bool pass, const char* detail) {
     std::printf("  %-18s %s  %s\n", name, pass ? "ok  " : "FAIL", detail);
-    std::snprintf(buf, sizeof(buf), ",\n    {\"probe\": \"%s\", \"pass\": %s, \"detail\": \"%s\"}",
-                  name, pass ? "true" : "false", detail);
+    std::snprintf(buf, sizeof(buf), "%s{\"probe\": \"%s\", \"pass\": %s, \"detail\": \"%s\"}",
+                  json->empty() ? "" : ", ", name, pass ? "true" : "false", detail);
     *json += buf;
     ok = ok && pass;
   };
@@ -263,10 +271,137 @@ Timing TimePlans(const Options& opt, const mbrlhpo::CemSettings& cem,
   return t;
 }
 
+// A plan of the CUDA planner against the CPU planner; appends one JSON result.
+bool Parity(const Options& opt, const char* name, const std::vector<int>& hidden, int ensemble,
+            const mbrlhpo::CemSettings& cem, mc::Gemm gemm, int steps, std::string* json) {
+  const bool f32 = gemm == mc::Gemm::kFloat32;
+  // TF32 (10-bit mantissa, float32 accumulation) moves returns by ~1e-3 relative; a near-tie
+  // elite swap is then expected, a wrong elite list is not.
+  const double tol = f32 ? 1e-4 : 3e-3;
+  mbrlhpo::CemPlanner cpu(0);
+  mc::CudaPlanner planner(NewLauncher(opt));
+  const auto& task = mbrlhpo::FindPlannerTask(name);
+  cases::RandomModel model(task, ensemble, hidden, 3);
+  const cases::Diff d = cases::CompareSteps(planner, cpu, model, task, cem, gemm, steps, 17, tol);
+  const bool pass = cases::Within(d, tol);
+  const std::string label = std::string(name) + (f32 ? " float32" : " tf32");
+  cases::Print(label.c_str(), d);
+  std::string widths;
+  for (int h : hidden) widths += (widths.empty() ? "" : "x") + std::to_string(h);
+  char buf[400];
+  std::snprintf(buf, sizeof(buf),
+                "%s{\"task\": \"%s\", \"gemm\": \"%s\", \"hidden\": \"%s\", \"ensemble\": %d, "
+                "\"population\": %d, \"horizon\": %d, \"returns_rel\": %.3g, "
+                "\"elite_mismatch\": %d, \"elite_not_near_tie\": %d, \"action_rel\": %.3g, "
+                "\"pass\": %s}",
+                json->empty() ? "" : ", ", name, f32 ? "float32" : "tf32", widths.c_str(), ensemble,
+                cem.population, cem.horizon, d.returns_rel, d.elite_mismatch, d.elite_not_near_tie,
+                d.action_rel, pass ? "true" : "false");
+  *json += buf;
+  return pass;
+}
+
+// One timing row (paper setting on the GPU; tiny shapes otherwise, not a speed measurement).
+bool Time(const Options& opt, int paper_members, mc::Gemm gemm, std::string* json) {
+  const bool paper = !opt.small && !opt.dry_run;
+  const mbrlhpo::CemSettings timed = paper ? mbrlhpo::CemSettings{30, 500, 50, 5, 0.1f, 20}
+                                           : mbrlhpo::CemSettings{4, 20, 4, 2, 0.1f, 5};
+  const std::vector<int> width =
+      paper ? std::vector<int>{200, 200, 200, 200} : std::vector<int>{16, 16};
+  const int members = paper ? paper_members : std::min(paper_members, 3);
+  const int reps = paper ? (members > 1 ? 7 : 20) : 2;
+  const char* g = gemm == mc::Gemm::kTf32 ? "tf32" : "float32";
+  const Timing t = TimePlans(opt, timed, width, 5, members, gemm, reps);
+  std::printf("  %2d member(s) %-8s %10.3f ms  %8.1f GFLOP  %7.2f TFLOP/s  (%s, median of %d)\n",
+              members, g, t.ms, t.gflop, t.gflop / t.ms,
+              paper ? "paper setting" : "tiny shapes, not a speed measurement", reps);
+  char buf[300];
+  std::snprintf(buf, sizeof(buf),
+                "{\"members\": %d, \"gemm\": \"%s\", \"paper_setting\": %s, \"ms\": %.4f, "
+                "\"gflop\": %.2f, \"tflops\": %.3f, \"reps\": %d}",
+                members, g, paper ? "true" : "false", t.ms, t.gflop, t.gflop / t.ms, reps);
+  *json += buf;
+  return std::isfinite(t.ms) && t.ms > 0;
+}
+
+struct Section {
+  const char* name;
+  std::function<bool(const Options&, std::string*)> run;
+};
+
+// The sections in the order of value for a short device window (CUDA.md 5.4, issue 23 part 4).
+std::vector<Section> Sections() {
+  return {
+      {"time_tf32_1",
+       [](const Options& o, std::string* j) { return Time(o, 1, mc::Gemm::kTf32, j); }},
+      {"time_tf32_40",
+       [](const Options& o, std::string* j) { return Time(o, 40, mc::Gemm::kTf32, j); }},
+      {"time_fp32_1",
+       [](const Options& o, std::string* j) { return Time(o, 1, mc::Gemm::kFloat32, j); }},
+      {"parity_paper",
+       [](const Options& o, std::string* j) {
+         const bool small = o.small || o.dry_run;
+         const std::vector<int> hidden =
+             small ? std::vector<int>{32, 32} : std::vector<int>{200, 200, 200, 200};
+         const mbrlhpo::CemSettings cem = small ? mbrlhpo::CemSettings{3, 16, 4, 2, 0.1f, 4}
+                                                : mbrlhpo::CemSettings{15, 200, 20, 3, 0.1f, 20};
+         const int ensemble = small ? 2 : 5;
+         bool ok = Parity(o, "halfcheetah", hidden, ensemble, cem, mc::Gemm::kTf32, 2, j);
+         return Parity(o, "halfcheetah", hidden, ensemble, cem, mc::Gemm::kFloat32, 2, j) && ok;
+       }},
+      {"plan_tiny",
+       [](const Options& o, std::string* j) {
+         const mbrlhpo::CemSettings cem{3, 16, 4, 2, 0.1f, 2};
+         bool ok = Parity(o, "halfcheetah", {16}, 2, cem, mc::Gemm::kTf32, 1, j);
+         return Parity(o, "halfcheetah", {16}, 2, cem, mc::Gemm::kFloat32, 1, j) && ok;
+       }},
+      {"conformance", [](const Options& o, std::string* j) { return Conformance(o, j); }},
+      {"parity_tasks",
+       [](const Options& o, std::string* j) {
+         const bool small = o.small || o.dry_run;
+         const mbrlhpo::CemSettings cem = small ? mbrlhpo::CemSettings{3, 16, 4, 2, 0.1f, 2}
+                                                : mbrlhpo::CemSettings{6, 64, 8, 3, 0.1f, 4};
+         const std::vector<int> hidden = small ? std::vector<int>{16} : std::vector<int>{40, 40};
+         bool ok = true;
+         for (const char* name :
+              {"cartpole", "reacher", "pusher", "hopper", "halfcheetah", "hexapod"}) {
+           for (mc::Gemm gemm : {mc::Gemm::kFloat32, mc::Gemm::kTf32}) {
+             ok = Parity(o, name, hidden, 2, cem, gemm, 2, j) && ok;
+           }
+         }
+         return ok;
+       }},
+      {"time_fp32_40",
+       [](const Options& o, std::string* j) { return Time(o, 40, mc::Gemm::kFloat32, j); }},
+  };
+}
+
+// Writes the JSON to a temporary file and renames it over PATH: a reader (or a kill) never sees
+// half a file.
+void WriteJson(const std::string& path, const std::string& text) {
+  if (path.empty()) return;
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp);
+    f << text;
+  }
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: gpu_check [--dry-run] [--small] [--section NAME[,NAME...]] [--json PATH] "
+               "[--list]\n");
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line-buffered into a pipe: a kill loses no line
   Options opt;
+  std::vector<std::string> wanted;
+  const std::vector<Section> sections = Sections();
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--dry-run") {
@@ -275,22 +410,38 @@ int main(int argc, char** argv) {
       opt.small = true;
     } else if (a == "--json" && i + 1 < argc) {
       opt.json = argv[++i];
+    } else if (a == "--section" && i + 1 < argc) {
+      std::string list = argv[++i];
+      for (size_t at = 0; at <= list.size();) {
+        const size_t comma = std::min(list.find(',', at), list.size());
+        wanted.push_back(list.substr(at, comma - at));
+        at = comma + 1;
+      }
+    } else if (a == "--list") {
+      for (const Section& s : sections) std::printf("%s\n", s.name);
+      return 0;
     } else {
-      std::fprintf(stderr, "usage: gpu_check [--dry-run] [--small] [--json PATH]\n");
+      return Usage();
+    }
+  }
+  for (const std::string& w : wanted) {
+    const bool known = std::any_of(sections.begin(), sections.end(),
+                                   [&](const Section& s) { return w == s.name; });
+    if (!known) {
+      std::fprintf(stderr, "gpu_check: unknown section '%s' (gpu_check --list names them)\n",
+                   w.c_str());
       return 2;
     }
   }
+  std::string device = "host launcher (emulator)";
 #ifdef MBRLHPO_GPU_CHECK_DEVICE
   if (!opt.dry_run && mc::DeviceCount() == 0) {
     std::printf("gpu_check: no CUDA device: skipped (exit 77)\n");
     return 77;
   }
   if (!opt.dry_run) {
-    std::printf("device: %s\n", mc::DeviceDescription(0).c_str());
-    if (!mc::DeviceKernelsBuilt()) {
-      std::printf("gpu_check: this build has no CUDA planner kernels: nothing to check\n");
-      return 1;
-    }
+    device = mc::DeviceDescription(0);
+    std::printf("device: %s\n", device.c_str());
   }
 #else
   if (!opt.dry_run) {
@@ -298,81 +449,44 @@ int main(int argc, char** argv) {
     return 77;
   }
 #endif
+  for (char& c : device) c = c == '"' || c == '\\' ? '\'' : c;
   bool ok = true;
-  std::string json = "{\n  \"dry_run\": " + std::string(opt.dry_run ? "true" : "false");
-  try {
-    // ---- 0. conformance of the emulated primitives
-    json += ",\n  \"conformance\": [{}";
-    ok = Conformance(opt, &json) && ok;
-    json += "\n  ]";
-    // ---- 1. the whole planner against the CPU planner
-    std::printf("== CudaPlanner (%s) vs CemPlanner, six tasks\n", NewLauncher(opt)->name());
-    mbrlhpo::CemPlanner cpu(0);
-    const mbrlhpo::CemSettings cem = opt.small ? mbrlhpo::CemSettings{3, 16, 4, 2, 0.1f, 2}
-                                               : mbrlhpo::CemSettings{6, 64, 8, 3, 0.1f, 4};
-    const std::vector<int> hidden = opt.small ? std::vector<int>{16} : std::vector<int>{40, 40};
-    json += ",\n  \"parity\": [";
-    bool first = true;
-    for (const char* name : {"cartpole", "reacher", "pusher", "hopper", "halfcheetah", "hexapod"}) {
-      for (mc::Gemm gemm : {mc::Gemm::kFloat32, mc::Gemm::kTf32}) {
-        const bool f32 = gemm == mc::Gemm::kFloat32;
-        // TF32 (10-bit mantissa, float32 accumulation) moves returns by ~1e-3 relative; a
-        // near-tie elite swap is then expected, a wrong elite list is not.
-        const double tol = f32 ? 1e-4 : 3e-3;
-        mc::CudaPlanner planner(NewLauncher(opt));
-        const auto& task = mbrlhpo::FindPlannerTask(name);
-        cases::RandomModel model(task, 2, hidden, 3);
-        const cases::Diff d = cases::CompareSteps(planner, cpu, model, task, cem, gemm, 2, 17, tol);
-        const bool pass = cases::Within(d, tol);
-        ok = ok && pass;
-        const std::string label = std::string(name) + (f32 ? " float32" : " tf32");
-        cases::Print(label.c_str(), d);
-        char buf[320];
-        std::snprintf(buf, sizeof(buf),
-                      "%s\n    {\"task\": \"%s\", \"gemm\": \"%s\", \"returns_rel\": %.3g, "
-                      "\"elite_mismatch\": %d, \"elite_not_near_tie\": %d, \"action_rel\": %.3g, "
-                      "\"pass\": %s}",
-                      first ? "" : ",", name, f32 ? "float32" : "tf32", d.returns_rel,
-                      d.elite_mismatch, d.elite_not_near_tie, d.action_rel,
-                      pass ? "true" : "false");
-        json += buf;
-        first = false;
-      }
+  std::string done;  // the finished sections' JSON objects
+  auto document = [&](bool complete) {
+    return "{\n  \"dry_run\": " + std::string(opt.dry_run ? "true" : "false") +
+           ",\n  \"small\": " + (opt.small ? "true" : "false") + ",\n  \"device\": \"" + device +
+           "\",\n  \"complete\": " + (complete ? "true" : "false") + ",\n  \"sections\": [" + done +
+           "\n  ],\n  \"pass\": " + (ok ? "true" : "false") + "\n}\n";
+  };
+  for (const Section& s : sections) {
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), s.name) == wanted.end()) {
+      continue;
     }
-    json += "\n  ]";
-    // ---- 2. timings
-    const bool paper = !opt.small && !opt.dry_run;
-    const mbrlhpo::CemSettings timed = paper ? mbrlhpo::CemSettings{30, 500, 50, 5, 0.1f, 20}
-                                             : mbrlhpo::CemSettings{4, 20, 4, 2, 0.1f, 5};
-    const std::vector<int> width =
-        paper ? std::vector<int>{200, 200, 200, 200} : std::vector<int>{16, 16};
-    const int ensemble = 5, reps = paper ? 20 : 2;
-    std::printf("== timings (%s; median of %d plans, graph replays)\n",
-                paper ? "paper setting" : "tiny shapes, not a speed measurement", reps);
-    json += ",\n  \"timings\": [";
-    first = true;
-    for (int members : {1, paper ? 40 : 3}) {
-      for (mc::Gemm gemm : {mc::Gemm::kTf32, mc::Gemm::kFloat32}) {
-        Timing t = TimePlans(opt, timed, width, ensemble, members, gemm, reps);
-        const char* g = gemm == mc::Gemm::kTf32 ? "tf32" : "float32";
-        std::printf("  %2d member(s) %-8s %10.3f ms  %8.1f GFLOP  %7.2f TFLOP/s\n", members, g,
-                    t.ms, t.gflop, t.gflop / t.ms);
-        char buf[200];
-        std::snprintf(buf, sizeof(buf),
-                      "%s\n    {\"members\": %d, \"gemm\": \"%s\", \"ms\": %.4f, \"gflop\": %.2f, "
-                      "\"tflops\": %.3f}",
-                      first ? "" : ",", members, g, t.ms, t.gflop, t.gflop / t.ms);
-        json += buf;
-        first = false;
-      }
+    std::printf("== %s (%s)\n", s.name, opt.dry_run ? "host launcher, dry run" : "GPU");
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string results;
+    bool pass = false;
+    std::string error;
+    try {
+      pass = s.run(opt, &results);
+    } catch (const std::exception& e) {
+      error = e.what();
+      for (char& c : error) c = c == '"' || c == '\\' || c == '\n' ? '\'' : c;
+      std::printf("gpu_check: %s: error: %s\n", s.name, e.what());
     }
-    json += "\n  ]";
-  } catch (const std::exception& e) {
-    std::printf("gpu_check: error: %s\n", e.what());
-    ok = false;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ok = ok && pass;
+    std::printf("-- %s: %s in %.1f s\n", s.name, pass ? "passed" : "FAILED", seconds);
+    char buf[160];
+    std::snprintf(buf, sizeof(buf), "%s\n    {\"section\": \"%s\", \"pass\": %s, \"seconds\": %.2f",
+                  done.empty() ? "" : ",", s.name, pass ? "true" : "false", seconds);
+    done += buf;
+    if (!error.empty()) done += ", \"error\": \"" + error + "\"";
+    done += ", \"results\": [" + results + "]}";
+    WriteJson(opt.json, document(false));
   }
-  json += ",\n  \"pass\": " + std::string(ok ? "true" : "false") + "\n}\n";
-  if (!opt.json.empty()) std::ofstream(opt.json) << json;
+  WriteJson(opt.json, document(true));
   std::printf("gpu_check: %s\n", ok ? "all checks passed" : "FAILED");
   return ok ? 0 : 1;
 }

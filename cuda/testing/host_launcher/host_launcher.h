@@ -4,8 +4,8 @@
 //
 // Two kinds of launches:
 //   kEmulator : the kernels' host launch functions (plan_kernels.h, namespace host): the kernel
-//               bodies on the SIMT emulator with a chosen thread schedule. Built where
-//               cuda/emulator/plan_kernels_host.cpp exists (MBRLHPO_HAVE_EMULATOR).
+//               bodies on the SIMT emulator with a chosen thread schedule
+//               (cuda/testing/emulator/plan_kernels_host.cpp).
 //   kReference: scalar loops with the CPU planner's arithmetic, one row at a time, float32
 //               whatever the member's Gemm (TF32 rounding is the emulator's business): the
 //               driver's own check, independent of the kernels.
@@ -21,11 +21,7 @@ namespace mbrlhpo::cuda {
 
 enum class HostKernels { kEmulator, kReference };
 
-// Whether this build has the emulated kernels.
-bool HostEmulatorBuilt();
-
-// kEmulator where built, else kReference, unless `kernels` says otherwise (kEmulator without
-// the emulator throws mbrlhpo::Error).
+// kEmulator unless `kernels` says otherwise.
 std::unique_ptr<Launcher> MakeHostLauncher();
 std::unique_ptr<Launcher> MakeHostLauncher(HostKernels kernels, host::Schedule schedule = {});
 
