@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     from mbrlhpo.cli_export import add_parser as add_export
 
     add_export(sub)
-    __import__("mbrlhpo.cli_bench").cli_bench.add_parser(sub)
+    from mbrlhpo.cli_bench import add_parser as add_bench
+
+    add_bench(sub)
     return parser
 
 

@@ -12,10 +12,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run a benchmark suite (tasks x methods x seeds, winners re-scored on test seeds)",
     )
     p.add_argument("suite", type=Path, help="the suite file (TOML, see docs/bench.md)")
-    p.add_argument("--out", type=Path, required=True, help="output directory (resumed if it exists)")
     p.add_argument(
-        "--executor", default="local", choices=("local", "ray"), help="where cells run"
+        "--out", type=Path, required=True, help="output directory (resumed when it exists)"
     )
+    p.add_argument("--executor", default="local", choices=("local", "ray"), help="where cells run")
     p.add_argument("--jobs", type=int, default=1, help="cells run at once (default 1)")
     p.add_argument("--ray-address", default=None, help="with --executor ray: the cluster")
     p.add_argument("--no-progress", action="store_true", help="no progress line")

@@ -344,9 +344,7 @@ def temp_files(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("case", range(CASES))
-def test_a_kill_between_a_write_and_its_rename_leaves_no_temporary_file(
-    tmp_path, reference, case
-):
+def test_a_kill_between_a_write_and_its_rename_leaves_no_temporary_file(tmp_path, reference, case):
     """Issue 24, item 4's leftovers: SIGKILLs inside the window of random atomic writes (a
     member's checkpoint, the study folder's owner file, the commit ledger) leave their
     temporary file; the resume removes every one and ends exactly as an uninterrupted run."""
