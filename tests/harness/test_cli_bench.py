@@ -1,7 +1,11 @@
 """``mbrlhpo bench``'s one-line errors (no traceback) and its registration."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def _bench(*args, cwd):
@@ -10,6 +14,7 @@ def _bench(*args, cwd):
         capture_output=True,
         text=True,
         cwd=cwd,
+        env={**os.environ, "PYTHONPATH": SRC},
     )
 
 
