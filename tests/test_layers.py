@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         {
             "__main__",
             "cli",
+            "cli_bench",
             "cli_errors",
             "cli_evaluate",
             "cli_export",

@@ -18,6 +18,7 @@ def test_top_level_names():
         "CEMPlanner",
         "export_agent",
         "tune",
+        "bench",
         "Study",
     ):
         assert getattr(mbrlhpo, name) is not None, name

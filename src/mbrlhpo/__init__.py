@@ -27,6 +27,7 @@ _EXPORTS = {
     "CEMPlanner": "mbrlhpo.planning",
     "export_agent": "mbrlhpo.planning.export",
     "tune": "mbrlhpo.tuning",
+    "bench": "mbrlhpo.harness.bench",
     "Study": "mbrlhpo.runner.study",
 }
 

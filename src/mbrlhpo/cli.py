@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     from mbrlhpo.cli_export import add_parser as add_export
 
     add_export(sub)
+    from mbrlhpo.cli_bench import add_parser as add_bench
+
+    add_bench(sub)
     return parser
 
 
