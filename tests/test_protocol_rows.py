@@ -9,7 +9,7 @@ import dataclasses
 
 import pytest
 
-from mbrlhpo import catalog, tuning
+from mbrlhpo import catalog, protocol_rows, tuning
 from mbrlhpo.agent.hparams import PETSHparams, default_hparams
 from mbrlhpo.hpo import space
 
@@ -139,3 +139,38 @@ def test_search_ranges_are_unchanged(task):
 def test_budgets_and_interval_are_unchanged(task):
     assert tuning.default_budgets(task) == BUDGETS[task]
     assert tuning.default_interval(task) == INTERVALS[task]
+
+
+def test_the_three_readers_share_one_row():
+    """hparams, space and tuning read the same row: a changed row reaches all three."""
+    row = protocol_rows.ROWS["reacher"]
+    assert space.defaults("reacher") == dict(row.defaults)
+    assert default_hparams("reacher").horizon == row.defaults["horizon"]
+    assert (tuning.default_budgets("reacher"), tuning.default_interval("reacher")) == (
+        row.budgets,
+        row.pbt_interval,
+    )
+    with pytest.raises(TypeError):
+        row.defaults["horizon"] = 5  # read-only: one reader cannot change another's row
+
+
+def test_a_row_that_misses_a_tunable_or_leaves_its_range_is_refused():
+    row = protocol_rows.ROWS["hopper"]
+    fields = dict(defaults=row.defaults, ranges=row.ranges, budgets=(1, 3), pbt_interval=2)
+    protocol_rows.ProtocolRow(**fields)
+    with pytest.raises(ValueError, match="defaults: expected one value for each of"):
+        protocol_rows.ProtocolRow(**{**fields, "defaults": {"lr": 1e-3}})
+    with pytest.raises(ValueError, match=r"horizon: expected a default in \[5, 60\], got 99"):
+        protocol_rows.ProtocolRow(**fields, code_defaults={"horizon": 99})
+    with pytest.raises(ValueError, match="model: expected some of"):
+        protocol_rows.ProtocolRow(**fields, model={"lr": 1})
+    with pytest.raises(ValueError, match="expected budgets 1 <= min <= max"):
+        protocol_rows.ProtocolRow(**{**fields, "budgets": (9, 3)})
+
+
+def test_a_task_without_a_row_is_named(monkeypatch):
+    with pytest.raises(ValueError, match="no tuning protocol for task 'walker'"):
+        protocol_rows.protocol_row("walker")
+    monkeypatch.setitem(catalog.DEFAULTS_LIKE, "walker", "pusher")
+    assert protocol_rows.protocol_row("walker") is protocol_rows.ROWS["pusher"]
+    assert tuning.default_budgets("walker") == (8, 80)
