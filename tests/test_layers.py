@@ -43,7 +43,17 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("_native", {"_native"}),
     (
         "bottom",
-        {"hpo", "store", "models", "limits", "catalog", "runner.protocol", "_core", "mbrlhpo"},
+        {
+            "hpo",
+            "store",
+            "models",
+            "limits",
+            "catalog",
+            "protocol_rows",
+            "runner.protocol",
+            "_core",
+            "mbrlhpo",
+        },
     ),
 ]
 # The one edge allowed upward: ``import mbrlhpo`` must register the gymnasium ids (a side effect

@@ -20,24 +20,22 @@ from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
 from mbrlhpo.hpo.pbt import PBTSettings
 from mbrlhpo.hpo.pbt_bt import PBTBTSettings
 from mbrlhpo.hpo.space import GROUPS, check_env, check_group, search_space
+from mbrlhpo.protocol_rows import protocol_row
 from mbrlhpo.runner.hpbandster_driver import require_hpbandster
 from mbrlhpo.runner.study import Study, check_method, check_workers, run_study, study_dir_for
 from mbrlhpo.store.leftovers import temp_name
 
-# Paper settings (PAPER.md, Sec. 5.1/A.2). Cartpole (15 trials) is ours: a small ladder.
-_SHORT_TASKS = ("pusher", "reacher")
-
 
 def default_budgets(env: str) -> tuple[int, int]:
-    """Hyperband's (min, max) trials: 8/80 (Pusher, Reacher), 33/300 (others), 5/15 cartpole."""
-    if env == "cartpole":
-        return 5, 15
-    return (8, 80) if env in _SHORT_TASKS else (33, 300)
+    """Hyperband's (min, max) trials, the task's protocol row: 8/80 (Pusher, Reacher), 33/300
+    (others), 5/15 cartpole (ours: a small ladder); PAPER.md Sec. 5.1/A.2."""
+    return protocol_row(env).budgets
 
 
 def default_interval(env: str) -> int:
-    """PBT's trials between exploit/explore steps: 4 (Pusher, Reacher), else 5."""
-    return 4 if env in _SHORT_TASKS else 5
+    """PBT's trials between exploit/explore steps, the task's protocol row: 4 (Pusher,
+    Reacher), else 5."""
+    return protocol_row(env).pbt_interval
 
 
 def default_population(group: str) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mbrlhpo.catalog import DEFAULTS, FIXED, PROFILES, TASK_NAMES, TUNABLE, defaults_task
+from mbrlhpo.protocol_rows import ROWS, row_name
 
 
 @dataclass(frozen=True)
@@ -113,86 +114,8 @@ def _plain(name: str, value: Any) -> Any:
     return float(value) if hasattr(value, "__float__") and not isinstance(value, bool) else value
 
 
-# The expert (Chua et al.) settings of PAPER.md, Tables 2-4, and the reference PETS models.
-_PAPER = {
-    "pusher": dict(
-        lr=1e-3,
-        weight_decay=4e-4,
-        epochs=5,
-        iterations=5,
-        population=500,
-        alpha=0.1,
-        elite_ratio=0.1,
-        horizon=30,
-        depth=3,
-    ),
-    "reacher": dict(
-        lr=7.5e-4,
-        weight_decay=5e-4,
-        epochs=5,
-        iterations=5,
-        population=400,
-        alpha=0.1,
-        elite_ratio=0.1,
-        horizon=25,
-    ),
-    "hopper": dict(
-        lr=1e-3,
-        weight_decay=7.5e-5,
-        epochs=5,
-        iterations=5,
-        population=500,
-        alpha=0.1,
-        elite_ratio=0.1,
-        horizon=30,
-    ),
-    "halfcheetah": dict(
-        lr=1e-3,
-        weight_decay=7.5e-5,
-        epochs=5,
-        iterations=5,
-        population=500,
-        alpha=0.1,
-        elite_ratio=0.1,
-        horizon=30,
-    ),
-    "hexapod": dict(
-        lr=1e-3,
-        weight_decay=7.5e-5,
-        epochs=5,
-        iterations=5,
-        population=500,
-        alpha=0.1,
-        elite_ratio=0.1,
-        horizon=30,
-    ),
-    # PETS's cartpole: 3 x 500 ensemble, horizon 25, population 400, 5 epochs.
-    "cartpole": dict(
-        lr=1e-3,
-        weight_decay=2.5e-4,
-        epochs=5,
-        iterations=5,
-        population=400,
-        alpha=0.1,
-        elite_ratio=0.1,
-        horizon=25,
-        hidden=500,
-        depth=3,
-    ),
-}
-
 # Small enough to learn cartpole on 2 CPU cores within minutes (see docs/agent.md).
 _QUICK = dict(epochs=5, iterations=3, population=60, horizon=20, particles=5, hidden=64, depth=3)
-
-
-# Where the paper's code ran other defaults than its tables (its replayed default schedules
-# ``<env>_default.json`` in automl/HPO_for_RL ``learned_schedule/``): HalfCheetah's weight
-# decay is 7.5e-4 (Table 4: 7.5e-5); Pusher's plan horizon 25 and weight decay 5e-4 (Table 2:
-# 30 and 4e-4).
-_CODE = {
-    "halfcheetah": dict(weight_decay=7.5e-4),
-    "pusher": dict(horizon=25, weight_decay=5e-4),
-}
 
 
 def defaults_name(task: Any) -> str:
@@ -206,25 +129,26 @@ def default_hparams(task: str, profile: str = "paper", defaults: str = "table") 
     """The expert defaults of a task (``paper``) or a small, fast variant (``quick``).
 
     ``defaults``: ``table`` (the paper's Tables 2-4) or ``code`` (the values the paper's code
-    ran where they differ from the tables; see ``_CODE``). The quick profile's own settings
-    win over both.
+    ran where they differ from the tables: the row's ``code_defaults``). The quick profile's
+    own settings win over both. The values are the task's row in ``mbrlhpo.protocol_rows``.
     """
-    task = defaults_task(task)  # a built-in task without a row of its own (DEFAULTS_LIKE)
-    if task in TASK_NAMES and task not in _PAPER:
+    row_task = row_name(task)  # a built-in task without a row of its own (DEFAULTS_LIKE)
+    if task in TASK_NAMES and row_task is None:
         raise ValueError(
             f"built-in task {task!r} has no expert defaults: expected a line DEFAULTS_LIKE = "
-            f"'<task>' in its definition (envs/builtin/{task}.py) or a row in _PAPER "
-            "(docs/new_task.md)"
+            f"'<task>' in its definition (envs/builtin/{task}.py) or a row in "
+            "mbrlhpo/protocol_rows.py (docs/new_task.md)"
         )
-    if task not in _PAPER:
-        raise ValueError(f"unknown task {task!r}; expected one of {sorted(_PAPER)}")
+    if row_task is None:
+        raise ValueError(f"unknown task {task!r}; expected one of {sorted(ROWS)}")
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {PROFILES}")
     if defaults not in DEFAULTS:
         raise ValueError(f"unknown defaults {defaults!r}; expected one of {DEFAULTS}")
-    values = dict(_PAPER[task])
+    row = ROWS[row_task]
+    values = {**row.defaults, **row.model}
     if defaults == "code":
-        values.update(_CODE.get(task, {}))
+        values.update(row.code_defaults)
     if profile == "quick":
         values.update(_QUICK)
     return PETSHparams(**values)

@@ -4,11 +4,8 @@ Hyperparameter names are the agent's: ``lr``, ``weight_decay``, ``epochs`` (grou
 ``iterations``, ``population``, ``alpha``, ``elite_ratio``, ``horizon`` (group ``"planning"``).
 Group ``"joint"`` holds all eight. Values handed to the agent are plain Python ``int``/``float``.
 
-Cartpole is not in the paper: its defaults are PETS's own cartpole settings (lr 1e-3, 5 epochs,
-CEM 5 iterations, population 400, 40 elites = ratio 0.1, alpha 0.1, plan horizon 25; weight decay
-2.5e-4, the median of PETS's per-layer cartpole values 1e-4/2.5e-4/2.5e-4/5e-4) and its ranges
-are those of the Hopper/HalfCheetah/Daisy column. ``hexapod`` is the paper's Daisy column.
-See docs/hpo.md.
+The ranges and defaults are each task's row in ``mbrlhpo.protocol_rows`` (cartpole, not in the
+paper, and ``hexapod``, the paper's Daisy column, are explained there). See docs/hpo.md.
 """
 
 from __future__ import annotations
@@ -22,6 +19,7 @@ import ConfigSpace as CS
 import numpy as np
 
 from mbrlhpo import catalog
+from mbrlhpo.protocol_rows import ROWS, SCALES, ProtocolRow
 
 # The names live in mbrlhpo.catalog; the aliases keep this module's vocabulary.
 ENV_NAMES: tuple[str, ...] = catalog.TASK_NAMES
@@ -74,61 +72,16 @@ def _p(name: str, low: float, high: float, default: float, log: bool, integer: b
     return ParamSpec(name, float(low), float(high), float(default), log, integer)
 
 
-def _table(lr, wd, it, pop, alpha, horizon) -> dict[str, ParamSpec]:
-    """lr, wd, ... = (low, high, default) triples; epochs and elite ratio are shared by all envs."""
+def _table(row: ProtocolRow) -> dict[str, ParamSpec]:
+    """The ParamSpecs of a task's protocol row: its ranges and defaults on the shared scales."""
     return {
-        "lr": _p("lr", *lr, log=True, integer=False),
-        "weight_decay": _p("weight_decay", *wd, log=True, integer=False),
-        "epochs": _p("epochs", 3, 20, 5, log=False, integer=True),
-        "iterations": _p("iterations", *it, log=False, integer=True),
-        "population": _p("population", *pop, log=True, integer=True),
-        "alpha": _p("alpha", *alpha, log=False, integer=False),
-        "elite_ratio": _p("elite_ratio", 0.04, 0.5, 0.1, log=True, integer=False),
-        "horizon": _p("horizon", *horizon, log=False, integer=True),
+        n: _p(n, *row.ranges[n], row.defaults[n], log=SCALES[n][0], integer=SCALES[n][1])
+        for n in ALL_PARAMS
     }
 
 
-# Table 4 (Hopper, HalfCheetah, Daisy); cartpole uses its ranges with PETS's cartpole defaults.
-_LOCOMOTION = dict(
-    lr=(1e-5, 4e-2, 1e-3),
-    wd=(1e-7, 1e-1, 7.5e-5),
-    it=(3, 8, 5),
-    pop=(200, 700, 500),
-    alpha=(0.05, 0.2, 0.1),
-    horizon=(5, 60, 30),
-)
-_TABLES: dict[str, dict[str, ParamSpec]] = {
-    # Table 2. Note: the paper's code uses horizon 25 and weight decay 5e-4 for Pusher; the
-    # table says 30 and 4e-4, and the table's values are shipped (docs/hpo.md).
-    "pusher": _table(
-        lr=(3e-5, 3e-3, 1e-3),
-        wd=(1e-7, 1e-1, 4e-4),
-        it=(3, 8, 5),
-        pop=(100, 700, 500),
-        alpha=(0.01, 0.5, 0.1),
-        horizon=(5, 40, 30),
-    ),
-    # Table 3.
-    "reacher": _table(
-        lr=(1e-5, 4e-2, 7.5e-4),
-        wd=(1e-7, 1e-1, 5e-4),
-        it=(4, 6, 5),
-        pop=(200, 700, 400),
-        alpha=(0.05, 0.4, 0.1),
-        horizon=(5, 40, 25),
-    ),
-    "hopper": _table(**_LOCOMOTION),
-    "halfcheetah": _table(**_LOCOMOTION),
-    "hexapod": _table(**_LOCOMOTION),
-    "cartpole": _table(
-        **{
-            **_LOCOMOTION,
-            "wd": (1e-7, 1e-1, 2.5e-4),
-            "pop": (200, 700, 400),
-            "horizon": (5, 60, 25),
-        }
-    ),
-}
+# One table per task row (mbrlhpo.protocol_rows: PAPER.md Tables 2-4; cartpole's is ours).
+_TABLES: dict[str, dict[str, ParamSpec]] = {task: _table(row) for task, row in ROWS.items()}
 
 
 def check_env(env: str) -> str:
