@@ -277,3 +277,40 @@ def test_the_run_of_the_defaults_reports_progress(tmp_path):
         on_trial=lambda t, n: seen.append((t, n)),
     )
     assert seen == [(1, 3), (2, 3), (3, 3)]  # the random trial plus 2 MPC trials
+
+
+# issue 24 item 4 / issue 28 items 4 and 6: answered at parse time, one line, nothing made ----
+def usage_error(capsys, argv) -> str:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2, err
+    assert err.count("\n") == 1 and "usage:" not in err, err  # not argparse's usage block
+    assert err.startswith("mbrlhpo tune: error: ") and "(see `mbrlhpo tune --help`)" in err
+    return err
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["--device", "banana"], "expected a torch device (cpu, cuda, cuda:N, mps or xpu)"),
+        (["--planner", "gpu"], "invalid choice: 'gpu' (choose from 'auto', 'cpu', 'torch'"),
+        (["--seed", "1.5"], "argument --seed: invalid int value: '1.5'"),
+    ],
+)
+def test_bad_values_are_one_usage_line_and_create_nothing(tmp_path, capsys, extra, expected):
+    db = tmp_path / "runs" / "s.db"
+    assert expected in usage_error(capsys, tune_argv(db, *extra))
+    assert not (tmp_path / "runs").exists()
+
+
+def test_the_cuda_planner_without_a_gpu_is_one_line_before_anything_is_made(tmp_path, capsys):
+    from mbrlhpo import _native
+
+    if _native.available() and _native.cuda_available():
+        pytest.skip("this machine can run the CUDA planner")
+    db = tmp_path / "runs" / "s.db"
+    err = one_line_error(capsys, tune_argv(db, "--planner", "cuda"))
+    assert "backend 'cuda' needs" in err and "use backend 'cpu' or 'torch'" in err
+    assert capsys.readouterr().out == ""  # not even the "creating the directory" line
+    assert not (tmp_path / "runs").exists()

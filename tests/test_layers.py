@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "__main__",
             "cli",
             "cli_bench",
+            "cli_checks",
             "cli_errors",
             "cli_evaluate",
             "cli_export",
@@ -32,6 +33,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "cli_report",
             "cli_tune",
             "info",
+            "progress",
         },
     ),  # fmt: skip
     ("harness", {"harness"}),  # benchmark suites: runs studies (tuning) and replays (analysis)

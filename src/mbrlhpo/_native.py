@@ -73,3 +73,24 @@ def available() -> bool:
 def cuda_available() -> bool:
     """True when the native core has the CUDA backend and a device is usable."""
     return available() and bool(core().cuda_available())
+
+
+class BackendUnavailable(RuntimeError):
+    """A planner backend that this build or machine cannot run (the user's setting: one
+    line in the CLI)."""
+
+
+def require_cuda_planner() -> ModuleType:
+    """The native module, or BackendUnavailable saying why backend 'cuda' cannot run here."""
+    module = core()
+    if not hasattr(module, "CudaPlanner"):
+        raise BackendUnavailable(
+            "backend 'cuda' needs mbrlhpo built with its CUDA backend (nvcc found at build "
+            "time); this build has none: use backend 'cpu' or 'torch'"
+        )
+    if not module.cuda_available():
+        raise BackendUnavailable(
+            "backend 'cuda' needs a usable CUDA device; this machine has none (no driver or "
+            "no GPU): use backend 'cpu' or 'torch'"
+        )
+    return module

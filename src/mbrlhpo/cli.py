@@ -28,7 +28,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from mbrlhpo.cli_checks import OneLineParser
+
+    parser = OneLineParser(
         prog="mbrlhpo",
         description="Hyperparameter optimisation of model-based RL (PETS on MuJoCo).",
     )

@@ -23,11 +23,13 @@ def debug_requested(flag: bool = False) -> bool:
 
 def one_line(exc: BaseException) -> str | None:
     """The user-facing line for a known error, or None for a bug."""
+    from mbrlhpo._native import BackendUnavailable
     from mbrlhpo.runner.checkpoints import CheckpointCorrupt
     from mbrlhpo.runner.study import AllMembersFailed
     from mbrlhpo.store.sqlite_store import StoreError
 
-    if isinstance(exc, (StoreError, CheckpointCorrupt, AllMembersFailed, ValueError)):
+    known = (StoreError, CheckpointCorrupt, AllMembersFailed, BackendUnavailable, ValueError)
+    if isinstance(exc, known):
         text = str(exc)
     elif isinstance(exc, OSError):
         if exc.errno == errno.ENOSPC:

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from mbrlhpo.catalog import PROFILES
+from mbrlhpo.cli_checks import PLANNER_BACKENDS, torch_device
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,8 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="a fixed setting (only for such studies)",
     )
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--planner", default="auto", help="planner backend: auto, cpu, torch, cuda")
+    p.add_argument("--device", default="cpu", type=torch_device)
+    p.add_argument("--planner", default="auto", choices=PLANNER_BACKENDS, help="planner backend")
     p.add_argument(
         "--out",
         type=Path,

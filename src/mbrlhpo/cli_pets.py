@@ -10,6 +10,7 @@ from typing import Any
 
 # From the catalog (not from mbrlhpo.agent), so building the CLI parser loads no torch.
 from mbrlhpo.catalog import PROFILES, TASK_NAMES, TUNABLE
+from mbrlhpo.cli_checks import PLANNER_BACKENDS, torch_device
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
@@ -44,8 +45,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=f"override a hyperparameter ({', '.join(TUNABLE)}, ...)",
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--planner", default="auto", help="planner backend: auto, cpu, torch, cuda")
+    p.add_argument(
+        "--device", default="cpu", type=torch_device, help="torch device for model training"
+    )
+    p.add_argument("--planner", default="auto", choices=PLANNER_BACKENDS, help="planner backend")
     p.add_argument(
         "--out", type=Path, default=None, help="directory for trials.jsonl and the final checkpoint"
     )

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from mbrlhpo.catalog import PROFILES
+from mbrlhpo.cli_checks import PLANNER_BACKENDS, torch_device
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -82,8 +83,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="a fixed setting or unscheduled tunable",
     )
-    r.add_argument("--device", default="cpu")
-    r.add_argument("--planner", default="auto", help="planner backend: auto, cpu, torch, cuda")
+    r.add_argument("--device", default="cpu", type=torch_device)
+    r.add_argument("--planner", default="auto", choices=PLANNER_BACKENDS, help="planner backend")
     r.add_argument(
         "--out",
         type=Path,

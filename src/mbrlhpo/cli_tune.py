@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from mbrlhpo.catalog import DEFAULTS, GROUPS, METHODS, PROFILES, TASK_NAMES
+from mbrlhpo.cli_checks import PLANNER_BACKENDS, check_planner_backend, torch_device
 
 
 def _env_arg(value: str) -> str:
@@ -64,8 +65,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=PROFILES,
         help="the agents' fixed settings and unsearched defaults",
     )
-    p.add_argument("--device", default="cpu", help="torch device for model training")
-    p.add_argument("--planner", default="auto", help="planner backend: auto, cpu, torch, cuda")
+    p.add_argument(
+        "--device", default="cpu", type=torch_device, help="torch device for model training"
+    )
+    p.add_argument("--planner", default="auto", choices=PLANNER_BACKENDS, help="planner backend")
     p.add_argument(
         "--copy",
         default="all",
@@ -173,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
     from mbrlhpo.store.sqlite_store import StudyStore
     from mbrlhpo.tuning import tune
 
+    check_planner_backend(args.planner)  # before anything is printed or created
     console = Console(stderr=False)
     console.print(
         f"[bold]mbrlhpo tune[/]: {args.method} on {args.env} ({args.group} group), "

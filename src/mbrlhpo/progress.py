@@ -84,8 +84,6 @@ class StudyProgress:
         self.total = total
         if self._bars is not None:
             self._bars.update(self._study_task, total=total, completed=self.done)
-        else:
-            self._line(force=True)
 
     def phase(self, name: str, total: int | None = None, done: int = 0) -> None:
         """A new phase (members, defaults, evaluation) of ``total`` trials, ``done`` of them

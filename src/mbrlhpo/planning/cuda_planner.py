@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from mbrlhpo import _native
+from mbrlhpo._native import BackendUnavailable, require_cuda_planner  # noqa: F401 (re-exported)
 from mbrlhpo.planning.engine import Engine, call_engine, problem_settings
 from mbrlhpo.planning.trace import PlanTrace
 
@@ -27,22 +28,6 @@ def cuda_planner_available() -> bool:
         return False
     core = _native.core()
     return hasattr(core, "CudaPlanner") and bool(core.cuda_available())
-
-
-def require_cuda_planner() -> Any:
-    """The native module, or a RuntimeError saying why backend 'cuda' cannot run here."""
-    core = _native.core()
-    if not hasattr(core, "CudaPlanner"):
-        raise RuntimeError(
-            "backend 'cuda' needs mbrlhpo built with its CUDA backend (nvcc found at build "
-            "time); this build has none: use backend 'cpu' or 'torch'"
-        )
-    if not core.cuda_available():
-        raise RuntimeError(
-            "backend 'cuda' needs a usable CUDA device; this machine has none (no driver or "
-            "no GPU): use backend 'cpu' or 'torch'"
-        )
-    return core
 
 
 class CudaEngine(Engine):
