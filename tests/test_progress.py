@@ -62,44 +62,40 @@ def test_a_resumed_study_estimates_from_the_trials_this_run_made():
     assert p.estimate() == pytest.approx(90.0)
 
 
-def test_a_real_study_reports_every_trial_against_its_total(tmp_path):
-    out = io.StringIO()
-    p = StudyProgress(None, stream=out, every=0.0)
-    tune(
-        "cartpole",
-        "random",
-        population=2,
-        trials=1,
-        db=tmp_path / "s.db",
-        agent_overrides=TINY,
-        space_overrides={"epochs": (3, 4)},
-        baseline=False,
-        progress=p,
-    )
-    lines = out.getvalue().splitlines()
-    assert p.total == 4 and p.done == 4  # 2 members x (the random trial + 1 MPC trial)
-    assert any("4/4 trials" in line for line in lines), lines
-    assert any("round 200/200 steps" in line for line in lines), lines  # inside a round
-
-
-def test_on_a_terminal_the_bars_show_the_study_and_the_round(tmp_path):
-    buf = io.StringIO()
-    console = Console(file=buf, force_terminal=True, width=120)
-    p = StudyProgress(None, console=console)
+def tiny_study(db, progress: StudyProgress) -> None:
+    """2 members x (the random trial + 1 MPC trial) of cartpole, told to ``progress``."""
     try:
         tune(
             "cartpole",
             "random",
             population=2,
             trials=1,
-            db=tmp_path / "s.db",
+            db=db,
             agent_overrides=TINY,
             space_overrides={"epochs": (3, 4)},
             baseline=False,
-            progress=p,
+            progress=progress,
         )
     finally:
-        p.close()
+        progress.close()
+
+
+def test_a_real_study_reports_every_trial_against_its_total(tmp_path):
+    out = io.StringIO()
+    p = StudyProgress(None, stream=out, every=0.0)
+    tiny_study(tmp_path / "s.db", p)
+    lines = out.getvalue().splitlines()
+    assert p.total == 4 and p.done == 4
+    assert any("4/4 trials" in line for line in lines), lines
+    assert any("round 200/200 steps" in line for line in lines), lines  # inside a round
+
+
+def test_on_a_terminal_the_bars_show_the_study_and_the_round(tmp_path):
+    buf = io.StringIO()
+    tiny_study(
+        tmp_path / "s.db",
+        StudyProgress(None, console=Console(file=buf, force_terminal=True, width=120)),
+    )
     text = buf.getvalue()
     assert "members: trials" in text and "4/4" in text
     assert "round: steps" in text and "200/200" in text

@@ -172,6 +172,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from mbrlhpo.cli_pets import parse_overrides
     from mbrlhpo.progress import StudyProgress
     from mbrlhpo.store.sqlite_store import StudyStore
     from mbrlhpo.tuning import tune
@@ -206,7 +207,36 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"defaults (baseline): trial {t}/{n}", highlight=False)
 
     try:
-        study = _run_tune(args, tune, progress, on_round, on_baseline_trial)
+        study = tune(
+            args.env,
+            args.method,
+            group=args.group,
+            population=args.population,
+            trials=args.trials,
+            db=args.db,
+            seed=args.seed,
+            profile=args.profile,
+            device=args.device,
+            planner_backend=args.planner,
+            copy="hparams" if args.no_copy_history else args.copy,
+            pbt_interval=args.interval,
+            budgets=tuple(args.budgets) if args.budgets else None,
+            hb_iterations=args.hb_iterations,
+            baseline=not args.no_baseline,
+            defaults=args.defaults,
+            searched=args.only,
+            keep_final_checkpoints=args.keep_final_checkpoints,
+            keep_checkpoints_every=args.keep_checkpoints_every,
+            on_round=on_round,
+            agent_overrides=parse_overrides(args.overrides),
+            space_overrides=parse_ranges(args.ranges),
+            progress=progress,
+            executor=args.executor,
+            ray_address=args.ray_address,
+            on_baseline_trial=on_baseline_trial,
+            workers=args.workers,
+            tensorboard=args.tensorboard,
+        )
     finally:
         progress.close()
     console.print(summary(study, args.db))
@@ -220,50 +250,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _stored_trials(db: Path) -> int:
     """Trials a resumed study already holds (0 for a new one, or one the run will refuse)."""
-    from mbrlhpo.store.sqlite_store import StudyStore
+    import sqlite3
+
+    from mbrlhpo.store.sqlite_store import StoreError, StudyStore
 
     if not db.is_file():
         return 0
     try:
         with StudyStore(db, readonly=True, verify=False) as store:
             return len(store.trials())
-    except Exception:  # the run itself names what is wrong with the file, in one line
+    except (StoreError, sqlite3.Error, OSError):  # the run itself names it, in one line
         return 0
-
-
-def _run_tune(args, tune, progress, on_round, on_baseline_trial):
-    from mbrlhpo.cli_pets import parse_overrides
-
-    return tune(
-        args.env,
-        args.method,
-        group=args.group,
-        population=args.population,
-        trials=args.trials,
-        db=args.db,
-        seed=args.seed,
-        profile=args.profile,
-        device=args.device,
-        planner_backend=args.planner,
-        copy="hparams" if args.no_copy_history else args.copy,
-        pbt_interval=args.interval,
-        budgets=tuple(args.budgets) if args.budgets else None,
-        hb_iterations=args.hb_iterations,
-        baseline=not args.no_baseline,
-        defaults=args.defaults,
-        searched=args.only,
-        keep_final_checkpoints=args.keep_final_checkpoints,
-        keep_checkpoints_every=args.keep_checkpoints_every,
-        on_round=on_round,
-        agent_overrides=parse_overrides(args.overrides),
-        space_overrides=parse_ranges(args.ranges),
-        progress=progress,
-        executor=args.executor,
-        ray_address=args.ray_address,
-        on_baseline_trial=on_baseline_trial,
-        workers=args.workers,
-        tensorboard=args.tensorboard,
-    )
 
 
 def resume_line(db: Path) -> str:

@@ -3,6 +3,6 @@
 Done: suite loading and validation (:mod:`~mbrlhpo.harness.suite`), the harness state that
 refuses a changed suite (:mod:`~mbrlhpo.harness.state`), the cell runner with winner
 re-scoring on held-out test seeds (:mod:`~mbrlhpo.harness.cell`, :mod:`~mbrlhpo.harness.rescore`),
-local/process/Ray execution (:mod:`~mbrlhpo.harness.executors`), progress and the long table.
-Not yet: the summary, figures, ``mbrlhpo bench`` and ``mbrlhpo.bench``.
+local/process/Ray execution (:mod:`~mbrlhpo.harness.executors`), progress, the long table,
+``mbrlhpo bench`` (cli_bench) and ``mbrlhpo.bench``. Not yet: the markdown summary and figures.
 """

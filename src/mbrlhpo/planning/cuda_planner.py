@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from mbrlhpo import _native
-from mbrlhpo._native import BackendUnavailable, require_cuda_planner  # noqa: F401 (re-exported)
+from mbrlhpo._native import require_cuda_planner
 from mbrlhpo.planning.engine import Engine, call_engine, problem_settings
 from mbrlhpo.planning.trace import PlanTrace
 

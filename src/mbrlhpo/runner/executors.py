@@ -78,17 +78,18 @@ class LockstepExecutor:
 
     def run(self, members: Sequence[Any]) -> list[TrialOutcome]:
         plan_population = self.plan_population
-        bar = None
         # A total (the longest episode) gives the bar an estimate of the time left.
         steps = [getattr(getattr(m, "task", None), "steps_per_trial", 0) for m in members]
-        if hasattr(self.progress, "round_step"):  # a study's progress (mbrlhpo.progress)
-            bar = self.progress
-            bar.round_started(max(steps, default=0) or None)
+        total = max(steps, default=0) or None
+        # A study's progress (mbrlhpo.progress) is told of each step; True: a bar of our own.
+        study_progress = self.progress if hasattr(self.progress, "round_step") else None
+        bar = None
+        if study_progress is not None:
+            study_progress.round_started(total)
         elif self.progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=max(steps, default=0) or None, desc="round", unit="step", leave=False)
-        bar_of_study = bar if hasattr(bar, "round_step") else None
+            bar = tqdm(total=total, desc="round", unit="step", leave=False)
         outcomes = [TrialOutcome() for _ in members]
         starts = [time.perf_counter()] * len(members)
         lockstep = []
@@ -142,11 +143,11 @@ class LockstepExecutor:
                 except Exception as exc:
                     self._fail(member, outcomes, i, exc, starts[i])
                     del obs[i]
-            if bar_of_study is not None:
-                bar.round_step()
-            elif bar is not None:
+            if study_progress is not None:
+                study_progress.round_step()
+            if bar is not None:
                 bar.update(1)
-        if bar is not None and bar is not bar_of_study:
+        if bar is not None:
             bar.close()
         return outcomes
 
