@@ -7,10 +7,11 @@ adds its transitions to the replay buffer and trains the ensemble on all data so
 own training hyperparameters (lr, weight decay, epochs). A trial's planning hyperparameters
 shape its own return; its training hyperparameters shape the next trial's (docs/agent.md).
 
-A trial collects the task's ``steps_per_trial`` steps: where an episode terminates early (a task with termination), the env is reset and the trial goes on
-with a new episode; the trial's return is its first episode's (docs/agent.md). Hyperparameters
-may change between trials (a PBT schedule) without losing the data or the optimiser state. The
-agent's whole state saves to one checkpoint file and restores bit for bit.
+A trial collects the task's ``steps_per_trial`` steps: where an episode terminates early (a task
+with termination), the env is reset and the trial goes on with a new episode; the trial's return
+is its first episode's (docs/agent.md). Hyperparameters may change between trials (a PBT
+schedule) without losing the data or the optimiser state. The agent's whole state saves to one
+checkpoint file and restores bit for bit.
 """
 
 from __future__ import annotations
