@@ -34,12 +34,16 @@ def tiny_agent(seed=0, backend="auto", episode_store=None, **changes) -> PETSAge
     )
 
 
-def test_first_trial_is_random_and_trains_nothing():
-    agent = tiny_agent()
+def test_first_trial_acts_randomly_then_trains_on_the_random_data():
+    # The paper's code (dmbrl/misc/MBwPBTExp.py train_func): the untrained policy acts
+    # uniformly at random, then the trial trains on that data with its own hyperparameters.
+    agent = tiny_agent(lr=2e-3)
     result = agent.run_trial()
-    assert result.random and result.trial == 0 and result.model_loss is None
+    assert result.random and result.trial == 0
+    assert result.model_loss is not None and np.isfinite(result.model_loss)
     assert result.steps == agent.task.steps_per_trial == 200
-    assert agent.model.num_train_calls == 0
+    assert agent.model.num_train_calls == 1
+    assert all(g["lr"] == 2e-3 for g in agent.model.optimizer.param_groups)
     actions = agent.buffer.all().act
     assert np.all(actions >= agent.task.action_low) and np.all(actions <= agent.task.action_high)
     low, high = agent.task.action_low, agent.task.action_high
@@ -54,7 +58,7 @@ def test_trials_use_the_hyperparameters_in_force():
     agent.run_trial()
     first = agent.run_trial()
     assert not first.random and first.model_loss is not None
-    assert first.hparams["population"] == 16 and agent.model.num_train_calls == 1
+    assert first.hparams["population"] == 16 and agent.model.num_train_calls == 2
     agent.set_hparams({"population": 24, "horizon": 6, "lr": 3e-4, "epochs": 1})
     assert agent.planner.config.population == 24 and agent.planner.config.horizon == 6
     adam_steps_before = _adam_steps(agent)
@@ -65,6 +69,24 @@ def test_trials_use_the_hyperparameters_in_force():
     for group in agent.model.optimizer.param_groups:
         assert group["lr"] == 3e-4
     assert len(agent.buffer) == 3 * 200 and agent.trial == 3
+
+
+def test_a_trial_acts_on_the_last_trials_model_then_trains_with_its_own_hparams():
+    # The code's order: trial t plans with the model trained at the end of trial t - 1 (with
+    # trial t - 1's lr, weight decay, epochs); its own training settings shape trial t + 1.
+    a, b = tiny_agent(), tiny_agent()
+    for agent in (a, b):
+        agent.run_trial()
+    a.set_hparams({"lr": 1e-2, "epochs": 1})
+    b.set_hparams({"lr": 1e-4, "epochs": 3})
+    ra, rb = a.run_trial(), b.run_trial()
+    assert ra.ret == rb.ret  # the same model acted: training settings changed nothing yet
+    assert ra.model_loss != rb.model_loss  # each trained with its own settings after acting
+    sa, sb = a.model.state_dict(), b.model.state_dict()
+    assert not all(torch.equal(sa[k], sb[k]) for k in sa if sa[k].is_floating_point())
+    assert _adam_steps(b) > _adam_steps(a)  # b's 3 epochs against a's 1, on the same data
+    ca, cb = a.run_trial(), b.run_trial()
+    assert ca.ret != cb.ret  # now the models that acted differ
 
 
 def _adam_steps(agent) -> float:

@@ -40,7 +40,7 @@ def test_lockstep_trains_and_plans_in_one_call_each_with_the_same_trials(monkeyp
     monkeypatch.setattr(models, "train_population", counting_train)
     lock, seq = _population(), _population()
     executor = LockstepExecutor(plan_population=counting_plan)
-    for _ in range(3):  # trial 0 is random; trials 1 and 2 train and plan
+    for _ in range(3):  # trial 0 acts randomly, 1 and 2 plan; each trains after acting
         out_lock = executor.run(lock)
         out_seq = SequentialExecutor().run(seq)
         for a, b in zip(out_lock, out_seq, strict=True):
@@ -49,7 +49,7 @@ def test_lockstep_trains_and_plans_in_one_call_each_with_the_same_trials(monkeyp
             for r in (ra, rb):
                 r.pop("wall_time"), r.pop("train_time")
             assert ra == rb
-    assert calls["train"] == [3, 3]  # one call per round for the whole population
+    assert calls["train"] == [3, 3, 3]  # one call per round for the whole population
     steps = lock[0].task.steps_per_trial
     assert calls["plan"] == 2 * steps  # one planning call per step of each planned trial
     for a, b in zip(lock, seq, strict=True):

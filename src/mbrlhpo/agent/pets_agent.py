@@ -1,12 +1,17 @@
 """The PETS agent (Algorithm 1 of the paper): the optimizee of every HPO method.
 
-Trial 0 acts uniformly at random; every later trial trains the ensemble on all data so far,
-then runs one episode with CEM model-predictive control (replanning every step), and adds its
-transitions to the replay buffer. A trial collects the task's ``steps_per_trial`` steps: where
-an episode terminates early (a task with termination), the env is reset and the trial goes on
-with a new episode; the trial's return is its first episode's (docs/agent.md). Hyperparameters
-may change between trials (a PBT schedule) without losing the data or the optimiser state. The
-agent's whole state saves to one checkpoint file and restores bit for bit.
+Each trial acts first, then trains, as the paper's code does (dmbrl/misc/MBwPBTExp.py): trial 0
+acts uniformly at random, every later trial runs one episode with CEM model-predictive control
+(replanning every step) on the model trained at the end of the previous trial; then the trial
+adds its transitions to the replay buffer and trains the ensemble on all data so far with its
+own training hyperparameters (lr, weight decay, epochs). A trial's planning hyperparameters
+shape its own return; its training hyperparameters shape the next trial's (docs/agent.md).
+
+A trial collects the task's ``steps_per_trial`` steps: where an episode terminates early (a task
+with termination), the env is reset and the trial goes on with a new episode; the trial's return
+is its first episode's (docs/agent.md). Hyperparameters may change between trials (a PBT
+schedule) without losing the data or the optimiser state. The agent's whole state saves to one
+checkpoint file and restores bit for bit.
 """
 
 from __future__ import annotations
@@ -169,8 +174,9 @@ class PETSAgent:
 
     # ------------------------------------------------------------------ Algorithm 1
     def run_trial(self) -> TrialResult:
-        """Runs one trial (train, then ``steps_per_trial`` MPC steps: one episode, or more where
-        episodes terminate early) and adds its data to the buffer."""
+        """Runs one trial (``steps_per_trial`` MPC steps: one episode, or more where episodes
+        terminate early; random actions in trial 0), adds its data to the buffer, then trains
+        the model on all data with this trial's hyperparameters."""
         obs = self.start_trial()
         done = False
         while not done:
@@ -187,19 +193,13 @@ class PETSAgent:
     def random_action(self) -> np.ndarray:
         return self.rng.uniform(self.task.action_low, self.task.action_high).astype(np.float32)
 
-    def start_trial(self, trained: tuple[float | None, bool, float] | None = None) -> np.ndarray:
-        """Trains (after the random trial), resets planner and env; returns the first obs.
-
-        ``trained``: the outcome of :meth:`finish_training` when the caller trained this agent
-        itself (``LockstepExecutor`` trains a whole population in one call); then no training
-        happens here.
-        """
+    def start_trial(self) -> np.ndarray:
+        """Resets planner and env for the trial's episode; returns the first obs. The model
+        acted on is the one trained at the end of the previous trial (none in trial 0)."""
         if self._episode is not None:
             raise RuntimeError("a trial is already in progress: call finish_trial() first")
-        loss, model_diverged, train_time = None, False, 0.0
         start = time.perf_counter()
         if not self.in_random_trial:
-            loss, model_diverged, train_time = self.train_model() if trained is None else trained
             self.planner.reset()
         obs, _ = self.env.reset(seed=int(self.rng.integers(2**62)))
         self._episode = _Episode(
@@ -207,9 +207,6 @@ class PETSAgent:
             self.task.obs_dim,
             self.task.act_dim,
             start,
-            loss,
-            model_diverged,
-            train_time,
             np.asarray(obs, dtype=np.float64),
         )
         self._episode.bar = _progress(
@@ -256,12 +253,16 @@ class PETSAgent:
             return obs, False
         return next_obs, False
 
-    def finish_trial(self) -> TrialResult:
-        """Adds the episode to the buffer and returns the trial's result."""
+    def finish_episode(self) -> None:
+        """Ends the trial's acting: closes the episode and adds its transitions to the buffer,
+        so that the trial's training (:meth:`training_job`) sees them. ``finish_trial`` calls
+        it where the caller did not."""
         ep = self._episode
         if ep is None:
             raise RuntimeError("no trial in progress: call start_trial() first")
-        self._episode = None
+        if ep.stored:
+            return
+        ep.stored = True
         if ep.bar is not None:
             ep.bar.close()
         n = ep.n
@@ -269,16 +270,36 @@ class PETSAgent:
             self.buffer.add_episode(
                 ep.obs[:n], ep.act[:n], ep.next_obs[:n], ep.reward[:n], ep.terminated[:n]
             )
+
+    def finish_trial(self, trained: tuple[float | None, bool, float] | None = None) -> TrialResult:
+        """Adds the episode to the buffer, trains the model on all data with this trial's
+        hyperparameters and returns the trial's result.
+
+        ``trained``: the outcome of :meth:`finish_training` when the caller trained this agent
+        itself after :meth:`finish_episode` (``LockstepExecutor`` trains a whole population in
+        one call); then no training happens here.
+        """
+        ep = self._episode
+        if ep is None:
+            raise RuntimeError("no trial in progress: call start_trial() first")
+        self.finish_episode()
+        loss, model_diverged, train_time = None, False, 0.0
+        if trained is not None:
+            loss, model_diverged, train_time = trained
+        elif len(self.buffer) > 0:
+            loss, model_diverged, train_time = self.train_model()
+        self._episode = None
+        n = ep.n
         first = n if ep.first_episode_steps is None else ep.first_episode_steps
         result = TrialResult(
             trial=self.trial,
             ret=float(ep.reward[:first].sum()),
             steps=n,
             wall_time=time.perf_counter() - ep.start,
-            train_time=ep.train_time,
-            model_loss=ep.loss,
+            train_time=train_time,
+            model_loss=loss,
             diverged=ep.diverged,
-            model_diverged=ep.model_diverged,
+            model_diverged=model_diverged,
             random=self.in_random_trial,
             hparams=self._hparams.to_dict(),
         )
@@ -287,8 +308,8 @@ class PETSAgent:
         return result
 
     def train_model(self) -> tuple[float | None, bool, float]:
-        """Trains the model on all data with the current hyperparameters, as a trial does before
-        planning; on NaN/inf rolls the model back and reports it. Returns
+        """Trains the model on all data with the current hyperparameters, as a trial does after
+        acting; on NaN/inf rolls the model back and reports it. Returns
         :meth:`finish_training`'s ``(last epoch's loss, rolled back, training seconds)``."""
         job, before = self.training_job()
         start = time.perf_counter()
@@ -328,7 +349,7 @@ class PETSAgent:
         self, losses: list[float], before: dict[str, torch.Tensor], elapsed: float
     ) -> tuple[float | None, bool, float]:
         """Checks the trained model; on NaN/inf rolls it back to ``before``.
-        Returns ``(last epoch's loss, rolled back, training seconds)``: ``start_trial``'s
+        Returns ``(last epoch's loss, rolled back, training seconds)``: ``finish_trial``'s
         ``trained``."""
         finite = all(math.isfinite(x) for x in losses) and all(
             bool(torch.isfinite(t).all())
@@ -491,9 +512,6 @@ class _Episode:
         obs_dim: int,
         act_dim: int,
         start: float,
-        loss: float | None,
-        model_diverged: bool,
-        train_time: float,
         first_obs: np.ndarray,
     ) -> None:
         self.obs = np.empty((steps, obs_dim))
@@ -505,8 +523,8 @@ class _Episode:
         self.last_obs = first_obs
         self.first_episode_steps: int | None = None  # set when the first episode ends early
         self.diverged = False
-        self.start, self.loss = start, loss
-        self.model_diverged, self.train_time = model_diverged, train_time
+        self.stored = False  # added to the buffer (finish_episode)
+        self.start = start
         self.bar = None
 
 

@@ -2,10 +2,11 @@
 
 - ``SequentialExecutor``: one member after another (any member type).
 - ``LockstepExecutor``: members that can run a trial in parts (``start_trial``, ``step_trial``,
-  ``finish_trial``, e.g. ``PETSAgent``) are trained in one ``train_population`` call (their
-  ensembles batched as one network), then their episodes advance step by step together and
-  every step's planning for all of them is one ``plan_population`` call: one native call (GIL
-  released) for the whole population. Each member keeps its own data, environment and random
+  ``finish_trial``, e.g. ``PETSAgent``) advance their episodes step by step together, every
+  step's planning for all of them one ``plan_population`` call (one native call, GIL released,
+  for the whole population); then, as each trial acts first and trains after (the paper's
+  order), all of them are trained in one ``train_population`` call (their ensembles batched as
+  one network). Each member keeps its own data, environment and random
   streams, so a member's trial is bit-identical (on the CPU) to running it alone.
 
 A failure of one member (an exception) is that member's outcome; the others go on.
@@ -55,7 +56,7 @@ def supports_lockstep(member: Any) -> bool:
 
 
 class LockstepExecutor:
-    """Runs a population's trials together: one training call, then one planning call per step.
+    """Runs a population's trials together: one planning call per step, then one training call.
 
     Members that cannot run in parts (not a ``LockstepMember``) fall back to ``run_trial``.
     ``plan_population``: the batch planner, called as
@@ -99,15 +100,13 @@ class LockstepExecutor:
                 lockstep.append(i)
             else:
                 outcomes[i] = SequentialExecutor().run([member])[0]
-        trained = self._train(members, lockstep, outcomes, starts)
         obs: dict[int, np.ndarray] = {}
         for i in lockstep:
-            if outcomes[i].error is not None:
-                continue
             try:
-                obs[i] = members[i].start_trial(**({"trained": trained[i]} if i in trained else {}))
+                obs[i] = members[i].start_trial()
             except Exception as exc:
                 outcomes[i] = TrialOutcome(None, exc, time.perf_counter() - starts[i])
+        acted: list[int] = []  # members whose episode ended: they train together below
         while obs:
             active = sorted(obs)
             planned = [i for i in active if not members[i].in_random_trial]
@@ -134,9 +133,7 @@ class LockstepExecutor:
                     action = actions[i] if i in actions else member.random_action()
                     next_obs, done = member.step_trial(action)
                     if done:
-                        outcomes[i] = TrialOutcome(
-                            member.finish_trial(), None, time.perf_counter() - starts[i]
-                        )
+                        acted.append(i)
                         del obs[i]
                     else:
                         obs[i] = next_obs
@@ -149,6 +146,21 @@ class LockstepExecutor:
                 bar.update(1)
         if bar is not None:
             bar.close()
+        trained = self._train(members, sorted(acted), outcomes, starts)
+        for i in sorted(acted):
+            if outcomes[i].error is not None:  # its training failed (model rolled back)
+                try:  # ends its trial untrained, so that the member stays usable
+                    members[i].finish_trial(trained=(None, True, 0.0))
+                except Exception:
+                    pass
+                continue
+            try:
+                kwargs = {"trained": trained[i]} if i in trained else {}
+                outcomes[i] = TrialOutcome(
+                    members[i].finish_trial(**kwargs), None, time.perf_counter() - starts[i]
+                )
+            except Exception as exc:
+                self._fail(members[i], outcomes, i, exc, starts[i])
         return outcomes
 
     @staticmethod
@@ -158,9 +170,11 @@ class LockstepExecutor:
         outcomes: list[TrialOutcome],
         starts: list[float],
     ) -> dict[int, Any]:
-        """Trains every member that trains this trial in one ``train_population`` call.
+        """Trains every member whose trial has acted in one ``train_population`` call, each
+        on all its data (this trial's episode included, ``finish_episode``) with its own
+        hyperparameters.
 
-        Returns each trained member's ``finish_training`` outcome (for ``start_trial``). If the
+        Returns each trained member's ``finish_training`` outcome (for ``finish_trial``). If the
         call fails, every member is put back as it was (model and random stream) and trained
         alone, so that the failure is only the faulty member's.
         """
@@ -169,9 +183,10 @@ class LockstepExecutor:
         prepared: dict[int, tuple[Any, Any, dict]] = {}
         for i in indices:
             member = members[i]
-            if member.in_random_trial or not hasattr(member, "training_job"):
-                continue  # trains (if at all) in start_trial
+            if not hasattr(member, "training_job"):
+                continue  # trains (if at all) in finish_trial
             try:
+                member.finish_episode()
                 job, before = member.training_job()
                 prepared[i] = (job, before, job.rng.bit_generator.state)
             except Exception as exc:

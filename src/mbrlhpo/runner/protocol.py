@@ -84,9 +84,11 @@ class LockstepMember(Protocol):
     population one environment step at a time and plan for all of it in one call.
 
     ``run_trial`` must equal ``start_trial``, then ``step_trial`` with ``random_action()``
-    (while ``in_random_trial``) or ``planner.plan(obs)`` until done, then ``finish_trial``.
-    Optionally (``PETSAgent``) ``training_job()``/``finish_training(...)``/``model`` let the
-    executor train the population's models in one batched call before ``start_trial``.
+    (while ``in_random_trial``) or ``planner.plan(obs)`` until done, then ``finish_trial``
+    (which trains: a trial acts first, then trains, as the paper's code does). Optionally
+    (``PETSAgent``) ``finish_episode()``/``training_job()``/``finish_training(...)``/``model``
+    let the executor train the population's models in one batched call after the episodes and
+    hand each outcome to ``finish_trial(trained=...)``.
     """
 
     planner: Any  # what the executor's batch planner receives for this member
@@ -94,11 +96,11 @@ class LockstepMember(Protocol):
     @property
     def in_random_trial(self) -> bool: ...
 
-    def start_trial(self, trained: Any = None) -> np.ndarray: ...
+    def start_trial(self) -> np.ndarray: ...
 
     def step_trial(self, action: np.ndarray) -> tuple[np.ndarray, bool]: ...
 
-    def finish_trial(self) -> TrialResult: ...
+    def finish_trial(self, trained: Any = None) -> TrialResult: ...
 
     def random_action(self) -> np.ndarray: ...
 
