@@ -25,6 +25,15 @@ def test_cells_are_tasks_x_methods_x_seeds():
     assert len(cells) == 2 * (2 + 1)  # random per study seed, defaults once per task
 
 
+def test_a_method_may_have_its_own_study_seeds():
+    raw = copy.deepcopy(RAW)
+    raw["methods"]["pbt"] = {"seeds": [100, 101, 102]}  # no member shared with random's studies
+    seeds = {c.method: [] for c in cells_of(suite_from_dict(raw).content())}
+    for c in cells_of(suite_from_dict(raw).content()):
+        seeds[c.method].append(c.study_seed)
+    assert seeds == {"random": [0, 1] * 2, "pbt": [100, 101, 102] * 2, "defaults": [None] * 2}
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
@@ -33,6 +42,13 @@ def test_cells_are_tasks_x_methods_x_seeds():
         (lambda r: r.update(tasks=["nope"]), "unknown task"),
         (lambda r: r["methods"].update(x={"method": "sgd"}), "unknown method"),
         (lambda r: r["methods"]["random"].update(pbt_interval=2), "do not apply"),
+        (lambda r: r["methods"]["defaults"].update(seeds=[3]), "do not apply"),
+        (lambda r: r["methods"]["random"].update(seeds=[4, 4]), "twice"),
+        (lambda r: r["methods"]["random"].update(seeds=[9000000]), "held out"),
+        (
+            lambda r: (r["methods"]["random"].update(seeds=[5]), r["seeds"].update(test=[5000016])),
+            "member",  # 5000016 = member 1 of the study with seed 5
+        ),
     ],
 )
 def test_bad_suites_get_one_clear_line(change, message):

@@ -51,8 +51,8 @@ def test_tensorboard_logs_every_member_as_the_store_has_it(tmp_path):
         scalars, texts = _read(logdir / f"member_{m:05d}")
         mine = {t["trial"]: t for t in trials if t["member"] == m}
         assert scalars["return"] == pytest.approx({k: t["ret"] for k, t in mine.items()})
-        # The random trial trains no model: losses from trial 2 on, finite.
-        assert sorted(scalars["model_loss"]) == [2, 3, 4]
+        # Every trial trains after it acted (the random trial 1 too): losses 1-4, finite.
+        assert sorted(scalars["model_loss"]) == [1, 2, 3, 4]
         assert all(math.isfinite(v) for v in scalars["model_loss"].values())
         for name in ("lr", "weight_decay", "epochs"):
             want = {t: schedule[(m, t)][name] for t in mine}

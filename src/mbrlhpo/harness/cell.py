@@ -49,7 +49,8 @@ def cells_of(content: dict[str, Any]) -> list[Cell]:
             if spec["method"] in ("defaults", "replay"):
                 out.append(Cell(task, label, None))
             else:
-                out += [Cell(task, label, s) for s in content["seeds"]["study"]]
+                seeds = spec.get("seeds", content["seeds"]["study"])  # a method's own, if set
+                out += [Cell(task, label, s) for s in seeds]
     return out
 
 

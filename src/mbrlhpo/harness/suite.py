@@ -55,8 +55,9 @@ _METHOD_KEYS = {
     "budgets",
     "hb_iterations",
     "schedule",
+    "seeds",
 }
-_TUNED_ONLY = {"population", "group", "searched", "space"}
+_TUNED_ONLY = {"population", "group", "searched", "space", "seeds"}
 _PBT_ONLY = {"pbt_interval", "copy"}
 _HB_ONLY = {"budgets", "hb_iterations"}
 MAX_SEEDS = 1000
@@ -205,6 +206,12 @@ def suite_from_dict(
         _method(label, spec, group, agent, Path(base_dir), f"{where} [methods.{label}]")
         for label, spec in methods_raw.items()
     )
+    for m in methods:
+        if "seeds" in m.settings:
+            mine, at = tuple(m.settings["seeds"]), f"{where} [methods.{m.label}]"
+            if set(mine) & set(test_seeds):
+                raise ValueError(f"{at}: test seeds must be held out, but {mine} holds one")
+            _check_held_out(mine, test_seeds, at)
     return Suite(
         name=name,
         tasks=tuple(tasks),
@@ -247,6 +254,8 @@ def _method(
     )
     if wrong:
         raise ValueError(f"{where}: {', '.join(wrong)} do not apply to method {method!r}")
+    if "seeds" in settings:  # this method's own study seeds: no arm shares another's members
+        settings["seeds"] = list(_seeds(settings, "seeds", where))
     if "population" in settings:
         _int(settings, "population", where, None, 1, MAX_MEMBERS)
     if "pbt_interval" in settings:
