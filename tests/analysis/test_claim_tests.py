@@ -106,3 +106,19 @@ def test_verdict():
     assert ct.verdict(0.01, -2.0, -3.0, -0.5, -1) == ct.REPRODUCED
     with pytest.raises(ValueError, match="direction"):
         ct.verdict(0.01, 1, 0, 2, 0)
+
+
+def test_spearman_against_a_stated_correlation():
+    x = np.arange(20.0)
+    y = x.copy()
+    y[::2] = y[::2][::-1]  # half the order reversed: a weak rank correlation
+    result, low, high = ct.spearman_against(x, y, 0.5)
+    assert result.statistic == pytest.approx(ct.spearman(x, y))
+    z = (math.atanh(result.statistic) - math.atanh(0.5)) / math.sqrt(1.06 / 17)
+    assert result.p == pytest.approx(math.erfc(abs(z) / math.sqrt(2)))
+    assert low < result.statistic < high
+    assert math.tanh(math.atanh(result.statistic) + 1.959964 * math.sqrt(1.06 / 17)) == (
+        pytest.approx(high, rel=1e-5)
+    )
+    with pytest.raises(ValueError, match="rho0"):
+        ct.spearman_against(x, y, 1.0)

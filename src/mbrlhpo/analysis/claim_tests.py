@@ -10,8 +10,9 @@ has a direction (the paper's), but the page also says when the data point the ot
   average ranks and the exact distribution of those ranks), :func:`sign_test`, :func:`paired_t`.
 - Unpaired designs (two methods, each its own studies and seeds): :func:`mann_whitney` (exact,
   ties as average ranks).
-- Correlation (C3, Hyperband's fidelities): :func:`spearman_test` (a permutation p-value,
-  exact for up to 8 pairs).
+- Correlation (C3, Hyperband's fidelities): :func:`spearman_test` (a permutation p-value
+  against 0, exact for up to 8 pairs) and :func:`spearman_against` (against a stated rho0,
+  with an interval: "weakly correlated" made testable).
 - One family of tests per page: :func:`holm`.
 - Effect sizes: :func:`iqm_difference` with a bootstrap interval over studies.
 - :func:`power` (simulated) and :func:`smallest_p` (what a design can reject at all), and
@@ -165,6 +166,45 @@ def spearman_test(
         rhos = np.array([spearman(a, rng.permutation(b)) for _ in range(permutations)])
         p = float((1 + np.sum(np.abs(rhos) >= abs(rho) - _EPS)) / (permutations + 1))
     return TestResult("Spearman (permutation)", rho, p, len(a))
+
+
+def spearman_against(
+    x: Sequence[float], y: Sequence[float], rho0: float, level: float = 0.95
+) -> tuple[TestResult, float, float]:
+    """Spearman's rho tested against ``rho0`` (two-sided) with its interval, by Fisher's z with
+    the variance 1.06 / (n - 3) of Fieller, Hartley and Pearson (1957) for rank correlations
+    (n >= 4). Returns the test and the interval ``(low, high)`` of rho."""
+    a, b = _vector(x, "x"), _vector(y, "y")
+    n = len(a)
+    if len(b) != n or n < 4:
+        raise ValueError(f"Spearman: expected two equally long samples of >= 4, got {n}, {len(b)}")
+    if not -1.0 < rho0 < 1.0:
+        raise ValueError(f"rho0: expected a correlation in (-1, 1), got {rho0!r}")
+    rho = spearman(a, b)
+    if math.isnan(rho):
+        return TestResult(f"Spearman vs {rho0:g} (Fisher z)", rho, 1.0, n), -1.0, 1.0
+    se = math.sqrt(1.06 / (n - 3))
+    z_r = math.atanh(max(-0.999999, min(0.999999, rho)))
+    z = (z_r - math.atanh(rho0)) / se
+    p = math.erfc(abs(z) / math.sqrt(2.0))
+    half = _normal_quantile(0.5 + level / 2.0) * se
+    return (
+        TestResult(f"Spearman vs {rho0:g} (Fisher z)", rho, p, n),
+        math.tanh(z_r - half),
+        math.tanh(z_r + half),
+    )
+
+
+def _normal_quantile(q: float) -> float:
+    """The standard normal's ``q`` quantile, by bisection on erfc (no SciPy)."""
+    lo, hi = -10.0, 10.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if 0.5 * math.erfc(-mid / math.sqrt(2.0)) < q:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:

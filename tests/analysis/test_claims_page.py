@@ -1,0 +1,139 @@
+"""The claims page (issue 26) from a real, tiny claims-shaped suite: its C1 tests recomputed
+from the long table alone, Holm across the page, an archive that recomputes the same page
+without machine paths, and the one command that writes docs/fidelity.md."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mbrlhpo.analysis import claim_tests as ct
+from mbrlhpo.analysis.claims_page import archive_bench, claims_results
+from mbrlhpo.harness.bench import bench
+from mbrlhpo.harness.table import read_csv
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITE = """
+name = "tinyclaims"
+tasks = ["cartpole"]
+[budget]
+trials = 2
+population = 3
+[seeds]
+study = [0, 1]
+test = [9000000, 9000001, 9000002]
+[agent]
+iterations = 1
+population = 10
+horizon = 3
+particles = 5
+hidden = 16
+depth = 2
+[methods.defaults]
+[methods.random]
+seeds = [0, 1]
+space = { epochs = [3, 4] }
+[methods.pbt]
+seeds = [100, 101]
+pbt_interval = 1
+[methods.pbt-nocopy]
+method = "pbt"
+copy = "hparams"
+seeds = [200, 201]
+pbt_interval = 1
+[methods.hyperband]
+seeds = [300, 301]
+budgets = [1, 9]
+hb_iterations = 1
+space = { epochs = [3, 4] }
+"""
+
+
+@pytest.fixture(scope="module")
+def bench_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("claims")
+    (d / "suite.toml").write_text(SUITE)
+    bench(d / "suite.toml", d / "out", jobs=2)
+    return d / "out"
+
+
+@pytest.mark.slow
+def test_c1_follows_from_the_long_table(bench_dir):
+    rows = [r for r in read_csv(bench_dir / "results.csv") if r["phase"] == "test"]
+    runs: dict = {}
+    for r in rows:
+        runs.setdefault((r["method"], r["study_seed"], r["test_seed"]), []).append(r)
+    score, first = {}, []
+    for key, rs in runs.items():
+        rets = [r["return"] for r in sorted(rs, key=lambda r: r["trial"])]
+        score[key] = float(np.mean(rets[-3:]))
+        first.append(rets[0])
+    low, high = float(np.mean(first)), max(score.values())
+
+    def norm(v):
+        return (v - low) / (high - low)
+
+    results = claims_results(bench_dir)
+    c1 = {c["comparison"]: c for c in results["claims"] if c["claim"] == "C1"}
+    assert set(c1) == {
+        "random winner vs defaults",
+        "pbt winner vs defaults",
+        "hyperband winner vs defaults",
+    }
+    for label in ("random", "pbt", "hyperband"):
+        seeds = sorted({k[1] for k in score if k[0] == label})
+        d = [
+            np.mean(
+                [
+                    norm(score[(label, s, t)]) - norm(score[("defaults", None, t)])
+                    for t in (9000000, 9000001, 9000002)
+                ]
+            )
+            for s in seeds
+        ]
+        want = ct.wilcoxon_signed_rank(d)
+        got = c1[f"{label} winner vs defaults"]
+        assert (got["statistic"], got["p"], got["n"]) == (want.statistic, want.p, want.n)
+
+
+@pytest.mark.slow
+def test_one_family_holm_and_verdicts(bench_dir):
+    results = claims_results(bench_dir, ROOT.parent / "shared" / "data" / "paper-learned-schedules")
+    claims = results["claims"]
+    assert {c["claim"] for c in claims} >= {"C1", "C2", "C3", "C4"}
+    assert [c["p_holm"] for c in claims] == pytest.approx(ct.holm([c["p"] for c in claims]))
+    for c in claims:
+        assert c["verdict"] in (ct.REPRODUCED, ct.CONTRADICTED, ct.NOT_SHOWN)
+        assert c["low"] <= c["effect"] + 1e-9 and c["effect"] <= c["high"] + 1e-9
+    c2 = next(c for c in claims if c["claim"] == "C2")
+    assert c2["test"].startswith("Mann-Whitney") and tuple(c2["n"]) == (2, 2)  # unpaired
+    c3 = next(c for c in claims if c["claim"] == "C3")
+    assert c3["n"] >= 4 and "budgets 1 vs 3 MPC trials" in c3["comparison"]
+
+
+@pytest.mark.slow
+def test_the_archive_recomputes_the_page_and_one_command_writes_it(bench_dir, tmp_path):
+    archive = tmp_path / "archive"
+    archive_bench(bench_dir, archive)
+    assert claims_results(archive) == claims_results(bench_dir)
+    for cell in archive.glob("cells/**/cell.json"):
+        assert str(bench_dir) not in cell.read_text()  # no machine paths
+    docs = tmp_path / "docs"
+    (docs / "fidelity").mkdir(parents=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "fidelity_page.py"),
+            str(bench_dir),
+            "--docs",
+            str(docs),
+        ],
+        check=True,
+    )
+    page = (docs / "fidelity.md").read_text()
+    saved = json.loads((docs / "fidelity" / "claims.json").read_text())
+    assert saved["family"] == page.count("\n| C")
+    assert "not shown at this scale" in page or "reproduced" in page
