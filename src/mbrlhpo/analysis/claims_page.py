@@ -388,6 +388,32 @@ def c4_claims(
     return out
 
 
+def compute_used(bench: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per method label: cells, tuning trials and their wall seconds (the store keeps wall time
+    only), test trials and their CPU seconds: what the suite cost, measured."""
+    used: dict[str, dict[str, Any]] = {}
+    for c in bench["cells"]:
+        u = used.setdefault(
+            c["cell"]["method"],
+            {
+                "method": c["cell"]["method"],
+                "cells": 0,
+                "tune_trials": 0,
+                "tune_wall_s": 0.0,
+                "test_trials": 0,
+                "test_cpu_s": 0.0,
+            },
+        )
+        u["cells"] += 1
+        for t in (c.get("study") or {}).get("trials", []):
+            u["tune_trials"] += 1
+            u["tune_wall_s"] += float(t["wall_time"])
+        for run in c["tests"]:
+            u["test_trials"] += len(run["returns"])
+            u["test_cpu_s"] += float(sum(run["cpu_time"]))
+    return list(used.values())
+
+
 # ---------------------------------------------------------------------------------------------
 def claims_results(
     out: str | Path, paper_schedules: str | Path | None = None, seed: int = 0
@@ -422,6 +448,7 @@ def claims_results(
         "alpha": ALPHA,
         "rho0": RHO0,
         "claims": [asdict(c) for c in claims],
+        "compute": compute_used(bench),
     }
 
 
@@ -482,6 +509,32 @@ def archive_bench(out: str | Path, dest: str | Path) -> list[str]:
     return written
 
 
+def _compute_table(used: list[dict[str, Any]]) -> str:
+    lines = [
+        "| method | cells | tuning trials | tuning wall s | test trials | test CPU s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for u in used:
+        lines.append(
+            f"| {u['method']} | {u['cells']} | {u['tune_trials']} | {u['tune_wall_s']:.0f} | "
+            f"{u['test_trials']} | {u['test_cpu_s']:.0f} |"
+        )
+    total_wall = sum(u["tune_wall_s"] for u in used)
+    total_cpu = sum(u["test_cpu_s"] for u in used)
+    lines.append(
+        f"| all | {sum(u['cells'] for u in used)} | "
+        f"{sum(u['tune_trials'] for u in used)} | {total_wall:.0f} | "
+        f"{sum(u['test_trials'] for u in used)} | {total_cpu:.0f} |"
+    )
+    lines.append("")
+    lines.append(
+        f"About {(total_wall + total_cpu) / 3600:.1f} core-hours, if every tuning second was one "
+        "busy core (the store keeps wall time for tuning trials; CPU time for test runs). The "
+        "budget was 8 core-hours (the pilot's arithmetic: bench/suites/claims.toml's header)."
+    )
+    return "\n".join(lines) + "\n"
+
+
 def fidelity_markdown(results: dict[str, Any], suite: dict[str, Any], source: str) -> str:
     """docs/fidelity.md: the claims table with the design it follows from and its limits."""
     b = suite["budget"]
@@ -527,6 +580,9 @@ Do not edit by hand.
 ## Results
 
 {claims_markdown(results)}
+## Compute, measured
+
+{_compute_table(results["compute"])}
 ## What this cannot show
 
 - The scale is not the paper's (see the suite file's header): fewer trials, a smaller model and
