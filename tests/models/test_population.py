@@ -120,6 +120,30 @@ def test_population_equals_each_member_alone_bit_for_bit():
         assert rb.integers(1 << 30) == ra.integers(1 << 30)
 
 
+def test_a_watcher_is_told_every_batched_step_against_the_calls_total():
+    # Two groups (150 and 97 transitions, batch 32: 5 and 4 batches an epoch); a group's steps
+    # are its longest member's epochs x batches. Watching changes nothing in the result.
+    data = [_data(150, 1), _data(150, 2), _data(97, 3)]
+    epochs = [3, 1, 2]
+    watched, plain = [_model(40 + i) for i in range(3)], [_model(40 + i) for i in range(3)]
+    seen = []
+
+    def jobs(models):
+        return [
+            TrainingJob(m, *d, epochs=e, lr=1e-3, weight_decay=0.0, batch_size=32, rng=r)
+            for m, d, e, r in zip(
+                models, data, epochs, [np.random.default_rng(i) for i in range(3)], strict=True
+            )
+        ]
+
+    losses = train_population(jobs(watched), on_step=lambda done, total: seen.append((done, total)))
+    total = 3 * 5 + 2 * 4
+    assert seen == [(i, total) for i in range(1, total + 1)]
+    assert losses == train_population(jobs(plain))
+    for a, b in zip(watched, plain, strict=True):
+        _assert_same_state(a, b)
+
+
 def test_population_after_exploit_copy_and_checkpoint_round_trip():
     # PBT's exploit copies a member's weights and Adam state into another; a checkpoint
     # restores a member. Both must carry into batched training as into training alone.
