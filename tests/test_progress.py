@@ -116,6 +116,28 @@ def test_a_real_study_reports_every_trial_against_its_total(tmp_path):
     assert any("training 2 members, 1/" in line for line in lines), lines
 
 
+def test_an_agent_alone_tells_its_trials_steps_and_training():
+    # mbrlhpo pets: the agent's trial steps, then its model's training, as a study's round.
+    from mbrlhpo.agent import PETSAgent
+
+    out = io.StringIO()
+    p = StudyProgress(None, stream=out, every=0.0, name="PETS", steps_of="trial")
+    p.phase("PETS", total=2)
+    agent = PETSAgent("cartpole", {**TINY, "epochs": 2}, seed=0, profile="quick", progress=p)
+    try:
+        for _ in range(2):
+            agent.run_trial()
+            p.trial_done()
+    finally:
+        agent.close()
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "progress: PETS, 0/2 trials, 0s elapsed, estimate after the first trial"
+    assert any(line.startswith("progress: PETS, 0/2 trials, trial 200/200 steps") for line in lines)
+    # Trained after acting: 2 epochs x 7 batches of the first trial's 200 transitions.
+    assert any(", training 1 member, 14/14 steps," in line for line in lines), lines
+    assert lines[-1].startswith("progress: PETS, 2/2 trials")
+
+
 def test_on_a_terminal_the_bars_show_the_study_and_the_round(tmp_path):
     buf = io.StringIO()
     tiny_study(

@@ -37,6 +37,8 @@ class StudyProgress:
     Hyperband: then no estimate). ``done``: trials already stored when this run started (a
     resumed study). ``stream``: where plain lines go; ``console``: a rich Console for the
     bars (a terminal). ``clock``: seconds, monotone (passed in so tests drive time).
+    ``name``: the first phase (a study's members); ``steps_of``: what the environment steps
+    are counted in (a study's round of the population; ``mbrlhpo pets``: its trial).
     """
 
     def __init__(
@@ -48,6 +50,8 @@ class StudyProgress:
         console: Any = None,
         every: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        name: str = "members",
+        steps_of: str = "round",
     ) -> None:
         self.total = total
         self.done = done
@@ -57,7 +61,8 @@ class StudyProgress:
         self._clock = clock
         self._t0 = clock()
         self._last_line = self._t0
-        self._phase = "members"
+        self._phase = name
+        self._steps_of = steps_of
         self._round_total: int | None = None
         self._round_done = 0
         self._training: tuple[int, int, int | None] | None = None  # members, steps done, total
@@ -81,8 +86,8 @@ class StudyProgress:
                 TimeRemainingColumn(),
                 console=console,
             )
-            self._study_task = self._bars.add_task("members: trials", total=total, completed=done)
-            self._round_task = self._bars.add_task("round: steps", total=None, visible=False)
+            self._study_task = self._bars.add_task(f"{name}: trials", total=total, completed=done)
+            self._round_task = self._bars.add_task(f"{steps_of}: steps", total=None, visible=False)
             self._training_task = self._bars.add_task("training", total=None, visible=False)
             self._bars.start()
 
@@ -173,7 +178,7 @@ class StudyProgress:
             members, done, total = self._training
             parts.append(f"training {_members(members)}, {done}/{total or '?'} steps")
         elif self._round_total:
-            parts.append(f"round {self._round_done}/{self._round_total} steps")
+            parts.append(f"{self._steps_of} {self._round_done}/{self._round_total} steps")
         parts.append(f"{_clock_text(self._clock() - self._t0)} elapsed")
         left = self.estimate()
         parts.append(
@@ -187,3 +192,15 @@ class StudyProgress:
             return
         self._last_line = now
         print(self.text(), file=self._stream, flush=True)
+
+
+def progress_on_stderr(total: int | None, done: int = 0, **kwargs: Any) -> StudyProgress:
+    """A command's progress on stderr: bars where stderr is a terminal, plain lines at most
+    every 10 s otherwise (a log, a pipe), so that stdout keeps only the command's results."""
+    import sys
+
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        return StudyProgress(total, done, console=Console(stderr=True), **kwargs)
+    return StudyProgress(total, done, stream=sys.stderr, **kwargs)

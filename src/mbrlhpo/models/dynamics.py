@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,6 +145,7 @@ class DynamicsModel:
         *,
         rng: np.random.Generator,
         progress: bool = False,
+        on_step: Callable[[int, int], None] | None = None,
     ) -> list[float]:
         """Refit the normaliser on all data and train for ``epochs`` epochs.
 
@@ -156,13 +158,14 @@ class DynamicsModel:
             lr, weight_decay: Adam learning rate (> 0) and L2 coefficient (>= 0).
             rng: draws the bootstraps and the per-epoch shuffles.
             progress: show a progress bar over epochs.
+            on_step: told ``(done, total)`` after every Adam step (a watcher's progress).
         Returns:
             The mean training loss of each epoch (NLL terms + bound penalty + decay).
         """
         from mbrlhpo.models.population import TrainingJob, train_population
 
         job = TrainingJob(self, obs, act, next_obs, epochs, lr, weight_decay, batch_size, rng)
-        return train_population([job], progress=progress)[0]
+        return train_population([job], progress=progress, on_step=on_step)[0]
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()
