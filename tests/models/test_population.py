@@ -35,9 +35,15 @@ def _model(seed: int) -> DynamicsModel:
 
 
 def _reference_train(model, obs, act, nxt, epochs, lr, weight_decay, batch_size, rng):
-    """The pre-batching training loop (one member, one Python step per batch)."""
+    """The pre-batching training loop (one member, one Python step per batch), with
+    ``torch.optim.Adam`` loaded from the model's Adam state and written back to it after (the
+    model itself keeps only the state: mbrlhpo.models.adam_state)."""
+    adam = torch.optim.Adam(model.ensemble.parameters(), lr=1e-3)
+    saved = adam.state_dict()
+    saved["state"] = model.optimizer.state_dict()["state"]
+    adam.load_state_dict(saved)
     x_all, y_all = model.training_tensors(obs, act, nxt)
-    for group in model.optimizer.param_groups:
+    for group in adam.param_groups:
         group["lr"] = float(lr)
     num = x_all.shape[0]
     boot = rng.integers(0, num, size=(model.ensemble_size, num))
@@ -54,11 +60,12 @@ def _reference_train(model, obs, act, nxt, epochs, lr, weight_decay, batch_size,
             loss = loss + model.ensemble.logvar_bound_penalty()
             if weight_decay > 0:
                 loss = loss + weight_decay * model.ensemble.weight_l2()
-            model.optimizer.zero_grad(set_to_none=True)
+            adam.zero_grad(set_to_none=True)
             loss.backward()
-            model.optimizer.step()
+            adam.step()
             total += float(loss.detach())
         losses.append(total / num_batches)
+    model.optimizer.load_state_dict(adam.state_dict())
     return losses
 
 

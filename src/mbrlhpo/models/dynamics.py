@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from mbrlhpo.models.adam_state import AdamState
 from mbrlhpo.models.ensemble import ProbabilisticEnsemble
 from mbrlhpo.models.normalizer import Normalizer
 
@@ -80,7 +81,8 @@ class DynamicsModel:
             self.input_dim, self.obs_dim, ensemble_size, hidden, depth, self.generator
         ).to(self.device)
         self.normalizer = Normalizer(self.input_dim).to(self.device)
-        self.optimizer = torch.optim.Adam(self.ensemble.parameters(), lr=1e-3)
+        # Adam's state only: the trainer steps it itself (no torch.optim: its import is slow).
+        self.optimizer = AdamState(self.ensemble.parameters(), lr=1e-3)
         self.num_train_calls = 0
 
     @property

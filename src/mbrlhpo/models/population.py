@@ -33,10 +33,10 @@ grouped by (architecture, device, number of transitions, batch size); one call t
 as one network. Within a group, members with fewer epochs drop out after their last epoch
 (members are ordered by epochs, so the active ones are a prefix: a view, no copy).
 
-Each member's parameters and Adam state (``torch.optim.Adam``'s own ``state``: ``step``,
-``exp_avg``, ``exp_avg_sq``) are gathered into the batched tensors before training and written
-back after, so checkpoints, rollbacks and PBT's exploit (copying a member's weights and optimiser
-state) work on the members exactly as before.
+Each member's parameters and Adam state (its model's ``AdamState``, laid out as
+``torch.optim.Adam``'s ``state``: ``step``, ``exp_avg``, ``exp_avg_sq``) are gathered into the
+batched tensors before training and written back after, so checkpoints, rollbacks and PBT's
+exploit (copying a member's weights and optimiser state) work on the members exactly as before.
 
 On a GPU (``graphs=True``, the default there) the per-batch step is captured once per active-set
 size as a CUDA graph and replayed; inputs (batch indices and Adam scalars) are copied into
