@@ -138,6 +138,29 @@ def test_an_agent_alone_tells_its_trials_steps_and_training():
     assert lines[-1].startswith("progress: PETS, 2/2 trials")
 
 
+def test_the_run_of_the_defaults_is_watched_too(tmp_path):
+    # After the members, the defaults run alone (one agent): its steps and training show.
+    out = io.StringIO()
+    p = StudyProgress(None, stream=out, every=0.0)
+    try:
+        tune(
+            "cartpole",
+            "random",
+            population=1,
+            trials=1,
+            db=tmp_path / "s.db",
+            agent_overrides=TINY,
+            space_overrides={"epochs": (1, 2)},
+            progress=p,
+        )
+    finally:
+        p.close()
+    lines = out.getvalue().splitlines()
+    after = lines[[i for i, line in enumerate(lines) if "2/2 trials" in line][0] :]
+    assert any(", round 200/200 steps," in line for line in after), after[:3]
+    assert any(", training 1 member, " in line for line in after), after[:3]
+
+
 def test_on_a_terminal_the_bars_show_the_study_and_the_round(tmp_path):
     buf = io.StringIO()
     tiny_study(
