@@ -118,6 +118,8 @@ def test_cli_tune_prints_a_table_and_a_summary(tmp_path):
     # --trials 2: the random trial, then 2 MPC trials: 3 rounds, counted as such (issue 28)
     assert "round 1/3 (random actions)" in out and "round 3/3" in out and "round 4" not in out
     assert "weight_decay" in out
+    # Settings are printed by the names --set, --range and the Python API take (issue 28).
+    assert "population=10" in out and "cem_population" not in out
     assert "best: member" in out and str(db) in proc.stdout.replace("\n", "")
     # one study is one seed: the summary makes no claim and says how to measure one
     assert "one seed each" in out and "so no claim is made" in out, out

@@ -65,6 +65,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="for --video: the study's directory (default: next to the database)",
     )
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress (bars on a terminal; elsewhere a line on stderr at most every 10 s)",
+    )
     p.set_defaults(func=run)
 
 
@@ -95,18 +100,27 @@ def run(args: argparse.Namespace) -> int:
         mean = sum(vals) / len(vals) if vals else math.nan
         print(f"{arm:8s} trial {t + 1:4d}  mean {mean:10.2f}", flush=True)
 
-    ev, paths = evaluate_study(
-        args.db,
-        seeds=args.seeds,
-        trials=args.trials,
-        profile=args.profile,
-        overrides=parse_overrides(args.overrides),
-        device=args.device,
-        planner_backend=args.planner,
-        out_dir=args.out,
-        plots=not args.no_plots,
-        on_trial=on_trial,
-    )
+    from mbrlhpo.progress import progress_on_stderr
+
+    # Trials of all seeds and both arms with an estimate; the steps of each round in lockstep.
+    progress = None if args.no_progress else progress_on_stderr(None, name="evaluation")
+    try:
+        ev, paths = evaluate_study(
+            args.db,
+            seeds=args.seeds,
+            trials=args.trials,
+            profile=args.profile,
+            overrides=parse_overrides(args.overrides),
+            device=args.device,
+            planner_backend=args.planner,
+            out_dir=args.out,
+            plots=not args.no_plots,
+            on_trial=on_trial,
+            progress=progress if progress is not None else False,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
     print(paths["md"].read_text(), end="")
     print("written: " + ", ".join(str(p) for p in paths.values()) + " (and stored in the study)")
     return 0

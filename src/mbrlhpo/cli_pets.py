@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +63,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="PATH.gif",
         help="after the last trial, record one episode of the agent (rendered offscreen)",
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress (bars on a terminal; elsewhere a line on stderr at most every 10 s)",
+    )
     p.set_defaults(func=run)
 
 
@@ -96,7 +99,6 @@ def run(args: argparse.Namespace) -> int:
             planner_backend=args.planner,
             profile=args.profile,
         )
-    agent.progress = not args.no_progress and sys.stderr.isatty()
     log = None
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -106,6 +108,13 @@ def run(args: argparse.Namespace) -> int:
         f"planner {agent.backend}, seed {agent.seed}",
         flush=True,
     )
+    progress = None
+    if not args.no_progress:  # said at once: trials done (a resumed run's) of the total
+        from mbrlhpo.progress import progress_on_stderr
+
+        progress = progress_on_stderr(None, name="PETS", steps_of="trial")
+        progress.phase("PETS", total=trials, done=agent.trial)
+        agent.progress = progress
     try:
         while agent.trial < trials:
             result = agent.run_trial()
@@ -121,6 +130,10 @@ def run(args: argparse.Namespace) -> int:
             if log is not None:
                 log.write(json.dumps(result.to_dict()) + "\n")
                 log.flush()
+            if progress is not None:
+                progress.trial_done()
+        if progress is not None:
+            progress.close()
         if args.out is not None:
             path = agent.save(args.out)
             print(f"checkpoint: {path}")
@@ -129,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
 
             print(f"video: {record_agent_video(agent, args.video, seed=args.seed)}", flush=True)
     finally:
+        if progress is not None:
+            progress.close()
         if log is not None:
             log.close()
         agent.close()

@@ -325,11 +325,6 @@ def parse_ranges(items: list[str]) -> dict[str, tuple[float, float]]:
     return out
 
 
-def display_name(name: str) -> str:
-    """A hyperparameter's name as shown: CEM's ``population`` is not the study's."""
-    return "cem_population" if name == "population" else name
-
-
 def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
@@ -357,7 +352,7 @@ def round_table(store, r: int, total: int | None = None):
     study = store.study() or {}
     names = sorted(study.get("space") or {})  # only the searched hyperparameters
     for name in names:
-        table.add_column(display_name(name), justify="right")
+        table.add_column(name, justify="right")  # the name --set/--range/--only take
     table.add_column("last returns", justify="right")
     table.add_column("best", justify="right")
     for m in sorted(by_member):
@@ -388,9 +383,7 @@ def summary(study, db: Path) -> str:
     if study.best_config:
         lines.append(
             "  configuration: "
-            + ", ".join(
-                f"{display_name(k)}={_fmt(v)}" for k, v in sorted(study.best_config.items())
-            )
+            + ", ".join(f"{k}={_fmt(v)}" for k, v in sorted(study.best_config.items()))
         )
     if study.method in ("pbt", "pbt-bt") and study.best_schedule:
         changes = [
@@ -404,7 +397,7 @@ def summary(study, db: Path) -> str:
         for s in changes:
             lines.append(
                 f"    from trial {s['trial']}: "
-                + ", ".join(f"{display_name(k)}={_fmt(v)}" for k, v in sorted(s["config"].items()))
+                + ", ".join(f"{k}={_fmt(v)}" for k, v in sorted(s["config"].items()))
             )
     if study.baseline is not None:
         lines.append(f"  baseline, {study.baseline.describe()}: score {study.baseline.score:.2f}")

@@ -366,6 +366,7 @@ def tune(
             overrides,
             defaults,
             on_baseline_trial,
+            progress=progress,
         )
         if tensorboard is not None:
             from mbrlhpo.runner.tensorboard_log import log_defaults
@@ -448,10 +449,12 @@ def run_baseline(
     overrides: dict[str, Any] | None = None,
     defaults: str = "table",
     on_trial: Callable[[int, int], None] | None = None,
+    progress: Any = False,
 ) -> Baseline:
     """The profile's defaults on ``env`` for the random trial plus ``trials`` MPC trials (as
     every member runs them); cached next to the database
-    (``<study dir>/baseline.json``) so a resumed study does not rerun it."""
+    (``<study dir>/baseline.json``) so a resumed study does not rerun it. ``progress``: the
+    agent's (a study's watcher is told of each trial's steps and training)."""
     from mbrlhpo.agent import PETSAgent, default_hparams
 
     _, _, env_name, like = resolve_env(env)
@@ -478,7 +481,13 @@ def run_baseline(
                 cached["config"], returns, objective(returns, last_k), profile, defaults
             )
     agent = PETSAgent(
-        env, config, seed=seed, device=device, planner_backend=planner_backend, profile=profile
+        env,
+        config,
+        seed=seed,
+        device=device,
+        planner_backend=planner_backend,
+        profile=profile,
+        progress=progress,
     )
     returns = []
     for t in range(1 + trials):

@@ -48,6 +48,8 @@ def test_pets_runs_writes_and_resumes(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("\ntrial ") + proc.stdout.startswith("trial ") == 2
+    # Progress goes to stderr (not a terminal here: plain lines), the results to stdout.
+    assert "progress: PETS, 0/2 trials" in proc.stderr and "progress:" not in proc.stdout
     lines = [json.loads(line) for line in (out / "trials.jsonl").read_text().splitlines()]
     assert [r["trial"] for r in lines] == [0, 1]
     assert lines[1]["hparams"]["population"] == 10 and lines[0]["random"]
@@ -55,6 +57,7 @@ def test_pets_runs_writes_and_resumes(tmp_path):
     assert agent.trial == 2
     proc = pets("--env", "cartpole", "--trials", "3", "--out", str(out), "--resume")
     assert proc.returncode == 0, proc.stderr
+    assert "progress: PETS, 2/3 trials" in proc.stderr  # the trials it resumes after count
     lines = [json.loads(line) for line in (out / "trials.jsonl").read_text().splitlines()]
     assert [r["trial"] for r in lines] == [0, 1, 2]
 

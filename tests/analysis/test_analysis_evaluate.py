@@ -3,6 +3,7 @@ its statistics against hand-computed cases."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import subprocess
@@ -20,6 +21,7 @@ from mbrlhpo.analysis.evaluate import (
     running_max,
 )
 from mbrlhpo.hpo.space import GROUPS
+from mbrlhpo.progress import StudyProgress
 from mbrlhpo.tuning import tune
 
 TINY = dict(iterations=1, population=10, horizon=3, particles=5, hidden=16, depth=2)
@@ -98,7 +100,16 @@ def test_evaluate_random_search_end_to_end(tmp_path):
     study = tune(
         "cartpole", "random", population=2, trials=2, db=db, agent_overrides=TINY, baseline=False
     )
-    ev, paths = evaluate_study(db, seeds=2, plots=False)
+    out = io.StringIO()
+    ev, paths = evaluate_study(
+        db, seeds=2, plots=False, progress=StudyProgress(None, stream=out, every=0.0)
+    )
+    # One phase: 2 arms x 2 seeds x 3 trials, the seeds' rounds in lockstep, then training.
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("progress: evaluation, 0/12 trials, 0s elapsed")
+    assert any(", round 200/200 steps," in line for line in lines)
+    assert any(", training 2 members, " in line for line in lines)
+    assert lines[-1].startswith("progress: evaluation, 12/12 trials")
     seeds = [EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + 1]
     assert ev.seeds == seeds and ev.trials == 3 and ev.profile == "quick"
     assert ev.baseline_name == "the quick profile's defaults (Tables 2-4)"
@@ -146,7 +157,18 @@ def test_evaluate_random_search_end_to_end(tmp_path):
     assert "trial" not in proc.stdout.split("# Evaluation")[0].replace("evaluating", "")
     assert "95% CI" not in proc.stdout and "stored in the study" in proc.stdout
     assert "2 seeds give no confidence interval" in proc.stdout
+    assert "progress:" not in proc.stderr  # nothing left to run
     assert len([e for e in read_study(db)["events"] if e["kind"] == "evaluation"]) == 2
+    # A fresh evaluation (one trial: the random one) shows its progress on stderr.
+    proc = subprocess.run(
+        [sys.executable, "-m", "mbrlhpo", "evaluate", "--db", str(db), "--seeds", "2"]
+        + ["--trials", "1", "--no-plots", "--out", str(tmp_path / "one")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "progress: evaluation, 0/4 trials" in proc.stderr and "progress:" not in proc.stdout
 
 
 def test_evaluate_pbt_replays_the_best_schedule(tmp_path):

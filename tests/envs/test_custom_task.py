@@ -143,6 +143,27 @@ def test_the_same_definition_again_reuses_the_compiled_task():
         load_task("custom_tasks:NOPE")
 
 
+def test_a_module_that_does_not_import_gets_a_hint_at_where_to_look(tmp_path, monkeypatch):
+    # Not found: where Python looks (the folder on PYTHONPATH); found but its own import
+    # fails: that import, not the path.
+    with pytest.raises(ValueError) as missing:
+        load_task("mymod_not_on_path:TASK")
+    assert str(missing.value) == (
+        "task reference 'mymod_not_on_path:TASK': cannot import 'mymod_not_on_path' (No module "
+        "named 'mymod_not_on_path'); is the folder holding mymod_not_on_path.py on PYTHONPATH?"
+    )
+    with pytest.raises(ValueError, match=r"holding the package nopkg_xyz/ on PYTHONPATH\?$"):
+        load_task("nopkg_xyz.tasks:TASK")
+    (tmp_path / "needs_a_dep.py").write_text("import a_dependency_not_installed_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError) as dep:
+        load_task("needs_a_dep:TASK")
+    assert str(dep.value).endswith(
+        "'needs_a_dep' itself imports 'a_dependency_not_installed_xyz': is it installed?"
+    )
+    assert "PYTHONPATH" not in str(dep.value) and "\n" not in str(dep.value)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not _native.available(), reason="native core not built")
 def test_a_worker_process_registers_the_task_from_its_definition():

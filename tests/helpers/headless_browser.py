@@ -59,7 +59,7 @@ class Browser:
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # never read: a pipe would fill up (and stay unclosed)
             preexec_fn=child_fds,
             pass_fds=(3, 4, cmd_r, out_w),  # 3 and 4: kept open once child_fds set them
         )

@@ -35,9 +35,15 @@ def _model(seed: int) -> DynamicsModel:
 
 
 def _reference_train(model, obs, act, nxt, epochs, lr, weight_decay, batch_size, rng):
-    """The pre-batching training loop (one member, one Python step per batch)."""
+    """The pre-batching training loop (one member, one Python step per batch), with
+    ``torch.optim.Adam`` loaded from the model's Adam state and written back to it after (the
+    model itself keeps only the state: mbrlhpo.models.adam_state)."""
+    adam = torch.optim.Adam(model.ensemble.parameters(), lr=1e-3)
+    saved = adam.state_dict()
+    saved["state"] = model.optimizer.state_dict()["state"]
+    adam.load_state_dict(saved)
     x_all, y_all = model.training_tensors(obs, act, nxt)
-    for group in model.optimizer.param_groups:
+    for group in adam.param_groups:
         group["lr"] = float(lr)
     num = x_all.shape[0]
     boot = rng.integers(0, num, size=(model.ensemble_size, num))
@@ -54,11 +60,12 @@ def _reference_train(model, obs, act, nxt, epochs, lr, weight_decay, batch_size,
             loss = loss + model.ensemble.logvar_bound_penalty()
             if weight_decay > 0:
                 loss = loss + weight_decay * model.ensemble.weight_l2()
-            model.optimizer.zero_grad(set_to_none=True)
+            adam.zero_grad(set_to_none=True)
             loss.backward()
-            model.optimizer.step()
+            adam.step()
             total += float(loss.detach())
         losses.append(total / num_batches)
+    model.optimizer.load_state_dict(adam.state_dict())
     return losses
 
 
@@ -118,6 +125,30 @@ def test_population_equals_each_member_alone_bit_for_bit():
             _assert_same_state(batched[i], m)
     for rb, ra in zip(rngs_b, rngs_a, strict=True):
         assert rb.integers(1 << 30) == ra.integers(1 << 30)
+
+
+def test_a_watcher_is_told_every_batched_step_against_the_calls_total():
+    # Two groups (150 and 97 transitions, batch 32: 5 and 4 batches an epoch); a group's steps
+    # are its longest member's epochs x batches. Watching changes nothing in the result.
+    data = [_data(150, 1), _data(150, 2), _data(97, 3)]
+    epochs = [3, 1, 2]
+    watched, plain = [_model(40 + i) for i in range(3)], [_model(40 + i) for i in range(3)]
+    seen = []
+
+    def jobs(models):
+        return [
+            TrainingJob(m, *d, epochs=e, lr=1e-3, weight_decay=0.0, batch_size=32, rng=r)
+            for m, d, e, r in zip(
+                models, data, epochs, [np.random.default_rng(i) for i in range(3)], strict=True
+            )
+        ]
+
+    losses = train_population(jobs(watched), on_step=lambda done, total: seen.append((done, total)))
+    total = 3 * 5 + 2 * 4
+    assert seen == [(i, total) for i in range(1, total + 1)]
+    assert losses == train_population(jobs(plain))
+    for a, b in zip(watched, plain, strict=True):
+        _assert_same_state(a, b)
 
 
 def test_population_after_exploit_copy_and_checkpoint_round_trip():

@@ -21,7 +21,7 @@ from torch.overrides import TorchFunctionMode
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helpers"))
 from toy_tasks import linear_task
 
-from mbrlhpo.models import DynamicsModel, TrainingJob, train_population
+from mbrlhpo.models import AdamState, DynamicsModel, TrainingJob, train_population
 from mbrlhpo.models import population as pop
 
 TASK = linear_task(obs_dim=3, act_dim=2)
@@ -40,7 +40,7 @@ def test_the_batched_training_step_builds_every_tensor_on_the_model_device():
     for seed in range(3):
         m = DynamicsModel(TASK, ensemble_size=2, hidden=8, depth=2, seed=seed)
         m.ensemble.to("meta")
-        m.optimizer = torch.optim.Adam(m.ensemble.parameters(), lr=1e-3)
+        m.optimizer = AdamState(m.ensemble.parameters(), lr=1e-3)
         models.append(m)
     stack = pop._Stack(models)
     k, e, n, batch = 3, 2, 40, 8

@@ -57,6 +57,40 @@ def test_lockstep_trains_and_plans_in_one_call_each_with_the_same_trials(monkeyp
         assert all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
+class Watcher:
+    """Records what a study's progress is told (mbrlhpo.progress.StudyProgress's hooks)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def round_started(self, steps):
+        self.events.append(("round", steps))
+
+    def round_step(self):
+        self.events.append(("step",))
+
+    def training_started(self, members):
+        self.events.append(("training", members))
+
+    def training_step(self, done, total):
+        self.events.append(("trained", done, total))
+
+
+def test_the_watcher_sees_the_round_steps_then_every_training_step():
+    watcher = Watcher()
+    members = _population()
+    executor = LockstepExecutor(plan_population=plan_population, progress=watcher)
+    executor.run(members)  # the random trial: 200 steps acting, then training on 200 rows
+    steps = members[0].task.steps_per_trial
+    ev = watcher.events
+    assert ev[0] == ("round", steps)
+    assert ev[1 : 1 + steps] == [("step",)] * steps
+    assert ev[1 + steps] == ("training", 3)  # the whole population in one call
+    # The longest member's epochs (3) x batches of 200 rows (32 a batch: 7).
+    total = 3 * 7
+    assert ev[2 + steps :] == [("trained", i, total) for i in range(1, total + 1)]
+
+
 def test_a_member_whose_training_fails_fails_alone():
     members = _population()
     LockstepExecutor(plan_population).run(members)  # the random trial

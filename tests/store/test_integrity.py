@@ -97,6 +97,7 @@ def test_a_second_writer_is_refused_naming_the_holder(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+        proc.stdout.close()
     assert len(small_pbt(db).trials) == 4 * (1 + 4)  # the lock dies with its holder
 
 

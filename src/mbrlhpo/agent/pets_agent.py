@@ -87,6 +87,10 @@ class PETSAgent:
         device: torch device of the model.
         planner_backend: ``auto``, ``cpu`` (native), ``torch`` (reference) or ``cuda``.
         profile: ``paper`` (the paper's settings) or ``quick`` (small, for CPUs and tests).
+        progress: True for tqdm bars of each trial's steps and training epochs; or a watcher
+            told of them (``round_started(steps)``, ``round_step()``,
+            ``training_started(members)``, ``training_step(done, total)``: a
+            :class:`mbrlhpo.progress.StudyProgress`).
         episode_store: a directory shared by many checkpoints (a study's); ``save`` then writes
             each episode there once, by content hash, instead of into every checkpoint.
         task: the :class:`mbrlhpo.Task` that plans for ``env`` (a gymnasium env mbrlhpo did not
@@ -101,7 +105,7 @@ class PETSAgent:
         device: str = "cpu",
         planner_backend: str = "auto",
         profile: str = "paper",
-        progress: bool = False,
+        progress: Any = False,
         episode_store: str | Path | None = None,
         task: Any = None,
     ) -> None:
@@ -209,8 +213,11 @@ class PETSAgent:
             start,
             np.asarray(obs, dtype=np.float64),
         )
+        watcher = _watcher(self.progress)
+        if watcher is not None:
+            watcher.round_started(self.task.steps_per_trial)
         self._episode.bar = _progress(
-            self.task.steps_per_trial, f"trial {self.trial}", self.progress
+            self.task.steps_per_trial, f"trial {self.trial}", self.progress is True
         )
         return obs
 
@@ -235,6 +242,8 @@ class PETSAgent:
         ep.last_obs = ep.next_obs[n]
         if ep.bar is not None:
             ep.bar.update(1)
+        elif (watcher := _watcher(self.progress)) is not None:
+            watcher.round_step()
         if ep.n == len(ep.reward) or truncated:
             return next_obs, True
         if terminated:
@@ -312,6 +321,9 @@ class PETSAgent:
         acting; on NaN/inf rolls the model back and reports it. Returns
         :meth:`finish_training`'s ``(last epoch's loss, rolled back, training seconds)``."""
         job, before = self.training_job()
+        watcher = _watcher(self.progress)
+        if watcher is not None:
+            watcher.training_started(1)
         start = time.perf_counter()
         losses = self.model.train(
             job.obs,
@@ -322,7 +334,8 @@ class PETSAgent:
             weight_decay=job.weight_decay,
             batch_size=job.batch_size,
             rng=job.rng,
-            progress=self.progress,
+            progress=self.progress is True,
+            on_step=None if watcher is None else watcher.training_step,
         )
         return self.finish_training(losses, before, time.perf_counter() - start)
 
@@ -534,6 +547,11 @@ def _jsonable_rng_state(rng: np.random.Generator) -> dict[str, Any]:
         k: (v if not isinstance(v, dict) else {kk: int(vv) for kk, vv in v.items()})
         for k, v in state.items()
     }
+
+
+def _watcher(progress: Any) -> Any:
+    """``progress`` where it is an object told of steps (not a flag for tqdm bars)."""
+    return progress if hasattr(progress, "round_step") else None
 
 
 def _progress(total: int, desc: str, enabled: bool):

@@ -238,6 +238,7 @@ def evaluate_study(
     out_dir: str | os.PathLike | None = None,
     plots: bool = True,
     on_trial: Callable[[str, int, dict[int, float]], None] | None = None,
+    progress: Any = False,
 ) -> tuple[Evaluation, dict[str, Path]]:
     """Runs the final scenario for the study in ``db``; see the module docstring.
 
@@ -247,6 +248,9 @@ def evaluate_study(
         profile, overrides: for studies that did not store their agents' settings.
         out_dir: where the files go (default ``<db stem>.study/evaluation``).
         on_trial: called with (arm, trial, {seed: return}) after each trial.
+        progress: a watcher (:class:`mbrlhpo.progress.StudyProgress`): one phase of the
+            trials left to run (seeds x trials of each arm not kept from an earlier run), told
+            of every trial, its steps and its training.
     Returns the Evaluation and the written files by name.
     """
     from mbrlhpo.analysis.records import read_study
@@ -268,16 +272,15 @@ def evaluate_study(
     out = Path(out_dir) if out_dir is not None else study_dir_for(db) / "evaluation"
     out.mkdir(parents=True, exist_ok=True)
     remove_leftover_temps(out)  # an arm's file of a killed evaluation
-    results = {}
+    keys = {arm: {"plan": _jsonable(plan), "arm": arm, "seeds": seed_list} for arm in ARMS}
+    # A finished arm is kept on disk: a killed evaluation reruns only what was missing.
+    results = {arm: r for arm in ARMS if (r := _kept_arm(out, keys[arm])) is not None}
+    left = sum(arm not in results for arm in ARMS) * len(seed_list) * plan["trials"]
+    if left and hasattr(progress, "phase"):
+        progress.phase("evaluation", total=left)
     for arm in ARMS:
-        # A finished arm is kept on disk: a killed evaluation reruns only what was missing.
-        cache = out / f"arm_{arm}.json"
-        key = {"plan": _jsonable(plan), "arm": arm, "seeds": seed_list}
-        if cache.is_file():
-            cached = json.loads(cache.read_text())
-            if cached.get("key") == key:
-                results[arm] = cached["result"]
-                continue
+        if arm in results:
+            continue
         res = replay_schedule(
             plan["env"],
             plan["schedules"][arm],
@@ -288,10 +291,12 @@ def evaluate_study(
             planner_backend=planner_backend,
             overrides=plan["fixed"],
             on_trial=None if on_trial is None else (lambda t, r, a=arm: on_trial(a, t, r)),
+            progress=progress,
         )
         results[arm] = res.to_dict()
+        cache = out / f"arm_{arm}.json"
         tmp = temp_name(cache)  # named by this process: removed once it is gone
-        tmp.write_text(json.dumps({"key": key, "result": results[arm]}))
+        tmp.write_text(json.dumps({"key": keys[arm], "result": results[arm]}))
         os.replace(tmp, cache)
     returns = {
         arm: {int(s): [float(x) for x in r] for s, r in results[arm]["returns"].items()}
@@ -325,6 +330,15 @@ def evaluate_study(
 
 
 # ---------------------------------------------------------------------------------------------
+def _kept_arm(out: Path, key: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An arm's result from an earlier run of the same evaluation (None: run it)."""
+    cache = out / f"arm_{key['arm']}.json"
+    if not cache.is_file():
+        return None
+    cached = json.loads(cache.read_text())
+    return cached["result"] if cached.get("key") == key else None
+
+
 def _jsonable(obj: Any) -> Any:
     """Non-finite floats as strings, tuples as lists: standard JSON."""
     if isinstance(obj, float) and not math.isfinite(obj):

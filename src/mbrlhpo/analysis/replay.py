@@ -249,6 +249,7 @@ def replay_schedule(
     overrides: Mapping[str, Any] | None = None,
     lockstep: bool = True,
     on_trial: Callable[[int, dict[int, float]], None] | None = None,
+    progress: Any = False,
 ) -> ReplayResult:
     """Runs PETS on ``env`` with a per-trial hyperparameter schedule, once per seed.
 
@@ -268,6 +269,8 @@ def replay_schedule(
         lockstep: run the seeds' trials together, planning all of them in one native call
             per step (results equal running them one by one).
         on_trial: called after each trial ``t`` with ``{seed: return}``.
+        progress: a watcher (:class:`mbrlhpo.progress.StudyProgress`) told of every trial
+            (``trial_done``, once per seed), its steps and its training; or False.
     """
     from mbrlhpo.agent import PETSAgent, default_hparams
     from mbrlhpo.planning import plan_population
@@ -320,10 +323,15 @@ def replay_schedule(
             device=device,
             planner_backend=planner_backend,
             profile=profile,
+            # Run one by one, each agent tells of its steps; in lockstep, the executor does.
+            progress=False if lockstep else progress,
         )
         for s in seeds
     ]
-    executor = LockstepExecutor(plan_population) if lockstep else SequentialExecutor()
+    executor = (
+        LockstepExecutor(plan_population, progress=progress) if lockstep else SequentialExecutor()
+    )
+    trial_done = getattr(progress, "trial_done", None)
     returns: dict[int, list[float]] = {s: [] for s in seeds}
     fails: list[dict[str, Any]] = []
     try:
@@ -348,6 +356,8 @@ def replay_schedule(
                     ret = float(o.result.ret)
                 returns[s].append(ret)
                 now[s] = ret
+                if trial_done is not None:
+                    trial_done()
             if on_trial is not None:
                 on_trial(t, now)
         used = agents[0].hparams.to_dict()

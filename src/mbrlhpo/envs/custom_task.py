@@ -370,6 +370,19 @@ def name_task(task: Task) -> Task:
     return task
 
 
+def _import_hint(module: str, error: ImportError) -> str:
+    """What to check when a task's module does not import: where Python looks for it when
+    the module itself is missing; that it is the module's own import otherwise."""
+    missing = getattr(error, "name", None) if isinstance(error, ModuleNotFoundError) else None
+    top = module.split(".")[0]
+    if missing == top:
+        holding = f"{top}.py" if top == module else f"the package {top}/"
+        return f"; is the folder holding {holding} on PYTHONPATH?"
+    if missing and missing != module and not module.startswith(f"{missing}."):
+        return f"; {module!r} itself imports {missing!r}: is it installed?"
+    return ""
+
+
 def load_task(ref: str) -> Task:
     """The :class:`Task` named by ``"package.module:NAME"`` (importing it registers it): for
     a reference the user gave (``--env``, ``env=``), never one read from a file."""
@@ -384,7 +397,9 @@ def load_task(ref: str) -> Task:
     try:
         obj = importlib.import_module(module)
     except ImportError as e:
-        raise ValueError(f"task reference {ref!r}: cannot import {module!r} ({e})") from None
+        raise ValueError(
+            f"task reference {ref!r}: cannot import {module!r} ({e}){_import_hint(module, e)}"
+        ) from None
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise ValueError(f"task reference {ref!r}: {module!r} has no attribute {attr!r}")

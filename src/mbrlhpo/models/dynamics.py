@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
+from mbrlhpo.models.adam_state import AdamState
 from mbrlhpo.models.ensemble import ProbabilisticEnsemble
 from mbrlhpo.models.normalizer import Normalizer
 
@@ -79,7 +81,8 @@ class DynamicsModel:
             self.input_dim, self.obs_dim, ensemble_size, hidden, depth, self.generator
         ).to(self.device)
         self.normalizer = Normalizer(self.input_dim).to(self.device)
-        self.optimizer = torch.optim.Adam(self.ensemble.parameters(), lr=1e-3)
+        # Adam's state only: the trainer steps it itself (no torch.optim: its import is slow).
+        self.optimizer = AdamState(self.ensemble.parameters(), lr=1e-3)
         self.num_train_calls = 0
 
     @property
@@ -144,6 +147,7 @@ class DynamicsModel:
         *,
         rng: np.random.Generator,
         progress: bool = False,
+        on_step: Callable[[int, int], None] | None = None,
     ) -> list[float]:
         """Refit the normaliser on all data and train for ``epochs`` epochs.
 
@@ -156,13 +160,14 @@ class DynamicsModel:
             lr, weight_decay: Adam learning rate (> 0) and L2 coefficient (>= 0).
             rng: draws the bootstraps and the per-epoch shuffles.
             progress: show a progress bar over epochs.
+            on_step: told ``(done, total)`` after every Adam step (a watcher's progress).
         Returns:
             The mean training loss of each epoch (NLL terms + bound penalty + decay).
         """
         from mbrlhpo.models.population import TrainingJob, train_population
 
         job = TrainingJob(self, obs, act, next_obs, epochs, lr, weight_decay, batch_size, rng)
-        return train_population([job], progress=progress)[0]
+        return train_population([job], progress=progress, on_step=on_step)[0]
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()

@@ -33,10 +33,10 @@ grouped by (architecture, device, number of transitions, batch size); one call t
 as one network. Within a group, members with fewer epochs drop out after their last epoch
 (members are ordered by epochs, so the active ones are a prefix: a view, no copy).
 
-Each member's parameters and Adam state (``torch.optim.Adam``'s own ``state``: ``step``,
-``exp_avg``, ``exp_avg_sq``) are gathered into the batched tensors before training and written
-back after, so checkpoints, rollbacks and PBT's exploit (copying a member's weights and optimiser
-state) work on the members exactly as before.
+Each member's parameters and Adam state (its model's ``AdamState``, laid out as
+``torch.optim.Adam``'s ``state``: ``step``, ``exp_avg``, ``exp_avg_sq``) are gathered into the
+batched tensors before training and written back after, so checkpoints, rollbacks and PBT's
+exploit (copying a member's weights and optimiser state) work on the members exactly as before.
 
 On a GPU (``graphs=True``, the default there) the per-batch step is captured once per active-set
 size as a CUDA graph and replayed; inputs (batch indices and Adam scalars) are copied into
@@ -47,7 +47,7 @@ sessions that wrote it); the graph path is tested on a GPU where one is present.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +83,7 @@ def train_population(
     jobs: Sequence[TrainingJob],
     *,
     progress: bool = False,
+    on_step: Callable[[int, int], None] | None = None,
     graphs: bool | None = None,
     cpu_threads: int | None = CPU_TRAINING_THREADS,
 ) -> list[list[float]]:
@@ -90,6 +91,10 @@ def train_population(
 
     Equal (bit for bit on the CPU with one torch thread) to ``job.model.train(...)`` for each
     job alone, in order.
+    ``progress``: a tqdm bar over epochs. ``on_step``: called as ``on_step(done, total)``
+    after every batched Adam step (``total``: the call's steps, all groups: the longest
+    member's epochs x batches per epoch, per group), so that a watcher sees training move
+    even where one epoch is long (a large buffer).
     ``graphs``: capture the step as a CUDA graph (default: on for CUDA models).
     ``cpu_threads``: torch's intra-op threads while a CPU group trains (restored after);
     ``None`` keeps torch's setting. The default, 1, is measured (docs/scale.md): a PETS
@@ -106,13 +111,15 @@ def train_population(
     for i, p in enumerate(prepared):
         groups.setdefault(p.group_key, []).append(i)
     losses: list[list[float]] = [[] for _ in jobs]
+    total_steps = sum(_group_steps([prepared[i] for i in g]) for g in groups.values())
+    steps = _StepCounter(on_step, total_steps)
     for members in groups.values():
         group = [prepared[i] for i in members]
         device = group[0].x.device
         use_graphs = device.type == "cuda" if graphs is None else graphs
         threads = cpu_threads if device.type == "cpu" else None
         with _torch_threads(threads):
-            group_losses = _train_group(group, progress, use_graphs)
+            group_losses = _train_group(group, progress, use_graphs, steps)
         for i, member_losses in zip(members, group_losses, strict=True):
             losses[i] = member_losses
     for j in jobs:
@@ -176,6 +183,24 @@ def _prepare(job: TrainingJob) -> _Prepared:
         float(opt["eps"]),
     )
     return _Prepared(job, x, y, boot, key)
+
+
+class _StepCounter:
+    """Counts a call's batched steps for its ``on_step`` hook (none: counts nothing)."""
+
+    def __init__(self, on_step: Callable[[int, int], None] | None, total: int) -> None:
+        self.on_step, self.total, self.done = on_step, total, 0
+
+    def step(self) -> None:
+        if self.on_step is not None:
+            self.done += 1
+            self.on_step(self.done, self.total)
+
+
+def _group_steps(group: Sequence[_Prepared]) -> int:
+    """Batched steps of a group: its longest member's epochs x batches per epoch."""
+    num = int(group[0].x.shape[0])
+    return max(int(p.job.epochs) for p in group) * math.ceil(num / int(group[0].job.batch_size))
 
 
 # ---------------------------------------------------------------------- one group
@@ -360,7 +385,9 @@ class _GraphedStep:
         return self.loss
 
 
-def _train_group(group: Sequence[_Prepared], progress: bool, graphs: bool) -> list[list[float]]:
+def _train_group(
+    group: Sequence[_Prepared], progress: bool, graphs: bool, steps: _StepCounter
+) -> list[list[float]]:
     order = sorted(range(len(group)), key=lambda i: -int(group[i].job.epochs))  # stable
     members = [group[i] for i in order]
     jobs = [p.job for p in members]
@@ -446,6 +473,7 @@ def _train_group(group: Sequence[_Prepared], progress: bool, graphs: bool) -> li
                     ]
                 )
             total += loss.to(torch.float64)
+            steps.step()
         stack.steps[:k] += num_batches
         mean_losses = (total / num_batches).cpu().tolist()  # one synchronisation per epoch
         for j in range(k):

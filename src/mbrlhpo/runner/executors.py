@@ -65,7 +65,8 @@ class LockstepExecutor:
     builds the population chooses it (a GPU population planner plugs in here). ``progress``:
     True shows a tqdm bar of the round's episode steps (on stderr); an object with
     ``round_started(steps)`` and ``round_step()`` (:class:`mbrlhpo.progress.StudyProgress`)
-    is told instead.
+    is told instead, and of the training's steps where it has ``training_started`` and
+    ``training_step``.
     """
 
     def __init__(self, plan_population: BatchPlanner, progress: Any = False) -> None:
@@ -146,7 +147,7 @@ class LockstepExecutor:
                 bar.update(1)
         if bar is not None:
             bar.close()
-        trained = self._train(members, sorted(acted), outcomes, starts)
+        trained = self._train(members, sorted(acted), outcomes, starts, study_progress)
         for i in sorted(acted):
             if outcomes[i].error is not None:  # its training failed (model rolled back)
                 try:  # ends its trial untrained, so that the member stays usable
@@ -169,10 +170,13 @@ class LockstepExecutor:
         indices: Sequence[int],
         outcomes: list[TrialOutcome],
         starts: list[float],
+        progress: Any = None,
     ) -> dict[int, Any]:
         """Trains every member whose trial has acted in one ``train_population`` call, each
         on all its data (this trial's episode included, ``finish_episode``) with its own
-        hyperparameters.
+        hyperparameters. ``progress`` (a study's, if it has ``training_started(members)`` and
+        ``training_step(done, total)``) is told of every training step: training a grown
+        buffer can take longer than the planning.
 
         Returns each trained member's ``finish_training`` outcome (for ``finish_trial``). If the
         call fails, every member is put back as it was (model and random stream) and trained
@@ -193,11 +197,14 @@ class LockstepExecutor:
                 outcomes[i] = TrialOutcome(None, exc, time.perf_counter() - starts[i])
         if not prepared:
             return {}
+        watched = hasattr(progress, "training_step")
+        on_step = progress.training_step if watched else None
+        if watched:
+            progress.training_started(len(prepared))
         start = time.perf_counter()
         try:
-            losses = dict(
-                zip(prepared, train_population([p[0] for p in prepared.values()]), strict=True)
-            )
+            jobs = [p[0] for p in prepared.values()]
+            losses = dict(zip(prepared, train_population(jobs, on_step=on_step), strict=True))
             elapsed = {i: time.perf_counter() - start for i in prepared}
         except Exception:
             losses, elapsed = {}, {}
@@ -206,7 +213,7 @@ class LockstepExecutor:
                 job.rng.bit_generator.state = rng_state
                 alone = time.perf_counter()
                 try:
-                    losses[i] = train_population([job])[0]
+                    losses[i] = train_population([job], on_step=on_step)[0]
                     elapsed[i] = time.perf_counter() - alone
                 except Exception as exc:
                     members[i].model.load_state_dict(before)
