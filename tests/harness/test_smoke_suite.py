@@ -47,3 +47,6 @@ def test_the_readme_command_runs_the_smoke_suite_and_writes_its_table(tmp_path):
         (t, m) for t in ("cartpole", "reacher") for m in ("random", "pbt", "defaults")
     }
     assert {r["test_seed"] for r in rows if r["phase"] == "test"} == {"9000000", "9000001"}
+    summary = (out / "summary.md").read_text()
+    assert "## Across tasks" in summary and "## cartpole" in summary and "## reacher" in summary
+    assert "| random | pbt |" in summary and "none: fewer than 5 runs" in summary

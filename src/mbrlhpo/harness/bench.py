@@ -1,8 +1,5 @@
-"""``mbrlhpo.bench``: run (or resume) every cell of a suite and write the long table.
-
-The markdown summary and figures (IQM, probability of improvement, profiles, anytime curves
-from :mod:`mbrlhpo.analysis.aggregate`) are not written yet.
-"""
+"""``mbrlhpo.bench``: run (or resume) every cell of a suite, then write the long table and the
+summary with its figures (rewritten on every run, a resumed one included)."""
 
 from __future__ import annotations
 
@@ -15,6 +12,7 @@ from mbrlhpo.harness.executors import run_cells
 from mbrlhpo.harness.progress import Progress
 from mbrlhpo.harness.state import claim
 from mbrlhpo.harness.suite import Suite, load_suite
+from mbrlhpo.harness.summary import write_summary
 from mbrlhpo.harness.table import rows_of, write_table
 
 
@@ -28,17 +26,19 @@ def bench(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Runs the suite's cells under ``out`` (resuming a killed run; a changed suite is refused)
-    and writes ``results.csv``/``results.json``. Returns the cells' results and the paths."""
+    and writes ``results.csv``/``results.json``, ``summary.md`` and ``figures/``. Returns the
+    cells' results and the paths."""
     s = suite if isinstance(suite, Suite) else load_suite(suite)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs: expected an int >= 1, got {jobs!r}")
     root = Path(out).absolute()
     content = s.content()
-    claim(root, content)
+    resumed = claim(root, content)
     cells = cells_of(content)
     bar = None
     if progress:
-        bar = Progress(len(cells), sum(finished(root, c) is not None for c in cells))
+        done = sum(finished(root, c) is not None for c in cells)
+        bar = Progress(len(cells), done, resumed_from=root if resumed else None)
     try:
         results = run_cells(
             content,
@@ -53,5 +53,7 @@ def bench(
     finally:
         if bar is not None:
             bar.close()
-    paths = write_table(rows_of(s.name, results), root)
+    rows = rows_of(s.name, results)
+    paths = write_table(rows, root)
+    paths.update(write_summary(rows, content, s.analysis(), root))
     return {"results": results, "paths": paths}

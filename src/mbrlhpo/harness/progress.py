@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import IO
 
 
@@ -18,9 +19,21 @@ def _clock(seconds: float) -> str:
 
 
 class Progress:
-    def __init__(self, total: int, done: int = 0, stream: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        total: int,
+        done: int = 0,
+        stream: IO[str] | None = None,
+        resumed_from: Path | None = None,
+    ) -> None:
         self.total, self.done, self.ran = total, done, 0
         self.stream = stream if stream is not None else sys.stderr
+        if resumed_from is not None:  # said once, also above a bar
+            print(
+                f"bench: resuming {resumed_from}: {done}/{total} cells done, {total - done} to run",
+                file=self.stream,
+                flush=True,
+            )
         self.start = time.monotonic()
         self.bar = None
         if getattr(self.stream, "isatty", lambda: False)():

@@ -42,7 +42,7 @@ _TOP_KEYS = {
 }
 _BUDGET_KEYS = {"trials", "population"}
 _SEED_KEYS = {"study", "test"}
-_ANALYSIS_KEYS = {"bootstrap", "level"}
+_ANALYSIS_KEYS = {"bootstrap", "level", "seed"}
 # What a method's table may set: tune()'s keywords (space = space_overrides), or a schedule.
 _METHOD_KEYS = {
     "method",
@@ -100,6 +100,7 @@ class Suite:
     agent: dict[str, Any] = field(default_factory=dict)
     bootstrap: int = 2000
     level: float = 0.95
+    analysis_seed: int = 0  # the summary's bootstrap generator
     source: str | None = None  # the TOML file it was read from
 
     def method(self, label: str) -> MethodSpec:
@@ -130,7 +131,7 @@ class Suite:
         }
 
     def analysis(self) -> dict[str, Any]:
-        return {"bootstrap": self.bootstrap, "level": self.level}
+        return {"bootstrap": self.bootstrap, "level": self.level, "seed": self.analysis_seed}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,6 +199,7 @@ def suite_from_dict(
     level = analysis.get("level", 0.95)
     if isinstance(level, bool) or not isinstance(level, float) or not 0 < level < 1:
         raise ValueError(f"{where} [analysis]: expected level in (0, 1), got {level!r}")
+    analysis_seed = _int(analysis, "seed", f"{where} [analysis]", 0, 0, 2**63 - 1)
 
     methods_raw = _table(raw, "methods", where)
     if not methods_raw:
@@ -227,6 +229,7 @@ def suite_from_dict(
         agent=agent,
         bootstrap=reps,
         level=float(level),
+        analysis_seed=analysis_seed,
         source=source,
     )
 
