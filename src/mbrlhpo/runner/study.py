@@ -21,36 +21,40 @@ is not trusted).
 from __future__ import annotations
 
 import copy
-import json
 import math
 import os
 import threading
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ConfigSpace as CS
 import numpy as np
 
 from mbrlhpo.catalog import METHODS
 from mbrlhpo.hpo.decisions import Backtrack, Decision, Exploit, Explore
 from mbrlhpo.hpo.hyperband import HyperbandSettings
 from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
-from mbrlhpo.hpo.pbt import PBTSettings, exploit_explore, inherited_window
-from mbrlhpo.hpo.pbt_bt import PBTBT, PBTBTSettings
+from mbrlhpo.hpo.pbt import exploit_explore, inherited_window
+from mbrlhpo.hpo.pbt_bt import PBTBT
 from mbrlhpo.hpo.random_search import sample_configurations
-from mbrlhpo.hpo.space import specs_of, to_plain
 from mbrlhpo.runner.checkpoints import CheckpointDir
-from mbrlhpo.runner.executors import Executor, SequentialExecutor, TrialOutcome
+from mbrlhpo.runner.executors import (
+    Executor,
+    LockstepExecutor,
+    SequentialExecutor,
+    TrialOutcome,
+)
 from mbrlhpo.runner.hpbandster_driver import (
     JobRequest,
     MemberFailed,
+    configuration_space,
     require_hpbandster,
     run_hpbandster,
 )
 from mbrlhpo.runner.protocol import Member, MemberFactory
+from mbrlhpo.runner.spec import StudySpec, is_legacy_record
 from mbrlhpo.store.leftovers import is_temp_name, remove_leftover_temps, temp_name
 from mbrlhpo.store.sqlite_store import StoreError, StudyStore
 
@@ -73,8 +77,6 @@ def check_workers(method: str, workers: int, executor: Any = None) -> None:
             f"workers: only hyperband and bohb run jobs in parallel, got {workers} workers for "
             f"{method!r} (population methods run a round's trials together through the executor)"
         )
-    from mbrlhpo.runner.executors import LockstepExecutor
-
     if isinstance(executor, LockstepExecutor):
         raise ValueError(
             f"workers: {workers} parallel jobs need an executor that may run trials from "
@@ -146,158 +148,69 @@ class Study:
 
 # ---------------------------------------------------------------------------------------------
 def run_study(
-    method: str,
+    spec: StudySpec,
     factory: MemberFactory,
-    space: CS.ConfigurationSpace,
     store: StudyStore | str | os.PathLike,
     *,
-    trials: int,
-    population: int = 40,
-    seed: int = 0,
-    base_config: Mapping[str, Any] | None = None,
-    pbt: PBTSettings | None = None,
-    hyperband: HyperbandSettings | None = None,
-    last_k: int = DEFAULT_LAST_K,
-    study_dir: str | os.PathLike | None = None,
-    keep_all_checkpoints: bool = False,
-    keep_final_checkpoints: bool = False,
-    keep_checkpoints_every: int | None = None,
+    executor: Executor | None = None,
     on_round: Callable[[int], None] | None = None,
     on_trial: Callable[[int, int, Any], None] | None = None,
-    executor: Executor | None = None,
-    env: str | None = None,
-    agent_settings: Mapping[str, Any] | None = None,
-    fixed: Mapping[str, Any] | None = None,
-    workers: int = 1,
+    study_dir: str | os.PathLike | None = None,
 ) -> Study:
-    """Run (or resume) a study and return its results.
+    """Run (or resume) the study ``spec`` and return its results.
 
     Args:
-        method: ``random``, ``hyperband``, ``bohb``, ``pbt`` or ``pbt-bt``.
+        spec: the study (:class:`mbrlhpo.runner.spec.StudySpec`, validated when built).
         factory: ``factory(hparams, seed) -> Member``.
-        space: the searched hyperparameters (``mbrlhpo.hpo.search_space``).
-        store: a StudyStore or the path of its database; an existing study is resumed.
-        trials: MPC trials per member (random, pbt, pbt-bt): every member runs the random
-            first trial plus ``trials`` MPC trials (the paper's code: 300 -> 301 trials), and
-            PBT decides after trials ``1 + interval``, ``1 + 2 interval``, ... (6, 11, ...).
-            Hyperband's budgets come from ``hyperband`` (a job of budget b runs 1 + int(b)).
-        population: members (random: configurations; pbt/pbt-bt: population size).
-        seed: the study's seed; every random choice derives from it.
-        base_config: hyperparameters that are not searched (e.g. the other group's defaults);
-            members receive ``base_config`` updated with the searched values.
-        pbt: PBTSettings (pbt) or PBTBTSettings (pbt-bt); defaults if None.
-        hyperband: HyperbandSettings (required for hyperband/bohb).
-        last_k: the objective's window (mean of the last k returns).
-        study_dir: checkpoint directory (default: next to the database, ``<stem>.study``).
-        keep_all_checkpoints: keep every checkpoint instead of only those still needed.
-        keep_final_checkpoints: keep every member's and every Hyperband job's last checkpoint
-            (its final model and data: the objective-mismatch analysis, ``mbrlhpo report``).
-            Population methods keep their last round's anyway; Hyperband would delete a
-            finished job's.
-        keep_checkpoints_every: also keep every member's checkpoints after trials k, 2k, ...
-            (the models along training, for the objective-mismatch curves; a checkpoint holds
-            the model and optimiser, the episodes are stored once per study).
+        store: a StudyStore or the path of its database; an existing study is resumed (its
+            stored settings must equal the spec's; a study stored before ``StudySpec``
+            resumes as it is stored).
+        executor: what carries out ``spec.executor`` (default: built from it; ``lockstep``
+            takes the factory's ``factory.plan_population``; ``tune`` passes its own, which
+            owns the study's planning engine).
         on_round: called with the round number after each finished round (population methods).
         on_trial: called with (member, trial, TrialResult) after each stored trial that ran
             (what the store does not keep, e.g. the model loss, for TensorBoard).
-        executor: runs a round's trials (default: one member after another); see
-            ``mbrlhpo.runner.executors``.
-        env: the task's name, recorded with the study's settings (for reports).
-        agent_settings: how the members were built (``tune``: profile, defaults, fixed
-            settings), recorded with the study's settings so that ``mbrlhpo evaluate`` can
-            rebuild the same agents.
-        fixed: every other setting that defines the study (profile, fixed agent settings
-            such as the model's shape), stored with it: a resume that changes one is refused
-            with a StoreError naming it.
-        workers: Hyperband/BOHB jobs evaluated at once (hpbandster workers, each a thread of
-            this process sending its job's trials to ``executor``, which must allow
-            concurrent ``run`` calls: ``SequentialExecutor``, ``RayExecutor``). The study
-            stores the same jobs and trials for any number; a study may resume with another.
+        study_dir: checkpoint directory (default: next to the database, ``<stem>.study``).
     """
-    check_method(method)
-    check_workers(method, workers, executor)
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise ValueError(f"trials: expected an int >= 1, got {trials!r}")
-    if isinstance(population, bool) or not isinstance(population, int) or population < 1:
-        raise ValueError(f"population: expected an int >= 1, got {population!r}")
-    if keep_checkpoints_every is not None and (
-        isinstance(keep_checkpoints_every, bool)
-        or not isinstance(keep_checkpoints_every, int)
-        or keep_checkpoints_every < 1
-    ):
-        raise ValueError(
-            f"keep_checkpoints_every: expected an int >= 1 or None, got {keep_checkpoints_every!r}"
-        )
+    if not isinstance(spec, StudySpec):
+        raise TypeError(f"run_study: expected a StudySpec, got {type(spec).__name__}")
+    method = spec.method
     if method in ("hyperband", "bohb"):
-        if hyperband is None:
-            raise ValueError(f"method {method!r} needs hyperband=HyperbandSettings(...)")
         require_hpbandster(method)  # before the study is created
-    if method == "pbt-bt":
-        pbt = pbt if pbt is not None else PBTBTSettings()
-        if not isinstance(pbt, PBTBTSettings):
-            raise ValueError("method 'pbt-bt' expects pbt=PBTBTSettings(...)")
-    elif method == "pbt":
-        pbt = pbt if pbt is not None else PBTSettings()
-    specs = specs_of(space)
-    base = to_plain(base_config or {})
+    executor = executor if executor is not None else executor_for(spec, factory)
+    check_workers(method, spec.workers, executor)
     own = isinstance(store, (str, os.PathLike))
     if own and not os.path.exists(store):  # a taken folder is refused before any file is made
         claim_study_dir(Path(study_dir or study_dir_for(store)), None, new=True)
     st = StudyStore(store) if own else store
     try:
         sdir = Path(study_dir) if study_dir is not None else study_dir_for(st.path)
-        settings = {
-            "env": env,
-            "trials": trials,
-            "population": population,
-            "last_k": last_k,
-            "base_config": base,
-            "pbt": None if pbt is None else asdict(pbt),
-            "hyperband": None if hyperband is None else asdict(hyperband),
-            "fixed": json.loads(
-                json.dumps(dict(fixed or {}), sort_keys=True, default=_json_scalar)
-            ),
-        }
-        if agent_settings is not None:
-            settings["agent"] = dict(agent_settings)
-        space_rec = {n: asdict(s) for n, s in specs.items()}
+        head = st.study()
+        # A study stored before StudySpec keeps its row as it is: matched in its own format.
+        legacy = head is not None and is_legacy_record(head["settings"])
+        settings = spec.legacy_record() if legacy else spec.record()
         # The folder first: a study refused for it leaves no study row behind.
-        claim_study_dir(sdir, st, new=st.study() is None)
-        amend = _accept_corrected_member_settings(st, json.loads(json.dumps(settings)))
-        new = st.init_study(method, seed, json.loads(json.dumps(settings)), space_rec)
+        claim_study_dir(sdir, st, new=head is None)
+        amend = _accept_corrected_member_settings(st, settings)
+        new = st.init_study(method, spec.seed, settings, spec.space_record())
         if not new:
             st.record_event("study_resume", round_=len(st.rounds_done()) or None)
-        runner = _Runner(
-            method,
-            factory,
-            specs,
-            st,
-            CheckpointDir(sdir / "checkpoints"),
-            trials,
-            population,
-            seed,
-            base,
-            pbt,
-            last_k,
-            keep_all_checkpoints,
-            on_round,
-            executor or SequentialExecutor(),
-        )
-        runner.keep_final = keep_final_checkpoints
+        runner = _Runner(spec, factory, st, CheckpointDir(sdir / "checkpoints"), executor)
+        runner.on_round = on_round
         if amend or st.events(("settings_changed",)):
             runner.amend = getattr(factory, "amend", None)
-        runner.keep_every = keep_checkpoints_every
         runner.on_trial = on_trial
         try:
             if method in ("hyperband", "bohb"):
-                runner.run_hyperband(space, hyperband, workers)
+                runner.run_hyperband(spec.hyperband, spec.workers)
             else:
                 runner.run_population()
         except BaseException as e:
             st.record_event("study_error", detail={"error": repr(e)})
             raise
         st.record_event("study_done")
-        result = collect(st, method, last_k)
+        result = collect(st, method, spec.last_k)
         result.db_path, result.study_dir = str(st.path), str(sdir)
         return result
     finally:
@@ -305,18 +218,36 @@ def run_study(
             st.close()
 
 
+def executor_for(spec: StudySpec, factory: MemberFactory) -> Executor:
+    """The executor ``spec.executor`` names. ``lockstep`` plans with the factory's batch
+    planner (``factory.plan_population``); ``ray`` connects to ``spec.ray_address``."""
+    if spec.executor == "sequential":
+        return SequentialExecutor()
+    if spec.executor == "ray":
+        from mbrlhpo.runner.ray_executor import RayExecutor
+
+        return RayExecutor(address=spec.ray_address)
+    plan_population = getattr(factory, "plan_population", None)
+    if plan_population is None:
+        raise ValueError(
+            "executor 'lockstep': expected a factory with plan_population (a batch planner), "
+            "or pass executor=LockstepExecutor(...)"
+        )
+    return LockstepExecutor(plan_population)
+
+
 OWNER_FILE = "study_id"
 MODEL_DIVERGED = "model diverged (training produced NaN/inf; the model was rolled back)"
 
 
-MEMBER_SETTINGS = (("fixed", "agent"), ("agent", "fixed"))  # what --set fixes for members
-
-
 def _without_member_settings(settings: Any) -> Any:
+    """The settings without the members' fixed settings (what ``--set`` corrects): the
+    agent's ``fixed``, and in a study stored before StudySpec also their copy in ``fixed``."""
     out = copy.deepcopy(settings)
-    for outer, inner in MEMBER_SETTINGS:
-        if isinstance(out.get(outer), dict):
-            out[outer].pop(inner, None)
+    if isinstance(out.get("agent"), dict):
+        out["agent"].pop("fixed", None)
+    if is_legacy_record(out) and isinstance(out.get("fixed"), dict):
+        out["fixed"].pop("agent", None)
     return out
 
 
@@ -367,11 +298,6 @@ def claim_study_dir(sdir: Path, store: StudyStore | None, new: bool) -> None:
     tmp = temp_name(owner)
     tmp.write_text(sid + "\n")
     os.replace(tmp, owner)
-
-
-def _json_scalar(obj: Any) -> Any:
-    """NumPy scalars as plain numbers for the stored settings (anything else: its repr)."""
-    return obj.item() if hasattr(obj, "item") else repr(obj)
 
 
 def _full(base: Mapping[str, Any], searched: Mapping[str, Any]) -> dict:
@@ -457,43 +383,27 @@ def _decision(e: dict) -> Decision:
 
 
 class _Runner:
-    def __init__(
-        self,
-        method,
-        factory,
-        specs,
-        store,
-        ckpt,
-        trials,
-        population,
-        seed,
-        base,
-        pbt,
-        last_k,
-        keep_all,
-        on_round,
-        executor,
-    ):
-        self.method = method
+    def __init__(self, spec: StudySpec, factory, store, ckpt, executor) -> None:
+        self.method = spec.method
         self.factory = factory
-        self.specs = specs
+        self.specs = spec.specs
         self.store: StudyStore = store
         self.ckpt: CheckpointDir = ckpt
-        self.trials = trials
-        self.rounds = trials + 1  # the random trial, then ``trials`` MPC trials
-        self.population = population
-        self.seed = seed
-        self.base = base
-        self.pbt = pbt
-        self.last_k = last_k
-        self.keep_all = keep_all
-        self.on_round = on_round
+        self.trials = spec.trials
+        self.rounds = spec.trials + 1  # the random trial, then ``trials`` MPC trials
+        self.population = spec.population
+        self.seed = spec.seed
+        self.base = dict(spec.base_config)
+        self.pbt = spec.pbt
+        self.last_k = spec.last_k
+        self.keep_all = spec.keep_all_checkpoints
+        self.keep_final = spec.keep_final_checkpoints
+        self.keep_every: int | None = spec.keep_checkpoints_every
+        self.on_round: Callable[[int], None] | None = None
         self.executor: Executor = executor
         # The class that loads checkpoints: declared by the factory (``factory.member_class``)
         # or learned from the first member built.
         self.member_cls: type | None = getattr(factory, "member_class", None)
-        self.keep_final = False
-        self.keep_every: int | None = None
         self.on_trial: Callable[[int, int, Any], None] | None = None
         # ``factory.amend(member)``: brings a member loaded from a checkpoint in line with the
         # factory's corrected settings (set when a study that stopped with every member failed
@@ -810,9 +720,7 @@ class _Runner:
                 configs[d.dst] = dict(d.new)
 
     # -- Hyperband / BOHB -------------------------------------------------------------------
-    def run_hyperband(
-        self, space: CS.ConfigurationSpace, settings: HyperbandSettings, workers: int = 1
-    ) -> None:
+    def run_hyperband(self, settings: HyperbandSettings, workers: int = 1) -> None:
         """Run (or resume) the study's Hyperband/BOHB jobs, ``workers`` of them at once.
 
         A job runs in the thread of its hpbandster worker: its trials go through the executor
@@ -821,7 +729,7 @@ class _Runner:
         A job's member number is its place in the order one worker runs the jobs, so a study
         stores the same members, trials and jobs for any number of workers.
         """
-        space = copy.deepcopy(space)  # hpbandster's sampler reseeds it
+        space = configuration_space(self.specs, self.seed)  # hpbandster's sampler reseeds it
         lock = threading.Lock()
         stop = threading.Event()  # a job failed the study: the others stop at their next trial
 
@@ -841,13 +749,13 @@ class _Runner:
             settings,
             self.seed,
             workers=workers,
-            drawn=self._drawn(space),
+            drawn=self._drawn(),
         )
 
-    def _drawn(self, space: CS.ConfigurationSpace) -> dict[tuple[int, ...], dict]:
+    def _drawn(self) -> dict[tuple[int, ...], dict]:
         """The searched configuration of every config id the store has a member of (a resumed
         study takes these instead of drawing them again)."""
-        names = list(space.keys())
+        names = list(self.specs)
         out: dict[tuple[int, ...], dict] = {}
         for row in self.store.members():
             label = row["label"] or ""
