@@ -35,7 +35,7 @@ import numpy as np
 from mbrlhpo.catalog import METHODS
 from mbrlhpo.hpo.decisions import Backtrack, Decision, Exploit, Explore
 from mbrlhpo.hpo.hyperband import HyperbandSettings
-from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
+from mbrlhpo.hpo.objective import objective
 from mbrlhpo.hpo.pbt import exploit_explore, inherited_window
 from mbrlhpo.hpo.pbt_bt import PBTBT
 from mbrlhpo.hpo.random_search import sample_configurations
@@ -54,8 +54,16 @@ from mbrlhpo.runner.hpbandster_driver import (
     run_hpbandster,
 )
 from mbrlhpo.runner.protocol import Member, MemberFactory
+from mbrlhpo.runner.results import (  # noqa: F401 (the runner's results, named from here too)
+    MODEL_DIVERGED,
+    Study,
+    best_hb_job,
+    collect,
+    lineage_schedule,
+    top5_curve,
+)
 from mbrlhpo.runner.spec import StudySpec, is_legacy_record
-from mbrlhpo.store.leftovers import is_temp_name, remove_leftover_temps, temp_name
+from mbrlhpo.runner.study_dir import claim_study_dir, study_dir_for
 from mbrlhpo.store.sqlite_store import StoreError, StudyStore
 
 
@@ -88,62 +96,6 @@ def check_workers(method: str, workers: int, executor: Any = None) -> None:
 def member_seed(seed: int, member: int) -> int:
     """The seed handed to the factory for ``member``: ``seed * 1_000_003 + member``."""
     return int(seed) * 1_000_003 + int(member)
-
-
-def study_dir_for(db_path: str | os.PathLike) -> Path:
-    """The study directory next to a database: ``runs/study.db`` -> ``runs/study.study/``."""
-    p = Path(db_path)
-    return p.with_name(p.stem + ".study")
-
-
-@dataclass
-class Study:
-    """A finished study as plain records."""
-
-    method: str
-    trials: list[dict]
-    schedule: list[dict]
-    lineage: list[dict]
-    failures: list[dict]
-    best_member: int | None
-    best_score: float
-    best_config: dict | None
-    best_schedule: list[dict]
-    top5_curve: list[dict]
-    hb_jobs: list[dict] = field(default_factory=list)
-    model_divergences: list[dict] = field(default_factory=list)  # ok trials, model rolled back
-    baseline: Any = None  # the expert defaults' run, when mbrlhpo.tune ran it
-    db_path: str | None = None  # where the study is stored (set by run_study)
-    study_dir: str | None = None  # its checkpoints' directory (set by run_study)
-
-    def best_checkpoint(self) -> Path:
-        """The best member's checkpoint directory (verified; ``PETSAgent.load`` reads it).
-        See :func:`mbrlhpo.runner.best.best_checkpoint`."""
-        from mbrlhpo.runner.best import best_checkpoint
-
-        if self.db_path is None:
-            raise ValueError("this Study does not know its database (it was not run here)")
-        return best_checkpoint(self.db_path, self.study_dir)
-
-    def frame(self, name: str):
-        """One of the record lists (``trials``, ``schedule``, ``lineage``, ``failures``,
-        ``top5_curve``, ``hb_jobs``) as a pandas DataFrame (needs pandas)."""
-        if name not in (
-            "trials",
-            "schedule",
-            "lineage",
-            "failures",
-            "top5_curve",
-            "hb_jobs",
-            "best_schedule",
-            "model_divergences",
-        ):
-            raise ValueError(f"unknown record list {name!r}")
-        try:
-            import pandas as pd
-        except ImportError as exc:
-            raise ImportError("Study.frame needs pandas: pip install pandas") from exc
-        return pd.DataFrame(getattr(self, name))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,10 +188,6 @@ def executor_for(spec: StudySpec, factory: MemberFactory) -> Executor:
     return LockstepExecutor(plan_population)
 
 
-OWNER_FILE = "study_id"
-MODEL_DIVERGED = "model diverged (training produced NaN/inf; the model was rolled back)"
-
-
 def _without_member_settings(settings: Any) -> Any:
     """The settings without the members' fixed settings (what ``--set`` corrects): the
     agent's ``fixed``, and in a study stored before StudySpec also their copy in ``fixed``."""
@@ -265,39 +213,6 @@ def _accept_corrected_member_settings(store: StudyStore, settings: dict) -> bool
         return False
     store.change_settings(settings, reason=f"every member failed in round {lifecycle[-1]['round']}")
     return True
-
-
-def claim_study_dir(sdir: Path, store: StudyStore | None, new: bool) -> None:
-    """Make ``sdir`` belong to ``store``'s study (its id in ``<sdir>/study_id``), or refuse it
-    if it belongs to another study (``x.db`` and ``x.sqlite`` would share ``x.study/``).
-    ``store`` None: only refuse (before a new database is created)."""
-    sid = None if store is None else store.study_id
-    owner = sdir / OWNER_FILE
-    if owner.is_file():
-        held = owner.read_text().strip()
-        if held != sid:
-            ours = "this database is new" if sid is None else f"this database's is {sid}"
-            raise StoreError(
-                f"the checkpoint folder {sdir} belongs to another study (id {held}, "
-                f"{ours}); give this study a database with another name"
-            )
-        if store is not None:  # the writer, holding the lock: a killed writer's temporary
-            remove_leftover_temps(sdir, pidless=True)  # files go
-        return
-    files = [p for p in sdir.rglob("*") if p.is_file() and p != owner and not is_temp_name(p.name)]
-    if new and files:  # empty folders are fine
-        raise StoreError(
-            f"the checkpoint folder {sdir} already holds files of an unknown "
-            "study; move it away or give this study another database name"
-        )
-    if store is None:
-        return
-    if sdir.is_dir():  # (a kill before the owner file was renamed into place)
-        remove_leftover_temps(sdir, pidless=True)
-    sdir.mkdir(parents=True, exist_ok=True)
-    tmp = temp_name(owner)
-    tmp.write_text(sid + "\n")
-    os.replace(tmp, owner)
 
 
 def _full(base: Mapping[str, Any], searched: Mapping[str, Any]) -> dict:
@@ -843,99 +758,3 @@ class _Runner:
             self.store.mark_checkpoints_deleted([(a, b) for a, b, _ in drop])
             for _, _, rel in drop:
                 self.ckpt.delete(rel)
-
-
-# ---------------------------------------------------------------------------------------------
-def lineage_schedule(store: StudyStore, member: int, trial: int) -> list[dict]:
-    """The configurations along ``member``'s lineage up to ``trial``, oldest first: each
-    record is ``{"member", "trial", "config"}`` of the slot that ran that step."""
-    sched = {(s["member"], s["trial"]): s["config"] for s in store.schedule()}
-    changes = {
-        (e["round"], e["dst"]): e
-        for e in store.lineage()
-        if e["kind"] in ("exploit", "replace_failed", "backtrack")
-    }
-    path = []
-    m, r = member, trial
-    while r >= 1:
-        if (m, r) not in sched:
-            break
-        path.append({"member": m, "trial": r, "config": sched[(m, r)]})
-        ev = changes.get((r - 1, m))
-        if ev is not None:
-            m, r = ev["src"], ev["src_round"]
-        else:
-            r -= 1
-    path.reverse()
-    return path
-
-
-def top5_curve(trials: list[dict], k: int = 5) -> list[dict]:
-    """Mean and standard deviation of the top-``k`` successful returns at each trial index."""
-    by_t: dict[int, list[float]] = {}
-    for t in trials:
-        if t["status"] == "ok" and t["ret"] is not None:
-            by_t.setdefault(t["trial"], []).append(float(t["ret"]))
-    out = []
-    for tr in sorted(by_t):
-        top = sorted(by_t[tr], reverse=True)[:k]
-        out.append(
-            {"trial": tr, "mean": float(np.mean(top)), "std": float(np.std(top)), "n": len(top)}
-        )
-    return out
-
-
-def best_hb_job(jobs: list[dict]) -> dict | None:
-    """The best finished Hyperband/BOHB job: the lowest loss among the successful jobs of the
-    largest number of trials (ties: the lowest member), or None. A failed job does not change
-    it, so the runner can keep its checkpoint as the study goes."""
-    ok = [j for j in jobs if j["status"] == "ok"]
-    if not ok:
-        return None
-    max_t = max(j["trials"] for j in ok)
-    return min((j for j in ok if j["trials"] == max_t), key=lambda j: (j["loss"], j["member"]))
-
-
-def collect(store: StudyStore, method: str, last_k: int = DEFAULT_LAST_K) -> Study:
-    """A ``Study`` result from the store."""
-    trials = store.trials()
-    failures = [t for t in trials if t["status"] != "ok"]
-    model_div = [t for t in trials if t["status"] == "ok" and t["cause"] == MODEL_DIVERGED]
-    best_m, best_s, best_cfg, best_sched = None, -math.inf, None, []
-    hb = store.hb_jobs() if method in ("hyperband", "bohb") else []
-    if hb:
-        j = best_hb_job(hb)
-        if j is not None:
-            best_m, best_s, best_cfg = j["member"], -j["loss"], j["config"]
-            best_sched = [
-                {"member": s["member"], "trial": s["trial"], "config": s["config"]}
-                for s in store.schedule(best_m)
-            ]
-    elif trials:
-        last = max(t["trial"] for t in trials)
-        per: dict[int, list[float]] = {}
-        for t in trials:
-            per.setdefault(t["member"], []).append(
-                t["ret"] if t["status"] == "ok" and t["ret"] is not None else math.nan
-            )
-        finals = {m: objective(r, last_k) for m, r in per.items() if len(r) == last}
-        finals = {m: s for m, s in finals.items() if math.isfinite(s)}  # never a failed one
-        if finals:
-            best_m = max(sorted(finals), key=lambda m: finals[m])
-            best_s = finals[best_m]
-            best_sched = lineage_schedule(store, best_m, last)
-            best_cfg = best_sched[-1]["config"] if best_sched else None
-    return Study(
-        method=method,
-        trials=trials,
-        schedule=store.schedule(),
-        lineage=store.lineage(),
-        failures=failures,
-        best_member=best_m,
-        best_score=best_s,
-        best_config=best_cfg,
-        best_schedule=best_sched,
-        top5_curve=top5_curve(trials),
-        hb_jobs=hb,
-        model_divergences=model_div,
-    )
