@@ -248,7 +248,6 @@ def _check_space(space: Any) -> tuple[ParamSpec, ...]:
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"space: expected each hyperparameter once, got {names}")
-    for s in specs:
-        s.validate()
-    # By name: the order ConfigSpace gives and the draws of every stored study follow.
+    # Each ParamSpec was checked when it was made. By name: the order ConfigSpace gives, which
+    # the draws of every stored study follow.
     return tuple(sorted(specs, key=lambda s: s.name))
