@@ -27,27 +27,26 @@ from pathlib import Path
 import numpy as np
 
 from mbrlhpo.hpo.pbt import PBTSettings, exploit_explore
-from mbrlhpo.hpo.space import defaults, sample_config, search_space, specs_of
+from mbrlhpo.hpo.space import defaults, param_table, sample_config, search_space, specs_of
 from mbrlhpo.runner.checkpoints import CheckpointDir
+from mbrlhpo.runner.spec import StudySpec
 from mbrlhpo.runner.study import run_study
 from mbrlhpo.runner.testing import QuadraticMember, quadratic_factory
 from mbrlhpo.store.sqlite_store import StudyStore
 
 
 def time_study(members: int, rounds: int, interval: int, tmp: Path) -> dict:
-    space = search_space("cartpole", "joint")
-    db = tmp / "study.db"
-    t0 = time.perf_counter()
-    run_study(
-        "pbt",
-        quadratic_factory(),
-        space,
-        db,
+    spec = StudySpec(
+        method="pbt",
+        space=param_table("cartpole", "joint"),
         trials=rounds,
         population=members,
         seed=0,
         pbt=PBTSettings(interval=interval),
     )
+    db = tmp / "study.db"
+    t0 = time.perf_counter()
+    run_study(spec, quadratic_factory(), db)
     total = time.perf_counter() - t0
     with StudyStore(db) as st:
         member_time = sum(t["wall_time"] for t in st.trials())

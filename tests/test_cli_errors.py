@@ -13,7 +13,8 @@ import pytest
 from mbrlhpo.catalog import TASK_NAMES
 from mbrlhpo.cli import main
 from mbrlhpo.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, report
-from mbrlhpo.hpo.space import defaults, search_space
+from mbrlhpo.hpo.space import defaults, param_table
+from mbrlhpo.runner.spec import StudySpec
 from mbrlhpo.runner.study import run_study, study_dir_for
 from mbrlhpo.runner.testing import quadratic_factory
 from mbrlhpo.store.sqlite_store import StoreError
@@ -59,18 +60,20 @@ def test_huge_particles_are_refused_before_anything_is_written(tmp_path, capsys)
 def test_a_study_whose_members_all_failed_says_so_and_exits_non_zero(tmp_path, capsys, monkeypatch):
     db = tmp_path / "f.db"
     study = run_study(
-        "random",
+        StudySpec(
+            method="random",
+            space=param_table("cartpole", "model"),
+            trials=2,
+            population=2,
+            base_config=defaults("cartpole", "planning"),
+        ),
         lambda hp, seed: quadratic_factory(fail={0: (1,)})(hp, 0),
-        search_space("cartpole", "model"),
         db,
-        trials=2,
-        population=2,
-        base_config=defaults("cartpole", "planning"),
     )
     assert study.best_member is None and len(study.failures) == 2
     import mbrlhpo.tuning
 
-    monkeypatch.setattr(mbrlhpo.tuning, "tune", lambda *a, **kw: study)
+    monkeypatch.setattr(mbrlhpo.tuning, "run_spec", lambda *a, **kw: study)
     err = one_line_error(capsys, tune_argv(tmp_path / "other.db"))
     assert "every member of the study failed (2 failed trials" in err
 
@@ -139,14 +142,16 @@ def test_unusable_databases_are_one_line(tmp_path, capsys, what):
 def test_reusing_a_db_with_other_settings_names_the_difference(tmp_path, capsys):
     db = tmp_path / "s.db"
     run_study(
-        "random",
+        StudySpec(
+            method="random",
+            space=param_table("cartpole", "model"),
+            trials=2,
+            population=2,
+            base_config=defaults("cartpole", "planning"),
+            task="cartpole",
+        ),
         quadratic_factory(),
-        search_space("cartpole", "model"),
         db,
-        trials=2,
-        population=2,
-        base_config=defaults("cartpole", "planning"),
-        env="cartpole",
     )
     err = one_line_error(capsys, tune_argv(db, *TINY))
     assert "holds a different study: settings." in err and len(err) < 400
@@ -172,13 +177,15 @@ def test_a_truncated_baseline_names_its_file(tmp_path):
 def test_report_without_matplotlib_writes_nothing(tmp_path, capsys, monkeypatch):
     db = tmp_path / "s.db"
     run_study(
-        "random",
+        StudySpec(
+            method="random",
+            space=param_table("cartpole", "model"),
+            trials=2,
+            population=2,
+            base_config=defaults("cartpole", "planning"),
+        ),
         quadratic_factory(),
-        search_space("cartpole", "model"),
         db,
-        trials=2,
-        population=2,
-        base_config=defaults("cartpole", "planning"),
     )
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     out = tmp_path / "report"
@@ -223,13 +230,15 @@ def test_a_resumed_run_says_so(tmp_path):
     assert resume_line(tmp_path / "missing" / "s.db").startswith("creating the directory")
     assert resume_line(db) == "new study"
     run_study(
-        "random",
+        StudySpec(
+            method="random",
+            space=param_table("cartpole", "model"),
+            trials=3,
+            population=2,
+            base_config=defaults("cartpole", "planning"),
+        ),
         quadratic_factory(),
-        search_space("cartpole", "model"),
         db,
-        trials=3,
-        population=2,
-        base_config=defaults("cartpole", "planning"),
     )
     # 1 random + 3 MPC trials: finished (issue 12 point 14: not "resuming after round 4").
     assert resume_line(db) == "the study is already finished (8 trials stored); its results:"
@@ -241,13 +250,15 @@ def test_a_resumed_run_says_so(tmp_path):
     db = tmp_path / "killed.db"
     with pytest.raises(KeyboardInterrupt):
         run_study(
-            "random",
+            StudySpec(
+                method="random",
+                space=param_table("cartpole", "model"),
+                trials=3,
+                population=2,
+                base_config=defaults("cartpole", "planning"),
+            ),
             quadratic_factory(),
-            search_space("cartpole", "model"),
             db,
-            trials=3,
-            population=2,
-            base_config=defaults("cartpole", "planning"),
             on_round=stop_after_round_2,
         )
     assert resume_line(db) == "resuming after round 2 (4 trials stored)"

@@ -52,6 +52,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "limits",
             "catalog",
             "protocol_rows",
+            "atomic_file",
             "runner.protocol",
             "_core",
             "mbrlhpo",
@@ -126,6 +127,44 @@ def test_nothing_imports_upward():
     assert violations(SRC) == []
 
 
+# The runner sees members only through runner.protocol: a member's code (the agent, its models)
+# reaches it by injection (the factory, ``member.train_population``, ``export_best``'s class).
+RUNNER_NEVER_IMPORTS = {"agent", "models"}
+
+
+def runner_violations(package: Path) -> list[str]:
+    """Imports of the agent or the models by the runner, and import cycles among its modules."""
+    found, graph = [], {}
+    for path in sorted((package / "runner").glob("*.py")):
+        module = f"mbrlhpo.runner.{path.stem}".removesuffix(".__init__")
+        deps = set()
+        for line, target in imports_of(path, package):
+            if unit_of(target, package) in RUNNER_NEVER_IMPORTS:
+                found.append(f"{path}:{line}: the runner imports {target} (inject it instead)")
+            if target.startswith("mbrlhpo.runner.") and target != module:
+                deps.add(target)
+        graph[module] = deps
+
+    def cycle_from(start: str) -> list[str] | None:
+        stack = [(start, [start])]
+        while stack:
+            node, trail = stack.pop()
+            for nxt in sorted(graph.get(node, ())):
+                if nxt == start:
+                    return trail + [start]
+                if nxt not in trail:
+                    stack.append((nxt, trail + [nxt]))
+        return None
+
+    cycles = {tuple(sorted(set(c))): c for m in graph if (c := cycle_from(m))}
+    found += [f"import cycle in the runner: {' -> '.join(c)}" for c in cycles.values()]
+    return found
+
+
+def test_the_runner_imports_no_member_code_and_no_module_of_it_twice_around():
+    assert runner_violations(SRC) == []
+
+
 def test_the_catalog_imports_nothing():
     """mbrlhpo.catalog (task names, tunables, profiles) is dependency-free: the CLIs build their
     parsers from it without loading NumPy, torch or anything of mbrlhpo. It imports ``os`` only
@@ -171,3 +210,23 @@ def test_a_planted_upward_import_is_found(tmp_path, file, line):
     target.write_text(target.read_text() + "\n" + body)
     found = violations(package)
     assert len(found) == 1 and file in found[0], found
+
+
+@pytest.mark.parametrize(
+    ("file", "line", "found"),
+    [
+        (
+            "runner/executors.py",
+            "    from mbrlhpo.models import train_population",
+            "imports mbrlhpo.models",
+        ),
+        ("runner/best.py", "    from mbrlhpo.agent import PETSAgent", "imports mbrlhpo.agent"),
+        ("runner/results.py", "    from mbrlhpo.runner.best import export_best", "import cycle"),
+    ],
+)
+def test_a_planted_runner_import_is_found(tmp_path, file, line, found):
+    package = _copy(tmp_path)
+    target = package / file
+    target.write_text(target.read_text() + f"\nif False:\n{line}\n")
+    got = runner_violations(package)
+    assert len(got) == 1 and found in got[0], got

@@ -203,16 +203,16 @@ def test_joint_group_doubles_the_population_and_hyperband_iterations(tmp_path, m
     assert [tuning.default_population(g) for g in ("model", "planning", "joint")] == [40, 40, 80]
     seen = {}
 
-    def fake_run_study(method, factory, space, db, **kw):
-        seen[method] = kw
+    def fake_run_study(spec, factory, db, **kw):
+        seen[spec.method] = spec
         raise StopIteration
 
     monkeypatch.setattr(tuning, "run_study", fake_run_study)
     for method in ("random", "pbt", "hyperband"):
         with pytest.raises(StopIteration):
             tune("cartpole", method, group="joint", db=tmp_path / f"{method}.db")
-    assert seen["random"]["population"] == seen["pbt"]["population"] == 80
-    assert seen["hyperband"]["hyperband"].n_iterations == 30
+    assert seen["random"].population == seen["pbt"].population == 80
+    assert seen["hyperband"].hyperband.n_iterations == 30
 
 
 def _hb_rows(db) -> tuple[list, list]:

@@ -23,10 +23,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mbrlhpo.agent import PETSAgent
     from mbrlhpo.runner.best import best_checkpoint, export_best
 
     if args.out.suffix != ".safetensors":
         raise ValueError(f"expected --out ending in .safetensors, got {str(args.out)!r}")
     print(f"best checkpoint: {best_checkpoint(args.db, args.study_dir)}", flush=True)
-    print(f"policy: {export_best(args.db, args.out, args.study_dir)}")
+    print(f"policy: {export_best(args.db, args.out, PETSAgent, args.study_dir)}")
     return 0

@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     from mbrlhpo.cli_pets import parse_overrides
     from mbrlhpo.progress import StudyProgress
     from mbrlhpo.store.sqlite_store import StudyStore
-    from mbrlhpo.tuning import tune
+    from mbrlhpo.tuning import run_spec, study_spec
 
     check_planner_backend(args.planner)  # before anything is printed or created
     console = Console(stderr=False)
@@ -207,34 +207,38 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"defaults (baseline): trial {t}/{n}", highlight=False)
 
     try:
-        study = tune(
+        spec = study_spec(
             args.env,
             args.method,
             group=args.group,
             population=args.population,
             trials=args.trials,
-            db=args.db,
             seed=args.seed,
             profile=args.profile,
-            device=args.device,
-            planner_backend=args.planner,
             copy="hparams" if args.no_copy_history else args.copy,
             pbt_interval=args.interval,
             budgets=tuple(args.budgets) if args.budgets else None,
             hb_iterations=args.hb_iterations,
-            baseline=not args.no_baseline,
             defaults=args.defaults,
             searched=args.only,
             keep_final_checkpoints=args.keep_final_checkpoints,
             keep_checkpoints_every=args.keep_checkpoints_every,
-            on_round=on_round,
             agent_overrides=parse_overrides(args.overrides),
             space_overrides=parse_ranges(args.ranges),
-            progress=progress,
             executor=args.executor,
             ray_address=args.ray_address,
-            on_baseline_trial=on_baseline_trial,
             workers=args.workers,
+            device=args.device,
+        )
+        study = run_spec(
+            spec,
+            args.db,
+            device=args.device,
+            planner_backend=args.planner,
+            baseline=not args.no_baseline,
+            on_round=on_round,
+            progress=progress,
+            on_baseline_trial=on_baseline_trial,
             tensorboard=args.tensorboard,
         )
     finally:

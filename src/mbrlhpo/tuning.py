@@ -19,10 +19,12 @@ from mbrlhpo.hpo.hyperband import HyperbandSettings
 from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
 from mbrlhpo.hpo.pbt import PBTSettings
 from mbrlhpo.hpo.pbt_bt import PBTBTSettings
-from mbrlhpo.hpo.space import GROUPS, check_env, check_group, search_space
+from mbrlhpo.hpo.space import GROUPS, ParamSpec, check_env, check_group, param_table
+from mbrlhpo.limits import MAX_HB_ITERATIONS, check_count, check_planner_memory
 from mbrlhpo.protocol_rows import protocol_row
 from mbrlhpo.runner.hpbandster_driver import require_hpbandster
-from mbrlhpo.runner.study import Study, check_method, check_workers, run_study, study_dir_for
+from mbrlhpo.runner.spec import AgentSettings, StudySpec, check_mapping
+from mbrlhpo.runner.study import Study, check_method, run_study, study_dir_for
 from mbrlhpo.store.leftovers import temp_name
 
 
@@ -105,19 +107,20 @@ def make_factory(
     return factory
 
 
-def narrow_space(space, names, group: str, seed: int | None = None):
-    """``space`` with only the hyperparameters ``names`` (a non-empty subset of ``group``)."""
-    import ConfigSpace as CS
-
+def narrow_space(specs: dict[str, ParamSpec], names: Any, group: str) -> dict[str, ParamSpec]:
+    """``specs`` with only the hyperparameters ``names`` (a non-empty subset of ``group``)."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple, set, frozenset)):
+        raise TypeError(
+            f"searched: expected a list of hyperparameter names, got {type(names).__name__} "
+            f"{names!r}"
+        )
     names = list(names)
     unknown = sorted(set(names) - set(GROUPS[group]))
     if not names or unknown:
         raise ValueError(
             f"searched: expected some of group {group!r}'s {', '.join(GROUPS[group])}, got {names}"
         )
-    out = CS.ConfigurationSpace(name=space.name, seed=seed)
-    out.add([space[n] for n in space if n in names])
-    return out
+    return {n: s for n, s in specs.items() if n in names}
 
 
 def base_config(
@@ -192,14 +195,15 @@ def tune(
             also every member's after trials k, 2k, ... (its NLL curves over training).
         searched: search only these hyperparameters of ``group`` (the paper's Fig. 10
             searches the plan horizon alone); the others stay at the defaults.
-        lockstep: plan all members of a round in one native call per step.
         progress: True for a tqdm bar of each round's steps; or a
             :class:`mbrlhpo.progress.StudyProgress`, told of every stored trial and every
             lockstep step (the CLI's study bar and plain log lines).
-        executor: ``lockstep`` (default when ``lockstep``), ``sequential`` or ``ray`` (each trial
-            a Ray task, members carried through Ray's object store; the database stays on
-            the driver, see docs/cluster.md), or an Executor object (e.g. a ``RayExecutor``
-            with its own resource requests); ``ray_address``: the cluster.
+        executor: ``lockstep`` (default: every step's planning for the whole round in one
+            native call), ``sequential`` or ``ray`` (each trial a Ray task, members carried
+            through Ray's object store; the database stays on the driver, see
+            docs/cluster.md), or an Executor object (e.g. a ``RayExecutor`` with its own
+            resource requests); ``ray_address``: the cluster. ``lockstep=False`` is the old
+            spelling of ``executor="sequential"``.
         on_baseline_trial: called with (trial, trials) as each trial of the defaults starts.
         workers: Hyperband/BOHB jobs evaluated at once (hpbandster workers). With
             ``executor="ray"`` each job's trials are Ray tasks (as many run at once as Ray has
@@ -213,60 +217,170 @@ def tune(
     Returns the Study (trials, schedules, lineage, best configuration/schedule, top-5 curve)
     with ``study.baseline`` set when ``baseline``.
     """
-    from mbrlhpo.runner.executors import LockstepExecutor, SequentialExecutor
+    executor_object = None if executor is None or isinstance(executor, str) else executor
+    spec = study_spec(
+        env,
+        method,
+        group=group,
+        population=population,
+        trials=trials,
+        seed=seed,
+        profile=profile,
+        copy=copy,
+        last_k=last_k,
+        pbt_interval=pbt_interval,
+        budgets=budgets,
+        hb_iterations=hb_iterations,
+        space_overrides=space_overrides,
+        defaults=defaults,
+        keep_final_checkpoints=keep_final_checkpoints,
+        keep_checkpoints_every=keep_checkpoints_every,
+        searched=searched,
+        agent_overrides=agent_overrides,
+        executor=executor if executor_object is None else "sequential",
+        lockstep=lockstep,
+        ray_address=ray_address,
+        workers=workers,
+        device=device,
+    )
+    return run_spec(
+        spec,
+        db,
+        env=env,
+        device=device,
+        planner_backend=planner_backend,
+        baseline=baseline,
+        on_round=on_round,
+        progress=progress,
+        executor=executor_object,
+        on_baseline_trial=on_baseline_trial,
+        tensorboard=tensorboard,
+    )
 
-    agent_env, task, env_name, like = resolve_env(env)
-    env = like  # the built-in task whose defaults, space and budgets the study uses
+
+def study_spec(
+    env: Any,
+    method: str,
+    group: str = "model",
+    population: int | None = None,
+    trials: int | None = None,
+    seed: int = 0,
+    profile: str = "quick",
+    copy: str = "all",
+    last_k: int = DEFAULT_LAST_K,
+    pbt_interval: int | None = None,
+    budgets: tuple[int, int] | None = None,
+    hb_iterations: int | None = None,
+    space_overrides: dict | None = None,
+    defaults: str = "table",
+    keep_final_checkpoints: bool = False,
+    keep_checkpoints_every: int | None = None,
+    searched: list[str] | tuple[str, ...] | None = None,
+    agent_overrides: dict[str, Any] | None = None,
+    executor: str | None = None,
+    lockstep: bool = True,
+    ray_address: str | None = None,
+    workers: int = 1,
+    device: str = "cpu",
+) -> StudySpec:
+    """The :class:`~mbrlhpo.runner.spec.StudySpec` of ``tune``'s keywords (see ``tune``): the
+    task's protocol row fills what is not given; the spec checks itself, this adds what needs
+    the agent (known settings, the planner's memory, the device)."""
+    _, task, env_name, like = resolve_env(env)
     check_method(method)
-    check_workers(method, workers)
     if method in ("hyperband", "bohb"):
         require_hpbandster(method)  # before anything is built or written
     check_group(group)
-    trials = task.default_trials if trials is None else trials
-    population = default_population(group) if population is None else population
-    space = search_space(env, group, overrides=space_overrides, seed=seed)
+    overrides = check_mapping("agent_overrides", agent_overrides, "{'particles': 5}")
+    specs = param_table(
+        like, group, check_mapping("space_overrides", space_overrides, "{'horizon': (10, 30)}")
+    )
     if searched is not None:
-        space = narrow_space(space, searched, group, seed)
-    overrides = dict(agent_overrides or {})
-    clash = sorted(set(overrides) & set(GROUPS[group] if searched is None else searched))
+        specs = narrow_space(specs, searched, group)
+    clash = sorted(set(overrides) & set(specs))
     if clash:
         raise ValueError(
             f"agent_overrides {clash} are searched in group {group!r}; "
             "narrow the search space instead (space_overrides)"
         )
     base = {
-        **base_config(env, group, profile, defaults, searched),
+        **base_config(like, group, profile, defaults, list(specs)),
         **{k: v for k, v in overrides.items() if k in GROUPS["joint"]},
     }
-    fixed = {k: v for k, v in overrides.items() if k not in GROUPS["joint"]}
-    _check_sizes(
-        env,
-        task,
-        profile,
-        method,
-        space,
-        overrides,
-        population,
-        trials,
-        hb_iterations,
-        device,
-        workers,
-    )
-    if hasattr(progress, "begin"):  # the study's trials: members x (the random trial + MPC)
-        progress.begin(None if method in ("hyperband", "bohb") else population * (trials + 1))
-    interval = default_interval(env) if pbt_interval is None else pbt_interval
+    interval = default_interval(like) if pbt_interval is None else pbt_interval
     pbt = None
     if method == "pbt":
         pbt = PBTSettings(interval=interval, copy=copy)
     elif method == "pbt-bt":
         pbt = PBTBTSettings(interval=interval, copy=copy)
     hyperband = None
+    if hb_iterations is not None:
+        check_count("hb_iterations", hb_iterations, MAX_HB_ITERATIONS)
     if method in ("hyperband", "bohb"):
-        low, high = budgets or default_budgets(env)
+        low, high = budgets or default_budgets(like)
         iterations = (
             hb_iterations if hb_iterations is not None else (30 if group == "joint" else 15)
         )
         hyperband = HyperbandSettings(min_budget=low, max_budget=high, n_iterations=iterations)
+    executor = executor or ("lockstep" if lockstep else "sequential")
+    if executor == "lockstep" and isinstance(workers, int) and workers > 1:
+        executor = "sequential"  # parallel jobs of one member each: nothing to plan in lockstep
+    spec = StudySpec(
+        method=method,
+        space=tuple(specs.values()),
+        trials=task.default_trials if trials is None else trials,
+        population=default_population(group) if population is None else population,
+        seed=seed,
+        task=env_name,
+        base_config=base,
+        pbt=pbt,
+        hyperband=hyperband,
+        last_k=last_k,
+        agent=AgentSettings(
+            profile=profile,
+            defaults=defaults,
+            group=group,
+            fixed={k: v for k, v in overrides.items() if k not in GROUPS["joint"]},
+        ),
+        executor=executor,
+        ray_address=ray_address,
+        workers=workers,
+        keep_final_checkpoints=keep_final_checkpoints,
+        keep_checkpoints_every=keep_checkpoints_every,
+    )
+    _check_sizes(spec, like, task, overrides, device)
+    return spec
+
+
+def run_spec(
+    spec: StudySpec,
+    db: str | os.PathLike,
+    env: Any = None,
+    device: str = "cpu",
+    planner_backend: str = "auto",
+    baseline: bool = True,
+    on_round: Callable[[int], None] | None = None,
+    progress: Any = False,
+    executor: Any = None,
+    on_baseline_trial: Callable[[int, int], None] | None = None,
+    tensorboard: str | os.PathLike | None = None,
+) -> Study:
+    """Runs (or resumes) ``spec`` with PETS agents in the database ``db``: ``tune`` once its
+    keywords are a spec (the CLI and the harness call it with their own). ``env``: the task
+    as the user gave it (a :class:`mbrlhpo.Task` object; default: ``spec.task``)."""
+    from mbrlhpo.runner.executors import LockstepExecutor
+
+    if not isinstance(db, (str, os.PathLike)) or not str(db).strip():
+        raise ValueError(
+            f"db: expected the path of a study database (e.g. runs/study.db), got {db!r}"
+        )
+    if spec.agent is None or spec.task is None:
+        raise ValueError("run_spec: expected a spec with its task and agent settings (study_spec)")
+    agent_env, _, _, _ = resolve_env(spec.task if env is None else env)
+    agent = spec.agent
+    if hasattr(progress, "begin"):  # the study's trials: members x (the random trial + MPC)
+        hb = spec.method in ("hyperband", "bohb")
+        progress.begin(None if hb else spec.population * (spec.trials + 1))
     # Absolute: the study's folders are found from it, whatever the working directory of
     # whoever reads it later (a resumed driver, a report).
     db = Path(db).absolute()
@@ -275,34 +389,21 @@ def tune(
 
         need_tensorboard()  # before the study starts
     db.parent.mkdir(parents=True, exist_ok=True)
-    executor = executor or ("lockstep" if lockstep else "sequential")
-    if executor == "lockstep" and workers > 1:
-        executor = "sequential"  # parallel jobs of one member each: nothing to plan in lockstep
     population_planner = None
-    if not isinstance(executor, str):  # an Executor object (its own settings, e.g. Ray's)
-        runner_executor = executor
-    elif executor == "lockstep":
+    if executor is None and spec.executor == "lockstep":
         from mbrlhpo.planning import PopulationPlanner
 
         # The study owns the population's planning engine: created at its first plan, freed
         # when the study returns (or fails).
         population_planner = PopulationPlanner()
-        runner_executor = LockstepExecutor(population_planner, progress=progress)
-    elif executor == "sequential":
-        runner_executor = SequentialExecutor()
-    elif executor == "ray":
-        from mbrlhpo.runner.ray_executor import RayExecutor
-
-        runner_executor = RayExecutor(address=ray_address)
-    else:
-        raise ValueError(f"unknown executor {executor!r}: expected lockstep, sequential or ray")
+        executor = LockstepExecutor(population_planner, progress=progress)
     # Episodes are stored once per study, shared by every member's checkpoints.
     factory = make_factory(
         agent_env,
-        profile,
+        agent.profile,
         device,
         planner_backend,
-        fixed,
+        dict(agent.fixed),
         episode_store=study_dir_for(db) / "episodes",
     )
     tb = None
@@ -319,33 +420,14 @@ def tune(
 
     try:
         study = run_study(
-            method,
+            spec,
             factory,
-            space,
             db,
-            trials=trials,
-            population=population,
-            seed=seed,
-            base_config=base,
-            pbt=pbt,
-            hyperband=hyperband,
-            last_k=last_k,
+            executor=executor,
             on_round=on_round,
             on_trial=_chain_trial_hooks(
                 None if tb is None else tb.on_trial, getattr(progress, "trial_done", None)
             ),
-            keep_final_checkpoints=keep_final_checkpoints,
-            keep_checkpoints_every=keep_checkpoints_every,
-            executor=runner_executor,
-            env=env_name,
-            agent_settings={
-                "profile": profile,
-                "defaults": defaults,
-                "group": group,
-                "fixed": fixed,
-            },
-            fixed={"profile": profile, "defaults": defaults, "group": group, "agent": fixed},
-            workers=workers,
         )
     finally:
         if population_planner is not None:
@@ -353,18 +435,20 @@ def tune(
         if tb is not None:
             tb.close()
     if baseline:
-        max_trials = budgets[1] if budgets else (hyperband.max_budget if hyperband else trials)
+        max_trials = spec.hyperband.max_budget if spec.hyperband else spec.trials
+        # The defaults with the study's unsearched tunables and fixed settings.
+        overrides = {**agent.fixed, **spec.base_config}
         study.baseline = run_baseline(
             agent_env,
-            profile,
+            agent.profile,
             int(max_trials),
-            seed,
+            spec.seed,
             db,
             device,
             planner_backend,
-            last_k,
+            spec.last_k,
             overrides,
-            defaults,
+            agent.defaults,
             on_baseline_trial,
             progress=progress,
         )
@@ -395,40 +479,16 @@ def resolve_env(env: Any) -> tuple[Any, Any, str, str]:
     return env, get_task(env), env, check_env(env)
 
 
-def _check_sizes(
-    env,
-    task,
-    profile,
-    method,
-    space,
-    overrides,
-    population,
-    trials,
-    hb_iterations,
-    device,
-    workers=1,
-) -> None:
-    """Everything that can be checked before a file is written: sizes, names, memory."""
+def _check_sizes(spec: StudySpec, like: str, task: Any, overrides: dict, device: str) -> None:
+    """What needs the agent, checked before a file is written: known settings, sizes, memory."""
     from mbrlhpo.agent import default_hparams
-    from mbrlhpo.hpo.space import specs_of
-    from mbrlhpo.limits import (
-        MAX_HB_ITERATIONS,
-        MAX_MEMBERS,
-        MAX_TRIALS,
-        check_count,
-        check_planner_memory,
-    )
 
-    check_count("population (members)", population, MAX_MEMBERS)
-    check_count("trials", trials, MAX_TRIALS)
-    check_count("workers", workers, MAX_MEMBERS)  # one Pyro4 daemon and thread each
-    if hb_iterations is not None:
-        check_count("hb_iterations", hb_iterations, MAX_HB_ITERATIONS)
-    hp = default_hparams(env, profile).replace(**overrides).to_dict()  # unknown names: error
-    for name, spec in specs_of(space).items():  # searched sizes at the top of their range
+    profile = spec.agent.profile if spec.agent is not None else "quick"
+    hp = default_hparams(like, profile).replace(**overrides).to_dict()  # unknown names: error
+    for name, s in spec.specs.items():  # searched sizes at the top of their range
         if name in ("population", "horizon"):
-            hp[name] = int(spec.high)
-    agents = workers if method in ("hyperband", "bohb") else population  # planning at once
+            hp[name] = int(s.high)
+    agents = spec.workers if spec.method in ("hyperband", "bohb") else spec.population
     check_planner_memory(hp, task.obs_dim, task.act_dim, agents, overrides)
     if str(device).startswith("cuda"):
         import torch

@@ -6,7 +6,8 @@ import sys
 from mbrlhpo.hpo.hyperband import HyperbandSettings
 from mbrlhpo.hpo.pbt import PBTSettings
 from mbrlhpo.hpo.pbt_bt import PBTBTSettings
-from mbrlhpo.hpo.space import defaults, search_space
+from mbrlhpo.hpo.space import defaults, param_table
+from mbrlhpo.runner.spec import StudySpec
 from mbrlhpo.runner.study import run_study
 from mbrlhpo.runner.testing import quadratic_factory
 
@@ -14,15 +15,17 @@ from mbrlhpo.runner.testing import quadratic_factory
 def main(method: str, db: str, sleep: float, workers: int = 1) -> None:
     if method == "hyperband":  # 20 jobs, 236 trials; lr above 3e-4 diverges (crashed jobs)
         run_study(
-            method,
+            StudySpec(
+                method=method,
+                space=param_table("cartpole", "model"),
+                trials=27,
+                seed=5,
+                base_config=defaults("cartpole", "planning"),
+                hyperband=HyperbandSettings(3, 27, n_iterations=3),
+                workers=workers,
+            ),
             quadratic_factory(diverge_lr=3e-4, sleep=sleep),
-            search_space("cartpole", "model"),
             db,
-            trials=27,
-            seed=5,
-            base_config=defaults("cartpole", "planning"),
-            hyperband=HyperbandSettings(3, 27, n_iterations=3),
-            workers=workers,
         )
         return
     pbt = {
@@ -31,15 +34,17 @@ def main(method: str, db: str, sleep: float, workers: int = 1) -> None:
         "random": None,
     }[method]
     run_study(
-        method,
+        StudySpec(
+            method=method,
+            space=param_table("cartpole", "model"),
+            trials=12,
+            population=6,
+            seed=3,
+            base_config=defaults("cartpole", "planning"),
+            pbt=pbt,
+        ),
         quadratic_factory(diverge_lr=0.03, fail={2: (5,)}, sleep=sleep),
-        search_space("cartpole", "model"),
         db,
-        trials=12,
-        population=6,
-        seed=3,
-        base_config=defaults("cartpole", "planning"),
-        pbt=pbt,
     )
 
 

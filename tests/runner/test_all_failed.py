@@ -7,7 +7,8 @@ from mbrlhpo.cli_errors import EXIT_ERROR, report
 from mbrlhpo.cli_tune import resume_line
 from mbrlhpo.hpo.pbt import PBTSettings
 from mbrlhpo.hpo.pbt_bt import PBTBTSettings
-from mbrlhpo.hpo.space import search_space
+from mbrlhpo.hpo.space import param_table
+from mbrlhpo.runner.spec import AgentSettings, StudySpec
 from mbrlhpo.runner.study import AllMembersFailed, run_study, study_dir_for
 from mbrlhpo.runner.testing import quadratic_factory
 from mbrlhpo.store.sqlite_store import StoreError, StudyStore
@@ -17,14 +18,16 @@ POP = 4
 
 def _run(db, factory, method="pbt"):
     return run_study(
-        method,
+        StudySpec(
+            method=method,
+            space=param_table("cartpole", "model"),
+            trials=4,
+            population=POP,
+            seed=0,
+            pbt=(PBTBTSettings if method == "pbt-bt" else PBTSettings)(interval=2),
+        ),
         factory,
-        search_space("cartpole", "model"),
         db,
-        trials=4,
-        population=POP,
-        seed=0,
-        pbt=(PBTBTSettings if method == "pbt-bt" else PBTSettings)(interval=2),
     )
 
 
@@ -70,27 +73,29 @@ def test_a_failure_in_the_last_round_stops_too(tmp_path):
 
 def _run_fixed(db, factory, fixed):
     return run_study(
-        "pbt",
+        StudySpec(
+            method="pbt",
+            space=param_table("cartpole", "model"),
+            trials=4,
+            population=POP,
+            seed=0,
+            pbt=PBTSettings(interval=2),
+            agent=AgentSettings(**fixed),
+        ),
         factory,
-        search_space("cartpole", "model"),
         db,
-        trials=4,
-        population=POP,
-        seed=0,
-        pbt=PBTSettings(interval=2),
-        fixed=fixed,
     )
 
 
 def test_resumed_with_a_corrected_setting_it_ends_as_if_it_never_failed(tmp_path):
     db = tmp_path / "s.db"
-    broken = {"profile": "quick", "agent": {"fail_at": 3}}
+    broken = {"profile": "quick", "fixed": {"fail_at": 3}}
     with pytest.raises(AllMembersFailed):
         _run_fixed(db, quadratic_factory(fail={m: (3,) for m in range(POP)}), broken)
     # Any other change is still refused.
     with pytest.raises(StoreError, match="holds a different study"):
-        _run_fixed(db, quadratic_factory(), {"profile": "paper", "agent": {}})
-    fixed = {"profile": "quick", "agent": {}}
+        _run_fixed(db, quadratic_factory(), {"profile": "paper", "fixed": {}})
+    fixed = {"profile": "quick", "fixed": {}}
     resumed = _run_fixed(db, quadratic_factory(), fixed)
     clean = _run_fixed(tmp_path / "clean.db", quadratic_factory(), fixed)
     assert resumed.failures == [] and len(resumed.trials) == POP * 5
@@ -105,9 +110,9 @@ def test_resumed_with_a_corrected_setting_it_ends_as_if_it_never_failed(tmp_path
 
     assert decisions(resumed) == decisions(clean) and resumed.best_member == clean.best_member
     with StudyStore(db, readonly=True) as st:
-        assert st.study()["settings"]["fixed"] == fixed
+        assert st.study()["settings"]["agent"] == {**fixed, "defaults": "table", "group": "model"}
         (changed,) = st.events(("settings_changed",))
-        assert changed["detail"]["old"]["fixed"] == broken
+        assert changed["detail"]["old"]["agent"]["fixed"] == broken["fixed"]
     assert resume_line(db).startswith("the study is already finished")
 
 

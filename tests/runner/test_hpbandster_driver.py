@@ -68,12 +68,14 @@ def test_missing_hpbandster_is_one_clear_line(tmp_path):
     db = tmp_path / "s.db"
     out = _python(
         "from mbrlhpo.hpo.hyperband import HyperbandSettings\n"
-        "from mbrlhpo.hpo.space import search_space\n"
+        "from mbrlhpo.hpo.space import param_table\n"
+        "from mbrlhpo.runner.spec import StudySpec\n"
         "from mbrlhpo.runner.study import run_study\n"
         "from mbrlhpo.runner.testing import quadratic_factory\n"
+        "spec = StudySpec(method='bohb', space=param_table('pusher', 'model'), trials=2,\n"
+        "                 hyperband=HyperbandSettings(1, 3))\n"
         "try:\n"
-        "    run_study('bohb', quadratic_factory(), search_space('pusher', 'model'),\n"
-        f"              {str(db)!r}, trials=2, hyperband=HyperbandSettings(1, 3))\n"
+        f"    run_study(spec, quadratic_factory(), {str(db)!r})\n"
         "except ImportError as e:\n"
         "    print('ERR', e)\n"
     )
@@ -99,11 +101,13 @@ def test_missing_hpbandster_in_the_cli(tmp_path):
 @pytest.mark.parametrize("method", ["random", "pbt", "pbt-bt"])
 def test_population_methods_never_import_hpbandster(tmp_path, method):
     out = _python(
-        "from mbrlhpo.hpo.space import search_space\n"
+        "from mbrlhpo.hpo.space import param_table\n"
+        "from mbrlhpo.runner.spec import StudySpec\n"
         "from mbrlhpo.runner.study import run_study\n"
         "from mbrlhpo.runner.testing import quadratic_factory\n"
-        f"s = run_study({method!r}, quadratic_factory(), search_space('pusher', 'model'),\n"
-        f"              {str(tmp_path / 's.db')!r}, trials=2, population=3)\n"
+        f"spec = StudySpec(method={method!r}, space=param_table('pusher', 'model'), trials=2,\n"
+        "                 population=3)\n"
+        f"s = run_study(spec, quadratic_factory(), {str(tmp_path / 's.db')!r})\n"
         "assert 'hpbandster' not in [m.split('.')[0] for m in sys.modules if sys.modules[m]]\n"
         "print(len(s.trials))\n"
     )

@@ -15,9 +15,10 @@ import pytest
 pytest.importorskip("hpbandster")
 
 from mbrlhpo.hpo.hyperband import HyperbandSettings, hyperband_ladder  # noqa: E402
-from mbrlhpo.hpo.space import defaults, search_space  # noqa: E402
+from mbrlhpo.hpo.space import defaults, param_table  # noqa: E402
 from mbrlhpo.runner.executors import LockstepExecutor  # noqa: E402
-from mbrlhpo.runner.hpbandster_driver import run_hpbandster  # noqa: E402
+from mbrlhpo.runner.hpbandster_driver import configuration_space, run_hpbandster  # noqa: E402
+from mbrlhpo.runner.spec import StudySpec  # noqa: E402
 from mbrlhpo.runner.study import run_study  # noqa: E402
 from mbrlhpo.runner.testing import QuadraticMember, quadratic_factory  # noqa: E402
 from mbrlhpo.store.sqlite_store import StudyStore  # noqa: E402
@@ -25,7 +26,7 @@ from mbrlhpo.store.sqlite_store import StudyStore  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "helpers"))
 from ray_sockets import is_loopback, listening_addresses, udp_addresses  # noqa: E402
 
-SPACE = search_space("cartpole", "model")
+SPACE = param_table("cartpole", "model")
 BASE = defaults("cartpole", "planning")
 # 3 iterations of the 3/27 ladder: 13 + 4 + 3 = 20 jobs; lr above 3e-4 diverges, so many jobs
 # crash and (with seed 5) hpbandster draws fresh configurations (1, 2) for rung 1.
@@ -84,15 +85,17 @@ def run(tmp_path, method, workers, settings=HB, name=None):
     factory = Concurrency()
     db = tmp_path / f"{name or method}-{workers}.db"
     study = run_study(
-        method,
+        StudySpec(
+            method=method,
+            space=SPACE,
+            trials=27,
+            seed=5,
+            base_config=BASE,
+            hyperband=settings,
+            workers=workers,
+        ),
         factory,
-        SPACE,
         db,
-        trials=27,
-        seed=5,
-        base_config=BASE,
-        hyperband=settings,
-        workers=workers,
     )
     return study, stored(db), factory.most
 
@@ -163,15 +166,17 @@ def test_a_study_resumes_with_another_number_of_workers(tmp_path, method):
 
     def study(factory, workers):
         return run_study(
-            method,
+            StudySpec(
+                method=method,
+                space=SPACE,
+                trials=27,
+                seed=5,
+                base_config=BASE,
+                hyperband=HB,
+                workers=workers,
+            ),
             factory,
-            SPACE,
             db,
-            trials=27,
-            seed=5,
-            base_config=BASE,
-            hyperband=HB,
-            workers=workers,
         )
 
     with pytest.raises(KeyboardInterrupt):
@@ -212,7 +217,12 @@ def test_hpbandster_listens_on_the_loopback_only_and_leaves_nothing_running():
         return -job.config["lr"]
 
     run_hpbandster(
-        "hyperband", SPACE, evaluate, HyperbandSettings(3, 9, n_iterations=1), seed=0, workers=3
+        "hyperband",
+        configuration_space(SPACE, 0),
+        evaluate,
+        HyperbandSettings(3, 9, n_iterations=1),
+        seed=0,
+        workers=3,
     )
     # The name server, the dispatcher and three workers, all on the loopback; no broadcast
     # server (Pyro4 starts none for a name server on 127.x).
@@ -230,28 +240,24 @@ def test_hpbandster_listens_on_the_loopback_only_and_leaves_nothing_running():
 
 
 def test_bad_workers_are_refused(tmp_path):
-    for bad, match in ((0, "expected an int >= 1"), (2.0, "expected an int >= 1")):
+    for bad, match in ((0, "expected an integer from 1"), (2.0, "expected an integer from 1")):
         with pytest.raises(ValueError, match=match):
             run_study(
-                "hyperband",
+                StudySpec(method="hyperband", space=SPACE, trials=2, hyperband=HB, workers=bad),
                 quadratic_factory(),
-                SPACE,
                 tmp_path / "x.db",
-                trials=2,
-                hyperband=HB,
-                workers=bad,
             )
     with pytest.raises(ValueError, match="only hyperband and bohb"):
-        run_study("pbt", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2, workers=2)
+        run_study(
+            StudySpec(method="pbt", space=SPACE, trials=2, workers=2),
+            quadratic_factory(),
+            tmp_path / "x.db",
+        )
     with pytest.raises(ValueError, match="LockstepExecutor"):
         run_study(
-            "hyperband",
+            StudySpec(method="hyperband", space=SPACE, trials=2, hyperband=HB, workers=2),
             quadratic_factory(),
-            SPACE,
             tmp_path / "x.db",
-            trials=2,
-            hyperband=HB,
-            workers=2,
             executor=LockstepExecutor(lambda planners, obs: obs),
         )
     assert not (tmp_path / "x.db").exists()  # refused before the study is created

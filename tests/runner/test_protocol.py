@@ -58,3 +58,36 @@ def test_lockstep_falls_back_for_other_members():
     got = LockstepExecutor(never).run([a])[0].result
     want = SequentialExecutor().run([b])[0].result
     assert got.ret == want.ret
+
+
+class _BrokenStepper:
+    """A lockstep member whose episode breaks at its second step and whose clean-up breaks too."""
+
+    planner = None
+    in_random_trial = True
+
+    def start_trial(self):
+        self.steps = 0
+        return [0.0]
+
+    def random_action(self):
+        return [0.0]
+
+    def step_trial(self, action):
+        self.steps += 1
+        if self.steps == 2:
+            raise RuntimeError("the simulation blew up")
+        return [0.0], False
+
+    def finish_trial(self, trained=None):
+        raise OSError("could not close the episode file")
+
+
+def test_a_failing_clean_up_keeps_the_members_own_error_and_says_so():
+    (outcome,) = LockstepExecutor(lambda planners, obs: obs).run([_BrokenStepper()])
+    error = outcome.error
+    assert isinstance(error, RuntimeError) and str(error) == "the simulation blew up"
+    assert isinstance(error.secondary, OSError)  # kept, not swallowed
+    assert error.__notes__ == [
+        "then finish_trial failed too: OSError: could not close the episode file"
+    ]

@@ -9,28 +9,31 @@ import pytest
 
 from mbrlhpo.hpo.pbt import PBTSettings
 from mbrlhpo.hpo.pbt_bt import PBTBTSettings
-from mbrlhpo.hpo.space import defaults, search_space
+from mbrlhpo.hpo.space import defaults, param_table
+from mbrlhpo.runner.spec import StudySpec
 from mbrlhpo.runner.study import run_study
 from mbrlhpo.runner.testing import quadratic_factory
 from mbrlhpo.store.sqlite_store import StudyStore
 
-SPACE = search_space("cartpole", "model")
+SPACE = param_table("cartpole", "model")
 BASE = defaults("cartpole", "planning")
 
 
 def _study(tmp_path, method, settings, population=5, trials=8):
     db = tmp_path / f"{method}.db"
     s = run_study(
-        method,
+        StudySpec(
+            method=method,
+            space=SPACE,
+            trials=trials,
+            population=population,
+            seed=3,
+            base_config=BASE,
+            pbt=settings,
+            last_k=3,
+        ),
         quadratic_factory(),
-        SPACE,
         db,
-        trials=trials,
-        population=population,
-        seed=3,
-        base_config=BASE,
-        pbt=settings,
-        last_k=3,
     )
     with StudyStore(db) as st:
         scores = {(x["round"], x["member"]): x["score"] for x in st.scores()}

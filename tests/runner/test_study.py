@@ -10,12 +10,13 @@ import pytest
 from mbrlhpo.hpo.hyperband import HyperbandSettings, hyperband_ladder, ladder_trials
 from mbrlhpo.hpo.pbt import PBTSettings
 from mbrlhpo.hpo.pbt_bt import PBTBTSettings
-from mbrlhpo.hpo.space import defaults, search_space
+from mbrlhpo.hpo.space import defaults, param_table
+from mbrlhpo.runner.spec import StudySpec
 from mbrlhpo.runner.study import run_study, study_dir_for
 from mbrlhpo.runner.testing import QuadraticMember, quadratic_factory
 from mbrlhpo.store.sqlite_store import StudyStore
 
-SPACE = search_space("cartpole", "model")
+SPACE = param_table("cartpole", "model")
 BASE = defaults("cartpole", "planning")
 HERE = Path(__file__).parent
 
@@ -29,14 +30,9 @@ def load_ckpt(db, member, trial):
 def test_random_search_budget_and_failures(tmp_path):
     db = tmp_path / "rs.db"
     s = run_study(
-        "random",
+        StudySpec(method="random", space=SPACE, trials=6, population=5, seed=0, base_config=BASE),
         quadratic_factory(fail={1: (3,)}),
-        SPACE,
         db,
-        trials=6,
-        population=5,
-        seed=0,
-        base_config=BASE,
     )
     by_m = {}
     for t in s.trials:
@@ -58,16 +54,18 @@ def test_pbt_exploit_copies_state(tmp_path, copy):
     state and buffer and only takes the (explored) hyperparameters."""
     db = tmp_path / "pbt.db"
     s = run_study(
-        "pbt",
+        StudySpec(
+            method="pbt",
+            space=SPACE,
+            trials=8,
+            population=10,
+            seed=1,
+            base_config=BASE,
+            pbt=PBTSettings(interval=2, copy=copy),
+            keep_all_checkpoints=True,
+        ),
         quadratic_factory(),
-        SPACE,
         db,
-        trials=8,
-        population=10,
-        seed=1,
-        base_config=BASE,
-        pbt=PBTSettings(interval=2, copy=copy),
-        keep_all_checkpoints=True,
     )
     exploits = [e for e in s.lineage if e["kind"] == "exploit"]
     explores = {(e["round"], e["dst"]): e for e in s.lineage if e["kind"] == "explore"}
@@ -95,15 +93,17 @@ def test_budget_is_one_random_trial_plus_the_mpc_trials(tmp_path):
     trials 1 + interval, 1 + 2 interval, ... (6, 11, ...), never after the last."""
     db = tmp_path / "pbt.db"
     s = run_study(
-        "pbt",
+        StudySpec(
+            method="pbt",
+            space=SPACE,
+            trials=20,
+            population=5,
+            seed=0,
+            base_config=BASE,
+            pbt=PBTSettings(interval=5),
+        ),
         quadratic_factory(),
-        SPACE,
         db,
-        trials=20,
-        population=5,
-        seed=0,
-        base_config=BASE,
-        pbt=PBTSettings(interval=5),
     )
     assert len(s.trials) == 5 * 21 and max(t["trial"] for t in s.trials) == 21
     assert sorted({e["round"] for e in s.lineage}) == [6, 11, 16]
@@ -114,15 +114,17 @@ def test_budget_is_one_random_trial_plus_the_mpc_trials(tmp_path):
 def test_pbt_replaces_failed_member(tmp_path):
     db = tmp_path / "pbt.db"
     s = run_study(
-        "pbt",
+        StudySpec(
+            method="pbt",
+            space=SPACE,
+            trials=8,
+            population=6,
+            seed=0,
+            base_config=BASE,
+            pbt=PBTSettings(interval=4),
+        ),
         quadratic_factory(fail={4: (3,)}),
-        SPACE,
         db,
-        trials=8,
-        population=6,
-        seed=0,
-        base_config=BASE,
-        pbt=PBTSettings(interval=4),
     )
     assert [(f["member"], f["trial"]) for f in s.failures] == [(4, 3)]
     rep = [e for e in s.lineage if e["kind"] == "replace_failed"]
@@ -133,16 +135,18 @@ def test_pbt_replaces_failed_member(tmp_path):
 def test_pbt_bt_backtracking_restores(tmp_path):
     db = tmp_path / "bt.db"
     s = run_study(
-        "pbt-bt",
+        StudySpec(
+            method="pbt-bt",
+            space=SPACE,
+            trials=12,
+            population=8,
+            seed=2,
+            base_config=BASE,
+            pbt=PBTBTSettings(interval=2, backtrack_every=2, tolerance=0.0),
+            keep_all_checkpoints=True,
+        ),
         quadratic_factory(diverge_lr=0.02),
-        SPACE,
         db,
-        trials=12,
-        population=8,
-        seed=2,
-        base_config=BASE,
-        pbt=PBTBTSettings(interval=2, backtrack_every=2, tolerance=0.0),
-        keep_all_checkpoints=True,
     )
     bts = [e for e in s.lineage if e["kind"] == "backtrack"]
     assert bts, "expected some backtracking"
@@ -192,15 +196,17 @@ def test_keep_final_checkpoints_keeps_every_jobs_last_model(tmp_path):
     for keep in (False, True):
         db = tmp_path / f"hb{keep}.db"
         s = run_study(
-            "hyperband",
+            StudySpec(
+                method="hyperband",
+                space=SPACE,
+                trials=9,
+                seed=0,
+                base_config=BASE,
+                hyperband=hb,
+                keep_final_checkpoints=keep,
+            ),
             quadratic_factory(),
-            SPACE,
             db,
-            trials=9,
-            seed=0,
-            base_config=BASE,
-            hyperband=hb,
-            keep_final_checkpoints=keep,
         )
         with StudyStore(db) as st:
             live[keep] = {(c["member"], c["trial"]) for c in st.checkpoints()}
@@ -217,23 +223,27 @@ def test_keep_final_checkpoints_keeps_every_jobs_last_model(tmp_path):
 def test_keep_checkpoints_every_k_trials(tmp_path):
     db = tmp_path / "pbt.db"
     run_study(
-        "pbt",
+        StudySpec(
+            method="pbt",
+            space=SPACE,
+            trials=6,
+            population=4,
+            seed=0,
+            base_config=BASE,
+            pbt=PBTSettings(interval=2),
+            keep_checkpoints_every=3,
+        ),
         quadratic_factory(),
-        SPACE,
         db,
-        trials=6,
-        population=4,
-        seed=0,
-        base_config=BASE,
-        pbt=PBTSettings(interval=2),
-        keep_checkpoints_every=3,
     )
     with StudyStore(db) as st:
         live = {(c["member"], c["trial"]) for c in st.checkpoints()}
     assert live == {(m, t) for m in range(4) for t in (3, 6, 7)}  # every 3rd + the last
     with pytest.raises(ValueError, match="keep_checkpoints_every"):
         run_study(
-            "pbt", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2, keep_checkpoints_every=0
+            StudySpec(method="pbt", space=SPACE, trials=2, keep_checkpoints_every=0),
+            quadratic_factory(),
+            tmp_path / "x.db",
         )
 
 
@@ -241,14 +251,11 @@ def test_hyperband_study_and_resume(tmp_path):
     db = tmp_path / "hb.db"
     hb = HyperbandSettings(3, 27, n_iterations=3)
     s = run_study(
-        "hyperband",
+        StudySpec(
+            method="hyperband", space=SPACE, trials=27, seed=0, base_config=BASE, hyperband=hb
+        ),
         quadratic_factory(),
-        SPACE,
         db,
-        trials=27,
-        seed=0,
-        base_config=BASE,
-        hyperband=hb,
     )
     assert len(s.trials) == ladder_trials(hyperband_ladder(3, 27, 3, 3))
     assert len(s.hb_jobs) == sum(st.n_configs for it in hyperband_ladder(3, 27, 3, 3) for st in it)
@@ -261,19 +268,29 @@ def test_hyperband_study_and_resume(tmp_path):
         return m
 
     s2 = run_study(
-        "hyperband", counting, SPACE, db, trials=27, seed=0, base_config=BASE, hyperband=hb
+        StudySpec(
+            method="hyperband", space=SPACE, trials=27, seed=0, base_config=BASE, hyperband=hb
+        ),
+        counting,
+        db,
     )
     assert calls == [] and s2.best_config == s.best_config and len(s2.trials) == len(s.trials)
 
 
 def test_bad_method_and_settings(tmp_path):
     with pytest.raises(ValueError, match="unknown method 'grid'"):
-        run_study("grid", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2)
+        run_study(
+            StudySpec(method="grid", space=SPACE, trials=2), quadratic_factory(), tmp_path / "x.db"
+        )
     with pytest.raises(ValueError, match="needs hyperband"):
-        run_study("bohb", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2)
+        run_study(
+            StudySpec(method="bohb", space=SPACE, trials=2), quadratic_factory(), tmp_path / "x.db"
+        )
     with pytest.raises(ValueError, match="PBTBTSettings"):
         run_study(
-            "pbt-bt", quadratic_factory(), SPACE, tmp_path / "x.db", trials=2, pbt=PBTSettings()
+            StudySpec(method="pbt-bt", space=SPACE, trials=2, pbt=PBTSettings()),
+            quadratic_factory(),
+            tmp_path / "x.db",
         )
 
 

@@ -9,7 +9,8 @@ import sys
 
 from mbrlhpo.cli_errors import report
 from mbrlhpo.hpo.pbt import PBTSettings
-from mbrlhpo.hpo.space import defaults, search_space
+from mbrlhpo.hpo.space import defaults, param_table
+from mbrlhpo.runner.spec import AgentSettings, StudySpec
 from mbrlhpo.runner.study import run_study
 from mbrlhpo.runner.testing import quadratic_factory
 
@@ -19,16 +20,18 @@ STUDY = {"trials": 8, "population": 4, "seed": 3, "interval": 2, "hidden": 64}
 def run(db: str, sleep: float, **changes) -> object:
     s = {**STUDY, **changes}
     return run_study(
-        "pbt",
+        StudySpec(
+            method="pbt",
+            space=param_table("cartpole", "model"),
+            trials=s["trials"],
+            population=s["population"],
+            seed=s["seed"],
+            base_config=defaults("cartpole", "planning"),
+            pbt=PBTSettings(interval=s["interval"]),
+            agent=AgentSettings("quick", fixed={"hidden": s["hidden"]}),
+        ),
         quadratic_factory(diverge_lr=0.03, fail={2: (5,)}, sleep=sleep),
-        search_space("cartpole", "model"),
         db,
-        trials=s["trials"],
-        population=s["population"],
-        seed=s["seed"],
-        base_config=defaults("cartpole", "planning"),
-        pbt=PBTSettings(interval=s["interval"]),
-        fixed={"agent": {"hidden": s["hidden"]}},
     )
 
 

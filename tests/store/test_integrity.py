@@ -13,41 +13,41 @@ import sys
 import pytest
 
 from mbrlhpo.hpo.pbt import PBTSettings
-from mbrlhpo.hpo.space import defaults, search_space
+from mbrlhpo.hpo.space import defaults, param_table
 from mbrlhpo.runner.checkpoints import CheckpointCorrupt, CheckpointDir
+from mbrlhpo.runner.spec import AgentSettings, StudySpec
 from mbrlhpo.runner.study import MODEL_DIVERGED, run_study, study_dir_for
 from mbrlhpo.runner.testing import QuadraticMember, quadratic_factory
 from mbrlhpo.store.sqlite_store import StoreError, StudyLocked, StudyStore
 
-SPACE = search_space("cartpole", "model")
+SPACE = param_table("cartpole", "model")
 BASE = defaults("cartpole", "planning")
 
 
-def small_pbt(db, trials=4, **kw):
-    return run_study(
-        "pbt",
-        kw.pop("factory", quadratic_factory()),
-        SPACE,
-        db,
+def small_pbt(db, trials=4, factory=None, agent=None, **kw):
+    spec = StudySpec(
+        method="pbt",
+        space=SPACE,
         trials=trials,
         population=4,
         seed=0,
         base_config=BASE,
         pbt=PBTSettings(interval=2),
-        **kw,
+        agent=agent,
     )
+    return run_study(spec, factory or quadratic_factory(), db, **kw)
 
 
 # 1 ------------------------------------------------------------------------------------------
 def test_resume_with_a_changed_fixed_setting_is_refused_and_names_it(tmp_path):
     db = tmp_path / "s.db"
-    small_pbt(db, trials=2, fixed={"profile": "quick", "agent": {"hidden": 64}})
-    with pytest.raises(StoreError, match=r"fixed\.agent\.hidden is 64 there, 32 in this run"):
-        small_pbt(db, trials=2, fixed={"profile": "quick", "agent": {"hidden": 32}})
-    with pytest.raises(StoreError, match=r"fixed\.profile is 'quick' there, 'paper'"):
-        small_pbt(db, trials=2, fixed={"profile": "paper", "agent": {"hidden": 64}})
+    small_pbt(db, trials=2, agent=AgentSettings("quick", fixed={"hidden": 64}))
+    with pytest.raises(StoreError, match=r"agent\.fixed\.hidden is 64 there, 32 in this run"):
+        small_pbt(db, trials=2, agent=AgentSettings("quick", fixed={"hidden": 32}))
+    with pytest.raises(StoreError, match=r"agent\.profile is 'quick' there, 'paper'"):
+        small_pbt(db, trials=2, agent=AgentSettings("paper", fixed={"hidden": 64}))
     # the study itself is untouched and resumes with its own settings
-    s = small_pbt(db, trials=2, fixed={"profile": "quick", "agent": {"hidden": 64}})
+    s = small_pbt(db, trials=2, agent=AgentSettings("quick", fixed={"hidden": 64}))
     assert len(s.trials) == 4 * (1 + 2)  # a random first trial plus 2 MPC trials each
 
 
@@ -55,7 +55,7 @@ def test_tune_stores_profile_and_fixed_agent_settings(tmp_path, monkeypatch):
     import mbrlhpo.tuning as tuning
 
     seen = {}
-    monkeypatch.setattr(tuning, "run_study", lambda *a, **kw: seen.update(kw) or None)
+    monkeypatch.setattr(tuning, "run_study", lambda spec, *a, **kw: seen.update(spec=spec))
     tuning.tune(
         "cartpole",
         "pbt",
@@ -64,11 +64,11 @@ def test_tune_stores_profile_and_fixed_agent_settings(tmp_path, monkeypatch):
         agent_overrides={"hidden": 32},
         profile="quick",
     )
-    assert seen["fixed"] == {
+    assert seen["spec"].record()["agent"] == {
         "profile": "quick",
         "defaults": "table",
         "group": "model",
-        "agent": {"hidden": 32},
+        "fixed": {"hidden": 32},
     }
 
 
@@ -140,14 +140,9 @@ class _ModelDiverges(QuadraticMember):
 
 def test_model_divergence_is_stored_and_counted(tmp_path):
     s = run_study(
-        "random",
+        StudySpec(method="random", space=SPACE, trials=4, population=3, seed=0, base_config=BASE),
         lambda hp, seed: _ModelDiverges(hp, seed),
-        SPACE,
         tmp_path / "r.db",
-        trials=4,
-        population=3,
-        seed=0,
-        base_config=BASE,
     )
     assert len(s.model_divergences) == 3 * 2
     assert {(t["trial"], t["status"], t["cause"]) for t in s.model_divergences} == {

@@ -19,6 +19,8 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
+from mbrlhpo.atomic_file import write_atomically
+
 FORMAT = "mbrlhpo-checkpoint"
 FORMAT_VERSION = 1
 
@@ -46,8 +48,6 @@ def write_checkpoint(
     path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict[str, Any], kind: str
 ) -> str:
     """Writes ``arrays`` and JSON-able ``meta`` to ``path`` atomically; returns the SHA-256."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {name: np.asarray(a, order="C") for name, a in arrays.items()}  # keeps 0-d shapes
     meta_json = json.dumps(meta, sort_keys=True, allow_nan=False)
     digest = _digest(arrays, meta_json)
@@ -58,15 +58,7 @@ def write_checkpoint(
         "meta": meta_json,
         "sha256": digest,
     }
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        save_file(arrays, str(tmp), metadata=header)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    write_atomically(path, lambda tmp: save_file(arrays, str(tmp), metadata=header))
     return digest
 
 
@@ -111,11 +103,3 @@ def file_sha256(path: str | os.PathLike) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

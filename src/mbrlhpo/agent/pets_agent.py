@@ -339,6 +339,15 @@ class PETSAgent:
         )
         return self.finish_training(losses, before, time.perf_counter() - start)
 
+    @staticmethod
+    def train_population(jobs: list[TrainingJob], on_step: Any = None) -> list[Any]:
+        """Trains many agents' :meth:`training_job` in one batched call (what
+        ``LockstepExecutor`` calls: the runner does not import the models itself);
+        ``on_step(done, total)`` after every batched step (progress)."""
+        import mbrlhpo.models as models
+
+        return models.train_population(jobs, on_step=on_step)
+
     def training_job(self) -> tuple[TrainingJob, dict[str, torch.Tensor]]:
         """This trial's training (all data, current hyperparameters, the agent's rng) and the
         model state to roll back to: for training many agents in one call

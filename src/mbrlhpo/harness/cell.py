@@ -121,7 +121,7 @@ def _tune(
     """The cell's study (resumed if ``db`` holds it) and its winner as a schedule of ``n``."""
     from mbrlhpo.analysis.evaluate import evaluation_plan
     from mbrlhpo.analysis.records import read_study
-    from mbrlhpo.tuning import tune
+    from mbrlhpo.tuning import run_spec, study_spec
 
     method = spec["method"]
     trials = content["budget"]["trials"]
@@ -138,18 +138,18 @@ def _tune(
     if method in ("hyperband", "bohb"):
         kwargs["budgets"] = tuple(spec.get("budgets", (max(1, trials // 3), trials)))
         kwargs["hb_iterations"] = spec.get("hb_iterations")
-    tune(
+    spec = study_spec(
         cell.task,
         method,
         trials=trials,
-        db=db,
         seed=cell.study_seed,
         profile=content["profile"],
         defaults=content["defaults"],
         last_k=content["last_k"],
-        baseline=False,  # the defaults are a method of the suite, run on the test seeds
         **kwargs,
     )
+    # The defaults are a method of the suite, run on the test seeds: no baseline here.
+    run_spec(spec, db, baseline=False)
     rec = read_study(db)
     plan = evaluation_plan(rec, trials=n)
     trials_done = rec["trials"]

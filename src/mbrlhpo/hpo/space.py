@@ -40,6 +40,9 @@ class ParamSpec:
     log: bool
     integer: bool
 
+    def __post_init__(self) -> None:
+        self.validate()  # a ParamSpec is checked once, where it is made
+
     def validate(self) -> None:
         """Raise ValueError if the range, default or scale is inconsistent."""
         if not (math.isfinite(self.low) and math.isfinite(self.high)):
@@ -149,15 +152,13 @@ def param_table(
                 if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
                     raise ValueError(f"override of {name!r}: {k!r} must be a number, got {v!r}")
                 kw[k] = float(v)
-        spec = replace(specs[name], **kw)
-        if "default" not in ov and not spec.low <= spec.default <= spec.high:
+        old = specs[name]
+        low, high = kw.get("low", old.low), kw.get("high", old.high)
+        if "default" not in ov and low <= high and not low <= old.default <= high:
             # A narrowed range keeps the expert default if it can, else clips it into range.
-            d = min(max(spec.default, spec.low), spec.high)
-            spec = replace(spec, default=float(round(d)) if spec.integer else d)
-        spec.validate()
-        specs[name] = spec
-    for spec in specs.values():
-        spec.validate()
+            d = min(max(old.default, low), high)
+            kw["default"] = float(round(d)) if old.integer else d
+        specs[name] = replace(old, **kw)  # checked as it is made
     return specs
 
 

@@ -51,7 +51,10 @@ def _view(t: Any) -> np.ndarray:
 
 
 class CpuMember:
-    """One planner's native CPU half: the problem it poses, rebuilt from the model per call."""
+    """One planner's native CPU half: the problem it poses. Built (and checked by the core)
+    once per CEM configuration, not per plan: it aliases the model's live parameter tensors,
+    which training, rollbacks and exploits update in place, so only a new ``planner.config``
+    (``set_config``, a frozen CEMConfig) makes a new one."""
 
     def __init__(self, planner: Any) -> None:
         core = _native.core()
@@ -68,8 +71,17 @@ class CpuMember:
             )
         self.planner = planner
         self.precision = precision
+        self._spec: Any = None
+        self._spec_config: Any = None  # the planner.config the spec was built for
 
     def spec(self) -> Any:
+        """The member's problem for the planner's current configuration."""
+        p = self.planner
+        if self._spec is None or self._spec_config is not p.config:
+            self._spec, self._spec_config = self._build(), p.config
+        return self._spec
+
+    def _build(self) -> Any:
         p = self.planner
         w = p.model.planner_weights()
         return _native.core().CemMemberSpec(

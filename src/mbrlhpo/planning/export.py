@@ -85,6 +85,7 @@ def export_policy(path: str | os.PathLike, task: Any, model: Any, config: Any, s
     from safetensors.numpy import save_file
 
     from mbrlhpo import __version__
+    from mbrlhpo.atomic_file import write_atomically
 
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**64:
         raise ValueError(f"expected seed to be an int in [0, 2^64), got {seed!r}")
@@ -136,17 +137,8 @@ def export_policy(path: str | os.PathLike, task: Any, model: Any, config: Any, s
     if not (math.isfinite(float(config.alpha)) and math.isfinite(float(config.elite_ratio))):
         raise ValueError("expected finite CEM alpha and elite_ratio")
     metadata["sha256"] = policy_checksum(arrays, metadata)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        save_file(arrays, str(tmp), metadata=metadata)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    # 0666 less the umask (0644 by default): a policy file is meant to be read by others.
+    return write_atomically(path, lambda tmp: save_file(arrays, str(tmp), metadata=metadata))
 
 
 def export_agent(agent: Any, path: str | os.PathLike) -> Path:

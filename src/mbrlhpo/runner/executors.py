@@ -152,8 +152,8 @@ class LockstepExecutor:
             if outcomes[i].error is not None:  # its training failed (model rolled back)
                 try:  # ends its trial untrained, so that the member stays usable
                     members[i].finish_trial(trained=(None, True, 0.0))
-                except Exception:
-                    pass
+                except Exception as exc:  # the training error stays the cause
+                    _note_secondary(outcomes[i].error, "finish_trial", exc)
                 continue
             try:
                 kwargs = {"trained": trained[i]} if i in trained else {}
@@ -182,13 +182,16 @@ class LockstepExecutor:
         call fails, every member is put back as it was (model and random stream) and trained
         alone, so that the failure is only the faulty member's.
         """
-        from mbrlhpo.models import train_population
-
         prepared: dict[int, tuple[Any, Any, dict]] = {}
+        train_population = None
         for i in indices:
             member = members[i]
-            if not hasattr(member, "training_job"):
+            trainer = getattr(member, "train_population", None)
+            if not hasattr(member, "training_job") or trainer is None:
                 continue  # trains (if at all) in finish_trial
+            if train_population is not None and trainer is not train_population:
+                continue  # another kind of member: it trains alone in finish_trial
+            train_population = trainer
             try:
                 member.finish_episode()
                 job, before = member.training_job()
@@ -228,6 +231,13 @@ class LockstepExecutor:
     ) -> None:
         try:
             member.finish_trial()  # leaves the member consistent (its partial episode kept)
-        except Exception:
-            pass
+        except Exception as secondary:  # the first error stays the cause
+            _note_secondary(exc, "finish_trial", secondary)
         outcomes[i] = TrialOutcome(None, exc, time.perf_counter() - start)
+
+
+def _note_secondary(error: BaseException, step: str, secondary: BaseException) -> None:
+    """Records on the member's ``error`` (its trial's cause) that ``step`` failed after it,
+    and keeps the secondary exception (``error.secondary``): nothing is swallowed."""
+    error.add_note(f"then {step} failed too: {type(secondary).__name__}: {secondary}")
+    error.secondary = secondary

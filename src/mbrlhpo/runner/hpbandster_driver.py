@@ -54,7 +54,7 @@ import ConfigSpace as CS
 import numpy as np
 
 from mbrlhpo.hpo.hyperband import HyperbandSettings, job_trials
-from mbrlhpo.hpo.space import to_plain
+from mbrlhpo.hpo.space import ParamSpec, to_plain
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,18 @@ class HyperbandStalled(RuntimeError):
 
 class MemberFailed(Exception):
     """Raised by an evaluation whose member failed: hpbandster scores it as crashed."""
+
+
+def configuration_space(specs: Mapping[str, ParamSpec], seed: int) -> CS.ConfigurationSpace:
+    """The searched ParamSpecs as the ConfigurationSpace hpbandster samples (the only place a
+    study's space becomes ConfigSpace's)."""
+    cs = CS.ConfigurationSpace(seed=seed)
+    for s in specs.values():
+        if s.integer:
+            cs.add(CS.Integer(s.name, (int(s.low), int(s.high)), default=int(s.default), log=s.log))
+        else:
+            cs.add(CS.Float(s.name, (s.low, s.high), default=s.default, log=s.log))
+    return cs
 
 
 def require_hpbandster(method: str) -> None:

@@ -87,8 +87,9 @@ class LockstepMember(Protocol):
     (while ``in_random_trial``) or ``planner.plan(obs)`` until done, then ``finish_trial``
     (which trains: a trial acts first, then trains, as the paper's code does). Optionally
     (``PETSAgent``) ``finish_episode()``/``training_job()``/``finish_training(...)``/``model``
-    let the executor train the population's models in one batched call after the episodes and
-    hand each outcome to ``finish_trial(trained=...)``.
+    and a static ``train_population(jobs) -> outcomes`` let the executor train the
+    population's models in one batched call after the episodes (the member's own trainer:
+    the runner imports no model code) and hand each outcome to ``finish_trial(trained=...)``.
     """
 
     planner: Any  # what the executor's batch planner receives for this member
