@@ -5,7 +5,10 @@ cuda/src/plan_kernels.cu, every planner kernel), ``ptxas -v`` reports registers 
 cuobjdump prints the SASS. Per kernel variant the model finds the hot loop (the innermost loop with
 the most MMAs, or where a kernel has no MMA the most FFMAs fed by loads) and counts per MMA
 (FFMA): instructions, shared loads, global loads, conversions; and the per-tile loop around it
-(the epilogue: bias, swish, stores, per value stored). From these and the paper step's shape it
+(the epilogue: bias, swish, stores, per value stored). TF32 k-loops come in one variant per pass
+size (n-tiles a warp keeps in registers, 1 .. kWarpNTiles; read from each loop as 4 MMAs per A
+fragment word it loads): the hot loop is the widest pass, and each layer's passes are costed with
+the loop of their own size. From these and the paper step's shape it
 prints three per-SM bounds on an H100 for one member and for a population of 40, with the
 arithmetic:
 
@@ -250,6 +253,7 @@ def classify(instrs: list[Instr]) -> dict[str, float]:
         conversions=0,
         mufu=0,
         lsu_wavefronts=0,
+        lds_words=0,
         stored_values=0,
     )
     for ins in instrs:
@@ -264,6 +268,7 @@ def classify(instrs: list[Instr]) -> dict[str, float]:
             c["ffma"] += 1
         elif op.startswith(("LDS", "LDSM")):
             c["lds"] += 1
+            c["lds_words"] += width
             c["lsu_wavefronts"] += width
         elif op.startswith("STS"):
             c["sts"] += 1
@@ -295,6 +300,8 @@ class KernelStats:
     hot: dict[str, float] = field(default_factory=dict)  # the hot loop's counts
     hot_range: tuple[int, int] | None = None  # SASS addresses
     epilogue: dict[str, float] = field(default_factory=dict)  # the enclosing loop minus the hot one
+    # TF32: the k-loop of each pass size (n-tiles per warp pass) -> its counts
+    pass_loops: dict[int, dict[str, float]] = field(default_factory=dict)
 
     @property
     def unit(self) -> str:
@@ -312,6 +319,12 @@ class KernelStats:
         return counts.get(key, 0) / n if n else math.nan
 
 
+def pass_tiles(counts: dict[str, float]) -> int:
+    """n-tiles of a TF32 k-loop's pass: per k step each m-tile's A fragment is 4 words per lane and
+    feeds one MMA per n-tile, so n-tiles = 4 x MMAs / A words loaded."""
+    return round(4 * counts["mma"] / counts["lds_words"]) if counts["lds_words"] else 0
+
+
 def analyse(name: str, instrs: list[Instr], resources: dict[str, int]) -> KernelStats:
     st = KernelStats(
         pretty_name(name),
@@ -324,12 +337,17 @@ def analyse(name: str, instrs: list[Instr], resources: dict[str, int]) -> Kernel
     inner = [r for r in ranges if not any(o != r and r[0] <= o[0] and o[1] <= r[1] for o in ranges)]
     # An FFMA k-loop reads an operand per FFMA (the state update's polynomials do not): score a
     # loop by its FFMAs fed by loads.
-    best, best_key = None, (0, 0)
+    # An MMA k-loop: the widest pass first (it carries most of a wide layer's MMAs), then the
+    # most MMAs; per pass size the loop with the most MMAs (the main loop, not a remainder).
+    best, best_key = None, (0, 0, 0)
     for r in inner:
         cnt = classify(instrs[r[0] : r[1] + 1])
-        key = (cnt["mma"], min(cnt["ffma"], cnt["lds"] + cnt["global_loads"]))
+        tiles = pass_tiles(cnt) if cnt["mma"] else 0
+        key = (tiles, cnt["mma"], min(cnt["ffma"], cnt["lds"] + cnt["global_loads"]))
         if key > best_key:
             best, best_key = r, key
+        if tiles and cnt["mma"] > st.pass_loops.get(tiles, {}).get("mma", 0):
+            st.pass_loops[tiles] = cnt
     if best is None:
         return st
     st.hot = classify(instrs[best[0] : best[1] + 1])
@@ -382,21 +400,45 @@ def rollout_smem(p: dict, shape: Shape) -> int:
     return 4 * (2 * shape.tile_rows * stride + shape.tile_rows * p["obs_dim"])
 
 
+def warp_passes(n: int, shape: Shape) -> list[int]:
+    """Pass sizes (n-tiles) of every warp of a block for an n-wide TF32 layer: warp w takes tiles
+    w, w + warps, ... in passes of warp_n_tiles, the rest in one smaller pass (Tf32Mma::Layer)."""
+    tiles, warps = math.ceil(n / 8), shape.threads // 32
+    out = []
+    for w in range(warps):
+        mine = (tiles - w + warps - 1) // warps if w < tiles else 0
+        out += [shape.warp_n_tiles] * (mine // shape.warp_n_tiles)
+        if mine % shape.warp_n_tiles:
+            out.append(mine % shape.warp_n_tiles)
+    return out
+
+
+def per_mma(st: KernelStats, tiles: int, key: str) -> float:
+    """Per MMA count of the k-loop of passes of `tiles` n-tiles (the hot loop's if none)."""
+    loop = st.pass_loops.get(tiles)
+    return loop[key] / loop["mma"] if loop else st.per_unit(key)
+
+
 def step_work(st: KernelStats, p: dict, shape: Shape) -> dict[str, float]:
     """Per block and one rollout step: MMAs (or warp FFMAs), hot-loop warp instructions and LSU
-    wavefronts, epilogue warp instructions (per output value stored: 32 per warp instruction)."""
+    wavefronts (TF32: each pass at its own loop's rate), epilogue warp instructions (per output
+    value stored: 32 per warp instruction)."""
     units = instr = lsu = epi = 0.0
     m_tiles = shape.tile_rows // 16
     for k, n in paper_layers(p):
         if st.unit == "mma":
-            layer_units = m_tiles * math.ceil(n / 8) * math.ceil(k / 8)
+            for tiles in warp_passes(n, shape):
+                pass_units = m_tiles * tiles * math.ceil(k / 8)
+                units += pass_units
+                instr += pass_units * per_mma(st, tiles, "instructions")
+                lsu += pass_units * per_mma(st, tiles, "lsu_wavefronts")
             values = shape.tile_rows * math.ceil(n / 8) * 8
         else:
             layer_units = shape.tile_rows * n * k / 32
+            units += layer_units
+            instr += layer_units * st.per_unit("instructions")
+            lsu += layer_units * st.per_unit("lsu_wavefronts")
             values = shape.tile_rows * n
-        units += layer_units
-        instr += layer_units * st.per_unit("instructions")
-        lsu += layer_units * st.per_unit("lsu_wavefronts")
         epi += values / 32 * st.epilogue_per_value
     return dict(units=units, hot_instructions=instr, lsu_wavefronts=lsu, epilogue_instructions=epi)
 
@@ -481,6 +523,12 @@ def report(
             f"{occ['blocks']} blocks = {occ['blocks'] * shape.threads // 32 // 4} warps per "
             f"scheduler per SM)"
         )
+        if st.pass_loops:
+            loops_txt = ", ".join(
+                f"{tiles}: {fmt(c['instructions'] / c['mma'], 2)}"
+                for tiles, c in sorted(st.pass_loops.items(), reverse=True)
+            )
+            print(f"\nk-loop instructions per MMA by pass size (n-tiles): {loops_txt}")
         for mem in (1, members):
             t = times(st, p, shape, mem, clock_ghz, mma_per_clock)
             out["predictions"].append(dict(kernel=st.name, members=mem, **t))
@@ -488,7 +536,8 @@ def report(
             print(
                 f"\n{mem} member(s): {t['blocks']} blocks -> {t['busiest_sm_blocks']} on the "
                 f"busiest SM; per block and step {t['units']:.0f} {st.unit} x "
-                f"{fmt(st.per_unit('instructions'), 2)} instr = {t['hot_instructions']:.0f} + "
+                f"{fmt(t['hot_instructions'] / t['units'], 2)} instr = "
+                f"{t['hot_instructions']:.0f} + "
                 f"epilogue {t['epilogue_instructions']:.0f} warp instr; x {t['steps']} steps"
             )
             b, s = t["busiest_sm_blocks"], t["steps"]

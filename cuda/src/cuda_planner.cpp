@@ -44,6 +44,8 @@ struct MemberLayout {
   // input block, copied in at every plan: mean (warm start in, final mean out) | obs | lo | hi
   size_t mean = 0, obs = 0, low = 0, high = 0, input_words = 0;
   size_t var = 0, candidates = 0, row_returns = 0, returns = 0, elites = 0;
+  // TF32 members: each layer's packed weights (written by the PackWeights kernel at every plan)
+  size_t packed[kMaxLayers] = {};
   // trace block, copied out when traced: returns | elites | means | vars
   size_t trace = 0, trace_returns = 0, trace_elites = 0, trace_means = 0, trace_vars = 0;
   size_t trace_words = 0;
@@ -52,7 +54,7 @@ struct MemberLayout {
 
 size_t Align16(size_t words) { return (words + 15) / 16 * 16; }
 
-MemberLayout LayoutOf(const PlanProblem& m, bool traced) {
+MemberLayout LayoutOf(const PlanProblem& m, Gemm gemm, bool traced) {
   // buffer sizes from the contract (plan_args.h BufferBytes), in 4-byte words
   MemberArgs shape;
   shape.horizon = m.cem.horizon;
@@ -82,6 +84,10 @@ MemberLayout LayoutOf(const PlanProblem& m, bool traced) {
   l.row_returns = take(b.row_returns);
   l.returns = take(b.returns);
   l.elites = take(b.elites);
+  for (int q = 0; gemm == Gemm::kTf32 && q < m.net.num_layers(); ++q) {
+    const size_t words = kernels::Tf32Packed::Words(m.net.layer_sizes[q], m.net.layer_sizes[q + 1]);
+    l.packed[q] = take(static_cast<size_t>(m.net.ensemble_size) * words * 4);
+  }
   if (traced) {  // the trace block is contiguous too (one copy out)
     l.trace = at;
     l.trace_returns = l.trace;
@@ -214,7 +220,7 @@ void SetUp(PlanArena& st, Launcher& launcher, const std::vector<CudaPlanRequest>
   st.max_iterations = 0;
   for (const CudaPlanRequest& cr : requests) {
     const PlanRequest& r = cr.request;
-    st.layouts.push_back(LayoutOf(r.problem, r.outputs.trace_returns != nullptr));
+    st.layouts.push_back(LayoutOf(r.problem, cr.gemm, r.outputs.trace_returns != nullptr));
     st.offsets.push_back(st.words);
     st.words += st.layouts.back().words;
     st.max_iterations = std::max(st.max_iterations, r.problem.cem.iterations);
@@ -267,6 +273,9 @@ MemberArgs ArgsOf(const CudaPlanRequest& cr, const MemberLayout& l, float* dev) 
   a.row_returns = dev + l.row_returns;
   a.returns = dev + l.returns;
   a.elites = reinterpret_cast<int32_t*>(dev + l.elites);
+  for (int q = 0; cr.gemm == Gemm::kTf32 && q < a.num_layers; ++q) {
+    a.packed_weights[q] = dev + l.packed[q];
+  }
   if (l.trace_words > 0) {
     a.trace_returns = dev + l.trace_returns;
     a.trace_elites = reinterpret_cast<int32_t*>(dev + l.trace_elites);
@@ -303,7 +312,7 @@ void StageInputs(PlanArena& st, Launcher& launcher, const std::vector<CudaPlanRe
   }
 }
 
-// Sample -> I x (Rollout -> RefitAndSample): one graph per shape on the device.
+// PackWeights -> Sample -> I x (Rollout -> RefitAndSample): one graph per shape on the device.
 void Launch(const PlanArena& st, Launcher& launcher, size_t count) {
   PlanLaunch launch;
   // unique per set-up: a graph captured for earlier buffers of the same shape is never replayed

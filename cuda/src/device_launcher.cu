@@ -1,7 +1,7 @@
 // The GPU launcher: device memory (cudaMallocAsync on the plan's stream), pinned staging, and
-// one CUDA graph per population shape: Sample -> I x (Rollout -> RefitAndSample) is captured
-// the first time a shape key is seen (on the launcher's own stream, since the legacy default
-// stream cannot be captured) and replayed on the caller's stream at every later plan. The
+// one CUDA graph per population shape: PackWeights -> Sample -> I x (Rollout -> RefitAndSample) is
+// captured the first time a shape key is seen (on the launcher's own stream, since the legacy
+// default stream cannot be captured) and replayed on the caller's stream at every later plan. The
 // kernels read every per-plan value from device memory, so replays need no graph update.
 #include <cuda_runtime.h>
 
@@ -34,6 +34,10 @@ class DeviceLauncher final : public Launcher {
     cudaDeviceProp prop{};
     Check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
     name_ = "device " + std::to_string(device) + ": " + prop.name;
+    int optin = 0;
+    Check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+          "cudaDeviceGetAttribute(MaxSharedMemoryPerBlockOptin)");
+    smem_optin_ = static_cast<size_t>(optin);
     Check(cudaStreamCreateWithFlags(&own_, cudaStreamNonBlocking), "cudaStreamCreate");
     stream_ = cudaStreamLegacy;  // until SetStream: the legacy default stream, as for handle 0
   }
@@ -82,13 +86,10 @@ class DeviceLauncher final : public Launcher {
   }
 
   void Run(const PlanLaunch& launch) override {
-    if (!prepared_) {
-      Check(PrepareDeviceKernels(), "PrepareDeviceKernels");
-      prepared_ = true;
-    }
     // One graph at a time: a new key means the driver set up new buffers, which the old graph's
     // kernel arguments no longer point to.
     if (graph_ == nullptr || graph_key_ != launch.shape_key) {
+      AllowSharedMemory(launch);
       if (graph_) {
         Check(cudaStreamSynchronize(stream_), "waiting for the previous graph");
         cudaGraphExecDestroy(graph_);
@@ -103,6 +104,7 @@ class DeviceLauncher final : public Launcher {
       Check(cudaStreamBeginCapture(own_, cudaStreamCaptureModeThreadLocal), "begin capture");
       cudaGraph_t graph = nullptr;
       try {
+        Check(LaunchPackWeights(launch, own_), "PackWeights launch");
         Check(LaunchSample(launch, 0, own_), "Sample launch");
         for (int i = 0; i < launch.max_iterations; ++i) {
           Check(LaunchRollout(launch, i, own_), "Rollout launch");
@@ -124,6 +126,19 @@ class DeviceLauncher final : public Launcher {
     Check(cudaGraphLaunch(graph_, stream_), "cudaGraphLaunch");
   }
 
+  // Each kernel may use the dynamic shared memory this shape needs (not more), if the device
+  // allows it; otherwise one line saying which kernel needs how much.
+  void AllowSharedMemory(const PlanLaunch& launch) {
+    const kernels::LaunchShape s = kernels::ShapeOf(launch);
+    const kernels::SmemNeed over = kernels::SmemOverLimit(s, smem_optin_);
+    MBRLHPO_CHECK(over.kernel == nullptr, "CUDA planner: the ", over.kernel ? over.kernel : "",
+                  " kernel needs ", over.bytes, " bytes of shared memory per block (widest layer ",
+                  s.max_width, ", population up to ", s.sort_size, "), but ", name_,
+                  " allows at most ", smem_optin_,
+                  ": expected narrower layers or a smaller population");
+    Check(PrepareDeviceKernels(launch), "PrepareDeviceKernels");
+  }
+
   void Finish() override {
     Check(cudaStreamSynchronize(stream_), "the planning kernels");
     Check(cudaGetLastError(), "the planning kernels");
@@ -134,7 +149,7 @@ class DeviceLauncher final : public Launcher {
   std::string name_;
   cudaStream_t own_ = nullptr;
   cudaStream_t stream_ = nullptr;
-  bool prepared_ = false;            // PrepareDeviceKernels() done on this device
+  size_t smem_optin_ = 0;            // dynamic shared memory a block may opt in to
   cudaGraphExec_t graph_ = nullptr;  // the current population shape's launch sequence
   uint64_t graph_key_ = 0;
 };

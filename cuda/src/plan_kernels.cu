@@ -6,6 +6,7 @@
 // pair present in the population (blocks of other members return at once).
 #include <cuda_runtime.h>
 
+#include "mbrlhpo/cuda/kernels/pack.h"
 #include "mbrlhpo/cuda/kernels/refit.h"
 #include "mbrlhpo/cuda/kernels/rollout.h"
 #include "mbrlhpo/cuda/kernels/sample.h"
@@ -14,6 +15,13 @@
 
 namespace mbrlhpo::cuda {
 namespace {
+
+__global__ void __launch_bounds__(kPackThreads)
+    PackKernel(const MemberArgs* members, int num_members, int max_layers, int max_ensemble,
+               int blocks_per_matrix) {
+  simt::DeviceCtx c;
+  kernels::PackWeights(c, members, num_members, max_layers, max_ensemble, blocks_per_matrix);
+}
 
 __global__ void __launch_bounds__(kSampleThreads)
     SampleKernel(const MemberArgs* members, int num_members, int blocks_per_member, int iteration) {
@@ -63,24 +71,41 @@ cudaError_t CheckMembers(const PlanLaunch& launch) {
   return cudaSuccess;
 }
 
+// Raises `kernel`'s dynamic shared-memory limit to `bytes` where it is lower.
+template <class Kernel>
+cudaError_t AllowSmem(Kernel kernel, size_t bytes) {
+  cudaFuncAttributes attr{};
+  if (const cudaError_t e = cudaFuncGetAttributes(&attr, kernel); e != cudaSuccess) return e;
+  if (static_cast<size_t>(attr.maxDynamicSharedSizeBytes) >= bytes) return cudaSuccess;
+  return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                              static_cast<int>(bytes));
+}
+
 }  // namespace
 
-cudaError_t PrepareDeviceKernels() {
+cudaError_t PrepareDeviceKernels(const PlanLaunch& launch) {
+  if (const cudaError_t e = CheckMembers(launch); e != cudaSuccess) return e;
+  const kernels::LaunchShape s = kernels::ShapeOf(launch);
   cudaError_t first = cudaSuccess;
-  for (int task = 0; task <= static_cast<int32_t>(TaskId::kTestPendulum); ++task) {
-    for (int32_t gemm : {static_cast<int32_t>(Gemm::kTf32), static_cast<int32_t>(Gemm::kFloat32)}) {
-      WithRolloutKernel(task, gemm, [&](auto kernel) {
-        const cudaError_t e =
-            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                 static_cast<int>(kernels::kMaxSmemBytes));
-        if (first == cudaSuccess) first = e;
-      });
-    }
+  for (int i = 0; i < launch.num_members; ++i) {
+    const MemberArgs& m = launch.host_members[i];
+    WithRolloutKernel(m.task, m.gemm, [&](auto kernel) {
+      const cudaError_t e = AllowSmem(kernel, s.rollout_smem);
+      if (first == cudaSuccess) first = e;
+    });
   }
-  const cudaError_t e =
-      cudaFuncSetAttribute(RefitKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                           static_cast<int>(kernels::kMaxSmemBytes));
+  const cudaError_t e = AllowSmem(RefitKernel, s.refit_smem);
   return first != cudaSuccess ? first : e;
+}
+
+cudaError_t LaunchPackWeights(const PlanLaunch& launch, cudaStream_t stream) {
+  if (const cudaError_t e = CheckMembers(launch); e != cudaSuccess) return e;
+  if (launch.num_members == 0) return cudaSuccess;
+  const kernels::LaunchShape s = kernels::ShapeOf(launch);
+  const int grid = launch.num_members * s.max_layers * s.max_ensemble * s.pack_blocks_per_matrix;
+  PackKernel<<<grid, kPackThreads, 0, stream>>>(launch.members, launch.num_members, s.max_layers,
+                                                s.max_ensemble, s.pack_blocks_per_matrix);
+  return cudaGetLastError();
 }
 
 cudaError_t LaunchSample(const PlanLaunch& launch, int iteration, cudaStream_t stream) {

@@ -82,6 +82,36 @@ TEST(host_launcher_plans_equal_the_cpu_planner_on_all_six_tasks) {
   }
 }
 
+TEST(paper_width_layers_plan_as_the_cpu_planner_and_follow_weight_updates) {
+  // The paper's model shape: E = 5, 3 x 200 hidden (halfcheetah: 25 -> 200 -> 200 -> 200 -> 36),
+  // so the rollout's blocks use 109,056 bytes of shared memory (> 48 KB), 200-wide layers take
+  // 25 n-tiles (passes of 4 + 3 and 4 + 2 per warp) and 25 k steps (the k-loop unrolled by 4 and
+  // its remainder). Population 16, P 5, H 2, I 2: one 64-row tile per model, seconds here.
+  const auto& task = FindPlannerTask("halfcheetah");
+  const CemSettings cem{2, 16, 4, 2, 0.1f, 5};
+  CemPlanner cpu(2);
+  for (Gemm gemm : {Gemm::kTf32, Gemm::kFloat32}) {
+    const double tol = gemm == Gemm::kFloat32 ? 1e-4 : 3e-3;
+    using mbrlhpo::cuda::HostKernels;
+    CudaPlanner planner(
+        MakeHostLauncher(HostKernels::kEmulator, {mbrlhpo::cuda::host::Order::kShuffled, 7}));
+    cases::RandomModel model(task, 5, {200, 200, 200}, 21);
+    cases::Diff d = cases::CompareSteps(planner, cpu, model, task, cem, gemm, 1, 5, tol);
+    cases::Print(gemm == Gemm::kTf32 ? "paper width tf32" : "paper width float32", d);
+    CHECK(cases::Within(d, tol));
+    if (gemm == Gemm::kFloat32) continue;  // reads the weights in place (and takes longest here)
+    // Trained in place (same pointers, same shape: no new set-up, on a GPU the same graph): the
+    // next plan must read the new weights, packed again.
+    for (auto& layer : model.w) {
+      for (float& v : layer) v = -v;
+    }
+    d = cases::CompareSteps(planner, cpu, model, task, cem, gemm, 1, 6, tol);
+    cases::Print("  after an update, tf32", d);
+    CHECK(cases::Within(d, tol));
+    CHECK(planner.num_setups() == 1);
+  }
+}
+
 TEST(a_population_equals_single_calls) {
   const auto& task = FindPlannerTask("halfcheetah");
   // planners first: the models' launcher memory is released before the launchers go

@@ -155,4 +155,30 @@ TEST(SampleAndRefitEqualTheCpuOrderUnderThreeSchedules) {
 
 }  // namespace
 
+TEST(SharedMemoryNeedsAreCheckedAgainstTheDeviceLimit) {
+  // What the device launcher asks of cudaFuncSetAttribute and checks against the device's
+  // opt-in limit (cudaDevAttrMaxSharedMemoryPerBlockOptin): 227 KB on H100, 163 KB on A100.
+  Buffers b;
+  cu::MemberArgs m = Member(b);
+  m.obs_dim = 18;
+  m.num_layers = 3;
+  const int sizes[] = {25, 200, 200, 36};
+  for (int q = 0; q < 4; ++q) m.layer_sizes[q] = sizes[q];
+  cu::PlanLaunch launch;
+  launch.num_members = 1;
+  launch.members = launch.host_members = &m;
+  const size_t h100 = 227 * 1024, a100 = 163 * 1024;
+  cu::kernels::LaunchShape s = cu::kernels::ShapeOf(launch);
+  CHECK(s.rollout_smem == 109056);  // the paper shape: 4 x (2 x 64 x 204 + 64 x 18)
+  CHECK(cu::kernels::SmemOverLimit(s, h100).kernel == nullptr);
+  CHECK(cu::kernels::SmemOverLimit(s, a100).kernel == nullptr);
+  m.layer_sizes[2] = 400;  // 4 x (2 x 64 x 404 + 64 x 18) = 211,456 bytes: H100 only
+  s = cu::kernels::ShapeOf(launch);
+  CHECK(cu::kernels::SmemOverLimit(s, h100).kernel == nullptr);
+  const cu::kernels::SmemNeed need = cu::kernels::SmemOverLimit(s, a100);
+  CHECK(need.kernel != nullptr && std::strcmp(need.kernel, "Rollout") == 0);
+  CHECK(need.bytes == 211456);
+  CHECK(cu::kernels::SmemOverLimit(s, 48 * 1024).bytes == 211456);
+}
+
 TEST_MAIN()

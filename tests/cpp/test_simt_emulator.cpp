@@ -7,17 +7,22 @@
 //  - the device's sin/cos (hd::detail::SinCosViaDouble) within one float ulp of the true value;
 //  - cvt.rna.tf32 rounding (ties away from zero, inf/NaN kept).
 //  - Fp32Fma and Tf32Mma layers (tails in K and N, fused bias + swish) equal a scalar reference
-//    bit for bit under three schedules; with a wrong mma fragment layout (a1/a2 exchanged) the
-//    Tf32Mma layer no longer does.
+//    bit for bit under three schedules (Tf32Mma on weights packed by the PackWeights body); with
+//    a wrong mma fragment layout (a1/a2 exchanged) the Tf32Mma layer no longer does;
+//  - the packed layout holds every weight once, tf32-rounded, in its B-fragment slot, and zeros
+//    in the padding.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include "check.h"
 #include "mbrlhpo/cuda/kernels/gemm.h"
+#include "mbrlhpo/cuda/kernels/pack.h"
 #include "mbrlhpo/cuda/kernels/rollout.h"
+#include "mbrlhpo/cuda/plan_kernels.h"
 #include "mbrlhpo/host_device.h"
 #include "mbrlhpo/planner_math.h"
 #include "simt_host.h"
@@ -154,6 +159,23 @@ TEST(Tf32RoundingIsRnaOn10MantissaBits) {
   CHECK(std::isnan(Tf32Value(Tf32Bits(NAN))));
 }
 
+// The PackWeights body on the emulator for one (k x n) matrix of a one-model TF32 member.
+LaunchReport PackOnHost(const std::vector<float>& w, int k, int n, float* packed) {
+  namespace mc = mbrlhpo::cuda;
+  mc::MemberArgs m;
+  m.gemm = static_cast<int32_t>(mc::Gemm::kTf32);
+  m.ensemble_size = 1;
+  m.num_layers = 1;
+  m.layer_sizes[0] = k;
+  m.layer_sizes[1] = n;
+  m.weights[0] = w.data();
+  m.packed_weights[0] = packed;
+  const size_t words = mc::kernels::Tf32Packed::Words(k, n);
+  const int blocks = static_cast<int>((words + mc::kPackThreads - 1) / mc::kPackThreads);
+  return LaunchHost(blocks, mc::kPackThreads, 0, Opt(Order::kShuffled),
+                    [&](HostCtx& c) { mc::kernels::PackWeights(c, &m, 1, 1, 1, blocks); });
+}
+
 // out (64 x n) = act(in (64 x k) @ w + b) through the policy G on one 128-thread block.
 template <class G>
 std::vector<float> RunLayer(const std::vector<float>& in, const std::vector<float>& w,
@@ -162,6 +184,15 @@ std::vector<float> RunLayer(const std::vector<float>& in, const std::vector<floa
   constexpr int kRows = 64;
   const int stride = mbrlhpo::cuda::kernels::ActStride(k > n ? k : n);
   std::vector<float> out(kRows * n, -1.0f);
+  // Tf32Mma reads the packed weights, written by the PackWeights body as in the planner.
+  std::vector<float> packed;
+  const float* weights = w.data();
+  if constexpr (std::is_same_v<G, Tf32Mma>) {
+    packed.assign(mbrlhpo::cuda::kernels::Tf32Packed::Words(k, n), -1.0f);
+    *rep = PackOnHost(w, k, n, packed.data());
+    if (!rep->ok()) return out;
+    weights = packed.data();
+  }
   *rep =
       LaunchHost(1, 128, 2 * kRows * stride * sizeof(float), Opt(order, layout), [&](HostCtx& c) {
         float* a = c.smem<float>();
@@ -173,7 +204,7 @@ std::vector<float> RunLayer(const std::vector<float>& in, const std::vector<floa
           c.sts(&a[r * stride + col], col < k ? G::Input(c, in[r * k + col]) : 0.0f);
         }
         c.sync();
-        const LayerArgs l{a, stride, k, w.data(), b.data(), n, o, stride, swish};
+        const LayerArgs l{a, stride, k, weights, b.data(), n, o, stride, swish};
         G::template Layer<kRows>(c, l);
         c.sync();
         for (int i = c.tid(); i < kRows * n; i += c.nthreads()) {
@@ -237,7 +268,9 @@ TEST(Fp32FmaLayerIsBitExactUnderThreeSchedules) {
 }
 
 TEST(Tf32MmaLayerIsBitExactUnderThreeSchedules) {
-  for (const auto& [k, n] : {std::pair{13, 21}, std::pair{16, 32}, std::pair{5, 3}}) {
+  // (37, 203): 26 n-tiles, so warps take 7 or 6 tiles in passes of 4 + 3 or 4 + 2
+  for (const auto& [k, n] :
+       {std::pair{13, 21}, std::pair{16, 32}, std::pair{5, 3}, std::pair{37, 203}}) {
     const LayerCase lc = MakeCase(k, n, 11u + k);
     for (Order order : kOrders) {
       for (bool swish : {false, true}) {
@@ -251,6 +284,41 @@ TEST(Tf32MmaLayerIsBitExactUnderThreeSchedules) {
         CHECK(wrong == 0);
       }
     }
+  }
+}
+
+TEST(PackedWeightsHoldEachWeightOnceInItsFragmentSlot) {
+  namespace mk = mbrlhpo::cuda::kernels;
+  for (const auto& [k, n] : {std::pair{13, 21}, std::pair{200, 200}, std::pair{5, 36}}) {
+    const LayerCase lc = MakeCase(k, n, 5u + k);
+    const size_t words = mk::Tf32Packed::Words(k, n);
+    CHECK(words % 64 == 0);  // whole fragments: 64-bit loads stay aligned
+    std::vector<float> packed(words, -1.0f);
+    CHECK(PackOnHost(lc.w, k, n, packed.data()).ok());
+    std::vector<int> seen(static_cast<size_t>(k) * n, 0);
+    int bad = 0;
+    const int steps = (k + 7) / 8, passes = mk::Tf32Packed::Passes(n);
+    for (size_t word = 0; word < words; ++word) {
+      // the layout of gemm.h, decoded independently of Tf32Packed::Source
+      const int half = word & 1, lane = (word >> 1) & 31;
+      const size_t frag = word >> 6;
+      const int j = frag % mk::kWarpNTiles, s = frag / mk::kWarpNTiles % steps;
+      const int pass = frag / mk::kWarpNTiles / steps % passes;
+      const int w = static_cast<int>(frag / mk::kWarpNTiles / steps / passes);
+      const int tile = w + (pass * mk::kWarpNTiles + j) * mk::kTf32Warps;
+      const int row = 8 * s + lane % 4 + 4 * half, col = 8 * tile + lane / 4;
+      if (row < k && col < n) {
+        ++seen[row * n + col];
+        const float want = mbrlhpo::simt::Tf32Value(mbrlhpo::simt::Tf32Bits(lc.w[row * n + col]));
+        bad += packed[word] != want;
+      } else {
+        bad += packed[word] != 0.0f;
+      }
+    }
+    CHECK(bad == 0);
+    int not_once = 0;
+    for (int v : seen) not_once += v != 1;
+    CHECK(not_once == 0);
   }
 }
 

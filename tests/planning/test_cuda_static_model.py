@@ -49,6 +49,21 @@ def test_hot_loop_and_its_counts_on_planted_sass():
     assert st.epilogue_per_value == 3.0  # one value stored
 
 
+def test_passes_are_costed_with_their_own_loops():
+    shape = sm.Shape(tile_rows=64, act_pad=4, threads=128, warp_n_tiles=4)
+    # 200 wide: 25 n-tiles over 4 warps -> 7, 6, 6, 6 tiles in passes of 4 + 3 and 4 + 2
+    assert sm.warp_passes(200, shape) == [4, 3, 4, 2, 4, 2, 4, 2]
+    assert sm.warp_passes(36, shape) == [2, 1, 1, 1]
+    # 4 MMAs per A word: 16 MMAs over 16 LDS words is a 4-tile pass, 8 over 32 a 1-tile one
+    assert sm.pass_tiles(dict(mma=16, lds_words=16)) == 4
+    assert sm.pass_tiles(dict(mma=8, lds_words=32)) == 1
+    st = sm.KernelStats("k", 0, 0, 0, 0, hot=dict(mma=16, instructions=40))
+    st.pass_loops = {4: dict(mma=16, instructions=40), 1: dict(mma=8, instructions=48)}
+    assert sm.per_mma(st, 4, "instructions") == 2.5
+    assert sm.per_mma(st, 1, "instructions") == 6.0
+    assert sm.per_mma(st, 2, "instructions") == 2.5  # no loop of that size: the hot loop's rate
+
+
 def test_occupancy_limits():
     assert sm.blocks_per_sm(96, 128, 110 * 1024)["blocks"] == 2  # shared memory
     assert sm.blocks_per_sm(255, 256, 0)["by_registers"] == 1

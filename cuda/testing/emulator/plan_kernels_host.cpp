@@ -3,6 +3,7 @@
 // g++ only; for ctest, gpu_check's dry run and the driver's host launcher.
 #include <string>
 
+#include "mbrlhpo/cuda/kernels/pack.h"
 #include "mbrlhpo/cuda/kernels/refit.h"
 #include "mbrlhpo/cuda/kernels/rollout.h"
 #include "mbrlhpo/cuda/kernels/sample.h"
@@ -37,6 +38,18 @@ void CheckMembers(const PlanLaunch& launch) {
 }
 
 }  // namespace
+
+void LaunchPackWeights(const PlanLaunch& launch, const Schedule& schedule) {
+  CheckMembers(launch);
+  const kernels::LaunchShape s = kernels::ShapeOf(launch);
+  const int grid = launch.num_members * s.max_layers * s.max_ensemble * s.pack_blocks_per_matrix;
+  const simt::LaunchReport rep =
+      simt::LaunchHost(grid, kPackThreads, 0, Options(schedule), [&](simt::HostCtx& c) {
+        kernels::PackWeights(c, launch.members, launch.num_members, s.max_layers, s.max_ensemble,
+                             s.pack_blocks_per_matrix);
+      });
+  Require(rep, "PackWeights", 0);
+}
 
 void LaunchSample(const PlanLaunch& launch, int iteration, const Schedule& schedule) {
   CheckMembers(launch);

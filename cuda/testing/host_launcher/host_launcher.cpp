@@ -70,6 +70,7 @@ class HostLauncher final : public Launcher {
 
  private:
   void RunEmulated(const PlanLaunch& launch) {
+    host::LaunchPackWeights(launch, schedule_);
     host::LaunchSample(launch, 0, schedule_);
     for (int it = 0; it < launch.max_iterations; ++it) {
       host::LaunchRollout(launch, it, schedule_);

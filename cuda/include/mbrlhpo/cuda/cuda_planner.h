@@ -1,8 +1,8 @@
 // The CUDA PETS planner: the same algorithm and the same counter-based noise as the CPU
-// CemPlanner (cem_planner.h), run by three kernels over a whole population in every launch:
-// Sample -> I x (Rollout -> RefitAndSample) (CUDA.md 5.2). The driver here owns the buffers and
-// the launch order; where the kernels run is the Launcher's business (launcher.h), so the same
-// driver is tested on the host emulator in CI and runs on the GPU in the module.
+// CemPlanner (cem_planner.h), run by four kernels over a whole population in every launch:
+// PackWeights -> Sample -> I x (Rollout -> RefitAndSample) (CUDA.md 5.2). The driver here owns the
+// buffers and the launch order; where the kernels run is the Launcher's business (launcher.h), so
+// the same driver is tested on the host emulator in CI and runs on the GPU in the module.
 //
 // Each member's part of a call is a PlanRequest as for the CPU planner (problem, inputs,
 // outputs) plus its GEMM precision: the model pointers (problem.net.*) point into kernel-visible

@@ -35,7 +35,8 @@ class Launcher {
   virtual void CopyIn(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void CopyOut(void* host_dst, const void* src, size_t bytes) = 0;
 
-  // Runs Sample -> iterations x (Rollout -> RefitAndSample) over all members of `launch`. The
+  // Runs PackWeights -> Sample -> iterations x (Rollout -> RefitAndSample) over all members of
+  // `launch`. The
   // device launcher captures this sequence into a CUDA graph when `launch.shape_key` differs
   // from the previous run's and replays it otherwise (the kernels read all per-step values from
   // kernel-visible memory, so one graph serves every step of a shape).

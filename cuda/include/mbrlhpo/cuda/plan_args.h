@@ -5,9 +5,11 @@
 // every buffer the pointers name (device memory on the device launcher, host memory on the host
 // launcher).
 //
-// Who writes what (one launch sequence = Sample(0), then for it in [0, I): Rollout(it),
-// RefitAndSample(it)):
+// Who writes what (one launch sequence = PackWeights, Sample(0), then for it in [0, I):
+// Rollout(it), RefitAndSample(it)):
 //   driver          : every MemberArgs field; the warm start (H x A) into `mean` before Sample(0).
+//   PackWeights     : packed_weights of TF32 members (from `weights`, read at every plan: the
+//                     model may have been trained in place since the last one).
 //   Sample(0)       : var = (high - low)^2 / 16, candidates of iteration 0.
 //   Rollout(it)     : row_returns.
 //   RefitAndSample  : returns, elites, mean, var (alpha blend), the traces (when non-null), and
@@ -49,6 +51,9 @@ struct MemberArgs {
   int32_t layer_sizes[kMaxLayers + 1] = {};
   const float* weights[kMaxLayers] = {};
   const float* biases[kMaxLayers] = {};
+  // TF32 members: each layer's weights packed for the tensor cores (E x Tf32Packed::Words floats,
+  // kernels/gemm.h), in a driver-owned buffer; null for float32 members
+  float* packed_weights[kMaxLayers] = {};
   const float* max_logvar = nullptr;  // O
   const float* min_logvar = nullptr;  // O
   const float* input_mean = nullptr;  // D

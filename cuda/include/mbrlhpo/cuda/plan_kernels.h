@@ -10,7 +10,7 @@
 //     schedule; launch.members is host memory. Throws mbrlhpo::Error with the emulator's first
 //     findings (race, uninitialised shared read, divergent barrier, ...): any finding is a bug.
 // The bodies are templates over the context, the task and the Gemm policy
-// (kernels/{sample,rollout,refit}.h).
+// (kernels/{pack,sample,rollout,refit}.h).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +24,7 @@
 namespace mbrlhpo::cuda {
 
 // Block shapes (fixed: the bodies are written for them).
+inline constexpr int kPackThreads = 256;
 inline constexpr int kSampleThreads = 256;
 inline constexpr int kRolloutThreads = 128;  // 4 warps
 inline constexpr int kRolloutTileRows = 64;  // 4 m16 tiles; rows of one ensemble model
@@ -34,12 +35,15 @@ inline constexpr int kMaxPopulation = 4096;  // bitonic top-K in one block's sha
 // cannot plan a member (nullptr: they can).
 
 #if defined(__CUDACC__) || defined(__CUDA_RUNTIME_H__)
+cudaError_t LaunchPackWeights(const PlanLaunch& launch, cudaStream_t stream);
 cudaError_t LaunchSample(const PlanLaunch& launch, int iteration, cudaStream_t stream);
 cudaError_t LaunchRollout(const PlanLaunch& launch, int iteration, cudaStream_t stream);
 cudaError_t LaunchRefitAndSample(const PlanLaunch& launch, int iteration, cudaStream_t stream);
-// Sets the dynamic shared-memory limit of the rollout kernels (> 48 KB); call once per device
-// before capturing a graph. Returns the first error.
-cudaError_t PrepareDeviceKernels();
+// Raises the dynamic shared-memory limit (cudaFuncAttributeMaxDynamicSharedMemorySize) of the
+// kernels `launch` runs to what its shape needs (kernels::ShapeOf), where it is below: call on the
+// current device before capturing the launch (after checking kernels::SmemOverLimit against the
+// device). Never lowers a limit (another planner's graph may need it). Returns the first error.
+cudaError_t PrepareDeviceKernels(const PlanLaunch& launch);
 #endif
 
 namespace host {
@@ -53,6 +57,7 @@ struct Schedule {
   uint64_t seed = 0;  // kShuffled: the shuffle's seed
 };
 
+void LaunchPackWeights(const PlanLaunch& launch, const Schedule& schedule);
 void LaunchSample(const PlanLaunch& launch, int iteration, const Schedule& schedule);
 void LaunchRollout(const PlanLaunch& launch, int iteration, const Schedule& schedule);
 void LaunchRefitAndSample(const PlanLaunch& launch, int iteration, const Schedule& schedule);

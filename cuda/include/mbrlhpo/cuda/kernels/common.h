@@ -11,10 +11,13 @@
 
 // Full unrolling where nvcc compiles the body (compile-time indices keep small arrays in
 // registers: no local memory); nothing on the host.
+// MBRLHPO_UNROLL_4: unrolled by four (a run-time trip count).
 #if defined(__CUDACC__)
 #define MBRLHPO_UNROLL _Pragma("unroll")
+#define MBRLHPO_UNROLL_4 _Pragma("unroll 4")
 #else
 #define MBRLHPO_UNROLL
+#define MBRLHPO_UNROLL_4
 #endif
 
 namespace mbrlhpo::cuda {

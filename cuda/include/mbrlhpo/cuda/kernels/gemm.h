@@ -1,14 +1,17 @@
 // The two arithmetic policies of the rollout's layers: out (kRows x N) = act(in (kRows x K) @ W
-// (K x N, row-major, read in place) + bias), activations in shared memory (row stride `in_stride`
-// / `out_stride` floats). Any K and N (tails are zero-filled on load and not stored).
-//   Fp32Fma: one thread per output element, k in order, one fmaf per term (the reference).
+// (K x N) + bias), activations in shared memory (row stride `in_stride` / `out_stride` floats).
+// Any K and N (tails are zero-filled and not stored).
+//   Fp32Fma: one thread per output element, k in order, one fmaf per term (the reference);
+//            W is the model's (K x N, row-major), read in place.
 //   Tf32Mma: warp w takes the 8-column tiles w, w + 4, ..., kWarpNTiles at a time (register
 //            tiling: each A fragment read once per k step feeds kWarpNTiles MMAs); per 8-deep
 //            k step one mma.sync m16n8k8 per (16-row, 8-column) tile, float32 accumulators in
 //            registers; bias + swish fused in the epilogue. Inputs are stored already rounded
 //            by cvt.rna.tf32 (Input(), and the epilogue of a layer whose output is the next
-//            one's input), with their k-tail up to a multiple of 8 stored as zeros; weights are
-//            rounded as read.
+//            one's input), with their k-tail up to a multiple of 8 stored as zeros. W is the
+//            packed copy (Tf32Packed: tf32 bits in B-fragment order, zero-padded to whole
+//            tiles, written once per plan by kernels/pack.h), so each B fragment is one 64-bit
+//            load with no bounds test and no conversion.
 #pragma once
 
 #include <math.h>
@@ -26,6 +29,9 @@ namespace mbrlhpo::cuda::kernels {
 // Tf32Mma: n-tiles (8 columns each) one warp keeps in registers per pass, each A fragment
 // feeding that many MMAs (read by bench/static_model.py).
 inline constexpr int kWarpNTiles = 4;
+// Tf32Mma: warps of the block that runs its layers (the rollout's kRolloutThreads / 32, asserted
+// in launch_shape.h); the packed weights' layout is made for that many warps.
+inline constexpr int kTf32Warps = 4;
 
 MBRLHPO_HOST_DEVICE inline uint32_t FloatBits(float x) {
   uint32_t u;
@@ -33,10 +39,60 @@ MBRLHPO_HOST_DEVICE inline uint32_t FloatBits(float x) {
   return u;
 }
 
+// Tf32Mma's weights of one (K x N) matrix, packed: tf32 bits (as floats) in the B-fragment order
+// of mma.m16n8k8, zero-padded to whole 8 x 8 tiles and whole passes. Warp w's tiles are
+// t = w + i * kTf32Warps (Tf32Mma's assignment), taken in passes of kWarpNTiles: i = pass *
+// kWarpNTiles + j. For k step s and lane = 4 g + q:
+//   word (((w * Passes + pass) * KSteps + s) * kWarpNTiles + j) * 64 + 2 * lane + half
+//     = tf32(W[8 s + q + 4 half][8 t + g])      (zero past K or N)
+// so a warp's B fragment is 256 contiguous bytes, the tiles of one pass are 256 bytes apart and
+// the next k step kStepWords further: every offset inside a pass is a compile-time constant.
+struct Tf32Packed {
+  static constexpr int kStepWords = kWarpNTiles * 64;
+  MBRLHPO_HOST_DEVICE static int KSteps(int k) { return (k + 7) / 8; }
+  // passes per warp (the busiest warp's; the others' missing tiles are zeros)
+  MBRLHPO_HOST_DEVICE static int Passes(int n) {
+    const int tiles_per_warp = ((n + 7) / 8 + kTf32Warps - 1) / kTf32Warps;
+    return (tiles_per_warp + kWarpNTiles - 1) / kWarpNTiles;
+  }
+  // where warp w's pass `pass` starts
+  MBRLHPO_HOST_DEVICE static size_t PassWord(int k, int n, int w, int pass) {
+    return (static_cast<size_t>(w) * Passes(n) + pass) * KSteps(k) * kStepWords;
+  }
+  MBRLHPO_HOST_DEVICE static size_t Words(int k, int n) { return PassWord(k, n, kTf32Warps, 0); }
+  // The unrounded W element that packed word `word` holds (0 in the padding).
+  MBRLHPO_HOST_DEVICE static float Source(const float* w, int k, int n, size_t word) {
+    const int half = static_cast<int>(word & 1), lane = static_cast<int>((word >> 1) & 31);
+    size_t frag = word >> 6;
+    const int j = static_cast<int>(frag % kWarpNTiles);
+    frag /= kWarpNTiles;
+    const int s = static_cast<int>(frag % KSteps(k));
+    frag /= KSteps(k);
+    const int pass = static_cast<int>(frag % Passes(n));
+    const int warp = static_cast<int>(frag / Passes(n));
+    const int row = 8 * s + (lane & 3) + 4 * half;
+    const int col = 8 * (warp + (pass * kWarpNTiles + j) * kTf32Warps) + (lane >> 2);
+    return row < k && col < n ? w[static_cast<size_t>(row) * n + col] : 0.0f;
+  }
+};
+
+// Two consecutive floats of global memory in one 64-bit load (8-byte aligned).
+struct FloatPair {
+  float lo, hi;
+};
+MBRLHPO_HOST_DEVICE inline FloatPair LoadPair(const float* p) {
+#if defined(__CUDA_ARCH__)
+  const float2 v = __ldg(reinterpret_cast<const float2*>(p));
+  return {v.x, v.y};
+#else
+  return {p[0], p[1]};
+#endif
+}
+
 struct LayerArgs {
   const float* in;  // shared, kRows x in_stride
   int in_stride, k;
-  const float* w;     // global, K x N
+  const float* w;     // global: K x N (Fp32Fma), Tf32Packed (Tf32Mma)
   const float* bias;  // global, N
   int n;
   float* out;  // shared, kRows x out_stride
@@ -51,6 +107,11 @@ MBRLHPO_HOST_DEVICE inline float Epilogue(float acc, float bias, bool swish) {
 }
 
 struct Fp32Fma {
+  // The model's weights of layer l, ensemble model e, read in place.
+  MBRLHPO_HOST_DEVICE static const float* Weights(const MemberArgs& m, int l, int e) {
+    return m.weights[l] + static_cast<int64_t>(e) * m.layer_sizes[l] * m.layer_sizes[l + 1];
+  }
+
   template <class Ctx>
   MBRLHPO_HOST_DEVICE static float Input(Ctx&, float v) {
     return v;
@@ -69,6 +130,12 @@ struct Fp32Fma {
 };
 
 struct Tf32Mma {
+  // The packed weights of layer l, ensemble model e.
+  MBRLHPO_HOST_DEVICE static const float* Weights(const MemberArgs& m, int l, int e) {
+    return m.packed_weights[l] +
+           static_cast<int64_t>(e) * Tf32Packed::Words(m.layer_sizes[l], m.layer_sizes[l + 1]);
+  }
+
   // Layer inputs are stored already rounded to tf32 (cvt.rna once per value, where it is
   // written, instead of once per read in every n-tile's k-loop): the k-loop passes their bits.
   template <class Ctx>
@@ -79,9 +146,10 @@ struct Tf32Mma {
   template <int kRows, class Ctx>
   MBRLHPO_HOST_DEVICE static void Layer(Ctx& c, const LayerArgs& l) {
     static_assert(kRows % 16 == 0, "Tf32Mma works on 16-row tiles");
-    const int warp = c.tid() / 32, nwarps = c.nthreads() / 32;
+    const int warp = c.tid() / 32;
     const int n_tiles = (l.n + 7) / 8;
-    const int mine = warp < n_tiles ? (n_tiles - warp + nwarps - 1) / nwarps : 0;
+    const int mine =
+        warp < n_tiles ? (n_tiles - warp + kTf32Warps - 1) / kTf32Warps : 0;  // own tiles
     for (int p = 0; p < mine; p += kWarpNTiles) {
       const int left = mine - p;
       PassOf<kRows, kWarpNTiles>(c, l, p, left < kWarpNTiles ? left : kWarpNTiles);
@@ -102,18 +170,18 @@ struct Tf32Mma {
     Pass<kRows, kNp>(c, l, p);
   }
 
-  // This warp's tiles p, p + 1, ..., p + kNp - 1 of its own (warp, warp + nwarps, ...): all
+  // This warp's tiles p, p + 1, ..., p + kNp - 1 of its own (warp, warp + kTf32Warps, ...): all
   // kRows rows x kNp * 8 columns. Per 8-deep k step the A fragments of the kRows / 16 m-tiles
   // are read once and feed kNp MMAs each; each accumulator gets its k steps in order (the sums
   // of the one-tile-per-warp form, bit for bit).
   template <int kRows, int kNp, class Ctx>
   MBRLHPO_HOST_DEVICE static void Pass(Ctx& c, const LayerArgs& l, int p) {
     constexpr int kMTiles = kRows / 16;
-    const int warp = c.tid() / 32, lane = c.tid() % 32, nwarps = c.nthreads() / 32;
+    const int warp = c.tid() / 32, lane = c.tid() % 32;
     const int g = lane >> 2, q = lane & 3;
     int n0[kNp];
     MBRLHPO_UNROLL
-    for (int j = 0; j < kNp; ++j) n0[j] = (warp + (p + j) * nwarps) * 8;
+    for (int j = 0; j < kNp; ++j) n0[j] = (warp + (p + j) * kTf32Warps) * 8;
     float acc[kNp][kMTiles][4];
     MBRLHPO_UNROLL
     for (int j = 0; j < kNp; ++j) {
@@ -123,27 +191,35 @@ struct Tf32Mma {
         for (int i = 0; i < 4; ++i) acc[j][mt][i] = 0.0f;
       }
     }
-    const float* a_row = l.in + g * l.in_stride;
-    for (int k0 = 0; k0 < l.k; k0 += 8) {
-      const int ka = k0 + q, kb = ka + 4;
-      // A: the input's k-tail is stored as zeros (RoundUp(k, 8) columns), so no bounds test.
+    // A: lane (g, q) reads rows g and g + 8 of each m-tile at columns k0 + q and k0 + q + 4; one
+    // pointer per row, advanced with k (the input's k-tail is stored as zeros, RoundUp(k, 8)
+    // columns, so no bounds test).
+    const float* a_ptr[kMTiles][2];
+    MBRLHPO_UNROLL
+    for (int mt = 0; mt < kMTiles; ++mt) {
+      a_ptr[mt][0] = l.in + (mt * 16 + g) * l.in_stride + q;
+      a_ptr[mt][1] = a_ptr[mt][0] + 8 * l.in_stride;
+    }
+    // B: this lane's word of tile p (then p + 1, ... at 64 words each) of k step 0; p is a
+    // multiple of kWarpNTiles (Layer's passes)
+    const float* b_frag = l.w + Tf32Packed::PassWord(l.k, l.n, warp, p / kWarpNTiles) + 2 * lane;
+    // Four k steps per iteration: the later steps' loads take immediate offsets.
+    MBRLHPO_UNROLL_4
+    for (int k0 = 0; k0 < l.k; k0 += 8, b_frag += Tf32Packed::kStepWords) {
       uint32_t af[kMTiles][4];
       MBRLHPO_UNROLL
       for (int mt = 0; mt < kMTiles; ++mt) {
-        const float* r0 = a_row + mt * 16 * l.in_stride;
-        const float* r8 = r0 + 8 * l.in_stride;
-        af[mt][0] = FloatBits(c.lds(&r0[ka]));
-        af[mt][1] = FloatBits(c.lds(&r8[ka]));
-        af[mt][2] = FloatBits(c.lds(&r0[kb]));
-        af[mt][3] = FloatBits(c.lds(&r8[kb]));
+        af[mt][0] = FloatBits(c.lds(a_ptr[mt][0]));
+        af[mt][1] = FloatBits(c.lds(a_ptr[mt][1]));
+        af[mt][2] = FloatBits(c.lds(a_ptr[mt][0] + 4));
+        af[mt][3] = FloatBits(c.lds(a_ptr[mt][1] + 4));
+        a_ptr[mt][0] += 8;
+        a_ptr[mt][1] += 8;
       }
-      const bool ka_in = ka < l.k, kb_in = kb < l.k;
       MBRLHPO_UNROLL
       for (int j = 0; j < kNp; ++j) {
-        const int col = n0[j] + g;
-        const bool col_in = col < l.n;
-        const uint32_t bf[2] = {c.tf32(ka_in && col_in ? l.w[ka * l.n + col] : 0.0f),
-                                c.tf32(kb_in && col_in ? l.w[kb * l.n + col] : 0.0f)};
+        const FloatPair b = LoadPair(b_frag + j * 64);  // packed: tf32 already, zero tails
+        const uint32_t bf[2] = {FloatBits(b.lo), FloatBits(b.hi)};
         MBRLHPO_UNROLL
         for (int mt = 0; mt < kMTiles; ++mt) c.mma_tf32(acc[j][mt], af[mt], bf);
       }

@@ -5,13 +5,19 @@
 #include <cstddef>
 
 #include "mbrlhpo/cuda/kernels/common.h"
+#include "mbrlhpo/cuda/kernels/gemm.h"
 #include "mbrlhpo/cuda/kernels/refit.h"
 #include "mbrlhpo/cuda/kernels/rollout.h"
 #include "mbrlhpo/cuda/plan_kernels.h"
 
 namespace mbrlhpo::cuda::kernels {
 
+static_assert(kRolloutThreads == 32 * kTf32Warps,
+              "Tf32Mma's packed layout is for the rollout's warps");
+
 struct LaunchShape {
+  // PackWeights: (member, layer, ensemble model, chunk of kPackThreads packed words)
+  int max_layers = 1, pack_blocks_per_matrix = 1;
   int sample_blocks_per_member = 1;
   int sort_size = 2;
   size_t refit_smem = 0;
@@ -33,6 +39,13 @@ inline LaunchShape ShapeOf(const PlanLaunch& launch) {
     const int w = MaxLayerWidth(m);
     s.max_width = w > s.max_width ? w : s.max_width;
     s.max_obs = m.obs_dim > s.max_obs ? m.obs_dim : s.max_obs;
+    s.max_layers = m.num_layers > s.max_layers ? m.num_layers : s.max_layers;
+    for (int l = 0; m.gemm == static_cast<int32_t>(Gemm::kTf32) && l < m.num_layers; ++l) {
+      const size_t words = Tf32Packed::Words(m.layer_sizes[l], m.layer_sizes[l + 1]);
+      const int blocks = static_cast<int>((words + kPackThreads - 1) / kPackThreads);
+      s.pack_blocks_per_matrix =
+          blocks > s.pack_blocks_per_matrix ? blocks : s.pack_blocks_per_matrix;
+    }
   }
   s.sample_blocks_per_member = (max_elems + kSampleThreads - 1) / kSampleThreads;
   s.sort_size = SortSize(max_pop);
@@ -41,8 +54,23 @@ inline LaunchShape ShapeOf(const PlanLaunch& launch) {
   return s;
 }
 
-// Most dynamic shared memory one block may use (227 KB on sm_80 and sm_90).
+// Most dynamic shared memory one block may use on any supported device (227 KB on sm_90, the
+// largest opt-in; sm_80 allows 163 KB: the device launcher checks its own device's limit with
+// SmemOverLimit).
 inline constexpr size_t kMaxSmemBytes = 227 * 1024;
+
+// A kernel of a launch whose blocks need more dynamic shared memory than `optin_bytes` (the
+// device's cudaDevAttrMaxSharedMemoryPerBlockOptin), and how much; kernel null when all fit.
+struct SmemNeed {
+  const char* kernel = nullptr;
+  size_t bytes = 0;
+};
+
+inline SmemNeed SmemOverLimit(const LaunchShape& s, size_t optin_bytes) {
+  if (s.rollout_smem > optin_bytes) return {"Rollout", s.rollout_smem};
+  if (s.refit_smem > optin_bytes) return {"RefitAndSample", s.refit_smem};
+  return {};
+}
 
 }  // namespace mbrlhpo::cuda::kernels
 

@@ -29,7 +29,7 @@ MBRLHPO_HOST_DEVICE inline size_t RefitSmemBytes(int max_population) {
 // Bitonic sort of sort_size (a power of two) (return, index) pairs in shared memory into the
 // CPU planner's elite order (planner_math::RanksBefore: larger return first, ties: lower index
 // first); each compare-exchange pair is one thread's. Starts after and ends with a barrier. Also
-// gpu_check's top-K conformance probe (cuda/host/conformance.h).
+// gpu_check's top-K conformance probe (cuda/gpu_check/conformance.h).
 template <class Ctx>
 MBRLHPO_HOST_DEVICE void SortElites(Ctx& c, float* key, int32_t* idx, int sort_size) {
   for (int size = 2; size <= sort_size; size <<= 1) {

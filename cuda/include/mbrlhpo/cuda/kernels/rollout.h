@@ -6,8 +6,8 @@
 //   1. row owners (thread r < 64 owns row r): x = ModelInput(state), append the candidate's
 //      action, normalise (x - input_mean) / input_std into buffer `a` as Gemm::Input (rows past
 //      the end: 0; columns up to a multiple of 8: 0);
-//   2. hidden layers (bias + swish fused) and the output layer through the Gemm policy,
-//      ping-ponging between buffers a and b;
+//   2. hidden layers (bias + swish fused) and the output layer through the Gemm policy (its
+//      weights: Gemm::Weights, the packed copy for Tf32Mma), ping-ponging between buffers a and b;
 //   3. every (row, dim): bounded log-variance, Gaussian noise of the counter RNG (stream 1,
 //      element h * O + o), next state (delta or absolute) written over the state;
 //   4. row owners: Task::Reward / Task::Terminated of the next state, return kept in a register
@@ -102,7 +102,7 @@ MBRLHPO_HOST_DEVICE void Rollout(Ctx& c, const MemberArgs* members, int num_memb
       LayerArgs la{cur,
                    stride,
                    k,
-                   m.weights[l] + static_cast<int64_t>(e) * k * n,
+                   Gemm::Weights(m, l, e),
                    m.biases[l] + static_cast<int64_t>(e) * n,
                    n,
                    nxt,
