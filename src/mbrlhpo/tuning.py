@@ -167,6 +167,7 @@ def tune(
     on_baseline_trial: Callable[[int, int], None] | None = None,
     workers: int = 1,
     tensorboard: str | os.PathLike | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> Study:
     """Runs (or resumes, if ``db`` holds it) a study of PETS on ``env``.
 
@@ -210,6 +211,8 @@ def tune(
             tunables or fixed settings such as ``particles``); a searched name is an error.
         tensorboard: a directory for TensorBoard event files (one run per member: return,
             model loss, hyperparameters, PBT decisions; ``mbrlhpo[tensorboard]``).
+        on_start: called once every setting is checked, before any file is made (the CLI
+            prints its first line there, so a refused study prints nothing but its error).
     Returns the Study (trials, schedules, lineage, best configuration/schedule, top-5 curve)
     with ``study.baseline`` set when ``baseline``.
     """
@@ -274,6 +277,8 @@ def tune(
         from mbrlhpo.runner.tensorboard_log import need_tensorboard
 
         need_tensorboard()  # before the study starts
+    if on_start is not None:
+        on_start()
     db.parent.mkdir(parents=True, exist_ok=True)
     executor = executor or ("lockstep" if lockstep else "sequential")
     if executor == "lockstep" and workers > 1:
@@ -416,6 +421,7 @@ def _check_sizes(
         MAX_TRIALS,
         check_count,
         check_planner_memory,
+        check_settings,
     )
 
     check_count("population (members)", population, MAX_MEMBERS)
@@ -424,9 +430,10 @@ def _check_sizes(
     if hb_iterations is not None:
         check_count("hb_iterations", hb_iterations, MAX_HB_ITERATIONS)
     hp = default_hparams(env, profile).replace(**overrides).to_dict()  # unknown names: error
-    for name, spec in specs_of(space).items():  # searched sizes at the top of their range
-        if name in ("population", "horizon"):
-            hp[name] = int(spec.high)
+    searched = {n: s for n, s in specs_of(space).items() if s.integer}
+    for name, spec in searched.items():  # searched sizes at the top of their range
+        hp[name] = int(spec.high)
+    check_settings(hp, searched)
     agents = workers if method in ("hyperband", "bohb") else population  # planning at once
     check_planner_memory(hp, task.obs_dim, task.act_dim, agents, overrides)
     if str(device).startswith("cuda"):

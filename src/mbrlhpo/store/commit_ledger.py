@@ -10,8 +10,9 @@ it is written after every commit, so a database holding fewer commits than its l
 committed transactions.
 
 The ledger is ``<db>.commits``, one JSON object rewritten atomically (``<db>.commits.tmp``
-renamed over it; a writer killed in between leaves that file, which the next writer removes). It protects against accidents (a damaged, truncated or deleted WAL, a
-database file restored from an older copy), not against a deliberate edit of both files.
+renamed over it; a writer killed in between leaves that file, which the next writer removes).
+It protects against accidents (a damaged, truncated or deleted WAL, a database file restored
+from an older copy), not against a deliberate edit of both files.
 """
 
 from __future__ import annotations
