@@ -53,7 +53,7 @@ def one_line_error(capsys, argv) -> str:
 def test_huge_particles_are_refused_before_anything_is_written(tmp_path, capsys):
     db = tmp_path / "runs" / "s.db"
     err = one_line_error(capsys, tune_argv(db, "--set", "particles=1000000000"))
-    assert "particles=1000000000: the planners would need about" in err and "GiB" in err
+    assert "particles=1000000000: the planners and models would need about" in err and "GiB" in err
     assert not (tmp_path / "runs").exists()
 
 
@@ -325,3 +325,99 @@ def test_the_cuda_planner_without_a_gpu_is_one_line_before_anything_is_made(tmp_
     assert "backend 'cuda' needs" in err and "use backend 'cpu' or 'torch'" in err
     assert capsys.readouterr().out == ""  # not even the "creating the directory" line
     assert not (tmp_path / "runs").exists()
+
+
+# issue 24 item 4: sizes and task references refused before any line is printed or file made --
+def refused_before_anything(capsys, tmp_path, argv) -> str:
+    """The one error line, with nothing on stdout before it and nothing created."""
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    assert rc == EXIT_ERROR and out == "", (out, err)
+    assert err.startswith("mbrlhpo: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()
+    return err.removeprefix("mbrlhpo: error: ").rstrip("\n")
+
+
+def test_a_deep_model_is_refused_by_the_memory_estimate(tmp_path, capsys):
+    db = tmp_path / "runs" / "s.db"
+    err = refused_before_anything(capsys, tmp_path, tune_argv(db, "--set", "depth=1000000"))
+    assert err.startswith(
+        "depth=1000000: the planners and models would need about 775 GiB (2 agent(s) x 387 GiB: "
+        "the planner 165 KiB for CEM population 60 x particles 5, the model 387 GiB for 5 x "
+        "depth 1000000 x hidden 64), more than 50% of this machine's "
+    ), err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--range", "epochs=1:1000000000"],
+            "epochs: expected a search range with a top of at most 10000, got 1000000000",
+        ),
+        (
+            ["--group", "planning", "--set", "epochs=1000000000"],
+            "epochs=1000000000: expected at most 10000",
+        ),
+        (
+            ["--group", "model", "--range", "epochs=1:5", "--set", "iterations=5000"],
+            "iterations=5000: expected at most 1000",
+        ),
+        (
+            ["--method", "hyperband", "--budgets", "1", "1000000000"],
+            "max_budget: expected at most 100000 trials (the trial limit), got 1e+09",
+        ),
+    ],
+)
+def test_sizes_above_the_limits_are_one_line_before_anything(tmp_path, capsys, argv, message):
+    db = tmp_path / "runs" / "s.db"
+    args = tune_argv(db, *TINY, *argv)
+    if "--method" in argv:  # the later --method wins: drop random's population
+        i = args.index("--population")
+        del args[i : i + 2]
+    assert refused_before_anything(capsys, tmp_path, args) == message
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        (
+            "os:system",
+            "task reference 'os:system': expected a mbrlhpo.Task (or a Python function "
+            "returning one), got builtin_function_or_method",
+        ),
+        (
+            "../../etc:passwd",
+            "task reference '../../etc:passwd': expected 'package.module:NAME' made of Python "
+            "identifiers joined by dots (a module, not a file path)",
+        ),
+    ],
+)
+def test_a_task_reference_that_is_no_task_prints_nothing_before_its_error(
+    tmp_path, capsys, env, message
+):
+    argv = tune_argv(tmp_path / "runs" / "s.db")
+    argv[argv.index("cartpole")] = env
+    assert refused_before_anything(capsys, tmp_path, argv) == message
+
+
+def test_a_database_whose_folder_belongs_to_another_study_creates_nothing(tmp_path, capsys):
+    """``x.db`` and ``x.sqlite`` share ``x.study/``: the second is refused before a line is
+    printed or a file (the database, its WAL, lock or ledger) is made."""
+    run_study(
+        "random",
+        quadratic_factory(),
+        search_space("cartpole", "model"),
+        tmp_path / "x.db",
+        trials=2,
+        population=2,
+        base_config=defaults("cartpole", "planning"),
+        env="cartpole",
+    )
+    before = sorted(p.name for p in tmp_path.iterdir())
+    rc = main(tune_argv(tmp_path / "x.sqlite", *TINY))
+    out, err = capsys.readouterr()
+    assert rc == EXIT_ERROR and out == "", out
+    assert err.startswith(f"mbrlhpo: error: the checkpoint folder {tmp_path / 'x.study'} belongs")
+    assert err.rstrip().endswith("give this study a database with another name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

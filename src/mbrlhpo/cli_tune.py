@@ -179,12 +179,18 @@ def run(args: argparse.Namespace) -> int:
 
     check_planner_backend(args.planner)  # before anything is printed or created
     console = Console(stderr=False)
-    console.print(
-        f"[bold]mbrlhpo tune[/]: {args.method} on {args.env} ({args.group} group), "
-        f"database {args.db}"
-    )
-    console.print(resume_line(args.db))
+    # Read before the run changes the database; printed once tune has checked every setting,
+    # so that a refused study prints nothing but its error line.
+    resuming = resume_line(args.db)
     total = _total_rounds(args)
+
+    def on_start() -> None:
+        console.print(
+            f"[bold]mbrlhpo tune[/]: {args.method} on {args.env} ({args.group} group), "
+            f"database {args.db}"
+        )
+        console.print(resuming)
+
     # A bar on a terminal; plain lines on stderr otherwise (at most every 10 s: logs stay
     # readable and show the study is alive).
     tty = console.is_terminal
@@ -240,6 +246,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             on_baseline_trial=on_baseline_trial,
             tensorboard=args.tensorboard,
+            on_start=on_start,
         )
     finally:
         progress.close()
@@ -270,16 +277,21 @@ def _stored_trials(db: Path) -> int:
 def resume_line(db: Path) -> str:
     """Says whether this run starts a study or resumes one (and from which round). A file
     that is not a study raises the store's one-line StoreError (foreign, damaged, lost
-    commits); a blank one (0 bytes, no tables: a kill while it was created) is replaced."""
+    commits); a blank one (0 bytes, no tables: a kill while it was created) is replaced. A
+    new study whose checkpoint folder holds another study's files is refused here too (the
+    run would refuse it; this says so before any line is printed)."""
+    from mbrlhpo.runner.study import claim_study_dir, study_dir_for
     from mbrlhpo.store.sqlite_store import EmptyDatabase, StudyStore
 
     if not db.parent.exists():
         return f"creating the directory {db.parent} for a new study"
     if not db.is_file():
+        claim_study_dir(study_dir_for(db), None, new=True)  # only refuses, creates nothing
         return "new study"
     try:
         store = StudyStore(db, readonly=True)
     except EmptyDatabase:  # the writer creates the study in its place
+        claim_study_dir(study_dir_for(db), None, new=True)
         return "new study (the database file is blank: it holds no tables yet)"
     with store:
         head = store.study()

@@ -170,6 +170,7 @@ def tune(
     on_baseline_trial: Callable[[int, int], None] | None = None,
     workers: int = 1,
     tensorboard: str | os.PathLike | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> Study:
     """Runs (or resumes, if ``db`` holds it) a study of PETS on ``env``.
 
@@ -214,6 +215,8 @@ def tune(
             tunables or fixed settings such as ``particles``); a searched name is an error.
         tensorboard: a directory for TensorBoard event files (one run per member: return,
             model loss, hyperparameters, PBT decisions; ``mbrlhpo[tensorboard]``).
+        on_start: called once every setting is checked, before any file is made (the CLI
+            prints its first line there, so a refused study prints nothing but its error).
     Returns the Study (trials, schedules, lineage, best configuration/schedule, top-5 curve)
     with ``study.baseline`` set when ``baseline``.
     """
@@ -255,6 +258,7 @@ def tune(
         executor=executor_object,
         on_baseline_trial=on_baseline_trial,
         tensorboard=tensorboard,
+        on_start=on_start,
     )
 
 
@@ -364,6 +368,7 @@ def run_spec(
     executor: Any = None,
     on_baseline_trial: Callable[[int, int], None] | None = None,
     tensorboard: str | os.PathLike | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> Study:
     """Runs (or resumes) ``spec`` with PETS agents in the database ``db``: ``tune`` once its
     keywords are a spec (the CLI and the harness call it with their own). ``env``: the task
@@ -388,6 +393,8 @@ def run_spec(
         from mbrlhpo.runner.tensorboard_log import need_tensorboard
 
         need_tensorboard()  # before the study starts
+    if on_start is not None:
+        on_start()
     db.parent.mkdir(parents=True, exist_ok=True)
     population_planner = None
     if executor is None and spec.executor == "lockstep":
@@ -482,12 +489,14 @@ def resolve_env(env: Any) -> tuple[Any, Any, str, str]:
 def _check_sizes(spec: StudySpec, like: str, task: Any, overrides: dict, device: str) -> None:
     """What needs the agent, checked before a file is written: known settings, sizes, memory."""
     from mbrlhpo.agent import default_hparams
+    from mbrlhpo.limits import check_settings
 
     profile = spec.agent.profile if spec.agent is not None else "quick"
     hp = default_hparams(like, profile).replace(**overrides).to_dict()  # unknown names: error
-    for name, s in spec.specs.items():  # searched sizes at the top of their range
-        if name in ("population", "horizon"):
-            hp[name] = int(s.high)
+    searched = {n: s for n, s in spec.specs.items() if s.integer}
+    for name, s in searched.items():  # searched sizes at the top of their range
+        hp[name] = int(s.high)
+    check_settings(hp, searched)
     agents = spec.workers if spec.method in ("hyperband", "bohb") else spec.population
     check_planner_memory(hp, task.obs_dim, task.act_dim, agents, overrides)
     if str(device).startswith("cuda"):

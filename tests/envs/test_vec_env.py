@@ -147,6 +147,33 @@ def test_vec_env_bad_inputs(backend):
         VecEnv("walker", 2)
 
 
+@pytest.mark.parametrize(
+    "args, kwargs, error, message",
+    [
+        ((10**6,), {}, ValueError, "num_envs: expected an integer from 1 to 10000, got 1000000"),
+        (("4",), {}, TypeError, "num_envs: expected an int, got str '4'"),
+        ((4.0,), {}, TypeError, "num_envs: expected an int, got float 4.0"),
+        ((True,), {}, TypeError, "num_envs: expected an int, got bool True"),
+        ((2,), {"num_threads": 10**6}, ValueError, "num_threads: expected an integer from 1 to"),
+        ((2,), {"num_threads": "2"}, TypeError, "num_threads: expected an int, got str '2'"),
+        ((2,), {"seed": -1}, ValueError, "seed: expected an integer from 0 to 1844674407370955"),
+        ((2,), {"seed": 1.5}, TypeError, "seed: expected an int, got float 1.5"),
+        ((2,), {"max_episode_steps": "9"}, TypeError, "max_episode_steps: expected an int, got"),
+    ],
+)
+def test_vec_env_sizes_and_types_are_checked_before_anything_is_built(args, kwargs, error, message):
+    """Issue 24, item 4: a million environments would allocate ~170 GB of MuJoCo states; a
+    string count would fail inside pybind11's conversion. Both are one clear line."""
+    with pytest.raises(error) as err:
+        VecEnv("cartpole", *args, **kwargs)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_vec_env_takes_numpy_integers_as_plain_ints():
+    with VecEnv("cartpole", np.int64(2), num_threads=np.int32(1), seed=np.uint64(2**64 - 1)) as v:
+        assert type(v.num_envs) is int and v.reset()[0].shape == (2, 4)
+
+
 @pytest.mark.parametrize("backend", ["python", "auto"])
 def test_vec_env_divergence(backend):
     vec = VecEnv("halfcheetah", 3, seed=0, backend=backend)

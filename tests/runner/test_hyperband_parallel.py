@@ -4,6 +4,7 @@ on the loopback only and leaves nothing running."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
@@ -261,3 +262,49 @@ def test_bad_workers_are_refused(tmp_path):
             executor=LockstepExecutor(lambda planners, obs: obs),
         )
     assert not (tmp_path / "x.db").exists()  # refused before the study is created
+
+
+@pytest.mark.slow  # ~30 s: every job starts 0.3 s late
+def test_an_aborted_study_waits_for_jobs_dispatched_but_not_started(tmp_path, monkeypatch):
+    """Issue 24: a job the dispatcher has sent whose ``start_computation`` has not begun is
+    neither computing nor busy. Delayed here so that the window is wide: the abort must still
+    wait for it (no Pyro4 thread exception, nothing written after the call) and the resumed
+    study equal one never interrupted."""
+    from hpbandster.core import worker as hb_worker
+
+    original = hb_worker.Worker.start_computation
+
+    @functools.wraps(original)  # keeps Pyro4's exposed/oneway marks
+    def late_start(self, *args, **kwargs):
+        time.sleep(0.3)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(hb_worker.Worker, "start_computation", late_start)
+    errors = []
+    monkeypatch.setattr(threading, "excepthook", lambda info: errors.append(info))
+    db = tmp_path / "aborted.db"
+    calls = []
+
+    def stop_after(hp, seed):
+        member = quadratic_factory(diverge_lr=DIVERGE_LR)(hp, seed)
+        run_trial = member.run_trial
+
+        def counted():
+            if len(calls) >= 6:
+                raise KeyboardInterrupt
+            calls.append(1)
+            return run_trial()
+
+        member.run_trial = counted
+        return member
+
+    args = dict(trials=27, seed=5, base_config=BASE, hyperband=HB)
+    with pytest.raises(KeyboardInterrupt):
+        run_study("hyperband", stop_after, SPACE, db, workers=3, **args)
+    before = stored(db)
+    time.sleep(1.0)  # a job that started late would write now
+    assert stored(db) == before and errors == []
+    run_study("hyperband", quadratic_factory(diverge_lr=DIVERGE_LR), SPACE, db, workers=3, **args)
+    assert errors == []
+    _, ref, _ = run(tmp_path, "hyperband", 1)
+    assert stored(db) == ref

@@ -361,7 +361,7 @@ def test_a_kill_between_a_write_and_its_rename_leaves_no_temporary_file(tmp_path
         proc.communicate(timeout=300)
     run_to_the_end(db)
     assert fingerprint(db) == reference
-    assert temp_files(db.parent / "s.study") == []
+    assert temp_files(tmp_path) == []  # the study folder's and the ledger's (s.db.commits.tmp)
 
 
 # Issue 24, item 2: code in data. A checkpoint or a study whose stored task names code

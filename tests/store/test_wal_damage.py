@@ -189,3 +189,70 @@ def test_a_foreign_file_is_not_taken_for_a_blank_one(tmp_path):
     with pytest.raises(StoreError, match="damaged or not a database"):
         StudyStore(db)
     assert db.read_bytes() == before
+
+
+# -- the ledger's temporary file --------------------------------------------------------------
+KILLED_IN_LEDGER_RENAME = """import os, sys, time
+from mbrlhpo.store import commit_ledger
+from mbrlhpo.store.sqlite_store import StudyStore
+rename = os.replace
+def replace(src, dst):  # the 4th ledger rewrite stops between its temporary file and rename
+    if str(src).endswith(".commits.tmp"):
+        replace.calls += 1
+        if replace.calls == 4:
+            print(src, flush=True)
+            time.sleep(600)
+    rename(src, dst)
+replace.calls = 0
+commit_ledger.os.replace = replace
+st = StudyStore(sys.argv[1])
+st.init_study("pbt", 3, {"trials": 12}, {})
+for m in range(2):
+    st.add_member(m, m, {"lr": 0.001})
+for i in range(12):
+    st.record_trial(i % 2, i // 2, {"lr": 0.001}, float(i), 0.5)
+"""
+
+
+def test_a_kill_while_the_ledger_is_rewritten_leaves_no_temporary_file(tmp_path):
+    """Issue 24, item 4: SIGKILL between the ledger's temporary file and its rename leaves
+    ``<db>.commits.tmp`` beside the database (the ledger itself is the previous one); the
+    next writer removes it and the study goes on with every committed row."""
+    import signal
+    import subprocess
+    import sys
+
+    db = tmp_path / "x.db"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_IN_LEDGER_RENAME, str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    blocked = proc.stdout.readline().strip()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert blocked == f"{db}.commits.tmp" and "x.db.commits.tmp" in _files(db)
+    with StudyStore(db, readonly=True) as st:  # a reader neither needs nor touches it
+        held = len(st.trials())
+    assert "x.db.commits.tmp" in _files(db)
+    with StudyStore(db) as st:
+        assert "x.db.commits.tmp" not in _files(db)
+        assert len(st.trials()) == held
+        st.record_trial(0, 99, {"lr": 0.001}, 1.0, 0.5)
+    assert read_ledger(str(db)).trials == held + 1
+    assert not [f for f in _files(db) if f.endswith(".tmp")]
+
+
+def test_a_planted_ledger_temporary_file_is_removed_by_the_writer_only(tmp_path):
+    db = tmp_path / "x.db"
+    with _study(db) as st:
+        _record(st, 2)
+    Path(f"{db}.commits.tmp").write_text('{"format": "mbrlhpo-commits", "commits": 999')
+    with StudyStore(db, readonly=True) as st:
+        assert len(st.trials()) == 2
+    assert Path(f"{db}.commits.tmp").exists()
+    with StudyStore(db) as st:
+        assert len(st.trials()) == 2
+    assert not Path(f"{db}.commits.tmp").exists()

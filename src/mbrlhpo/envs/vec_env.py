@@ -17,6 +17,7 @@ from gymnasium.vector import AutoresetMode
 
 from mbrlhpo.envs.reference_env import ReferenceEnv
 from mbrlhpo.envs.tasks import TaskSpec, get_task
+from mbrlhpo.limits import MAX_ENVS, MAX_THREADS, check_int
 
 
 def validate_actions(actions: Any, task: TaskSpec, num_envs: int) -> np.ndarray:
@@ -98,14 +99,14 @@ class VecEnv(gym.vector.VectorEnv):
         backend: str = "auto",
     ) -> None:
         self.task = get_task(name)
-        if num_envs < 1:
-            raise ValueError(f"expected num_envs >= 1, got {num_envs}")
-        if num_threads is not None and num_threads < 1:
-            raise ValueError(f"expected num_threads >= 1 or None, got {num_threads}")
-        if seed < 0:
-            raise ValueError(f"expected a non-negative seed, got {seed}")
-        if max_episode_steps is not None and max_episode_steps < 1:
-            raise ValueError(f"expected max_episode_steps >= 1, got {max_episode_steps}")
+        # Types and sizes here, once: the native backend would otherwise fail in pybind11's
+        # conversion or allocate ~170 KB per environment until memory runs out.
+        num_envs = check_int("num_envs", num_envs, 1, MAX_ENVS)
+        if num_threads is not None:
+            num_threads = check_int("num_threads", num_threads, 1, MAX_THREADS)
+        seed = check_int("seed", seed, 0, 2**64 - 1)
+        if max_episode_steps is not None:
+            max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1, 2**31 - 1)
         if backend not in ("auto", "native", "python"):
             raise ValueError(f"expected backend 'auto', 'native' or 'python', got {backend!r}")
         self.num_envs = num_envs

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mbrlhpo.limits import MAX_TRIALS
+
 _BUDGET_EPS = 1e-6
 SAMPLER_VERSION = 2
 
@@ -49,6 +51,11 @@ class Stage:
 def _check_budgets(min_budget: float, max_budget: float, eta: float) -> None:
     if not (min_budget > 0 and max_budget > min_budget):
         raise ValueError(f"expected 0 < min_budget < max_budget, got {min_budget}/{max_budget}")
+    if not max_budget <= MAX_TRIALS:  # a job's trials: the trial limit of every member
+        raise ValueError(
+            f"max_budget: expected at most {MAX_TRIALS} trials (the trial limit), "
+            f"got {max_budget:g}"
+        )
     if not eta >= 2:
         raise ValueError(f"eta: expected >= 2, got {eta}")
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
+import queue
 import threading
 import time
 import uuid
@@ -402,7 +403,7 @@ def run_hpbandster(
     except BaseException:
         # Let the other workers' jobs return first (the caller's evaluate stops them at their
         # next trial), so that nothing writes the study after this call has ended.
-        _wait_idle(state, lock, pool, settings.stall_timeout)
+        _wait_idle(state, lock, pool, settings.stall_timeout, master)
         raise
     finally:
         _shutdown(master, pool, ns)
@@ -428,14 +429,20 @@ def _watch(runner: threading.Thread, master: Any, state: dict, lock: Any, timeou
         raise state["fatal"]
 
 
-def _wait_idle(state: dict, lock: Any, workers: list[Any], timeout: float) -> None:
+def _wait_idle(
+    state: dict, lock: Any, workers: list[Any], timeout: float, master: Any = None
+) -> None:
     """Wait until no job computes and every worker has sent its last result.
 
     A worker returns from ``compute`` and then, on its Pyro4 one-way thread, sends the result
     to the dispatcher (``register_result``, under its ``thread_cond``, right after clearing
     ``busy``). Shutting the dispatcher down in between refused that connection: the
-    ``Exception in thread oneway-call`` traceback after an aborted study (issue 28)."""
+    ``Exception in thread oneway-call`` traceback after an aborted study (issue 28). A job
+    dispatched but not yet started (``start_computation`` in flight) is neither computing
+    nor busy, so the dispatcher is stopped first: no job is dispatched any more, and those
+    dispatched are waited for until their results are registered (issue 24)."""
     deadline = time.monotonic() + timeout
+    _stop_dispatching(master, deadline)
     while time.monotonic() < deadline:
         with lock:
             computing = state["computing"]
@@ -443,6 +450,25 @@ def _wait_idle(state: dict, lock: Any, workers: list[Any], timeout: float) -> No
             return
         time.sleep(0.05)
     log.warning("hpbandster jobs still running after %.0f s; shutting down anyway", timeout)
+
+
+def _stop_dispatching(master: Any, deadline: float) -> None:
+    """Under hpbandster's ``runner_cond``: drop the jobs not yet dispatched, stop its job
+    runner (``shutdown_all_threads``) and wait until every dispatched job's result is in
+    (``register_result`` removes it from ``running_jobs`` under the same condition)."""
+    dispatcher = getattr(master, "dispatcher", None)
+    if dispatcher is None:
+        return
+    with dispatcher.runner_cond:
+        while True:
+            try:
+                dispatcher.waiting_jobs.get_nowait()
+            except queue.Empty:
+                break
+        dispatcher.shutdown_all_threads = True
+        dispatcher.runner_cond.notify_all()
+        while dispatcher.running_jobs and time.monotonic() < deadline:
+            dispatcher.runner_cond.wait(timeout=0.05)
 
 
 def _sent_last_result(worker: Any, deadline: float) -> bool:

@@ -50,6 +50,7 @@ from mbrlhpo.store.commit_ledger import (
     ledger_path,
     read_ledger,
     remove_ledger,
+    remove_ledger_leftover,
     write_ledger,
 )
 
@@ -235,6 +236,7 @@ class StudyStore:
             self._check_version()
             return
         self._take_lock()
+        remove_ledger_leftover(self.path)  # a killed writer's; we hold the lock now
         self._create_if_blank()
         self._check_ledger_read_only()
         # Used from one thread at a time (hpbandster's worker thread, then the caller's);
