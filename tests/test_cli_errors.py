@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import subprocess
 import sys
 
 import pytest
@@ -405,14 +406,16 @@ def test_a_database_whose_folder_belongs_to_another_study_creates_nothing(tmp_pa
     """``x.db`` and ``x.sqlite`` share ``x.study/``: the second is refused before a line is
     printed or a file (the database, its WAL, lock or ledger) is made."""
     run_study(
-        "random",
+        StudySpec(
+            method="random",
+            space=param_table("cartpole", "model"),
+            trials=2,
+            population=2,
+            base_config=defaults("cartpole", "planning"),
+            task="cartpole",
+        ),
         quadratic_factory(),
-        search_space("cartpole", "model"),
         tmp_path / "x.db",
-        trials=2,
-        population=2,
-        base_config=defaults("cartpole", "planning"),
-        env="cartpole",
     )
     before = sorted(p.name for p in tmp_path.iterdir())
     rc = main(tune_argv(tmp_path / "x.sqlite", *TINY))
@@ -421,3 +424,29 @@ def test_a_database_whose_folder_belongs_to_another_study_creates_nothing(tmp_pa
     assert err.startswith(f"mbrlhpo: error: the checkpoint folder {tmp_path / 'x.study'} belongs")
     assert err.rstrip().endswith("give this study a database with another name")
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--trials", "0"], "trials: expected an integer from 1 to 100000"),
+        (["--set", "nope=3"], "unknown hyperparameters ['nope']"),
+        (["--set", "depth=1000000"], "depth=1000000: the planners and models would need"),
+        (["--set", "horizon=1000000"], "horizon=1000000: expected at most 10000"),
+    ],
+)
+def test_bad_values_are_answered_before_torch_or_configspace_load(tmp_path, extra, message):
+    """Issue 28: a bad value gets its line at once; the heavy imports (torch ~1 s, ConfigSpace
+    with SciPy ~0.7 s) come only after every setting passed. Checked by what was imported, in a
+    fresh process (not by a timing)."""
+    db = tmp_path / "runs" / "s.db"
+    code = (
+        "import sys; from mbrlhpo.cli import main; "
+        f"rc = main({[*tune_argv(db), *extra]!r}); "
+        "print(rc, 'torch' in sys.modules, 'ConfigSpace' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.stdout.split() == [str(EXIT_ERROR), "False", "False"], proc.stderr
+    assert proc.stderr.startswith(f"mbrlhpo: error: {message}"), proc.stderr
+    assert not (tmp_path / "runs").exists()

@@ -13,13 +13,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ConfigSpace as CS
 import numpy as np
 
 from mbrlhpo import catalog
 from mbrlhpo.protocol_rows import ROWS, SCALES, ProtocolRow
+
+if TYPE_CHECKING:  # ConfigSpace (and the SciPy it imports, ~0.7 s) only where a space is built
+    import ConfigSpace as CS
 
 # The names live in mbrlhpo.catalog; the aliases keep this module's vocabulary.
 ENV_NAMES: tuple[str, ...] = catalog.TASK_NAMES
@@ -177,6 +179,8 @@ def search_space(
         seed: seed of the space's own sampler (used by hpbandster's samplers).
     """
     specs = param_table(env, group, overrides)
+    import ConfigSpace as CS
+
     cs = CS.ConfigurationSpace(name=f"{env}-{group}", seed=seed)
     hps = []
     for s in specs.values():
@@ -192,6 +196,8 @@ def search_space(
 
 def specs_of(space: CS.ConfigurationSpace) -> dict[str, ParamSpec]:
     """ParamSpecs read back from a ConfigurationSpace of integer and float hyperparameters."""
+    import ConfigSpace as CS
+
     out: dict[str, ParamSpec] = {}
     for hp in space.values():
         if isinstance(hp, CS.UniformIntegerHyperparameter):
@@ -244,6 +250,10 @@ def to_plain(
     return validate_config(space, items)
 
 
+def _is_configspace(space: Any) -> bool:
+    return type(space).__module__.startswith("ConfigSpace")
+
+
 def validate_config(
     space: CS.ConfigurationSpace | Mapping[str, ParamSpec], config: Mapping[str, Any]
 ) -> dict[str, int | float]:
@@ -251,7 +261,7 @@ def validate_config(
 
     Returns the configuration as plain values; raises ValueError naming what was expected.
     """
-    specs = specs_of(space) if isinstance(space, CS.ConfigurationSpace) else dict(space)
+    specs = specs_of(space) if _is_configspace(space) else dict(space)
     missing = [n for n in specs if n not in config]
     extra = [n for n in config if n not in specs]
     if missing or extra:

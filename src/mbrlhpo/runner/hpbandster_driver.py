@@ -49,13 +49,15 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import ConfigSpace as CS
 import numpy as np
 
 from mbrlhpo.hpo.hyperband import HyperbandSettings, job_trials
 from mbrlhpo.hpo.space import ParamSpec, to_plain
+
+if TYPE_CHECKING:  # imported where a space is built: ConfigSpace pulls in SciPy (~0.7 s)
+    import ConfigSpace as CS
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,8 @@ class MemberFailed(Exception):
 def configuration_space(specs: Mapping[str, ParamSpec], seed: int) -> CS.ConfigurationSpace:
     """The searched ParamSpecs as the ConfigurationSpace hpbandster samples (the only place a
     study's space becomes ConfigSpace's)."""
+    import ConfigSpace as CS
+
     cs = CS.ConfigurationSpace(seed=seed)
     for s in specs.values():
         if s.integer:

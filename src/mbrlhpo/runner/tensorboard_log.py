@@ -2,7 +2,8 @@
 Tune users know it: one run per member (``DIR/member_00003``) plus ``DIR/defaults``.
 
 Per member and trial: ``return``, ``model_loss`` (the last training epoch's loss of the training
-after the trial acted: the random trial's too) and ``hparams/<name>`` (the configuration it ran); its PBT decisions as
+after the trial acted: the random trial's too) and ``hparams/<name>`` (the configuration it
+ran); its PBT decisions as
 ``pbt/exploit_source`` (the member it copied) and ``pbt/explored`` (1 at the trial where
 explore changed its hyperparameters), with a text entry each; at the end the member's last
 configuration and final score in TensorBoard's HParams tab.
