@@ -101,9 +101,13 @@ def test_c1_follows_from_the_long_table(bench_dir):
 
 @pytest.mark.slow
 def test_one_family_holm_and_verdicts(bench_dir):
-    results = claims_results(bench_dir, ROOT.parent / "shared" / "data" / "paper-learned-schedules")
+    paper = ROOT.parent / "shared" / "data" / "paper-learned-schedules"  # beside a checkout
+    results = claims_results(bench_dir, paper)
     claims = results["claims"]
-    assert {c["claim"] for c in claims} >= {"C1", "C2", "C3", "C4"}
+    # C4 needs two winners' schedules whose lr moved, or the paper's files (absent in CI)
+    assert {c["claim"] for c in claims} >= {"C1", "C2", "C3"} | (
+        {"C4"} if paper.is_dir() else set()
+    )
     assert [c["p_holm"] for c in claims] == pytest.approx(ct.holm([c["p"] for c in claims]))
     for c in claims:
         assert c["verdict"] in (ct.REPRODUCED, ct.CONTRADICTED, ct.NOT_SHOWN)

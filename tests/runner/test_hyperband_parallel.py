@@ -298,13 +298,21 @@ def test_an_aborted_study_waits_for_jobs_dispatched_but_not_started(tmp_path, mo
         member.run_trial = counted
         return member
 
-    args = dict(trials=27, seed=5, base_config=BASE, hyperband=HB)
+    spec = StudySpec(
+        method="hyperband",
+        space=SPACE,
+        trials=27,
+        seed=5,
+        base_config=BASE,
+        hyperband=HB,
+        workers=3,
+    )
     with pytest.raises(KeyboardInterrupt):
-        run_study("hyperband", stop_after, SPACE, db, workers=3, **args)
+        run_study(spec, stop_after, db)
     before = stored(db)
     time.sleep(1.0)  # a job that started late would write now
     assert stored(db) == before and errors == []
-    run_study("hyperband", quadratic_factory(diverge_lr=DIVERGE_LR), SPACE, db, workers=3, **args)
+    run_study(spec, quadratic_factory(diverge_lr=DIVERGE_LR), db)
     assert errors == []
     _, ref, _ = run(tmp_path, "hyperband", 1)
     assert stored(db) == ref
