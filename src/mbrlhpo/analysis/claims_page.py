@@ -65,6 +65,19 @@ class Claim:
     notes: list[str] = field(default_factory=list)
 
 
+def _claim(
+    name: str,
+    comparison: str,
+    t: ct.TestResult,
+    effect: tuple[float, float, float],
+    unit: str,
+    direction: int,
+    **extra: Any,
+) -> Claim:
+    """A :class:`Claim` of test ``t`` and ``effect`` = (point, low, high)."""
+    return Claim(name, comparison, t.test, t.n, t.statistic, t.p, *effect, unit, direction, **extra)
+
+
 # ---------------------------------------------------------------------------------------------
 def load_bench(out: str | Path) -> dict[str, Any]:
     """The suite's content and every finished cell (``cells/**/cell.json``) of a bench dir."""
@@ -75,7 +88,7 @@ def load_bench(out: str | Path) -> dict[str, Any]:
         cell = json.loads(path.read_text())
         cell["dir"] = path.parent  # its study.db lies beside it, wherever the folder moved
         cells.append(cell)
-    return {"suite": state["suite"], "cells": cells}
+    return {"suite": state["suite"], "cells": cells, "bounds": _normaliser(cells)}
 
 
 def _normaliser(cells: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
@@ -161,7 +174,7 @@ def _schedule_changes(bench: dict[str, Any], label: str | None = None) -> str:
 def _c1_differences(bench: dict[str, Any], label: str) -> np.ndarray:
     """Per study of ``label``: the mean over test seeds of its winner's normalised score minus
     the defaults' on the same seed."""
-    bounds = _normaliser(bench["cells"])
+    bounds = bench["bounds"]
     defaults = {
         c["cell"]["task"]: _scores_by_seed(c, bounds[c["cell"]["task"]])
         for c in bench["cells"]
@@ -186,17 +199,11 @@ def c1_claims(bench: dict[str, Any], rng: np.random.Generator, reps: int) -> lis
         if len(d) < 2:
             continue
         t = ct.wilcoxon_signed_rank(d)
-        point, low, high = ct.iqm_difference(d, 0.0, rng, paired=True, reps=reps)
-        claim = Claim(
+        claim = _claim(
             "C1",
             f"{label} winner vs defaults",
-            t.test,
-            t.n,
-            t.statistic,
-            t.p,
-            point,
-            low,
-            high,
+            t,
+            ct.iqm_difference(d, 0.0, rng, paired=True, reps=reps),
             "IQM over studies of the paired difference in normalised score",
             +1,
             smallest_p=ct.smallest_p("wilcoxon", t.n) if t.n else None,
@@ -222,7 +229,7 @@ def _winner_means(bench, label: str, bounds) -> list[float]:
 def c2_claims(bench: dict[str, Any], rng: np.random.Generator, reps: int) -> list[Planned]:
     """C2: PBT copying the source's data against PBT copying only its hyperparameters."""
     suite = bench["suite"]
-    bounds = _normaliser(bench["cells"])
+    bounds = bench["bounds"]
     arms = {"all": [], "hparams": []}
     for label, spec in suite["methods"].items():
         if spec["method"] in ("pbt", "pbt-bt"):
@@ -235,17 +242,11 @@ def c2_claims(bench: dict[str, Any], rng: np.random.Generator, reps: int) -> lis
             if len(x) < 2 or len(y) < 2:
                 continue
             t = ct.mann_whitney(x, y)
-            point, low, high = ct.iqm_difference(x, y, rng, paired=False, reps=reps)
-            claim = Claim(
+            claim = _claim(
                 "C2",
                 f"{copy_label} (copies data) vs {nocopy_label} (hyperparameters only)",
-                t.test,
-                t.n,
-                t.statistic,
-                t.p,
-                point,
-                low,
-                high,
+                t,
+                ct.iqm_difference(x, y, rng, paired=False, reps=reps),
                 "IQM difference of the winners' mean normalised test scores",
                 +1,
                 smallest_p=ct.smallest_p("mann-whitney", t.n),
@@ -283,7 +284,7 @@ def _hb_pairs(db: str) -> dict[tuple[int, int], list[tuple[float, float]]]:
 def c3_claims(bench: dict[str, Any]) -> list[Planned]:
     """C3: Spearman's rho between consecutive Hyperband budgets against rho0, pooled over the
     studies (scores normalised per task so that tasks pool)."""
-    bounds = _normaliser(bench["cells"])
+    bounds = bench["bounds"]
     pooled: dict[tuple[int, int], list[tuple[float, float]]] = {}
     for c in bench["cells"]:
         if c["kind"] not in ("hyperband", "bohb") or c.get("study") is None:
@@ -299,16 +300,11 @@ def c3_claims(bench: dict[str, Any]) -> list[Planned]:
             continue
         x, y = np.array(pairs).T
         t, low, high = ct.spearman_against(x, y, RHO0)
-        claim = Claim(
+        claim = _claim(
             "C3",
             f"Hyperband budgets {lo} vs {hi} MPC trials",
-            t.test,
-            t.n,
-            t.statistic,
-            t.p,
-            t.statistic - RHO0,
-            low - RHO0,
-            high - RHO0,
+            t,
+            (t.statistic - RHO0, low - RHO0, high - RHO0),
             f"rho - {RHO0} (Fisher-z interval)",
             -1,
             notes=[
@@ -368,17 +364,11 @@ def c4_claims(
         if len(d) < 2:
             continue
         t = ct.sign_test(d)
-        point, low, high = ct.iqm_difference(d, 0.0, rng, paired=True, reps=reps)
-        claim = Claim(
+        claim = _claim(
             "C4",
             name,
-            t.test,
-            t.n,
-            t.statistic,
-            t.p,
-            point,
-            low,
-            high,
+            t,
+            ct.iqm_difference(d, 0.0, rng, paired=True, reps=reps),
             "IQM of log10(last-quarter lr / first-quarter lr)",
             -1,
             smallest_p=ct.smallest_p("sign", t.n),
