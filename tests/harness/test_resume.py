@@ -5,6 +5,7 @@ agent; so it also runs Hyperband cells end to end."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -85,6 +86,8 @@ def test_killed_and_resumed_equals_uninterrupted_and_a_changed_suite_is_refused(
     assert resumed.returncode == 0, err
     where = tmp_path / "killed"
     assert f"resuming {where}: {done}/{CELLS} cells done, {CELLS - done} to run" in err
+    counts = re.findall(r"bench: (\d+)/\d+ cells done \(", err)  # each run cell once, no more
+    assert [int(n) for n in counts] == list(range(done + 1, CELLS + 1)), err
     _, err_whole = whole.communicate(timeout=600)
     assert whole.returncode == 0, err_whole
     assert "resuming" not in err_whole

@@ -37,8 +37,13 @@ def bench(
     cells = cells_of(content)
     bar = None
     if progress:
-        done = sum(finished(root, c) is not None for c in cells)
-        bar = Progress(len(cells), done, resumed_from=root if resumed else None)
+        # cells found finished return at once: they are counted here, not again when they return
+        before = {c.name() for c in cells if finished(root, c) is not None}
+        bar = Progress(len(cells), len(before), resumed_from=root if resumed else None)
+
+        def on_done(c):
+            if c.name() not in before:
+                bar.cell_done(c.name())
     try:
         results = run_cells(
             content,
@@ -48,7 +53,7 @@ def bench(
             executor,
             threads,
             ray_address,
-            on_done=None if bar is None else (lambda c: bar.cell_done(c.name())),
+            on_done=on_done if progress else None,
         )
     finally:
         if bar is not None:
