@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from mbrlhpo.analysis import claim_tests as ct
-from mbrlhpo.analysis.claims_page import archive_bench, claims_results
+from mbrlhpo.analysis.claims_page import archive_bench, claims_results, load_bench
 from mbrlhpo.harness.bench import bench
+from mbrlhpo.harness.scores import task_scores
 from mbrlhpo.harness.table import read_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +98,15 @@ def test_c1_follows_from_the_long_table(bench_dir):
         want = ct.wilcoxon_signed_rank(d)
         got = c1[f"{label} winner vs defaults"]
         assert (got["statistic"], got["p"], got["n"]) == (want.statistic, want.p, want.n)
+
+
+@pytest.mark.slow
+def test_the_page_normalises_as_the_bench_summary_does(bench_dir):
+    """One normalisation for the claims page (cell files) and the summary (long table)."""
+    rows = read_csv(bench_dir / "results.csv")
+    (summary,) = task_scores(rows, 3, ["defaults", "random", "pbt", "pbt-nocopy", "hyperband"])
+    low, high, _failed = load_bench(bench_dir)["bounds"]["cartpole"]
+    assert (low, high) == pytest.approx((summary.low, summary.high), rel=1e-12)
 
 
 @pytest.mark.slow

@@ -92,3 +92,13 @@ def test_profile_band_and_anytime_iqm_by_hand():
     assert (low <= point).all() and (point <= high).all()
     with pytest.raises(ValueError, match="budget points"):
         ag.anytime_iqm(np.zeros((2, 3)), np.random.default_rng(0))
+
+
+def test_task_bounds_by_hand():
+    # seeds weigh equally however many runs each has: mean(mean(-10, -10), -20) = -15
+    first = {1: [-10.0, -10.0], 2: [-20.0]}
+    assert ag.task_bounds(first, [-5.0, None, 3.0, float("nan")]) == (-15.0, 3.0, -15.0)
+    # a run worse than random: failed runs score it (they rank last)
+    assert ag.task_bounds(first, [-40.0, 3.0]) == (-15.0, 3.0, -40.0)
+    low, high, floor = ag.task_bounds({}, [None])
+    assert np.isnan(low) and np.isnan(high) and np.isnan(floor)

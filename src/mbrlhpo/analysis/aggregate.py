@@ -20,7 +20,7 @@ order; R may differ between methods.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -44,6 +44,23 @@ def normalise(scores: np.ndarray | Sequence, low: float, high: float) -> np.ndar
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         raise ValueError(f"normalise: expected finite low < high, got low={low}, high={high}")
     return (np.asarray(scores, dtype=np.float64) - low) / (high - low)
+
+
+def task_bounds(
+    first_returns: Mapping[int, Sequence[float]], scores: Sequence[float | None]
+) -> tuple[float, float, float]:
+    """A task's normalisation, one definition for the bench summary and the claims page:
+    ``(random, best, failed)``. ``random`` is the mean over test seeds of the random-action first
+    trial's return (the same on a test seed for every method: actions and environment are
+    seeded by it alone), ``best`` the best finite test-run score observed on the task, and
+    ``failed`` what a failed test run scores: the lower of ``random`` and the worst finite score,
+    so it ranks last without an infinite number. NaN where there is nothing to take."""
+    seeds = [float(np.mean(v)) for v in first_returns.values() if len(v)]
+    low = float(np.mean(seeds)) if seeds else math.nan
+    finite = [float(s) for s in scores if s is not None and math.isfinite(s)]
+    high = max(finite) if finite else math.nan
+    floor = min([x for x in [low, *finite] if math.isfinite(x)], default=math.nan)
+    return low, high, floor
 
 
 def trimmed_mean(values: np.ndarray | Sequence, cut: float) -> float:

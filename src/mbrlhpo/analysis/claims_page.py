@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from mbrlhpo.analysis import claim_tests as ct
+from mbrlhpo.analysis.aggregate import task_bounds
 
 ALPHA = 0.05
 RHO0 = 0.5  # "weakly correlated": rank correlation below 0.5 (stated on the page)
@@ -91,29 +92,29 @@ def load_bench(out: str | Path) -> dict[str, Any]:
     return {"suite": state["suite"], "cells": cells, "bounds": _normaliser(cells)}
 
 
-def _normaliser(cells: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
-    """Per task: (random, best): the random-action trial's mean return over every test run of
-    the task, and the best test score observed on it."""
-    lows: dict[str, list[float]] = {}
-    highs: dict[str, list[float]] = {}
+def _normaliser(cells: list[dict[str, Any]]) -> dict[str, tuple[float, float, float]]:
+    """Per task: (random, best, failed), as the bench summary normalises
+    (``aggregate.task_bounds``)."""
+    first: dict[str, dict[int, list[float]]] = {}
+    scores: dict[str, list[float | None]] = {}
     for c in cells:
         task = c["cell"]["task"]
         for run in c["tests"]:
             if run["returns"] and run["returns"][0] is not None:
-                lows.setdefault(task, []).append(run["returns"][0])
-            if run["score"] is not None:
-                highs.setdefault(task, []).append(run["score"])
-    return {t: (float(np.mean(lows[t])), float(max(highs[t]))) for t in lows if t in highs}
+                first.setdefault(task, {}).setdefault(run["seed"], []).append(run["returns"][0])
+            scores.setdefault(task, []).append(run["score"])
+    bounds = {t: task_bounds(first.get(t, {}), scores[t]) for t in scores}
+    return {t: b for t, b in bounds.items() if math.isfinite(b[0]) and math.isfinite(b[1])}
 
 
-def _norm(score: float | None, bounds: tuple[float, float]) -> float:
-    low, high = bounds
-    if score is None:  # a failed test run counts as random actions (stated)
-        return 0.0
+def _norm(score: float | None, bounds: tuple[float, float, float]) -> float:
+    low, high, failed = bounds
+    if score is None or not math.isfinite(score):  # a failed test run ranks last (stated)
+        score = failed
     return (score - low) / (high - low) if high > low else 0.0
 
 
-def _scores_by_seed(cell: dict[str, Any], bounds: tuple[float, float]) -> dict[int, float]:
+def _scores_by_seed(cell: dict[str, Any], bounds: tuple[float, float, float]) -> dict[int, float]:
     return {run["seed"]: _norm(run["score"], bounds) for run in cell["tests"]}
 
 
@@ -551,8 +552,9 @@ Do not edit by hand.
 - Methods: {methods}. Every tuned method has its own study seeds: no arm shares members with
   another. Each study's winner (best configuration, or PBT's best schedule) and the defaults
   are re-run on the same held-out test seeds {suite["seeds"]["test"]}.
-- Scores normalised per task: 0 = the random-action first trial (mean over the task's test
-  runs), 1 = the best test score observed on the task; a failed test run counts as 0.
+- Scores normalised per task as the bench summary does (`aggregate.task_bounds`): 0 = the
+  random-action first trial (mean over the task's test seeds), 1 = the best test-run score
+  observed on the task; a failed test run scores the lower of 0 and the task's worst run.
 - C1 paired (a study's winner minus the defaults on the same test seeds, averaged over them):
   exact Wilcoxon signed-rank over the studies of all tasks. C2 unpaired (own seeds): exact
   Mann-Whitney. C3: Spearman's rho of a configuration's scores at consecutive Hyperband budgets

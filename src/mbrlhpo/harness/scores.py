@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from mbrlhpo.analysis.aggregate import normalise
+from mbrlhpo.analysis.aggregate import normalise, task_bounds
 from mbrlhpo.hpo.objective import objective
 
 
@@ -91,10 +91,7 @@ def task_scores(
                 first.setdefault(test_seed, []).append(returns[0])
             s = objective([math.nan if x is None else x for x in returns], last_k)
             scores[(method, study_seed, test_seed)] = s if math.isfinite(s) else None
-        low = float(np.mean([np.mean(v) for v in first.values()])) if first else math.nan
-        finite = [s for s in scores.values() if s is not None]
-        high = max(finite) if finite else math.nan
-        floor = min([low, *finite]) if math.isfinite(low) or finite else math.nan
+        low, high, floor = task_bounds(first, list(scores.values()))
         per_method = {}
         for method in methods:
             mine = {k: v for k, v in scores.items() if k[0] == method}
