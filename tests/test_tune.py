@@ -65,19 +65,30 @@ def test_pbt_study_runs_resumes_and_compares_with_the_defaults(tmp_path):
 
 def test_lockstep_planning_gives_the_same_trials_as_one_member_at_a_time(tmp_path):
     runs = {}
-    for lockstep in (True, False):
+    for executor in ("lockstep", "sequential"):
         study = tune(
             "cartpole",
             "random",
             population=3,
             trials=2,
-            db=tmp_path / f"{lockstep}.db",
+            db=tmp_path / f"{executor}.db",
             agent_overrides=TINY,
             baseline=False,
-            lockstep=lockstep,
+            executor=executor,
         )
-        runs[lockstep] = [(t["member"], t["trial"], t["ret"]) for t in study.trials]
-    assert runs[True] == runs[False]
+        runs[executor] = [(t["member"], t["trial"], t["ret"]) for t in study.trials]
+    assert runs["lockstep"] == runs["sequential"]
+
+
+def test_the_removed_lockstep_keyword_points_to_executor(tmp_path):
+    """One choice, one parameter: ``lockstep=`` is refused before anything is made."""
+    removed = r'^tune\(lockstep=\.\.\.\) was removed: .*executor="sequential"$'
+    with pytest.raises(TypeError, match=removed):
+        tune("cartpole", "pbt", db=tmp_path / "a.db", lockstep=False)
+    unknown = r"^tune\(\) got an unexpected keyword argument 'popultion'$"
+    with pytest.raises(TypeError, match=unknown):
+        tune("cartpole", "pbt", db=tmp_path / "a.db", popultion=3)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_input_gives_clear_errors(tmp_path):
