@@ -174,13 +174,14 @@ def test_paper_code_defaults_are_a_named_baseline_choice():
     from pathlib import Path
 
     from mbrlhpo.agent import default_hparams
-    from mbrlhpo.tuning import base_config
+    from mbrlhpo.tuning import study_spec
 
     assert default_hparams("halfcheetah", "paper").weight_decay == 7.5e-5
     assert default_hparams("halfcheetah", "paper", "code").weight_decay == 7.5e-4
     code = default_hparams("pusher", "paper", "code")
     assert (code.horizon, code.weight_decay) == (25, 5e-4)
-    assert base_config("halfcheetah", "planning", "paper", "code")["weight_decay"] == 7.5e-4
+    spec = study_spec("halfcheetah", "random", group="planning", profile="paper", defaults="code")
+    assert spec.base_config["weight_decay"] == 7.5e-4  # the unsearched group at the code's
     assert default_hparams("hopper", "paper", "code") == default_hparams("hopper", "paper")
     with pytest.raises(ValueError, match="unknown defaults"):
         default_hparams("hopper", "paper", "paper-code")

@@ -107,7 +107,7 @@ def make_factory(
     return factory
 
 
-def narrow_space(specs: dict[str, ParamSpec], names: Any, group: str) -> dict[str, ParamSpec]:
+def _narrow_space(specs: dict[str, ParamSpec], names: Any, group: str) -> dict[str, ParamSpec]:
     """``specs`` with only the hyperparameters ``names`` (a non-empty subset of ``group``)."""
     if isinstance(names, str) or not isinstance(names, (list, tuple, set, frozenset)):
         raise TypeError(
@@ -123,7 +123,7 @@ def narrow_space(specs: dict[str, ParamSpec], names: Any, group: str) -> dict[st
     return {n: s for n, s in specs.items() if n in names}
 
 
-def base_config(
+def _base_config(
     env: str,
     group: str,
     profile: str,
@@ -300,7 +300,7 @@ def study_spec(
         like, group, check_mapping("space_overrides", space_overrides, "{'horizon': (10, 30)}")
     )
     if searched is not None:
-        specs = narrow_space(specs, searched, group)
+        specs = _narrow_space(specs, searched, group)
     clash = sorted(set(overrides) & set(specs))
     if clash:
         raise ValueError(
@@ -308,7 +308,7 @@ def study_spec(
             "narrow the search space instead (space_overrides)"
         )
     base = {
-        **base_config(like, group, profile, defaults, list(specs)),
+        **_base_config(like, group, profile, defaults, list(specs)),
         **{k: v for k, v in overrides.items() if k in GROUPS["joint"]},
     }
     interval = default_interval(like) if pbt_interval is None else pbt_interval
