@@ -134,6 +134,8 @@ def test_the_cem_values_are_checked_once_by_the_config_the_planner_is_given():
     assert agent.planner.config is agent.hparams.cem
     agent.set_hparams({"horizon": 7})
     assert agent.planner.config is agent.hparams.cem and agent.planner.config.horizon == 7
+    agent.set_hparams({"horizon": 7})  # equal values: the planner keeps its problem
+    assert agent.planner.config is agent.hparams.cem
 
 
 def test_save_load_continues_exactly(tmp_path):

@@ -170,8 +170,9 @@ class CEMPlanner:
     def set_config(self, config: CEMConfig) -> None:
         """Change the CEM settings; a changed horizon truncates / pads the warm start."""
         config = self._validated(config)
-        if config == self.config:
-            return  # the same settings (a PBT member keeping its values): the same problem
+        if config == self.config:  # the same settings (a PBT member keeping its values)
+            self.config = config  # the problem stays: it poses exactly these
+            return
         h_old, h_new = self.config.horizon, config.horizon
         self._configure(config)
         if h_new <= h_old:
