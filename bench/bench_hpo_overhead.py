@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from mbrlhpo.hpo.pbt import PBTSettings, exploit_explore
-from mbrlhpo.hpo.space import defaults, param_table, sample_config, search_space, specs_of
+from mbrlhpo.hpo.space import defaults, param_table, sample_config
 from mbrlhpo.runner.checkpoints import CheckpointDir
 from mbrlhpo.runner.spec import StudySpec
 from mbrlhpo.runner.study import run_study
@@ -58,7 +58,7 @@ def time_study(members: int, rounds: int, interval: int, tmp: Path) -> dict:
 
 
 def time_decisions(members: int, reps: int) -> float:
-    specs = specs_of(search_space("cartpole", "joint"))
+    specs = param_table("cartpole", "joint")
     rng = np.random.default_rng(0)
     configs = {m: sample_config(specs, rng) for m in range(members)}
     scores = {m: float(rng.normal()) for m in range(members)}

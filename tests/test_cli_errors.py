@@ -368,6 +368,11 @@ def test_a_deep_model_is_refused_by_the_memory_estimate(tmp_path, capsys):
             ["--method", "hyperband", "--budgets", "1", "1000000000"],
             "max_budget: expected at most 100000 trials (the trial limit), got 1e+09",
         ),
+        (  # an end no agent takes: refused here, not in the trial of a member drawn there
+            ["--group", "planning", "--range", "horizon=0:10"],
+            "horizon: expected a search range of values the agent accepts, got [0, 10] "
+            "(expected horizon to be an int >= 1, got 0)",
+        ),
     ],
 )
 def test_sizes_above_the_limits_are_one_line_before_anything(tmp_path, capsys, argv, message):

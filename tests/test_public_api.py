@@ -30,8 +30,10 @@ def test_layer_packages():
     import mbrlhpo.runner
     import mbrlhpo.store
 
-    space = mbrlhpo.hpo.search_space("halfcheetah", group="planning")
-    assert set(space.keys()) == {"iterations", "population", "alpha", "elite_ratio", "horizon"}
+    space = mbrlhpo.hpo.param_table("halfcheetah", group="planning")
+    assert list(space) == ["alpha", "elite_ratio", "horizon", "iterations", "population"]
+    assert all(isinstance(s, mbrlhpo.hpo.ParamSpec) for s in space.values())
+    assert not hasattr(mbrlhpo.hpo, "search_space")  # ConfigSpace is the hpbandster driver's
     assert mbrlhpo.hpo.defaults("pusher", "model")["weight_decay"] == 4e-4
     assert "pbt-bt" in mbrlhpo.runner.METHODS
     assert mbrlhpo.store.StudyStore is not None
@@ -46,7 +48,7 @@ def test_import_mbrlhpo_loads_no_torch():
 def test_readme_subpackage_paths_work_in_a_fresh_interpreter():
     code = (
         "import mbrlhpo; mbrlhpo.envs.VecEnv; mbrlhpo.planning.CEMPlanner; "
-        "mbrlhpo.hpo.search_space; mbrlhpo.store.StudyStore; print('ok')"
+        "mbrlhpo.hpo.param_table; mbrlhpo.store.StudyStore; print('ok')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

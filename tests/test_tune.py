@@ -65,19 +65,30 @@ def test_pbt_study_runs_resumes_and_compares_with_the_defaults(tmp_path):
 
 def test_lockstep_planning_gives_the_same_trials_as_one_member_at_a_time(tmp_path):
     runs = {}
-    for lockstep in (True, False):
+    for executor in ("lockstep", "sequential"):
         study = tune(
             "cartpole",
             "random",
             population=3,
             trials=2,
-            db=tmp_path / f"{lockstep}.db",
+            db=tmp_path / f"{executor}.db",
             agent_overrides=TINY,
             baseline=False,
-            lockstep=lockstep,
+            executor=executor,
         )
-        runs[lockstep] = [(t["member"], t["trial"], t["ret"]) for t in study.trials]
-    assert runs[True] == runs[False]
+        runs[executor] = [(t["member"], t["trial"], t["ret"]) for t in study.trials]
+    assert runs["lockstep"] == runs["sequential"]
+
+
+def test_the_removed_lockstep_keyword_points_to_executor(tmp_path):
+    """One choice, one parameter: ``lockstep=`` is refused before anything is made."""
+    removed = r'^tune\(lockstep=\.\.\.\) was removed: .*executor="sequential"$'
+    with pytest.raises(TypeError, match=removed):
+        tune("cartpole", "pbt", db=tmp_path / "a.db", lockstep=False)
+    unknown = r"^tune\(\) got an unexpected keyword argument 'popultion'$"
+    with pytest.raises(TypeError, match=unknown):
+        tune("cartpole", "pbt", db=tmp_path / "a.db", popultion=3)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_input_gives_clear_errors(tmp_path):
@@ -163,13 +174,14 @@ def test_paper_code_defaults_are_a_named_baseline_choice():
     from pathlib import Path
 
     from mbrlhpo.agent import default_hparams
-    from mbrlhpo.tuning import base_config
+    from mbrlhpo.tuning import study_spec
 
     assert default_hparams("halfcheetah", "paper").weight_decay == 7.5e-5
     assert default_hparams("halfcheetah", "paper", "code").weight_decay == 7.5e-4
     code = default_hparams("pusher", "paper", "code")
     assert (code.horizon, code.weight_decay) == (25, 5e-4)
-    assert base_config("halfcheetah", "planning", "paper", "code")["weight_decay"] == 7.5e-4
+    spec = study_spec("halfcheetah", "random", group="planning", profile="paper", defaults="code")
+    assert spec.base_config["weight_decay"] == 7.5e-4  # the unsearched group at the code's
     assert default_hparams("hopper", "paper", "code") == default_hparams("hopper", "paper")
     with pytest.raises(ValueError, match="unknown defaults"):
         default_hparams("hopper", "paper", "paper-code")

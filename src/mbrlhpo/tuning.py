@@ -107,7 +107,7 @@ def make_factory(
     return factory
 
 
-def narrow_space(specs: dict[str, ParamSpec], names: Any, group: str) -> dict[str, ParamSpec]:
+def _narrow_space(specs: dict[str, ParamSpec], names: Any, group: str) -> dict[str, ParamSpec]:
     """``specs`` with only the hyperparameters ``names`` (a non-empty subset of ``group``)."""
     if isinstance(names, str) or not isinstance(names, (list, tuple, set, frozenset)):
         raise TypeError(
@@ -123,7 +123,7 @@ def narrow_space(specs: dict[str, ParamSpec], names: Any, group: str) -> dict[st
     return {n: s for n, s in specs.items() if n in names}
 
 
-def base_config(
+def _base_config(
     env: str,
     group: str,
     profile: str,
@@ -162,7 +162,6 @@ def tune(
     keep_checkpoints_every: int | None = None,
     searched: list[str] | tuple[str, ...] | None = None,
     on_round: Callable[[int], None] | None = None,
-    lockstep: bool = True,
     agent_overrides: dict[str, Any] | None = None,
     progress: Any = False,
     executor: str | Any | None = None,
@@ -171,6 +170,7 @@ def tune(
     workers: int = 1,
     tensorboard: str | os.PathLike | None = None,
     on_start: Callable[[], None] | None = None,
+    **unknown: Any,
 ) -> Study:
     """Runs (or resumes, if ``db`` holds it) a study of PETS on ``env``.
 
@@ -203,8 +203,7 @@ def tune(
             native call), ``sequential`` or ``ray`` (each trial a Ray task, members carried
             through Ray's object store; the database stays on the driver, see
             docs/cluster.md), or an Executor object (e.g. a ``RayExecutor`` with its own
-            resource requests); ``ray_address``: the cluster. ``lockstep=False`` is the old
-            spelling of ``executor="sequential"``.
+            resource requests); ``ray_address``: the cluster.
         on_baseline_trial: called with (trial, trials) as each trial of the defaults starts.
         workers: Hyperband/BOHB jobs evaluated at once (hpbandster workers). With
             ``executor="ray"`` each job's trials are Ray tasks (as many run at once as Ray has
@@ -220,6 +219,7 @@ def tune(
     Returns the Study (trials, schedules, lineage, best configuration/schedule, top-5 curve)
     with ``study.baseline`` set when ``baseline``.
     """
+    _refuse_unknown("tune", unknown)
     executor_object = None if executor is None or isinstance(executor, str) else executor
     spec = study_spec(
         env,
@@ -241,7 +241,6 @@ def tune(
         searched=searched,
         agent_overrides=agent_overrides,
         executor=executor if executor_object is None else "sequential",
-        lockstep=lockstep,
         ray_address=ray_address,
         workers=workers,
         device=device,
@@ -282,14 +281,15 @@ def study_spec(
     searched: list[str] | tuple[str, ...] | None = None,
     agent_overrides: dict[str, Any] | None = None,
     executor: str | None = None,
-    lockstep: bool = True,
     ray_address: str | None = None,
     workers: int = 1,
     device: str = "cpu",
+    **unknown: Any,
 ) -> StudySpec:
     """The :class:`~mbrlhpo.runner.spec.StudySpec` of ``tune``'s keywords (see ``tune``): the
     task's protocol row fills what is not given; the spec checks itself, this adds what needs
     the agent (known settings, the planner's memory, the device)."""
+    _refuse_unknown("study_spec", unknown)
     _, task, env_name, like = resolve_env(env)
     check_method(method)
     if method in ("hyperband", "bohb"):
@@ -300,7 +300,7 @@ def study_spec(
         like, group, check_mapping("space_overrides", space_overrides, "{'horizon': (10, 30)}")
     )
     if searched is not None:
-        specs = narrow_space(specs, searched, group)
+        specs = _narrow_space(specs, searched, group)
     clash = sorted(set(overrides) & set(specs))
     if clash:
         raise ValueError(
@@ -308,7 +308,7 @@ def study_spec(
             "narrow the search space instead (space_overrides)"
         )
     base = {
-        **base_config(like, group, profile, defaults, list(specs)),
+        **_base_config(like, group, profile, defaults, list(specs)),
         **{k: v for k, v in overrides.items() if k in GROUPS["joint"]},
     }
     interval = default_interval(like) if pbt_interval is None else pbt_interval
@@ -326,7 +326,7 @@ def study_spec(
             hb_iterations if hb_iterations is not None else (30 if group == "joint" else 15)
         )
         hyperband = HyperbandSettings(min_budget=low, max_budget=high, n_iterations=iterations)
-    executor = executor or ("lockstep" if lockstep else "sequential")
+    executor = executor or "lockstep"
     if executor == "lockstep" and isinstance(workers, int) and workers > 1:
         executor = "sequential"  # parallel jobs of one member each: nothing to plan in lockstep
     spec = StudySpec(
@@ -492,7 +492,17 @@ def _check_sizes(spec: StudySpec, like: str, task: Any, overrides: dict, device:
     from mbrlhpo.limits import check_settings
 
     profile = spec.agent.profile if spec.agent is not None else "quick"
-    hp = default_hparams(like, profile).replace(**overrides).to_dict()  # unknown names: error
+    base = default_hparams(like, profile).replace(**overrides)  # unknown names: error
+    for name, s in spec.specs.items():  # every value drawn lies between the ends: check them
+        for end in (s.low, s.high):
+            try:
+                base.replace(**{name: s.plain(end)})
+            except ValueError as e:
+                raise ValueError(
+                    f"{name}: expected a search range of values the agent accepts, got "
+                    f"[{s.plain(s.low)}, {s.plain(s.high)}] ({e})"
+                ) from None
+    hp = base.to_dict()
     searched = {n: s for n, s in spec.specs.items() if s.integer}
     for name, s in searched.items():  # searched sizes at the top of their range
         hp[name] = int(s.high)
@@ -579,6 +589,18 @@ def run_baseline(
     )
     os.replace(tmp, path)
     return Baseline(config, returns, score, profile, defaults)
+
+
+def _refuse_unknown(function: str, unknown: dict[str, Any]) -> None:
+    """A keyword ``function`` does not take: a TypeError, pointing a removed one to its
+    replacement (``lockstep=`` was a second parameter for the executor's choice)."""
+    if "lockstep" in unknown:
+        raise TypeError(
+            f"{function}(lockstep=...) was removed: one parameter chooses how trials run, "
+            'executor="lockstep" (the default) or executor="sequential"'
+        )
+    if unknown:
+        raise TypeError(f"{function}() got an unexpected keyword argument {next(iter(unknown))!r}")
 
 
 def _chain_trial_hooks(*hooks: Callable[..., None] | None) -> Callable[..., None] | None:

@@ -113,6 +113,31 @@ def test_bad_hparams_are_rejected():
     assert type(h.population) is int and type(h.lr) is float
 
 
+def test_the_cem_values_are_checked_once_by_the_config_the_planner_is_given():
+    """PETSHparams makes its CEMConfig as it is made (the one check of a planning value in
+    Python); the agent's planner is given that config itself, at build and in set_hparams."""
+    from mbrlhpo.planning import CEMConfig
+
+    h = default_hparams("cartpole", "quick")
+    assert h.cem == CEMConfig(
+        horizon=h.horizon,
+        population=h.population,
+        elite_ratio=h.elite_ratio,
+        iterations=h.iterations,
+        alpha=h.alpha,
+        particles=h.particles,
+    )
+    with pytest.raises(ValueError, match=r"^expected horizon to be an int >= 1, got 0$"):
+        h.replace(horizon=0)  # CEMConfig's own message: no second check ahead of it
+    assert "cem" not in h.to_dict() and h.replace(horizon=7) == h.replace(horizon=7)
+    agent = tiny_agent()
+    assert agent.planner.config is agent.hparams.cem
+    agent.set_hparams({"horizon": 7})
+    assert agent.planner.config is agent.hparams.cem and agent.planner.config.horizon == 7
+    agent.set_hparams({"horizon": 7})  # equal values: the planner keeps its problem
+    assert agent.planner.config is agent.hparams.cem
+
+
 def test_save_load_continues_exactly(tmp_path):
     straight = tiny_agent(seed=3)
     returns = [straight.run_trial().ret for _ in range(4)]

@@ -8,7 +8,8 @@ from mbrlhpo.hpo.hyperband import (
     ladder_trials,
 )
 from mbrlhpo.hpo.random_search import total_trials
-from mbrlhpo.hpo.space import search_space
+from mbrlhpo.hpo.space import param_table
+from mbrlhpo.runner.hpbandster_driver import configuration_space
 
 
 def hpbandster_ladder(min_budget, max_budget, n_iterations):
@@ -20,7 +21,7 @@ def hpbandster_ladder(min_budget, max_budget, n_iterations):
     ns = NameServer(run_id="ladder", host="127.0.0.1", port=0)
     host, port = ns.start()
     hb = HyperBand(
-        configspace=search_space("hopper"),
+        configspace=configuration_space(param_table("hopper"), seed=0),
         eta=3,
         min_budget=min_budget,
         max_budget=max_budget,

@@ -16,9 +16,9 @@ from mbrlhpo.hpo.pbt import (
     to_unit,
     truncation_sizes,
 )
-from mbrlhpo.hpo.space import ParamSpec, sample_config, search_space, specs_of
+from mbrlhpo.hpo.space import ParamSpec, param_table, sample_config
 
-SPECS = specs_of(search_space("halfcheetah", "joint"))
+SPECS = param_table("halfcheetah", "joint")
 
 
 def population(n, seed=0):
@@ -150,7 +150,7 @@ def test_perturb_clips_and_rounds():
 def test_five_never_moves_under_perturbation(env, name):
     """ConfigSpace 0.4.10's margin: with low 3, 5 x1.2 lands on 5.499998 and x0.8 on
     4.500002, both 5 (a +-0.5 cube would give 5.5 -> 6); Reacher's [4, 6] on 5.3 / 4.7."""
-    s = specs_of(search_space(env, "joint"))[name]
+    s = param_table(env, "joint")[name]
     for f in (0.8, 1.2):
         assert perturb({name: 5}, {name: s}, np.random.default_rng(0), factors=(f,)) == {name: 5}
 
@@ -213,7 +213,7 @@ def test_perturb_fits_the_papers_learned_schedules(file, names, min_fit):
     """Consecutive changes of the paper's incumbent schedules are perturbations of the previous
     value (or an exploit of another member): nearly all fit our rule, few fit raw x0.8/x1.2."""
     sched = json.loads((DATA / file).read_text())
-    specs = specs_of(search_space(file.split("_")[0], "joint"))
+    specs = param_table(file.split("_")[0], "joint")
     for name in names:
         changes = [
             (a[k], b[k])
@@ -245,7 +245,7 @@ def test_integer_moves_of_the_papers_schedules(
     moves = {(a[paper_name], b[paper_name]) for a, b in zip(sched, sched[1:], strict=False)}
     assert (old, new) in moves
     name = {"model_train_epoch": "epochs", "plan_hor": "horizon"}[paper_name]
-    s = specs_of(search_space(env, "joint"))[name]
+    s = param_table(env, "joint")[name]
     rng = np.random.default_rng(0)
     assert perturb({name: old}, {name: s}, rng, factors=(factor,))[name] == new
     # The +-0.5 cube with rounding half up makes another move.
@@ -263,7 +263,7 @@ def test_every_integer_move_of_the_incumbents_is_a_perturbation_or_a_jump():
     )
     for file in incumbents:
         env = file.split("_")[0]
-        specs = specs_of(search_space(env, "joint"))
+        specs = param_table(env, "joint")
         sched = json.loads((DATA / file).read_text())
         for key, name in (
             ("model_train_epoch", "epochs"),

@@ -11,9 +11,9 @@ from mbrlhpo.hpo.pbt_bt import (
     backtrack_threshold,
     elite_size,
 )
-from mbrlhpo.hpo.space import sample_config, search_space, specs_of
+from mbrlhpo.hpo.space import param_table, sample_config
 
-SPECS = specs_of(search_space("hopper", "planning"))
+SPECS = param_table("hopper", "planning")
 
 
 def configs(n, seed=0):

@@ -6,12 +6,32 @@ import sys
 import pytest
 
 from mbrlhpo.hpo.hyperband import HyperbandSettings, hyperband_ladder, ladder_trials
-from mbrlhpo.hpo.space import search_space
-from mbrlhpo.runner.hpbandster_driver import HyperbandStalled, run_hpbandster
+from mbrlhpo.hpo.space import ENV_NAMES, defaults, param_table, to_plain
+from mbrlhpo.runner.hpbandster_driver import (
+    HyperbandStalled,
+    configuration_space,
+    run_hpbandster,
+)
+
+
+@pytest.mark.parametrize("env", ENV_NAMES)
+def test_the_configuration_space_is_the_study_space(env):
+    """ConfigSpace's space (made only here) has the ParamSpecs' names, order, ranges, scales
+    and defaults; its samples come back as plain values inside the ranges."""
+    specs = param_table(env, "joint")
+    cs = configuration_space(specs, seed=3)
+    assert list(cs.keys()) == list(specs)
+    for name, s in specs.items():
+        hp = cs[name]
+        assert (float(hp.lower), float(hp.upper), bool(hp.log)) == (s.low, s.high, s.log)
+    assert to_plain(cs.get_default_configuration(), specs) == defaults(env)
+    for _ in range(20):
+        d = to_plain(cs.sample_configuration(), specs)
+        assert all(type(v) is (int if specs[k].integer else float) for k, v in d.items())
 
 
 def test_run_small_and_plain_values():
-    cs = search_space("pusher", "model")
+    specs = param_table("pusher", "model")
     seen = []
 
     def evaluate(job):
@@ -21,7 +41,7 @@ def test_run_small_and_plain_values():
         return -job.config["lr"] * job.trials
 
     jobs = run_hpbandster(
-        "hyperband", cs, evaluate, HyperbandSettings(3, 27, n_iterations=3), seed=0
+        "hyperband", specs, evaluate, HyperbandSettings(3, 27, n_iterations=3), seed=0
     )
     assert (
         len(jobs)
@@ -32,12 +52,12 @@ def test_run_small_and_plain_values():
 
 
 def test_dead_transport_raises_instead_of_hanging():
-    cs = search_space("pusher", "model")
+    specs = param_table("pusher", "model")
     with pytest.raises(HyperbandStalled, match="no progress"):
         # NumPy budgets make Pyro4's serializer fail silently: the watchdog must fire.
         run_hpbandster(
             "hyperband",
-            cs,
+            specs,
             lambda job: 0.0,
             HyperbandSettings(3, 27, n_iterations=1, stall_timeout=2),
             seed=0,
@@ -46,13 +66,15 @@ def test_dead_transport_raises_instead_of_hanging():
 
 
 def test_evaluate_error_aborts():
-    cs = search_space("pusher", "model")
+    specs = param_table("pusher", "model")
 
     def evaluate(job):
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        run_hpbandster("hyperband", cs, evaluate, HyperbandSettings(3, 27, n_iterations=1), seed=0)
+        run_hpbandster(
+            "hyperband", specs, evaluate, HyperbandSettings(3, 27, n_iterations=1), seed=0
+        )
 
 
 HIDE_HPBANDSTER = "import sys; sys.modules['hpbandster'] = None\n"  # as if not installed
@@ -68,7 +90,7 @@ def test_missing_hpbandster_is_one_clear_line(tmp_path):
     db = tmp_path / "s.db"
     out = _python(
         "from mbrlhpo.hpo.hyperband import HyperbandSettings\n"
-        "from mbrlhpo.hpo.space import param_table\n"
+        "from mbrlhpo.hpo.space import ENV_NAMES, defaults, param_table, to_plain\n"
         "from mbrlhpo.runner.spec import StudySpec\n"
         "from mbrlhpo.runner.study import run_study\n"
         "from mbrlhpo.runner.testing import quadratic_factory\n"
@@ -101,7 +123,7 @@ def test_missing_hpbandster_in_the_cli(tmp_path):
 @pytest.mark.parametrize("method", ["random", "pbt", "pbt-bt"])
 def test_population_methods_never_import_hpbandster(tmp_path, method):
     out = _python(
-        "from mbrlhpo.hpo.space import param_table\n"
+        "from mbrlhpo.hpo.space import ENV_NAMES, defaults, param_table, to_plain\n"
         "from mbrlhpo.runner.spec import StudySpec\n"
         "from mbrlhpo.runner.study import run_study\n"
         "from mbrlhpo.runner.testing import quadratic_factory\n"

@@ -18,7 +18,7 @@ pytest.importorskip("hpbandster")
 from mbrlhpo.hpo.hyperband import HyperbandSettings, hyperband_ladder  # noqa: E402
 from mbrlhpo.hpo.space import defaults, param_table  # noqa: E402
 from mbrlhpo.runner.executors import LockstepExecutor  # noqa: E402
-from mbrlhpo.runner.hpbandster_driver import configuration_space, run_hpbandster  # noqa: E402
+from mbrlhpo.runner.hpbandster_driver import run_hpbandster  # noqa: E402
 from mbrlhpo.runner.spec import StudySpec  # noqa: E402
 from mbrlhpo.runner.study import run_study  # noqa: E402
 from mbrlhpo.runner.testing import QuadraticMember, quadratic_factory  # noqa: E402
@@ -219,7 +219,7 @@ def test_hpbandster_listens_on_the_loopback_only_and_leaves_nothing_running():
 
     run_hpbandster(
         "hyperband",
-        configuration_space(SPACE, 0),
+        SPACE,
         evaluate,
         HyperbandSettings(3, 9, n_iterations=1),
         seed=0,

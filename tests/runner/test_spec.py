@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from mbrlhpo.hpo.pbt import PBTSettings
-from mbrlhpo.hpo.space import defaults, param_table, search_space
+from mbrlhpo.hpo.space import defaults, param_table
+from mbrlhpo.runner.hpbandster_driver import configuration_space
 from mbrlhpo.runner.spec import AgentSettings, StudySpec
 from mbrlhpo.runner.study import run_study
 from mbrlhpo.runner.testing import quadratic_factory
@@ -90,9 +91,26 @@ def test_the_python_api_names_what_it_expected(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("ranges", "message"),
+    [
+        ({"horizon": (0, 10)}, r"^horizon: .* got \[0, 10\] \(expected horizon to be an int >= 1"),
+        ({"alpha": (0.5, 1.0)}, r"^alpha: .* \[0\.5, 1\.0\] \(expected alpha in \[0\.0, 1\.0\)"),
+    ],
+)
+def test_a_search_range_is_refused_where_its_ends_are_not_values_the_agent_takes(ranges, message):
+    """Checked where the spec is built by the agent's own check (the member's CEMConfig), not
+    when a member drawn at the bad end fails its first trial."""
+    with pytest.raises(ValueError, match=message) as e:
+        study_spec("cartpole", "random", group="planning", space_overrides=ranges)
+    assert "\n" not in str(e.value)
+    spec = study_spec("cartpole", "random", group="planning", space_overrides={"horizon": (1, 10)})
+    assert (spec.specs["horizon"].low, spec.specs["horizon"].high) == (1, 10)
+
+
+@pytest.mark.parametrize(
     ("change", "error", "message"),
     [
-        ({"space": search_space("cartpole", "model")}, TypeError, "space: expected one or more"),
+        ({"space": configuration_space(SPACE, 0)}, TypeError, "space: expected one or more"),
         ({"space": ()}, TypeError, "space: expected one or more ParamSpecs"),
         ({"trials": 0}, ValueError, r"trials: expected an integer from 1 to \d+, got int 0"),
         ({"population": True}, ValueError, r"population \(members\): expected an integer"),
@@ -114,4 +132,5 @@ def test_the_space_is_kept_in_configspace_order():
     """By name, as ConfigSpace ordered it: the stored studies' draws follow that order."""
     spec = StudySpec(method="random", space=param_table("cartpole", "joint"), trials=1)
     assert list(spec.specs) == sorted(spec.specs)
-    assert list(spec.specs) == list(search_space("cartpole", "joint").keys())
+    assert list(spec.specs) == list(configuration_space(spec.specs, 0).keys())
+    assert list(param_table("cartpole", "joint")) == list(spec.specs)  # drawn in that order

@@ -1,6 +1,6 @@
 """The PETS agent's hyperparameters: the paper's eight tunable ones plus the fixed settings.
 
-Names are shared with the HPO layer's search spaces (`mbrlhpo.hpo.search_space`): ``lr``,
+Names are shared with the HPO layer's search spaces (`mbrlhpo.hpo.space.param_table`): ``lr``,
 ``weight_decay``, ``epochs`` (model training); ``iterations``, ``population``, ``alpha``,
 ``elite_ratio``, ``horizon`` (CEM).
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mbrlhpo.catalog import DEFAULTS, FIXED, PROFILES, TASK_NAMES, TUNABLE, defaults_task
+from mbrlhpo.planning.config import CEMConfig
 from mbrlhpo.protocol_rows import ROWS, row_name
 
 
@@ -35,22 +36,25 @@ class PETSHparams:
     batch_size: int = 32
 
     def __post_init__(self) -> None:
-        positive_ints = (
-            "epochs",
-            "iterations",
-            "population",
-            "horizon",
-            "ensemble_size",
-            "hidden",
-            "depth",
-            "particles",
-            "batch_size",
+        # The six CEM values are checked by the CEMConfig they make (their one check in Python);
+        # the rest are the model's and training's.
+        object.__setattr__(
+            self,
+            "_cem",
+            CEMConfig(
+                horizon=self.horizon,
+                population=self.population,
+                elite_ratio=self.elite_ratio,
+                iterations=self.iterations,
+                alpha=self.alpha,
+                particles=self.particles,
+            ),
         )
-        for name in positive_ints:
+        for name in ("epochs", "ensemble_size", "hidden", "depth", "batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"expected {name} to be an int >= 1, got {value!r}")
-        for name in ("lr", "weight_decay", "alpha", "elite_ratio"):
+        for name in ("lr", "weight_decay"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"expected {name} to be a float, got {value!r}")
@@ -60,15 +64,16 @@ class PETSHparams:
             raise ValueError(f"expected lr > 0, got {self.lr}")
         if self.weight_decay < 0:
             raise ValueError(f"expected weight_decay >= 0, got {self.weight_decay}")
-        if not 0 <= self.alpha < 1:
-            raise ValueError(f"expected alpha in [0, 1), got {self.alpha}")
-        if not 0 < self.elite_ratio <= 1:
-            raise ValueError(f"expected elite_ratio in (0, 1], got {self.elite_ratio}")
         if self.particles % self.ensemble_size:
             raise ValueError(
                 f"expected particles to be a multiple of ensemble_size={self.ensemble_size} "
                 f"(TS-inf splits particles evenly over members), got {self.particles}"
             )
+
+    @property
+    def cem(self) -> CEMConfig:
+        """The planner's settings, made (and checked) with these hyperparameters."""
+        return self._cem
 
     def replace(self, **changes: Any) -> PETSHparams:
         """A copy with some values changed; unknown names raise ValueError."""

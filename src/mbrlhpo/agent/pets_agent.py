@@ -32,7 +32,7 @@ from mbrlhpo.agent.replay_buffer import FIELDS, ReplayBuffer
 from mbrlhpo.envs import get_task, make_env
 from mbrlhpo.envs.custom_task import Task, is_custom, load_task, name_task, stored_task
 from mbrlhpo.models import DynamicsModel, TrainingJob
-from mbrlhpo.planning import CEMConfig, CEMPlanner
+from mbrlhpo.planning import CEMPlanner
 from mbrlhpo.runner.protocol import TrialResult  # the runner's record, re-exported here
 
 CHECKPOINT_KIND = "pets-agent"
@@ -135,7 +135,7 @@ class PETSAgent:
             seed=self.seed,
         )
         self.planner = CEMPlanner(
-            self.task, self.model, self._cem_config(hparams), backend=self.backend, seed=self.seed
+            self.task, self.model, hparams.cem, backend=self.backend, seed=self.seed
         )
         self.buffer = ReplayBuffer(self.task.obs_dim, self.task.act_dim)
         self.episode_store = EpisodeStore(episode_store) if episode_store is not None else None
@@ -162,19 +162,8 @@ class PETSAgent:
                     f"{name} is fixed for a built model: expected "
                     f"{getattr(self._hparams, name)}, got {getattr(new, name)}"
                 )
-        self.planner.set_config(self._cem_config(new))
+        self.planner.set_config(new.cem)
         self._hparams = new
-
-    @staticmethod
-    def _cem_config(h: PETSHparams) -> CEMConfig:
-        return CEMConfig(
-            horizon=h.horizon,
-            population=h.population,
-            elite_ratio=h.elite_ratio,
-            iterations=h.iterations,
-            alpha=h.alpha,
-            particles=h.particles,
-        )
 
     # ------------------------------------------------------------------ Algorithm 1
     def run_trial(self) -> TrialResult:

@@ -9,7 +9,7 @@ from mbrlhpo.hpo.objective import DEFAULT_LAST_K, objective
 from mbrlhpo.hpo.pbt import COPY_MODES, PBTSettings, exploit_explore, perturb
 from mbrlhpo.hpo.pbt_bt import PBTBT, EliteArchive, PBTBTSettings, elite_size
 from mbrlhpo.hpo.random_search import sample_configurations
-from mbrlhpo.hpo.space import GROUPS, defaults, search_space, to_plain
+from mbrlhpo.hpo.space import GROUPS, ParamSpec, defaults, param_table, to_plain
 
 __all__ = [
     "COPY_MODES",
@@ -20,14 +20,15 @@ __all__ = [
     "HyperbandSettings",
     "PBTBTSettings",
     "PBTSettings",
+    "ParamSpec",
     "defaults",
     "elite_size",
     "exploit_explore",
     "hyperband_ladder",
     "job_trials",
     "objective",
+    "param_table",
     "perturb",
     "sample_configurations",
-    "search_space",
     "to_plain",
 ]

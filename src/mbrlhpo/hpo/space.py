@@ -1,11 +1,13 @@
-"""Search spaces of the paper (Tables 2-4, A.3) as ConfigSpace objects, and plain-value helpers.
+"""Search spaces of the paper (Tables 2-4, A.3) as ParamSpecs, and plain-value helpers.
 
 Hyperparameter names are the agent's: ``lr``, ``weight_decay``, ``epochs`` (group ``"model"``);
 ``iterations``, ``population``, ``alpha``, ``elite_ratio``, ``horizon`` (group ``"planning"``).
 Group ``"joint"`` holds all eight. Values handed to the agent are plain Python ``int``/``float``.
 
 The ranges and defaults are each task's row in ``mbrlhpo.protocol_rows`` (cartpole, not in the
-paper, and ``hexapod``, the paper's Daisy column, are explained there). See docs/hpo.md.
+paper, and ``hexapod``, the paper's Daisy column, are explained there). A study's space is a
+tuple of ParamSpecs (``StudySpec.space``); ConfigSpace is hpbandster's, made only inside its
+driver (``runner/hpbandster_driver.py``). See docs/hpo.md.
 """
 
 from __future__ import annotations
@@ -13,15 +15,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from mbrlhpo import catalog
 from mbrlhpo.protocol_rows import ROWS, SCALES, ProtocolRow
-
-if TYPE_CHECKING:  # ConfigSpace (and the SciPy it imports, ~0.7 s) only where a space is built
-    import ConfigSpace as CS
 
 # The names live in mbrlhpo.catalog; the aliases keep this module's vocabulary.
 ENV_NAMES: tuple[str, ...] = catalog.TASK_NAMES
@@ -111,7 +110,8 @@ _OVERRIDE_KEYS = ("low", "high", "default", "log")
 def param_table(
     env: str, group: str = "joint", overrides: Mapping[str, Any] | None = None
 ) -> dict[str, ParamSpec]:
-    """The validated ParamSpecs of ``group`` for ``env``, with ``overrides`` applied.
+    """The validated ParamSpecs of ``group`` for ``env``, with ``overrides`` applied, by name
+    (the order a study draws its hyperparameters in: ``StudySpec.space``'s).
 
     ``overrides`` maps a hyperparameter name to a dict with any of ``low``, ``high``,
     ``default``, ``log``, or to a ``(low, high)`` pair.
@@ -161,63 +161,7 @@ def param_table(
             d = min(max(old.default, low), high)
             kw["default"] = float(round(d)) if old.integer else d
         specs[name] = replace(old, **kw)  # checked as it is made
-    return specs
-
-
-def search_space(
-    env: str,
-    group: str = "model",
-    overrides: Mapping[str, Any] | None = None,
-    seed: int | None = None,
-) -> CS.ConfigurationSpace:
-    """The paper's search space of ``group`` for ``env`` as a ConfigSpace ConfigurationSpace.
-
-    Args:
-        env: one of ENV_NAMES.
-        group: ``"model"``, ``"planning"`` or ``"joint"``.
-        overrides: per-hyperparameter range/default/log changes (see ``param_table``).
-        seed: seed of the space's own sampler (used by hpbandster's samplers).
-    """
-    specs = param_table(env, group, overrides)
-    import ConfigSpace as CS
-
-    cs = CS.ConfigurationSpace(name=f"{env}-{group}", seed=seed)
-    hps = []
-    for s in specs.values():
-        if s.integer:
-            hps.append(
-                CS.Integer(s.name, (int(s.low), int(s.high)), default=int(s.default), log=s.log)
-            )
-        else:
-            hps.append(CS.Float(s.name, (s.low, s.high), default=s.default, log=s.log))
-    cs.add(hps)
-    return cs
-
-
-def specs_of(space: CS.ConfigurationSpace) -> dict[str, ParamSpec]:
-    """ParamSpecs read back from a ConfigurationSpace of integer and float hyperparameters."""
-    import ConfigSpace as CS
-
-    out: dict[str, ParamSpec] = {}
-    for hp in space.values():
-        if isinstance(hp, CS.UniformIntegerHyperparameter):
-            integer = True
-        elif isinstance(hp, CS.UniformFloatHyperparameter):
-            integer = False
-        else:
-            raise ValueError(
-                f"hyperparameter {hp.name!r}: expected a uniform integer or float "
-                f"hyperparameter, got {type(hp).__name__}"
-            )
-        out[hp.name] = ParamSpec(
-            hp.name,
-            float(hp.lower),
-            float(hp.upper),
-            float(hp.default_value),
-            bool(hp.log),
-            integer,
-        )
-    return out
+    return dict(sorted(specs.items()))
 
 
 def defaults(env: str, group: str = "joint") -> dict[str, int | float]:
@@ -226,16 +170,16 @@ def defaults(env: str, group: str = "joint") -> dict[str, int | float]:
 
 
 def to_plain(
-    config: Mapping[str, Any] | CS.Configuration, space: CS.ConfigurationSpace | None = None
+    config: Mapping[str, Any], specs: Mapping[str, ParamSpec] | None = None
 ) -> dict[str, int | float]:
     """A configuration as a dict of plain Python ints and floats (never NumPy scalars).
 
-    With ``space``, names must belong to it, values must lie inside its ranges, and integer
-    hyperparameters become ``int``. Without it, integral NumPy/Python integers become ``int``
-    and everything else ``float``.
+    With ``specs``, names must be theirs, values must lie inside their ranges, and integer
+    hyperparameters become ``int`` (:func:`validate_config`). Without them, integral
+    NumPy/Python integers become ``int`` and everything else ``float``.
     """
     items = dict(config)
-    if space is None:
+    if specs is None:
         out: dict[str, int | float] = {}
         for k, v in items.items():
             if isinstance(v, bool):
@@ -247,21 +191,17 @@ def to_plain(
             else:
                 raise ValueError(f"{k}: expected an int or float, got {type(v).__name__} {v!r}")
         return out
-    return validate_config(space, items)
-
-
-def _is_configspace(space: Any) -> bool:
-    return type(space).__module__.startswith("ConfigSpace")
+    return validate_config(specs, items)
 
 
 def validate_config(
-    space: CS.ConfigurationSpace | Mapping[str, ParamSpec], config: Mapping[str, Any]
+    specs: Mapping[str, ParamSpec], config: Mapping[str, Any]
 ) -> dict[str, int | float]:
-    """Check that ``config`` sets exactly the space's hyperparameters, inside their ranges.
+    """Check that ``config`` sets exactly the hyperparameters of ``specs``, inside their ranges.
 
     Returns the configuration as plain values; raises ValueError naming what was expected.
     """
-    specs = specs_of(space) if _is_configspace(space) else dict(space)
+    specs = dict(specs)
     missing = [n for n in specs if n not in config]
     extra = [n for n in config if n not in specs]
     if missing or extra:

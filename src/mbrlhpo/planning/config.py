@@ -11,12 +11,16 @@ def _check_int(name: str, value: object, low: int) -> None:
         raise ValueError(f"expected {name} to be an int >= {low}, got {value!r}")
 
 
-def _check_float(name: str, value: object, low: float, high: float, low_open: bool) -> None:
+def _check_float(
+    name: str, value: object, low: float, high: float, low_open: bool, high_open: bool = False
+) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if ok:
-        ok = (value > low if low_open else value >= low) and value <= high
+        ok = (value > low if low_open else value >= low) and (
+            value < high if high_open else value <= high
+        )
     if not ok:
-        interval = f"{'(' if low_open else '['}{low}, {high}]"
+        interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
         raise ValueError(f"expected {name} in {interval}, got {value!r}")
 
 
@@ -46,9 +50,8 @@ class CEMConfig:
         _check_int("iterations", self.iterations, 1)
         _check_int("particles", self.particles, 1)
         _check_float("elite_ratio", self.elite_ratio, 0.0, 1.0, low_open=True)
-        _check_float("alpha", self.alpha, 0.0, 1.0, low_open=False)
-        if self.alpha == 1.0:
-            raise ValueError("expected alpha in [0, 1) (alpha = 1 never moves the mean), got 1.0")
+        # alpha = 1 never moves the mean off its start.
+        _check_float("alpha", self.alpha, 0.0, 1.0, low_open=False, high_open=True)
 
     @property
     def num_elites(self) -> int:

@@ -1,7 +1,7 @@
 """Glue between CEMPlanner and the native CPU planner (``mbrlhpo._core.CemPlanner``).
 
-Weights are passed as NumPy views of the live torch tensors (no copies); the member's problem
-is rebuilt at each call (cheap: validation only), so it always follows the model's tensors.
+Weights are passed as NumPy views of the live torch tensors (no copies): the member's problem,
+made once per CEM configuration (``engine.Member``), follows the model as it trains in place.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from mbrlhpo import _native
-from mbrlhpo.planning.engine import Engine, call_engine, problem_settings
+from mbrlhpo.planning.engine import Engine, Member, call_engine
 from mbrlhpo.planning.trace import PlanTrace
 
 
@@ -50,11 +50,9 @@ def _view(t: Any) -> np.ndarray:
     return t.detach().numpy()
 
 
-class CpuMember:
-    """One planner's native CPU half: the problem it poses. Built (and checked by the core)
-    once per CEM configuration, not per plan: it aliases the model's live parameter tensors,
-    which training, rollbacks and exploits update in place, so only a new ``planner.config``
-    (``set_config``, a frozen CEMConfig) makes a new one."""
+class CpuMember(Member):
+    """One planner's native CPU half: its problem with the weights as NumPy views of the
+    model's live tensors (``engine.Member``: made once per CEM configuration)."""
 
     def __init__(self, planner: Any) -> None:
         core = _native.core()
@@ -69,19 +67,9 @@ class CpuMember:
                 "precision 'bf16' needs a CPU with AVX512_BF16 (avx512f/bw/vl/bf16); "
                 "this CPU lacks it: use precision 'float32'"
             )
-        self.planner = planner
-        self.precision = precision
-        self._spec: Any = None
-        self._spec_config: Any = None  # the planner.config the spec was built for
+        super().__init__(planner, precision)
 
-    def spec(self) -> Any:
-        """The member's problem for the planner's current configuration."""
-        p = self.planner
-        if self._spec is None or self._spec_config is not p.config:
-            self._spec, self._spec_config = self._build(), p.config
-        return self._spec
-
-    def _build(self) -> Any:
+    def _build(self, settings: dict[str, Any]) -> Any:
         p = self.planner
         w = p.model.planner_weights()
         return _native.core().CemMemberSpec(
@@ -92,7 +80,7 @@ class CpuMember:
             min_logvar=_view(w.min_logvar),
             input_mean=_view(w.input_mean),
             input_std=_view(w.input_std),
-            **problem_settings(p, self.precision),
+            **settings,
         )
 
 
@@ -107,4 +95,4 @@ def plan_members(
     """Plan several members in one native call on ``engine`` (the GIL released)."""
     if not isinstance(engine, CpuEngine):
         raise TypeError(f"expected a CpuEngine, got {type(engine).__name__}")
-    return call_engine(engine, [m.spec() for m in members], obs, init_means, steps, trace)
+    return call_engine(engine, [m.problem for m in members], obs, init_means, steps, trace)

@@ -1,9 +1,11 @@
 """Glue between CEMPlanner and the native CUDA planner (``mbrlhpo._core.CudaPlanner``).
 
 The model's CUDA tensors are read in place through their device pointers (no per-step copy of
-the model): each call checks them (device, dtype float32, contiguity, shape) and passes
-``data_ptr()`` values, and the plan runs on PyTorch's current CUDA stream of the model's device,
-so it is ordered after whatever training last wrote to the weights on that stream.
+the model): the member's problem, made once per CEM configuration (``engine.Member``), checks
+them (device, dtype float32, contiguity, shape), holds their ``data_ptr()`` values and keeps the
+tensors alive; training, rollbacks and exploits write into the same tensors. Each plan runs on
+PyTorch's current CUDA stream of the model's device, so it is ordered after whatever training
+last wrote to the weights on that stream.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import torch
 
 from mbrlhpo import _native
 from mbrlhpo._native import require_cuda_planner
-from mbrlhpo.planning.engine import Engine, call_engine, problem_settings
+from mbrlhpo.planning.engine import Engine, Member, call_engine
 from mbrlhpo.planning.trace import PlanTrace
 
 CUDA_PRECISIONS = ("tf32", "float32")
@@ -55,8 +57,9 @@ def _checked(t: torch.Tensor, name: str, shape: tuple[int, ...], device: torch.d
     return int(t.data_ptr())
 
 
-class CudaMember:
-    """One planner's CUDA half: builds the member spec from the model's tensors at each call."""
+class CudaMember(Member):
+    """One planner's CUDA half: its problem with the device pointers of the model's live
+    tensors (``engine.Member``: made once per CEM configuration, not at each plan)."""
 
     def __init__(self, planner: Any, precision: str) -> None:
         if precision not in CUDA_PRECISIONS:
@@ -69,9 +72,9 @@ class CudaMember:
             raise ValueError(
                 f"the CUDA planner has no task {planner.task.name!r}; expected one of {names}"
             )
-        self.planner = planner
-        self.precision = precision
+        super().__init__(planner, precision)
         self.device = self._model_device()
+        self.tensors: list[torch.Tensor] = []  # what the problem points into, kept alive
 
     def _model_device(self) -> torch.device:
         dev = self.planner.model.planner_weights().input_mean.device
@@ -82,8 +85,7 @@ class CudaMember:
             )
         return torch.device("cuda", dev.index if dev.index is not None else 0)
 
-    def spec(self) -> tuple[Any, list[torch.Tensor]]:
-        """The native spec and the tensors it points into (kept alive during the call)."""
+    def _build(self, settings: dict[str, Any]) -> Any:
         p = self.planner
         w = p.model.planner_weights()
         dev = self.device
@@ -97,7 +99,7 @@ class CudaMember:
             _checked(x, f"biases[{i}]", (ens, 1, sizes[i + 1]), dev) for i, x in enumerate(w.biases)
         ]
         obs_dim, in_dim = int(p.task.obs_dim), sizes[0]
-        spec = _native.core().CudaMemberSpec(
+        problem = _native.core().CudaMemberSpec(
             task=p.task.name,
             ensemble_size=ens,
             layer_sizes=sizes,
@@ -107,10 +109,17 @@ class CudaMember:
             min_logvar=_checked(w.min_logvar, "min_logvar", (1, obs_dim), dev),
             input_mean=_checked(w.input_mean, "input_mean", (1, in_dim), dev),
             input_std=_checked(w.input_std, "input_std", (1, in_dim), dev),
-            **problem_settings(p, self.precision),
+            **settings,
         )
-        keep = [*w.weights, *w.biases, w.max_logvar, w.min_logvar, w.input_mean, w.input_std]
-        return spec, keep
+        self.tensors = [
+            *w.weights,
+            *w.biases,
+            w.max_logvar,
+            w.min_logvar,
+            w.input_mean,
+            w.input_std,
+        ]
+        return problem
 
 
 def plan_members(
@@ -136,12 +145,6 @@ def plan_members(
         raise ValueError(
             f"expected the models on the engine's device cuda:{engine.device}, got {device}"
         )
-    specs, keep = [], []
-    for m in members:
-        s, k = m.spec()
-        specs.append(s)
-        keep.extend(k)
     stream = torch.cuda.current_stream(device)
-    out = call_engine(engine, specs, obs, init_means, steps, trace, int(stream.cuda_stream))
-    del keep  # the tensors stayed alive (and in place) for the whole call
-    return out
+    problems = [m.problem for m in members]  # each member keeps its tensors alive
+    return call_engine(engine, problems, obs, init_means, steps, trace, int(stream.cuda_stream))

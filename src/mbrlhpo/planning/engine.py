@@ -14,7 +14,7 @@ first plan and closes it in :meth:`CEMPlanner.close`. Nothing is cached per proc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,22 +52,26 @@ class Engine:
         self.close()
 
 
-def problem_settings(planner: Any, precision: str) -> dict[str, Any]:
-    """The part of a member's problem both native backends take alike: bounds, CEM settings,
-    seed and precision (keyword arguments of ``CemMemberSpec`` / ``CudaMemberSpec``)."""
-    c = planner.config
-    return dict(
-        action_low=planner.low,
-        action_high=planner.high,
-        horizon=c.horizon,
-        population=c.population,
-        num_elites=c.num_elites,
-        iterations=c.iterations,
-        alpha=float(c.alpha),
-        particles=c.particles,
-        seed=planner.seed,
-        precision=precision,
-    )
+class Member:
+    """One planner's native half (a :class:`CpuMember` or :class:`CudaMember`): the problem it
+    poses. It receives its problem when its planner's configuration changes (``CEMPlanner``
+    calls :meth:`configure` as it is made and in ``set_config``), never per plan: the problem
+    aliases the model's live parameter tensors, which training, rollbacks and exploits update in
+    place, so only new CEM settings make a new one."""
+
+    def __init__(self, planner: Any, precision: str) -> None:
+        self.planner = planner
+        self.precision = precision
+        self.problem: Any = None  # the native member spec, set by configure
+
+    def configure(self, settings: Mapping[str, Any]) -> None:
+        """Makes (and has the core check) the member's problem for ``settings``: the planner's
+        bounds, CEM settings and seed (keyword arguments of ``CemMemberSpec`` /
+        ``CudaMemberSpec``). The old problem stays where the core refuses the new one."""
+        self.problem = self._build({**settings, "precision": self.precision})
+
+    def _build(self, settings: dict[str, Any]) -> Any:
+        raise NotImplementedError
 
 
 def call_engine(

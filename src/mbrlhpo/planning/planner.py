@@ -87,8 +87,7 @@ class CEMPlanner:
         self.mid = (self.low + self.high) / 2
         self.step = 0
         self._native: Any = None
-        self.config = self._validated(config)
-        self._init_mean = np.tile(self.mid, (config.horizon, 1))
+        config = self._validated(config)
         if backend == "torch" and engine is not None:
             raise ValueError("backend 'torch' runs no native engine; expected engine=None")
         if backend == "cuda":
@@ -99,6 +98,8 @@ class CEMPlanner:
             from mbrlhpo.planning.cpu_planner import CpuMember
 
             self._native = CpuMember(self)
+        self._configure(config)
+        self._init_mean = np.tile(self.mid, (config.horizon, 1))
         if engine is not None:
             _check_engine(engine, backend)
         self._num_threads = num_threads
@@ -131,6 +132,25 @@ class CEMPlanner:
             self._engine = None
             self._owns_engine = False
 
+    def _configure(self, config: CEMConfig) -> None:
+        """Makes ``config`` this planner's: its native member (if any) receives its problem here,
+        the one place the CPU and CUDA members' CEM settings are made, once per configuration."""
+        if self._native is not None:
+            self._native.configure(
+                dict(
+                    action_low=self.low,
+                    action_high=self.high,
+                    horizon=config.horizon,
+                    population=config.population,
+                    num_elites=config.num_elites,
+                    iterations=config.iterations,
+                    alpha=float(config.alpha),
+                    particles=config.particles,
+                    seed=self.seed,
+                )
+            )
+        self.config = config
+
     def _validated(self, config: CEMConfig) -> CEMConfig:
         if not isinstance(config, CEMConfig):
             raise TypeError(f"expected a CEMConfig, got {type(config).__name__}")
@@ -150,13 +170,16 @@ class CEMPlanner:
     def set_config(self, config: CEMConfig) -> None:
         """Change the CEM settings; a changed horizon truncates / pads the warm start."""
         config = self._validated(config)
+        if config == self.config:  # the same settings (a PBT member keeping its values)
+            self.config = config  # the problem stays: it poses exactly these
+            return
         h_old, h_new = self.config.horizon, config.horizon
+        self._configure(config)
         if h_new <= h_old:
             self._init_mean = self._init_mean[:h_new].copy()
         else:
             pad = np.tile(self.mid, (h_new - h_old, 1))
             self._init_mean = np.concatenate([self._init_mean, pad], axis=0)
-        self.config = config
 
     @property
     def warm_start(self) -> np.ndarray:

@@ -188,7 +188,7 @@ def _job_index(master: Any, config_id: tuple[int, int, int]) -> int:
 
 def _make_master(
     kind: str,
-    space: CS.ConfigurationSpace,
+    specs: Mapping[str, ParamSpec],
     settings: HyperbandSettings,
     run_id: str,
     ns_host: str,
@@ -208,7 +208,7 @@ def _make_master(
             if config_id in drawn:
                 return dict(drawn[config_id]), {}
             self.configspace.seed(config_stream_seed(seed, _CONFIGSPACE_STREAM, config_id))
-            return to_plain(self.configspace.sample_configuration(), self.configspace), {}
+            return to_plain(self.configspace.sample_configuration(), specs), {}
 
     class SeededBOHB(CG_BOHB):
         def sample(self, config_id, budget):
@@ -218,7 +218,7 @@ def _make_master(
             own = np.random.RandomState(config_stream_seed(seed, _NUMPY_STREAM, config_id))
             with _GlobalNumpyRNG(own):
                 cfg, info = super().get_config(budget)
-            return to_plain(cfg, self.configspace), _plain_value(info)
+            return to_plain(cfg, specs), _plain_value(info)
 
         def new_result(self, job, update_model=True):
             with _GlobalNumpyRNG(rs):
@@ -254,6 +254,7 @@ def _make_master(
 
         return Ordered
 
+    space = configuration_space(specs, seed)  # hpbandster's samplers reseed it per config id
     common = dict(
         configspace=space,
         eta=settings.eta,
@@ -280,7 +281,7 @@ def _make_master(
 
 def run_hpbandster(
     method: Literal["hyperband", "bohb"],
-    space: CS.ConfigurationSpace,
+    specs: Mapping[str, ParamSpec],
     evaluate: Evaluate,
     settings: HyperbandSettings,
     seed: int,
@@ -289,8 +290,8 @@ def run_hpbandster(
     drawn: Mapping[tuple[int, ...], dict] | None = None,
     _plain_transport: bool = True,
 ) -> list[JobRecord]:
-    """Run Hyperband or BOHB with ``workers`` in-process worker threads; return every
-    evaluation.
+    """Run Hyperband or BOHB over the searched ``specs`` (ConfigSpace's space is made here)
+    with ``workers`` in-process worker threads; return every evaluation.
 
     ``evaluate(job)`` returns the loss (negated objective) and raises ``MemberFailed`` for a
     failed member (hpbandster records it as crashed); with ``workers > 1`` it is called from
@@ -351,7 +352,7 @@ def run_hpbandster(
     result_box: dict[str, Any] = {}
     try:
         master = _make_master(
-            method, space, settings, run_id, ns_host, ns_port, seed, _plain_transport, drawn or {}
+            method, specs, settings, run_id, ns_host, ns_port, seed, _plain_transport, drawn or {}
         )
         original_callback = master.job_callback
 

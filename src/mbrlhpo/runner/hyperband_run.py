@@ -10,7 +10,6 @@ from mbrlhpo.hpo.objective import objective
 from mbrlhpo.runner.hpbandster_driver import (
     JobRequest,
     MemberFailed,
-    configuration_space,
     run_hpbandster,
 )
 from mbrlhpo.runner.member_run import MemberRun, _full, member_seed
@@ -40,7 +39,6 @@ class HyperbandRun(MemberRun):
         A job's member number is its place in the order one worker runs the jobs, so a study
         stores the same members, trials and jobs for any number of workers.
         """
-        space = configuration_space(self.specs, self.seed)  # hpbandster's sampler reseeds it
         lock = threading.Lock()
         stop = threading.Event()  # a job failed the study: the others stop at their next trial
 
@@ -55,7 +53,7 @@ class HyperbandRun(MemberRun):
 
         run_hpbandster(
             self.method,
-            space,
+            self.specs,
             evaluate,
             settings,
             self.seed,
