@@ -179,12 +179,12 @@ LaunchReport PackOnHost(const std::vector<float>& w, int k, int n, float* packed
                     [&](HostCtx& c) { mc::kernels::PackWeights(c, &m, 1, 1, 1, blocks); });
 }
 
-// out (64 x n) = act(in (64 x k) @ w + b) through the policy G on one 128-thread block.
-template <class G>
+// out (kRows x n) = act(in (kRows x k) @ w + b) through the policy G on one 128-thread block
+// (in: at least kRows rows).
+template <class G, int kRows = 64>
 std::vector<float> RunLayer(const std::vector<float>& in, const std::vector<float>& w,
                             const std::vector<float>& b, int k, int n, bool swish, Order order,
                             MmaLayout layout, LaunchReport* rep) {
-  constexpr int kRows = 64;
   const int stride = mbrlhpo::cuda::kernels::ActStride(k > n ? k : n);
   std::vector<float> out(kRows * n, -1.0f);
   // Tf32Mma reads the packed weights, written by the PackWeights body as in the planner.
@@ -325,6 +325,13 @@ TEST(Tf32MmaLayerIsBitExactUnderThreeSchedules) {
         int wrong = 0;
         for (int i = 0; i < 64 * n; ++i) wrong += out[i] != RefTf32(lc, i / n, i % n, swish);
         CHECK(wrong == 0);
+        // the 48-row blocks (3 m-tiles) of the TF32 rollout: the same rows, the same bits
+        const auto out48 = RunLayer<Tf32Mma, mbrlhpo::cuda::kernels::kSmallTileRows>(
+            lc.in, lc.w, lc.b, k, n, swish, order, MmaLayout::kPtx, &rep);
+        CHECK(rep.ok());
+        int wrong48 = 0;
+        for (int i = 0; i < 48 * n; ++i) wrong48 += out48[i] != out[i];
+        CHECK(wrong48 == 0);
       }
     }
   }
