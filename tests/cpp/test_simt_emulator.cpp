@@ -267,12 +267,12 @@ int64_t UlpDistance(float a, float b) {
 
 TEST(FastSwishIsWithinItsBoundOfSwish) {
   // The TF32 path's swish (the emulator's formula, exp2f and 1 / x) against the accurate one:
-  // docs/planner.md states 2e-6 relative on [-30, 30] (and 4e-6 out to the exp overflow),
+  // docs/planner.md states 2e-6 relative on [-30, 30] (and 5e-6 out to the exp overflow),
   // against TF32's 2^-11 rounding of the same values.
   using mbrlhpo::planner_math::FastSwish;
   using mbrlhpo::planner_math::Swish;
   std::mt19937 gen(3);
-  for (const auto& [range, bound] : {std::pair{30.0f, 2e-6}, std::pair{88.0f, 4e-6}}) {
+  for (const auto& [range, bound] : {std::pair{30.0f, 2e-6}, std::pair{88.0f, 5e-6}}) {
     std::uniform_real_distribution<float> u(-range, range);
     double worst = 0.0;
     for (int i = 0; i < 200000; ++i) {
