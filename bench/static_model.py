@@ -514,7 +514,10 @@ def times(
     issue = busiest * steps * warp_instr / H100["schedulers"]
     lsu = busiest * steps * w["lsu_wavefronts"]
     tensor = busiest * steps * w["units"] / mma_per_clock if st.unit == "mma" else 0.0
-    l2_ms = blocks * steps * w["global_bytes"] / (l2_tbps * 1e12) * 1e3  # the whole GPU's
+    # The whole GPU's L2 traffic, for TF32 only: a block loads each packed word once per step, so
+    # nothing is reused within it; FP32 reads the weights in place once per row (reuse that L1
+    # may serve in part: not modelled).
+    l2_ms = blocks * steps * w["global_bytes"] / (l2_tbps * 1e12) * 1e3 if st.unit == "mma" else 0.0
     return dict(
         blocks=blocks,
         busiest_sm_blocks=busiest,
@@ -637,10 +640,11 @@ def report(
                     f"  tensor: {b} x {s} x {t['units']:.0f} / {mma_per_clock} / {clk:.3g} = "
                     f"{t['tensor_ms']:.2f} ms"
                 )
-            print(
-                f"  l2    : {t['blocks']} x {s} x {t['global_bytes'] / 1e3:.0f} KB / "
-                f"{t['l2_tbps']} TB/s = {t['l2_ms']:.2f} ms"
-            )
+            if st.unit == "mma":
+                print(
+                    f"  l2    : {t['blocks']} x {s} x {t['global_bytes'] / 1e3:.0f} KB / "
+                    f"{t['l2_tbps']} TB/s = {t['l2_ms']:.2f} ms"
+                )
             print(f"  model : {t['model_ms']:.2f} ms (the largest bound)")
     tf32 = {variant_rows(s.name, shape.tile_rows): s for s in paper if s.unit == "mma"}
     if choice and {choice.large, choice.small} <= tf32.keys():
