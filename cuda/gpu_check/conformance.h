@@ -3,9 +3,9 @@
 // on the emulator (HostCtx) shows whether the emulator matches the hardware: cvt.rna.tf32
 // rounding, the mma.sync m16n8k8 fragment layout, the shfl_xor butterfly, and the device math
 // the kernels use (expf in swish and the log-variance bounds, the TF32 rollout's fast swish of
-// MUFU ex2 and rcp, the double ErfInv of the truncated normal), and the elite top-K (the refit kernel's bitonic sort in shared memory, with its
-// barriers). One warp (32 threads) per block, except top-K (the refit kernel's block size); global
-// memory in, global memory out.
+// MUFU ex2 and rcp, the double ErfInv of the truncated normal), and the elite top-K (the refit
+// kernel's bitonic sort in shared memory, with its barriers). One warp (32 threads) per block,
+// except top-K (the refit kernel's block size); global memory in, global memory out.
 #pragma once
 
 #include <cstdint>

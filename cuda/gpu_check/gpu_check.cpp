@@ -191,7 +191,8 @@ bool Conformance(const Options& opt, std::string* json) {
         std::max(softplus_ulp, Ulps(m_gpu.softplus[i], mbrlhpo::planner_math::Softplus(mx[i])));
     // the fast swish: against the emulator's formula (MUFU approximations vs exp2f and 1 / x)
     // and, relative, against the accurate Swish (inputs in [-30, 30]: no denormal results)
-    fast_ulp = std::max(fast_ulp, Ulps(m_gpu.fast_swish[i], mbrlhpo::planner_math::FastSwish(mx[i])));
+    fast_ulp =
+        std::max(fast_ulp, Ulps(m_gpu.fast_swish[i], mbrlhpo::planner_math::FastSwish(mx[i])));
     const double exact = mbrlhpo::planner_math::Swish(mx[i]);
     if (exact != 0) {
       fast_rel = std::max(fast_rel, std::fabs(m_gpu.fast_swish[i] - exact) / std::fabs(exact));

@@ -151,7 +151,7 @@ class DeviceLauncher final : public Launcher {
   std::string name_;
   cudaStream_t own_ = nullptr;
   cudaStream_t stream_ = nullptr;
-  size_t smem_optin_ = 0;            // dynamic shared memory a block may opt in to
+  size_t smem_optin_ = 0;  // dynamic shared memory a block may opt in to
   int multiprocessors_ = 0;
   cudaGraphExec_t graph_ = nullptr;  // the current population shape's launch sequence
   uint64_t graph_key_ = 0;

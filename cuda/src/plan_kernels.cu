@@ -3,8 +3,8 @@
 // the host copy of the members (kernels/launch_shape.h, the same shapes the emulator runs).
 // Rollout is instantiated per (task, gemm, rows per block): the built-in tasks
 // (mbrlhpo/tasks/builtin.h) and the two test tasks x (float32 at 64 rows, TF32 at 64 and at 48
-// rows (kernels::kSmallTileRows)); a launch runs one kernel per (task, gemm) pair present in the population (blocks of
-// other members return at once), TF32 at the launch's tile_rows.
+// rows (kernels::kSmallTileRows)); a launch runs one kernel per (task, gemm) pair present in the
+// population (blocks of other members return at once), TF32 at the launch's tile_rows.
 #include <cuda_runtime.h>
 
 #include "mbrlhpo/cuda/kernels/pack.h"
@@ -142,8 +142,8 @@ cudaError_t LaunchRollout(const PlanLaunch& launch, int iteration, cudaStream_t 
     const int blocks = launch.num_members * s.max_ensemble * b.tiles;
     cudaError_t err = cudaSuccess;
     WithRolloutKernel(mi.task, mi.gemm, b.rows, [&](auto kernel) {
-      kernel<<<blocks, kRolloutThreads, b.smem, stream>>>(
-          launch.members, launch.num_members, grid, iteration);
+      kernel<<<blocks, kRolloutThreads, b.smem, stream>>>(launch.members, launch.num_members, grid,
+                                                          iteration);
       err = cudaGetLastError();
     });
     if (err != cudaSuccess) return err;

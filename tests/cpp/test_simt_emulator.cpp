@@ -8,9 +8,9 @@
 //  - cvt.rna.tf32 rounding (ties away from zero, inf/NaN kept);
 //  - the TF32 path's fast swish within its stated bound of the accurate swish;
 //  - Fp32Fma and Tf32Mma layers (tails in K and N, fused bias + swish; Tf32Mma: the fast swish)
-//    equal a scalar reference
-//    bit for bit under three schedules (Tf32Mma on weights packed by the PackWeights body); with
-//    a wrong mma fragment layout (a1/a2 exchanged) the Tf32Mma layer no longer does;
+//    equal a scalar reference bit for bit under three schedules (Tf32Mma on weights packed by
+//    the PackWeights body; and in 48-row blocks as in 64-row ones); with a wrong mma fragment
+//    layout (a1/a2 exchanged) the Tf32Mma layer no longer does;
 //  - the packed layout holds every weight once, tf32-rounded, in its B-fragment slot, and zeros
 //    in the padding.
 #include <cmath>
@@ -280,8 +280,8 @@ TEST(FastSwishIsWithinItsBoundOfSwish) {
       const double exact = Swish(x);
       worst = std::fmax(worst, std::fabs(FastSwish(x) - exact) / std::fabs(exact));
     }
-    std::printf("  fast swish on [-%g, %g]: max rel error %.2e (bound %.0e)\n", range, range,
-                worst, bound);
+    std::printf("  fast swish on [-%g, %g]: max rel error %.2e (bound %.0e)\n", range, range, worst,
+                bound);
     CHECK(worst <= bound);
   }
   CHECK(UlpDistance(FastSwish(0.5f), Swish(0.5f)) <= 4);
