@@ -8,7 +8,10 @@ the most MMAs, or where a kernel has no MMA the most FFMAs fed by loads) and cou
 (the epilogue: bias, swish, stores, per value stored). TF32 k-loops come in one variant per pass
 size (n-tiles a warp keeps in registers, 1 .. kWarpNTiles; read from each loop as 4 MMAs per A
 fragment word it loads): the hot loop is the widest pass, and each layer's passes are costed with
-the loop of their own size. From these and the paper step's shape it
+the loop of their own size. TF32 Rollouts come in two block sizes (64 and 32 rows: the last
+template argument); each is costed at its own, and the rows the driver picks for the paper step
+and for the population (kernels::ChooseTileRows, mirrored here) are printed beside the model's
+own pick. From these and the paper step's shape it
 prints three per-SM bounds on an H100 for one member and for a population of 40, with the
 arithmetic:
 
@@ -41,7 +44,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,6 +256,7 @@ def classify(instrs: list[Instr]) -> dict[str, float]:
         conversions=0,
         mufu=0,
         lsu_wavefronts=0,
+        global_bytes=0,
         lds_words=0,
         stored_values=0,
     )
@@ -281,6 +285,7 @@ def classify(instrs: list[Instr]) -> dict[str, float]:
             if not op.startswith("LDC"):  # constant-bank loads are not the LSU's
                 c["global_loads"] += 1
                 c["lsu_wavefronts"] += width
+                c["global_bytes"] += 4 * width * 32  # a warp's load
         elif op.startswith("MUFU"):
             c["mufu"] += 1
         elif op.startswith("FSETP") and "+INF" in ins.text and "|" in ins.text:
@@ -394,6 +399,38 @@ class Shape:
     warp_n_tiles: int  # n-tiles (8 columns) one warp keeps in registers (Tf32Mma)
 
 
+def variant_rows(name: str, default: int) -> int:
+    """Rows per block of a Rollout variant: its last template argument where it has one
+    (RolloutKernel<HalfCheetah, Tf32Mma, 32>), else the default tile."""
+    m = re.search(r",\s*(\d+)>$", name)
+    return int(m.group(1)) if m else default
+
+
+@dataclass
+class TileChoice:
+    """kernels::ChooseTileRows (launch_shape.h), mirrored: a TF32 launch takes `small` rows per
+    block where max(busiest SM's blocks x rows x tensor_per_row, blocks x l2_per_block) is smaller
+    than with `large` rows (the model's tensor and L2 bounds in the driver's integer units)."""
+
+    large: int
+    small: int
+    tensor_per_row: int
+    l2_per_block: int
+
+    def blocks(self, p: dict, members: int, rows: int) -> int:
+        per_model = p["population"] * (p["particles"] // p["ensemble"])
+        return members * p["ensemble"] * math.ceil(per_model / rows)
+
+    def cost(self, p: dict, members: int, rows: int) -> int:
+        blocks = self.blocks(p, members, rows)
+        busiest = math.ceil(blocks / H100["sms"])
+        return max(busiest * rows * self.tensor_per_row, blocks * self.l2_per_block)
+
+    def rows(self, p: dict, members: int) -> int:
+        small_wins = self.cost(p, members, self.small) < self.cost(p, members, self.large)
+        return self.small if small_wins else self.large
+
+
 def rollout_smem(p: dict, shape: Shape) -> int:
     """RolloutSmemBytes (kernels/rollout.h): two activation buffers and the state."""
     stride = math.ceil(p["hidden"] / 8) * 8 + shape.act_pad
@@ -420,10 +457,10 @@ def per_mma(st: KernelStats, tiles: int, key: str) -> float:
 
 
 def step_work(st: KernelStats, p: dict, shape: Shape) -> dict[str, float]:
-    """Per block and one rollout step: MMAs (or warp FFMAs), hot-loop warp instructions and LSU
-    wavefronts (TF32: each pass at its own loop's rate), epilogue warp instructions (per output
-    value stored: 32 per warp instruction)."""
-    units = instr = lsu = epi = 0.0
+    """Per block and one rollout step: MMAs (or warp FFMAs), hot-loop warp instructions, LSU
+    wavefronts and global bytes loaded (TF32: each pass at its own loop's rate), epilogue warp
+    instructions (per output value stored: 32 per warp instruction)."""
+    units = instr = lsu = epi = gbytes = 0.0
     m_tiles = shape.tile_rows // 16
     for k, n in paper_layers(p):
         if st.unit == "mma":
@@ -432,21 +469,42 @@ def step_work(st: KernelStats, p: dict, shape: Shape) -> dict[str, float]:
                 units += pass_units
                 instr += pass_units * per_mma(st, tiles, "instructions")
                 lsu += pass_units * per_mma(st, tiles, "lsu_wavefronts")
+                gbytes += pass_units * per_mma(st, tiles, "global_bytes")
             values = shape.tile_rows * math.ceil(n / 8) * 8
         else:
             layer_units = shape.tile_rows * n * k / 32
             units += layer_units
             instr += layer_units * st.per_unit("instructions")
             lsu += layer_units * st.per_unit("lsu_wavefronts")
+            gbytes += layer_units * st.per_unit("global_bytes")
             values = shape.tile_rows * n
         epi += values / 32 * st.epilogue_per_value
-    return dict(units=units, hot_instructions=instr, lsu_wavefronts=lsu, epilogue_instructions=epi)
+    return dict(
+        units=units,
+        hot_instructions=instr,
+        lsu_wavefronts=lsu,
+        epilogue_instructions=epi,
+        global_bytes=gbytes,
+    )
+
+
+# L2 -> SM bandwidth of the whole H100 SXM, TB/s: an assumption (NVIDIA states none for H100;
+# A100's stated 5120 B/clock would be 9 TB/s at 1.755 GHz; measurements reported for the H100
+# PCIe are lower). The k-loop's weights come from L2 at every step of every block: a block's
+# 0.5 MB of weights does not stay in the ~28 KB of L1 the paper's shared memory leaves.
+L2_TBPS = 7.0
 
 
 def times(
-    st: KernelStats, p: dict, shape: Shape, members: int, clock_ghz: float, mma_per_clock: float
+    st: KernelStats,
+    p: dict,
+    shape: Shape,
+    members: int,
+    clock_ghz: float,
+    mma_per_clock: float,
+    l2_tbps: float = L2_TBPS,
 ) -> dict[str, float]:
-    rows = p["population"] * (p["particles"] // p["ensemble"])
+    rows = p["population"] * (p["particles"] // p["ensemble"])  # per ensemble model
     blocks = members * p["ensemble"] * math.ceil(rows / shape.tile_rows)
     busiest = math.ceil(blocks / H100["sms"])  # blocks of work on the busiest SM
     w = step_work(st, p, shape)
@@ -456,6 +514,10 @@ def times(
     issue = busiest * steps * warp_instr / H100["schedulers"]
     lsu = busiest * steps * w["lsu_wavefronts"]
     tensor = busiest * steps * w["units"] / mma_per_clock if st.unit == "mma" else 0.0
+    # The whole GPU's L2 traffic, for TF32 only: a block loads each packed word once per step, so
+    # nothing is reused within it; FP32 reads the weights in place once per row (reuse that L1
+    # may serve in part: not modelled).
+    l2_ms = blocks * steps * w["global_bytes"] / (l2_tbps * 1e12) * 1e3 if st.unit == "mma" else 0.0
     return dict(
         blocks=blocks,
         busiest_sm_blocks=busiest,
@@ -464,7 +526,9 @@ def times(
         issue_ms=issue / clk * 1e3,
         lsu_ms=lsu / clk * 1e3,
         tensor_ms=tensor / clk * 1e3,
-        model_ms=max(issue, lsu, tensor) / clk * 1e3,
+        l2_ms=l2_ms,
+        l2_tbps=l2_tbps,
+        model_ms=max(max(issue, lsu, tensor) / clk * 1e3, l2_ms),
     )
 
 
@@ -482,8 +546,14 @@ def report(
     clock_ghz: float,
     mma_per_clock: float,
     members: int,
+    choice: TileChoice | None = None,
+    l2_tbps: float = L2_TBPS,
 ) -> dict:
     smem = rollout_smem(p, shape)
+
+    def shape_of(st: KernelStats) -> Shape:
+        return replace(shape, tile_rows=variant_rows(st.name, shape.tile_rows))
+
     print(
         f"# Static model: sm_90 SASS, H100 (132 SMs x 4 schedulers) at {clock_ghz} GHz, "
         f"mma.sync {mma_per_clock} HMMA.1688/clock/SM (assumed)"
@@ -496,7 +566,9 @@ def report(
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     rows = []
     for st in stats:
-        occ = blocks_per_sm(st.registers, shape.threads, smem + st.smem_static)
+        occ = blocks_per_sm(
+            st.registers, shape.threads, rollout_smem(p, shape_of(st)) + st.smem_static
+        )
         n = st.hot.get(st.unit, 0)
         print(
             f"| {st.name} | {st.registers} | {st.hot.get('instructions', 0)} | {n} {st.unit} | "
@@ -508,6 +580,7 @@ def report(
         rows.append(dict(asdict(st), occupancy=occ, unit=st.unit))
     out = dict(
         clock_ghz=clock_ghz,
+        l2_tbps=l2_tbps,
         mma_per_clock=mma_per_clock,
         paper=p,
         shape=asdict(shape),
@@ -517,9 +590,12 @@ def report(
     )
     paper = [s for s in stats if s.name.startswith("RolloutKernel<" + p["task"])]
     for st in paper:
-        occ = blocks_per_sm(st.registers, shape.threads, smem + st.smem_static)
+        vshape = shape_of(st)
+        vsmem = rollout_smem(p, vshape)
+        occ = blocks_per_sm(st.registers, shape.threads, vsmem + st.smem_static)
         print(
-            f"\n## {st.name}: the paper step ({fmt(smem / 1024)} KB shared memory per block, "
+            f"\n## {st.name}: the paper step ({vshape.tile_rows} rows per block, "
+            f"{fmt(vsmem / 1024)} KB shared memory per block, "
             f"{occ['blocks']} blocks = {occ['blocks'] * shape.threads // 32 // 4} warps per "
             f"scheduler per SM)"
         )
@@ -530,8 +606,17 @@ def report(
             )
             print(f"\nk-loop instructions per MMA by pass size (n-tiles): {loops_txt}")
         for mem in (1, members):
-            t = times(st, p, shape, mem, clock_ghz, mma_per_clock)
-            out["predictions"].append(dict(kernel=st.name, members=mem, **t))
+            t = times(st, p, vshape, mem, clock_ghz, mma_per_clock, l2_tbps)
+            picked = st.unit != "mma" or choice is None or choice.rows(p, mem) == vshape.tile_rows
+            out["predictions"].append(
+                dict(
+                    kernel=st.name,
+                    members=mem,
+                    tile_rows=vshape.tile_rows,
+                    driver_choice=picked,
+                    **t,
+                )
+            )
             clk = clock_ghz * 1e9
             print(
                 f"\n{mem} member(s): {t['blocks']} blocks -> {t['busiest_sm_blocks']} on the "
@@ -555,7 +640,53 @@ def report(
                     f"  tensor: {b} x {s} x {t['units']:.0f} / {mma_per_clock} / {clk:.3g} = "
                     f"{t['tensor_ms']:.2f} ms"
                 )
+            if st.unit == "mma":
+                print(
+                    f"  l2    : {t['blocks']} x {s} x {t['global_bytes'] / 1e3:.0f} KB / "
+                    f"{t['l2_tbps']} TB/s = {t['l2_ms']:.2f} ms"
+                )
             print(f"  model : {t['model_ms']:.2f} ms (the largest bound)")
+    tf32 = {variant_rows(s.name, shape.tile_rows): s for s in paper if s.unit == "mma"}
+    if choice and {choice.large, choice.small} <= tf32.keys():
+        out["tile_choice"] = tile_choice(
+            tf32, p, shape, choice, clock_ghz, mma_per_clock, members, l2_tbps
+        )
+    return out
+
+
+def tile_choice(
+    tf32: dict[int, KernelStats],
+    p: dict,
+    shape: Shape,
+    choice: TileChoice,
+    clock_ghz: float,
+    mma_per_clock: float,
+    members: int,
+    l2_tbps: float,
+) -> dict:
+    """Both TF32 tile sizes costed against each other, and the rows the driver picks."""
+    print("\n## TF32 rows per block (kernels::ChooseTileRows)\n")
+    out = {}
+    for mem in (1, members):
+        picked = choice.rows(p, mem)
+        ms = {
+            r: times(st, p, replace(shape, tile_rows=r), mem, clock_ghz, mma_per_clock, l2_tbps)[
+                "model_ms"
+            ]
+            for r, st in tf32.items()
+        }
+        best = min(ms, key=ms.get)
+        print(
+            f"{mem} member(s): {choice.large} rows {ms[choice.large]:.2f} ms, {choice.small} rows "
+            f"{ms[choice.small]:.2f} ms; the driver picks {picked} rows"
+            + ("" if picked == best else f" (the model would pick {best})")
+        )
+        out[f"members_{mem}"] = dict(
+            picked=picked,
+            model_best=best,
+            ms=ms,
+            driver_cost={r: choice.cost(p, mem, r) for r in (choice.large, choice.small)},
+        )
     return out
 
 
@@ -577,6 +708,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.5,
         help="HMMA.1688.F32.TF32 per clock per SM that mma.sync sustains (assumed)",
+    )
+    ap.add_argument(
+        "--l2-tbps",
+        type=float,
+        default=L2_TBPS,
+        help="L2 -> SM bandwidth of the whole GPU in TB/s (assumed)",
     )
     ap.add_argument("--members", type=int, default=40)
     ap.add_argument("--json", type=Path)
@@ -600,6 +737,12 @@ def main(argv: list[str] | None = None) -> int:
             sass = parse_sass(disassemble(cubin, cuobjdump))
         resources = parse_ptxas(log)
         kernels_h = ROOT / "cuda/include/mbrlhpo/cuda/kernels"
+        choice = TileChoice(
+            large=header_constant(kernels_h / "rollout.h", "kTileRows"),
+            small=header_constant(kernels_h / "rollout.h", "kSmallTileRows"),
+            tensor_per_row=header_constant(kernels_h / "launch_shape.h", "kTensorCostPerRow"),
+            l2_per_block=header_constant(kernels_h / "launch_shape.h", "kL2CostPerBlock"),
+        )
         shape = Shape(
             tile_rows=header_constant(kernels_h / "rollout.h", "kTileRows"),
             act_pad=header_constant(kernels_h / "rollout.h", "kActPad"),
@@ -612,7 +755,16 @@ def main(argv: list[str] | None = None) -> int:
         stats = sorted((s for s in stats if re.search(args.kernels, s.name)), key=lambda s: s.name)
         if not stats:
             raise ModelError(f"expected kernels matching {args.kernels!r}, got none")
-        out = report(stats, PAPER, shape, args.clock_ghz, args.mma_per_clock, args.members)
+        out = report(
+            stats,
+            PAPER,
+            shape,
+            args.clock_ghz,
+            args.mma_per_clock,
+            args.members,
+            choice,
+            args.l2_tbps,
+        )
     except (ModelError, OSError) as e:
         print(f"static_model: {e}", file=sys.stderr)
         return 1

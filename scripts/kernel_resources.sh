@@ -26,11 +26,14 @@ for arch in 80 90; do
     /Compiling entry function/ {
       name = $0; sub(/.*function .\x27?/, "", name); sub(/\x27.*/, "", name)
       k = name
-      if (match(name, /(Sample|Refit|Rollout)Kernel/)) k = substr(name, RSTART, RLENGTH)
+      if (match(name, /(Pack|Sample|Refit|Rollout)Kernel/)) k = substr(name, RSTART, RLENGTH)
       if (match(name, /tasks[0-9]+/)) {  # mangled: tasks<length><TaskName>
         len = substr(name, RSTART + 5, RLENGTH - 5) + 0
         k = k "<" substr(name, RSTART + RLENGTH, len)
-        if (name ~ /Tf32Mma/) k = k ", Tf32Mma>"; else k = k ", Fp32Fma>"
+        k = k (name ~ /Tf32Mma/ ? ", Tf32Mma" : ", Fp32Fma")
+        # rows per block, the last template argument: mangled Li<rows>E
+        if (match(name, /Li[0-9]+E/)) k = k ", " substr(name, RSTART + 2, RLENGTH - 3)
+        k = k ">"
       }
     }
     /bytes stack frame/ { stack = $1; sst = $5; sld = $9 }

@@ -2,10 +2,10 @@
 // exercise each primitive the emulator models, so the same body run on the GPU (DeviceCtx) and
 // on the emulator (HostCtx) shows whether the emulator matches the hardware: cvt.rna.tf32
 // rounding, the mma.sync m16n8k8 fragment layout, the shfl_xor butterfly, and the device math
-// the kernels use (expf in swish and the log-variance bounds, the double ErfInv of the truncated
-// normal), and the elite top-K (the refit kernel's bitonic sort in shared memory, with its
-// barriers). One warp (32 threads) per block, except top-K (the refit kernel's block size); global
-// memory in, global memory out.
+// the kernels use (expf in swish and the log-variance bounds, the TF32 rollout's fast swish of
+// MUFU ex2 and rcp, the double ErfInv of the truncated normal), and the elite top-K (the refit
+// kernel's bitonic sort in shared memory, with its barriers). One warp (32 threads) per block,
+// except top-K (the refit kernel's block size); global memory in, global memory out.
 #pragma once
 
 #include <cstdint>
@@ -64,15 +64,18 @@ MBRLHPO_HOST_DEVICE void ShflBody(Ctx& c, const float* in, float* out) {
   }
 }
 
-// The device math of the kernels: exp, swish, softplus (float) and the truncated normal from a
-// uniform (double ErfInv), per element.
+// The device math of the kernels: exp, swish, the fast swish (TF32 only; its MUFU bits are not
+// the emulator's, so gpu_check holds it to a tolerance, not to equality), softplus (float) and
+// the truncated normal from a uniform (double ErfInv), per element.
 template <class Ctx>
 MBRLHPO_HOST_DEVICE void MathBody(Ctx& c, const float* x, const float* u, float* exp_out,
-                                  float* swish_out, float* softplus_out, float* tn_out, int n) {
+                                  float* swish_out, float* fast_swish_out, float* softplus_out,
+                                  float* tn_out, int n) {
   const int i = c.bid() * kWarp + c.tid();
   if (i >= n) return;
   exp_out[i] = expf(x[i]);
   swish_out[i] = planner_math::Swish(x[i]);
+  fast_swish_out[i] = planner_math::FastSwish(x[i]);
   softplus_out[i] = planner_math::Softplus(x[i]);
   tn_out[i] = static_cast<float>(rng::TruncatedNormalFromUniform(u[i]));
 }

@@ -72,6 +72,14 @@ double PlanGflop(const mbrlhpo::CemSettings& c, const std::vector<int>& sizes) {
   return per_row_step * c.population * c.particles * c.horizon * c.iterations * 1e-9;
 }
 
+// The TF32 rollout's fast swish on the device (MUFU ex2 and rcp) against the emulator's (exp2f,
+// 1 / x): ex2.approx and rcp.approx are each within ~2 ulp, so 8 leaves a margin; against the
+// accurate Swish: the emulator's formula is within 2e-6 relative on [-30, 30] (measured, ctest
+// FastSwishIsWithinItsBoundOfSwish), so 4e-6 holds the device to the same order. Both far
+// below TF32's own rounding of every activation (2^-11 relative).
+constexpr int kFastSwishUlps = 8;
+constexpr double kFastSwishRel = 4e-6;
+
 // Distance in units in the last place between two finite floats of the same sign region.
 int64_t Ulps(float a, float b) {
   auto ordered = [](float f) {
@@ -174,13 +182,21 @@ bool Conformance(const Options& opt, std::string* json) {
   }
   pr::MathOut m_gpu;
   target_math(mx, mu, &m_gpu);
-  int64_t exp_ulp = 0, swish_ulp = 0, softplus_ulp = 0, tn_exact = 0;
-  double tn_diff = 0;
+  int64_t exp_ulp = 0, swish_ulp = 0, softplus_ulp = 0, tn_exact = 0, fast_ulp = 0;
+  double tn_diff = 0, fast_rel = 0;
   for (int i = 0; i < n; ++i) {
     exp_ulp = std::max(exp_ulp, Ulps(m_gpu.exp[i], std::exp(mx[i])));
     swish_ulp = std::max(swish_ulp, Ulps(m_gpu.swish[i], mbrlhpo::planner_math::Swish(mx[i])));
     softplus_ulp =
         std::max(softplus_ulp, Ulps(m_gpu.softplus[i], mbrlhpo::planner_math::Softplus(mx[i])));
+    // the fast swish: against the emulator's formula (MUFU approximations vs exp2f and 1 / x)
+    // and, relative, against the accurate Swish (inputs in [-30, 30]: no denormal results)
+    fast_ulp =
+        std::max(fast_ulp, Ulps(m_gpu.fast_swish[i], mbrlhpo::planner_math::FastSwish(mx[i])));
+    const double exact = mbrlhpo::planner_math::Swish(mx[i]);
+    if (exact != 0) {
+      fast_rel = std::max(fast_rel, std::fabs(m_gpu.fast_swish[i] - exact) / std::fabs(exact));
+    }
     const float tn = static_cast<float>(mbrlhpo::rng::TruncatedNormalFromUniform(mu[i]));
     tn_exact += m_gpu.truncated_normal[i] == tn;
     tn_diff = std::max(tn_diff, std::fabs(static_cast<double>(m_gpu.truncated_normal[i]) - tn));
@@ -190,6 +206,13 @@ bool Conformance(const Options& opt, std::string* json) {
                 static_cast<long long>(softplus_ulp));
   detail = buf;
   record("exp_swish_softplus", exp_ulp <= 8 && swish_ulp <= 8 && softplus_ulp <= 8, detail.c_str());
+  // docs/planner.md "Fast swish": the emulator's FastSwish is within 2e-6 of Swish on [-30, 30]
+  std::snprintf(buf, sizeof(buf),
+                "max ulp vs the emulator's FastSwish %lld (bound %d), max rel vs Swish %.2e "
+                "(bound %.0e)",
+                static_cast<long long>(fast_ulp), kFastSwishUlps, fast_rel, kFastSwishRel);
+  detail = buf;
+  record("fast_swish", fast_ulp <= kFastSwishUlps && fast_rel <= kFastSwishRel, detail.c_str());
   std::snprintf(buf, sizeof(buf), "%.4f%% bit-equal to the host, max |diff| %.2e (bound 1e-6)",
                 100.0 * tn_exact / n, tn_diff);
   detail = buf;

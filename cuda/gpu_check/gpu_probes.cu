@@ -53,10 +53,10 @@ __global__ void ShflKernel(const float* in, float* out) {
   simt::DeviceCtx c;
   ShflBody(c, in, out);
 }
-__global__ void MathKernel(const float* x, const float* u, float* e, float* s, float* sp, float* tn,
-                           int n) {
+__global__ void MathKernel(const float* x, const float* u, float* e, float* s, float* fs, float* sp,
+                           float* tn, int n) {
   simt::DeviceCtx c;
-  MathBody(c, x, u, e, s, sp, tn, n);
+  MathBody(c, x, u, e, s, fs, sp, tn, n);
 }
 
 __global__ void __launch_bounds__(kRefitThreads)
@@ -104,15 +104,16 @@ void Shfl(const std::vector<float>& in, std::vector<float>* out) {
 void Math(const std::vector<float>& x, const std::vector<float>& u, MathOut* out) {
   const size_t n = x.size();
   float *dx = ToDevice(x), *du = ToDevice(u);
-  float *e = Output<float>(n), *s = Output<float>(n), *sp = Output<float>(n),
-        *tn = Output<float>(n);
-  MathKernel<<<Blocks(n), kWarp>>>(dx, du, e, s, sp, tn, static_cast<int>(n));
+  float *e = Output<float>(n), *s = Output<float>(n), *fs = Output<float>(n),
+        *sp = Output<float>(n), *tn = Output<float>(n);
+  MathKernel<<<Blocks(n), kWarp>>>(dx, du, e, s, fs, sp, tn, static_cast<int>(n));
   Check(cudaGetLastError(), "math launch");
   ToHost(e, n, &out->exp);
   ToHost(s, n, &out->swish);
+  ToHost(fs, n, &out->fast_swish);
   ToHost(sp, n, &out->softplus);
   ToHost(tn, n, &out->truncated_normal);
-  for (float* p : {dx, du, e, s, sp, tn}) cudaFree(p);
+  for (float* p : {dx, du, e, s, fs, sp, tn}) cudaFree(p);
 }
 
 void TopK(const std::vector<float>& returns, int num, int k, std::vector<int32_t>* elites) {

@@ -51,13 +51,15 @@ inline void Shfl(const std::vector<float>& in, std::vector<float>* out) {
 
 inline void Math(const std::vector<float>& x, const std::vector<float>& u, MathOut* out) {
   const int n = static_cast<int>(x.size());
-  for (auto* v : {&out->exp, &out->swish, &out->softplus, &out->truncated_normal}) {
+  for (auto* v :
+       {&out->exp, &out->swish, &out->fast_swish, &out->softplus, &out->truncated_normal}) {
     v->assign(x.size(), 0.0f);
   }
   Require(simt::LaunchHost((n + kWarp - 1) / kWarp, kWarp, 0, Shuffled(),
                            [&](simt::HostCtx& c) {
                              MathBody(c, x.data(), u.data(), out->exp.data(), out->swish.data(),
-                                      out->softplus.data(), out->truncated_normal.data(), n);
+                                      out->fast_swish.data(), out->softplus.data(),
+                                      out->truncated_normal.data(), n);
                            }),
           "math");
 }

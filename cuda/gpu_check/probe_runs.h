@@ -9,7 +9,7 @@
 namespace mbrlhpo::cuda::probes {
 
 struct MathOut {
-  std::vector<float> exp, swish, softplus, truncated_normal;
+  std::vector<float> exp, swish, fast_swish, softplus, truncated_normal;
 };
 
 namespace device {

@@ -321,6 +321,8 @@ void Launch(const PlanArena& st, Launcher& launcher, size_t count) {
   launch.max_iterations = st.max_iterations;
   launch.members = st.device_args;
   launch.host_members = st.staging_args;
+  launch.tile_rows =
+      kernels::ChooseTileRows(st.staging_args, static_cast<int>(count), launcher.multiprocessors());
   launcher.Run(launch);
 }
 

@@ -38,6 +38,7 @@ class DeviceLauncher final : public Launcher {
     Check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
           "cudaDeviceGetAttribute(MaxSharedMemoryPerBlockOptin)");
     smem_optin_ = static_cast<size_t>(optin);
+    multiprocessors_ = prop.multiProcessorCount;
     Check(cudaStreamCreateWithFlags(&own_, cudaStreamNonBlocking), "cudaStreamCreate");
     stream_ = cudaStreamLegacy;  // until SetStream: the legacy default stream, as for handle 0
   }
@@ -51,6 +52,7 @@ class DeviceLauncher final : public Launcher {
 
   const char* name() const override { return name_.c_str(); }
   bool on_device() const override { return true; }
+  int multiprocessors() const override { return multiprocessors_; }
 
   void* Allocate(size_t bytes) override {
     Check(cudaSetDevice(device_), "cudaSetDevice");
@@ -149,7 +151,8 @@ class DeviceLauncher final : public Launcher {
   std::string name_;
   cudaStream_t own_ = nullptr;
   cudaStream_t stream_ = nullptr;
-  size_t smem_optin_ = 0;            // dynamic shared memory a block may opt in to
+  size_t smem_optin_ = 0;  // dynamic shared memory a block may opt in to
+  int multiprocessors_ = 0;
   cudaGraphExec_t graph_ = nullptr;  // the current population shape's launch sequence
   uint64_t graph_key_ = 0;
 };

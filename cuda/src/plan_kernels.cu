@@ -1,9 +1,10 @@
 // The device flavour of the launch functions (plan_kernels.h): __global__ wrappers that run the
 // kernel bodies (kernels/*.h) with DeviceCtx, and the launch functions that size the grid from
 // the host copy of the members (kernels/launch_shape.h, the same shapes the emulator runs).
-// Rollout is instantiated per (task, gemm): the built-in tasks (mbrlhpo/tasks/builtin.h) and the
-// two test tasks x 2 policies; a launch runs one kernel per
-// pair present in the population (blocks of other members return at once).
+// Rollout is instantiated per (task, gemm, rows per block): the built-in tasks
+// (mbrlhpo/tasks/builtin.h) and the two test tasks x (float32 at 64 rows, TF32 at 64 and at 48
+// rows (kernels::kSmallTileRows)); a launch runs one kernel per (task, gemm) pair present in the
+// population (blocks of other members return at once), TF32 at the launch's tile_rows.
 #include <cuda_runtime.h>
 
 #include "mbrlhpo/cuda/kernels/pack.h"
@@ -33,15 +34,16 @@ __global__ void __launch_bounds__(kSampleThreads)
 // 109 KB), and it gives ptxas the register budget 65536 / (2 x 128) = 255. Without the minimum
 // ptxas picked a lower target of its own (48-72 registers) and spilled loop-invariant values
 // around the IEEE division/sqrt slow-path calls in 5 of the 32 instantiations; with it all use
-// 78-108 registers and none spills (ptxas -Werror, cuda/CMakeLists.txt).
+// 78-108 registers and none spills (ptxas -Werror, cuda/CMakeLists.txt). 48-row blocks: also two
+// (82 KB of shared memory each at the paper shape; the busiest SM of one member runs 2).
 inline constexpr int kRolloutMinBlocksPerSm = 2;
 
-template <class Task, class G>
+template <class Task, class G, int kRows>
 __global__ void __launch_bounds__(kRolloutThreads, kRolloutMinBlocksPerSm)
     RolloutKernel(const MemberArgs* members, int num_members, kernels::RolloutGrid grid,
                   int iteration) {
   simt::DeviceCtx c;
-  kernels::Rollout<Task, G>(c, members, num_members, grid, iteration);
+  kernels::Rollout<Task, G, kRows>(c, members, num_members, grid, iteration);
 }
 
 __global__ void __launch_bounds__(kRefitThreads)
@@ -50,15 +52,18 @@ __global__ void __launch_bounds__(kRefitThreads)
   kernels::RefitAndSample(c, members, num_members, sort_size, iteration);
 }
 
-// Calls fn(kernel) for the rollout kernel of (task, gemm); false for an unknown pair.
+// Calls fn(kernel) for the rollout kernel of (task, gemm, rows per block: RolloutOf); false for
+// an unknown task.
 template <class Fn>
-bool WithRolloutKernel(int32_t task, int32_t gemm, Fn&& fn) {
+bool WithRolloutKernel(int32_t task, int32_t gemm, int rows, Fn&& fn) {
   return WithTask(task, [&](auto t) {
     using Task = decltype(t);
-    if (gemm == static_cast<int32_t>(Gemm::kTf32)) {
-      fn(&RolloutKernel<Task, kernels::Tf32Mma>);
+    if (gemm != static_cast<int32_t>(Gemm::kTf32)) {
+      fn(&RolloutKernel<Task, kernels::Fp32Fma, kernels::kTileRows>);
+    } else if (rows == kernels::kSmallTileRows) {
+      fn(&RolloutKernel<Task, kernels::Tf32Mma, kernels::kSmallTileRows>);
     } else {
-      fn(&RolloutKernel<Task, kernels::Fp32Fma>);
+      fn(&RolloutKernel<Task, kernels::Tf32Mma, kernels::kTileRows>);
     }
   });
 }
@@ -89,8 +94,9 @@ cudaError_t PrepareDeviceKernels(const PlanLaunch& launch) {
   cudaError_t first = cudaSuccess;
   for (int i = 0; i < launch.num_members; ++i) {
     const MemberArgs& m = launch.host_members[i];
-    WithRolloutKernel(m.task, m.gemm, [&](auto kernel) {
-      const cudaError_t e = AllowSmem(kernel, s.rollout_smem);
+    const kernels::RolloutBlocks b = kernels::RolloutOf(s, m.gemm);
+    WithRolloutKernel(m.task, m.gemm, b.rows, [&](auto kernel) {
+      const cudaError_t e = AllowSmem(kernel, b.smem);
       if (first == cudaSuccess) first = e;
     });
   }
@@ -122,7 +128,6 @@ cudaError_t LaunchRollout(const PlanLaunch& launch, int iteration, cudaStream_t 
   if (const cudaError_t e = CheckMembers(launch); e != cudaSuccess) return e;
   if (launch.num_members == 0) return cudaSuccess;
   const kernels::LaunchShape s = kernels::ShapeOf(launch);
-  const int blocks = launch.num_members * s.max_ensemble * s.max_tiles;
   // One launch per (task, gemm) pair present, in member order of first appearance (as the host).
   for (int i = 0; i < launch.num_members; ++i) {
     const MemberArgs& mi = launch.host_members[i];
@@ -131,12 +136,14 @@ cudaError_t LaunchRollout(const PlanLaunch& launch, int iteration, cudaStream_t 
       seen |= launch.host_members[j].task == mi.task && launch.host_members[j].gemm == mi.gemm;
     }
     if (seen) continue;
-    const kernels::RolloutGrid grid{s.max_ensemble, s.max_tiles, kernels::ActStride(s.max_width),
+    const kernels::RolloutBlocks b = kernels::RolloutOf(s, mi.gemm);
+    const kernels::RolloutGrid grid{s.max_ensemble, b.tiles, kernels::ActStride(s.max_width),
                                     mi.task, mi.gemm};
+    const int blocks = launch.num_members * s.max_ensemble * b.tiles;
     cudaError_t err = cudaSuccess;
-    WithRolloutKernel(mi.task, mi.gemm, [&](auto kernel) {
-      kernel<<<blocks, kRolloutThreads, s.rollout_smem, stream>>>(
-          launch.members, launch.num_members, grid, iteration);
+    WithRolloutKernel(mi.task, mi.gemm, b.rows, [&](auto kernel) {
+      kernel<<<blocks, kRolloutThreads, b.smem, stream>>>(launch.members, launch.num_members, grid,
+                                                          iteration);
       err = cudaGetLastError();
     });
     if (err != cudaSuccess) return err;

@@ -112,6 +112,56 @@ TEST(paper_width_layers_plan_as_the_cpu_planner_and_follow_weight_updates) {
   }
 }
 
+TEST(tf32_48_row_blocks_plan_bit_for_bit_as_64_row_blocks) {
+  // The driver picks the TF32 rollout's rows per block from the SM count (ChooseTileRows): on
+  // 132 SMs (an H100) this small plan takes 48-row blocks (60 rows per model: a full and a
+  // partial tile), where the SM count is unknown (0) 64-row ones. A row's arithmetic does not
+  // depend on the block, so both plan bit for bit alike, and like the CPU planner within the TF32
+  // tolerance.
+  namespace mk = mbrlhpo::cuda::kernels;
+  using mbrlhpo::cuda::HostKernels;
+  using mbrlhpo::cuda::host::Order;
+  const auto& task = FindPlannerTask("hopper");
+  const CemSettings cem{4, 30, 5, 3, 0.1f, 4};  // 30 x 4 / 2 = 60 rows per model
+  mbrlhpo::cuda::MemberArgs shape;
+  shape.gemm = static_cast<int32_t>(Gemm::kTf32);
+  shape.ensemble_size = 2;
+  shape.population = cem.population;
+  shape.particles = cem.particles;
+  CHECK(mk::ChooseTileRows(&shape, 1, 132) == 48);
+  CHECK(mk::ChooseTileRows(&shape, 1, 0) == 64);
+  // the paper step (E 5, 2,000 rows per model): one member 48 rows, forty members 64
+  shape.ensemble_size = 5;
+  shape.population = 500;
+  shape.particles = 20;
+  CHECK(mk::ChooseTileRows(&shape, 1, 132) == 48);
+  const std::vector<mbrlhpo::cuda::MemberArgs> forty(40, shape);
+  CHECK(mk::ChooseTileRows(forty.data(), 40, 132) == 64);
+  shape.gemm = static_cast<int32_t>(Gemm::kFloat32);
+  CHECK(mk::ChooseTileRows(&shape, 1, 132) == 64);  // float32 keeps 64 rows
+  CudaPlanner small(MakeHostLauncher(HostKernels::kEmulator, {Order::kShuffled, 3}, 132));
+  CudaPlanner large(MakeHostLauncher(HostKernels::kEmulator, {Order::kReverse, 0}));
+  cases::RandomModel ms(task, 2, {16, 12}, 9), ml(task, 2, {16, 12}, 9);
+  cases::Problem ps(task, cem, 4, 2), pl(task, cem, 4, 2);
+  for (int step = 0; step < 2; ++step) {
+    auto& ls = const_cast<mbrlhpo::cuda::Launcher&>(small.launcher());
+    auto& ll = const_cast<mbrlhpo::cuda::Launcher&>(large.launcher());
+    small.Plan({CudaPlanRequest{ps.Request(ms.DeviceView(ls), true), Gemm::kTf32}});
+    large.Plan({CudaPlanRequest{pl.Request(ml.DeviceView(ll), true), Gemm::kTf32}});
+    CHECK(ps.tr_returns == pl.tr_returns);
+    CHECK(ps.tr_elites == pl.tr_elites);
+    CHECK(ps.out_mean == pl.out_mean);
+    ps.Advance();
+    pl.Advance();
+  }
+  CemPlanner cpu(2);
+  CudaPlanner again(MakeHostLauncher(HostKernels::kEmulator, {Order::kForward, 0}, 132));
+  cases::RandomModel mc(task, 2, {16, 12}, 9);
+  const cases::Diff d = cases::CompareSteps(again, cpu, mc, task, cem, Gemm::kTf32, 2, 4, 3e-3);
+  cases::Print("48-row blocks tf32", d);
+  CHECK(cases::Within(d, 3e-3));
+}
+
 TEST(a_population_equals_single_calls) {
   const auto& task = FindPlannerTask("halfcheetah");
   // planners first: the models' launcher memory is released before the launchers go
@@ -223,6 +273,7 @@ class RecordingLauncher final : public mbrlhpo::cuda::Launcher {
   explicit RecordingLauncher(std::vector<uint64_t>* keys) : keys_(keys) {}
   const char* name() const override { return host_->name(); }
   bool on_device() const override { return false; }
+  int multiprocessors() const override { return host_->multiprocessors(); }
   void* Allocate(size_t bytes) override { return host_->Allocate(bytes); }
   void Release(void* p) override { host_->Release(p); }
   void* AllocateStaging(size_t bytes) override { return host_->AllocateStaging(bytes); }

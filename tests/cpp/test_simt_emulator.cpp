@@ -5,15 +5,18 @@
 //    shared access out of bounds) is reported; the same body fixed is clean and gives the same
 //    output under the forward, reverse and shuffled schedules.
 //  - the device's sin/cos (hd::detail::SinCosViaDouble) within one float ulp of the true value;
-//  - cvt.rna.tf32 rounding (ties away from zero, inf/NaN kept).
-//  - Fp32Fma and Tf32Mma layers (tails in K and N, fused bias + swish) equal a scalar reference
-//    bit for bit under three schedules (Tf32Mma on weights packed by the PackWeights body); with
-//    a wrong mma fragment layout (a1/a2 exchanged) the Tf32Mma layer no longer does;
+//  - cvt.rna.tf32 rounding (ties away from zero, inf/NaN kept);
+//  - the TF32 path's fast swish within its stated bound of the accurate swish;
+//  - Fp32Fma and Tf32Mma layers (tails in K and N, fused bias + swish; Tf32Mma: the fast swish)
+//    equal a scalar reference bit for bit under three schedules (Tf32Mma on weights packed by
+//    the PackWeights body; and in 48-row blocks as in 64-row ones); with a wrong mma fragment
+//    layout (a1/a2 exchanged) the Tf32Mma layer no longer does;
 //  - the packed layout holds every weight once, tf32-rounded, in its B-fragment slot, and zeros
 //    in the padding.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <type_traits>
 #include <vector>
@@ -176,12 +179,12 @@ LaunchReport PackOnHost(const std::vector<float>& w, int k, int n, float* packed
                     [&](HostCtx& c) { mc::kernels::PackWeights(c, &m, 1, 1, 1, blocks); });
 }
 
-// out (64 x n) = act(in (64 x k) @ w + b) through the policy G on one 128-thread block.
-template <class G>
+// out (kRows x n) = act(in (kRows x k) @ w + b) through the policy G on one 128-thread block
+// (in: at least kRows rows).
+template <class G, int kRows = 64>
 std::vector<float> RunLayer(const std::vector<float>& in, const std::vector<float>& w,
                             const std::vector<float>& b, int k, int n, bool swish, Order order,
                             MmaLayout layout, LaunchReport* rep) {
-  constexpr int kRows = 64;
   const int stride = mbrlhpo::cuda::kernels::ActStride(k > n ? k : n);
   std::vector<float> out(kRows * n, -1.0f);
   // Tf32Mma reads the packed weights, written by the PackWeights body as in the planner.
@@ -248,7 +251,47 @@ float RefTf32(const LayerCase& lc, int r, int col, bool swish) {
     }
     acc = static_cast<float>(s);
   }
-  return mbrlhpo::cuda::kernels::Epilogue(acc, lc.b[col], swish);
+  return mbrlhpo::cuda::kernels::Tf32Epilogue(acc, lc.b[col], swish);
+}
+
+// Distance in ulp between two floats (ordered as integers; +0 and -0 one apart).
+int64_t UlpDistance(float a, float b) {
+  auto ordered = [](float f) {
+    int32_t i;
+    std::memcpy(&i, &f, 4);
+    return i < 0 ? static_cast<int64_t>(INT32_MIN) - i : static_cast<int64_t>(i);
+  };
+  const int64_t d = ordered(a) - ordered(b);
+  return d < 0 ? -d : d;
+}
+
+TEST(FastSwishIsWithinItsBoundOfSwish) {
+  // The TF32 path's swish (the emulator's formula, exp2f and 1 / x) against the accurate one:
+  // docs/planner.md states 2e-6 relative on [-30, 30] (and 5e-6 out to the exp overflow),
+  // against TF32's 2^-11 rounding of the same values.
+  using mbrlhpo::planner_math::FastSwish;
+  using mbrlhpo::planner_math::Swish;
+  std::mt19937 gen(3);
+  for (const auto& [range, bound] : {std::pair{30.0f, 2e-6}, std::pair{88.0f, 5e-6}}) {
+    std::uniform_real_distribution<float> u(-range, range);
+    double worst = 0.0;
+    for (int i = 0; i < 200000; ++i) {
+      const float x = u(gen);
+      const double exact = Swish(x);
+      worst = std::fmax(worst, std::fabs(FastSwish(x) - exact) / std::fabs(exact));
+    }
+    std::printf("  fast swish on [-%g, %g]: max rel error %.2e (bound %.0e)\n", range, range, worst,
+                bound);
+    CHECK(worst <= bound);
+  }
+  CHECK(UlpDistance(FastSwish(0.5f), Swish(0.5f)) <= 4);
+  // the special values of Swish: signed zeros, inf, the -inf / inf NaN, NaN, deep negatives
+  CHECK(FastSwish(0.0f) == 0.0f && !std::signbit(FastSwish(0.0f)));
+  CHECK(FastSwish(-0.0f) == 0.0f && std::signbit(FastSwish(-0.0f)));
+  CHECK(FastSwish(INFINITY) == INFINITY);
+  CHECK(std::isnan(FastSwish(-INFINITY)) && std::isnan(Swish(-INFINITY)));
+  CHECK(std::isnan(FastSwish(NAN)));
+  CHECK(FastSwish(-200.0f) == 0.0f && FastSwish(200.0f) == 200.0f);
 }
 
 TEST(Fp32FmaLayerIsBitExactUnderThreeSchedules) {
@@ -282,6 +325,13 @@ TEST(Tf32MmaLayerIsBitExactUnderThreeSchedules) {
         int wrong = 0;
         for (int i = 0; i < 64 * n; ++i) wrong += out[i] != RefTf32(lc, i / n, i % n, swish);
         CHECK(wrong == 0);
+        // the 48-row blocks (3 m-tiles) of the TF32 rollout: the same rows, the same bits
+        const auto out48 = RunLayer<Tf32Mma, mbrlhpo::cuda::kernels::kSmallTileRows>(
+            lc.in, lc.w, lc.b, k, n, swish, order, MmaLayout::kPtx, &rep);
+        CHECK(rep.ok());
+        int wrong48 = 0;
+        for (int i = 0; i < 48 * n; ++i) wrong48 += out48[i] != out[i];
+        CHECK(wrong48 == 0);
       }
     }
   }

@@ -64,6 +64,21 @@ def test_passes_are_costed_with_their_own_loops():
     assert sm.per_mma(st, 2, "instructions") == 2.5  # no loop of that size: the hot loop's rate
 
 
+def test_tile_choice_mirrors_the_driver():
+    kernels_h = ROOT / "cuda/include/mbrlhpo/cuda/kernels"
+    choice = sm.TileChoice(
+        large=64,
+        small=48,
+        tensor_per_row=sm.header_constant(kernels_h / "launch_shape.h", "kTensorCostPerRow"),
+        l2_per_block=sm.header_constant(kernels_h / "launch_shape.h", "kL2CostPerBlock"),
+    )
+    # the numbers of launch_shape.h's comment (and test_cuda_driver's checks)
+    assert choice.cost(sm.PAPER, 1, 64) == 16_000 and choice.cost(sm.PAPER, 1, 48) == 13_440
+    assert choice.rows(sm.PAPER, 1) == 48 and choice.rows(sm.PAPER, 40) == 64
+    assert sm.variant_rows("RolloutKernel<HalfCheetah, Tf32Mma, 48>", 64) == 48
+    assert sm.variant_rows("RefitKernel", 64) == 64
+
+
 def test_occupancy_limits():
     assert sm.blocks_per_sm(96, 128, 110 * 1024)["blocks"] == 2  # shared memory
     assert sm.blocks_per_sm(255, 256, 0)["by_registers"] == 1
@@ -75,15 +90,17 @@ SMALL = """
 #include "mbrlhpo/cuda/plan_kernels.h"
 #include "mbrlhpo/cuda/simt.h"
 namespace mbrlhpo::cuda {
-template <class Task, class G>
+template <class Task, class G, int kRows>
 __global__ void __launch_bounds__(kRolloutThreads, 2)
     RolloutKernel(const MemberArgs* m, int n, kernels::RolloutGrid grid, int it) {
   simt::DeviceCtx c;
-  kernels::Rollout<Task, G>(c, m, n, grid, it);
+  kernels::Rollout<Task, G, kRows>(c, m, n, grid, it);
 }
-template __global__ void RolloutKernel<tasks::HalfCheetah, kernels::Tf32Mma>(
+template __global__ void RolloutKernel<tasks::HalfCheetah, kernels::Tf32Mma, 64>(
     const MemberArgs*, int, kernels::RolloutGrid, int);
-template __global__ void RolloutKernel<tasks::HalfCheetah, kernels::Fp32Fma>(
+template __global__ void RolloutKernel<tasks::HalfCheetah, kernels::Tf32Mma, 48>(
+    const MemberArgs*, int, kernels::RolloutGrid, int);
+template __global__ void RolloutKernel<tasks::HalfCheetah, kernels::Fp32Fma, 64>(
     const MemberArgs*, int, kernels::RolloutGrid, int);
 }  // namespace mbrlhpo::cuda
 """
@@ -126,17 +143,26 @@ def test_model_on_the_paper_task_kernels(tmp_path):
     assert "issue : " in run.stdout and "tensor: " in run.stdout
     model = json.loads(out.read_text())
     kernels = {k["name"]: k for k in model["kernels"]}
-    tf32 = kernels["RolloutKernel<HalfCheetah, Tf32Mma>"]
-    fp32 = kernels["RolloutKernel<HalfCheetah, Fp32Fma>"]
+    tf32 = kernels["RolloutKernel<HalfCheetah, Tf32Mma, 64>"]
+    fp32 = kernels["RolloutKernel<HalfCheetah, Fp32Fma, 64>"]
     assert tf32["unit"] == "mma" and tf32["hot"]["mma"] >= 4 and tf32["registers"] > 32
     assert fp32["unit"] == "ffma" and fp32["hot"]["lds"] >= 1
     assert tf32["occupancy"]["blocks"] >= 1
     preds = {(p["kernel"], p["members"]): p for p in model["predictions"]}
-    one = preds[("RolloutKernel<HalfCheetah, Tf32Mma>", 1)]
-    forty = preds[("RolloutKernel<HalfCheetah, Tf32Mma>", 40)]
+    one = preds[("RolloutKernel<HalfCheetah, Tf32Mma, 64>", 1)]
+    forty = preds[("RolloutKernel<HalfCheetah, Tf32Mma, 64>", 40)]
     assert one["blocks"] == 160 and forty["blocks"] == 6400
-    assert one["model_ms"] == max(one["issue_ms"], one["lsu_ms"], one["tensor_ms"]) > 0
+    bounds = ("issue_ms", "lsu_ms", "tensor_ms", "l2_ms")
+    assert one["model_ms"] == max(one[b] for b in bounds) > 0
     assert forty["model_ms"] > one["model_ms"]
+    # every block loads its ~0.5 MB of packed weights per step, whatever its rows
+    assert 0.5e6 < one["global_bytes"] < 0.6e6
+    one48 = preds[("RolloutKernel<HalfCheetah, Tf32Mma, 48>", 1)]
+    assert one48["blocks"] == 210 and one48["tile_rows"] == 48
+    # the driver's pick (mirrored) is the variant marked for gpu_check's prediction
+    assert one48["driver_choice"] and not one["driver_choice"] and forty["driver_choice"]
+    assert model["tile_choice"]["members_1"]["picked"] == 48
+    assert model["tile_choice"]["members_40"]["picked"] == 64
 
 
 def test_no_matching_kernel_is_one_line(tmp_path):
@@ -150,3 +176,23 @@ def test_no_matching_kernel_is_one_line(tmp_path):
     )
     assert run.returncode == 1 and run.stderr.count("\n") == 1
     assert run.stderr.startswith("static_model: ")
+
+
+def test_gpu_check_reads_the_prediction_of_the_driver_s_block_size(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "gpu_check_sections", ROOT / "scripts" / "gpu_check_sections.py"
+    )
+    runner = importlib.util.module_from_spec(spec)
+    sys.modules["gpu_check_sections"] = runner  # its dataclasses look their module up
+    spec.loader.exec_module(runner)
+    rows = [
+        dict(kernel="RolloutKernel<HalfCheetah, Tf32Mma, 48>", members=1, model_ms=2.4),
+        dict(kernel="RolloutKernel<HalfCheetah, Tf32Mma, 64>", members=1, model_ms=2.9),
+        dict(kernel="RolloutKernel<HalfCheetah, Tf32Mma, 48>", members=40, model_ms=97.0),
+        dict(kernel="RolloutKernel<HalfCheetah, Tf32Mma, 64>", members=40, model_ms=74.0),
+    ]
+    for r, picked in zip(rows, (True, False, False, True), strict=True):
+        r["driver_choice"] = picked
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(dict(predictions=rows)))
+    assert runner.predictions(path) == {("tf32", 1): 2.4, ("tf32", 40): 74.0}

@@ -2,6 +2,7 @@
 // emulator, with the grid and shared memory of the device launches (kernels/launch_shape.h).
 // g++ only; for ctest, gpu_check's dry run and the driver's host launcher.
 #include <string>
+#include <type_traits>
 
 #include "mbrlhpo/cuda/kernels/pack.h"
 #include "mbrlhpo/cuda/kernels/refit.h"
@@ -73,23 +74,29 @@ void LaunchRollout(const PlanLaunch& launch, int iteration, const Schedule& sche
       seen |= launch.host_members[j].task == mi.task && launch.host_members[j].gemm == mi.gemm;
     }
     if (seen) continue;
-    const kernels::RolloutGrid grid{s.max_ensemble, s.max_tiles, kernels::ActStride(s.max_width),
+    const kernels::RolloutBlocks b = kernels::RolloutOf(s, mi.gemm);
+    const kernels::RolloutGrid grid{s.max_ensemble, b.tiles, kernels::ActStride(s.max_width),
                                     mi.task, mi.gemm};
-    const int blocks = launch.num_members * s.max_ensemble * s.max_tiles;
+    const int blocks = launch.num_members * s.max_ensemble * b.tiles;
     WithTask(mi.task, [&](auto task) {
       using Task = decltype(task);
-      auto run = [&](auto gemm) {
+      auto run = [&](auto gemm, auto rows) {
         using G = decltype(gemm);
         const simt::LaunchReport rep = simt::LaunchHost(
-            blocks, kRolloutThreads, s.rollout_smem, Options(schedule), [&](simt::HostCtx& c) {
-              kernels::Rollout<Task, G>(c, launch.members, launch.num_members, grid, iteration);
+            blocks, kRolloutThreads, b.smem, Options(schedule), [&](simt::HostCtx& c) {
+              kernels::Rollout<Task, G, decltype(rows)::value>(c, launch.members,
+                                                               launch.num_members, grid, iteration);
             });
         Require(rep, "Rollout", iteration);
       };
-      if (mi.gemm == static_cast<int32_t>(Gemm::kTf32)) {
-        run(kernels::Tf32Mma{});
+      using Large = std::integral_constant<int, kernels::kTileRows>;
+      using Small = std::integral_constant<int, kernels::kSmallTileRows>;
+      if (mi.gemm != static_cast<int32_t>(Gemm::kTf32)) {
+        run(kernels::Fp32Fma{}, Large{});
+      } else if (b.rows == kernels::kSmallTileRows) {
+        run(kernels::Tf32Mma{}, Small{});
       } else {
-        run(kernels::Fp32Fma{});
+        run(kernels::Tf32Mma{}, Large{});
       }
     });
   }

@@ -27,8 +27,10 @@ float Softplus(float x) { return std::max(x, 0.0f) + std::log1p(std::exp(-std::f
 
 class HostLauncher final : public Launcher {
  public:
-  HostLauncher(HostKernels kernels, host::Schedule schedule)
-      : kernels_(kernels), schedule_(schedule) {
+  HostLauncher(HostKernels kernels, host::Schedule schedule, int multiprocessors)
+      : kernels_(kernels), schedule_(schedule), multiprocessors_(multiprocessors) {
+    MBRLHPO_CHECK(multiprocessors >= 0, "expected a multiprocessor count >= 0, got ",
+                  multiprocessors);
     if (kernels == HostKernels::kReference) {
       name_ = "host (scalar reference launches)";
     } else {
@@ -39,6 +41,7 @@ class HostLauncher final : public Launcher {
   }
   const char* name() const override { return name_.c_str(); }
   bool on_device() const override { return false; }
+  int multiprocessors() const override { return multiprocessors_; }
   // Kernel-visible memory is poisoned with NaN: a buffer the driver or a kernel forgets to
   // write shows up as NaN in the results.
   void* Allocate(size_t bytes) override {
@@ -80,6 +83,7 @@ class HostLauncher final : public Launcher {
 
   HostKernels kernels_;
   host::Schedule schedule_;
+  int multiprocessors_ = 0;
   std::string name_;
 };
 
@@ -218,8 +222,9 @@ void HostRefitAndSample(const MemberArgs& m, int iteration) {
 
 std::unique_ptr<Launcher> MakeHostLauncher() { return MakeHostLauncher(HostKernels::kEmulator); }
 
-std::unique_ptr<Launcher> MakeHostLauncher(HostKernels kernels, host::Schedule schedule) {
-  return std::make_unique<HostLauncher>(kernels, schedule);
+std::unique_ptr<Launcher> MakeHostLauncher(HostKernels kernels, host::Schedule schedule,
+                                           int multiprocessors) {
+  return std::make_unique<HostLauncher>(kernels, schedule, multiprocessors);
 }
 
 }  // namespace mbrlhpo::cuda

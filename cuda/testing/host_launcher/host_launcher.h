@@ -21,9 +21,12 @@ namespace mbrlhpo::cuda {
 
 enum class HostKernels { kEmulator, kReference };
 
-// kEmulator unless `kernels` says otherwise.
+// kEmulator unless `kernels` says otherwise. `multiprocessors`: the SM count the driver sizes
+// the launch for (0, unknown: 64-row blocks; 132, an H100's: the TF32 rollout's block size that
+// GPU would get, e.g. 48 rows for a small plan).
 std::unique_ptr<Launcher> MakeHostLauncher();
-std::unique_ptr<Launcher> MakeHostLauncher(HostKernels kernels, host::Schedule schedule = {});
+std::unique_ptr<Launcher> MakeHostLauncher(HostKernels kernels, host::Schedule schedule = {},
+                                           int multiprocessors = 0);
 
 // One launch of the sequence, on the host (exposed for tests of a single kernel's contract).
 void HostSample(const MemberArgs& m, int iteration);

@@ -23,6 +23,10 @@ class Launcher {
   // "device 0: NVIDIA H100 ..." or "host emulator (schedule forward)".
   virtual const char* name() const = 0;
   virtual bool on_device() const = 0;
+  // Streaming multiprocessors the kernels spread over: the device's count; 0 where unknown (the
+  // host emulator, unless told a count: the driver then keeps 64-row blocks). The driver picks
+  // the TF32 rollout's rows per block from it (kernels::ChooseTileRows).
+  virtual int multiprocessors() const = 0;
 
   virtual void* Allocate(size_t bytes) = 0;  // kernel-visible memory, uninitialised
   virtual void Release(void* ptr) = 0;

@@ -6,7 +6,9 @@
 //   Tf32Mma: warp w takes the 8-column tiles w, w + 4, ..., kWarpNTiles at a time (register
 //            tiling: each A fragment read once per k step feeds kWarpNTiles MMAs); per 8-deep
 //            k step one mma.sync m16n8k8 per (16-row, 8-column) tile, float32 accumulators in
-//            registers; bias + swish fused in the epilogue. Inputs are stored already rounded
+//            registers; bias + the fast swish (planner_math::FastSwish) fused in the epilogue,
+//            which loads each lane's two bias values once per n-tile and stores column pairs
+//            with one 64-bit store. Inputs are stored already rounded
 //            by cvt.rna.tf32 (Input(), and the epilogue of a layer whose output is the next
 //            one's input), with their k-tail up to a multiple of 8 stored as zeros. W is the
 //            packed copy (Tf32Packed: tf32 bits in B-fragment order, zero-padded to whole
@@ -76,8 +78,9 @@ struct Tf32Packed {
   }
 };
 
-// Two consecutive floats of global memory in one 64-bit load (8-byte aligned).
-struct FloatPair {
+// Two consecutive floats: one 64-bit load of global memory (LoadPair) or one 64-bit store to
+// shared memory (8-byte aligned).
+struct alignas(8) FloatPair {
   float lo, hi;
 };
 MBRLHPO_HOST_DEVICE inline FloatPair LoadPair(const float* p) {
@@ -87,6 +90,23 @@ MBRLHPO_HOST_DEVICE inline FloatPair LoadPair(const float* p) {
 #else
   return {p[0], p[1]};
 #endif
+}
+
+// One float of read-only global memory (LDG.CONSTANT on the device: the compiler cannot prove by
+// itself that the kernel's shared-memory stores leave it alone).
+MBRLHPO_HOST_DEVICE inline float LoadFloat(const float* p) {
+#if defined(__CUDA_ARCH__)
+  return __ldg(p);
+#else
+  return *p;
+#endif
+}
+
+// The float with bit pattern u (no rounding, no masking).
+MBRLHPO_HOST_DEVICE inline float BitsFloat(uint32_t u) {
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
 }
 
 struct LayerArgs {
@@ -104,6 +124,13 @@ struct LayerArgs {
 MBRLHPO_HOST_DEVICE inline float Epilogue(float acc, float bias, bool swish) {
   const float v = planner_math::AddRn(acc, bias);
   return swish ? planner_math::Swish(v) : v;
+}
+
+// Tf32Mma's epilogue: the fast swish (within a few ulp of Swish; the device's MUFU bits are not
+// the emulator's, see planner_math::FastSwish), since the next layer rounds it to tf32 anyway.
+MBRLHPO_HOST_DEVICE inline float Tf32Epilogue(float acc, float bias, bool swish) {
+  const float v = planner_math::AddRn(acc, bias);
+  return swish ? planner_math::FastSwish(v) : v;
 }
 
 struct Fp32Fma {
@@ -138,9 +165,11 @@ struct Tf32Mma {
 
   // Layer inputs are stored already rounded to tf32 (cvt.rna once per value, where it is
   // written, instead of once per read in every n-tile's k-loop): the k-loop passes their bits.
+  // c.tf32's bits are already a tf32 value (ptxas lowers cvt.rna to a finiteness test, an add
+  // and the mask), so they are stored as they come (a second mask was one more instruction).
   template <class Ctx>
   MBRLHPO_HOST_DEVICE static float Input(Ctx& c, float v) {
-    return simt::Tf32Value(c.tf32(v));
+    return BitsFloat(c.tf32(v));
   }
 
   template <int kRows, class Ctx>
@@ -224,24 +253,44 @@ struct Tf32Mma {
         for (int mt = 0; mt < kMTiles; ++mt) c.mma_tf32(acc[j][mt], af[mt], bf);
       }
     }
-    // Columns past n up to the tile's end are stored as zeros: the next layer's k-tail.
+    // Epilogue. Lane (g, q) holds columns n0[j] + 2q, + 1 of rows g and g + 8 of every m-tile:
+    // its bias pair is loaded once per n-tile, and each row's pair is one 64-bit store (even
+    // column, even stride). Columns past n up to the tile's end are stored as zeros: the next
+    // layer's k-tail.
+    bool in_n[kNp][2];
+    float bias[kNp][2];
     MBRLHPO_UNROLL
     for (int j = 0; j < kNp; ++j) {
       MBRLHPO_UNROLL
-      for (int mt = 0; mt < kMTiles; ++mt) {
+      for (int i = 0; i < 2; ++i) {
+        const int col = n0[j] + 2 * q + i;
+        in_n[j][i] = col < l.n;
+        bias[j][i] = in_n[j][i] ? LoadFloat(l.bias + col) : 0.0f;
+      }
+    }
+    float* out_g = l.out + g * l.out_stride + n0[0] + 2 * q;  // tile j is 32 j columns further
+    MBRLHPO_UNROLL
+    for (int mt = 0; mt < kMTiles; ++mt) {
+      MBRLHPO_UNROLL
+      for (int h = 0; h < 2; ++h) {
+        float* out_row = out_g + (mt * 16 + h * 8) * l.out_stride;
         MBRLHPO_UNROLL
-        for (int i = 0; i < 4; ++i) {
-          const int row = mt * 16 + g + (i >= 2 ? 8 : 0);
-          const int col = n0[j] + 2 * q + (i & 1);
-          float v = 0.0f;
-          if (col < l.n) {
-            v = Epilogue(acc[j][mt][i], l.bias[col], l.swish);
-            if (l.to_layer) v = Input(c, v);
-          }
-          c.sts(&l.out[row * l.out_stride + col], v);
+        for (int j = 0; j < kNp; ++j) {
+          // computed for every column and then selected: no branch per value
+          const float lo = Finish(c, l, acc[j][mt][2 * h], bias[j][0]);
+          const float hi = Finish(c, l, acc[j][mt][2 * h + 1], bias[j][1]);
+          const FloatPair v{in_n[j][0] ? lo : 0.0f, in_n[j][1] ? hi : 0.0f};
+          c.sts(reinterpret_cast<FloatPair*>(out_row + 8 * kTf32Warps * j), v);
         }
       }
     }
+  }
+
+  // One output value: bias, swish, and tf32 rounding where the next layer reads it.
+  template <class Ctx>
+  MBRLHPO_HOST_DEVICE static float Finish(Ctx& c, const LayerArgs& l, float acc, float bias) {
+    const float v = Tf32Epilogue(acc, bias, l.swish);
+    return l.to_layer ? Input(c, v) : v;
   }
 };
 

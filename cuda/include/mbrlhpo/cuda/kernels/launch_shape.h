@@ -14,6 +14,9 @@ namespace mbrlhpo::cuda::kernels {
 
 static_assert(kRolloutThreads == 32 * kTf32Warps,
               "Tf32Mma's packed layout is for the rollout's warps");
+static_assert(kTileRows == kRolloutTileRows && kSmallTileRows == kRolloutSmallTileRows,
+              "the contract's tile rows are the rollout's");
+static_assert(kTileRows <= kRolloutThreads, "a Rollout block has one row owner per row");
 
 struct LaunchShape {
   // PackWeights: (member, layer, ensemble model, chunk of kPackThreads packed words)
@@ -21,9 +24,23 @@ struct LaunchShape {
   int sample_blocks_per_member = 1;
   int sort_size = 2;
   size_t refit_smem = 0;
-  int max_ensemble = 1, max_tiles = 1, max_width = 0, max_obs = 0;
+  // Rollout: blocks per launch from RolloutOf (TF32 at tf32_tile_rows rows, float32 at 64);
+  // rollout_smem is a 64-row block's, the most any rollout block needs.
+  int max_ensemble = 1, max_width = 0, max_obs = 0, max_rows = 1;
+  int tf32_tile_rows = kTileRows;
   size_t rollout_smem = 0;
 };
+
+// One Rollout launch's blocks: rows per block, tiles per ensemble model, shared memory per block.
+struct RolloutBlocks {
+  int rows, tiles;
+  size_t smem;
+};
+
+inline RolloutBlocks RolloutOf(const LaunchShape& s, int32_t gemm) {
+  const int rows = gemm == static_cast<int32_t>(Gemm::kTf32) ? s.tf32_tile_rows : kTileRows;
+  return {rows, (s.max_rows + rows - 1) / rows, RolloutSmemBytes(s.max_width, s.max_obs, rows)};
+}
 
 inline LaunchShape ShapeOf(const PlanLaunch& launch) {
   LaunchShape s;
@@ -34,8 +51,7 @@ inline LaunchShape ShapeOf(const PlanLaunch& launch) {
     max_elems = elems > max_elems ? elems : max_elems;
     max_pop = m.population > max_pop ? m.population : max_pop;
     s.max_ensemble = m.ensemble_size > s.max_ensemble ? m.ensemble_size : s.max_ensemble;
-    const int tiles = (RowsPerModel(m) + kTileRows - 1) / kTileRows;
-    s.max_tiles = tiles > s.max_tiles ? tiles : s.max_tiles;
+    s.max_rows = RowsPerModel(m) > s.max_rows ? RowsPerModel(m) : s.max_rows;
     const int w = MaxLayerWidth(m);
     s.max_width = w > s.max_width ? w : s.max_width;
     s.max_obs = m.obs_dim > s.max_obs ? m.obs_dim : s.max_obs;
@@ -47,11 +63,43 @@ inline LaunchShape ShapeOf(const PlanLaunch& launch) {
           blocks > s.pack_blocks_per_matrix ? blocks : s.pack_blocks_per_matrix;
     }
   }
+  s.tf32_tile_rows = launch.tile_rows == kSmallTileRows ? kSmallTileRows : kTileRows;
   s.sample_blocks_per_member = (max_elems + kSampleThreads - 1) / kSampleThreads;
   s.sort_size = SortSize(max_pop);
   s.refit_smem = RefitSmemBytes(max_pop);
   s.rollout_smem = RolloutSmemBytes(s.max_width, s.max_obs);
   return s;
+}
+
+// Rows per block of a launch's TF32 Rollout on a device with `multiprocessors` SMs (the driver's
+// choice, PlanLaunch::tile_rows): the size with the smaller of two bounds of bench/static_model.py
+// (which prints this choice for the paper step and for 40 members):
+//  - tensor: the busiest SM runs ceil(blocks / SMs) blocks, each rows / 16 MMAs per (k step,
+//    n-tile) at 0.5 per clock: rows / 8 clocks;
+//  - L2: every block loads its weights from L2 at every step (they do not fit beside the shared
+//    memory in L1), 256 B per (k step, n-tile), whatever its rows, for the whole GPU at 7 TB/s
+//    (an assumption: 4,000 B per clock at 1.755 GHz): 0.064 clocks per block.
+// In thousandths of a clock per (k step, n-tile): kTensorCostPerRow = 125, kL2CostPerBlock = 64.
+// Smaller blocks even out the SMs' load but load the weights for fewer rows. One member of the
+// paper step on 132 SMs: 64 rows: max(2 x 64 x 125, 160 x 64) = 16,000; 48 rows: max(2 x 48 x
+// 125, 210 x 64) = 13,440: 48. Forty members: max(49 x 8,000, 6,400 x 64) = 409,600 against
+// max(64 x 6,000, 8,400 x 64) = 537,600: 64. multiprocessors 0 (unknown): 64. Float32: 64.
+inline constexpr int64_t kTensorCostPerRow = 125, kL2CostPerBlock = 64;
+
+inline int ChooseTileRows(const MemberArgs* members, int num_members, int multiprocessors) {
+  if (multiprocessors < 1) return kTileRows;
+  auto cost = [&](int rows) {
+    int64_t blocks = 0;  // TF32 blocks with work
+    for (int i = 0; i < num_members; ++i) {
+      const MemberArgs& m = members[i];
+      if (m.gemm != static_cast<int32_t>(Gemm::kTf32)) continue;
+      blocks += static_cast<int64_t>(m.ensemble_size) * ((RowsPerModel(m) + rows - 1) / rows);
+    }
+    const int64_t busiest = (blocks + multiprocessors - 1) / multiprocessors;
+    const int64_t tensor = busiest * rows * kTensorCostPerRow, l2 = blocks * kL2CostPerBlock;
+    return tensor > l2 ? tensor : l2;
+  };
+  return cost(kSmallTileRows) < cost(kTileRows) ? kSmallTileRows : kTileRows;
 }
 
 // Most dynamic shared memory one block may use on any supported device (227 KB on sm_90, the

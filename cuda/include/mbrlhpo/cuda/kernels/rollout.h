@@ -1,9 +1,11 @@
-// Kernel body Rollout: a tile of kRolloutTileRows rows of one ensemble model walks all H steps
-// on chip. Grid: num_members x max_ensemble x max_tiles blocks of kRolloutThreads threads; block
-// (member, e, tile) takes rows [tile * 64, tile * 64 + 64) of model e (TS-inf rows: candidate
+// Kernel body Rollout: a tile of kRows rows of one ensemble model walks all H steps on chip
+// (kRows = kTileRows, 64, or kSmallTileRows, 48: TF32 launches whose 64-row grid leaves SMs
+// idle, launch_shape.h ChooseTileRows; a row's arithmetic does not depend on kRows). Grid:
+// num_members x max_ensemble x max_tiles blocks of kRolloutThreads threads; block (member, e,
+// tile) takes rows [tile * kRows, tile * kRows + kRows) of model e (TS-inf rows: candidate
 // i / per, particle j = i % per, global particle e * per + j, exactly as the CPU planner).
 // Per step h:
-//   1. row owners (thread r < 64 owns row r): x = ModelInput(state), append the candidate's
+//   1. row owners (thread r < kRows owns row r): x = ModelInput(state), append the candidate's
 //      action, normalise (x - input_mean) / input_std into buffer `a` as Gemm::Input (rows past
 //      the end: 0; columns up to a multiple of 8: 0);
 //   2. hidden layers (bias + swish fused) and the output layer through the Gemm policy (its
@@ -23,14 +25,16 @@
 namespace mbrlhpo::cuda::kernels {
 
 inline constexpr int kTileRows = 64;
+inline constexpr int kSmallTileRows = 48;  // TF32 only (3 m16 tiles)
 inline constexpr int kActPad = 4;  // shared row stride = width + 4 floats (fewer bank conflicts)
 
 // Shared row stride of the activation buffers for layers up to `max_width` wide.
 MBRLHPO_HOST_DEVICE inline int ActStride(int max_width) { return RoundUp(max_width, 8) + kActPad; }
 
-MBRLHPO_HOST_DEVICE inline size_t RolloutSmemBytes(int max_width, int max_obs_dim) {
-  return sizeof(float) * (2 * static_cast<size_t>(kTileRows) * ActStride(max_width) +
-                          static_cast<size_t>(kTileRows) * max_obs_dim);
+MBRLHPO_HOST_DEVICE inline size_t RolloutSmemBytes(int max_width, int max_obs_dim,
+                                                   int tile_rows = kTileRows) {
+  return sizeof(float) * (2 * static_cast<size_t>(tile_rows) * ActStride(max_width) +
+                          static_cast<size_t>(tile_rows) * max_obs_dim);
 }
 
 // The launch's shape (maxima over members) and which members this instantiation plans: one
@@ -40,7 +44,7 @@ struct RolloutGrid {
   int32_t task, gemm;
 };
 
-template <class Task, class Gemm, class Ctx>
+template <class Task, class Gemm, int kRows = kTileRows, class Ctx>
 MBRLHPO_HOST_DEVICE void Rollout(Ctx& c, const MemberArgs* members, int num_members,
                                  RolloutGrid grid, int iteration) {
   constexpr int kO = Task::kObsDim, kA = Task::kActDim, kMi = Task::kModelInputDim;
@@ -51,16 +55,16 @@ MBRLHPO_HOST_DEVICE void Rollout(Ctx& c, const MemberArgs* members, int num_memb
   const MemberArgs& m = members[member];
   const int rows = RowsPerModel(m);
   if (m.task != grid.task || m.gemm != grid.gemm) return;
-  if (iteration >= m.iterations || e >= m.ensemble_size || tile * kTileRows >= rows) return;
+  if (iteration >= m.iterations || e >= m.ensemble_size || tile * kRows >= rows) return;
   const int per = m.particles / m.ensemble_size, horizon = m.horizon;
   const int stride = grid.act_stride;
   float* buf_a = c.template smem<float>();
-  float* buf_b = buf_a + kTileRows * stride;
-  float* state = buf_b + kTileRows * stride;  // kTileRows x kO
+  float* buf_b = buf_a + kRows * stride;
+  float* state = buf_b + kRows * stride;  // kRows x kO
   // row owner's registers
   const int r = c.tid();
-  const int row = tile * kTileRows + r;
-  const bool owner = r < kTileRows, valid = owner && row < rows;
+  const int row = tile * kRows + r;
+  const bool owner = r < kRows, valid = owner && row < rows;
   const int cand = valid ? row / per : 0;
   const float* actions = m.candidates + static_cast<int64_t>(cand) * horizon * kA;
   float ret = 0.0f;
@@ -109,16 +113,16 @@ MBRLHPO_HOST_DEVICE void Rollout(Ctx& c, const MemberArgs* members, int num_memb
                    stride,
                    l < last,
                    l < last};
-      Gemm::template Layer<kTileRows>(c, la);
+      Gemm::template Layer<kRows>(c, la);
       c.sync();
       float* t = cur;
       cur = nxt;
       nxt = t;
     }
     // 3. next state from [mean, raw logvar] in cur
-    for (int i = c.tid(); i < kTileRows * kO; i += c.nthreads()) {
+    for (int i = c.tid(); i < kRows * kO; i += c.nthreads()) {
       const int rr = i / kO, o = i % kO;
-      const int rrow = tile * kTileRows + rr;
+      const int rrow = tile * kRows + rr;
       if (rrow >= rows) continue;
       const int n_c = rrow / per, j = rrow % per;
       const uint32_t key =
