@@ -254,6 +254,7 @@ def classify(instrs: list[Instr]) -> dict[str, float]:
         mufu=0,
         lsu_wavefronts=0,
         lds_words=0,
+        global_words=0,
         stored_values=0,
     )
     for ins in instrs:
@@ -280,6 +281,7 @@ def classify(instrs: list[Instr]) -> dict[str, float]:
         elif op.startswith(("LDG", "LD.", "LD ", "LDC")) or op == "LD":
             if not op.startswith("LDC"):  # constant-bank loads are not the LSU's
                 c["global_loads"] += 1
+                c["global_words"] += width
                 c["lsu_wavefronts"] += width
         elif op.startswith("MUFU"):
             c["mufu"] += 1
@@ -335,16 +337,19 @@ def analyse(name: str, instrs: list[Instr], resources: dict[str, int]) -> Kernel
     )
     ranges = loops(instrs)
     inner = [r for r in ranges if not any(o != r and r[0] <= o[0] and o[1] <= r[1] for o in ranges)]
-    # An FFMA k-loop reads an operand per FFMA (the state update's polynomials do not): score a
-    # loop by its FFMAs fed by loads.
+    # An FFMA k-loop is an outer product: per k, R input words and C weight words feed R x C
+    # FFMAs, so its FFMAs are at most (input words) x (weight words) loaded; the state update's
+    # polynomials have far more FFMAs than that. Score a loop by its FFMAs fed by loads; between
+    # equal scores (a tile's float4 loop and its guarded scalar twin) the fewest instructions.
     # An MMA k-loop: the widest pass first (it carries most of a wide layer's MMAs), then the
     # most MMAs; per pass size the loop with the most MMAs (the main loop, not a remainder).
-    best, best_key = None, (0, 0, 0)
+    best, best_key = None, (0, 0, 0, -math.inf)
     for r in inner:
         cnt = classify(instrs[r[0] : r[1] + 1])
         tiles = pass_tiles(cnt) if cnt["mma"] else 0
-        key = (tiles, cnt["mma"], min(cnt["ffma"], cnt["lds"] + cnt["global_loads"]))
-        if key > best_key:
+        fed = min(cnt["ffma"], cnt["lds_words"] * cnt["global_words"])
+        key = (tiles, cnt["mma"], fed, -cnt["instructions"])
+        if (cnt["mma"] or fed) and key > best_key:
             best, best_key = r, key
         if tiles and cnt["mma"] > st.pass_loops.get(tiles, {}).get("mma", 0):
             st.pass_loops[tiles] = cnt
@@ -392,6 +397,8 @@ class Shape:
     act_pad: int
     threads: int
     warp_n_tiles: int  # n-tiles (8 columns) one warp keeps in registers (Tf32Mma)
+    fp32_tile_rows: int = 1  # outputs one thread keeps in registers (Fp32Fma): rows x columns
+    fp32_tile_cols: int = 1
 
 
 def rollout_smem(p: dict, shape: Shape) -> int:
@@ -411,6 +418,13 @@ def warp_passes(n: int, shape: Shape) -> list[int]:
         if mine % shape.warp_n_tiles:
             out.append(mine % shape.warp_n_tiles)
     return out
+
+
+def fp32_lanes(n: int, shape: Shape) -> int:
+    """Lanes an n-wide FP32 layer occupies: Fp32Fma::Layer's tiles (rows x columns, the column
+    tail padded) handed to consecutive threads, in whole warps (a warp's idle lanes issue too)."""
+    tiles = math.ceil(shape.tile_rows / shape.fp32_tile_rows) * math.ceil(n / shape.fp32_tile_cols)
+    return math.ceil(tiles / 32) * 32
 
 
 def per_mma(st: KernelStats, tiles: int, key: str) -> float:
@@ -433,12 +447,12 @@ def step_work(st: KernelStats, p: dict, shape: Shape) -> dict[str, float]:
                 instr += pass_units * per_mma(st, tiles, "instructions")
                 lsu += pass_units * per_mma(st, tiles, "lsu_wavefronts")
             values = shape.tile_rows * math.ceil(n / 8) * 8
-        else:
-            layer_units = shape.tile_rows * n * k / 32
+        else:  # warp FFMAs issued, idle lanes and padded columns included
+            values = fp32_lanes(n, shape) * shape.fp32_tile_rows * shape.fp32_tile_cols
+            layer_units = values * k / 32
             units += layer_units
             instr += layer_units * st.per_unit("instructions")
             lsu += layer_units * st.per_unit("lsu_wavefronts")
-            values = shape.tile_rows * n
         epi += values / 32 * st.epilogue_per_value
     return dict(units=units, hot_instructions=instr, lsu_wavefronts=lsu, epilogue_instructions=epi)
 
@@ -607,6 +621,8 @@ def main(argv: list[str] | None = None) -> int:
                 ROOT / "cuda/include/mbrlhpo/cuda/plan_kernels.h", "kRolloutThreads"
             ),
             warp_n_tiles=header_constant(kernels_h / "gemm.h", "kWarpNTiles"),
+            fp32_tile_rows=header_constant(kernels_h / "gemm.h", "kFp32TileRows"),
+            fp32_tile_cols=header_constant(kernels_h / "gemm.h", "kFp32TileCols"),
         )
         stats = [analyse(n, ins, resources.get(n, {})) for n, ins in sass.items()]
         stats = sorted((s for s in stats if re.search(args.kernels, s.name)), key=lambda s: s.name)

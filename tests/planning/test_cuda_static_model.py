@@ -4,6 +4,7 @@ both are here (CI has nvcc; the test extra carries cuobjdump and nvdisasm)."""
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,67 @@ def test_hot_loop_and_its_counts_on_planted_sass():
     assert st.per_unit("lsu_wavefronts") == 2.0  # LDS 1 + LDS.64 2 + LDG 1, over 2 MMAs
     assert st.epilogue["instructions"] == 3 and st.epilogue["mufu"] == 1
     assert st.epilogue_per_value == 3.0  # one value stored
+
+
+# A register-tiled FFMA layer (Fp32Fma): per k, 4 input words (one LDS.128) and 4 weight words
+# (two LDG.64) feed 16 FFMAs; its guarded twin reads the same words one float at a time; the
+# state update's polynomial has more FFMAs than its loads can feed; the tile loop around the
+# first two stores the outputs. Instruction i is at address 0x10 * i; "BRA @j" branches to j.
+_FFMA16 = [f"FFMA R{20 + i}, R4, R8, R{20 + i}" for i in range(16)]
+_FFMA_LISTING = [
+    "MOV R1, c[0x0][0x28]",
+    "LDS.128 R4, [R2]",  # 1: the tiled loop
+    "LDG.E.64.CONSTANT R8, desc[UR4][R10.64]",
+    "LDG.E.64.CONSTANT R12, desc[UR4][R10.64+0x8]",
+    *_FFMA16,
+    "@P0 BRA @1",  # 20
+    "LDS.128 R4, [R2]",  # 21: its guarded twin
+    "ISETP.GE.AND P1, PT, R3, 0x1, PT",
+    *[f"@P1 LDG.E.CONSTANT R{r}, desc[UR4][R10.64+0x{4 * i:x}]" for i, r in enumerate((8, 9, 12))],
+    "@P1 LDG.E.CONSTANT R13, desc[UR4][R10.64+0xc]",
+    *_FFMA16,
+    "@P1 BRA @21",  # 42
+    "MUFU.EX2 R3, R3",
+    "STS [R2], R3",
+    "@P2 BRA @1",  # 45: the tile loop
+    "LDS R4, [R2]",  # 46: a polynomial
+    "LDG.E R8, desc[UR4][R10.64]",
+    *_FFMA16,
+    "@P3 BRA @46",
+    "EXIT",
+]
+PLANTED_FFMA = "        Function : _Z3barPf\n" + "".join(
+    f"        /*{0x10 * i:04x}*/  "
+    + re.sub(r"@(\d+)", lambda m: f"0x{0x10 * int(m.group(1)):x}", text)
+    + " ;\n"
+    for i, text in enumerate(_FFMA_LISTING)
+)
+
+
+def test_ffma_hot_loop_is_the_tiled_one_on_planted_sass():
+    ins = sm.parse_sass(PLANTED_FFMA)["_Z3barPf"]
+    st = sm.analyse("_Z3barPf", ins, {"registers": 200})
+    assert st.unit == "ffma" and st.hot_range == (0x10, 0x140)  # not the guarded twin
+    assert st.hot["ffma"] == 16 and st.hot["instructions"] == 20
+    assert st.hot["lds_words"] == 4 and st.hot["global_words"] == 4
+    assert st.per_unit("lsu_wavefronts") == 0.5  # LDS.128 4 + 2 x LDG.64 2, over 16 FFMAs
+    assert st.epilogue["stored_values"] == 1 and st.epilogue["mufu"] == 1
+
+
+def test_fp32_layers_are_costed_in_whole_warps_of_tiles():
+    untiled = sm.Shape(tile_rows=64, act_pad=4, threads=128, warp_n_tiles=4)
+    assert sm.fp32_lanes(200, untiled) == 64 * 200  # one output per lane
+    tiled = sm.Shape(64, 4, 128, 4, fp32_tile_rows=8, fp32_tile_cols=10)
+    assert sm.fp32_lanes(200, tiled) == 160  # 8 row groups x 20 column tiles: 5 warps
+    assert sm.fp32_lanes(36, tiled) == 32  # 8 x 4 (the last tile 6 columns of 10)
+    assert sm.fp32_lanes(25, tiled) == 32  # 8 x 3 = 24 tiles, a whole warp issues
+    st = sm.KernelStats("k", 0, 0, 0, 0, hot=dict(ffma=10, instructions=12))
+    st.epilogue = dict(instructions=20, stored_values=1)
+    p = dict(sm.PAPER, model_input_dim=19, act_dim=6, hidden=200, hidden_layers=1, obs_dim=18)
+    w = sm.step_work(st, p, tiled)  # layers 25 x 200, 200 x 36
+    assert w["units"] == (160 * 80 * 25 + 32 * 80 * 200) / 32
+    assert w["hot_instructions"] == 1.2 * w["units"]
+    assert w["epilogue_instructions"] == (160 + 32) * 80 / 32 * 20
 
 
 def test_passes_are_costed_with_their_own_loops():

@@ -44,6 +44,7 @@ def bench(
         def on_done(c):
             if c.name() not in before:
                 bar.cell_done(c.name())
+
     try:
         results = run_cells(
             content,

@@ -1,8 +1,11 @@
 // The two arithmetic policies of the rollout's layers: out (kRows x N) = act(in (kRows x K) @ W
 // (K x N) + bias), activations in shared memory (row stride `in_stride` / `out_stride` floats).
 // Any K and N (tails are zero-filled and not stored).
-//   Fp32Fma: one thread per output element, k in order, one fmaf per term (the reference);
-//            W is the model's (K x N, row-major), read in place.
+//   Fp32Fma: register-tiled: each thread computes a kFp32TileRows x kFp32TileCols tile of
+//            outputs as an outer product per k (per 4 k one 128-bit shared load per row; per k
+//            the row's weights in 64-bit loads, then rows x columns fmaf from registers); each
+//            output still gets one fmaf per term in k order (the sums of one thread per output,
+//            bit for bit). W is the model's (K x N, row-major), read in place.
 //   Tf32Mma: warp w takes the 8-column tiles w, w + 4, ..., kWarpNTiles at a time (register
 //            tiling: each A fragment read once per k step feeds kWarpNTiles MMAs); per 8-deep
 //            k step one mma.sync m16n8k8 per (16-row, 8-column) tile, float32 accumulators in
@@ -106,6 +109,27 @@ MBRLHPO_HOST_DEVICE inline float Epilogue(float acc, float bias, bool swish) {
   return swish ? planner_math::Swish(v) : v;
 }
 
+// Fp32Fma: the outputs one thread keeps in registers (rows x columns of its tile).
+inline constexpr int kFp32TileRows = 8;
+inline constexpr int kFp32TileCols = 10;
+// Fp32Fma: the layer width (n) whose weight rows are a compile-time stride apart (the PETS
+// models' 200: every weight load an immediate offset from one pointer per 4 k); other widths
+// step a pointer per k.
+inline constexpr int kFp32FixedWidth = 200;
+
+// Four consecutive floats of shared memory in one 128-bit access (16-byte aligned).
+struct alignas(16) Float4 {
+  float v[4];
+};
+// One float of global memory through the read-only cache.
+MBRLHPO_HOST_DEVICE inline float LoadFloat(const float* p) {
+#if defined(__CUDA_ARCH__)
+  return __ldg(p);
+#else
+  return *p;
+#endif
+}
+
 struct Fp32Fma {
   // The model's weights of layer l, ensemble model e, read in place.
   MBRLHPO_HOST_DEVICE static const float* Weights(const MemberArgs& m, int l, int e) {
@@ -117,14 +141,109 @@ struct Fp32Fma {
     return v;
   }
 
+  // Tiles of kTR rows x kTC columns, taken by the threads in turn; tile t is row group
+  // g = t % (kRows / kTR) and columns c0 = (t / (kRows / kTR)) * kTC. The tile's rows are
+  // interleaved (g, g + kRows / kTR, ...), so the lanes of a warp read consecutive rows at each
+  // shared load (no bank conflicts at the rollout's row stride) and share their weight columns.
+  // `in` must be 16-byte aligned with in_stride a multiple of 4 (the rollout's buffers are; the
+  // emulator reports a misaligned 128-bit load); weights are read in 64-bit pairs where n is
+  // even and W 8-byte aligned, else (and in a column tail) one guarded float at a time: the same
+  // products in the same order either way.
   template <int kRows, class Ctx>
   MBRLHPO_HOST_DEVICE static void Layer(Ctx& c, const LayerArgs& l) {
-    for (int i = c.tid(); i < kRows * l.n; i += c.nthreads()) {
-      const int r = i / l.n, col = i % l.n;
-      const float* in_row = l.in + r * l.in_stride;
-      float acc = 0.0f;
-      for (int k = 0; k < l.k; ++k) acc = fmaf(c.lds(&in_row[k]), l.w[k * l.n + col], acc);
-      c.sts(&l.out[r * l.out_stride + col], Epilogue(acc, l.bias[col], l.swish));
+    static_assert(kRows % kTR == 0, "Fp32Fma's tiles split the rows evenly");
+    constexpr int kGroups = kRows / kTR;
+    const int tiles = kGroups * ((l.n + kTC - 1) / kTC);
+    const bool vector_w = l.n % 2 == 0 && reinterpret_cast<uintptr_t>(l.w) % 8 == 0;
+    for (int t = c.tid(); t < tiles; t += c.nthreads()) {
+      const int g = t % kGroups, c0 = (t / kGroups) * kTC;
+      float acc[kTR][kTC];
+      MBRLHPO_UNROLL
+      for (int i = 0; i < kTR; ++i) {
+        MBRLHPO_UNROLL
+        for (int j = 0; j < kTC; ++j) acc[i][j] = 0.0f;
+      }
+      if (vector_w && c0 + kTC <= l.n && l.n == kFp32FixedWidth) {
+        Accumulate<kGroups, true, kFp32FixedWidth>(c, l, g, c0, acc);
+      } else if (vector_w && c0 + kTC <= l.n) {
+        Accumulate<kGroups, true, 0>(c, l, g, c0, acc);
+      } else {
+        Accumulate<kGroups, false, 0>(c, l, g, c0, acc);
+      }
+      MBRLHPO_UNROLL
+      for (int j = 0; j < kTC; ++j) {
+        const int col = c0 + j;
+        if (col >= l.n) continue;
+        const float bias = LoadFloat(l.bias + col);
+        MBRLHPO_UNROLL
+        for (int i = 0; i < kTR; ++i) {
+          c.sts(&l.out[(g + i * kGroups) * l.out_stride + col], Epilogue(acc[i][j], bias, l.swish));
+        }
+      }
+    }
+  }
+
+ private:
+  static constexpr int kTR = kFp32TileRows, kTC = kFp32TileCols;
+  static_assert(kTC % 2 == 0, "Fp32Fma's weight columns are read in pairs");
+
+  // W row k's kTC columns from c0: 64-bit loads (in range and aligned: Layer's test), or one
+  // float at a time with zeros past n.
+  template <bool kVector>
+  MBRLHPO_HOST_DEVICE static void WeightRow(const float* w_row, int c0, int n, float (&b)[kTC]) {
+    if constexpr (kVector) {
+      MBRLHPO_UNROLL
+      for (int q = 0; q < kTC / 2; ++q) {
+        const FloatPair v = LoadPair(w_row + 2 * q);
+        b[2 * q] = v.lo;
+        b[2 * q + 1] = v.hi;
+      }
+    } else {
+      MBRLHPO_UNROLL
+      for (int j = 0; j < kTC; ++j) b[j] = c0 + j < n ? LoadFloat(w_row + j) : 0.0f;
+    }
+  }
+
+  // acc[i][j] = sum over k in order of in[g + i * kGroups][k] * W[k][c0 + j], one fmaf per term:
+  // four k per iteration (one 128-bit shared load per row), then the k-tail one at a time.
+  // kN: n at compile time (0: l.n).
+  template <int kGroups, bool kVector, int kN, class Ctx>
+  MBRLHPO_HOST_DEVICE static void Accumulate(Ctx& c, const LayerArgs& l, int g, int c0,
+                                             float (&acc)[kTR][kTC]) {
+    const int n = kN ? kN : l.n;
+    const float* in_row = l.in + g * l.in_stride;  // row i of the tile: + i * row_step
+    const int row_step = kGroups * l.in_stride;
+    const float* w_row = l.w + c0;  // W row k at + k * n
+    int k = 0;
+    for (; k + 4 <= l.k; k += 4) {
+      float a[kTR][4];
+      MBRLHPO_UNROLL
+      for (int i = 0; i < kTR; ++i) {
+        const Float4 v = c.lds(reinterpret_cast<const Float4*>(in_row + i * row_step + k));
+        MBRLHPO_UNROLL
+        for (int x = 0; x < 4; ++x) a[i][x] = v.v[x];
+      }
+      MBRLHPO_UNROLL
+      for (int x = 0; x < 4; ++x) {
+        float b[kTC];
+        WeightRow<kVector>(w_row + x * n, c0, n, b);
+        MBRLHPO_UNROLL
+        for (int i = 0; i < kTR; ++i) {
+          MBRLHPO_UNROLL
+          for (int j = 0; j < kTC; ++j) acc[i][j] = fmaf(a[i][x], b[j], acc[i][j]);
+        }
+      }
+      w_row += 4 * n;
+    }
+    for (; k < l.k; ++k, w_row += n) {
+      float b[kTC];
+      WeightRow<false>(w_row, c0, n, b);
+      MBRLHPO_UNROLL
+      for (int i = 0; i < kTR; ++i) {
+        const float a = c.lds(in_row + i * row_step + k);
+        MBRLHPO_UNROLL
+        for (int j = 0; j < kTC; ++j) acc[i][j] = fmaf(a, b[j], acc[i][j]);
+      }
     }
   }
 };
