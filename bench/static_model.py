@@ -397,8 +397,14 @@ class Shape:
     act_pad: int
     threads: int
     warp_n_tiles: int  # n-tiles (8 columns) one warp keeps in registers (Tf32Mma)
-    fp32_tile_rows: int = 1  # outputs one thread keeps in registers (Fp32Fma): rows x columns
+    # outputs one thread keeps in registers (Fp32Fma): tile_rows / fp32_row_groups rows x
+    # fp32_tile_cols columns (the default: one output per thread)
+    fp32_row_groups: int = 0
     fp32_tile_cols: int = 1
+
+    @property
+    def fp32_tile_rows(self) -> int:
+        return self.tile_rows // self.fp32_row_groups if self.fp32_row_groups else 1
 
 
 def rollout_smem(p: dict, shape: Shape) -> int:
@@ -621,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
                 ROOT / "cuda/include/mbrlhpo/cuda/plan_kernels.h", "kRolloutThreads"
             ),
             warp_n_tiles=header_constant(kernels_h / "gemm.h", "kWarpNTiles"),
-            fp32_tile_rows=header_constant(kernels_h / "gemm.h", "kFp32TileRows"),
+            fp32_row_groups=header_constant(kernels_h / "gemm.h", "kFp32RowGroups"),
             fp32_tile_cols=header_constant(kernels_h / "gemm.h", "kFp32TileCols"),
         )
         stats = [analyse(n, ins, resources.get(n, {})) for n, ins in sass.items()]

@@ -192,12 +192,11 @@ LaunchReport PackOnHost(const std::vector<float>& w, int k, int n, float* packed
                     [&](HostCtx& c) { mc::kernels::PackWeights(c, &m, 1, 1, 1, blocks); });
 }
 
-// out (64 x n) = act(in (64 x k) @ w + b) through the policy G on one 128-thread block.
-template <class G>
+// out (kRows x n) = act(in (kRows x k) @ w + b) through the policy G on one 128-thread block.
+template <class G, int kRows = 64>
 std::vector<float> RunLayer(const std::vector<float>& in, const std::vector<float>& w,
                             const std::vector<float>& b, int k, int n, bool swish, Order order,
                             MmaLayout layout, LaunchReport* rep, int w_offset = 0) {
-  constexpr int kRows = 64;
   const int stride = mbrlhpo::cuda::kernels::ActStride(k > n ? k : n);
   std::vector<float> out(kRows * n, -1.0f);
   // Tf32Mma reads the packed weights, written by the PackWeights body as in the planner.
@@ -295,6 +294,23 @@ TEST(Fp32FmaLayerIsBitExactUnderThreeSchedules) {
         if (wrong) std::printf("  k=%d n=%d offset %d: %d wrong\n", k, n, w_offset, wrong);
         CHECK(wrong == 0);
       }
+    }
+  }
+}
+
+TEST(Fp32FmaLayerIsBitExactOn32RowTiles) {
+  // 32 rows: tiles of 4 rows x 10 columns (the row groups stay 8)
+  for (const auto& [k, n] : {std::pair{25, 200}, std::pair{200, 36}, std::pair{13, 21}}) {
+    const LayerCase lc = MakeCase(k, n, 3u + k);
+    for (Order order : kOrders) {
+      LaunchReport rep;
+      const auto out =
+          RunLayer<Fp32Fma, 32>(lc.in, lc.w, lc.b, k, n, true, order, MmaLayout::kPtx, &rep);
+      if (!rep.ok()) std::printf("  %s\n", rep.Summary().c_str());
+      CHECK(rep.ok());
+      int wrong = 0;
+      for (int i = 0; i < 32 * n; ++i) wrong += out[i] != RefFma(lc, i / n, i % n, true);
+      CHECK(wrong == 0);
     }
   }
 }

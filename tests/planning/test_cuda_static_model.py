@@ -98,7 +98,8 @@ def test_ffma_hot_loop_is_the_tiled_one_on_planted_sass():
 def test_fp32_layers_are_costed_in_whole_warps_of_tiles():
     untiled = sm.Shape(tile_rows=64, act_pad=4, threads=128, warp_n_tiles=4)
     assert sm.fp32_lanes(200, untiled) == 64 * 200  # one output per lane
-    tiled = sm.Shape(64, 4, 128, 4, fp32_tile_rows=8, fp32_tile_cols=10)
+    tiled = sm.Shape(64, 4, 128, 4, fp32_row_groups=8, fp32_tile_cols=10)
+    assert tiled.fp32_tile_rows == 8
     assert sm.fp32_lanes(200, tiled) == 160  # 8 row groups x 20 column tiles: 5 warps
     assert sm.fp32_lanes(36, tiled) == 32  # 8 x 4 (the last tile 6 columns of 10)
     assert sm.fp32_lanes(25, tiled) == 32  # 8 x 3 = 24 tiles, a whole warp issues

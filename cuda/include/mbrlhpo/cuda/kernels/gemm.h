@@ -1,11 +1,11 @@
 // The two arithmetic policies of the rollout's layers: out (kRows x N) = act(in (kRows x K) @ W
 // (K x N) + bias), activations in shared memory (row stride `in_stride` / `out_stride` floats).
 // Any K and N (tails are zero-filled and not stored).
-//   Fp32Fma: register-tiled: each thread computes a kFp32TileRows x kFp32TileCols tile of
-//            outputs as an outer product per k (per 4 k one 128-bit shared load per row; per k
-//            the row's weights in 64-bit loads, then rows x columns fmaf from registers); each
-//            output still gets one fmaf per term in k order (the sums of one thread per output,
-//            bit for bit). W is the model's (K x N, row-major), read in place.
+//   Fp32Fma: register-tiled: each thread computes a (kRows / kFp32RowGroups) x kFp32TileCols
+//            tile of outputs as an outer product per k (per 4 k one 128-bit shared load per row;
+//            per k the row's weights in 64-bit loads, then rows x columns fmaf from registers);
+//            each output still gets one fmaf per term in k order (the sums of one thread per
+//            output, bit for bit). W is the model's (K x N, row-major), read in place.
 //   Tf32Mma: warp w takes the 8-column tiles w, w + 4, ..., kWarpNTiles at a time (register
 //            tiling: each A fragment read once per k step feeds kWarpNTiles MMAs); per 8-deep
 //            k step one mma.sync m16n8k8 per (16-row, 8-column) tile, float32 accumulators in
@@ -109,8 +109,10 @@ MBRLHPO_HOST_DEVICE inline float Epilogue(float acc, float bias, bool swish) {
   return swish ? planner_math::Swish(v) : v;
 }
 
-// Fp32Fma: the outputs one thread keeps in registers (rows x columns of its tile).
-inline constexpr int kFp32TileRows = 8;
+// Fp32Fma: the outputs one thread keeps in registers: a tile of kRows / kFp32RowGroups rows
+// (8 x 10 at 64 rows, 4 x 10 at 32) by kFp32TileCols columns. 200 = 20 x 10, so a 200-wide layer
+// is 8 x 20 = 160 tiles: 5 whole warps, no idle lane.
+inline constexpr int kFp32RowGroups = 8;
 inline constexpr int kFp32TileCols = 10;
 // Fp32Fma: the layer width (n) whose weight rows are a compile-time stride apart (the PETS
 // models' 200: every weight load an immediate offset from one pointer per 4 k); other widths
@@ -141,9 +143,9 @@ struct Fp32Fma {
     return v;
   }
 
-  // Tiles of kTR rows x kTC columns, taken by the threads in turn; tile t is row group
-  // g = t % (kRows / kTR) and columns c0 = (t / (kRows / kTR)) * kTC. The tile's rows are
-  // interleaved (g, g + kRows / kTR, ...), so the lanes of a warp read consecutive rows at each
+  // Tiles of kRows / kGroups rows x kTC columns, taken by the threads in turn; tile t is row
+  // group g = t % kGroups and columns c0 = (t / kGroups) * kTC. The tile's rows are
+  // interleaved (g, g + kGroups, ...), so the lanes of a warp read consecutive rows at each
   // shared load (no bank conflicts at the rollout's row stride) and share their weight columns.
   // `in` must be 16-byte aligned with in_stride a multiple of 4 (the rollout's buffers are; the
   // emulator reports a misaligned 128-bit load); weights are read in 64-bit pairs where n is
@@ -151,8 +153,8 @@ struct Fp32Fma {
   // products in the same order either way.
   template <int kRows, class Ctx>
   MBRLHPO_HOST_DEVICE static void Layer(Ctx& c, const LayerArgs& l) {
-    static_assert(kRows % kTR == 0, "Fp32Fma's tiles split the rows evenly");
-    constexpr int kGroups = kRows / kTR;
+    static_assert(kRows % kGroups == 0, "Fp32Fma's tiles split the rows evenly");
+    constexpr int kTR = kRows / kGroups;
     const int tiles = kGroups * ((l.n + kTC - 1) / kTC);
     const bool vector_w = l.n % 2 == 0 && reinterpret_cast<uintptr_t>(l.w) % 8 == 0;
     for (int t = c.tid(); t < tiles; t += c.nthreads()) {
@@ -164,11 +166,11 @@ struct Fp32Fma {
         for (int j = 0; j < kTC; ++j) acc[i][j] = 0.0f;
       }
       if (vector_w && c0 + kTC <= l.n && l.n == kFp32FixedWidth) {
-        Accumulate<kGroups, true, kFp32FixedWidth>(c, l, g, c0, acc);
+        Accumulate<kTR, true, kFp32FixedWidth>(c, l, g, c0, acc);
       } else if (vector_w && c0 + kTC <= l.n) {
-        Accumulate<kGroups, true, 0>(c, l, g, c0, acc);
+        Accumulate<kTR, true, 0>(c, l, g, c0, acc);
       } else {
-        Accumulate<kGroups, false, 0>(c, l, g, c0, acc);
+        Accumulate<kTR, false, 0>(c, l, g, c0, acc);
       }
       MBRLHPO_UNROLL
       for (int j = 0; j < kTC; ++j) {
@@ -184,7 +186,7 @@ struct Fp32Fma {
   }
 
  private:
-  static constexpr int kTR = kFp32TileRows, kTC = kFp32TileCols;
+  static constexpr int kGroups = kFp32RowGroups, kTC = kFp32TileCols;
   static_assert(kTC % 2 == 0, "Fp32Fma's weight columns are read in pairs");
 
   // W row k's kTC columns from c0: 64-bit loads (in range and aligned: Layer's test), or one
@@ -207,7 +209,7 @@ struct Fp32Fma {
   // acc[i][j] = sum over k in order of in[g + i * kGroups][k] * W[k][c0 + j], one fmaf per term:
   // four k per iteration (one 128-bit shared load per row), then the k-tail one at a time.
   // kN: n at compile time (0: l.n).
-  template <int kGroups, bool kVector, int kN, class Ctx>
+  template <int kTR, bool kVector, int kN, class Ctx>
   MBRLHPO_HOST_DEVICE static void Accumulate(Ctx& c, const LayerArgs& l, int g, int c0,
                                              float (&acc)[kTR][kTC]) {
     const int n = kN ? kN : l.n;
