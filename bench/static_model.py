@@ -13,6 +13,7 @@ prints three per-SM bounds on an H100 for one member and for a population of 40,
 arithmetic:
 
   issue   warp instructions on the busiest SM / (4 schedulers x 1 per clock)
+  sched   (FP32) the busiest scheduler's: warp w of every block issues on scheduler w % 4
   lsu     shared/L1 wavefronts on the busiest SM / 1 per clock (128 B/clock, conflict-free assumed)
   tensor  MMAs on the busiest SM / the mma.sync rate (an assumption, --mma-per-clock)
 
@@ -304,6 +305,8 @@ class KernelStats:
     epilogue: dict[str, float] = field(default_factory=dict)  # the enclosing loop minus the hot one
     # TF32: the k-loop of each pass size (n-tiles per warp pass) -> its counts
     pass_loops: dict[int, dict[str, float]] = field(default_factory=dict)
+    # FP32: the k-loop of each tile height (rows of outputs per thread) -> its counts
+    tile_loops: dict[int, dict[str, float]] = field(default_factory=dict)
 
     @property
     def unit(self) -> str:
@@ -325,6 +328,14 @@ def pass_tiles(counts: dict[str, float]) -> int:
     """n-tiles of a TF32 k-loop's pass: per k step each m-tile's A fragment is 4 words per lane and
     feeds one MMA per n-tile, so n-tiles = 4 x MMAs / A words loaded."""
     return round(4 * counts["mma"] / counts["lds_words"]) if counts["lds_words"] else 0
+
+
+def tile_rows(counts: dict[str, float]) -> int:
+    """Rows of an FFMA k-loop's output tile (0: not an outer product). Over u k's a tile of R rows
+    x C columns loads R u input words and C u weight words for R C u FFMAs, so u = input words x
+    weight words / FFMAs is a whole number and R = FFMAs / weight words."""
+    f, a, b = counts["ffma"], counts["lds_words"], counts["global_words"]
+    return round(f / b) if f and a and b and (a * b) % f == 0 else 0
 
 
 def analyse(name: str, instrs: list[Instr], resources: dict[str, int]) -> KernelStats:
@@ -353,6 +364,12 @@ def analyse(name: str, instrs: list[Instr], resources: dict[str, int]) -> Kernel
             best, best_key = r, key
         if tiles and cnt["mma"] > st.pass_loops.get(tiles, {}).get("mma", 0):
             st.pass_loops[tiles] = cnt
+        rows = 0 if cnt["mma"] else tile_rows(cnt)
+        have = st.tile_loops.get(rows)
+        if rows and (
+            have is None or (fed, -cnt["instructions"]) > (have["ffma"], -have["instructions"])
+        ):
+            st.tile_loops[rows] = cnt
     if best is None:
         return st
     st.hot = classify(instrs[best[0] : best[1] + 1])
@@ -397,14 +414,7 @@ class Shape:
     act_pad: int
     threads: int
     warp_n_tiles: int  # n-tiles (8 columns) one warp keeps in registers (Tf32Mma)
-    # outputs one thread keeps in registers (Fp32Fma): tile_rows / fp32_row_groups rows x
-    # fp32_tile_cols columns (the default: one output per thread)
-    fp32_row_groups: int = 0
-    fp32_tile_cols: int = 1
-
-    @property
-    def fp32_tile_rows(self) -> int:
-        return self.tile_rows // self.fp32_row_groups if self.fp32_row_groups else 1
+    fp32_tile_cols: int = 0  # Fp32Fma's column strips (0: one thread per output, before cuda4f)
 
 
 def rollout_smem(p: dict, shape: Shape) -> int:
@@ -426,11 +436,25 @@ def warp_passes(n: int, shape: Shape) -> list[int]:
     return out
 
 
-def fp32_lanes(n: int, shape: Shape) -> int:
-    """Lanes an n-wide FP32 layer occupies: Fp32Fma::Layer's tiles (rows x columns, the column
-    tail padded) handed to consecutive threads, in whole warps (a warp's idle lanes issue too)."""
-    tiles = math.ceil(shape.tile_rows / shape.fp32_tile_rows) * math.ceil(n / shape.fp32_tile_cols)
-    return math.ceil(tiles / 32) * 32
+def fp32_warp_tiles(n: int, shape: Shape) -> list[list[int]]:
+    """Per warp of a block, the tile rows of each of its passes over an n-wide FP32 layer
+    (Fp32Fma::Layer): warp w takes a contiguous run of the ceil(n / cols) column strips, as many
+    as every other warp +-1; four at a time in tiles of tile_rows / 8 rows, the last 1 / 2 / 3 in
+    tiles of tile_rows / 32, / 16, / 8 (24 lanes)."""
+    warps = shape.threads // 32
+    strips = math.ceil(n / shape.fp32_tile_cols)
+    last = {1: shape.tile_rows // 32, 2: shape.tile_rows // 16, 3: shape.tile_rows // 8}
+    out = []
+    for w in range(warps):
+        mine = strips // warps + (1 if w < strips % warps else 0)
+        out.append([shape.tile_rows // 8] * (mine // 4) + ([last[mine % 4]] if mine % 4 else []))
+    return out
+
+
+def per_ffma(st: KernelStats, rows: int, key: str) -> float:
+    """Per FFMA count of the k-loop of tiles of `rows` rows (the hot loop's if none)."""
+    loop = st.tile_loops.get(rows)
+    return loop[key] / loop["ffma"] if loop else st.per_unit(key)
 
 
 def per_mma(st: KernelStats, tiles: int, key: str) -> float:
@@ -442,9 +466,11 @@ def per_mma(st: KernelStats, tiles: int, key: str) -> float:
 def step_work(st: KernelStats, p: dict, shape: Shape) -> dict[str, float]:
     """Per block and one rollout step: MMAs (or warp FFMAs), hot-loop warp instructions and LSU
     wavefronts (TF32: each pass at its own loop's rate), epilogue warp instructions (per output
-    value stored: 32 per warp instruction)."""
+    value stored: 32 per warp instruction); FP32 tiles also the busiest scheduler's share (warp w
+    of a block issues on scheduler w % 4, and each layer ends at a barrier)."""
     units = instr = lsu = epi = 0.0
     m_tiles = shape.tile_rows // 16
+    per_scheduler = [0.0] * H100["schedulers"]
     for k, n in paper_layers(p):
         if st.unit == "mma":
             for tiles in warp_passes(n, shape):
@@ -453,14 +479,32 @@ def step_work(st: KernelStats, p: dict, shape: Shape) -> dict[str, float]:
                 instr += pass_units * per_mma(st, tiles, "instructions")
                 lsu += pass_units * per_mma(st, tiles, "lsu_wavefronts")
             values = shape.tile_rows * math.ceil(n / 8) * 8
-        else:  # warp FFMAs issued, idle lanes and padded columns included
-            values = fp32_lanes(n, shape) * shape.fp32_tile_rows * shape.fp32_tile_cols
-            layer_units = values * k / 32
+        elif shape.fp32_tile_cols:  # per warp pass: rows x cols warp FFMAs per k (idle lanes too)
+            values = 0
+            for w, passes in enumerate(fp32_warp_tiles(n, shape)):
+                for rows in passes:
+                    pass_units = rows * shape.fp32_tile_cols * k
+                    pass_instr = pass_units * per_ffma(st, rows, "instructions")
+                    units += pass_units
+                    instr += pass_instr
+                    lsu += pass_units * per_ffma(st, rows, "lsu_wavefronts")
+                    values += 32 * rows * shape.fp32_tile_cols
+                    pass_epi = rows * shape.fp32_tile_cols * st.epilogue_per_value
+                    per_scheduler[w % len(per_scheduler)] += pass_instr + pass_epi
+        else:  # one thread per output
+            layer_units = shape.tile_rows * n * k / 32
             units += layer_units
             instr += layer_units * st.per_unit("instructions")
             lsu += layer_units * st.per_unit("lsu_wavefronts")
+            values = shape.tile_rows * n
         epi += values / 32 * st.epilogue_per_value
-    return dict(units=units, hot_instructions=instr, lsu_wavefronts=lsu, epilogue_instructions=epi)
+    return dict(
+        units=units,
+        hot_instructions=instr,
+        lsu_wavefronts=lsu,
+        epilogue_instructions=epi,
+        scheduler_instructions=max(per_scheduler),
+    )
 
 
 def times(
@@ -474,6 +518,7 @@ def times(
     clk = clock_ghz * 1e9
     warp_instr = w["hot_instructions"] + w["epilogue_instructions"]
     issue = busiest * steps * warp_instr / H100["schedulers"]
+    sched = busiest * steps * w["scheduler_instructions"]  # 0 where not counted (TF32)
     lsu = busiest * steps * w["lsu_wavefronts"]
     tensor = busiest * steps * w["units"] / mma_per_clock if st.unit == "mma" else 0.0
     return dict(
@@ -482,9 +527,10 @@ def times(
         steps=steps,
         **w,
         issue_ms=issue / clk * 1e3,
+        scheduler_ms=sched / clk * 1e3,
         lsu_ms=lsu / clk * 1e3,
         tensor_ms=tensor / clk * 1e3,
-        model_ms=max(issue, lsu, tensor) / clk * 1e3,
+        model_ms=max(issue, sched, lsu, tensor) / clk * 1e3,
     )
 
 
@@ -566,6 +612,11 @@ def report(
                 f"  issue : {b} x {s} x ({hi:.0f} + {ei:.0f}) / 4 / {clk:.3g} = "
                 f"{t['issue_ms']:.2f} ms"
             )
+            if t["scheduler_instructions"]:
+                print(
+                    f"  sched : {b} x {s} x {t['scheduler_instructions']:.0f} (the busiest "
+                    f"scheduler's warps) / 1 / {clk:.3g} = {t['scheduler_ms']:.2f} ms"
+                )
             print(
                 f"  lsu   : {b} x {s} x {t['lsu_wavefronts']:.0f} / 1 / {clk:.3g} = "
                 f"{t['lsu_ms']:.2f} ms"
@@ -627,7 +678,6 @@ def main(argv: list[str] | None = None) -> int:
                 ROOT / "cuda/include/mbrlhpo/cuda/plan_kernels.h", "kRolloutThreads"
             ),
             warp_n_tiles=header_constant(kernels_h / "gemm.h", "kWarpNTiles"),
-            fp32_row_groups=header_constant(kernels_h / "gemm.h", "kFp32RowGroups"),
             fp32_tile_cols=header_constant(kernels_h / "gemm.h", "kFp32TileCols"),
         )
         stats = [analyse(n, ins, resources.get(n, {})) for n, ins in sass.items()]

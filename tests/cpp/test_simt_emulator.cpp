@@ -271,15 +271,16 @@ float RefTf32(const LayerCase& lc, int r, int col, bool swish) {
 }
 
 TEST(Fp32FmaLayerIsBitExactUnderThreeSchedules) {
-  // The paper's layers (25 x 200: a k-tail of 1; 200 x 200; 200 x 36: the last 8-column tile
-  // half outside), widths not a multiple of 4 (21, 3, 203: guarded reads), tiny ones; (16, 32)
-  // also with the weights one float off 16-byte alignment (guarded reads of a float4-able width).
+  // The paper's layers (25 x 200: a k-tail of 1, 5 strips per warp: 8-row and 2-row tiles;
+  // 200 x 200; 200 x 36: one 2-row strip per warp, the last 6 of 10 columns), 70 and 110 wide
+  // (2 strips in 4-row tiles, 3 on 24 lanes), odd widths (21, 3, 203: guarded reads), tiny ones;
+  // (16, 32) also with the weights one float off 8-byte alignment (guarded reads).
   struct Case {
     int k, n, w_offset;
   };
   for (const auto& [k, n, w_offset] :
        {Case{13, 21, 0}, Case{16, 32, 0}, Case{16, 32, 1}, Case{5, 3, 0}, Case{25, 200, 0},
-        Case{200, 200, 0}, Case{200, 36, 0}, Case{37, 203, 0}}) {
+        Case{200, 200, 0}, Case{200, 36, 0}, Case{37, 203, 0}, Case{9, 70, 0}, Case{16, 110, 0}}) {
     const LayerCase lc = MakeCase(k, n, 7u + k);
     for (Order order : kOrders) {
       for (bool swish : {false, true}) {
@@ -299,8 +300,9 @@ TEST(Fp32FmaLayerIsBitExactUnderThreeSchedules) {
 }
 
 TEST(Fp32FmaLayerIsBitExactOn32RowTiles) {
-  // 32 rows: tiles of 4 rows x 10 columns (the row groups stay 8)
-  for (const auto& [k, n] : {std::pair{25, 200}, std::pair{200, 36}, std::pair{13, 21}}) {
+  // 32 rows: tiles of 4, 2 and 1 rows x 10 columns
+  for (const auto& [k, n] :
+       {std::pair{25, 200}, std::pair{200, 36}, std::pair{13, 21}, std::pair{16, 110}}) {
     const LayerCase lc = MakeCase(k, n, 3u + k);
     for (Order order : kOrders) {
       LaunchReport rep;

@@ -95,21 +95,36 @@ def test_ffma_hot_loop_is_the_tiled_one_on_planted_sass():
     assert st.epilogue["stored_values"] == 1 and st.epilogue["mufu"] == 1
 
 
-def test_fp32_layers_are_costed_in_whole_warps_of_tiles():
-    untiled = sm.Shape(tile_rows=64, act_pad=4, threads=128, warp_n_tiles=4)
-    assert sm.fp32_lanes(200, untiled) == 64 * 200  # one output per lane
-    tiled = sm.Shape(64, 4, 128, 4, fp32_row_groups=8, fp32_tile_cols=10)
-    assert tiled.fp32_tile_rows == 8
-    assert sm.fp32_lanes(200, tiled) == 160  # 8 row groups x 20 column tiles: 5 warps
-    assert sm.fp32_lanes(36, tiled) == 32  # 8 x 4 (the last tile 6 columns of 10)
-    assert sm.fp32_lanes(25, tiled) == 32  # 8 x 3 = 24 tiles, a whole warp issues
-    st = sm.KernelStats("k", 0, 0, 0, 0, hot=dict(ffma=10, instructions=12))
+def test_fp32_warps_take_even_runs_of_strips_and_are_costed_per_scheduler():
+    shape = sm.Shape(64, 4, 128, 4, fp32_tile_cols=10)
+    # 200 wide: 20 strips, 5 per warp: one pass of 8-row tiles, one of 2-row tiles
+    assert sm.fp32_warp_tiles(200, shape) == [[8, 2]] * 4
+    assert sm.fp32_warp_tiles(36, shape) == [[2]] * 4  # one strip each
+    assert sm.fp32_warp_tiles(70, shape) == [[4], [4], [4], [2]]  # 7 strips: 2, 2, 2, 1
+    assert sm.fp32_warp_tiles(110, shape) == [[8], [8], [8], [4]]  # 3 on 24 lanes, 2
+    assert sm.fp32_warp_tiles(3, shape) == [[2], [], [], []]
+    assert sm.fp32_warp_tiles(200, sm.Shape(32, 4, 128, 4, fp32_tile_cols=10)) == [[4, 1]] * 4
+    assert sm.tile_rows(dict(ffma=320, lds_words=32, global_words=40)) == 8  # 4 k of 8 x 10
+    assert sm.tile_rows(dict(ffma=80, lds_words=8, global_words=10)) == 8  # the one-k tail
+    assert sm.tile_rows(dict(ffma=52, lds_words=3, global_words=5)) == 0  # a polynomial
+    st = sm.KernelStats("k", 0, 0, 0, 0, hot=dict(ffma=320, instructions=384, lsu_wavefronts=72))
+    st.tile_loops = {
+        8: dict(ffma=320, instructions=384, lsu_wavefronts=72),
+        2: dict(ffma=80, instructions=120, lsu_wavefronts=48),
+    }
     st.epilogue = dict(instructions=20, stored_values=1)
-    p = dict(sm.PAPER, model_input_dim=19, act_dim=6, hidden=200, hidden_layers=1, obs_dim=18)
-    w = sm.step_work(st, p, tiled)  # layers 25 x 200, 200 x 36
-    assert w["units"] == (160 * 80 * 25 + 32 * 80 * 200) / 32
-    assert w["hot_instructions"] == 1.2 * w["units"]
-    assert w["epilogue_instructions"] == (160 + 32) * 80 / 32 * 20
+    p = dict(sm.PAPER, hidden=200, hidden_layers=1)  # layers 25 x 200, 200 x 36
+    w = sm.step_work(st, p, shape)
+    per_warp = [(8 * 10 * 25, 1.2), (2 * 10 * 25, 1.5), (2 * 10 * 200, 1.5)]
+    assert w["units"] == 4 * sum(u for u, _ in per_warp)
+    assert w["hot_instructions"] == 4 * sum(u * r for u, r in per_warp)
+    assert w["epilogue_instructions"] == 4 * (80 + 20 + 20) * 20
+    # even warps: the busiest scheduler carries a quarter
+    assert w["scheduler_instructions"] * 4 == w["hot_instructions"] + w["epilogue_instructions"]
+    uneven = sm.step_work(st, dict(p, obs_dim=1, hidden=30), shape)  # 3 strips: warps 0-2 only
+    assert uneven["scheduler_instructions"] * 4 > (
+        uneven["hot_instructions"] + uneven["epilogue_instructions"]
+    )
 
 
 def test_passes_are_costed_with_their_own_loops():
@@ -199,6 +214,8 @@ def test_model_on_the_paper_task_kernels(tmp_path):
     forty = preds[("RolloutKernel<HalfCheetah, Tf32Mma>", 40)]
     assert one["blocks"] == 160 and forty["blocks"] == 6400
     assert one["model_ms"] == max(one["issue_ms"], one["lsu_ms"], one["tensor_ms"]) > 0
+    fp32 = preds[("RolloutKernel<HalfCheetah, Fp32Fma>", 1)]
+    assert fp32["scheduler_ms"] > 0 and fp32["model_ms"] >= fp32["scheduler_ms"]
     assert forty["model_ms"] > one["model_ms"]
 
 
