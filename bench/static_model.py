@@ -16,6 +16,7 @@ prints three per-SM bounds on an H100 for one member and for a population of 40,
 arithmetic:
 
   issue   warp instructions on the busiest SM / (4 schedulers x 1 per clock)
+  sched   (FP32) the busiest scheduler's: warp w of every block issues on scheduler w % 4
   lsu     shared/L1 wavefronts on the busiest SM / 1 per clock (128 B/clock, conflict-free assumed)
   tensor  MMAs on the busiest SM / the mma.sync rate (an assumption, --mma-per-clock)
 
@@ -258,6 +259,7 @@ def classify(instrs: list[Instr]) -> dict[str, float]:
         lsu_wavefronts=0,
         global_bytes=0,
         lds_words=0,
+        global_words=0,
         stored_values=0,
     )
     for ins in instrs:
@@ -284,6 +286,7 @@ def classify(instrs: list[Instr]) -> dict[str, float]:
         elif op.startswith(("LDG", "LD.", "LD ", "LDC")) or op == "LD":
             if not op.startswith("LDC"):  # constant-bank loads are not the LSU's
                 c["global_loads"] += 1
+                c["global_words"] += width
                 c["lsu_wavefronts"] += width
                 c["global_bytes"] += 4 * width * 32  # a warp's load
         elif op.startswith("MUFU"):
@@ -307,6 +310,8 @@ class KernelStats:
     epilogue: dict[str, float] = field(default_factory=dict)  # the enclosing loop minus the hot one
     # TF32: the k-loop of each pass size (n-tiles per warp pass) -> its counts
     pass_loops: dict[int, dict[str, float]] = field(default_factory=dict)
+    # FP32: the k-loop of each tile height (rows of outputs per thread) -> its counts
+    tile_loops: dict[int, dict[str, float]] = field(default_factory=dict)
 
     @property
     def unit(self) -> str:
@@ -330,6 +335,14 @@ def pass_tiles(counts: dict[str, float]) -> int:
     return round(4 * counts["mma"] / counts["lds_words"]) if counts["lds_words"] else 0
 
 
+def tile_rows(counts: dict[str, float]) -> int:
+    """Rows of an FFMA k-loop's output tile (0: not an outer product). Over u k's a tile of R rows
+    x C columns loads R u input words and C u weight words for R C u FFMAs, so u = input words x
+    weight words / FFMAs is a whole number and R = FFMAs / weight words."""
+    f, a, b = counts["ffma"], counts["lds_words"], counts["global_words"]
+    return round(f / b) if f and a and b and (a * b) % f == 0 else 0
+
+
 def analyse(name: str, instrs: list[Instr], resources: dict[str, int]) -> KernelStats:
     st = KernelStats(
         pretty_name(name),
@@ -340,19 +353,28 @@ def analyse(name: str, instrs: list[Instr], resources: dict[str, int]) -> Kernel
     )
     ranges = loops(instrs)
     inner = [r for r in ranges if not any(o != r and r[0] <= o[0] and o[1] <= r[1] for o in ranges)]
-    # An FFMA k-loop reads an operand per FFMA (the state update's polynomials do not): score a
-    # loop by its FFMAs fed by loads.
+    # An FFMA k-loop is an outer product: per k, R input words and C weight words feed R x C
+    # FFMAs, so its FFMAs are at most (input words) x (weight words) loaded; the state update's
+    # polynomials have far more FFMAs than that. Score a loop by its FFMAs fed by loads; between
+    # equal scores (a tile's float4 loop and its guarded scalar twin) the fewest instructions.
     # An MMA k-loop: the widest pass first (it carries most of a wide layer's MMAs), then the
     # most MMAs; per pass size the loop with the most MMAs (the main loop, not a remainder).
-    best, best_key = None, (0, 0, 0)
+    best, best_key = None, (0, 0, 0, -math.inf)
     for r in inner:
         cnt = classify(instrs[r[0] : r[1] + 1])
         tiles = pass_tiles(cnt) if cnt["mma"] else 0
-        key = (tiles, cnt["mma"], min(cnt["ffma"], cnt["lds"] + cnt["global_loads"]))
-        if key > best_key:
+        fed = min(cnt["ffma"], cnt["lds_words"] * cnt["global_words"])
+        key = (tiles, cnt["mma"], fed, -cnt["instructions"])
+        if (cnt["mma"] or fed) and key > best_key:
             best, best_key = r, key
         if tiles and cnt["mma"] > st.pass_loops.get(tiles, {}).get("mma", 0):
             st.pass_loops[tiles] = cnt
+        rows = 0 if cnt["mma"] else tile_rows(cnt)
+        have = st.tile_loops.get(rows)
+        if rows and (
+            have is None or (fed, -cnt["instructions"]) > (have["ffma"], -have["instructions"])
+        ):
+            st.tile_loops[rows] = cnt
     if best is None:
         return st
     st.hot = classify(instrs[best[0] : best[1] + 1])
@@ -397,6 +419,7 @@ class Shape:
     act_pad: int
     threads: int
     warp_n_tiles: int  # n-tiles (8 columns) one warp keeps in registers (Tf32Mma)
+    fp32_tile_cols: int = 0  # Fp32Fma's column strips (0: one thread per output, before cuda4f)
 
 
 def variant_rows(name: str, default: int) -> int:
@@ -450,6 +473,27 @@ def warp_passes(n: int, shape: Shape) -> list[int]:
     return out
 
 
+def fp32_warp_tiles(n: int, shape: Shape) -> list[list[int]]:
+    """Per warp of a block, the tile rows of each of its passes over an n-wide FP32 layer
+    (Fp32Fma::Layer): warp w takes a contiguous run of the ceil(n / cols) column strips, as many
+    as every other warp +-1; four at a time in tiles of tile_rows / 8 rows, the last 1 / 2 / 3 in
+    tiles of tile_rows / 32, / 16, / 8 (24 lanes)."""
+    warps = shape.threads // 32
+    strips = math.ceil(n / shape.fp32_tile_cols)
+    last = {1: shape.tile_rows // 32, 2: shape.tile_rows // 16, 3: shape.tile_rows // 8}
+    out = []
+    for w in range(warps):
+        mine = strips // warps + (1 if w < strips % warps else 0)
+        out.append([shape.tile_rows // 8] * (mine // 4) + ([last[mine % 4]] if mine % 4 else []))
+    return out
+
+
+def per_ffma(st: KernelStats, rows: int, key: str) -> float:
+    """Per FFMA count of the k-loop of tiles of `rows` rows (the hot loop's if none)."""
+    loop = st.tile_loops.get(rows)
+    return loop[key] / loop["ffma"] if loop else st.per_unit(key)
+
+
 def per_mma(st: KernelStats, tiles: int, key: str) -> float:
     """Per MMA count of the k-loop of passes of `tiles` n-tiles (the hot loop's if none)."""
     loop = st.pass_loops.get(tiles)
@@ -459,9 +503,12 @@ def per_mma(st: KernelStats, tiles: int, key: str) -> float:
 def step_work(st: KernelStats, p: dict, shape: Shape) -> dict[str, float]:
     """Per block and one rollout step: MMAs (or warp FFMAs), hot-loop warp instructions, LSU
     wavefronts and global bytes loaded (TF32: each pass at its own loop's rate), epilogue warp
-    instructions (per output value stored: 32 per warp instruction)."""
+    instructions (per output value stored: 32 per warp instruction); FP32 tiles also the busiest
+    scheduler's share (warp w of a block issues on scheduler w % 4, and each layer ends at a
+    barrier)."""
     units = instr = lsu = epi = gbytes = 0.0
     m_tiles = shape.tile_rows // 16
+    per_scheduler = [0.0] * H100["schedulers"]
     for k, n in paper_layers(p):
         if st.unit == "mma":
             for tiles in warp_passes(n, shape):
@@ -471,7 +518,19 @@ def step_work(st: KernelStats, p: dict, shape: Shape) -> dict[str, float]:
                 lsu += pass_units * per_mma(st, tiles, "lsu_wavefronts")
                 gbytes += pass_units * per_mma(st, tiles, "global_bytes")
             values = shape.tile_rows * math.ceil(n / 8) * 8
-        else:
+        elif shape.fp32_tile_cols:  # per warp pass: rows x cols warp FFMAs per k (idle lanes too)
+            values = 0
+            for w, passes in enumerate(fp32_warp_tiles(n, shape)):
+                for rows in passes:
+                    pass_units = rows * shape.fp32_tile_cols * k
+                    pass_instr = pass_units * per_ffma(st, rows, "instructions")
+                    units += pass_units
+                    instr += pass_instr
+                    lsu += pass_units * per_ffma(st, rows, "lsu_wavefronts")
+                    values += 32 * rows * shape.fp32_tile_cols
+                    pass_epi = rows * shape.fp32_tile_cols * st.epilogue_per_value
+                    per_scheduler[w % len(per_scheduler)] += pass_instr + pass_epi
+        else:  # one thread per output
             layer_units = shape.tile_rows * n * k / 32
             units += layer_units
             instr += layer_units * st.per_unit("instructions")
@@ -485,6 +544,7 @@ def step_work(st: KernelStats, p: dict, shape: Shape) -> dict[str, float]:
         lsu_wavefronts=lsu,
         epilogue_instructions=epi,
         global_bytes=gbytes,
+        scheduler_instructions=max(per_scheduler),
     )
 
 
@@ -512,6 +572,7 @@ def times(
     clk = clock_ghz * 1e9
     warp_instr = w["hot_instructions"] + w["epilogue_instructions"]
     issue = busiest * steps * warp_instr / H100["schedulers"]
+    sched = busiest * steps * w["scheduler_instructions"]  # 0 where not counted (TF32)
     lsu = busiest * steps * w["lsu_wavefronts"]
     tensor = busiest * steps * w["units"] / mma_per_clock if st.unit == "mma" else 0.0
     # The whole GPU's L2 traffic, for TF32 only: a block loads each packed word once per step, so
@@ -524,11 +585,12 @@ def times(
         steps=steps,
         **w,
         issue_ms=issue / clk * 1e3,
+        scheduler_ms=sched / clk * 1e3,
         lsu_ms=lsu / clk * 1e3,
         tensor_ms=tensor / clk * 1e3,
         l2_ms=l2_ms,
         l2_tbps=l2_tbps,
-        model_ms=max(max(issue, lsu, tensor) / clk * 1e3, l2_ms),
+        model_ms=max(max(issue, sched, lsu, tensor) / clk * 1e3, l2_ms),
     )
 
 
@@ -631,6 +693,11 @@ def report(
                 f"  issue : {b} x {s} x ({hi:.0f} + {ei:.0f}) / 4 / {clk:.3g} = "
                 f"{t['issue_ms']:.2f} ms"
             )
+            if t["scheduler_instructions"]:
+                print(
+                    f"  sched : {b} x {s} x {t['scheduler_instructions']:.0f} (the busiest "
+                    f"scheduler's warps) / 1 / {clk:.3g} = {t['scheduler_ms']:.2f} ms"
+                )
             print(
                 f"  lsu   : {b} x {s} x {t['lsu_wavefronts']:.0f} / 1 / {clk:.3g} = "
                 f"{t['lsu_ms']:.2f} ms"
@@ -750,6 +817,7 @@ def main(argv: list[str] | None = None) -> int:
                 ROOT / "cuda/include/mbrlhpo/cuda/plan_kernels.h", "kRolloutThreads"
             ),
             warp_n_tiles=header_constant(kernels_h / "gemm.h", "kWarpNTiles"),
+            fp32_tile_cols=header_constant(kernels_h / "gemm.h", "kFp32TileCols"),
         )
         stats = [analyse(n, ins, resources.get(n, {})) for n, ins in sass.items()]
         stats = sorted((s for s in stats if re.search(args.kernels, s.name)), key=lambda s: s.name)

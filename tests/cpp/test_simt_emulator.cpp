@@ -2,17 +2,20 @@
 // g++ only.
 //  - Each check of the emulator is proven by a mutation: a body with the bug (barrier removed,
 //    syncwarp removed, unwritten shared read, divergent barrier, shuffle in a partial warp,
-//    shared access out of bounds) is reported; the same body fixed is clean and gives the same
-//    output under the forward, reverse and shuffled schedules.
+//    shared access out of bounds or misaligned) is reported; the same body fixed is clean and
+//    gives the same output under the forward, reverse and shuffled schedules.
 //  - the device's sin/cos (hd::detail::SinCosViaDouble) within one float ulp of the true value;
 //  - cvt.rna.tf32 rounding (ties away from zero, inf/NaN kept);
 //  - the TF32 path's fast swish within its stated bound of the accurate swish;
 //  - Fp32Fma and Tf32Mma layers (tails in K and N, fused bias + swish; Tf32Mma: the fast swish)
-//    equal a scalar reference bit for bit under three schedules (Tf32Mma on weights packed by
-//    the PackWeights body; and in 48-row blocks as in 64-row ones); with a wrong mma fragment
-//    layout (a1/a2 exchanged) the Tf32Mma layer no longer does;
+//    equal a scalar reference bit for bit under three schedules (Fp32Fma's float4 and guarded
+//    weight reads alike: the paper's widths, column tails, widths not a multiple of 4, weights
+//    not 16-byte aligned; Tf32Mma on weights packed by the PackWeights body, and in 48-row
+//    blocks as in 64-row ones); with a wrong mma fragment layout (a1/a2 exchanged) the Tf32Mma
+//    layer no longer does;
 //  - the packed layout holds every weight once, tf32-rounded, in its B-fragment slot, and zeros
 //    in the padding.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -132,6 +135,19 @@ TEST(SharedAccessOutOfBoundsIsReported) {
                 });
 }
 
+TEST(MisalignedVectorSharedAccessIsReported) {
+  using mbrlhpo::cuda::kernels::Float4;
+  CheckMutation("128-bit shared load 4 bytes off", 32, 40 * sizeof(float),
+                [](HostCtx& c, float* out, bool fixed) {
+                  float* s = c.smem<float>();
+                  c.sts(&s[c.tid()], static_cast<float>(c.tid()));
+                  if (c.tid() < 8) c.sts(&s[32 + c.tid()], 0.0f);
+                  c.sync();
+                  const int i = (c.tid() / 4) * 4 + (fixed ? 0 : 1);
+                  out[c.tid()] = c.lds(reinterpret_cast<const Float4*>(&s[i])).v[c.tid() % 4];
+                });
+}
+
 TEST(DeviceSinCosIsWithinOneUlp) {
   std::mt19937 gen(3);
   std::uniform_real_distribution<float> wide(-200.0f, 200.0f), turn(0.0f, 6.2831853f);
@@ -184,12 +200,16 @@ LaunchReport PackOnHost(const std::vector<float>& w, int k, int n, float* packed
 template <class G, int kRows = 64>
 std::vector<float> RunLayer(const std::vector<float>& in, const std::vector<float>& w,
                             const std::vector<float>& b, int k, int n, bool swish, Order order,
-                            MmaLayout layout, LaunchReport* rep) {
+                            MmaLayout layout, LaunchReport* rep, int w_offset = 0) {
   const int stride = mbrlhpo::cuda::kernels::ActStride(k > n ? k : n);
   std::vector<float> out(kRows * n, -1.0f);
   // Tf32Mma reads the packed weights, written by the PackWeights body as in the planner.
   std::vector<float> packed;
-  const float* weights = w.data();
+  // Fp32Fma reads the model's weights in place: at `w_offset` floats into a buffer (1: not
+  // 16-byte aligned, so its guarded reads).
+  std::vector<float> shifted(w_offset + w.size());
+  std::copy(w.begin(), w.end(), shifted.begin() + w_offset);
+  const float* weights = shifted.data() + w_offset;
   if constexpr (std::is_same_v<G, Tf32Mma>) {
     packed.assign(mbrlhpo::cuda::kernels::Tf32Packed::Words(k, n), -1.0f);
     *rep = PackOnHost(w, k, n, packed.data());
@@ -295,16 +315,47 @@ TEST(FastSwishIsWithinItsBoundOfSwish) {
 }
 
 TEST(Fp32FmaLayerIsBitExactUnderThreeSchedules) {
-  for (const auto& [k, n] : {std::pair{13, 21}, std::pair{16, 32}, std::pair{5, 3}}) {
+  // The paper's layers (25 x 200: a k-tail of 1, 5 strips per warp: 8-row and 2-row tiles;
+  // 200 x 200; 200 x 36: one 2-row strip per warp, the last 6 of 10 columns), 70 and 110 wide
+  // (2 strips in 4-row tiles, 3 on 24 lanes), odd widths (21, 3, 203: guarded reads), tiny ones;
+  // (16, 32) also with the weights one float off 8-byte alignment (guarded reads).
+  struct Case {
+    int k, n, w_offset;
+  };
+  for (const auto& [k, n, w_offset] :
+       {Case{13, 21, 0}, Case{16, 32, 0}, Case{16, 32, 1}, Case{5, 3, 0}, Case{25, 200, 0},
+        Case{200, 200, 0}, Case{200, 36, 0}, Case{37, 203, 0}, Case{9, 70, 0}, Case{16, 110, 0}}) {
     const LayerCase lc = MakeCase(k, n, 7u + k);
+    for (Order order : kOrders) {
+      for (bool swish : {false, true}) {
+        if (k == 200 && n == 200 && (order != Order::kShuffled || !swish)) continue;  // time
+        LaunchReport rep;
+        const auto out = RunLayer<Fp32Fma>(lc.in, lc.w, lc.b, k, n, swish, order, MmaLayout::kPtx,
+                                           &rep, w_offset);
+        if (!rep.ok()) std::printf("  %s\n", rep.Summary().c_str());
+        CHECK(rep.ok());
+        int wrong = 0;
+        for (int i = 0; i < 64 * n; ++i) wrong += out[i] != RefFma(lc, i / n, i % n, swish);
+        if (wrong) std::printf("  k=%d n=%d offset %d: %d wrong\n", k, n, w_offset, wrong);
+        CHECK(wrong == 0);
+      }
+    }
+  }
+}
+
+TEST(Fp32FmaLayerIsBitExactOn32RowTiles) {
+  // 32 rows: tiles of 4, 2 and 1 rows x 10 columns
+  for (const auto& [k, n] :
+       {std::pair{25, 200}, std::pair{200, 36}, std::pair{13, 21}, std::pair{16, 110}}) {
+    const LayerCase lc = MakeCase(k, n, 3u + k);
     for (Order order : kOrders) {
       LaunchReport rep;
       const auto out =
-          RunLayer<Fp32Fma>(lc.in, lc.w, lc.b, k, n, true, order, MmaLayout::kPtx, &rep);
+          RunLayer<Fp32Fma, 32>(lc.in, lc.w, lc.b, k, n, true, order, MmaLayout::kPtx, &rep);
       if (!rep.ok()) std::printf("  %s\n", rep.Summary().c_str());
       CHECK(rep.ok());
       int wrong = 0;
-      for (int i = 0; i < 64 * n; ++i) wrong += out[i] != RefFma(lc, i / n, i % n, true);
+      for (int i = 0; i < 32 * n; ++i) wrong += out[i] != RefFma(lc, i / n, i % n, true);
       CHECK(wrong == 0);
     }
   }

@@ -4,6 +4,7 @@ both are here (CI has nvcc; the test extra carries cuobjdump and nvdisasm)."""
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,83 @@ def test_hot_loop_and_its_counts_on_planted_sass():
     assert st.per_unit("lsu_wavefronts") == 2.0  # LDS 1 + LDS.64 2 + LDG 1, over 2 MMAs
     assert st.epilogue["instructions"] == 3 and st.epilogue["mufu"] == 1
     assert st.epilogue_per_value == 3.0  # one value stored
+
+
+# A register-tiled FFMA layer (Fp32Fma): per k, 4 input words (one LDS.128) and 4 weight words
+# (two LDG.64) feed 16 FFMAs; its guarded twin reads the same words one float at a time; the
+# state update's polynomial has more FFMAs than its loads can feed; the tile loop around the
+# first two stores the outputs. Instruction i is at address 0x10 * i; "BRA @j" branches to j.
+_FFMA16 = [f"FFMA R{20 + i}, R4, R8, R{20 + i}" for i in range(16)]
+_FFMA_LISTING = [
+    "MOV R1, c[0x0][0x28]",
+    "LDS.128 R4, [R2]",  # 1: the tiled loop
+    "LDG.E.64.CONSTANT R8, desc[UR4][R10.64]",
+    "LDG.E.64.CONSTANT R12, desc[UR4][R10.64+0x8]",
+    *_FFMA16,
+    "@P0 BRA @1",  # 20
+    "LDS.128 R4, [R2]",  # 21: its guarded twin
+    "ISETP.GE.AND P1, PT, R3, 0x1, PT",
+    *[f"@P1 LDG.E.CONSTANT R{r}, desc[UR4][R10.64+0x{4 * i:x}]" for i, r in enumerate((8, 9, 12))],
+    "@P1 LDG.E.CONSTANT R13, desc[UR4][R10.64+0xc]",
+    *_FFMA16,
+    "@P1 BRA @21",  # 42
+    "MUFU.EX2 R3, R3",
+    "STS [R2], R3",
+    "@P2 BRA @1",  # 45: the tile loop
+    "LDS R4, [R2]",  # 46: a polynomial
+    "LDG.E R8, desc[UR4][R10.64]",
+    *_FFMA16,
+    "@P3 BRA @46",
+    "EXIT",
+]
+PLANTED_FFMA = "        Function : _Z3barPf\n" + "".join(
+    f"        /*{0x10 * i:04x}*/  "
+    + re.sub(r"@(\d+)", lambda m: f"0x{0x10 * int(m.group(1)):x}", text)
+    + " ;\n"
+    for i, text in enumerate(_FFMA_LISTING)
+)
+
+
+def test_ffma_hot_loop_is_the_tiled_one_on_planted_sass():
+    ins = sm.parse_sass(PLANTED_FFMA)["_Z3barPf"]
+    st = sm.analyse("_Z3barPf", ins, {"registers": 200})
+    assert st.unit == "ffma" and st.hot_range == (0x10, 0x140)  # not the guarded twin
+    assert st.hot["ffma"] == 16 and st.hot["instructions"] == 20
+    assert st.hot["lds_words"] == 4 and st.hot["global_words"] == 4
+    assert st.per_unit("lsu_wavefronts") == 0.5  # LDS.128 4 + 2 x LDG.64 2, over 16 FFMAs
+    assert st.epilogue["stored_values"] == 1 and st.epilogue["mufu"] == 1
+
+
+def test_fp32_warps_take_even_runs_of_strips_and_are_costed_per_scheduler():
+    shape = sm.Shape(64, 4, 128, 4, fp32_tile_cols=10)
+    # 200 wide: 20 strips, 5 per warp: one pass of 8-row tiles, one of 2-row tiles
+    assert sm.fp32_warp_tiles(200, shape) == [[8, 2]] * 4
+    assert sm.fp32_warp_tiles(36, shape) == [[2]] * 4  # one strip each
+    assert sm.fp32_warp_tiles(70, shape) == [[4], [4], [4], [2]]  # 7 strips: 2, 2, 2, 1
+    assert sm.fp32_warp_tiles(110, shape) == [[8], [8], [8], [4]]  # 3 on 24 lanes, 2
+    assert sm.fp32_warp_tiles(3, shape) == [[2], [], [], []]
+    assert sm.fp32_warp_tiles(200, sm.Shape(32, 4, 128, 4, fp32_tile_cols=10)) == [[4, 1]] * 4
+    assert sm.tile_rows(dict(ffma=320, lds_words=32, global_words=40)) == 8  # 4 k of 8 x 10
+    assert sm.tile_rows(dict(ffma=80, lds_words=8, global_words=10)) == 8  # the one-k tail
+    assert sm.tile_rows(dict(ffma=52, lds_words=3, global_words=5)) == 0  # a polynomial
+    st = sm.KernelStats("k", 0, 0, 0, 0, hot=dict(ffma=320, instructions=384, lsu_wavefronts=72))
+    st.tile_loops = {
+        8: dict(ffma=320, instructions=384, lsu_wavefronts=72),
+        2: dict(ffma=80, instructions=120, lsu_wavefronts=48),
+    }
+    st.epilogue = dict(instructions=20, stored_values=1)
+    p = dict(sm.PAPER, hidden=200, hidden_layers=1)  # layers 25 x 200, 200 x 36
+    w = sm.step_work(st, p, shape)
+    per_warp = [(8 * 10 * 25, 1.2), (2 * 10 * 25, 1.5), (2 * 10 * 200, 1.5)]
+    assert w["units"] == 4 * sum(u for u, _ in per_warp)
+    assert w["hot_instructions"] == 4 * sum(u * r for u, r in per_warp)
+    assert w["epilogue_instructions"] == 4 * (80 + 20 + 20) * 20
+    # even warps: the busiest scheduler carries a quarter
+    assert w["scheduler_instructions"] * 4 == w["hot_instructions"] + w["epilogue_instructions"]
+    uneven = sm.step_work(st, dict(p, obs_dim=1, hidden=30), shape)  # 3 strips: warps 0-2 only
+    assert uneven["scheduler_instructions"] * 4 > (
+        uneven["hot_instructions"] + uneven["epilogue_instructions"]
+    )
 
 
 def test_passes_are_costed_with_their_own_loops():
@@ -152,8 +230,10 @@ def test_model_on_the_paper_task_kernels(tmp_path):
     one = preds[("RolloutKernel<HalfCheetah, Tf32Mma, 64>", 1)]
     forty = preds[("RolloutKernel<HalfCheetah, Tf32Mma, 64>", 40)]
     assert one["blocks"] == 160 and forty["blocks"] == 6400
-    bounds = ("issue_ms", "lsu_ms", "tensor_ms", "l2_ms")
+    bounds = ("issue_ms", "scheduler_ms", "lsu_ms", "tensor_ms", "l2_ms")
     assert one["model_ms"] == max(one[b] for b in bounds) > 0
+    fp32 = preds[("RolloutKernel<HalfCheetah, Fp32Fma>", 1)]
+    assert fp32["scheduler_ms"] > 0 and fp32["model_ms"] >= fp32["scheduler_ms"]
     assert forty["model_ms"] > one["model_ms"]
     # every block loads its ~0.5 MB of packed weights per step, whatever its rows
     assert 0.5e6 < one["global_bytes"] < 0.6e6

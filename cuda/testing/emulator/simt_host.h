@@ -12,7 +12,8 @@
 //  - shared-memory races inside one epoch (RAW, WAR, WAW between different threads; lanes of one
 //    warp are ordered only by syncwarp or a barrier), through shadow memory on every lds/sts;
 //  - reads of shared memory this block never wrote (shared memory is also NaN-poisoned);
-//  - shared accesses outside the launch's dynamic shared memory;
+//  - shared accesses outside the launch's dynamic shared memory, and 64/128-bit ones not aligned
+//    to their size;
 //  - a thread that exits while others wait at a barrier (divergent __syncthreads); lanes of one
 //    warp in different collectives; collectives in a partial warp; deadlock.
 // Not modelled: races between blocks on global memory (blocks run sequentially), the memory
@@ -368,6 +369,14 @@ class HostBlock {
     if (q < base || q + bytes > base + smem_words_ * 4) {
       Error("thread " + std::to_string(t) + ": shared access outside the block's " +
             std::to_string(smem_words_ * 4) + " bytes of shared memory");
+      return;
+    }
+    // The device faults on a 64- or 128-bit shared access that is not aligned to its size (the
+    // dynamic shared memory itself starts 16-byte aligned).
+    if ((bytes == 8 || bytes == 16) && (q - base) % bytes != 0) {
+      Error("thread " + std::to_string(t) + ": " + std::to_string(bytes) +
+            "-byte shared access at byte " + std::to_string(q - base) + ", not " +
+            std::to_string(bytes) + "-byte aligned");
       return;
     }
     const uint64_t wsync = warps_[t / 32].sync_count;

@@ -1,8 +1,12 @@
 // The two arithmetic policies of the rollout's layers: out (kRows x N) = act(in (kRows x K) @ W
 // (K x N) + bias), activations in shared memory (row stride `in_stride` / `out_stride` floats).
 // Any K and N (tails are zero-filled and not stored).
-//   Fp32Fma: one thread per output element, k in order, one fmaf per term (the reference);
-//            W is the model's (K x N, row-major), read in place.
+//   Fp32Fma: register-tiled: each thread computes a tile of outputs (8 x 10 at 64 rows) as an
+//            outer product per k (per 4 k one 128-bit shared load per row; per k the row's
+//            weights in 64-bit loads, then rows x columns fmaf from registers), the warps
+//            evenly loaded (column strips, below); each output still gets one fmaf per term in
+//            k order (the sums of one thread per output, bit for bit). W is the model's
+//            (K x N, row-major), read in place.
 //   Tf32Mma: warp w takes the 8-column tiles w, w + 4, ..., kWarpNTiles at a time (register
 //            tiling: each A fragment read once per k step feeds kWarpNTiles MMAs); per 8-deep
 //            k step one mma.sync m16n8k8 per (16-row, 8-column) tile, float32 accumulators in
@@ -133,6 +137,32 @@ MBRLHPO_HOST_DEVICE inline float Tf32Epilogue(float acc, float bias, bool swish)
   return swish ? planner_math::FastSwish(v) : v;
 }
 
+// Fp32Fma: the columns of a layer are cut into strips of kFp32TileCols; warp w of the block takes
+// a contiguous run of strips (every warp as many as the others, +-1, so the 4 schedulers carry
+// the same work up to the layer's barrier), four strips at a time in tiles of kRows / 8 rows
+// (lane = strip j x 8 row groups: 8 x 10 at 64 rows), and its last 1-3 strips in tiles sized so
+// that the warp's lanes still share the work: 1 strip in kRows / 32 rows (32 row groups), 2 in
+// kRows / 16 (16 x 2), 3 in kRows / 8 (8 x 3: 24 lanes). A 200-wide layer is 20 strips: 5 per
+// warp, one pass of 8 x 10 tiles and one of 2 x 10.
+inline constexpr int kFp32TileCols = 10;
+// Fp32Fma: the layer width (n) whose weight rows are a compile-time stride apart (the PETS
+// models' 200: every weight load an immediate offset from one pointer per 4 k); other widths
+// step a pointer per k.
+inline constexpr int kFp32FixedWidth = 200;
+
+// Four consecutive floats of shared memory in one 128-bit access (16-byte aligned).
+struct alignas(16) Float4 {
+  float v[4];
+};
+// One float of global memory through the read-only cache.
+MBRLHPO_HOST_DEVICE inline float LoadFloat(const float* p) {
+#if defined(__CUDA_ARCH__)
+  return __ldg(p);
+#else
+  return *p;
+#endif
+}
+
 struct Fp32Fma {
   // The model's weights of layer l, ensemble model e, read in place.
   MBRLHPO_HOST_DEVICE static const float* Weights(const MemberArgs& m, int l, int e) {
@@ -144,14 +174,121 @@ struct Fp32Fma {
     return v;
   }
 
+  // The warps' strips (above); the block's threads a whole number of warps. `in` must be
+  // 16-byte aligned with in_stride a multiple of 4 (the rollout's buffers are; the emulator
+  // reports a misaligned 128-bit load).
   template <int kRows, class Ctx>
   MBRLHPO_HOST_DEVICE static void Layer(Ctx& c, const LayerArgs& l) {
-    for (int i = c.tid(); i < kRows * l.n; i += c.nthreads()) {
-      const int r = i / l.n, col = i % l.n;
-      const float* in_row = l.in + r * l.in_stride;
-      float acc = 0.0f;
-      for (int k = 0; k < l.k; ++k) acc = fmaf(c.lds(&in_row[k]), l.w[k * l.n + col], acc);
-      c.sts(&l.out[r * l.out_stride + col], Epilogue(acc, l.bias[col], l.swish));
+    static_assert(kRows % 32 == 0, "Fp32Fma's tiles split the rows into 8, 16 or 32 groups");
+    const int warps = c.nthreads() / 32, warp = c.tid() / 32, lane = c.tid() % 32;
+    const int strips = (l.n + kTC - 1) / kTC;
+    const int mine = strips / warps + (warp < strips % warps ? 1 : 0);
+    const int first = warp * (strips / warps) + (warp < strips % warps ? warp : strips % warps);
+    // strips in tiles of kRows / 8 rows: all but the last 1 or 2 (a last 3 too, on 24 lanes)
+    const int wide = mine % 4 == 3 ? mine : mine - mine % 4;
+    for (int s = 0; s < wide; s += 4) {
+      if (s + lane / 8 < wide) Tile<kRows, kRows / 8>(c, l, first + s + lane / 8, lane % 8);
+    }
+    if (mine - wide == 2) Tile<kRows, kRows / 16>(c, l, first + wide + lane / 16, lane % 16);
+    if (mine - wide == 1) Tile<kRows, kRows / 32>(c, l, first + wide, lane);
+  }
+
+ private:
+  static constexpr int kTC = kFp32TileCols;
+  static_assert(kTC % 2 == 0, "Fp32Fma's weight columns are read in pairs");
+
+  // Strip `strip`'s tile of kTR rows, g + i * (kRows / kTR) (the lanes of a warp read
+  // consecutive rows at each shared load: no bank conflicts at the rollout's row stride, and
+  // share their weight columns). Weights are read in 64-bit pairs where the strip is whole, n
+  // even and W 8-byte aligned, else one guarded float at a time: the same products in the same
+  // order either way.
+  template <int kRows, int kTR, class Ctx>
+  MBRLHPO_HOST_DEVICE static void Tile(Ctx& c, const LayerArgs& l, int strip, int g) {
+    constexpr int kGroups = kRows / kTR;
+    const int c0 = strip * kTC;
+    float acc[kTR][kTC];
+    MBRLHPO_UNROLL
+    for (int i = 0; i < kTR; ++i) {
+      MBRLHPO_UNROLL
+      for (int j = 0; j < kTC; ++j) acc[i][j] = 0.0f;
+    }
+    const bool pairs = c0 + kTC <= l.n && l.n % 2 == 0 && reinterpret_cast<uintptr_t>(l.w) % 8 == 0;
+    if (!pairs) {
+      Accumulate<kTR, kGroups, false, 0>(c, l, g, c0, acc);
+    } else if (l.n == kFp32FixedWidth) {
+      Accumulate<kTR, kGroups, true, kFp32FixedWidth>(c, l, g, c0, acc);
+    } else {
+      Accumulate<kTR, kGroups, true, 0>(c, l, g, c0, acc);
+    }
+    MBRLHPO_UNROLL
+    for (int j = 0; j < kTC; ++j) {
+      const int col = c0 + j;
+      if (col >= l.n) continue;
+      const float bias = LoadFloat(l.bias + col);
+      MBRLHPO_UNROLL
+      for (int i = 0; i < kTR; ++i) {
+        c.sts(&l.out[(g + i * kGroups) * l.out_stride + col], Epilogue(acc[i][j], bias, l.swish));
+      }
+    }
+  }
+
+  // W row k's kTC columns from c0: 64-bit loads (in range and aligned: Tile's test), or one
+  // float at a time with zeros past n.
+  template <bool kVector>
+  MBRLHPO_HOST_DEVICE static void WeightRow(const float* w_row, int c0, int n, float (&b)[kTC]) {
+    if constexpr (kVector) {
+      MBRLHPO_UNROLL
+      for (int q = 0; q < kTC / 2; ++q) {
+        const FloatPair v = LoadPair(w_row + 2 * q);
+        b[2 * q] = v.lo;
+        b[2 * q + 1] = v.hi;
+      }
+    } else {
+      MBRLHPO_UNROLL
+      for (int j = 0; j < kTC; ++j) b[j] = c0 + j < n ? LoadFloat(w_row + j) : 0.0f;
+    }
+  }
+
+  // acc[i][j] = sum over k in order of in[g + i * kGroups][k] * W[k][c0 + j], one fmaf per term:
+  // four k per iteration (one 128-bit shared load per row), then the k-tail one at a time.
+  // kN: n at compile time (0: l.n).
+  template <int kTR, int kGroups, bool kVector, int kN, class Ctx>
+  MBRLHPO_HOST_DEVICE static void Accumulate(Ctx& c, const LayerArgs& l, int g, int c0,
+                                             float (&acc)[kTR][kTC]) {
+    const int n = kN ? kN : l.n;
+    const float* in_row = l.in + g * l.in_stride;  // row i of the tile: + i * row_step
+    const int row_step = kGroups * l.in_stride;
+    const float* w_row = l.w + c0;  // W row k at + k * n
+    int k = 0;
+    for (; k + 4 <= l.k; k += 4) {
+      float a[kTR][4];
+      MBRLHPO_UNROLL
+      for (int i = 0; i < kTR; ++i) {
+        const Float4 v = c.lds(reinterpret_cast<const Float4*>(in_row + i * row_step + k));
+        MBRLHPO_UNROLL
+        for (int x = 0; x < 4; ++x) a[i][x] = v.v[x];
+      }
+      MBRLHPO_UNROLL
+      for (int x = 0; x < 4; ++x) {
+        float b[kTC];
+        WeightRow<kVector>(w_row + x * n, c0, n, b);
+        MBRLHPO_UNROLL
+        for (int i = 0; i < kTR; ++i) {
+          MBRLHPO_UNROLL
+          for (int j = 0; j < kTC; ++j) acc[i][j] = fmaf(a[i][x], b[j], acc[i][j]);
+        }
+      }
+      w_row += 4 * n;
+    }
+    for (; k < l.k; ++k, w_row += n) {
+      float b[kTC];
+      WeightRow<false>(w_row, c0, n, b);
+      MBRLHPO_UNROLL
+      for (int i = 0; i < kTR; ++i) {
+        const float a = c.lds(in_row + i * row_step + k);
+        MBRLHPO_UNROLL
+        for (int j = 0; j < kTC; ++j) acc[i][j] = fmaf(a, b[j], acc[i][j]);
+      }
     }
   }
 };
