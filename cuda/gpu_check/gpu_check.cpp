@@ -5,10 +5,11 @@
 //   time_tf32_1, time_tf32_40, time_fp32_1  paper-setting timings (HalfCheetah shapes, E 5,
 //       4 x 200, N 500, P 20, H 30, I 5; median of graph replays; TFLOP/s), 1 and 40 members;
 //   parity_paper   CudaPlanner vs CemPlanner at the paper's widths (4 x 200, E 5: over 48 KB of
-//       shared memory per block), TF32 and float32;
+//       shared memory per block), TF32 (at both TF32 block sizes, 48 and 64 rows) and float32;
 //   plan_tiny      one tiny plan against the CPU planner (what compute-sanitizer runs);
 //   conformance    every primitive the emulator models, the same probe bodies on the GPU and on
-//       the emulator (tf32 rounding, mma.sync layout, shfl_xor, exp/swish/softplus, the truncated
+//       the emulator (tf32 rounding, mma.sync layout, shfl_xor, exp/swish/softplus, the TF32
+//       path's fast swish (to a tolerance: MUFU bits are not the emulator's), the truncated
 //       normal's ErfInv, the elite top-K against std::stable_sort);
 //   parity_tasks   CudaPlanner vs CemPlanner on all six tasks, float32 and TF32;
 //   time_fp32_40   the float32 population timing.
@@ -27,6 +28,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "host_launcher.h"
@@ -57,6 +59,38 @@ std::unique_ptr<mc::Launcher> NewLauncher(const Options& opt) {
 #endif
   (void)opt;
   return mc::MakeHostLauncher();
+}
+
+// A launcher that reports another SM count than its own (everything else forwarded), so that the
+// driver picks the other TF32 block size (kernels::ChooseTileRows): parity then covers both the
+// 64- and the 48-row Rollout on the device (which reports 132 SMs) and on the emulator (0).
+class SmCountLauncher final : public mc::Launcher {
+ public:
+  SmCountLauncher(std::unique_ptr<mc::Launcher> inner, int multiprocessors)
+      : inner_(std::move(inner)), multiprocessors_(multiprocessors) {}
+  const char* name() const override { return inner_->name(); }
+  bool on_device() const override { return inner_->on_device(); }
+  int multiprocessors() const override { return multiprocessors_; }
+  void* Allocate(size_t bytes) override { return inner_->Allocate(bytes); }
+  void Release(void* p) override { inner_->Release(p); }
+  void* AllocateStaging(size_t bytes) override { return inner_->AllocateStaging(bytes); }
+  void ReleaseStaging(void* p) override { inner_->ReleaseStaging(p); }
+  void SetStream(void* s) override { inner_->SetStream(s); }
+  void CopyIn(void* d, const void* s, size_t n) override { inner_->CopyIn(d, s, n); }
+  void CopyOut(void* d, const void* s, size_t n) override { inner_->CopyOut(d, s, n); }
+  void Run(const mc::PlanLaunch& launch) override { inner_->Run(launch); }
+  void Finish() override { inner_->Finish(); }
+
+ private:
+  std::unique_ptr<mc::Launcher> inner_;
+  int multiprocessors_;
+};
+
+// The launcher of a parity run: NewLauncher's, or one reporting `multiprocessors` (>= 0).
+std::unique_ptr<mc::Launcher> ParityLauncher(const Options& opt, int multiprocessors) {
+  std::unique_ptr<mc::Launcher> l = NewLauncher(opt);
+  if (multiprocessors < 0) return l;
+  return std::make_unique<SmCountLauncher>(std::move(l), multiprocessors);
 }
 
 struct Timing {
@@ -294,20 +328,24 @@ Timing TimePlans(const Options& opt, const mbrlhpo::CemSettings& cem,
   return t;
 }
 
-// A plan of the CUDA planner against the CPU planner; appends one JSON result.
+// A plan of the CUDA planner against the CPU planner; appends one JSON result. multiprocessors
+// >= 0: the SM count the driver is told (to pick the other TF32 block size), else the launcher's.
 bool Parity(const Options& opt, const char* name, const std::vector<int>& hidden, int ensemble,
-            const mbrlhpo::CemSettings& cem, mc::Gemm gemm, int steps, std::string* json) {
+            const mbrlhpo::CemSettings& cem, mc::Gemm gemm, int steps, std::string* json,
+            int multiprocessors = -1) {
   const bool f32 = gemm == mc::Gemm::kFloat32;
   // TF32 (10-bit mantissa, float32 accumulation) moves returns by ~1e-3 relative; a near-tie
   // elite swap is then expected, a wrong elite list is not.
   const double tol = f32 ? 1e-4 : 3e-3;
   mbrlhpo::CemPlanner cpu(0);
-  mc::CudaPlanner planner(NewLauncher(opt));
+  mc::CudaPlanner planner(ParityLauncher(opt, multiprocessors));
+  const int sms = planner.launcher().multiprocessors();
   const auto& task = mbrlhpo::FindPlannerTask(name);
   cases::RandomModel model(task, ensemble, hidden, 3);
   const cases::Diff d = cases::CompareSteps(planner, cpu, model, task, cem, gemm, steps, 17, tol);
   const bool pass = cases::Within(d, tol);
-  const std::string label = std::string(name) + (f32 ? " float32" : " tf32");
+  const std::string label =
+      std::string(name) + (f32 ? " float32" : " tf32") + " (" + std::to_string(sms) + " SMs)";
   cases::Print(label.c_str(), d);
   std::string widths;
   for (int h : hidden) widths += (widths.empty() ? "" : "x") + std::to_string(h);
@@ -316,10 +354,10 @@ bool Parity(const Options& opt, const char* name, const std::vector<int>& hidden
                 "%s{\"task\": \"%s\", \"gemm\": \"%s\", \"hidden\": \"%s\", \"ensemble\": %d, "
                 "\"population\": %d, \"horizon\": %d, \"returns_rel\": %.3g, "
                 "\"elite_mismatch\": %d, \"elite_not_near_tie\": %d, \"action_rel\": %.3g, "
-                "\"pass\": %s}",
+                "\"multiprocessors\": %d, \"pass\": %s}",
                 json->empty() ? "" : ", ", name, f32 ? "float32" : "tf32", widths.c_str(), ensemble,
                 cem.population, cem.horizon, d.returns_rel, d.elite_mismatch, d.elite_not_near_tie,
-                d.action_rel, pass ? "true" : "false");
+                d.action_rel, sms, pass ? "true" : "false");
   *json += buf;
   return pass;
 }
@@ -370,6 +408,12 @@ std::vector<Section> Sections() {
                                                 : mbrlhpo::CemSettings{15, 200, 20, 3, 0.1f, 20};
          const int ensemble = small ? 2 : 5;
          bool ok = Parity(o, "halfcheetah", hidden, ensemble, cem, mc::Gemm::kTf32, 2, j);
+         // TF32 at the other block size: 64 rows where the device's 132 SMs pick 48 for this
+         // shape, 48 rows (an H100's count) on the emulator, which knows no SM count
+         const bool device = !o.dry_run;
+         ok = Parity(o, "halfcheetah", hidden, ensemble, cem, mc::Gemm::kTf32, 2, j,
+                     device ? 0 : 132) &&
+              ok;
          return Parity(o, "halfcheetah", hidden, ensemble, cem, mc::Gemm::kFloat32, 2, j) && ok;
        }},
       {"plan_tiny",
