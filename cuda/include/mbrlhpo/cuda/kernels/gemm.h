@@ -154,14 +154,6 @@ inline constexpr int kFp32FixedWidth = 200;
 struct alignas(16) Float4 {
   float v[4];
 };
-// One float of global memory through the read-only cache.
-MBRLHPO_HOST_DEVICE inline float LoadFloat(const float* p) {
-#if defined(__CUDA_ARCH__)
-  return __ldg(p);
-#else
-  return *p;
-#endif
-}
 
 struct Fp32Fma {
   // The model's weights of layer l, ensemble model e, read in place.
