@@ -232,7 +232,7 @@ def test_model_on_the_paper_task_kernels(tmp_path):
     assert one["blocks"] == 160 and forty["blocks"] == 6400
     bounds = ("issue_ms", "scheduler_ms", "lsu_ms", "tensor_ms", "l2_ms")
     assert one["model_ms"] == max(one[b] for b in bounds) > 0
-    fp32 = preds[("RolloutKernel<HalfCheetah, Fp32Fma>", 1)]
+    fp32 = preds[("RolloutKernel<HalfCheetah, Fp32Fma, 64>", 1)]
     assert fp32["scheduler_ms"] > 0 and fp32["model_ms"] >= fp32["scheduler_ms"]
     assert forty["model_ms"] > one["model_ms"]
     # every block loads its ~0.5 MB of packed weights per step, whatever its rows
