@@ -153,9 +153,9 @@ def test_concurrent_writers_one_wins(tmp_path, reference, case):
     procs = [start(db) for _ in range(2)]
     results = [finish(p) for p in procs]
     for rc, err in results:
-        assert rc == 0 or (rc == 2 and "in use by process" in err), err
+        assert rc == 0 or (rc == 2 and "is in use by " in err), err
         if rc:
-            assert_one_line(err, "in use by process")
+            assert_one_line(err, "is in use by ")
     if all(rc for rc, _ in results):
         pytest.fail("no writer ran")
     run_to_the_end(db)
