@@ -37,7 +37,7 @@ struct CemPlanner::MemberState {
 
 // Per-thread buffers for one tile.
 struct CemPlanner::Scratch {
-  std::vector<float> x, a, b, out_t, state_t, next_t, row;
+  std::vector<float> x, a, b, out, out_t, state_t, next_t, row;
   std::vector<float> ret;
   std::vector<uint16_t> abf;  // bf16 activations (tile_rows x padded max width)
   std::vector<uint8_t> done;
@@ -187,7 +187,7 @@ void CemPlanner::RolloutTile(const PlanRequest& r, MemberState& st, int iteratio
                   s.abf.data() + static_cast<size_t>(tile_rows_) * bf16::PaddedK(max_width_),
                   st.packed)
             : mlp::ForwardHidden(net, e, rows, s.x.data(), s.a.data(), s.b.data());
-    mlp::ForwardOutputTransposed(net, e, rows, hid, s.out_t.data());
+    mlp::ForwardOutputTransposed(net, e, rows, hid, s.out.data(), s.out_t.data());
     SampleNext(s.out_t.data(), last_bias, net.max_logvar, net.min_logvar,
                task.absolute_target.data(), s.keys.data(), s.state_t.data(), s.next_t.data(), rows,
                obs_dim, h);
@@ -284,6 +284,7 @@ int CemPlanner::Prepare(const std::vector<PlanRequest>& requests) {
     Grow(s.x, static_cast<size_t>(tr) * max_in);
     Grow(s.a, static_cast<size_t>(tr) * max_width);
     Grow(s.b, static_cast<size_t>(tr) * max_width);
+    Grow(s.out, static_cast<size_t>(tr) * max_width);
     Grow(s.out_t, static_cast<size_t>(tr) * max_width);
     Grow(s.state_t, static_cast<size_t>(tr) * max_obs);
     Grow(s.next_t, static_cast<size_t>(tr) * max_obs);

@@ -127,14 +127,17 @@ float* ForwardHiddenBf16(const EnsembleView& net, int e, int rows, const float* 
   return a;
 }
 
-void ForwardOutputTransposed(const EnsembleView& net, int e, int rows, const float* h,
+void ForwardOutputTransposed(const EnsembleView& net, int e, int rows, const float* h, float* out,
                              float* out_t) {
   const int l = net.num_layers() - 1;
   const int fan_in = net.layer_sizes[l];
   const int fan_out = net.layer_sizes[l + 1];
   const float* w = net.weights[l] + static_cast<int64_t>(e) * fan_in * fan_out;
-  // out_t (fan_out x rows) = W^T (fan_out x fan_in) * h^T (fan_in x rows)
-  blas::Sgemm(true, true, fan_out, rows, fan_in, 1.0f, w, fan_out, h, fan_in, 0.0f, out_t, rows);
+  blas::Sgemm(false, false, rows, fan_out, fan_in, 1.0f, h, fan_in, w, fan_out, 0.0f, out, fan_out);
+  for (int t = 0; t < rows; ++t) {
+    const float* src = out + static_cast<int64_t>(t) * fan_out;
+    for (int o = 0; o < fan_out; ++o) out_t[static_cast<int64_t>(o) * rows + t] = src[o];
+  }
 }
 
 }  // namespace mlp

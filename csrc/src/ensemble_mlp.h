@@ -24,9 +24,12 @@ float* ForwardHidden(const EnsembleView& net, int e, int rows, const float* in, 
 float* ForwardHiddenBf16(const EnsembleView& net, int e, int rows, const float* in, float* a,
                          uint16_t* abf0, uint16_t* abf1, const std::vector<bf16::PackedB>& packed);
 
-// Output layer, transposed: out_t (2O x rows) = W_last^T h^T (no bias: the planner's fused
-// sampling pass adds it).
-void ForwardOutputTransposed(const EnsembleView& net, int e, int rows, const float* h,
+// Output layer, transposed: out_t (2O x rows) = (h W_last)^T (no bias: the planner's fused
+// sampling pass adds it), through `out` (rows x 2O). One row-major NN sgemm and a transpose,
+// not the TT sgemm W^T h^T: OpenBLAS 0.3.34 (SkylakeX) returns wrong values now and then when
+// two threads call its row-major TT sgemm at once with different shapes (docs/planner.md,
+// "Threads and OpenBLAS").
+void ForwardOutputTransposed(const EnsembleView& net, int e, int rows, const float* h, float* out,
                              float* out_t);
 
 // Fused bias + swish over a (rows x cols) block in place (vectorised).
