@@ -8,16 +8,17 @@ the most MMAs, or where a kernel has no MMA the most FFMAs fed by loads) and cou
 (the epilogue: bias, swish, stores, per value stored). TF32 k-loops come in one variant per pass
 size (n-tiles a warp keeps in registers, 1 .. kWarpNTiles; read from each loop as 4 MMAs per A
 fragment word it loads): the hot loop is the widest pass, and each layer's passes are costed with
-the loop of their own size. TF32 Rollouts come in two block sizes (64 and 32 rows: the last
-template argument); each is costed at its own, and the rows the driver picks for the paper step
-and for the population (kernels::ChooseTileRows, mirrored here) are printed beside the model's
-own pick. From these and the paper step's shape it
+the loop of their own size. Rollouts come in two block sizes per gemm (TF32 64 and 48 rows,
+float32 64 and 32: the last template argument); each is costed at its own, and the rows the
+driver picks for the paper step and for the population (kernels::ChooseTileRows, mirrored here)
+are printed beside the model's own pick. From these and the paper step's shape it
 prints three per-SM bounds on an H100 for one member and for a population of 40, with the
 arithmetic:
 
   issue   warp instructions on the busiest SM / (4 schedulers x 1 per clock)
   sched   (FP32) the busiest scheduler's: warp w of every block issues on scheduler w % 4
-  lsu     shared/L1 wavefronts on the busiest SM / 1 per clock (128 B/clock, conflict-free assumed)
+  lsu     shared/L1 wavefronts on the busiest SM / 1 per clock (128 B/clock, conflict-free assumed;
+          TF32 every lane's load in full, FP32 tiles the distinct bytes of their layout)
   tensor  MMAs on the busiest SM / the mma.sync rate (an assumption, --mma-per-clock)
 
 The modelled time is the largest bound (the pipes overlap); latency is assumed hidden, so the
@@ -431,13 +432,14 @@ def variant_rows(name: str, default: int) -> int:
 
 @dataclass
 class TileChoice:
-    """kernels::ChooseTileRows (launch_shape.h), mirrored: a TF32 launch takes `small` rows per
-    block where max(busiest SM's blocks x rows x tensor_per_row, blocks x l2_per_block) is smaller
-    than with `large` rows (the model's tensor and L2 bounds in the driver's integer units)."""
+    """kernels::ChooseTileRows (launch_shape.h), mirrored for one gemm: a launch takes `small` rows
+    per block where max(busiest SM's blocks x rows x per_row[rows], blocks x l2_per_block) is
+    smaller than with `large` rows (the model's compute and L2 bounds in the driver's integer
+    units; TF32 125 per row at both sizes, float32 a per-row cost per size)."""
 
     large: int
     small: int
-    tensor_per_row: int
+    per_row: dict[int, int]
     l2_per_block: int
 
     def blocks(self, p: dict, members: int, rows: int) -> int:
@@ -447,11 +449,27 @@ class TileChoice:
     def cost(self, p: dict, members: int, rows: int) -> int:
         blocks = self.blocks(p, members, rows)
         busiest = math.ceil(blocks / H100["sms"])
-        return max(busiest * rows * self.tensor_per_row, blocks * self.l2_per_block)
+        return max(busiest * rows * self.per_row[rows], blocks * self.l2_per_block)
 
     def rows(self, p: dict, members: int) -> int:
         small_wins = self.cost(p, members, self.small) < self.cost(p, members, self.large)
         return self.small if small_wins else self.large
+
+
+def driver_choices(kernels_h: Path) -> dict[str, TileChoice]:
+    """The driver's block-size choices per kernel unit, from launch_shape.h's and rollout.h's
+    constants: TF32 ("mma") 64 or 48 rows, float32 ("ffma") 64 or 32."""
+    large = header_constant(kernels_h / "rollout.h", "kTileRows")
+    tf32_small = header_constant(kernels_h / "rollout.h", "kTf32SmallTileRows")
+    fp32_small = header_constant(kernels_h / "rollout.h", "kFp32SmallTileRows")
+    tensor = header_constant(kernels_h / "launch_shape.h", "kTensorCostPerRow")
+    l2 = header_constant(kernels_h / "launch_shape.h", "kL2CostPerBlock")
+    fp32 = header_constant(kernels_h / "launch_shape.h", "kFp32CostPerRow")
+    fp32_s = header_constant(kernels_h / "launch_shape.h", "kFp32SmallCostPerRow")
+    return dict(
+        mma=TileChoice(large, tf32_small, {large: tensor, tf32_small: tensor}, l2),
+        ffma=TileChoice(large, fp32_small, {large: fp32, fp32_small: fp32_s}, l2),
+    )
 
 
 def rollout_smem(p: dict, shape: Shape) -> int:
@@ -494,6 +512,26 @@ def per_ffma(st: KernelStats, rows: int, key: str) -> float:
     return loop[key] / loop["ffma"] if loop else st.per_unit(key)
 
 
+def fp32_wavefronts_per_ffma(st: KernelStats, rows: int, block_rows: int) -> float:
+    """LSU wavefronts per FFMA of the k-loop of `rows`-row FP32 tiles in blocks of `block_rows`
+    rows (Fp32Fma::Tile), from the tile layout instead of every lane's load in full: a warp's
+    lanes are G = block_rows / rows row groups x 32 / G column strips (24 lanes for 3 strips).
+    A shared load of w words reads one row per group, which the strips' lanes share (a
+    broadcast): G x 4w bytes, at least one 128-B wavefront. A weight load reads one pair per
+    strip, which the groups' lanes share: one wavefront for one strip, two for several (strips
+    are 40 B apart and may straddle a 128-B line)."""
+    loop = st.tile_loops.get(rows) or st.hot
+    ffma = loop.get("ffma", 0)
+    if not ffma:
+        return 0.0
+    groups = block_rows // rows
+    lds, ldg = loop.get("lds", 0), loop.get("global_loads", 0)
+    lds_width = loop.get("lds_words", 0) / lds if lds else 0.0
+    shared = lds * max(1.0, groups * 4 * lds_width / 128)
+    weights = ldg * (1 if groups >= 32 else 2)
+    return (shared + weights) / ffma
+
+
 def per_mma(st: KernelStats, tiles: int, key: str) -> float:
     """Per MMA count of the k-loop of passes of `tiles` n-tiles (the hot loop's if none)."""
     loop = st.pass_loops.get(tiles)
@@ -526,7 +564,7 @@ def step_work(st: KernelStats, p: dict, shape: Shape) -> dict[str, float]:
                     pass_instr = pass_units * per_ffma(st, rows, "instructions")
                     units += pass_units
                     instr += pass_instr
-                    lsu += pass_units * per_ffma(st, rows, "lsu_wavefronts")
+                    lsu += pass_units * fp32_wavefronts_per_ffma(st, rows, shape.tile_rows)
                     values += 32 * rows * shape.fp32_tile_cols
                     pass_epi = rows * shape.fp32_tile_cols * st.epilogue_per_value
                     per_scheduler[w % len(per_scheduler)] += pass_instr + pass_epi
@@ -608,9 +646,12 @@ def report(
     clock_ghz: float,
     mma_per_clock: float,
     members: int,
-    choice: TileChoice | None = None,
+    choices: dict[str, TileChoice] | None = None,
     l2_tbps: float = L2_TBPS,
 ) -> dict:
+    """Prints the model and returns its numbers; `choices`: the driver's block-size choice per
+    kernel unit ("mma": TF32, "ffma": float32), mirrored."""
+    choices = choices or {}
     smem = rollout_smem(p, shape)
 
     def shape_of(st: KernelStats) -> Shape:
@@ -669,7 +710,8 @@ def report(
             print(f"\nk-loop instructions per MMA by pass size (n-tiles): {loops_txt}")
         for mem in (1, members):
             t = times(st, p, vshape, mem, clock_ghz, mma_per_clock, l2_tbps)
-            picked = st.unit != "mma" or choice is None or choice.rows(p, mem) == vshape.tile_rows
+            choice = choices.get(st.unit)
+            picked = choice is None or choice.rows(p, mem) == vshape.tile_rows
             out["predictions"].append(
                 dict(
                     kernel=st.name,
@@ -713,16 +755,20 @@ def report(
                     f"{t['l2_tbps']} TB/s = {t['l2_ms']:.2f} ms"
                 )
             print(f"  model : {t['model_ms']:.2f} ms (the largest bound)")
-    tf32 = {variant_rows(s.name, shape.tile_rows): s for s in paper if s.unit == "mma"}
-    if choice and {choice.large, choice.small} <= tf32.keys():
-        out["tile_choice"] = tile_choice(
-            tf32, p, shape, choice, clock_ghz, mma_per_clock, members, l2_tbps
-        )
+    out["tile_choice"] = {}
+    for unit, precision in (("mma", "tf32"), ("ffma", "float32")):
+        variants = {variant_rows(s.name, shape.tile_rows): s for s in paper if s.unit == unit}
+        choice = choices.get(unit)
+        if choice and {choice.large, choice.small} <= variants.keys():
+            out["tile_choice"][precision] = tile_choice(
+                precision, variants, p, shape, choice, clock_ghz, mma_per_clock, members, l2_tbps
+            )
     return out
 
 
 def tile_choice(
-    tf32: dict[int, KernelStats],
+    precision: str,
+    variants: dict[int, KernelStats],
     p: dict,
     shape: Shape,
     choice: TileChoice,
@@ -731,8 +777,8 @@ def tile_choice(
     members: int,
     l2_tbps: float,
 ) -> dict:
-    """Both TF32 tile sizes costed against each other, and the rows the driver picks."""
-    print("\n## TF32 rows per block (kernels::ChooseTileRows)\n")
+    """One gemm's two tile sizes costed against each other, and the rows the driver picks."""
+    print(f"\n## {precision} rows per block (kernels::ChooseTileRows)\n")
     out = {}
     for mem in (1, members):
         picked = choice.rows(p, mem)
@@ -740,7 +786,7 @@ def tile_choice(
             r: times(st, p, replace(shape, tile_rows=r), mem, clock_ghz, mma_per_clock, l2_tbps)[
                 "model_ms"
             ]
-            for r, st in tf32.items()
+            for r, st in variants.items()
         }
         best = min(ms, key=ms.get)
         print(
@@ -804,12 +850,7 @@ def main(argv: list[str] | None = None) -> int:
             sass = parse_sass(disassemble(cubin, cuobjdump))
         resources = parse_ptxas(log)
         kernels_h = ROOT / "cuda/include/mbrlhpo/cuda/kernels"
-        choice = TileChoice(
-            large=header_constant(kernels_h / "rollout.h", "kTileRows"),
-            small=header_constant(kernels_h / "rollout.h", "kSmallTileRows"),
-            tensor_per_row=header_constant(kernels_h / "launch_shape.h", "kTensorCostPerRow"),
-            l2_per_block=header_constant(kernels_h / "launch_shape.h", "kL2CostPerBlock"),
-        )
+        choices = driver_choices(kernels_h)
         shape = Shape(
             tile_rows=header_constant(kernels_h / "rollout.h", "kTileRows"),
             act_pad=header_constant(kernels_h / "rollout.h", "kActPad"),
@@ -830,7 +871,7 @@ def main(argv: list[str] | None = None) -> int:
             args.clock_ghz,
             args.mma_per_clock,
             args.members,
-            choice,
+            choices,
             args.l2_tbps,
         )
     except (ModelError, OSError) as e:

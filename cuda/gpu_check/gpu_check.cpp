@@ -5,7 +5,8 @@
 //   time_tf32_1, time_tf32_40, time_fp32_1  paper-setting timings (HalfCheetah shapes, E 5,
 //       4 x 200, N 500, P 20, H 30, I 5; median of graph replays; TFLOP/s), 1 and 40 members;
 //   parity_paper   CudaPlanner vs CemPlanner at the paper's widths (4 x 200, E 5: over 48 KB of
-//       shared memory per block), TF32 (at both TF32 block sizes, 48 and 64 rows) and float32;
+//       shared memory per block), TF32 and float32, each at both its block sizes (TF32 48 and
+//       64 rows, float32 32 and 64);
 //   plan_tiny      one tiny plan against the CPU planner (what compute-sanitizer runs);
 //   conformance    every primitive the emulator models, the same probe bodies on the GPU and on
 //       the emulator (tf32 rounding, mma.sync layout, shfl_xor, exp/swish/softplus, the TF32
@@ -62,8 +63,8 @@ std::unique_ptr<mc::Launcher> NewLauncher(const Options& opt) {
 }
 
 // A launcher that reports another SM count than its own (everything else forwarded), so that the
-// driver picks the other TF32 block size (kernels::ChooseTileRows): parity then covers both the
-// 64- and the 48-row Rollout on the device (which reports 132 SMs) and on the emulator (0).
+// driver picks the other block size (kernels::ChooseTileRows): parity then covers both Rollout
+// sizes of each gemm on the device (which reports 132 SMs) and on the emulator (0).
 class SmCountLauncher final : public mc::Launcher {
  public:
   SmCountLauncher(std::unique_ptr<mc::Launcher> inner, int multiprocessors)
@@ -407,14 +408,16 @@ std::vector<Section> Sections() {
          const mbrlhpo::CemSettings cem = small ? mbrlhpo::CemSettings{3, 16, 4, 2, 0.1f, 4}
                                                 : mbrlhpo::CemSettings{15, 200, 20, 3, 0.1f, 20};
          const int ensemble = small ? 2 : 5;
-         bool ok = Parity(o, "halfcheetah", hidden, ensemble, cem, mc::Gemm::kTf32, 2, j);
-         // TF32 at the other block size: 64 rows where the device's 132 SMs pick 48 for this
-         // shape, 48 rows (an H100's count) on the emulator, which knows no SM count
-         const bool device = !o.dry_run;
-         ok = Parity(o, "halfcheetah", hidden, ensemble, cem, mc::Gemm::kTf32, 2, j,
-                     device ? 0 : 132) &&
-              ok;
-         return Parity(o, "halfcheetah", hidden, ensemble, cem, mc::Gemm::kFloat32, 2, j) && ok;
+         // each gemm at both block sizes: the device's 132 SMs pick the small one for this
+         // shape (TF32 48 rows, float32 32) and a count of 0 the 64-row one; the emulator knows
+         // no SM count (64 rows) and is told an H100's for the small one
+         const int other = o.dry_run ? 132 : 0;
+         bool ok = true;
+         for (mc::Gemm gemm : {mc::Gemm::kTf32, mc::Gemm::kFloat32}) {
+           ok = Parity(o, "halfcheetah", hidden, ensemble, cem, gemm, 2, j) && ok;
+           ok = Parity(o, "halfcheetah", hidden, ensemble, cem, gemm, 2, j, other) && ok;
+         }
+         return ok;
        }},
       {"plan_tiny",
        [](const Options& o, std::string* j) {

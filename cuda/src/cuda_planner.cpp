@@ -321,8 +321,9 @@ void Launch(const PlanArena& st, Launcher& launcher, size_t count) {
   launch.max_iterations = st.max_iterations;
   launch.members = st.device_args;
   launch.host_members = st.staging_args;
-  launch.tile_rows =
-      kernels::ChooseTileRows(st.staging_args, static_cast<int>(count), launcher.multiprocessors());
+  const int n = static_cast<int>(count), sms = launcher.multiprocessors();
+  launch.tf32_tile_rows = kernels::ChooseTileRows(st.staging_args, n, sms, Gemm::kTf32);
+  launch.fp32_tile_rows = kernels::ChooseTileRows(st.staging_args, n, sms, Gemm::kFloat32);
   launcher.Run(launch);
 }
 

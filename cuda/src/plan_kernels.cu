@@ -2,9 +2,10 @@
 // kernel bodies (kernels/*.h) with DeviceCtx, and the launch functions that size the grid from
 // the host copy of the members (kernels/launch_shape.h, the same shapes the emulator runs).
 // Rollout is instantiated per (task, gemm, rows per block): the built-in tasks
-// (mbrlhpo/tasks/builtin.h) and the two test tasks x (float32 at 64 rows, TF32 at 64 and at 48
-// rows (kernels::kSmallTileRows)); a launch runs one kernel per (task, gemm) pair present in the
-// population (blocks of other members return at once), TF32 at the launch's tile_rows.
+// (mbrlhpo/tasks/builtin.h) and the two test tasks x (float32 at 64 and at 32 rows, TF32 at 64
+// and at 48 rows: kernels::kFp32SmallTileRows, kTf32SmallTileRows); a launch runs one kernel per
+// (task, gemm) pair present in the population (blocks of other members return at once), at the
+// launch's rows for that gemm.
 #include <cuda_runtime.h>
 
 #include "mbrlhpo/cuda/kernels/pack.h"
@@ -59,9 +60,13 @@ bool WithRolloutKernel(int32_t task, int32_t gemm, int rows, Fn&& fn) {
   return WithTask(task, [&](auto t) {
     using Task = decltype(t);
     if (gemm != static_cast<int32_t>(Gemm::kTf32)) {
-      fn(&RolloutKernel<Task, kernels::Fp32Fma, kernels::kTileRows>);
-    } else if (rows == kernels::kSmallTileRows) {
-      fn(&RolloutKernel<Task, kernels::Tf32Mma, kernels::kSmallTileRows>);
+      if (rows == kernels::kFp32SmallTileRows) {
+        fn(&RolloutKernel<Task, kernels::Fp32Fma, kernels::kFp32SmallTileRows>);
+      } else {
+        fn(&RolloutKernel<Task, kernels::Fp32Fma, kernels::kTileRows>);
+      }
+    } else if (rows == kernels::kTf32SmallTileRows) {
+      fn(&RolloutKernel<Task, kernels::Tf32Mma, kernels::kTf32SmallTileRows>);
     } else {
       fn(&RolloutKernel<Task, kernels::Tf32Mma, kernels::kTileRows>);
     }

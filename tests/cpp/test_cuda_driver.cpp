@@ -112,33 +112,36 @@ TEST(paper_width_layers_plan_as_the_cpu_planner_and_follow_weight_updates) {
   }
 }
 
-TEST(tf32_48_row_blocks_plan_bit_for_bit_as_64_row_blocks) {
-  // The driver picks the TF32 rollout's rows per block from the SM count (ChooseTileRows): on
-  // 132 SMs (an H100) this small plan takes 48-row blocks (60 rows per model: a full and a
-  // partial tile), where the SM count is unknown (0) 64-row ones. A row's arithmetic does not
-  // depend on the block, so both plan bit for bit alike, and like the CPU planner within the TF32
-  // tolerance.
+namespace {
+
+// The driver picks each gemm's rollout rows per block from the SM count (ChooseTileRows): on 132
+// SMs (an H100) a small plan (60 rows per model: a full and a partial tile) takes the gemm's
+// smaller blocks (TF32 48, float32 32), where the SM count is unknown (0) 64-row ones. A row's
+// arithmetic does not depend on the block, so both plan bit for bit alike, and like the CPU
+// planner within the gemm's tolerance.
+void SmallBlocksPlanBitForBitAsLarge(Gemm gemm, int small_rows, double tol) {
   namespace mk = mbrlhpo::cuda::kernels;
   using mbrlhpo::cuda::HostKernels;
   using mbrlhpo::cuda::host::Order;
   const auto& task = FindPlannerTask("hopper");
   const CemSettings cem{4, 30, 5, 3, 0.1f, 4};  // 30 x 4 / 2 = 60 rows per model
   mbrlhpo::cuda::MemberArgs shape;
-  shape.gemm = static_cast<int32_t>(Gemm::kTf32);
+  shape.gemm = static_cast<int32_t>(gemm);
   shape.ensemble_size = 2;
   shape.population = cem.population;
   shape.particles = cem.particles;
-  CHECK(mk::ChooseTileRows(&shape, 1, 132) == 48);
-  CHECK(mk::ChooseTileRows(&shape, 1, 0) == 64);
-  // the paper step (E 5, 2,000 rows per model): one member 48 rows, forty members 64
+  CHECK(mk::ChooseTileRows(&shape, 1, 132, gemm) == small_rows);
+  CHECK(mk::ChooseTileRows(&shape, 1, 0, gemm) == 64);
+  // members of the other gemm do not count: their blocks run in the other launch
+  const Gemm other = gemm == Gemm::kTf32 ? Gemm::kFloat32 : Gemm::kTf32;
+  CHECK(mk::ChooseTileRows(&shape, 1, 132, other) == 64);
+  // the paper step (E 5, 2,000 rows per model): one member small blocks, forty members 64
   shape.ensemble_size = 5;
   shape.population = 500;
   shape.particles = 20;
-  CHECK(mk::ChooseTileRows(&shape, 1, 132) == 48);
+  CHECK(mk::ChooseTileRows(&shape, 1, 132, gemm) == small_rows);
   const std::vector<mbrlhpo::cuda::MemberArgs> forty(40, shape);
-  CHECK(mk::ChooseTileRows(forty.data(), 40, 132) == 64);
-  shape.gemm = static_cast<int32_t>(Gemm::kFloat32);
-  CHECK(mk::ChooseTileRows(&shape, 1, 132) == 64);  // float32 keeps 64 rows
+  CHECK(mk::ChooseTileRows(forty.data(), 40, 132, gemm) == 64);
   CudaPlanner small(MakeHostLauncher(HostKernels::kEmulator, {Order::kShuffled, 3}, 132));
   CudaPlanner large(MakeHostLauncher(HostKernels::kEmulator, {Order::kReverse, 0}));
   cases::RandomModel ms(task, 2, {16, 12}, 9), ml(task, 2, {16, 12}, 9);
@@ -146,8 +149,8 @@ TEST(tf32_48_row_blocks_plan_bit_for_bit_as_64_row_blocks) {
   for (int step = 0; step < 2; ++step) {
     auto& ls = const_cast<mbrlhpo::cuda::Launcher&>(small.launcher());
     auto& ll = const_cast<mbrlhpo::cuda::Launcher&>(large.launcher());
-    small.Plan({CudaPlanRequest{ps.Request(ms.DeviceView(ls), true), Gemm::kTf32}});
-    large.Plan({CudaPlanRequest{pl.Request(ml.DeviceView(ll), true), Gemm::kTf32}});
+    small.Plan({CudaPlanRequest{ps.Request(ms.DeviceView(ls), true), gemm}});
+    large.Plan({CudaPlanRequest{pl.Request(ml.DeviceView(ll), true), gemm}});
     CHECK(ps.tr_returns == pl.tr_returns);
     CHECK(ps.tr_elites == pl.tr_elites);
     CHECK(ps.out_mean == pl.out_mean);
@@ -157,9 +160,19 @@ TEST(tf32_48_row_blocks_plan_bit_for_bit_as_64_row_blocks) {
   CemPlanner cpu(2);
   CudaPlanner again(MakeHostLauncher(HostKernels::kEmulator, {Order::kForward, 0}, 132));
   cases::RandomModel mc(task, 2, {16, 12}, 9);
-  const cases::Diff d = cases::CompareSteps(again, cpu, mc, task, cem, Gemm::kTf32, 2, 4, 3e-3);
-  cases::Print("48-row blocks tf32", d);
-  CHECK(cases::Within(d, 3e-3));
+  const cases::Diff d = cases::CompareSteps(again, cpu, mc, task, cem, gemm, 2, 4, tol);
+  cases::Print(gemm == Gemm::kTf32 ? "48-row blocks tf32" : "32-row blocks float32", d);
+  CHECK(cases::Within(d, tol));
+}
+
+}  // namespace
+
+TEST(tf32_48_row_blocks_plan_bit_for_bit_as_64_row_blocks) {
+  SmallBlocksPlanBitForBitAsLarge(Gemm::kTf32, 48, 3e-3);
+}
+
+TEST(float32_32_row_blocks_plan_bit_for_bit_as_64_row_blocks) {
+  SmallBlocksPlanBitForBitAsLarge(Gemm::kFloat32, 32, 1e-4);
 }
 
 TEST(a_population_equals_single_calls) {

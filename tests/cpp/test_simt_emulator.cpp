@@ -377,7 +377,7 @@ TEST(Tf32MmaLayerIsBitExactUnderThreeSchedules) {
         for (int i = 0; i < 64 * n; ++i) wrong += out[i] != RefTf32(lc, i / n, i % n, swish);
         CHECK(wrong == 0);
         // the 48-row blocks (3 m-tiles) of the TF32 rollout: the same rows, the same bits
-        const auto out48 = RunLayer<Tf32Mma, mbrlhpo::cuda::kernels::kSmallTileRows>(
+        const auto out48 = RunLayer<Tf32Mma, mbrlhpo::cuda::kernels::kTf32SmallTileRows>(
             lc.in, lc.w, lc.b, k, n, swish, order, MmaLayout::kPtx, &rep);
         CHECK(rep.ok());
         int wrong48 = 0;

@@ -127,6 +127,21 @@ def test_fp32_warps_take_even_runs_of_strips_and_are_costed_per_scheduler():
     )
 
 
+def test_fp32_wavefronts_count_the_distinct_bytes_of_the_tile_layout():
+    # per 4 k of a 4 x 10 tile: 4 LDS.128 (one per row) and 20 LDG.64 (5 pairs per k), 160 FFMAs
+    loop = dict(ffma=160, lds=4, lds_words=16, global_loads=20, global_words=40)
+    st = sm.KernelStats("k", 0, 0, 0, 0, hot=loop)
+    st.tile_loops = {4: loop, 1: dict(loop, ffma=40)}
+    # 32-row blocks, 4-row tiles: 8 row groups x 4 strips; a LDS.128 reads 8 rows (128 B: one
+    # wavefront), a weight load 4 strips' pairs (two)
+    assert sm.fp32_wavefronts_per_ffma(st, 4, 32) == (4 * 1 + 20 * 2) / 160
+    # 1-row tiles: 32 row groups x 1 strip; 32 rows of 16 B (four), one pair for all lanes (one)
+    assert sm.fp32_wavefronts_per_ffma(st, 1, 32) == (4 * 4 + 20 * 1) / 40
+    # a tile height without its own loop takes the hot loop's counts
+    assert sm.fp32_wavefronts_per_ffma(st, 2, 32) == (4 * 2 + 20 * 2) / 160
+    assert sm.fp32_wavefronts_per_ffma(sm.KernelStats("k", 0, 0, 0, 0), 4, 32) == 0.0
+
+
 def test_passes_are_costed_with_their_own_loops():
     shape = sm.Shape(tile_rows=64, act_pad=4, threads=128, warp_n_tiles=4)
     # 200 wide: 25 n-tiles over 4 warps -> 7, 6, 6, 6 tiles in passes of 4 + 3 and 4 + 2
@@ -143,16 +158,15 @@ def test_passes_are_costed_with_their_own_loops():
 
 
 def test_tile_choice_mirrors_the_driver():
-    kernels_h = ROOT / "cuda/include/mbrlhpo/cuda/kernels"
-    choice = sm.TileChoice(
-        large=64,
-        small=48,
-        tensor_per_row=sm.header_constant(kernels_h / "launch_shape.h", "kTensorCostPerRow"),
-        l2_per_block=sm.header_constant(kernels_h / "launch_shape.h", "kL2CostPerBlock"),
-    )
-    # the numbers of launch_shape.h's comment (and test_cuda_driver's checks)
-    assert choice.cost(sm.PAPER, 1, 64) == 16_000 and choice.cost(sm.PAPER, 1, 48) == 13_440
-    assert choice.rows(sm.PAPER, 1) == 48 and choice.rows(sm.PAPER, 40) == 64
+    choices = sm.driver_choices(ROOT / "cuda/include/mbrlhpo/cuda/kernels")
+    tf32, fp32 = choices["mma"], choices["ffma"]
+    # the numbers of launch_shape.h's comments (and test_cuda_driver's checks)
+    assert (tf32.large, tf32.small, fp32.large, fp32.small) == (64, 48, 64, 32)
+    assert tf32.cost(sm.PAPER, 1, 64) == 16_000 and tf32.cost(sm.PAPER, 1, 48) == 13_440
+    assert tf32.rows(sm.PAPER, 1) == 48 and tf32.rows(sm.PAPER, 40) == 64
+    assert fp32.cost(sm.PAPER, 1, 64) == 84_480 and fp32.cost(sm.PAPER, 1, 32) == 70_176
+    assert fp32.cost(sm.PAPER, 40, 64) == 2_069_760 and fp32.cost(sm.PAPER, 40, 32) == 2_245_632
+    assert fp32.rows(sm.PAPER, 1) == 32 and fp32.rows(sm.PAPER, 40) == 64
     assert sm.variant_rows("RolloutKernel<HalfCheetah, Tf32Mma, 48>", 64) == 48
     assert sm.variant_rows("RefitKernel", 64) == 64
 
@@ -179,6 +193,8 @@ template __global__ void RolloutKernel<tasks::HalfCheetah, kernels::Tf32Mma, 64>
 template __global__ void RolloutKernel<tasks::HalfCheetah, kernels::Tf32Mma, 48>(
     const MemberArgs*, int, kernels::RolloutGrid, int);
 template __global__ void RolloutKernel<tasks::HalfCheetah, kernels::Fp32Fma, 64>(
+    const MemberArgs*, int, kernels::RolloutGrid, int);
+template __global__ void RolloutKernel<tasks::HalfCheetah, kernels::Fp32Fma, 32>(
     const MemberArgs*, int, kernels::RolloutGrid, int);
 }  // namespace mbrlhpo::cuda
 """
@@ -241,8 +257,18 @@ def test_model_on_the_paper_task_kernels(tmp_path):
     assert one48["blocks"] == 210 and one48["tile_rows"] == 48
     # the driver's pick (mirrored) is the variant marked for gpu_check's prediction
     assert one48["driver_choice"] and not one["driver_choice"] and forty["driver_choice"]
-    assert model["tile_choice"]["members_1"]["picked"] == 48
-    assert model["tile_choice"]["members_40"]["picked"] == 64
+    assert model["tile_choice"]["tf32"]["members_1"]["picked"] == 48
+    assert model["tile_choice"]["tf32"]["members_40"]["picked"] == 64
+    # float32: 32-row blocks for one member (315 blocks), 64 for the population
+    f32 = {
+        (r, m): preds[(f"RolloutKernel<HalfCheetah, Fp32Fma, {r}>", m)]
+        for r in (32, 64)
+        for m in (1, 40)
+    }
+    assert f32[(32, 1)]["blocks"] == 315 and f32[(32, 1)]["tile_rows"] == 32
+    assert f32[(32, 1)]["driver_choice"] and not f32[(64, 1)]["driver_choice"]
+    assert f32[(64, 40)]["driver_choice"] and not f32[(32, 40)]["driver_choice"]
+    assert model["tile_choice"]["float32"]["members_1"]["picked"] == 32
 
 
 def test_no_matching_kernel_is_one_line(tmp_path):

@@ -90,11 +90,16 @@ void LaunchRollout(const PlanLaunch& launch, int iteration, const Schedule& sche
         Require(rep, "Rollout", iteration);
       };
       using Large = std::integral_constant<int, kernels::kTileRows>;
-      using Small = std::integral_constant<int, kernels::kSmallTileRows>;
+      using Tf32Small = std::integral_constant<int, kernels::kTf32SmallTileRows>;
+      using Fp32Small = std::integral_constant<int, kernels::kFp32SmallTileRows>;
       if (mi.gemm != static_cast<int32_t>(Gemm::kTf32)) {
-        run(kernels::Fp32Fma{}, Large{});
-      } else if (b.rows == kernels::kSmallTileRows) {
-        run(kernels::Tf32Mma{}, Small{});
+        if (b.rows == kernels::kFp32SmallTileRows) {
+          run(kernels::Fp32Fma{}, Fp32Small{});
+        } else {
+          run(kernels::Fp32Fma{}, Large{});
+        }
+      } else if (b.rows == kernels::kTf32SmallTileRows) {
+        run(kernels::Tf32Mma{}, Tf32Small{});
       } else {
         run(kernels::Tf32Mma{}, Large{});
       }

@@ -25,7 +25,7 @@ class Launcher {
   virtual bool on_device() const = 0;
   // Streaming multiprocessors the kernels spread over: the device's count; 0 where unknown (the
   // host emulator, unless told a count: the driver then keeps 64-row blocks). The driver picks
-  // the TF32 rollout's rows per block from it (kernels::ChooseTileRows).
+  // the rollout's rows per block from it, per gemm (kernels::ChooseTileRows).
   virtual int multiprocessors() const = 0;
 
   virtual void* Allocate(size_t bytes) = 0;  // kernel-visible memory, uninitialised

@@ -88,9 +88,11 @@ struct PlanLaunch {
   int32_t max_iterations = 0;
   const MemberArgs* members = nullptr;       // kernel-visible array
   const MemberArgs* host_members = nullptr;  // the same values on the host (grid sizes)
-  // rows per block of the TF32 members' Rollout: 64, or 48 where 64-row blocks leave SMs idle
-  // (the driver's choice from the device's SM count, kernels::ChooseTileRows); float32: 64
-  int32_t tile_rows = 64;
+  // rows per block of the TF32 and of the float32 members' Rollout: 64, or where 64-row blocks
+  // leave SMs idle 48 (TF32) and 32 (float32): the driver's choice from the device's SM count,
+  // kernels::ChooseTileRows
+  int32_t tf32_tile_rows = 64;
+  int32_t fp32_tile_rows = 64;
 };
 
 // Bytes of each buffer one member needs (0 for the traces when not wanted), from the sizes in

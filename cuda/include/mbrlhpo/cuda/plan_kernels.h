@@ -28,8 +28,9 @@ inline constexpr int kPackThreads = 256;
 inline constexpr int kSampleThreads = 256;
 inline constexpr int kRolloutThreads = 128;  // 4 warps
 inline constexpr int kRolloutTileRows = 64;  // 4 m16 tiles; rows of one ensemble model
-// TF32 launches whose 64-row grid leaves SMs idle: 3 m16 tiles (PlanLaunch::tile_rows)
-inline constexpr int kRolloutSmallTileRows = 48;
+// launches whose 64-row grid leaves SMs idle (PlanLaunch::tf32_tile_rows, fp32_tile_rows):
+inline constexpr int kRolloutTf32SmallTileRows = 48;  // TF32: 3 m16 tiles
+inline constexpr int kRolloutFp32SmallTileRows = 32;  // float32: Fp32Fma tiles of 4 rows
 inline constexpr int kRefitThreads = 256;
 inline constexpr int kMaxPopulation = 4096;  // bitonic top-K in one block's shared memory
 

@@ -14,7 +14,8 @@ namespace mbrlhpo::cuda::kernels {
 
 static_assert(kRolloutThreads == 32 * kTf32Warps,
               "Tf32Mma's packed layout is for the rollout's warps");
-static_assert(kTileRows == kRolloutTileRows && kSmallTileRows == kRolloutSmallTileRows,
+static_assert(kTileRows == kRolloutTileRows && kTf32SmallTileRows == kRolloutTf32SmallTileRows &&
+                  kFp32SmallTileRows == kRolloutFp32SmallTileRows,
               "the contract's tile rows are the rollout's");
 static_assert(kTileRows <= kRolloutThreads, "a Rollout block has one row owner per row");
 
@@ -24,10 +25,10 @@ struct LaunchShape {
   int sample_blocks_per_member = 1;
   int sort_size = 2;
   size_t refit_smem = 0;
-  // Rollout: blocks per launch from RolloutOf (TF32 at tf32_tile_rows rows, float32 at 64);
-  // rollout_smem is a 64-row block's, the most any rollout block needs.
+  // Rollout: blocks per launch from RolloutOf (TF32 at tf32_tile_rows rows, float32 at
+  // fp32_tile_rows); rollout_smem is a 64-row block's, the most any rollout block needs.
   int max_ensemble = 1, max_width = 0, max_obs = 0, max_rows = 1;
-  int tf32_tile_rows = kTileRows;
+  int tf32_tile_rows = kTileRows, fp32_tile_rows = kTileRows;
   size_t rollout_smem = 0;
 };
 
@@ -38,7 +39,7 @@ struct RolloutBlocks {
 };
 
 inline RolloutBlocks RolloutOf(const LaunchShape& s, int32_t gemm) {
-  const int rows = gemm == static_cast<int32_t>(Gemm::kTf32) ? s.tf32_tile_rows : kTileRows;
+  const int rows = gemm == static_cast<int32_t>(Gemm::kTf32) ? s.tf32_tile_rows : s.fp32_tile_rows;
   return {rows, (s.max_rows + rows - 1) / rows, RolloutSmemBytes(s.max_width, s.max_obs, rows)};
 }
 
@@ -63,7 +64,8 @@ inline LaunchShape ShapeOf(const PlanLaunch& launch) {
           blocks > s.pack_blocks_per_matrix ? blocks : s.pack_blocks_per_matrix;
     }
   }
-  s.tf32_tile_rows = launch.tile_rows == kSmallTileRows ? kSmallTileRows : kTileRows;
+  s.tf32_tile_rows = launch.tf32_tile_rows == kTf32SmallTileRows ? kTf32SmallTileRows : kTileRows;
+  s.fp32_tile_rows = launch.fp32_tile_rows == kFp32SmallTileRows ? kFp32SmallTileRows : kTileRows;
   s.sample_blocks_per_member = (max_elems + kSampleThreads - 1) / kSampleThreads;
   s.sort_size = SortSize(max_pop);
   s.refit_smem = RefitSmemBytes(max_pop);
@@ -71,35 +73,51 @@ inline LaunchShape ShapeOf(const PlanLaunch& launch) {
   return s;
 }
 
-// Rows per block of a launch's TF32 Rollout on a device with `multiprocessors` SMs (the driver's
-// choice, PlanLaunch::tile_rows): the size with the smaller of two bounds of bench/static_model.py
-// (which prints this choice for the paper step and for 40 members):
-//  - tensor: the busiest SM runs ceil(blocks / SMs) blocks, each rows / 16 MMAs per (k step,
-//    n-tile) at 0.5 per clock: rows / 8 clocks;
+// Rows per block of a launch's Rollout for the members of one gemm (TF32 or float32) on a device
+// with `multiprocessors` SMs (the driver's choice, PlanLaunch::tf32_tile_rows and
+// fp32_tile_rows): 64 or the gemm's smaller block (TF32 48, float32 32), whichever has the
+// smaller of two bounds of bench/static_model.py (which prints this choice for the paper step and
+// for 40 members), in thousandths of a clock per (k step of 8, n-tile of 8):
+//  - compute: the busiest SM runs ceil(blocks / SMs) blocks, each rows x a per-row cost:
+//    TF32 rows / 16 MMAs at 0.5 per clock, 125 per row at either size; float32 64 FFMAs per row
+//    at 128 per clock (500) times the instructions per FFMA of the model's paper step (loads,
+//    loop, epilogue), which rise at 32 rows, where the strips' last tiles are 1 row high;
 //  - L2: every block loads its weights from L2 at every step (they do not fit beside the shared
 //    memory in L1), 256 B per (k step, n-tile), whatever its rows, for the whole GPU at 7 TB/s
-//    (an assumption: 4,000 B per clock at 1.755 GHz): 0.064 clocks per block.
-// In thousandths of a clock per (k step, n-tile): kTensorCostPerRow = 125, kL2CostPerBlock = 64.
-// Smaller blocks even out the SMs' load but load the weights for fewer rows. One member of the
-// paper step on 132 SMs: 64 rows: max(2 x 64 x 125, 160 x 64) = 16,000; 48 rows: max(2 x 48 x
+//    (an assumption: 4,000 B per clock at 1.755 GHz): 64 per block.
+// Smaller blocks even out the SMs' load but load the weights for fewer rows. The paper step on
+// 132 SMs, TF32: one member, 64 rows: max(2 x 64 x 125, 160 x 64) = 16,000; 48 rows: max(2 x 48 x
 // 125, 210 x 64) = 13,440: 48. Forty members: max(49 x 8,000, 6,400 x 64) = 409,600 against
-// max(64 x 6,000, 8,400 x 64) = 537,600: 64. multiprocessors 0 (unknown): 64. Float32: 64.
+// max(64 x 6,000, 8,400 x 64) = 537,600: 64. Float32: see kFp32CostPerRow. Multiprocessors 0
+// (unknown): 64.
 inline constexpr int64_t kTensorCostPerRow = 125, kL2CostPerBlock = 64;
+// Float32's per-row costs at 64 and at 32 rows: 500 x the static model's warp instructions
+// (k-loops and epilogue) per useful FFMA at the paper step (bench/static_model.py): 64 rows
+// 348,912 per 264,400 (1.320: 660); 32 rows 193,352 per 132,200 (1.463: 731; each warp's fifth
+// strip of a 200-wide layer in 1-row tiles). One member: max(2 x 64 x 660, 160 x 64) = 84,480
+// against max(3 x 32 x 731, 315 x 64) = 70,176: 32. Forty members: 49 x 64 x 660 = 2,069,760
+// against 96 x 32 x 731 = 2,245,632: 64 (the model: 14.91 / 12.39 ms, 365 / 397 ms).
+inline constexpr int64_t kFp32CostPerRow = 660, kFp32SmallCostPerRow = 731;
 
-inline int ChooseTileRows(const MemberArgs* members, int num_members, int multiprocessors) {
+inline int ChooseTileRows(const MemberArgs* members, int num_members, int multiprocessors,
+                          Gemm gemm) {
   if (multiprocessors < 1) return kTileRows;
+  const bool tf32 = gemm == Gemm::kTf32;
+  const int small = tf32 ? kTf32SmallTileRows : kFp32SmallTileRows;
   auto cost = [&](int rows) {
-    int64_t blocks = 0;  // TF32 blocks with work
+    int64_t blocks = 0;  // blocks with work
     for (int i = 0; i < num_members; ++i) {
       const MemberArgs& m = members[i];
-      if (m.gemm != static_cast<int32_t>(Gemm::kTf32)) continue;
+      if (m.gemm != static_cast<int32_t>(gemm)) continue;
       blocks += static_cast<int64_t>(m.ensemble_size) * ((RowsPerModel(m) + rows - 1) / rows);
     }
+    const int64_t fp32_per_row = rows == kTileRows ? kFp32CostPerRow : kFp32SmallCostPerRow;
+    const int64_t per_row = tf32 ? kTensorCostPerRow : fp32_per_row;
     const int64_t busiest = (blocks + multiprocessors - 1) / multiprocessors;
-    const int64_t tensor = busiest * rows * kTensorCostPerRow, l2 = blocks * kL2CostPerBlock;
-    return tensor > l2 ? tensor : l2;
+    const int64_t compute = busiest * rows * per_row, l2 = blocks * kL2CostPerBlock;
+    return compute > l2 ? compute : l2;
   };
-  return cost(kSmallTileRows) < cost(kTileRows) ? kSmallTileRows : kTileRows;
+  return cost(small) < cost(kTileRows) ? small : kTileRows;
 }
 
 // Most dynamic shared memory one block may use on any supported device (227 KB on sm_90, the

@@ -1,6 +1,7 @@
 // Kernel body Rollout: a tile of kRows rows of one ensemble model walks all H steps on chip
-// (kRows = kTileRows, 64, or kSmallTileRows, 48: TF32 launches whose 64-row grid leaves SMs
-// idle, launch_shape.h ChooseTileRows; a row's arithmetic does not depend on kRows). Grid:
+// (kRows = kTileRows, 64; or, where 64-row grids leave SMs idle, launch_shape.h ChooseTileRows,
+// kTf32SmallTileRows, 48, for TF32 and kFp32SmallTileRows, 32, for float32; a row's arithmetic
+// does not depend on kRows). Grid:
 // num_members x max_ensemble x max_tiles blocks of kRolloutThreads threads; block (member, e,
 // tile) takes rows [tile * kRows, tile * kRows + kRows) of model e (TS-inf rows: candidate
 // i / per, particle j = i % per, global particle e * per + j, exactly as the CPU planner).
@@ -25,7 +26,8 @@
 namespace mbrlhpo::cuda::kernels {
 
 inline constexpr int kTileRows = 64;
-inline constexpr int kSmallTileRows = 48;  // TF32 only (3 m16 tiles)
+inline constexpr int kTf32SmallTileRows = 48;  // TF32 only (3 m16 tiles)
+inline constexpr int kFp32SmallTileRows = 32;  // float32 only (Fp32Fma tiles of 4 x 10)
 inline constexpr int kActPad = 4;  // shared row stride = width + 4 floats (fewer bank conflicts)
 
 // Shared row stride of the activation buffers for layers up to `max_width` wide.
