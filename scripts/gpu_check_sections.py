@@ -118,7 +118,7 @@ def rest_sections(dry: bool, build: Path, python: str) -> list[Section]:
 
 def predictions(path: Path) -> dict[tuple[str, int], float]:
     """The static model's rollout time per paper step (bench/static_model.py's JSON), by
-    (precision, members), of the TF32 block size the driver picks there; empty when the file is
+    (precision, members), of the block size the driver picks there; empty when the file is
     absent or has no predictions."""
     try:
         rows = json.loads(path.read_text()).get("predictions", [])
@@ -129,7 +129,7 @@ def predictions(path: Path) -> dict[tuple[str, int], float]:
         kernel = str(r.get("kernel", ""))
         if "HalfCheetah" not in kernel or "model_ms" not in r:
             continue
-        if r.get("driver_choice") is False:  # a TF32 block size the driver does not pick there
+        if r.get("driver_choice") is False:  # a block size the driver does not pick there
             continue
         precision = "tf32" if "Tf32" in kernel else "float32" if "Fp32" in kernel else None
         if precision:

@@ -296,9 +296,11 @@ def test_gpu_check_reads_the_prediction_of_the_driver_s_block_size(tmp_path):
         dict(kernel="RolloutKernel<HalfCheetah, Tf32Mma, 64>", members=1, model_ms=2.9),
         dict(kernel="RolloutKernel<HalfCheetah, Tf32Mma, 48>", members=40, model_ms=97.0),
         dict(kernel="RolloutKernel<HalfCheetah, Tf32Mma, 64>", members=40, model_ms=74.0),
+        dict(kernel="RolloutKernel<HalfCheetah, Fp32Fma, 32>", members=1, model_ms=12.4),
+        dict(kernel="RolloutKernel<HalfCheetah, Fp32Fma, 64>", members=1, model_ms=14.9),
     ]
-    for r, picked in zip(rows, (True, False, False, True), strict=True):
+    for r, picked in zip(rows, (True, False, False, True, True, False), strict=True):
         r["driver_choice"] = picked
     path = tmp_path / "model.json"
     path.write_text(json.dumps(dict(predictions=rows)))
-    assert runner.predictions(path) == {("tf32", 1): 2.4, ("tf32", 40): 74.0}
+    assert runner.predictions(path) == {("tf32", 1): 2.4, ("tf32", 40): 74.0, ("float32", 1): 12.4}
