@@ -205,9 +205,11 @@ std::vector<float> RunLayer(const std::vector<float>& in, const std::vector<floa
   std::vector<float> out(kRows * n, -1.0f);
   // Tf32Mma reads the packed weights, written by the PackWeights body as in the planner.
   std::vector<float> packed;
-  // Fp32Fma reads the model's weights in place: at `w_offset` floats into a buffer (1: not
-  // 16-byte aligned, so its guarded reads).
+  // Fp32Fma reads the model's weights in place: at `w_offset` floats into a 16-byte aligned
+  // buffer (0: quads in single-strip tiles where n is a multiple of 4; 2: 8-byte aligned, pairs
+  // only; 1: not 8-byte aligned, so its guarded reads).
   std::vector<float> shifted(w_offset + w.size());
+  CHECK(reinterpret_cast<uintptr_t>(shifted.data()) % 16 == 0);
   std::copy(w.begin(), w.end(), shifted.begin() + w_offset);
   const float* weights = shifted.data() + w_offset;
   if constexpr (std::is_same_v<G, Tf32Mma>) {
@@ -318,13 +320,16 @@ TEST(Fp32FmaLayerIsBitExactUnderThreeSchedules) {
   // The paper's layers (25 x 200: a k-tail of 1, 5 strips per warp: 8-row and 2-row tiles;
   // 200 x 200; 200 x 36: one 2-row strip per warp, the last 6 of 10 columns), 70 and 110 wide
   // (2 strips in 4-row tiles, 3 on 24 lanes), odd widths (21, 3, 203: guarded reads), tiny ones;
-  // (16, 32) also with the weights one float off 8-byte alignment (guarded reads).
+  // (16, 32) also with the weights one float off 8-byte alignment (guarded reads); the 2-row
+  // single-strip tiles of 200 and 36 wide read quads from columns 0 and 2 mod 4 (strips 4, 9,
+  // 14, 19 and 0, 1, 2), and pairs with the weights two floats off 16-byte alignment.
   struct Case {
     int k, n, w_offset;
   };
   for (const auto& [k, n, w_offset] :
        {Case{13, 21, 0}, Case{16, 32, 0}, Case{16, 32, 1}, Case{5, 3, 0}, Case{25, 200, 0},
-        Case{200, 200, 0}, Case{200, 36, 0}, Case{37, 203, 0}, Case{9, 70, 0}, Case{16, 110, 0}}) {
+        Case{25, 200, 2}, Case{200, 200, 0}, Case{200, 36, 0}, Case{200, 36, 2}, Case{37, 203, 0},
+        Case{9, 70, 0}, Case{16, 110, 0}}) {
     const LayerCase lc = MakeCase(k, n, 7u + k);
     for (Order order : kOrders) {
       for (bool swish : {false, true}) {
@@ -344,14 +349,18 @@ TEST(Fp32FmaLayerIsBitExactUnderThreeSchedules) {
 }
 
 TEST(Fp32FmaLayerIsBitExactOn32RowTiles) {
-  // 32 rows: tiles of 4, 2 and 1 rows x 10 columns
-  for (const auto& [k, n] :
-       {std::pair{25, 200}, std::pair{200, 36}, std::pair{13, 21}, std::pair{16, 110}}) {
+  // 32 rows: tiles of 4, 2 and 1 rows x 10 columns; the 1-row tiles with quads (offset 0) and
+  // with pairs (offset 2)
+  struct Case {
+    int k, n, w_offset;
+  };
+  for (const auto& [k, n, w_offset] : {Case{25, 200, 0}, Case{25, 200, 2}, Case{200, 36, 0},
+                                       Case{200, 36, 2}, Case{13, 21, 0}, Case{16, 110, 0}}) {
     const LayerCase lc = MakeCase(k, n, 3u + k);
     for (Order order : kOrders) {
       LaunchReport rep;
-      const auto out =
-          RunLayer<Fp32Fma, 32>(lc.in, lc.w, lc.b, k, n, true, order, MmaLayout::kPtx, &rep);
+      const auto out = RunLayer<Fp32Fma, 32>(lc.in, lc.w, lc.b, k, n, true, order, MmaLayout::kPtx,
+                                             &rep, w_offset);
       if (!rep.ok()) std::printf("  %s\n", rep.Summary().c_str());
       CHECK(rep.ok());
       int wrong = 0;

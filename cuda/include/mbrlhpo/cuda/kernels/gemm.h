@@ -155,6 +155,23 @@ struct alignas(16) Float4 {
   float v[4];
 };
 
+// Four floats of read-only global memory in one 128-bit load (LDG.E.128.CONSTANT); `p` must be
+// 16-byte aligned (the device faults otherwise; the emulator stops at once).
+MBRLHPO_HOST_DEVICE inline Float4 LoadQuad(const float* p) {
+#if defined(__CUDA_ARCH__)
+  const float4 v = __ldg(reinterpret_cast<const float4*>(p));
+  return {{v.x, v.y, v.z, v.w}};
+#else
+  if (reinterpret_cast<uintptr_t>(p) % 16 != 0) __builtin_trap();
+  return {{p[0], p[1], p[2], p[3]}};
+#endif
+}
+
+// How Fp32Fma reads a strip's kFp32TileCols weights of one W row: one guarded float at a time,
+// 64-bit pairs, or (a strip of one warp's lanes, in 16-byte aligned rows) 128-bit quads: from a
+// column that is 0 mod 4 quad, quad, pair; from one that is 2 mod 4 pair, quad, quad.
+enum class WeightLoads { kFloats, kPairs, kQuadsFirst, kQuadsLast };
+
 struct Fp32Fma {
   // The model's weights of layer l, ensemble model e, read in place.
   MBRLHPO_HOST_DEVICE static const float* Weights(const MemberArgs& m, int l, int e) {
@@ -192,8 +209,10 @@ struct Fp32Fma {
   // Strip `strip`'s tile of kTR rows, g + i * (kRows / kTR) (the lanes of a warp read
   // consecutive rows at each shared load: no bank conflicts at the rollout's row stride, and
   // share their weight columns). Weights are read in 64-bit pairs where the strip is whole, n
-  // even and W 8-byte aligned, else one guarded float at a time: the same products in the same
-  // order either way.
+  // even and W 8-byte aligned, else one guarded float at a time; a tile whose warp holds only
+  // this strip (32 row groups: the strip is the same on every lane) reads them in 128-bit quads
+  // where n is a multiple of 4 and W 16-byte aligned (3 loads per k instead of 5). The same
+  // products in the same order every way.
   template <int kRows, int kTR, class Ctx>
   MBRLHPO_HOST_DEVICE static void Tile(Ctx& c, const LayerArgs& l, int strip, int g) {
     constexpr int kGroups = kRows / kTR;
@@ -204,13 +223,20 @@ struct Fp32Fma {
       MBRLHPO_UNROLL
       for (int j = 0; j < kTC; ++j) acc[i][j] = 0.0f;
     }
-    const bool pairs = c0 + kTC <= l.n && l.n % 2 == 0 && reinterpret_cast<uintptr_t>(l.w) % 8 == 0;
+    const uintptr_t w_address = reinterpret_cast<uintptr_t>(l.w);
+    const bool whole = c0 + kTC <= l.n;
+    const bool pairs = whole && l.n % 2 == 0 && w_address % 8 == 0;
+    const bool quads = kGroups == 32 && whole && l.n % 4 == 0 && w_address % 16 == 0;
     if (!pairs) {
-      Accumulate<kTR, kGroups, false, 0>(c, l, g, c0, acc);
-    } else if (l.n == kFp32FixedWidth) {
-      Accumulate<kTR, kGroups, true, kFp32FixedWidth>(c, l, g, c0, acc);
-    } else {
-      Accumulate<kTR, kGroups, true, 0>(c, l, g, c0, acc);
+      Accumulate<kTR, kGroups, WeightLoads::kFloats>(c, l, g, c0, acc);
+    } else if (!quads) {
+      AccumulateAt<kTR, kGroups, WeightLoads::kPairs>(c, l, g, c0, acc);
+    } else if constexpr (kGroups == 32) {
+      if (c0 % 4 == 0) {
+        AccumulateAt<kTR, kGroups, WeightLoads::kQuadsFirst>(c, l, g, c0, acc);
+      } else {
+        AccumulateAt<kTR, kGroups, WeightLoads::kQuadsLast>(c, l, g, c0, acc);
+      }
     }
     MBRLHPO_UNROLL
     for (int j = 0; j < kTC; ++j) {
@@ -224,17 +250,44 @@ struct Fp32Fma {
     }
   }
 
-  // W row k's kTC columns from c0: 64-bit loads (in range and aligned: Tile's test), or one
-  // float at a time with zeros past n.
-  template <bool kVector>
+  // Accumulate with n at compile time where it is kFp32FixedWidth (every weight load an immediate
+  // offset from one pointer per 4 k).
+  template <int kTR, int kGroups, WeightLoads kLoads, class Ctx>
+  MBRLHPO_HOST_DEVICE static void AccumulateAt(Ctx& c, const LayerArgs& l, int g, int c0,
+                                               float (&acc)[kTR][kTC]) {
+    if (l.n == kFp32FixedWidth) {
+      Accumulate<kTR, kGroups, kLoads, kFp32FixedWidth>(c, l, g, c0, acc);
+    } else {
+      Accumulate<kTR, kGroups, kLoads>(c, l, g, c0, acc);
+    }
+  }
+
+  // W row k's kTC columns from c0, as kLoads says (the vector loads: in range and aligned, Tile's
+  // tests), kFloats one float at a time with zeros past n.
+  template <WeightLoads kLoads>
   MBRLHPO_HOST_DEVICE static void WeightRow(const float* w_row, int c0, int n, float (&b)[kTC]) {
-    if constexpr (kVector) {
+    static_assert(kTC == 10, "the quad loads below are written for 10-column strips");
+    auto pair = [&](int j) {
+      const FloatPair v = LoadPair(w_row + j);
+      b[j] = v.lo;
+      b[j + 1] = v.hi;
+    };
+    auto quad = [&](int j) {
+      const Float4 v = LoadQuad(w_row + j);
       MBRLHPO_UNROLL
-      for (int q = 0; q < kTC / 2; ++q) {
-        const FloatPair v = LoadPair(w_row + 2 * q);
-        b[2 * q] = v.lo;
-        b[2 * q + 1] = v.hi;
-      }
+      for (int x = 0; x < 4; ++x) b[j + x] = v.v[x];
+    };
+    if constexpr (kLoads == WeightLoads::kPairs) {
+      MBRLHPO_UNROLL
+      for (int q = 0; q < kTC / 2; ++q) pair(2 * q);
+    } else if constexpr (kLoads == WeightLoads::kQuadsFirst) {
+      quad(0);
+      quad(4);
+      pair(8);
+    } else if constexpr (kLoads == WeightLoads::kQuadsLast) {
+      pair(0);
+      quad(2);
+      quad(6);
     } else {
       MBRLHPO_UNROLL
       for (int j = 0; j < kTC; ++j) b[j] = c0 + j < n ? LoadFloat(w_row + j) : 0.0f;
@@ -244,7 +297,7 @@ struct Fp32Fma {
   // acc[i][j] = sum over k in order of in[g + i * kGroups][k] * W[k][c0 + j], one fmaf per term:
   // four k per iteration (one 128-bit shared load per row), then the k-tail one at a time.
   // kN: n at compile time (0: l.n).
-  template <int kTR, int kGroups, bool kVector, int kN, class Ctx>
+  template <int kTR, int kGroups, WeightLoads kLoads, int kN = 0, class Ctx>
   MBRLHPO_HOST_DEVICE static void Accumulate(Ctx& c, const LayerArgs& l, int g, int c0,
                                              float (&acc)[kTR][kTC]) {
     const int n = kN ? kN : l.n;
@@ -263,7 +316,7 @@ struct Fp32Fma {
       MBRLHPO_UNROLL
       for (int x = 0; x < 4; ++x) {
         float b[kTC];
-        WeightRow<kVector>(w_row + x * n, c0, n, b);
+        WeightRow<kLoads>(w_row + x * n, c0, n, b);
         MBRLHPO_UNROLL
         for (int i = 0; i < kTR; ++i) {
           MBRLHPO_UNROLL
@@ -274,7 +327,7 @@ struct Fp32Fma {
     }
     for (; k < l.k; ++k, w_row += n) {
       float b[kTC];
-      WeightRow<false>(w_row, c0, n, b);
+      WeightRow<WeightLoads::kFloats>(w_row, c0, n, b);
       MBRLHPO_UNROLL
       for (int i = 0; i < kTR; ++i) {
         const float a = c.lds(in_row + i * row_step + k);

@@ -93,11 +93,11 @@ inline LaunchShape ShapeOf(const PlanLaunch& launch) {
 inline constexpr int64_t kTensorCostPerRow = 125, kL2CostPerBlock = 64;
 // Float32's per-row costs at 64 and at 32 rows: 500 x the static model's warp instructions
 // (k-loops and epilogue) per useful FFMA at the paper step (bench/static_model.py): 64 rows
-// 348,912 per 264,400 (1.320: 660); 32 rows 193,352 per 132,200 (1.463: 731; each warp's fifth
-// strip of a 200-wide layer in 1-row tiles). One member: max(2 x 64 x 660, 160 x 64) = 84,480
-// against max(3 x 32 x 731, 315 x 64) = 70,176: 32. Forty members: 49 x 64 x 660 = 2,069,760
-// against 96 x 32 x 731 = 2,245,632: 64 (the model: 14.91 / 12.39 ms, 365 / 397 ms).
-inline constexpr int64_t kFp32CostPerRow = 660, kFp32SmallCostPerRow = 731;
+// 342,512 per 264,400 (1.295: 648); 32 rows 186,266 per 132,200 (1.409: 704; each warp's fifth
+// strip of a 200-wide layer in 1-row tiles). One member: max(2 x 64 x 648, 160 x 64) = 82,944
+// against max(3 x 32 x 704, 315 x 64) = 67,584: 32. Forty members: 49 x 64 x 648 = 2,032,128
+// against 96 x 32 x 704 = 2,162,688: 64 (the model: 14.64 / 11.94 ms, 359 / 382 ms).
+inline constexpr int64_t kFp32CostPerRow = 648, kFp32SmallCostPerRow = 704;
 
 inline int ChooseTileRows(const MemberArgs* members, int num_members, int multiprocessors,
                           Gemm gemm) {
