@@ -131,8 +131,14 @@ def test_one_family_holm_and_verdicts(bench_dir):
 @pytest.mark.slow
 def test_the_archive_recomputes_the_page_and_one_command_writes_it(bench_dir, tmp_path):
     archive = tmp_path / "archive"
-    archive_bench(bench_dir, archive)
+    written = archive_bench(bench_dir, archive)
     assert claims_results(archive) == claims_results(bench_dir)
+    # archiving again leaves the archived cells' files alone (a new backup has other bytes)
+    dbs = {p: p.read_bytes() for p in archive.glob("cells/**/study.db")}
+    assert dbs and all(str(p.relative_to(archive)) in written for p in dbs)
+    again = archive_bench(bench_dir, archive)
+    assert set(again) <= {"harness.json", "results.csv"}  # small files, rewritten as they are
+    assert {p: p.read_bytes() for p in dbs} == dbs
     for cell in archive.glob("cells/**/cell.json"):
         assert str(bench_dir) not in cell.read_text()  # no machine paths
     docs = tmp_path / "docs"

@@ -473,7 +473,9 @@ def archive_bench(out: str | Path, dest: str | Path) -> list[str]:
     """Copies what the page is computed from into ``dest`` (for the repository): the suite's
     ``harness.json``, the long table, and per cell its ``cell.json`` (paths made relative) and
     its study database as one consistent file (SQLite's backup: the WAL folded in); not the
-    checkpoints. Returns the files written, relative to ``dest``."""
+    checkpoints. A cell already archived with the same ``cell.json`` is left alone (a second
+    backup of the same study writes other bytes). Returns the files written, relative to
+    ``dest``."""
     out, dest = Path(out), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     written = []
@@ -487,6 +489,12 @@ def archive_bench(out: str | Path, dest: str | Path) -> list[str]:
         cell = json.loads(path.read_text())
         if cell.get("study"):
             cell["study"]["db"] = str(rel / "study.db")  # no machine paths in the repository
+        text = json.dumps(cell, indent=1, sort_keys=True) + "\n"
+        archived = dest / rel / "cell.json"
+        has_db = not cell.get("study") or (dest / rel / "study.db").is_file()
+        if has_db and archived.is_file() and archived.read_text() == text:
+            continue
+        if cell.get("study"):
             src = sqlite3.connect(f"file:{path.parent / 'study.db'}?mode=ro", uri=True)
             dst = sqlite3.connect(dest / rel / "study.db")
             try:
@@ -495,7 +503,7 @@ def archive_bench(out: str | Path, dest: str | Path) -> list[str]:
                 src.close()
                 dst.close()
             written.append(str(rel / "study.db"))
-        (dest / rel / "cell.json").write_text(json.dumps(cell, indent=1, sort_keys=True) + "\n")
+        archived.write_text(text)
         written.append(str(rel / "cell.json"))
     return written
 
