@@ -87,6 +87,9 @@ DEFAULTS: tuple[str, ...] = ("table", "code")
 
 # HPO methods of a study.
 METHODS: tuple[str, ...] = ("random", "hyperband", "bohb", "pbt", "pbt-bt")
+# The methods whose members run in rounds: every member's trial t, together (one planning call
+# per step), before any trial t + 1; Hyperband's and BOHB's jobs run one after another.
+POPULATION_METHODS: tuple[str, ...] = ("random", "pbt", "pbt-bt")
 
 __all__ = [
     "DEFAULTS",
@@ -94,6 +97,7 @@ __all__ = [
     "FIXED",
     "GROUPS",
     "METHODS",
+    "POPULATION_METHODS",
     "MODEL_PARAMS",
     "PLANNING_PARAMS",
     "PROFILES",

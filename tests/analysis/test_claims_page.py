@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 
 from mbrlhpo.analysis import claim_tests as ct
-from mbrlhpo.analysis.claims_page import archive_bench, claims_results, load_bench
+from mbrlhpo.analysis.claims_page import (
+    archive_bench,
+    claims_results,
+    load_bench,
+    tuning_wall_s,
+)
 from mbrlhpo.harness.bench import bench
 from mbrlhpo.harness.scores import task_scores
 from mbrlhpo.harness.table import read_csv
@@ -157,3 +162,16 @@ def test_the_archive_recomputes_the_page_and_one_command_writes_it(bench_dir, tm
     saved = json.loads((docs / "fidelity" / "claims.json").read_text())
     assert saved["family"] == page.count("\n| C")
     assert "not shown at this scale" in page or "reproduced" in page
+
+
+def test_a_population_round_counts_once_and_hyperband_jobs_add_up():
+    # a population's members run each round together and each records the round's wall time
+    rounds = [
+        dict(member=m, trial=t, wall_time=w) for t, w in ((1, 1.0), (2, 20.0)) for m in range(3)
+    ]
+    rounds[4]["wall_time"] = 20.5  # the round's longest member
+    for kind in ("random", "pbt", "pbt-bt"):
+        assert tuning_wall_s(dict(kind=kind, study=dict(trials=rounds))) == 21.5
+    # Hyperband's jobs (two configurations at trial 1 and 2) run one after another
+    assert tuning_wall_s(dict(kind="hyperband", study=dict(trials=rounds))) == 3 * 1.0 + 60.5
+    assert tuning_wall_s(dict(kind="defaults", study=None)) == 0.0

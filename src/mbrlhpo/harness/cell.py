@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from mbrlhpo.catalog import POPULATION_METHODS
 from mbrlhpo.harness.rescore import (
     defaults_schedule,
     finite_or_none,
@@ -26,8 +27,6 @@ from mbrlhpo.harness.rescore import (
     test_run,
 )
 from mbrlhpo.harness.state import write_json
-
-POPULATION_METHODS = ("random", "pbt", "pbt-bt")
 
 
 @dataclass(frozen=True)
