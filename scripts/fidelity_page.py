@@ -25,6 +25,15 @@ from mbrlhpo.analysis.claims_page import (
 HERE = Path(__file__).resolve().parent
 
 
+def shown(bench_dir: Path) -> str:
+    """The bench dir as the page names it: relative to the repository, else a placeholder (no
+    machine paths on the page)."""
+    try:
+        return str(bench_dir.resolve().relative_to(HERE.parent))
+    except ValueError:
+        return "<dir>"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("bench_dir", type=Path, help="the --out of `mbrlhpo bench claims.toml`")
@@ -42,7 +51,7 @@ def main() -> None:
     archive_bench(args.bench_dir, archive)
     results = claims_results(archive, args.paper_schedules)
     (args.docs / "fidelity" / "claims.json").write_text(json.dumps(results, indent=1) + "\n")
-    page = fidelity_markdown(results, load_bench(archive)["suite"], str(args.bench_dir))
+    page = fidelity_markdown(results, load_bench(archive)["suite"], shown(args.bench_dir))
     (args.docs / "fidelity.md").write_text(page)
     print(f"wrote {args.docs / 'fidelity.md'} ({results['family']} tests)")
 

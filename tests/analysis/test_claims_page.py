@@ -162,6 +162,20 @@ def test_the_archive_recomputes_the_page_and_one_command_writes_it(bench_dir, tm
     saved = json.loads((docs / "fidelity" / "claims.json").read_text())
     assert saved["family"] == page.count("\n| C")
     assert "not shown at this scale" in page or "reproduced" in page
+    assert str(tmp_path) not in page and str(bench_dir) not in page  # no machine paths
+    # the repository's archive alone regenerates the same page and numbers
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "fidelity_page.py"),
+            str(docs / "fidelity" / "claims"),
+            "--docs",
+            str(docs),
+        ],
+        check=True,
+    )
+    assert json.loads((docs / "fidelity" / "claims.json").read_text()) == saved
+    assert (docs / "fidelity.md").read_text() == page
 
 
 def test_a_population_round_counts_once_and_hyperband_jobs_add_up():
