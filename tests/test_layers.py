@@ -53,6 +53,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "catalog",
             "protocol_rows",
             "atomic_file",
+            "lazy_exports",
             "runner.protocol",
             "_core",
             "mbrlhpo",

@@ -7,10 +7,8 @@ load torch or MuJoCo until they are used. It registers the gymnasium ids (``mbrl
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from mbrlhpo.gym_registration import register_when_gymnasium_loads
+from mbrlhpo.lazy_exports import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -52,9 +50,4 @@ _SUBMODULES = (
 register_when_gymnasium_loads()
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    if name in _SUBMODULES:
-        return importlib.import_module(f"mbrlhpo.{name}")
-    raise AttributeError(f"module 'mbrlhpo' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS, _SUBMODULES)

@@ -5,11 +5,9 @@ checking a command's settings must not import torch (about a second), so that a 
 answered at once.
 """
 
-from importlib import import_module
-from typing import Any
-
 from mbrlhpo.agent.checkpoint import CheckpointError
 from mbrlhpo.agent.hparams import PROFILES, TUNABLE, PETSHparams, default_hparams
+from mbrlhpo.lazy_exports import lazy_getattr
 
 _LAZY = {
     "PETSAgent": "mbrlhpo.agent.pets_agent",
@@ -31,9 +29,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value  # once
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -6,10 +6,10 @@ gymnasium registration, for instance) without loading MuJoCo.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from mbrlhpo.gym_registration import GYM_IDS, register_when_gymnasium_loads
+from mbrlhpo.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -71,10 +71,7 @@ def make_env(name: str, seed: int | None = None, **options: Any) -> gym.Env:
     return ReferenceEnv(name, seed=seed, max_episode_steps=max_episode_steps, **render)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'mbrlhpo.envs' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 register_when_gymnasium_loads()

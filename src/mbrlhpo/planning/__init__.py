@@ -4,9 +4,7 @@ Everything but ``CEMConfig`` loads on first use (PEP 562): the agent's hyperpara
 their CEMConfig while a command's settings are checked, before torch may be imported.
 """
 
-from importlib import import_module
-from typing import Any
-
+from mbrlhpo.lazy_exports import lazy_getattr
 from mbrlhpo.planning.config import CEMConfig
 
 _LAZY = {
@@ -33,9 +31,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value  # once
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -6,8 +6,7 @@ without loading the runner itself.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mbrlhpo.lazy_exports import lazy_getattr
 
 _EXPORTS = {
     "METHODS": "mbrlhpo.runner.study",
@@ -21,7 +20,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'mbrlhpo.runner' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
