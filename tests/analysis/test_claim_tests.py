@@ -122,3 +122,27 @@ def test_spearman_against_a_stated_correlation():
     )
     with pytest.raises(ValueError, match="rho0"):
         ct.spearman_against(x, y, 1.0)
+
+
+def test_spearman_by_stratum_is_not_fooled_by_the_strata_levels():
+    rng = np.random.default_rng(3)
+    # two tasks, no correlation within either, the second at a higher level on both axes
+    a = (rng.normal(size=15), rng.normal(size=15))
+    b = (rng.normal(size=15) + 10.0, rng.normal(size=15) + 10.0)
+    pooled, _, _ = ct.spearman_against(np.r_[a[0], b[0]], np.r_[a[1], b[1]], 0.0)
+    assert pooled.statistic > 0.6 and pooled.p < 1e-3  # the levels alone
+    result, low, high = ct.spearman_against_strata([a, b], 0.0)
+    assert result.n == 30 and low < 0.0 < high and result.p > 0.05
+    # the combined z is the strata's, weighted by n - 3
+    za, zb = (math.atanh(ct.spearman(*s)) for s in (a, b))
+    assert math.atanh(result.statistic) == pytest.approx((12 * za + 12 * zb) / 24)
+    z = (math.atanh(result.statistic) - 0.0) / math.sqrt(1.06 / 24)
+    assert result.p == pytest.approx(math.erfc(abs(z) / math.sqrt(2)))
+    # one stratum is spearman_against
+    one, lo1, hi1 = ct.spearman_against_strata([a], 0.5)
+    ref, lo2, hi2 = ct.spearman_against(*a, 0.5)
+    assert (one.statistic, one.p, lo1, hi1) == pytest.approx((ref.statistic, ref.p, lo2, hi2))
+    with pytest.raises(ValueError, match=">= 4 per stratum"):
+        ct.spearman_against_strata([a, (b[0][:3], b[1][:3])], 0.5)
+    with pytest.raises(ValueError, match="at least one stratum"):
+        ct.spearman_against_strata([], 0.5)

@@ -163,6 +163,9 @@ def test_the_archive_recomputes_the_page_and_one_command_writes_it(bench_dir, tm
     assert saved["family"] == page.count("\n| C")
     assert "not shown at this scale" in page or "reproduced" in page
     assert str(tmp_path) not in page and str(bench_dir) not in page  # no machine paths
+    # the scale beside the paper's: the suite's budget and the profile's model and planner
+    assert "- Scale: ours 2 MPC trials after the random one" in page
+    assert "(paper: 80 trials;" in page and "cartpole: ensemble" in page
     # the repository's archive alone regenerates the same page and numbers
     subprocess.run(
         [

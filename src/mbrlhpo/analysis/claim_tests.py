@@ -12,7 +12,9 @@ has a direction (the paper's), but the page also says when the data point the ot
   ties as average ranks).
 - Correlation (C3, Hyperband's fidelities): :func:`spearman_test` (a permutation p-value
   against 0, exact for up to 8 pairs) and :func:`spearman_against` (against a stated rho0,
-  with an interval: "weakly correlated" made testable).
+  with an interval: "weakly correlated" made testable), :func:`spearman_against_strata` (the
+  same within strata such as tasks, combined: pooled pairs of strata at different levels
+  correlate through the levels alone).
 - One family of tests per page: :func:`holm`.
 - Effect sizes: :func:`iqm_difference` with a bootstrap interval over studies.
 - :func:`power` (simulated) and :func:`smallest_p` (what a design can reject at all), and
@@ -193,6 +195,46 @@ def spearman_against(
         math.tanh(z_r - half),
         math.tanh(z_r + half),
     )
+
+
+def spearman_against_strata(
+    strata: Sequence[tuple[Sequence[float], Sequence[float]]], rho0: float, level: float = 0.95
+) -> tuple[TestResult, float, float]:
+    """Spearman's rho within each stratum (e.g. a task), combined by Fisher's z weighted by
+    n - 3 (the inverse of each stratum's variance 1.06 / (n - 3)), tested against ``rho0``
+    (two-sided) with its interval. Pooling the strata's pairs instead would let the strata's
+    levels alone make a correlation. Each stratum needs >= 4 pairs; one stratum gives
+    :func:`spearman_against`. Returns the test (statistic: the combined rho, n: all pairs) and
+    the interval ``(low, high)`` of rho."""
+    if not strata:
+        raise ValueError("Spearman strata: expected at least one stratum, got none")
+    if not -1.0 < rho0 < 1.0:
+        raise ValueError(f"rho0: expected a correlation in (-1, 1), got {rho0!r}")
+    weight = z_sum = 0.0
+    n = 0
+    for x, y in strata:
+        a, b = _vector(x, "x"), _vector(y, "y")
+        if len(b) != len(a) or len(a) < 4:
+            raise ValueError(
+                f"Spearman strata: expected two equally long samples of >= 4 per stratum, "
+                f"got {len(a)}, {len(b)}"
+            )
+        rho = spearman(a, b)
+        if math.isnan(rho):  # a constant sample: no information in this stratum
+            continue
+        w = len(a) - 3.0
+        z_sum += w * math.atanh(max(-0.999999, min(0.999999, rho)))
+        weight += w
+        n += len(a)
+    name = f"Spearman vs {rho0:g} (Fisher z, by stratum)"
+    if weight == 0.0:
+        return TestResult(name, float("nan"), 1.0, n), -1.0, 1.0
+    z_r = z_sum / weight
+    se = math.sqrt(1.06 / weight)
+    z = (z_r - math.atanh(rho0)) / se
+    p = math.erfc(abs(z) / math.sqrt(2.0))
+    half = _normal_quantile(0.5 + level / 2.0) * se
+    return TestResult(name, math.tanh(z_r), p, n), math.tanh(z_r - half), math.tanh(z_r + half)
 
 
 def _normal_quantile(q: float) -> float:
