@@ -185,7 +185,7 @@ def test_paper_code_defaults_are_a_named_baseline_choice():
     assert default_hparams("hopper", "paper", "code") == default_hparams("hopper", "paper")
     with pytest.raises(ValueError, match="unknown defaults"):
         default_hparams("hopper", "paper", "paper-code")
-    # where scripts/fidelity.sh looks: $PAPER_SCHEDULES, else beside the repository
+    # $PAPER_SCHEDULES, else beside the repository (scripts/fidelity_page.py's default)
     beside = Path(__file__).resolve().parents[2] / "shared" / "data" / "paper-learned-schedules"
     folder = Path(os.environ.get("PAPER_SCHEDULES", str(beside)))
     if not all((folder / f"{env}_default.json").is_file() for env in ("halfcheetah", "pusher")):
