@@ -307,6 +307,9 @@ def meta() -> dict:
         torch=torch.__version__,
         commit=commit + ("-dirty" if dirty else ""),
         date=time.strftime("%Y-%m-%d %H:%M:%S"),
+        # OpenBLAS honours these: OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU costs the native
+        # planner ~1.6x (bench/README.md, 2026-12-08), while torch (mbrl-lib) is unaffected
+        blas_env={k: v for k, v in sorted(os.environ.items()) if k.startswith("OPENBLAS_")},
     )
     try:
         info["core_build"] = _native.core().build_info()
