@@ -146,6 +146,8 @@ def test_the_archive_recomputes_the_page_and_one_command_writes_it(bench_dir, tm
     assert {p: p.read_bytes() for p in dbs} == dbs
     for cell in archive.glob("cells/**/cell.json"):
         assert str(bench_dir) not in cell.read_text()  # no machine paths
+    for db in archive.glob("cells/**/study.db"):
+        assert str(bench_dir).encode() not in db.read_bytes()  # none in the databases either
     docs = tmp_path / "docs"
     (docs / "fidelity").mkdir(parents=True)
     subprocess.run(
