@@ -58,18 +58,9 @@ __global__ void __launch_bounds__(kRefitThreads)
 template <class Fn>
 bool WithRolloutKernel(int32_t task, int32_t gemm, int rows, Fn&& fn) {
   return WithTask(task, [&](auto t) {
-    using Task = decltype(t);
-    if (gemm != static_cast<int32_t>(Gemm::kTf32)) {
-      if (rows == kernels::kFp32SmallTileRows) {
-        fn(&RolloutKernel<Task, kernels::Fp32Fma, kernels::kFp32SmallTileRows>);
-      } else {
-        fn(&RolloutKernel<Task, kernels::Fp32Fma, kernels::kTileRows>);
-      }
-    } else if (rows == kernels::kTf32SmallTileRows) {
-      fn(&RolloutKernel<Task, kernels::Tf32Mma, kernels::kTf32SmallTileRows>);
-    } else {
-      fn(&RolloutKernel<Task, kernels::Tf32Mma, kernels::kTileRows>);
-    }
+    kernels::WithRolloutVariant(gemm, rows, [&](auto g, auto r) {
+      fn(&RolloutKernel<decltype(t), decltype(g), decltype(r)::value>);
+    });
   });
 }
 

@@ -2,7 +2,6 @@
 // emulator, with the grid and shared memory of the device launches (kernels/launch_shape.h).
 // g++ only; for ctest, gpu_check's dry run and the driver's host launcher.
 #include <string>
-#include <type_traits>
 
 #include "mbrlhpo/cuda/kernels/pack.h"
 #include "mbrlhpo/cuda/kernels/refit.h"
@@ -89,20 +88,7 @@ void LaunchRollout(const PlanLaunch& launch, int iteration, const Schedule& sche
             });
         Require(rep, "Rollout", iteration);
       };
-      using Large = std::integral_constant<int, kernels::kTileRows>;
-      using Tf32Small = std::integral_constant<int, kernels::kTf32SmallTileRows>;
-      using Fp32Small = std::integral_constant<int, kernels::kFp32SmallTileRows>;
-      if (mi.gemm != static_cast<int32_t>(Gemm::kTf32)) {
-        if (b.rows == kernels::kFp32SmallTileRows) {
-          run(kernels::Fp32Fma{}, Fp32Small{});
-        } else {
-          run(kernels::Fp32Fma{}, Large{});
-        }
-      } else if (b.rows == kernels::kTf32SmallTileRows) {
-        run(kernels::Tf32Mma{}, Tf32Small{});
-      } else {
-        run(kernels::Tf32Mma{}, Large{});
-      }
+      kernels::WithRolloutVariant(mi.gemm, b.rows, run);
     });
   }
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 
 #include "mbrlhpo/cuda/kernels/common.h"
 #include "mbrlhpo/cuda/kernels/gemm.h"
@@ -41,6 +42,25 @@ struct RolloutBlocks {
 inline RolloutBlocks RolloutOf(const LaunchShape& s, int32_t gemm) {
   const int rows = gemm == static_cast<int32_t>(Gemm::kTf32) ? s.tf32_tile_rows : s.fp32_tile_rows;
   return {rows, (s.max_rows + rows - 1) / rows, RolloutSmemBytes(s.max_width, s.max_obs, rows)};
+}
+
+// Calls fn(Gemm policy{}, std::integral_constant<int, rows>{}) for the Rollout instantiation of
+// (gemm, rows per block from RolloutOf): the variants both launchers build (float32 at 64 or
+// kFp32SmallTileRows, TF32 at 64 or kTf32SmallTileRows).
+template <class Fn>
+void WithRolloutVariant(int32_t gemm, int rows, Fn&& fn) {
+  using Large = std::integral_constant<int, kTileRows>;
+  if (gemm != static_cast<int32_t>(Gemm::kTf32)) {
+    if (rows == kFp32SmallTileRows) {
+      fn(Fp32Fma{}, std::integral_constant<int, kFp32SmallTileRows>{});
+    } else {
+      fn(Fp32Fma{}, Large{});
+    }
+  } else if (rows == kTf32SmallTileRows) {
+    fn(Tf32Mma{}, std::integral_constant<int, kTf32SmallTileRows>{});
+  } else {
+    fn(Tf32Mma{}, Large{});
+  }
 }
 
 inline LaunchShape ShapeOf(const PlanLaunch& launch) {
