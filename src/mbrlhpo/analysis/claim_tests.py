@@ -185,16 +185,23 @@ def spearman_against(
     rho = spearman(a, b)
     if math.isnan(rho):
         return TestResult(f"Spearman vs {rho0:g} (Fisher z)", rho, 1.0, n), -1.0, 1.0
-    se = math.sqrt(1.06 / (n - 3))
-    z_r = math.atanh(max(-0.999999, min(0.999999, rho)))
-    z = (z_r - math.atanh(rho0)) / se
-    p = math.erfc(abs(z) / math.sqrt(2.0))
+    name = f"Spearman vs {rho0:g} (Fisher z)"
+    return _fisher_z_test(name, rho, _fisher_z(rho), n - 3.0, n, rho0, level)
+
+
+def _fisher_z(rho: float) -> float:
+    return math.atanh(max(-0.999999, min(0.999999, rho)))
+
+
+def _fisher_z_test(
+    name: str, rho: float, z_r: float, weight: float, n: int, rho0: float, level: float
+) -> tuple[TestResult, float, float]:
+    """The two-sided test of Fisher's z ``z_r`` (variance 1.06 / weight) against ``rho0``, and
+    the interval of rho."""
+    se = math.sqrt(1.06 / weight)
+    p = math.erfc(abs((z_r - math.atanh(rho0)) / se) / math.sqrt(2.0))
     half = _normal_quantile(0.5 + level / 2.0) * se
-    return (
-        TestResult(f"Spearman vs {rho0:g} (Fisher z)", rho, p, n),
-        math.tanh(z_r - half),
-        math.tanh(z_r + half),
-    )
+    return TestResult(name, rho, p, n), math.tanh(z_r - half), math.tanh(z_r + half)
 
 
 def spearman_against_strata(
@@ -223,18 +230,14 @@ def spearman_against_strata(
         if math.isnan(rho):  # a constant sample: no information in this stratum
             continue
         w = len(a) - 3.0
-        z_sum += w * math.atanh(max(-0.999999, min(0.999999, rho)))
+        z_sum += w * _fisher_z(rho)
         weight += w
         n += len(a)
     name = f"Spearman vs {rho0:g} (Fisher z, by stratum)"
     if weight == 0.0:
         return TestResult(name, float("nan"), 1.0, n), -1.0, 1.0
     z_r = z_sum / weight
-    se = math.sqrt(1.06 / weight)
-    z = (z_r - math.atanh(rho0)) / se
-    p = math.erfc(abs(z) / math.sqrt(2.0))
-    half = _normal_quantile(0.5 + level / 2.0) * se
-    return TestResult(name, math.tanh(z_r), p, n), math.tanh(z_r - half), math.tanh(z_r + half)
+    return _fisher_z_test(name, math.tanh(z_r), z_r, weight, n, rho0, level)
 
 
 def _normal_quantile(q: float) -> float:

@@ -136,7 +136,7 @@ def _one_sample_power(d: np.ndarray, test: Callable[[np.ndarray], ct.TestResult]
 def _fisher_power(rho: float, weight: float) -> PowerAt:
     """The Fisher-z test's power (normal approximation) to reject rho0 when rho is the
     observed one; ``weight``: the sum of the strata's n - 3."""
-    z = abs(math.atanh(max(-0.999999, min(0.999999, rho))) - math.atanh(RHO0))
+    z = abs(ct._fisher_z(rho) - math.atanh(RHO0))
     z /= math.sqrt(1.06 / weight)
 
     def at(level: float, _rng: np.random.Generator) -> float:
